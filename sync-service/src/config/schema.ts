@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, in one zod schema. Values are parsed once into a
+ * frozen, typed Config (see index.ts). Messages here are written by hand and never include the
+ * received value: a wrong secret must not end up in a terminal or a log.
+ *
+ * docs/configuration.md documents each variable; keep the two in step.
+ */
+
+const optionalString = z
+  .string()
+  .transform((v) => v.trim())
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+function urlString(what: string) {
+  return z
+    .string()
+    .trim()
+    .refine((v) => isHttpUrl(v), { message: `must be an http(s) URL (${what})` });
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isIanaZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-AU', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function intInRange(name: string, min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** Cliniko keys end in `-<shard>` (e.g. `...-au2`); a key without a suffix belongs to `au1`. */
+export function shardFromApiKey(apiKey: string): string {
+  const match = /-([a-z]{2}\d+)$/.exec(apiKey.trim());
+  return match?.[1] ?? 'au1';
+}
+
+export function clinikoBaseUrlForShard(shard: string): string {
+  return `https://api.${shard}.cliniko.com/v1`;
+}
+
+export const ADMIN_ROLES = ['viewer', 'operator'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export interface AdminToken {
+  readonly role: AdminRole;
+  /** sha256 of the token; the plain token is not kept after parsing. */
+  readonly sha256: Buffer;
+}
+
+const adminTokens = z
+  .string()
+  .optional()
+  .transform((raw, ctx): AdminToken[] => {
+    if (raw === undefined || raw.trim() === '') return [];
+    const tokens: AdminToken[] = [];
+    raw.split(',').forEach((entry, index) => {
+      const trimmed = entry.trim();
+      const sep = trimmed.indexOf(':');
+      const role = sep > 0 ? trimmed.slice(0, sep) : '';
+      const token = sep > 0 ? trimmed.slice(sep + 1) : '';
+      if (!(ADMIN_ROLES as readonly string[]).includes(role)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1} must be "<role>:<token>" with role ${ADMIN_ROLES.join(' or ')}`,
+        });
+        return;
+      }
+      if (token.length < 24) {
+        ctx.addIssue({ code: 'custom', message: `entry ${index + 1}: token must be at least 24 characters` });
+        return;
+      }
+      tokens.push({ role: role as AdminRole, sha256: createHash('sha256').update(token).digest() });
+    });
+    return tokens;
+  });
+
+const encryptionKey = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const trimmed = raw.trim();
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+/** The raw environment, variable by variable. */
+export const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { message: 'must be development, production or test' })
+    .default('production'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  HOST: z.string().trim().min(1, { message: 'must not be empty' }).default('127.0.0.1'),
+  PORT: intInRange('PORT', 0, 65535, 3000),
+
+  CLINIKO_API_KEY: z
+    .string({ message: 'is required (the Cliniko API key of the integration user)' })
+    .trim()
+    .min(20, { message: 'does not look like a Cliniko API key (too short)' }),
+  CLINIKO_BASE_URL: optionalString.pipe(
+    z.string().refine(isHttpUrl, { message: 'must be an http(s) URL' }).optional(),
+  ),
+  CLINIKO_CONTACT_EMAIL: z
+    .string({ message: 'is required: Cliniko requires a contact email in the User-Agent' })
+    .trim()
+    .pipe(z.email({ message: 'must be an email address' })),
+  CLINIKO_REQUESTS_PER_MINUTE: intInRange('CLINIKO_REQUESTS_PER_MINUTE', 1, 200, 180),
+
+  SALESFORCE_LOGIN_URL: urlString('e.g. https://login.salesforce.com').default(
+    'https://login.salesforce.com',
+  ),
+  SALESFORCE_CLIENT_ID: z.string({ message: 'is required (the connected app consumer key)' }).trim().min(1, {
+    message: 'is required (the connected app consumer key)',
+  }),
+  SALESFORCE_CLIENT_SECRET: optionalString,
+  SALESFORCE_USERNAME: optionalString,
+  SALESFORCE_PRIVATE_KEY_FILE: optionalString,
+  SALESFORCE_API_VERSION: z
+    .string()
+    .trim()
+    .regex(/^\d{2}\.0$/, { message: 'must look like 66.0' })
+    .default('66.0'),
+
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
+  ),
+  SYNC_DB_PATH: z.string().trim().min(1, { message: 'must not be empty' }).default('./data/sync.db'),
+  SYNC_ENCRYPTION_KEY: encryptionKey,
+  SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
+  CLINIC_TIMEZONE: z
+    .string()
+    .trim()
+    .refine(isIanaZone, { message: 'must be an IANA time zone such as Australia/Sydney' })
+    .default('Australia/Sydney'),
+  DATA_MAP_PATH: z.string().trim().min(1).default('config/data-map.yaml'),
+  JOURNEY_CONFIG_PATH: z.string().trim().min(1).default('config/journey.yaml'),
+  ADMIN_TOKENS: adminTokens,
+});
+
+export type RawEnv = z.infer<typeof envSchema>;
+
+export type SalesforceAuth =
+  | { readonly kind: 'client_credentials'; readonly clientId: string; readonly clientSecret: string }
+  | {
+      readonly kind: 'jwt_bearer';
+      readonly clientId: string;
+      readonly username: string;
+      readonly privateKeyFile: string;
+    };
+
+export type DatabaseConfig =
+  { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'sqlite'; readonly path: string };
+
+/**
+ * Checks across variables, run on the raw environment so that they are reported together with every
+ * per-variable problem (a zod refinement on the object would only run once every field parsed).
+ */
+export function crossVariableProblems(
+  env: Readonly<Record<string, string | undefined>>,
+): Array<{ variable: string; message: string }> {
+  const present = (name: string): boolean => (env[name] ?? '').trim() !== '';
+  const hasSecret = present('SALESFORCE_CLIENT_SECRET');
+  const hasJwt = present('SALESFORCE_USERNAME') || present('SALESFORCE_PRIVATE_KEY_FILE');
+  const problems: Array<{ variable: string; message: string }> = [];
+  if (!hasSecret && !hasJwt) {
+    problems.push({
+      variable: 'SALESFORCE_CLIENT_SECRET',
+      message:
+        'set SALESFORCE_CLIENT_SECRET (client credentials) or SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY_FILE (JWT bearer)',
+    });
+  }
+  if (hasJwt && !present('SALESFORCE_USERNAME')) {
+    problems.push({ variable: 'SALESFORCE_USERNAME', message: 'is required for JWT bearer' });
+  }
+  if (hasJwt && !present('SALESFORCE_PRIVATE_KEY_FILE')) {
+    problems.push({ variable: 'SALESFORCE_PRIVATE_KEY_FILE', message: 'is required for JWT bearer' });
+  }
+  return problems;
+}
+
+/** The whole service configuration, derived values included. */
+export const configSchema = envSchema.transform((env) => {
+  const shard = shardFromApiKey(env.CLINIKO_API_KEY);
+  const salesforceAuth: SalesforceAuth =
+    env.SALESFORCE_USERNAME !== undefined && env.SALESFORCE_PRIVATE_KEY_FILE !== undefined
+      ? {
+          kind: 'jwt_bearer',
+          clientId: env.SALESFORCE_CLIENT_ID,
+          username: env.SALESFORCE_USERNAME,
+          privateKeyFile: env.SALESFORCE_PRIVATE_KEY_FILE,
+        }
+      : {
+          kind: 'client_credentials',
+          clientId: env.SALESFORCE_CLIENT_ID,
+          clientSecret: env.SALESFORCE_CLIENT_SECRET ?? '',
+        };
+  const database: DatabaseConfig =
+    env.DATABASE_URL !== undefined
+      ? { kind: 'postgres', url: env.DATABASE_URL }
+      : { kind: 'sqlite', path: env.SYNC_DB_PATH };
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { host: env.HOST, port: env.PORT },
+    cliniko: {
+      apiKey: env.CLINIKO_API_KEY,
+      shard,
+      baseUrl: (env.CLINIKO_BASE_URL ?? clinikoBaseUrlForShard(shard)).replace(/\/+$/, ''),
+      contactEmail: env.CLINIKO_CONTACT_EMAIL,
+      requestsPerMinute: env.CLINIKO_REQUESTS_PER_MINUTE,
+    },
+    salesforce: {
+      loginUrl: env.SALESFORCE_LOGIN_URL.replace(/\/+$/, ''),
+      apiVersion: env.SALESFORCE_API_VERSION,
+      auth: salesforceAuth,
+    },
+    database,
+    encryptionKey: env.SYNC_ENCRYPTION_KEY,
+    pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
+    clinicTimezone: env.CLINIC_TIMEZONE,
+    files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },
+    adminTokens: env.ADMIN_TOKENS,
+  };
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
