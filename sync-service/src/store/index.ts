@@ -1,0 +1,15 @@
+import type { DatabaseConfig } from '../config/index.js';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { PayloadCipher, Store } from './types.js';
+
+export type * from './types.js';
+export { SqliteStore } from './sqlite.js';
+export { PostgresStore } from './postgres.js';
+
+/** Opens the configured store (not yet migrated: call `migrate()`). */
+export function createStore(database: DatabaseConfig, cipher: PayloadCipher): Store {
+  return database.kind === 'postgres'
+    ? new PostgresStore(database.url, cipher)
+    : new SqliteStore(database.path, cipher);
+}

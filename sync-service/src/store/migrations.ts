@@ -1,0 +1,126 @@
+/**
+ * Schema migrations, numbered and applied in order inside a transaction; the applied versions are
+ * recorded in `schema_migrations`. Both adapters share one list; the only dialect differences are the
+ * auto-increment key and the binary type, substituted below. Never edit a released migration: add one.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE watermarks (
+  stream TEXT PRIMARY KEY,
+  cursor TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE record_state (
+  object TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  salesforce_id TEXT,
+  payload_hash TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (object, external_id)
+);
+CREATE TABLE outbox (
+  id {{SERIAL}},
+  object TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  payload {{BLOB}} NOT NULL,
+  payload_hash TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 100,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at BIGINT,
+  last_error_code TEXT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (object, external_id)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at, priority, id);
+CREATE TABLE dead_letters (
+  id {{SERIAL}},
+  object TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  payload {{BLOB}} NOT NULL,
+  payload_hash TEXT NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  upstream_code TEXT,
+  attempts INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  replayed_at BIGINT
+);
+CREATE INDEX dead_letters_open ON dead_letters (replayed_at, id);
+CREATE TABLE quarantine (
+  id {{SERIAL}},
+  resource TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  payload {{BLOB}} NOT NULL,
+  run_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (resource, record_id, field)
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  mode TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  counts TEXT NOT NULL DEFAULT '{}',
+  data_map_hash TEXT NOT NULL,
+  error TEXT
+);
+CREATE INDEX runs_started ON runs (started_at);
+CREATE TABLE audit_log (
+  seq {{SERIAL}},
+  hash TEXT NOT NULL UNIQUE,
+  prev_hash TEXT,
+  object TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX audit_external_id ON audit_log (external_id, seq);
+CREATE TABLE journey_state (
+  patient_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+  },
+];
+
+export function migrationSql(dialect: Dialect, sql: string): string {
+  return sql
+    .replaceAll(
+      '{{SERIAL}}',
+      dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY',
+    )
+    .replaceAll('{{BLOB}}', dialect === 'sqlite' ? 'BLOB' : 'BYTEA');
+}
+
+export function pendingMigrations(applied: ReadonlySet<number>): readonly Migration[] {
+  return MIGRATIONS.filter((m) => !applied.has(m.version));
+}
+
+export const MIGRATIONS_TABLE_SQL =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';

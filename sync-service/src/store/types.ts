@@ -1,0 +1,231 @@
+/**
+ * The store: everything the sync keeps between runs. One interface, two adapters (node:sqlite for one
+ * instance, PostgreSQL when several instances share work), one conformance suite
+ * (test/integration/store-conformance.test.ts) run against both.
+ *
+ * Contracts:
+ * - Times are epoch milliseconds (numbers). Watermark cursors are Cliniko's own ISO strings.
+ * - Payloads (outbox, dead letters, quarantine) pass through the PayloadCipher on the way in and out,
+ *   so nothing PHI-bearing is written in clear.
+ * - `commitBatch` is the unit of durability: outbox items, quarantine items, journey state and the
+ *   stream's watermark are written in ONE transaction, so a watermark never moves past work that is
+ *   not durable.
+ * - The outbox holds at most one pending item per (object, externalId): a newer payload replaces an
+ *   older one. A worker completes an item only if the payload it wrote is still the current one, so a
+ *   change that arrived while a write was in flight is written next, never lost.
+ */
+
+export interface PayloadCipher {
+  encrypt(plaintext: string): Uint8Array;
+  decrypt(ciphertext: Uint8Array): string;
+}
+
+export type WriteOperation = 'upsert' | 'publish' | 'patch-cliniko';
+
+export interface OutboxInput {
+  /** Target object, e.g. `Contact` or `Patient_Journey_Event__e`, or `cliniko:patients` for write-back. */
+  readonly object: string;
+  /** The external id value the write is keyed on. */
+  readonly externalId: string;
+  readonly operation: WriteOperation;
+  /** JSON payload (encrypted at rest). */
+  readonly payload: string;
+  /** sha256 of the payload, for change detection and for the audit log. */
+  readonly payloadHash: string;
+  readonly runId: string;
+  /** Writes with a lower priority number go first (parents before children is not required, but helps). */
+  readonly priority?: number;
+}
+
+export interface OutboxItem extends OutboxInput {
+  readonly id: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly lastErrorCode: string | null;
+}
+
+export interface QuarantineInput {
+  readonly resource: string;
+  readonly recordId: string;
+  readonly field: string;
+  readonly reason: string;
+  /** The raw record (encrypted at rest) so an operator can inspect and replay it. */
+  readonly payload: string;
+  readonly runId: string;
+}
+export interface QuarantineItem extends QuarantineInput {
+  readonly id: string;
+  readonly createdAt: number;
+}
+
+export interface DeadLetter {
+  readonly id: string;
+  readonly object: string;
+  readonly externalId: string;
+  readonly operation: WriteOperation;
+  readonly payload: string;
+  readonly payloadHash: string;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly upstreamCode: string | null;
+  readonly attempts: number;
+  readonly runId: string;
+  readonly createdAt: number;
+  readonly replayedAt: number | null;
+}
+
+export interface RecordState {
+  readonly object: string;
+  readonly externalId: string;
+  readonly salesforceId: string | null;
+  readonly payloadHash: string;
+  readonly updatedAt: number;
+}
+
+export interface Watermark {
+  readonly stream: string;
+  /** The Cliniko `updated_at` (ISO) up to which everything is durable. */
+  readonly cursor: string;
+  readonly updatedAt: number;
+}
+
+export interface JourneyStateRow {
+  readonly patientId: string;
+  /** JSON of the journey engine's state (no PHI: stages, dates, fired occurrences). */
+  readonly state: string;
+  readonly updatedAt: number;
+}
+
+export interface BatchCommit {
+  readonly stream: string;
+  /** New watermark; omit to leave it unchanged. */
+  readonly watermark?: string;
+  readonly outbox?: readonly OutboxInput[];
+  readonly quarantine?: readonly QuarantineInput[];
+  readonly journeyStates?: readonly { patientId: string; state: string }[];
+  readonly now: number;
+}
+
+export interface CompletedWrite {
+  readonly outboxId: string;
+  readonly object: string;
+  readonly externalId: string;
+  /** The hash of the payload the worker wrote; the item is removed only if it is still current. */
+  readonly payloadHash: string;
+  readonly salesforceId: string | null;
+}
+
+export interface AuditRow {
+  readonly hash: string;
+  readonly prevHash: string | null;
+  readonly object: string;
+  readonly externalId: string;
+  readonly createdAt: number;
+  /** JSON of the audit entry (never field values). */
+  readonly entry: string;
+}
+export interface StoredAuditRow extends AuditRow {
+  readonly seq: number;
+}
+
+export type RunMode = 'incremental' | 'backfill' | 'reconcile' | 'replay' | 'dry-run' | 'journey-daily';
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+export interface RunRecord {
+  readonly id: string;
+  readonly mode: RunMode;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  /** JSON counts by object and outcome. */
+  readonly counts: string;
+  readonly dataMapHash: string;
+  readonly error: string | null;
+}
+
+export interface OutboxStats {
+  readonly pending: number;
+  /** Items that failed at least once and wait for a retry. */
+  readonly retrying: number;
+  readonly deadLettered: number;
+  readonly quarantined: number;
+  /** Creation time of the oldest pending item (lag), or null. */
+  readonly oldestPendingAt: number | null;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+
+  getWatermark(stream: string): Promise<Watermark | undefined>;
+  listWatermarks(): Promise<Watermark[]>;
+  /** Outbox, quarantine, journey state and watermark, atomically. */
+  commitBatch(batch: BatchCommit): Promise<void>;
+
+  getRecordStates(object: string, externalIds: readonly string[]): Promise<Map<string, RecordState>>;
+  listRecordStates(object: string): Promise<RecordState[]>;
+  /** Forget a record's last written hash so the next cycle writes it again (drift repair). */
+  forgetRecordStates(object: string, externalIds: readonly string[]): Promise<void>;
+
+  /**
+   * Leases up to `limit` due items to `owner` for `leaseMs`. Two owners never hold the same item:
+   * PostgreSQL uses FOR UPDATE SKIP LOCKED; SQLite serialises writers.
+   */
+  claimOutbox(options: {
+    owner: string;
+    limit: number;
+    leaseMs: number;
+    now: number;
+    objects?: readonly string[];
+  }): Promise<OutboxItem[]>;
+  /** Successful writes: remove the items (if unchanged), record state and append audit rows, atomically. */
+  completeWrites(
+    writes: readonly CompletedWrite[],
+    audit: (prevHash: string | null) => AuditRow[],
+    now: number,
+  ): Promise<void>;
+  /** A retryable failure: release the lease and schedule the next attempt. */
+  retryLater(
+    outboxId: string,
+    update: { attempts: number; nextAttemptAt: number; errorCode: string },
+  ): Promise<void>;
+  /** A permanent failure (or retries exhausted): move the item to the dead-letter queue. */
+  deadLetter(
+    outboxId: string,
+    error: { code: string; message: string; upstreamCode: string | null; attempts: number },
+    now: number,
+  ): Promise<void>;
+
+  listDeadLetters(options?: { limit?: number; includeReplayed?: boolean }): Promise<DeadLetter[]>;
+  getDeadLetter(id: string): Promise<DeadLetter | undefined>;
+  /** Put a dead letter back in the outbox (marked replayed); returns false if it does not exist or was replayed. */
+  replayDeadLetter(id: string, now: number, runId: string): Promise<boolean>;
+
+  listQuarantine(options?: { limit?: number }): Promise<QuarantineItem[]>;
+
+  getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
+  listJourneyStates(): Promise<JourneyStateRow[]>;
+
+  startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void>;
+  finishRun(run: {
+    id: string;
+    status: RunStatus;
+    finishedAt: number;
+    counts: string;
+    error: string | null;
+  }): Promise<void>;
+  listRuns(options?: { limit?: number }): Promise<RunRecord[]>;
+
+  lastAuditRow(): Promise<StoredAuditRow | undefined>;
+  listAudit(options?: { externalId?: string; afterSeq?: number; limit?: number }): Promise<StoredAuditRow[]>;
+  /** Delete audit rows created before `before`, appending the row `record(prevHash)` builds, atomically. */
+  pruneAudit(before: number, record: (prevHash: string | null, pruned: number) => AuditRow): Promise<number>;
+
+  /** A named lease (e.g. polling a stream); true if `owner` now holds it until now + ttlMs. */
+  acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+
+  outboxStats(now: number): Promise<OutboxStats>;
+}

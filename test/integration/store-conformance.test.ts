@@ -1,0 +1,580 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  PostgresStore,
+  SqliteStore,
+  type AuditRow,
+  type PayloadCipher,
+  type Store,
+} from '../../sync-service/src/store/index.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
+
+/**
+ * One behavioural contract, run against both adapters. A test cipher (byte-wise XOR with a marker)
+ * is enough to prove that payloads pass through the cipher on the way in and out; the AES-GCM cipher
+ * has its own tests.
+ */
+const MARKER = 0x5a;
+const testCipher: PayloadCipher = {
+  encrypt: (plaintext) => Uint8Array.from(Buffer.from(`enc:${plaintext}`, 'utf8'), (b) => b ^ MARKER),
+  decrypt: (ciphertext) => {
+    const text = Buffer.from(Uint8Array.from(ciphertext, (b) => b ^ MARKER)).toString('utf8');
+    if (!text.startsWith('enc:')) throw new Error('not encrypted by the test cipher');
+    return text.slice(4);
+  },
+};
+
+interface Harness {
+  store: Store;
+  /** A second store on the same database (another instance). */
+  other: () => Store;
+  /** Raw payload bytes of every outbox, dead-letter and quarantine row, as text. */
+  rawPayloads: () => Promise<string>;
+  cleanup: () => Promise<void>;
+}
+
+let pgServer: TestPostgres | undefined;
+
+const adapters: Array<[string, () => Promise<Harness>]> = [
+  [
+    'sqlite',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
+      const path = join(dir, 'sync.db');
+      const store = new SqliteStore(path, testCipher);
+      return Promise.resolve({
+        store,
+        other: () => new SqliteStore(path, testCipher),
+        rawPayloads: () => {
+          const db = new DatabaseSync(path);
+          try {
+            const rows = [
+              ...db.prepare('SELECT payload FROM outbox').all(),
+              ...db.prepare('SELECT payload FROM dead_letters').all(),
+              ...db.prepare('SELECT payload FROM quarantine').all(),
+            ] as Array<{ payload: Uint8Array }>;
+            return Promise.resolve(rows.map((r) => Buffer.from(r.payload).toString('latin1')).join('\n'));
+          } finally {
+            db.close();
+          }
+        },
+        cleanup: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      });
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      pgServer ??= await startTestPostgres();
+      const { poolConfig } = await pgServer.newSchema();
+      const store = new PostgresStore(poolConfig, testCipher);
+      const others: Store[] = [];
+      return {
+        store,
+        other: () => {
+          const s = new PostgresStore(poolConfig, testCipher);
+          others.push(s);
+          return s;
+        },
+        rawPayloads: async () => {
+          const client = new pg.Client(poolConfig);
+          await client.connect();
+          try {
+            const result = await client.query<{ payload: Buffer }>(
+              'SELECT payload FROM outbox UNION ALL SELECT payload FROM dead_letters UNION ALL SELECT payload FROM quarantine',
+            );
+            return result.rows.map((r) => r.payload.toString('latin1')).join('\n');
+          } finally {
+            await client.end();
+          }
+        },
+        cleanup: async () => {
+          for (const o of others) await o.close();
+          await store.close();
+        },
+      };
+    },
+  ],
+];
+
+afterAll(async () => {
+  await pgServer?.stop();
+});
+
+function auditRows(items: Array<{ object: string; externalId: string }>, now: number) {
+  return (prev: string | null): AuditRow[] => {
+    let prevHash = prev;
+    return items.map((item, i) => {
+      const hash = `h-${item.object}-${item.externalId}-${now}-${i}-${prevHash ?? 'root'}`;
+      const row = {
+        hash,
+        prevHash,
+        object: item.object,
+        externalId: item.externalId,
+        createdAt: now,
+        entry: '{}',
+      };
+      prevHash = hash;
+      return row;
+    });
+  };
+}
+
+describe.each(adapters)('Store conformance: %s', (_name, open) => {
+  let h: Harness;
+  let store: Store;
+  const T0 = 1_800_000_000_000;
+
+  beforeEach(async () => {
+    h = await open();
+    store = h.store;
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  it('migrates idempotently and answers ping', async () => {
+    await store.migrate();
+    expect(await store.ping()).toBe(true);
+  });
+
+  it('commits outbox items, quarantine, journey state and the watermark together', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      watermark: '2026-11-22T01:00:00Z',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '100',
+          operation: 'upsert',
+          payload: '{"LastName":"A"}',
+          payloadHash: 'a',
+          runId: 'r1',
+        },
+      ],
+      quarantine: [
+        {
+          resource: 'patients',
+          recordId: '200',
+          field: 'email',
+          reason: 'invalid email',
+          payload: '{"id":"200"}',
+          runId: 'r1',
+        },
+      ],
+      journeyStates: [{ patientId: '100', state: '{"stage":"Lead"}' }],
+      now: T0,
+    });
+    expect(await store.getWatermark('patients')).toEqual({
+      stream: 'patients',
+      cursor: '2026-11-22T01:00:00Z',
+      updatedAt: T0,
+    });
+    expect((await store.outboxStats(T0)).pending).toBe(1);
+    expect((await store.listQuarantine()).map((q) => [q.recordId, q.field, q.payload])).toEqual([
+      ['200', 'email', '{"id":"200"}'],
+    ]);
+    expect((await store.getJourneyState('100'))?.state).toBe('{"stage":"Lead"}');
+    expect(await store.listWatermarks()).toHaveLength(1);
+  });
+
+  it('rolls the whole batch back when any part fails, leaving the watermark where it was', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: 'W1', now: T0 });
+    const failing: PayloadCipher = {
+      ...testCipher,
+      encrypt: (p) => {
+        if (p.includes('boom')) throw new Error('cipher failure');
+        return testCipher.encrypt(p);
+      },
+    };
+    // The failure is injected through the payload: the second item cannot be encrypted.
+    const storeWithFailingCipher = Object.assign(
+      Object.create(Object.getPrototypeOf(store) as object) as Store,
+      store,
+      {
+        cipher: failing,
+      },
+    );
+    await expect(
+      storeWithFailingCipher.commitBatch({
+        stream: 'patients',
+        watermark: 'W2',
+        outbox: [
+          {
+            object: 'Contact',
+            externalId: '1',
+            operation: 'upsert',
+            payload: '{}',
+            payloadHash: 'x',
+            runId: 'r',
+          },
+          {
+            object: 'Contact',
+            externalId: '2',
+            operation: 'upsert',
+            payload: 'boom',
+            payloadHash: 'y',
+            runId: 'r',
+          },
+        ],
+        now: T0 + 1,
+      }),
+    ).rejects.toThrow('cipher failure');
+    expect((await store.getWatermark('patients'))?.cursor).toBe('W1');
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+  });
+
+  it('keeps one pending item per record, the newest payload winning', async () => {
+    const base = { object: 'Contact', externalId: '7', operation: 'upsert' as const, runId: 'r' };
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'v1', payloadHash: 'h1' }],
+      now: T0,
+    });
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'v2', payloadHash: 'h2' }],
+      now: T0 + 5,
+    });
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1000, now: T0 + 10 });
+    expect(claimed.map((c) => [c.externalId, c.payload, c.payloadHash])).toEqual([['7', 'v2', 'h2']]);
+  });
+
+  it('never leases one item to two owners, and re-leases after expiry', async () => {
+    const outbox = Array.from({ length: 50 }, (_, i) => ({
+      object: 'Contact',
+      externalId: String(i),
+      operation: 'upsert' as const,
+      payload: `p${i}`,
+      payloadHash: `h${i}`,
+      runId: 'r',
+    }));
+    await store.commitBatch({ stream: 's', outbox, now: T0 });
+    const other = h.other();
+    const [a, b] = await Promise.all([
+      store.claimOutbox({ owner: 'a', limit: 30, leaseMs: 60_000, now: T0 }),
+      other.claimOutbox({ owner: 'b', limit: 30, leaseMs: 60_000, now: T0 }),
+    ]);
+    const ids = [...a, ...b].map((i) => i.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(50);
+    expect(await store.claimOutbox({ owner: 'c', limit: 100, leaseMs: 60_000, now: T0 + 1 })).toHaveLength(0);
+    expect(
+      await store.claimOutbox({ owner: 'c', limit: 100, leaseMs: 60_000, now: T0 + 60_000 }),
+    ).toHaveLength(50);
+  });
+
+  it('completes writes: removes items, records state and appends a linked audit chain', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: ['1', '2'].map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: `h${id}`,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const items = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1000, now: T0 });
+    await store.completeWrites(
+      items.map((i) => ({
+        outboxId: i.id,
+        object: i.object,
+        externalId: i.externalId,
+        payloadHash: i.payloadHash,
+        salesforceId: `003${i.externalId}`,
+      })),
+      auditRows(items, T0),
+      T0,
+    );
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+    const states = await store.getRecordStates('Contact', ['1', '2', '3']);
+    expect([...states.keys()].sort()).toEqual(['1', '2']);
+    expect(states.get('1')).toMatchObject({ salesforceId: '0031', payloadHash: 'h1' });
+    const audit = await store.listAudit();
+    expect(audit).toHaveLength(2);
+    expect(audit[0]!.prevHash).toBeNull();
+    expect(audit[1]!.prevHash).toBe(audit[0]!.hash);
+    // A second batch chains onto the last row.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '1',
+          operation: 'upsert',
+          payload: 'x',
+          payloadHash: 'h1b',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 1,
+    });
+    const [again] = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1000, now: T0 + 1 });
+    await store.completeWrites(
+      [{ outboxId: again!.id, object: 'Contact', externalId: '1', payloadHash: 'h1b', salesforceId: null }],
+      auditRows([again!], T0 + 1),
+      T0 + 1,
+    );
+    const chain = await store.listAudit();
+    expect(chain[2]!.prevHash).toBe(chain[1]!.hash);
+    expect((await store.getRecordStates('Contact', ['1'])).get('1')?.salesforceId).toBe('0031');
+    expect((await store.listAudit({ externalId: '1' })).map((r) => r.seq)).toEqual([
+      chain[0]!.seq,
+      chain[2]!.seq,
+    ]);
+    expect((await store.lastAuditRow())?.hash).toBe(chain[2]!.hash);
+  });
+
+  it('never loses a change that arrives while the previous payload is in flight', async () => {
+    const base = { object: 'Contact', externalId: '9', operation: 'upsert' as const, runId: 'r' };
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'old', payloadHash: 'h-old' }],
+      now: T0,
+    });
+    const [inFlight] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 });
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'new', payloadHash: 'h-new' }],
+      now: T0 + 1,
+    });
+    await store.completeWrites(
+      [
+        {
+          outboxId: inFlight!.id,
+          object: 'Contact',
+          externalId: '9',
+          payloadHash: 'h-old',
+          salesforceId: '003x',
+        },
+      ],
+      () => [],
+      T0 + 2,
+    );
+    const next = await store.claimOutbox({ owner: 'w', limit: 5, leaseMs: 60_000, now: T0 + 3 });
+    expect(next.map((n) => n.payload)).toEqual(['new']);
+  });
+
+  it('schedules retries and dead-letters permanent failures, which can be replayed once', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '5',
+          operation: 'upsert',
+          payload: '{"Email":"bad"}',
+          payloadHash: 'h5',
+          runId: 'r1',
+        },
+      ],
+      now: T0,
+    });
+    const [item] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 });
+    await store.retryLater(item!.id, {
+      attempts: 1,
+      nextAttemptAt: T0 + 2_000,
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+    });
+    expect(await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 + 1_999 })).toHaveLength(
+      0,
+    );
+    const [retry] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 + 2_000 });
+    expect(retry).toMatchObject({ attempts: 1, lastErrorCode: 'UNABLE_TO_LOCK_ROW' });
+    expect((await store.outboxStats(T0)).retrying).toBe(1);
+
+    await store.deadLetter(
+      retry!.id,
+      {
+        code: 'SALESFORCE_RECORD_REJECTED',
+        message: 'Contact 5: Email invalid',
+        upstreamCode: 'INVALID_EMAIL_ADDRESS',
+        attempts: 2,
+      },
+      T0 + 3_000,
+    );
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+    const [dead] = await store.listDeadLetters();
+    expect(dead).toMatchObject({
+      object: 'Contact',
+      externalId: '5',
+      payload: '{"Email":"bad"}',
+      errorCode: 'SALESFORCE_RECORD_REJECTED',
+      upstreamCode: 'INVALID_EMAIL_ADDRESS',
+      attempts: 2,
+      replayedAt: null,
+    });
+    expect(await store.getDeadLetter(dead!.id)).toEqual(dead);
+    expect(await store.getDeadLetter('nope')).toBeUndefined();
+    expect((await store.outboxStats(T0)).deadLettered).toBe(1);
+
+    expect(await store.replayDeadLetter(dead!.id, T0 + 4_000, 'r2')).toBe(true);
+    expect(await store.replayDeadLetter(dead!.id, T0 + 4_000, 'r2')).toBe(false);
+    expect(await store.listDeadLetters()).toHaveLength(0);
+    expect((await store.listDeadLetters({ includeReplayed: true }))[0]?.replayedAt).toBe(T0 + 4_000);
+    const [replayed] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 + 4_000 });
+    expect(replayed).toMatchObject({ externalId: '5', payload: '{"Email":"bad"}', attempts: 0, runId: 'r2' });
+  });
+
+  it('stores payloads encrypted at rest', async () => {
+    const secret = 'Zoë O’Brien <zoe@example.com>';
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '1',
+          operation: 'upsert',
+          payload: secret,
+          payloadHash: 'h',
+          runId: 'r',
+        },
+      ],
+      quarantine: [
+        { resource: 'patients', recordId: '2', field: 'email', reason: 'bad', payload: secret, runId: 'r' },
+      ],
+      now: T0,
+    });
+    const raw = await h.rawPayloads();
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw).not.toContain('zoe@example.com');
+    expect(raw).not.toContain('enc:');
+  });
+
+  it('de-duplicates quarantine by record and field', async () => {
+    const q = { resource: 'patients', recordId: '2', field: 'date_of_birth', payload: '{}', runId: 'r' };
+    await store.commitBatch({ stream: 's', quarantine: [{ ...q, reason: 'first' }], now: T0 });
+    await store.commitBatch({ stream: 's', quarantine: [{ ...q, reason: 'second' }], now: T0 + 1 });
+    const items = await store.listQuarantine();
+    expect(items.map((i) => i.reason)).toEqual(['second']);
+    expect((await store.outboxStats(T0)).quarantined).toBe(1);
+  });
+
+  it('looks up record state for many ids and forgets on request', async () => {
+    const ids = Array.from({ length: 1_200 }, (_, i) => String(1_000_000 + i));
+    await store.commitBatch({
+      stream: 's',
+      outbox: ids.map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: `h${id}`,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const items = await store.claimOutbox({ owner: 'w', limit: 2_000, leaseMs: 60_000, now: T0 });
+    await store.completeWrites(
+      items.map((i) => ({
+        outboxId: i.id,
+        object: 'Contact',
+        externalId: i.externalId,
+        payloadHash: i.payloadHash,
+        salesforceId: null,
+      })),
+      () => [],
+      T0,
+    );
+    expect((await store.getRecordStates('Contact', ids)).size).toBe(1_200);
+    await store.forgetRecordStates('Contact', ids.slice(0, 10));
+    expect((await store.listRecordStates('Contact')).length).toBe(1_190);
+    expect((await store.getRecordStates('Care_Plan__c', ids)).size).toBe(0);
+  });
+
+  it('records runs newest first', async () => {
+    await store.startRun({ id: 'run-1', mode: 'backfill', startedAt: T0, dataMapHash: 'abc' });
+    await store.startRun({ id: 'run-2', mode: 'incremental', startedAt: T0 + 10, dataMapHash: 'abc' });
+    await store.finishRun({
+      id: 'run-1',
+      status: 'partial',
+      finishedAt: T0 + 5,
+      counts: '{"Contact":{"written":3}}',
+      error: null,
+    });
+    const runs = await store.listRuns();
+    expect(runs.map((r) => [r.id, r.status])).toEqual([
+      ['run-2', 'running'],
+      ['run-1', 'partial'],
+    ]);
+    expect(runs[1]).toMatchObject({
+      finishedAt: T0 + 5,
+      counts: '{"Contact":{"written":3}}',
+      mode: 'backfill',
+    });
+  });
+
+  it('prunes audit rows past retention and records the pruning in the chain', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: ['1', '2'].map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: id,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const items = await store.claimOutbox({ owner: 'w', limit: 5, leaseMs: 1000, now: T0 });
+    await store.completeWrites([], auditRows([items[0]!], T0), T0);
+    await store.completeWrites([], auditRows([items[1]!], T0 + 1_000), T0 + 1_000);
+    const lastBefore = await store.lastAuditRow();
+    const pruned = await store.pruneAudit(T0 + 500, (prevHash, count) => ({
+      hash: `prune-${count}`,
+      prevHash,
+      object: 'audit_log',
+      externalId: 'retention',
+      createdAt: T0 + 2_000,
+      entry: JSON.stringify({ pruned: count }),
+    }));
+    expect(pruned).toBe(1);
+    const rows = await store.listAudit();
+    expect(rows.map((r) => r.hash)).toEqual([lastBefore!.hash, 'prune-1']);
+    expect(rows[1]!.prevHash).toBe(lastBefore!.hash);
+  });
+
+  it('grants a named lease to one owner at a time', async () => {
+    const other = h.other();
+    expect(await store.acquireLease('stream:patients', 'a', 30_000, T0)).toBe(true);
+    expect(await other.acquireLease('stream:patients', 'b', 30_000, T0 + 1)).toBe(false);
+    expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 2)).toBe(true);
+    expect(await other.acquireLease('stream:patients', 'b', 30_000, T0 + 40_000)).toBe(true);
+    await store.releaseLease('stream:patients', 'a');
+    expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_001)).toBe(false);
+    await other.releaseLease('stream:patients', 'b');
+    expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_002)).toBe(true);
+  });
+
+  it('lists journey states', async () => {
+    await store.commitBatch({
+      stream: 'journey',
+      journeyStates: [
+        { patientId: '2', state: '{"s":2}' },
+        { patientId: '1', state: '{"s":1}' },
+      ],
+      now: T0,
+    });
+    await store.commitBatch({
+      stream: 'journey',
+      journeyStates: [{ patientId: '1', state: '{"s":3}' }],
+      now: T0 + 1,
+    });
+    expect((await store.listJourneyStates()).map((j) => [j.patientId, j.state])).toEqual([
+      ['1', '{"s":3}'],
+      ['2', '{"s":2}'],
+    ]);
+  });
+});
