@@ -1,0 +1,13 @@
+export { createClinikoClient } from './client.js';
+export type { ClinikoClient, ClinikoClientDeps, ClinikoStreams, ConnectionCheck } from './client.js';
+export { ClinikoTransport, ClinikoValidationError, USER_AGENT_PRODUCT } from './transport.js';
+export type { ClinikoPage, TransportStats } from './transport.js';
+export { RequestBudget } from './budget.js';
+export type { BudgetStats } from './budget.js';
+export { fullJitterDelay, rateLimitDelayMs, DEFAULT_BACKOFF } from './backoff.js';
+export { idFromLink, relationId, isSameApi } from './links.js';
+export { RESOURCES } from './resources.js';
+export type { ResourceKey, RecordOf, ResourceDefinition } from './resources.js';
+export type { QuarantineItem, ReadOptions, ResourceStream, StreamEvent } from './stream.js';
+export { DEFAULT_OVERLAP_SECONDS, PER_PAGE, toClinikoTime } from './stream.js';
+export * from './schemas.js';
