@@ -1,0 +1,521 @@
+/**
+ * The SOQL engine: parse with soql-parser-js, check every name against the schema and the running
+ * user's field-level security, then filter, group, sort, slice and shape the records as the REST API
+ * returns them. Pure: everything it knows comes through the SoqlContext.
+ */
+import {
+  parseQuery,
+  type FieldType,
+  type OrderByClause,
+  type Query,
+  type GroupByClause,
+  type Subquery,
+} from '@jetstreamapp/soql-parser-js';
+import type { SoqlContext, SoqlField, SoqlObject, SoqlResult } from '../model.js';
+import { compileClause, type ConditionCompiler, type Operand, type Predicate } from './conditions.js';
+import { malformed, noSuchColumn, unknownRelationship, unsupportedObject } from './errors.js';
+import { comparable, compareValues, isNumeric, restValue, type Comparable } from './values.js';
+
+type Row = Readonly<Record<string, unknown>>;
+
+interface Hop {
+  /** The lookup field, e.g. Contact__c. */
+  field: SoqlField;
+  /** Canonical relationship name, e.g. Contact__r. */
+  relationshipName: string;
+}
+
+/** A resolved field path such as `Contact__r.Account.Name`. */
+interface FieldPath {
+  hops: Hop[];
+  field: SoqlField;
+  /** Lower-cased canonical path, for duplicate and GROUP BY checks. */
+  key: string;
+}
+
+interface Scope {
+  ctx: SoqlContext;
+  object: SoqlObject;
+  alias?: string;
+}
+
+function describeOrThrow(ctx: SoqlContext, name: string): SoqlObject {
+  const object = ctx.describe(name);
+  if (!object) throw unsupportedObject(name);
+  return object;
+}
+
+function resolvePath(scope: Scope, rawPath: string): FieldPath {
+  const { ctx } = scope;
+  const segments = rawPath.split('.');
+  if (segments.length > 1) {
+    const first = segments[0]!.toLowerCase();
+    if (first === scope.alias?.toLowerCase() || first === scope.object.name.toLowerCase()) segments.shift();
+  }
+  let current = scope.object;
+  const hops: Hop[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    const lower = segment.toLowerCase();
+    const lookup = [...current.fields.values()].find(
+      (f) => f.type === 'reference' && f.relationshipName?.toLowerCase() === lower,
+    );
+    const target = lookup?.referenceTo?.[0];
+    const parent = target === undefined ? undefined : ctx.describe(target);
+    if (!lookup || !parent || !ctx.canRead(current.name, lookup.name)) throw unknownRelationship(segment);
+    hops.push({ field: lookup, relationshipName: lookup.relationshipName! });
+    current = parent;
+  }
+  const last = segments[segments.length - 1]!;
+  const field = current.fields.get(last.toLowerCase());
+  if (!field || !ctx.canRead(current.name, field.name)) throw noSuchColumn(last, current.name);
+  const key = [...hops.map((h) => h.relationshipName), field.name].join('.').toLowerCase();
+  return { hops, field, key };
+}
+
+function isLive(ctx: SoqlContext, record: Row): boolean {
+  return ctx.includeDeleted || record.IsDeleted !== true;
+}
+
+/** The parent record a lookup points at, or undefined when empty, dangling or deleted. */
+function parentOf(ctx: SoqlContext, record: Row, hop: Hop): { objectName: string; record: Row } | undefined {
+  const id = record[hop.field.name];
+  if (typeof id !== 'string' || id === '') return undefined;
+  const parent = ctx.byId(id);
+  if (!parent || parent.record.IsDeleted === true) return undefined;
+  return parent;
+}
+
+function rawValue(ctx: SoqlContext, record: Row, path: FieldPath): unknown {
+  let current: Row | undefined = record;
+  for (const hop of path.hops) {
+    current = parentOf(ctx, current, hop)?.record;
+    if (!current) return null;
+  }
+  return current[path.field.name];
+}
+
+function recordOperand(scope: Scope, rawPath: string): Operand<Row> {
+  const path = resolvePath(scope, rawPath);
+  return {
+    name: path.field.name,
+    type: path.field.type,
+    get: (record) => comparable(path.field.type, rawValue(scope.ctx, record, path)),
+  };
+}
+
+function sobjectUrl(ctx: SoqlContext, type: string, id: unknown): string {
+  return `/services/data/v${ctx.apiVersion}/sobjects/${type}/${String(id)}`;
+}
+
+// ---- select list --------------------------------------------------------------------------------
+
+type SelectItem =
+  | { kind: 'path'; path: FieldPath }
+  | { kind: 'aggregate'; fn: string; path?: FieldPath; outputName: string; raw: string }
+  | { kind: 'group'; path: FieldPath; outputName: string }
+  | { kind: 'subquery'; subquery: Subquery };
+
+const AGGREGATES = new Set(['COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX']);
+/** Functions that return the field's value here: picklist labels equal their API values in the emulator. */
+const PASS_THROUGH = new Set(['TOLABEL', 'FORMAT', 'CONVERTCURRENCY']);
+
+function expandFields(scope: Scope, which: string): FieldType[] {
+  const mode = which.toUpperCase();
+  if (mode !== 'ALL' && mode !== 'STANDARD' && mode !== 'CUSTOM')
+    throw malformed(`unexpected token: '${which}'`);
+  return [...scope.object.fields.values()]
+    .filter((f) => scope.ctx.canRead(scope.object.name, f.name))
+    .filter((f) => mode === 'ALL' || f.name.endsWith('__c') === (mode === 'CUSTOM'))
+    .map((f) => ({ type: 'Field', field: f.name }));
+}
+
+function buildSelect(scope: Scope, fields: FieldType[], grouped: boolean): SelectItem[] {
+  const items: SelectItem[] = [];
+  const seen = new Set<string>();
+  let exprIndex = 0;
+  const addPath = (rawPath: string, alias?: string): void => {
+    const path = resolvePath(scope, rawPath);
+    if (seen.has(path.key)) throw malformed(`duplicate field selected: ${rawPath}`);
+    seen.add(path.key);
+    items.push(
+      grouped ? { kind: 'group', path, outputName: alias ?? path.field.name } : { kind: 'path', path },
+    );
+  };
+  for (const f of fields) {
+    switch (f.type) {
+      case 'Field':
+        addPath(f.field, f.alias);
+        break;
+      case 'FieldRelationship':
+        addPath(f.rawValue ?? [...f.relationships, f.field].join('.'), (f as { alias?: string }).alias);
+        break;
+      case 'FieldSubquery':
+        if (grouped) throw malformed('Aggregate queries do not support child relationship subqueries');
+        items.push({ kind: 'subquery', subquery: f.subquery });
+        break;
+      case 'FieldFunctionExpression': {
+        const name = f.functionName.toUpperCase();
+        const param = f.parameters[0];
+        if (name === 'FIELDS' && typeof param === 'string') {
+          for (const expanded of expandFields(scope, param)) addPath((expanded as { field: string }).field);
+        } else if (AGGREGATES.has(name)) {
+          if (param !== undefined && typeof param !== 'string')
+            throw malformed(`unexpected token: '${f.rawValue}'`);
+          const path = param === undefined ? undefined : resolvePath(scope, param);
+          if (path && (name === 'SUM' || name === 'AVG') && !isNumeric(path.field.type)) {
+            throw malformed(`field ${path.field.name} does not support aggregate operator ${name}`);
+          }
+          const outputName = f.alias ?? `expr${exprIndex++}`;
+          items.push({ kind: 'aggregate', fn: name, path, outputName, raw: f.rawValue ?? name });
+        } else if (PASS_THROUGH.has(name) && typeof param === 'string') {
+          addPath(param, f.alias);
+        } else {
+          throw malformed(`${f.functionName}() is not supported by this emulator`);
+        }
+        break;
+      }
+      default:
+        throw malformed('TYPEOF is not supported by this emulator');
+    }
+  }
+  return items;
+}
+
+// ---- shaping records ----------------------------------------------------------------------------
+
+function shapeRecord(
+  scope: Scope,
+  record: Row,
+  items: SelectItem[],
+  childRows: (sub: Subquery, parent: Row) => SoqlResult | null,
+): Record<string, unknown> {
+  const { ctx, object } = scope;
+  const out: Record<string, unknown> = {
+    attributes: { type: object.name, url: sobjectUrl(ctx, object.name, record.Id) },
+  };
+  for (const item of items) {
+    if (item.kind === 'subquery') {
+      out[item.subquery.relationshipName] = childRows(item.subquery, record);
+      continue;
+    }
+    if (item.kind !== 'path') continue;
+    let target = out;
+    let source: Row | undefined = record;
+    for (const hop of item.path.hops) {
+      const existing = target[hop.relationshipName];
+      if (existing === null) {
+        source = undefined;
+        break;
+      }
+      const parent = parentOf(ctx, source, hop);
+      if (!parent) {
+        target[hop.relationshipName] = null;
+        source = undefined;
+        break;
+      }
+      if (existing === undefined) {
+        target[hop.relationshipName] = {
+          attributes: { type: parent.objectName, url: sobjectUrl(ctx, parent.objectName, parent.record.Id) },
+        };
+      }
+      target = target[hop.relationshipName] as Record<string, unknown>;
+      source = parent.record;
+    }
+    if (source) target[item.path.field.name] = restValue(item.path.field, source[item.path.field.name]);
+  }
+  return out;
+}
+
+// ---- aggregation --------------------------------------------------------------------------------
+
+interface Group {
+  rows: Row[];
+}
+
+function aggregateValue(
+  ctx: SoqlContext,
+  fn: string,
+  path: FieldPath | undefined,
+  rows: Row[],
+): { value: unknown; field?: SoqlField } {
+  if (!path) return { value: rows.length };
+  const values = rows
+    .map((r) => comparable(path.field.type, rawValue(ctx, r, path)))
+    .filter((v): v is Exclude<Comparable, null> => v !== null);
+  switch (fn) {
+    case 'COUNT':
+      return { value: values.length };
+    case 'COUNT_DISTINCT':
+      return { value: new Set(values.map((v) => (typeof v === 'string' ? v.toLowerCase() : v))).size };
+    case 'SUM':
+      return { value: values.length ? (values as number[]).reduce((a, b) => a + b, 0) : null };
+    case 'AVG':
+      return {
+        value: values.length ? (values as number[]).reduce((a, b) => a + b, 0) / values.length : null,
+      };
+    case 'MIN':
+    case 'MAX': {
+      if (!values.length) return { value: null, field: path.field };
+      const sorted = [...values].sort(compareValues);
+      return { value: fn === 'MIN' ? sorted[0] : sorted[sorted.length - 1], field: path.field };
+    }
+    default:
+      throw malformed(`unexpected token: '${fn}'`);
+  }
+}
+
+function groupOperand(scope: Scope, groupPaths: FieldPath[]) {
+  return {
+    field(rawPath: string): Operand<Group> {
+      const path = resolvePath(scope, rawPath);
+      if (!groupPaths.some((g) => g.key === path.key)) {
+        throw malformed(`Field must be grouped or aggregated: ${path.field.name}`);
+      }
+      return {
+        name: path.field.name,
+        type: path.field.type,
+        get: (g) => (g.rows[0] ? comparable(path.field.type, rawValue(scope.ctx, g.rows[0], path)) : null),
+      };
+    },
+    aggregate(fn: { functionName?: string; parameters?: unknown[]; rawValue?: string }): Operand<Group> {
+      const name = (fn.functionName ?? '').toUpperCase();
+      if (!AGGREGATES.has(name)) throw malformed(`unexpected token: '${fn.rawValue ?? name}'`);
+      const param = fn.parameters?.[0];
+      const path = typeof param === 'string' ? resolvePath(scope, param) : undefined;
+      const type =
+        name === 'COUNT' || name === 'COUNT_DISTINCT'
+          ? 'int'
+          : name === 'SUM' || name === 'AVG'
+            ? 'double'
+            : (path?.field.type ?? 'int');
+      return {
+        name: fn.rawValue ?? name,
+        type,
+        get: (g) => comparable(type, aggregateValue(scope.ctx, name, path, g.rows).value),
+      };
+    },
+  };
+}
+
+// ---- ordering -----------------------------------------------------------------------------------
+
+function comparator<R>(
+  clauses: OrderByClause[],
+  operandFor: (clause: OrderByClause) => Operand<R>,
+): (a: R, b: R) => number {
+  const keys = clauses.map((c) => ({
+    operand: operandFor(c),
+    desc: c.order === 'DESC',
+    // Salesforce puts nulls first in ascending order and last in descending order unless told.
+    nullsFirst: c.nulls ? c.nulls === 'FIRST' : c.order !== 'DESC',
+  }));
+  return (a, b) => {
+    for (const k of keys) {
+      const x = k.operand.get(a);
+      const y = k.operand.get(b);
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === k.nullsFirst ? -1 : 1;
+      }
+      const cmp = compareValues(x, y);
+      if (cmp !== 0) return k.desc ? -cmp : cmp;
+    }
+    return 0;
+  };
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function slice<T>(rows: T[], query: { limit?: number; offset?: number }): T[] {
+  const start = query.offset ?? 0;
+  return rows.slice(start, query.limit === undefined ? undefined : start + query.limit);
+}
+
+// ---- the pipeline -------------------------------------------------------------------------------
+
+/**
+ * Runs a parsed query (top-level or child subquery). `restrict` narrows the rows first (the
+ * parent-id filter of a child subquery).
+ */
+function run(ctx: SoqlContext, query: Query, objectName: string, restrict?: Predicate<Row>): SoqlResult {
+  const scope: Scope = { ctx, object: describeOrThrow(ctx, objectName), alias: query.sObjectAlias };
+  const fields = query.fields ?? [];
+  const groupBy = asArray<GroupByClause>(query.groupBy);
+  const first = fields[0];
+  const isCountOnly =
+    fields.length === 1 &&
+    first?.type === 'FieldFunctionExpression' &&
+    first.functionName.toUpperCase() === 'COUNT' &&
+    first.parameters.length === 0;
+  if (isCountOnly && groupBy.length) throw malformed('COUNT() cannot be used with GROUP BY');
+  const hasAggregate = fields.some(
+    (f) => f.type === 'FieldFunctionExpression' && AGGREGATES.has(f.functionName.toUpperCase()),
+  );
+  const grouped = !isCountOnly && (hasAggregate || groupBy.length > 0);
+  const items = isCountOnly ? [] : buildSelect(scope, fields, grouped);
+  if (!isCountOnly && items.length === 0) throw malformed('unexpected token: FROM');
+
+  const compiler: ConditionCompiler<Row> = {
+    now: ctx.now,
+    field: (path) => recordOperand(scope, path),
+    aggregate: (fn) => {
+      throw malformed(
+        `Aggregate functions are not allowed in WHERE: ${fn.rawValue ?? fn.functionName ?? ''}`,
+      );
+    },
+    semiJoin: (condition) => {
+      const inner = condition.valueQuery as Query;
+      const innerFields = inner.fields ?? [];
+      const only = innerFields[0];
+      if (innerFields.length !== 1 || !only || (only.type !== 'Field' && only.type !== 'FieldRelationship')) {
+        throw malformed('semi join sub-selects must select exactly one id field');
+      }
+      const innerScope: Scope = {
+        ctx,
+        object: describeOrThrow(ctx, inner.sObject ?? ''),
+        alias: inner.sObjectAlias,
+      };
+      const path = resolvePath(
+        innerScope,
+        only.type === 'Field' ? only.field : (only.rawValue ?? only.field),
+      );
+      if (path.field.type !== 'id' && path.field.type !== 'reference') {
+        throw malformed(`semi join sub-select field ${path.field.name} must be an id or a reference`);
+      }
+      const where = inner.where
+        ? compileClause(inner.where, {
+            ...compiler,
+            semiJoin: undefined,
+            field: (p) => recordOperand(innerScope, p),
+          })
+        : () => true;
+      const matched = [...ctx.records(innerScope.object.name)].filter((r) => isLive(ctx, r) && where(r));
+      return matched.map((r) => comparable('id', rawValue(ctx, r, path)));
+    },
+  };
+  const where = query.where ? compileClause(query.where, compiler) : () => true;
+  let rows = [...ctx.records(scope.object.name)].filter(
+    (r) => isLive(ctx, r) && (restrict ? restrict(r) : true) && where(r),
+  );
+
+  if (isCountOnly) {
+    const count = slice(rows, query).length;
+    return { totalSize: count, done: true, records: [] };
+  }
+
+  if (grouped) return runGrouped(scope, query, items, groupBy, rows);
+
+  if (query.having) throw malformed('HAVING requires GROUP BY or an aggregate function');
+  const orderBy = asArray(query.orderBy);
+  if (orderBy.length) {
+    rows = [...rows].sort(
+      comparator<Row>(orderBy, (c) => {
+        if (!('field' in c)) throw malformed('Ordering by a function requires an aggregate query');
+        return recordOperand(scope, c.field);
+      }),
+    );
+  }
+  rows = slice(rows, query);
+  const childRows = (sub: Subquery, parent: Row): SoqlResult | null => {
+    const rel = scope.object.childRelationships?.get(sub.relationshipName.toLowerCase());
+    if (!rel) throw unknownRelationship(sub.relationshipName);
+    const child = describeOrThrow(ctx, rel.childObject);
+    const result = run(ctx, { ...sub, sObject: child.name }, child.name, (r) => r[rel.field] === parent.Id);
+    return result.totalSize === 0 ? null : result;
+  };
+  const records = rows.map((r) => shapeRecord(scope, r, items, childRows));
+  return { totalSize: records.length, done: true, records };
+}
+
+function runGrouped(
+  scope: Scope,
+  query: Query,
+  items: SelectItem[],
+  groupBy: GroupByClause[],
+  rows: Row[],
+): SoqlResult {
+  const { ctx } = scope;
+  const groupPaths = groupBy.map((g) => {
+    if (!('field' in g)) throw malformed('GROUP BY a function is not supported by this emulator');
+    return resolvePath(scope, g.field);
+  });
+  for (const item of items) {
+    if (item.kind === 'group' && !groupPaths.some((g) => g.key === item.path.key)) {
+      throw malformed(`Field must be grouped or aggregated: ${item.path.field.name}`);
+    }
+  }
+
+  let groups: Group[];
+  if (groupPaths.length === 0) {
+    groups = [{ rows }];
+  } else {
+    const byKey = new Map<string, Group>();
+    for (const row of rows) {
+      const key = JSON.stringify(
+        groupPaths.map((p) => {
+          const v = comparable(p.field.type, rawValue(ctx, row, p));
+          return typeof v === 'string' && p.field.type !== 'id' && p.field.type !== 'reference'
+            ? v.toLowerCase()
+            : v;
+        }),
+      );
+      let group = byKey.get(key);
+      if (!group) byKey.set(key, (group = { rows: [] }));
+      group.rows.push(row);
+    }
+    groups = [...byKey.values()];
+  }
+
+  const operands = groupOperand(scope, groupPaths);
+  if (query.having) {
+    const having = compileClause<Group>(query.having, { now: ctx.now, ...operands });
+    groups = groups.filter(having);
+  }
+  const orderBy = asArray(query.orderBy);
+  if (orderBy.length) {
+    groups = [...groups].sort(
+      comparator<Group>(orderBy, (c) => ('field' in c ? operands.field(c.field) : operands.aggregate(c.fn))),
+    );
+  }
+  groups = slice(groups, query);
+
+  const records = groups.map((group) => {
+    const out: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+    for (const item of items) {
+      if (item.kind === 'group') {
+        out[item.outputName] = group.rows[0]
+          ? restValue(item.path.field, rawValue(ctx, group.rows[0], item.path))
+          : null;
+      } else if (item.kind === 'aggregate') {
+        const { value, field } = aggregateValue(ctx, item.fn, item.path, group.rows);
+        out[item.outputName] = field ? restValue(field, value) : value;
+      }
+    }
+    return out;
+  });
+  return { totalSize: records.length, done: true, records };
+}
+
+/** Turns the parser's exception into Salesforce's MALFORMED_QUERY. */
+function parse(soql: string): Query {
+  try {
+    return parseQuery(soql);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const found = /but found:? *'([^']*)'/.exec(text)?.[1];
+    const token = found === undefined ? text.split('\n')[0] : found === '' ? '<EOF>' : found;
+    throw malformed(`unexpected token: ${token}`);
+  }
+}
+
+/**
+ * Executes a SOQL query against the context. Throws SoqlError (MALFORMED_QUERY, INVALID_FIELD,
+ * INVALID_TYPE) with Salesforce's wording; returns every matching record (the caller pages).
+ */
+export function executeSoql(soql: string, ctx: SoqlContext): SoqlResult {
+  const query = parse(soql);
+  if (!query.sObject) throw malformed('unexpected token: <EOF>');
+  return run(ctx, query, query.sObject);
+}
