@@ -1,0 +1,226 @@
+import type { Connection } from 'jsforce';
+import type { Logger } from '../logger.js';
+import { callFailure, classifySalesforceCode, type SalesforceErrorKind } from './classify.js';
+
+/**
+ * Writes to Salesforce: upserts by external id through sObject Collections (200 records a call) or,
+ * for large runs, Bulk API 2.0; platform event publishing. Whole-call failures throw a classified
+ * SyncError; per-record failures come back as results, classified by their status code, so one bad
+ * record never fails its 199 neighbours.
+ */
+export const COLLECTION_LIMIT = 200;
+
+export interface SalesforceRecord {
+  readonly [field: string]: unknown;
+}
+
+export interface RecordError {
+  readonly code: string;
+  readonly message: string;
+  readonly fields: readonly string[];
+  readonly kind: SalesforceErrorKind;
+}
+
+export interface WriteResult {
+  /** The external id value (upserts) or the position (publish) the result belongs to. */
+  readonly key: string;
+  readonly success: boolean;
+  readonly id: string | null;
+  readonly created: boolean | null;
+  readonly error?: RecordError;
+}
+
+export interface ApiUsage {
+  readonly used: number;
+  readonly max: number;
+}
+
+export interface SalesforceWriter {
+  upsert(
+    object: string,
+    externalIdField: string,
+    records: readonly SalesforceRecord[],
+    options?: { bulk?: boolean },
+  ): Promise<WriteResult[]>;
+  publish(eventObject: string, events: readonly SalesforceRecord[]): Promise<WriteResult[]>;
+  /** From the Sforce-Limit-Info header of the last response, if any. */
+  apiUsage(): ApiUsage | undefined;
+  /** Number of REST/Bulk calls this writer made (for the run summary). */
+  calls(): number;
+}
+
+interface RawSaveResult {
+  id?: string | null;
+  success?: boolean;
+  created?: boolean;
+  errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
+}
+
+function toResult(key: string, raw: RawSaveResult | undefined): WriteResult {
+  if (raw?.success) return { key, success: true, id: raw.id ?? null, created: raw.created ?? null };
+  const first = raw?.errors?.[0];
+  const code = first?.statusCode ?? first?.errorCode ?? 'UNKNOWN_EXCEPTION';
+  return {
+    key,
+    success: false,
+    id: raw?.id ?? null,
+    created: null,
+    error: {
+      code,
+      message: first?.message ?? 'no result returned for this record',
+      fields: first?.fields ?? [],
+      kind: classifySalesforceCode(code),
+    },
+  };
+}
+
+/** A scalar as Bulk 2.0 CSV expects it; #N/A clears the field. */
+function csvCell(value: unknown): string {
+  return value === null || value === undefined ? '#N/A' : csvText(value);
+}
+
+function csvText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return '';
+}
+
+export function createSalesforceWriter(connection: Connection, logger: Logger): SalesforceWriter {
+  const log = logger.child({ module: 'salesforce-writer' });
+  let calls = 0;
+
+  async function upsertCollection(
+    object: string,
+    externalIdField: string,
+    records: readonly SalesforceRecord[],
+  ): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    for (let i = 0; i < records.length; i += COLLECTION_LIMIT) {
+      const chunk = records.slice(i, i + COLLECTION_LIMIT);
+      calls += 1;
+      let raw: RawSaveResult[];
+      try {
+        raw = await connection.upsert(
+          object,
+          chunk.map((r) => ({ ...r })),
+          externalIdField,
+          {
+            allOrNone: false,
+          },
+        );
+      } catch (err) {
+        throw callFailure(err, object);
+      }
+      chunk.forEach((record, index) => results.push(toResult(csvText(record[externalIdField]), raw[index])));
+    }
+    return results;
+  }
+
+  async function upsertBulk(
+    object: string,
+    externalIdField: string,
+    records: readonly SalesforceRecord[],
+  ): Promise<WriteResult[]> {
+    calls += 1;
+    const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+    // Bulk 2.0 takes flat CSV columns: a parent reference becomes `Contact__r.Cliniko_Patient_Id__c`,
+    // and a null must be sent as #N/A to clear a field.
+    const rows = records.map((record) => {
+      const row: Record<string, string> = {};
+      for (const column of columns) {
+        const value = record[column];
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          for (const [refField, refValue] of Object.entries(value as Record<string, unknown>)) {
+            row[`${column}.${refField}`] = csvCell(refValue);
+          }
+        } else {
+          row[column] = csvCell(value);
+        }
+      }
+      return row;
+    });
+    try {
+      const outcome = await connection.bulk2.loadAndWaitForResults({
+        object,
+        operation: 'upsert',
+        externalIdFieldName: externalIdField,
+        input: rows,
+        pollInterval: 500,
+        pollTimeout: 10 * 60_000,
+      });
+      const byKey = new Map<string, WriteResult>();
+      for (const ok of outcome.successfulResults as Array<Record<string, unknown>>) {
+        const key = csvText(ok[externalIdField]);
+        byKey.set(key, { key, success: true, id: csvText(ok.sf__Id), created: ok.sf__Created === 'true' });
+      }
+      for (const failed of outcome.failedResults as Array<Record<string, unknown>>) {
+        const key = csvText(failed[externalIdField]);
+        const [code = 'UNKNOWN_EXCEPTION', ...rest] = csvText(failed.sf__Error).split(':');
+        byKey.set(key, {
+          key,
+          success: false,
+          id: null,
+          created: null,
+          error: { code, message: rest.join(':'), fields: [], kind: classifySalesforceCode(code) },
+        });
+      }
+      for (const unprocessed of outcome.unprocessedRecords as Array<Record<string, unknown>>) {
+        const key = String(unprocessed[externalIdField]);
+        byKey.set(key, {
+          key,
+          success: false,
+          id: null,
+          created: null,
+          error: {
+            code: 'UNPROCESSED',
+            message: 'the bulk job ended before this row was processed',
+            fields: [],
+            kind: 'transient',
+          },
+        });
+      }
+      return records.map((r) => {
+        const key = String(r[externalIdField]);
+        return byKey.get(key) ?? toResult(key, undefined);
+      });
+    } catch (err) {
+      throw callFailure(err, object);
+    }
+  }
+
+  return {
+    async upsert(object, externalIdField, records, options = {}) {
+      if (records.length === 0) return [];
+      const results = options.bulk
+        ? await upsertBulk(object, externalIdField, records)
+        : await upsertCollection(object, externalIdField, records);
+      const failed = results.filter((r) => !r.success).length;
+      log.debug({ object, records: records.length, failed, bulk: options.bulk === true }, 'upsert finished');
+      return results;
+    },
+    async publish(eventObject, events) {
+      const results: WriteResult[] = [];
+      for (let i = 0; i < events.length; i += COLLECTION_LIMIT) {
+        const chunk = events.slice(i, i + COLLECTION_LIMIT);
+        calls += 1;
+        let raw: RawSaveResult[];
+        try {
+          raw = await connection.sobject(eventObject).create(
+            chunk.map((e) => ({ ...e })),
+            { allOrNone: false },
+          );
+        } catch (err) {
+          throw callFailure(err, eventObject);
+        }
+        chunk.forEach((_, index) => results.push(toResult(String(i + index), raw[index])));
+      }
+      return results;
+    },
+    apiUsage() {
+      const info = connection.limitInfo;
+      return info.apiUsage ? { used: info.apiUsage.used, max: info.apiUsage.limit } : undefined;
+    },
+    calls: () => calls,
+  };
+}
