@@ -1,0 +1,282 @@
+import { payloadSha256, sha256Hex, stableJson } from './stable-json.js';
+
+/**
+ * The audit log: append-only, hash-chained entries for every Salesforce create/update, every Cliniko
+ * write-back and every governance act (sign-off, pruning). Pure construction and verification; the
+ * store appends and reads.
+ *
+ * An entry never holds field values: only names, ids, and the sha256 of the payload that was written
+ * (which proves what was written to anyone holding the payload, without revealing it).
+ *
+ * Chain: `hash = sha256(canonical JSON of the entry without hash)`, and each entry carries the previous
+ * entry's hash and a sequence number one higher. Altering an entry breaks its own hash; deleting or
+ * reordering breaks the next entry's `previousHash` / `seq`. Truncating the tail is only visible
+ * against a head kept elsewhere (pass `expectedHead`; the store should keep it apart from the entries,
+ * e.g. in the run record).
+ */
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const AUDIT_OPERATIONS = [
+  'create',
+  'update',
+  'delete',
+  'write-back',
+  'data-map-sign',
+  'prune',
+] as const;
+export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
+
+export const SOURCE_SYSTEMS = ['cliniko', 'salesforce', 'sync-service'] as const;
+export type SourceSystem = (typeof SOURCE_SYSTEMS)[number];
+
+export interface AuditInput {
+  /** ISO 8601 instant. */
+  readonly timestamp: string;
+  /** Who caused the change: the integration user, a Salesforce user id, `cli:<name>`. */
+  readonly actor: string;
+  /** Where the change came from. */
+  readonly sourceSystem: SourceSystem;
+  /** The object written: `Contact`, `Cliniko_Appointment__c`, `patients`, `data-map`, `audit-log`. */
+  readonly object: string;
+  /** The record's external id (Cliniko id), or `-` for governance acts. */
+  readonly externalId: string;
+  readonly salesforceId?: string | null;
+  /** The Cliniko patient the record belongs to, so `audit show --patient` finds appointments too. */
+  readonly patientId?: string | null;
+  readonly operation: AuditOperation;
+  /** Names of the fields written. Names only: anything that does not look like a field name is refused. */
+  readonly changedFields: readonly string[];
+  /** The payload as written; only its sha256 is kept. */
+  readonly payload: unknown;
+  readonly runId: string;
+  /** Only for `prune`: what was removed (see buildPruneEntry). */
+  readonly prune?: PruneRecord;
+}
+
+export interface PruneRecord {
+  readonly count: number;
+  readonly throughSeq: number;
+  /** Hash of the last pruned entry: the first kept entry's `previousHash`. */
+  readonly throughHash: string;
+  readonly cutoff: string;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly timestamp: string;
+  readonly actor: string;
+  readonly sourceSystem: SourceSystem;
+  readonly object: string;
+  readonly externalId: string;
+  readonly salesforceId: string | null;
+  readonly patientId: string | null;
+  readonly operation: AuditOperation;
+  readonly changedFields: readonly string[];
+  readonly payloadSha256: string;
+  readonly runId: string;
+  readonly prune: PruneRecord | null;
+  readonly previousHash: string;
+  readonly hash: string;
+}
+
+/** Where a new entry attaches: the last entry, or nothing for the first entry ever. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.]*$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+  return sha256Hex(stableJson(entry));
+}
+
+/**
+ * Builds the next entry of the chain. `previous` is the current head (undefined for the first entry).
+ * Throws on input that would weaken the log (a value where a field name belongs, a bad timestamp).
+ */
+export function buildAuditEntry(input: AuditInput, previous: ChainHead | undefined): AuditEntry {
+  for (const name of input.changedFields) {
+    // Refuse rather than record: a caller passing values here would put patient data in the log.
+    if (!FIELD_NAME.test(name) || name.length > 80) {
+      throw new TypeError('audit changedFields must be field names, never values');
+    }
+  }
+  if (!ISO_INSTANT.test(input.timestamp) || Number.isNaN(Date.parse(input.timestamp))) {
+    throw new TypeError('audit timestamp must be an ISO 8601 UTC instant');
+  }
+  if ((input.operation === 'prune') !== (input.prune !== undefined)) {
+    throw new TypeError('a prune record goes with the prune operation, and only with it');
+  }
+  const body: Omit<AuditEntry, 'hash'> = {
+    seq: previous === undefined ? 1 : previous.seq + 1,
+    timestamp: new Date(input.timestamp).toISOString(),
+    actor: input.actor,
+    sourceSystem: input.sourceSystem,
+    object: input.object,
+    externalId: input.externalId,
+    salesforceId: input.salesforceId ?? null,
+    patientId: input.patientId ?? null,
+    operation: input.operation,
+    changedFields: [...new Set(input.changedFields)].sort(),
+    payloadSha256: payloadSha256(input.payload),
+    runId: input.runId,
+    prune: input.prune ?? null,
+    previousHash: previous === undefined ? GENESIS_HASH : previous.hash,
+  };
+  return { ...body, hash: entryHash(body) };
+}
+
+export type AuditVerification =
+  | { readonly ok: true; readonly count: number; readonly head: ChainHead | undefined }
+  | {
+      readonly ok: false;
+      /** Position in the list given. */
+      readonly index: number;
+      readonly seq: number | undefined;
+      readonly reason: string;
+    };
+
+/**
+ * Re-walks the chain in the order given (the store's append order) and reports the first broken link.
+ * A chain that starts after seq 1 is accepted only when a later `prune` entry records exactly what was
+ * removed (its throughSeq and throughHash match the first kept entry).
+ */
+export function verifyAuditChain(
+  entries: readonly AuditEntry[],
+  options: { expectedHead?: ChainHead } = {},
+): AuditVerification {
+  const fail = (index: number, reason: string): AuditVerification => ({
+    ok: false,
+    index,
+    seq: entries[index]?.seq,
+    reason,
+  });
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (entry === undefined) return fail(i, 'missing entry');
+    const { hash, ...body } = entry;
+    if (entryHash(body) !== hash) {
+      return fail(i, `entry seq ${entry.seq} was altered: its content no longer matches its hash`);
+    }
+    const prev = entries[i - 1];
+    if (prev === undefined) {
+      if (entry.seq === 1) {
+        if (entry.previousHash !== GENESIS_HASH) return fail(i, 'the first entry does not start the chain');
+      } else {
+        const pruned = entries.find(
+          (e) =>
+            e.operation === 'prune' &&
+            e.prune?.throughSeq === entry.seq - 1 &&
+            e.prune.throughHash === entry.previousHash,
+        );
+        if (pruned === undefined) {
+          return fail(
+            i,
+            `the log starts at seq ${entry.seq} but no prune entry records the removal of the earlier entries`,
+          );
+        }
+      }
+      continue;
+    }
+    if (entry.seq !== prev.seq + 1) {
+      return fail(
+        i,
+        entry.seq <= prev.seq
+          ? `entry seq ${entry.seq} is out of order (follows seq ${prev.seq})`
+          : `entries seq ${prev.seq + 1}..${entry.seq - 1} are missing`,
+      );
+    }
+    if (entry.previousHash !== prev.hash) {
+      return fail(i, `entry seq ${entry.seq} does not link to entry seq ${prev.seq} (previousHash differs)`);
+    }
+  }
+  const last = entries[entries.length - 1];
+  const head = last === undefined ? undefined : { seq: last.seq, hash: last.hash };
+  const expected = options.expectedHead;
+  if (expected !== undefined && (head?.seq !== expected.seq || head.hash !== expected.hash)) {
+    return fail(
+      entries.length - 1,
+      `the log ends at seq ${head?.seq ?? 0} but the recorded head is seq ${expected.seq}: entries were removed from the end`,
+    );
+  }
+  return { ok: true, count: entries.length, head };
+}
+
+/** A patient's trail: entries for the patient's own record and every record linked to them. */
+export function patientTrail(entries: readonly AuditEntry[], clinikoPatientId: string): AuditEntry[] {
+  return entries.filter(
+    (e) =>
+      e.patientId === clinikoPatientId ||
+      (e.object === 'Contact' && e.externalId === clinikoPatientId) ||
+      (e.object === 'patients' && e.externalId === clinikoPatientId),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// retention
+
+export const DEFAULT_RETENTION_YEARS = 6;
+
+/** `now` minus whole calendar years, in UTC (29 February falls back to 28 February). */
+export function retentionCutoff(now: Date, retentionYears = DEFAULT_RETENTION_YEARS): Date {
+  if (!Number.isInteger(retentionYears) || retentionYears < 1) {
+    throw new RangeError('retention must be a whole number of years, at least 1');
+  }
+  const cutoff = new Date(now.getTime());
+  cutoff.setUTCFullYear(now.getUTCFullYear() - retentionYears);
+  if (cutoff.getUTCMonth() !== now.getUTCMonth()) cutoff.setUTCDate(0);
+  return cutoff;
+}
+
+/**
+ * The entries that may be pruned: the leading run of entries older than the cutoff. Only a prefix is
+ * ever pruned, so what remains is still one verifiable chain; an old entry after a newer one (a clock
+ * step) is kept rather than punching a hole in the chain.
+ */
+export function prunableEntries(
+  entries: readonly AuditEntry[],
+  now: Date,
+  retentionYears = DEFAULT_RETENTION_YEARS,
+): { readonly prunable: readonly AuditEntry[]; readonly cutoff: string } {
+  const cutoff = retentionCutoff(now, retentionYears);
+  let n = 0;
+  while (n < entries.length && Date.parse(entries[n]?.timestamp ?? '') < cutoff.getTime()) n++;
+  return { prunable: entries.slice(0, n), cutoff: cutoff.toISOString() };
+}
+
+/**
+ * The audit entry that records a prune. Append it (to the current head) in the same transaction that
+ * deletes `pruned`; verifyAuditChain then accepts the chain starting after them.
+ */
+export function buildPruneEntry(
+  pruned: readonly AuditEntry[],
+  head: ChainHead,
+  details: { timestamp: string; actor: string; runId: string; cutoff: string },
+): AuditEntry {
+  const last = pruned[pruned.length - 1];
+  if (last === undefined) throw new RangeError('nothing to prune');
+  const prune: PruneRecord = {
+    count: pruned.length,
+    throughSeq: last.seq,
+    throughHash: last.hash,
+    cutoff: details.cutoff,
+  };
+  return buildAuditEntry(
+    {
+      timestamp: details.timestamp,
+      actor: details.actor,
+      sourceSystem: 'sync-service',
+      object: 'audit-log',
+      externalId: '-',
+      operation: 'prune',
+      changedFields: [],
+      payload: { prunedSeqs: pruned.map((e) => e.seq), prunedHashes: pruned.map((e) => e.hash) },
+      runId: details.runId,
+      prune,
+    },
+    head,
+  );
+}
