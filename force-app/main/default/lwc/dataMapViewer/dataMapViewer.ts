@@ -3,7 +3,7 @@ import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap'
 
 /** Shape returned by ClinikoGovernanceController.getDataMap (custom metadata is out of the UI API's reach). */
 export interface DataMapEntry {
-  name: string;
+  developerName: string;
   resource?: string | null;
   clinikoField?: string | null;
   classification?: string | null;
@@ -58,8 +58,8 @@ function toView(entry: DataMapEntry): EntryView {
   const target = entry.targetObject && entry.targetField ? `${entry.targetObject}.${entry.targetField}` : '—';
   const direction = entry.direction ?? '';
   return {
-    key: entry.name,
-    source: source || entry.name,
+    key: entry.developerName,
+    source: source || entry.developerName,
     target,
     directionLabel: DIRECTION_LABELS[direction] ?? (direction || '—'),
     transform: entry.transform ?? '',
@@ -67,7 +67,7 @@ function toView(entry: DataMapEntry): EntryView {
       .split(';')
       .map((a) => a.trim())
       .filter((a) => a.length > 0)
-      .map((a) => ({ key: `${entry.name}-${a}`, label: a })),
+      .map((a) => ({ key: `${entry.developerName}-${a}`, label: a })),
     rationale: entry.rationale ?? '',
   };
 }
