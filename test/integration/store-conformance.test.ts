@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   PostgresStore,
   SqliteStore,
+  type AuditHead,
   type AuditRow,
   type PayloadCipher,
   type Store,
@@ -109,8 +110,8 @@ afterAll(async () => {
 });
 
 function auditRows(items: Array<{ object: string; externalId: string }>, now: number) {
-  return (prev: string | null): AuditRow[] => {
-    let prevHash = prev;
+  return (previous: AuditHead | null): AuditRow[] => {
+    let prevHash = previous?.hash ?? null;
     return items.map((item, i) => {
       const hash = `h-${item.object}-${item.externalId}-${now}-${i}-${prevHash ?? 'root'}`;
       const row = {
@@ -532,9 +533,9 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     await store.completeWrites([], auditRows([items[0]!], T0), T0);
     await store.completeWrites([], auditRows([items[1]!], T0 + 1_000), T0 + 1_000);
     const lastBefore = await store.lastAuditRow();
-    const pruned = await store.pruneAudit(T0 + 500, (prevHash, count) => ({
+    const pruned = await store.pruneAudit(T0 + 500, (previous, count) => ({
       hash: `prune-${count}`,
-      prevHash,
+      prevHash: previous?.hash ?? null,
       object: 'audit_log',
       externalId: 'retention',
       createdAt: T0 + 2_000,
@@ -556,6 +557,30 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_001)).toBe(false);
     await other.releaseLease('stream:patients', 'b');
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_002)).toBe(true);
+  });
+
+  it('keeps facts per patient, replacing a record and following a change of patient', async () => {
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      facts: [
+        { resource: 'individual_appointments', id: 'a1', patientId: 'p1', data: '{"v":1}' },
+        { resource: 'individual_appointments', id: 'a2', patientId: 'p2', data: '{"v":1}' },
+        { resource: 'invoices', id: 'i1', patientId: 'p1', data: '{"total":"10.00"}' },
+      ],
+      now: T0,
+    });
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      facts: [{ resource: 'individual_appointments', id: 'a2', patientId: 'p1', data: '{"v":2}' }],
+      now: T0 + 1,
+    });
+    expect(await store.listFacts(['p1'])).toEqual([
+      { resource: 'individual_appointments', id: 'a1', patientId: 'p1', data: '{"v":1}' },
+      { resource: 'individual_appointments', id: 'a2', patientId: 'p1', data: '{"v":2}' },
+      { resource: 'invoices', id: 'i1', patientId: 'p1', data: '{"total":"10.00"}' },
+    ]);
+    expect(await store.listFacts(['p2'])).toEqual([]);
+    expect(await store.listFactPatientIds()).toEqual(['p1']);
   });
 
   it('lists journey states', async () => {

@@ -107,6 +107,24 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'facts',
+    // The non-clinical facts the journey engine needs per patient (appointment times, types, attendance,
+    // case limits, invoice totals), kept so a change to one appointment can be judged against the
+    // patient's whole history without re-reading Cliniko. Encrypted like every other payload.
+    sql: `
+CREATE TABLE facts (
+  resource TEXT NOT NULL,
+  id TEXT NOT NULL,
+  patient_id TEXT NOT NULL,
+  data {{BLOB}} NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (resource, id)
+);
+CREATE INDEX facts_patient ON facts (patient_id);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

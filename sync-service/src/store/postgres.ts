@@ -1,10 +1,12 @@
 import pg from 'pg';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
+  type AuditHead,
   type AuditRow,
   type BatchCommit,
   type CompletedWrite,
   type DeadLetter,
+  type FactInput,
   type JourneyStateRow,
   type OutboxItem,
   type OutboxStats,
@@ -23,7 +25,10 @@ import {
   OUTBOX_STATS_SQL,
   QUARANTINE_COUNT_SQL,
   toAudit,
+  toAuditHead,
   toDeadLetter,
+  toFact,
+  toText,
   toJourneyState,
   toOutboxItem,
   toOutboxStats,
@@ -165,6 +170,14 @@ export class PostgresStore implements Store {
           [js.patientId, js.state, batch.now],
         );
       }
+      for (const f of batch.facts ?? []) {
+        await client.query(
+          `INSERT INTO facts (resource, id, patient_id, data, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (resource, id) DO UPDATE SET patient_id = EXCLUDED.patient_id, data = EXCLUDED.data,
+             updated_at = EXCLUDED.updated_at`,
+          [f.resource, f.id, f.patientId, Buffer.from(this.cipher.encrypt(f.data)), batch.now],
+        );
+      }
       if (batch.watermark !== undefined) {
         await client.query(
           `INSERT INTO watermarks (stream, cursor, updated_at) VALUES ($1, $2, $3)
@@ -230,7 +243,7 @@ export class PostgresStore implements Store {
 
   async completeWrites(
     writes: readonly CompletedWrite[],
-    audit: (prevHash: string | null) => AuditRow[],
+    audit: (previous: AuditHead | null) => AuditRow[],
     now: number,
   ): Promise<void> {
     await this.withTx(async (client) => {
@@ -259,11 +272,11 @@ export class PostgresStore implements Store {
 
   private async appendAudit(
     client: Queryable,
-    build: (prevHash: string | null) => AuditRow[],
+    build: (previous: AuditHead | null) => AuditRow[],
   ): Promise<void> {
     await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-    const [last] = await this.rows('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1', [], client);
-    for (const row of build(last ? String(last.hash) : null)) {
+    const [last] = await this.rows('SELECT hash, entry FROM audit_log ORDER BY seq DESC LIMIT 1', [], client);
+    for (const row of build(last ? toAuditHead(last) : null)) {
       await client.query(
         'INSERT INTO audit_log (hash, prev_hash, object, external_id, created_at, entry) VALUES ($1, $2, $3, $4, $5, $6)',
         [row.hash, row.prevHash, row.object, row.externalId, row.createdAt, row.entry],
@@ -335,6 +348,21 @@ export class PostgresStore implements Store {
     );
   }
 
+  async listFacts(patientIds: readonly string[]): Promise<FactInput[]> {
+    if (patientIds.length === 0) return [];
+    const rows = await this.rows(
+      'SELECT resource, id, patient_id, data FROM facts WHERE patient_id = ANY($1::text[]) ORDER BY resource, id',
+      [[...patientIds]],
+    );
+    return rows.map((row) => toFact(row, this.cipher));
+  }
+
+  async listFactPatientIds(): Promise<string[]> {
+    return (await this.rows('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id')).map((r) =>
+      toText(r.patient_id),
+    );
+  }
+
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
     const [row] = await this.rows(
       'SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = $1',
@@ -400,7 +428,7 @@ export class PostgresStore implements Store {
 
   async pruneAudit(
     before: number,
-    record: (prevHash: string | null, pruned: number) => AuditRow,
+    record: (previous: AuditHead | null, pruned: number) => AuditRow,
   ): Promise<number> {
     return this.withTx(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);

@@ -1,4 +1,6 @@
 import type {
+  FactInput,
+  AuditHead,
   DeadLetter,
   JourneyStateRow,
   OutboxItem,
@@ -113,6 +115,21 @@ export function toAudit(row: Row): StoredAuditRow {
     createdAt: Number(row.created_at),
     entry: str(row.entry),
   };
+}
+
+export function toFact(row: Row, cipher: PayloadCipher): FactInput {
+  return {
+    resource: str(row.resource),
+    id: str(row.id),
+    patientId: str(row.patient_id),
+    data: cipher.decrypt(row.data as Uint8Array),
+  };
+}
+
+export const toText = str;
+
+export function toAuditHead(row: Row): AuditHead {
+  return { hash: str(row.hash), entry: str(row.entry) };
 }
 
 export interface OutboxCounts {

@@ -3,10 +3,12 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
+  type AuditHead,
   type AuditRow,
   type BatchCommit,
   type CompletedWrite,
   type DeadLetter,
+  type FactInput,
   type JourneyStateRow,
   type OutboxItem,
   type OutboxStats,
@@ -25,7 +27,10 @@ import {
   OUTBOX_STATS_SQL,
   QUARANTINE_COUNT_SQL,
   toAudit,
+  toAuditHead,
   toDeadLetter,
+  toFact,
+  toText,
   toJourneyState,
   toOutboxItem,
   toOutboxStats,
@@ -165,6 +170,18 @@ export class SqliteStore implements Store {
           batch.now,
         );
       }
+      for (const f of batch.facts ?? []) {
+        this.run(
+          `INSERT INTO facts (resource, id, patient_id, data, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (resource, id) DO UPDATE SET patient_id = excluded.patient_id, data = excluded.data,
+             updated_at = excluded.updated_at`,
+          f.resource,
+          f.id,
+          f.patientId,
+          this.cipher.encrypt(f.data),
+          batch.now,
+        );
+      }
       if (batch.watermark !== undefined) {
         this.run(
           `INSERT INTO watermarks (stream, cursor, updated_at) VALUES (?, ?, ?)
@@ -248,7 +265,7 @@ export class SqliteStore implements Store {
 
   async completeWrites(
     writes: readonly CompletedWrite[],
-    audit: (prevHash: string | null) => AuditRow[],
+    audit: (previous: AuditHead | null) => AuditRow[],
     now: number,
   ): Promise<void> {
     this.tx(() => {
@@ -282,9 +299,9 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  private appendAudit(build: (prevHash: string | null) => AuditRow[]): void {
-    const last = this.get('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const rows = build(typeof last?.hash === 'string' ? last.hash : null);
+  private appendAudit(build: (previous: AuditHead | null) => AuditRow[]): void {
+    const last = this.get('SELECT hash, entry FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const rows = build(last ? toAuditHead(last) : null);
     for (const row of rows) {
       this.run(
         'INSERT INTO audit_log (hash, prev_hash, object, external_id, created_at, entry) VALUES (?, ?, ?, ?, ?, ?)',
@@ -377,6 +394,26 @@ export class SqliteStore implements Store {
     );
   }
 
+  async listFacts(patientIds: readonly string[]): Promise<FactInput[]> {
+    const out: FactInput[] = [];
+    for (let i = 0; i < patientIds.length; i += 500) {
+      const chunk = patientIds.slice(i, i + 500);
+      const rows = this.all(
+        `SELECT resource, id, patient_id, data FROM facts WHERE patient_id IN (${chunk.map(() => '?').join(',')})
+         ORDER BY resource, id`,
+        ...chunk,
+      );
+      for (const row of rows) out.push(toFact(row, this.cipher));
+    }
+    return Promise.resolve(out);
+  }
+
+  async listFactPatientIds(): Promise<string[]> {
+    return this.all('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id').map((r) =>
+      toText(r.patient_id),
+    );
+  }
+
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
     const row = this.get(
       'SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = ?',
@@ -454,7 +491,7 @@ export class SqliteStore implements Store {
 
   async pruneAudit(
     before: number,
-    record: (prevHash: string | null, pruned: number) => AuditRow,
+    record: (previous: AuditHead | null, pruned: number) => AuditRow,
   ): Promise<number> {
     const pruned = this.tx(() => {
       const count = this.run('DELETE FROM audit_log WHERE created_at < ?', before);

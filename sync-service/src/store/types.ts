@@ -97,6 +97,14 @@ export interface JourneyStateRow {
   readonly updatedAt: number;
 }
 
+/** Non-clinical facts about one Cliniko record, for the journey engine (JSON, encrypted at rest). */
+export interface FactInput {
+  readonly resource: string;
+  readonly id: string;
+  readonly patientId: string;
+  readonly data: string;
+}
+
 export interface BatchCommit {
   readonly stream: string;
   /** New watermark; omit to leave it unchanged. */
@@ -104,6 +112,7 @@ export interface BatchCommit {
   readonly outbox?: readonly OutboxInput[];
   readonly quarantine?: readonly QuarantineInput[];
   readonly journeyStates?: readonly { patientId: string; state: string }[];
+  readonly facts?: readonly FactInput[];
   readonly now: number;
 }
 
@@ -125,6 +134,13 @@ export interface AuditRow {
   /** JSON of the audit entry (never field values). */
   readonly entry: string;
 }
+/** The newest audit row, handed to the builder of the next rows so they chain onto it. */
+export interface AuditHead {
+  readonly hash: string;
+  /** JSON of that entry (it carries the entry's own sequence number). */
+  readonly entry: string;
+}
+
 export interface StoredAuditRow extends AuditRow {
   readonly seq: number;
 }
@@ -183,7 +199,7 @@ export interface Store {
   /** Successful writes: remove the items (if unchanged), record state and append audit rows, atomically. */
   completeWrites(
     writes: readonly CompletedWrite[],
-    audit: (prevHash: string | null) => AuditRow[],
+    audit: (previous: AuditHead | null) => AuditRow[],
     now: number,
   ): Promise<void>;
   /** A retryable failure: release the lease and schedule the next attempt. */
@@ -205,6 +221,11 @@ export interface Store {
 
   listQuarantine(options?: { limit?: number }): Promise<QuarantineItem[]>;
 
+  /** Every fact of these patients, all resources. */
+  listFacts(patientIds: readonly string[]): Promise<FactInput[]>;
+  /** Every patient with at least one fact (for the daily journey pass). */
+  listFactPatientIds(): Promise<string[]>;
+
   getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
   listJourneyStates(): Promise<JourneyStateRow[]>;
 
@@ -221,7 +242,10 @@ export interface Store {
   lastAuditRow(): Promise<StoredAuditRow | undefined>;
   listAudit(options?: { externalId?: string; afterSeq?: number; limit?: number }): Promise<StoredAuditRow[]>;
   /** Delete audit rows created before `before`, appending the row `record(prevHash)` builds, atomically. */
-  pruneAudit(before: number, record: (prevHash: string | null, pruned: number) => AuditRow): Promise<number>;
+  pruneAudit(
+    before: number,
+    record: (previous: AuditHead | null, pruned: number) => AuditRow,
+  ): Promise<number>;
 
   /** A named lease (e.g. polling a stream); true if `owner` now holds it until now + ttlMs. */
   acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
