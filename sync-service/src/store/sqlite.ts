@@ -409,9 +409,8 @@ export class SqliteStore implements Store {
   }
 
   async listFactPatientIds(): Promise<string[]> {
-    return this.all('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id').map((r) =>
-      toText(r.patient_id),
-    );
+    const rows = this.all('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id');
+    return Promise.resolve(rows.map((r) => toText(r.patient_id)));
   }
 
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
