@@ -28,9 +28,11 @@ const classFiles = (await readdir(classesDir)).filter((f) => f.endsWith('.cls'))
 describe('Apex classes', () => {
   it('the parser reports errors in broken Apex (so a clean parse means something)', () => {
     expect(syntaxErrors('public with sharing class Broken { void m( { }')).not.toEqual([]);
-    expect(syntaxErrors('public with sharing class Fine { void m() { Integer i = [SELECT COUNT() FROM Contact]; } }')).toEqual(
-      [],
-    );
+    expect(
+      syntaxErrors(
+        'public with sharing class Fine { void m() { Integer i = [SELECT COUNT() FROM Contact]; } }',
+      ),
+    ).toEqual([]);
   });
 
   it('finds the classes', () => {

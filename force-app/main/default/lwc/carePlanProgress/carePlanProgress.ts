@@ -45,17 +45,26 @@ function toView(node: Record<string, unknown>): CarePlanView {
   const percent = Math.max(0, Math.min(100, Math.round(raw)));
   const name = gqlDisplay(node, NAME_FIELD) || String(node.Id);
   const status = gqlDisplay(node, STATUS_FIELD);
-  const invoiced = gqlHas(node, AMOUNT_INVOICED_FIELD) ? gqlDisplay(node, AMOUNT_INVOICED_FIELD) || '—' : undefined;
-  const billingLimit = gqlHas(node, BILLING_LIMIT_FIELD) ? gqlDisplay(node, BILLING_LIMIT_FIELD) || '—' : undefined;
+  const invoiced = gqlHas(node, AMOUNT_INVOICED_FIELD)
+    ? gqlDisplay(node, AMOUNT_INVOICED_FIELD) || '—'
+    : undefined;
+  const billingLimit = gqlHas(node, BILLING_LIMIT_FIELD)
+    ? gqlDisplay(node, BILLING_LIMIT_FIELD) || '—'
+    : undefined;
   return {
     id: String(node.Id),
     planName: name,
     planStatus: status,
-    sessionsLabel: allowed === null || allowed === undefined ? `${used} sessions used` : `${used} of ${allowed} sessions used`,
+    sessionsLabel:
+      allowed === null || allowed === undefined
+        ? `${used} sessions used`
+        : `${used} of ${allowed} sessions used`,
     percent,
     percentLabel: `${percent}%`,
     barStyle: `width: ${percent}%`,
-    remaining: gqlHas(node, SESSIONS_REMAINING_FIELD) ? gqlDisplay(node, SESSIONS_REMAINING_FIELD) || '—' : undefined,
+    remaining: gqlHas(node, SESSIONS_REMAINING_FIELD)
+      ? gqlDisplay(node, SESSIONS_REMAINING_FIELD) || '—'
+      : undefined,
     issued: gqlHas(node, ISSUE_DATE_FIELD) ? gqlDisplay(node, ISSUE_DATE_FIELD) || '—' : undefined,
     expires: gqlHas(node, EXPIRY_DATE_FIELD) ? gqlDisplay(node, EXPIRY_DATE_FIELD) || '—' : undefined,
     funding: gqlHas(node, FUNDING_SOURCE_FIELD) ? gqlDisplay(node, FUNDING_SOURCE_FIELD) || '—' : undefined,

@@ -114,7 +114,10 @@ export default class DataMapViewer extends LightningElement {
   }
 
   async load(): Promise<void> {
-    const result = (await getDataMap()) as { entries?: DataMapEntry[]; signoff?: DataMapSignoff | null } | null;
+    const result = (await getDataMap()) as {
+      entries?: DataMapEntry[];
+      signoff?: DataMapSignoff | null;
+    } | null;
     this.groups = groupEntries(result?.entries ?? []);
     this.signoff = result?.signoff ?? null;
     this.errors = undefined;

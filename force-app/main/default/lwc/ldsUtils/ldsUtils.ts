@@ -84,7 +84,8 @@ export function gqlHas(node: unknown, field: SchemaFieldId | string): boolean {
 /** The nodes of a `uiapi.query.<Object>` connection, or [] when the object is absent. */
 export function gqlNodes(data: unknown, objectApiName: string): Array<Record<string, unknown>> {
   const root = (data as { uiapi?: { query?: Record<string, unknown> } } | undefined)?.uiapi?.query;
-  const connection = root?.[objectApiName] as { edges?: Array<{ node?: Record<string, unknown> }> } | undefined;
+  const connection = root?.[objectApiName] as
+    { edges?: Array<{ node?: Record<string, unknown> }> } | undefined;
   return (connection?.edges ?? []).flatMap((edge) => (edge.node ? [edge.node] : []));
 }
 

@@ -87,7 +87,11 @@ export default class PatientJourney extends LightningElement {
   }
 
   get variables(): Record<string, unknown> {
-    return { contactId: this.recordId, first: PAGE_SIZE, after: this.cursors[this.cursors.length - 1] ?? null };
+    return {
+      contactId: this.recordId,
+      first: PAGE_SIZE,
+      after: this.cursors[this.cursors.length - 1] ?? null,
+    };
   }
 
   @wire(graphql, {

@@ -16,7 +16,9 @@ function flushPromises(): Promise<void> {
 }
 
 function render(): HTMLElement & { recordId?: string } {
-  const element = createElement('c-care-plan-progress', { is: CarePlanProgress }) as unknown as HTMLElement & {
+  const element = createElement('c-care-plan-progress', {
+    is: CarePlanProgress,
+  }) as unknown as HTMLElement & {
     recordId?: string;
   };
   element.recordId = '003000000000001AAA';
@@ -59,7 +61,10 @@ describe('c-care-plan-progress', () => {
       // Assert
       const root = element.shadowRoot!;
       expect(texts(root, '.plan-name')).toEqual(['CP-000101', 'CP-000087']);
-      expect(texts(root, '.sessions')).toEqual(['6 of 10 sessions used (60%)', '5 of 5 sessions used (100%)']);
+      expect(texts(root, '.sessions')).toEqual([
+        '6 of 10 sessions used (60%)',
+        '5 of 5 sessions used (100%)',
+      ]);
       const bars = Array.from(root.querySelectorAll('[role="progressbar"]'));
       expect(bars.map((b) => b.getAttribute('aria-valuenow'))).toEqual(['60', '100']);
       expect(bars[0]!.getAttribute('aria-label')).toBe('6 of 10 sessions used');
@@ -67,7 +72,10 @@ describe('c-care-plan-progress', () => {
       expect(texts(root, '.issued')).toEqual(['01/09/2026', '10/01/2026']);
       expect(texts(root, '.expires')).toEqual(['01/03/2027', '—']);
       expect(texts(root, '.funding')).toEqual(['WorkCover', 'Private']);
-      expect(texts(root, '.billing')).toEqual(['Invoiced $840.00 of $1,500.00 limit', 'Invoiced $450.00 of — limit']);
+      expect(texts(root, '.billing')).toEqual([
+        'Invoiced $840.00 of $1,500.00 limit',
+        'Invoiced $450.00 of — limit',
+      ]);
     });
 
     it('is accessible', async () => {

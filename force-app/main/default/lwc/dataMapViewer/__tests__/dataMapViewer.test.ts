@@ -21,7 +21,9 @@ async function render(): Promise<HTMLElement> {
 }
 
 function texts(root: ParentNode, selector: string): string[] {
-  return Array.from(root.querySelectorAll(selector)).map((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
+  return Array.from(root.querySelectorAll(selector)).map((el) =>
+    (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
+  );
 }
 
 describe('c-data-map-viewer', () => {
@@ -39,12 +41,13 @@ describe('c-data-map-viewer', () => {
       // Assert
       const root = element.shadowRoot!;
       expect(getDataMapMock).toHaveBeenCalledTimes(1);
-      expect(texts(root, '.group-title')).toEqual([
-        'Marketing-safe (3 fields)',
-        'Operations-safe (3 fields)',
-        'Billing (3 fields)',
-        'Clinician-only (never copied) (3 fields)',
+      expect(texts(root, '.group-name')).toEqual([
+        'Marketing-safe',
+        'Operations-safe',
+        'Billing',
+        'Clinician-only (never copied)',
       ]);
+      expect(texts(root, '.group-count')).toEqual(['(3 fields)', '(3 fields)', '(3 fields)', '(3 fields)']);
       expect(root.querySelectorAll('.entry')).toHaveLength(dataMap.entries.length);
       const marketing = root.querySelectorAll('.group')[0]!;
       expect(texts(marketing, '.target')).toEqual([
@@ -94,7 +97,9 @@ describe('c-data-map-viewer', () => {
     it('warns when no sign-off is deployed', async () => {
       getDataMapMock.mockResolvedValue({ entries: dataMap.entries, signoff: null });
       const element = await render();
-      expect(element.shadowRoot!.querySelector('.no-signoff')!.textContent).toContain('no sign-off is deployed');
+      expect(element.shadowRoot!.querySelector('.no-signoff')!.textContent).toContain(
+        'no sign-off is deployed',
+      );
     });
 
     it('is accessible', async () => {
@@ -133,7 +138,10 @@ describe('c-data-map-viewer', () => {
       getDataMapMock.mockRejectedValue({ body: { message: 'Insufficient privileges' }, status: 403 });
       const element = await render();
       const root = element.shadowRoot!;
-      const panel = root.querySelector('c-error-panel') as HTMLElement & { friendlyMessage: string; errors: unknown };
+      const panel = root.querySelector('c-error-panel') as HTMLElement & {
+        friendlyMessage: string;
+        errors: unknown;
+      };
       expect(panel.friendlyMessage).toBe('The data map could not be loaded.');
       expect(panel.errors).toMatchObject({ body: { message: 'Insufficient privileges' } });
       expect(root.querySelector('.entry')).toBeNull();

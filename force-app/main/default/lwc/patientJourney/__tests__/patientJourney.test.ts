@@ -145,7 +145,11 @@ describe('c-patient-journey', () => {
       graphqlAdapter.emit({
         uiapi: {
           query: {
-            Journey_Transition__c: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] },
+            Journey_Transition__c: {
+              totalCount: 0,
+              pageInfo: { hasNextPage: false, endCursor: null },
+              edges: [],
+            },
           },
         },
       });
@@ -166,12 +170,16 @@ describe('c-patient-journey', () => {
       graphqlAdapter.emitErrors([{ message: 'Journey_Transition__c is not supported' }]);
       await flushPromises();
       const root = element.shadowRoot!;
-      const contactPanel = root.querySelector('c-error-panel.contact-error') as HTMLElement & { errors: unknown };
+      const contactPanel = root.querySelector('c-error-panel.contact-error') as HTMLElement & {
+        errors: unknown;
+      };
       const timelinePanel = root.querySelector('c-error-panel.timeline-error') as HTMLElement & {
         errors: unknown;
       };
       expect(contactPanel).not.toBeNull();
-      expect(contactPanel.errors).toMatchObject({ body: { message: 'You do not have access to this record.' } });
+      expect(contactPanel.errors).toMatchObject({
+        body: { message: 'You do not have access to this record.' },
+      });
       expect(timelinePanel.errors).toEqual([{ message: 'Journey_Transition__c is not supported' }]);
       expect(root.querySelector('.transition')).toBeNull();
       await expect(element).toBeAccessible();
