@@ -504,8 +504,9 @@ function parse(soql: string): Query {
     return parseQuery(soql);
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    const found = /but found:? *'([^']*)'/.exec(text)?.[1];
-    const token = found === undefined ? text.split('\n')[0] : found === '' ? '<EOF>' : found;
+    // chevrotain says "but found: 'X'" or "but found --> 'X' <--"; an empty token is the end of input.
+    const found = /but found(?::| -->) *'([^']*)'/.exec(text)?.[1];
+    const token = found === undefined ? (text.split('\n')[0] ?? text) : found === '' ? '<EOF>' : `'${found}'`;
     throw malformed(`unexpected token: ${token}`);
   }
 }

@@ -252,6 +252,18 @@ describe('executeSoql: field lists and record shape', () => {
     });
   });
 
+  it('passes typed values in text fields through unchanged (history OldValue/NewValue are anyType)', () => {
+    const ctx = context();
+    const contacts = [...ctx.records('Contact')] as Array<Record<string, unknown>>;
+    contacts[0]!.Secret_Note__c = 42;
+    const visible = context({
+      hidden: [],
+      records: (name) => (name === 'Contact' ? contacts : ctx.records(name)),
+    });
+    const [record] = executeSoql(`SELECT Secret_Note__c FROM Contact WHERE Id = '${C1}'`, visible).records;
+    expect(record?.Secret_Note__c).toBe(42);
+  });
+
   it('formats Date objects and offset datetimes as UTC +0000', () => {
     const [c3] = executeSoql(
       `SELECT Journey_Stage_Since__c FROM Contact WHERE Id = '${C3}'`,
@@ -629,6 +641,8 @@ describe('executeSoql: errors in Salesforce shape', () => {
       expect(error.errorCode, bad).toBe('MALFORMED_QUERY');
       expect(error.message, bad).toMatch(/^unexpected token: /);
     }
+    expect(soqlError('SELECT Id FROM').message).toBe('unexpected token: <EOF>');
+    expect(soqlError('SELECT Id, FROM Contact').message).toBe("unexpected token: 'FROM'");
   });
 
   it('INVALID_FIELD for unknown fields with Salesforce wording', () => {

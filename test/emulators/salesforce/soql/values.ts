@@ -80,6 +80,8 @@ export function formatDateTime(ms: number): string {
 
 /** The value as the REST API serialises it for a field of this type. */
 export function restValue(field: SoqlField, raw: unknown): unknown {
+  // History rows keep OldValue/NewValue typed (anyType in Salesforce) even though they are text here.
+  if (isTextual(field.type) && (typeof raw === 'number' || typeof raw === 'boolean')) return raw;
   const value = comparable(field.type, raw);
   if (value === null) return null;
   if (field.type === 'date') return formatDate(value as number);
