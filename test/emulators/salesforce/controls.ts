@@ -1,0 +1,179 @@
+/**
+ * Test controls under /__emulator/ (registered only when the emulator starts with `controls: true`):
+ * the request log with bodies, a record dump per object, published platform events, permission-set
+ * assignment, the clock, and fault injection. None of this exists in a real org.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Sessions } from './auth.js';
+import { ApiError } from './errors.js';
+import type { Clock, Org } from './org.js';
+
+export interface RequestLogEntry {
+  seq: number;
+  at: string;
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+  /** The raw request body as received (UTF-8). */
+  body: string;
+  status: number;
+}
+
+export interface Faults {
+  /** Requests under /services/data to answer 503 (-1: until cleared). */
+  http503: number;
+  latencyMs: number;
+  /** Requests to delay (-1: until cleared). */
+  latencyTimes: number;
+}
+
+export interface ControlDeps {
+  org: Org;
+  sessions: Sessions;
+  requestLog: RequestLogEntry[];
+  faults: Faults;
+  clock: Clock;
+  clientId: string;
+}
+
+type FaultBody =
+  | { kind: 'lockRow'; object: string; field: string; value: string; times?: number }
+  | { kind: 'http503'; times?: number }
+  | { kind: 'latency'; ms: number; times?: number }
+  | { kind: 'expireSessions' }
+  | { kind: 'exhaustLimit' };
+
+export function registerControls(app: FastifyInstance, deps: ControlDeps): void {
+  const { org, sessions, requestLog, faults, clock } = deps;
+  const userNamed = (username: string | undefined) => {
+    const user = username ? org.userByUsername(username) : undefined;
+    if (!user) throw new ApiError(404, 'NOT_FOUND', `No user named ${username ?? '(missing)'}`);
+    return user;
+  };
+
+  app.get<{ Querystring: { since?: string } }>('/__emulator/requests', async (request) => {
+    const since = Number(request.query.since ?? 0);
+    // The request for the log itself is left out.
+    return requestLog.filter((e) => e.seq > since && !e.url.startsWith('/__emulator/'));
+  });
+  app.delete('/__emulator/requests', async () => {
+    requestLog.length = 0;
+    return { cleared: true };
+  });
+
+  app.get<{ Params: { object: string } }>('/__emulator/records/:object', async (request) => {
+    const object = org.schema.objects.get(request.params.object.toLowerCase());
+    if (!object) throw new ApiError(404, 'NOT_FOUND', `No object named ${request.params.object}`);
+    return [...org.records(object.name)];
+  });
+
+  app.get<{ Querystring: { object?: string } }>('/__emulator/events', async (request) =>
+    org.events.filter(
+      (e) => !request.query.object || e.object.toLowerCase() === request.query.object.toLowerCase(),
+    ),
+  );
+  app.delete('/__emulator/events', async () => {
+    org.events.length = 0;
+    return { cleared: true };
+  });
+
+  app.get('/__emulator/users', async () =>
+    [...org.users.values()].map((u) => ({ ...u, permissionSets: org.permissionSetNames(u.id) })),
+  );
+  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
+    '/__emulator/permission-sets/assign',
+    async (request) => {
+      const user = userNamed(request.body?.username);
+      org.assignPermissionSet(user.id, request.body?.permissionSet ?? '');
+      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
+    },
+  );
+  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
+    '/__emulator/permission-sets/unassign',
+    async (request) => {
+      const user = userNamed(request.body?.username);
+      org.unassignPermissionSet(user.id, request.body?.permissionSet ?? '');
+      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
+    },
+  );
+
+  app.get('/__emulator/clock', async () => ({ now: clock.now().toISOString() }));
+  app.post<{ Body: { now?: string; advanceSeconds?: number; freeze?: boolean } | undefined }>(
+    '/__emulator/clock',
+    async (request) => {
+      const body = request.body ?? {};
+      if (body.now !== undefined) {
+        const d = new Date(body.now);
+        if (Number.isNaN(d.getTime()))
+          throw new ApiError(400, 'INVALID_FIELD', `clock: not a date: ${body.now}`);
+        clock.set(d, body.freeze === true);
+      }
+      if (body.advanceSeconds !== undefined) clock.advance(body.advanceSeconds * 1000);
+      return { now: clock.now().toISOString() };
+    },
+  );
+
+  app.post<{ Body: FaultBody | undefined }>('/__emulator/faults', async (request) => {
+    const body = request.body;
+    switch (body?.kind) {
+      case 'lockRow':
+        if (!body.object || !body.field || body.value === undefined) {
+          throw new ApiError(400, 'MISSING_ARGUMENT', 'lockRow needs object, field and value');
+        }
+        org.lockFaults.push({
+          object: body.object,
+          field: body.field,
+          value: String(body.value),
+          ...(body.times !== undefined ? { times: body.times } : {}),
+        });
+        break;
+      case 'http503':
+        faults.http503 = body.times ?? -1;
+        break;
+      case 'latency':
+        faults.latencyMs = body.ms;
+        faults.latencyTimes = body.times ?? -1;
+        break;
+      case 'expireSessions':
+        return { expired: sessions.expireAll() };
+      case 'exhaustLimit':
+        org.countRequest(); // roll the day over first so the exhaustion sticks to today
+        org.api.used = org.api.max;
+        break;
+      default:
+        throw new ApiError(
+          400,
+          'INVALID_FIELD',
+          'kind must be lockRow, http503, latency, expireSessions or exhaustLimit',
+        );
+    }
+    return { ok: true };
+  });
+  app.delete('/__emulator/faults', async () => {
+    org.lockFaults.length = 0;
+    faults.http503 = 0;
+    faults.latencyMs = 0;
+    faults.latencyTimes = 0;
+    return { cleared: true };
+  });
+
+  app.post<{ Body: { used?: number; max?: number } | undefined }>('/__emulator/limits', async (request) => {
+    org.countRequest();
+    if (request.body?.max !== undefined) org.api.max = request.body.max;
+    if (request.body?.used !== undefined) org.api.used = request.body.used;
+    return { used: org.api.used, max: org.api.max };
+  });
+
+  // A refresh token as if the user had completed the web-server flow earlier (the emulator has no login UI).
+  app.post<{ Body: { username?: string } | undefined }>('/__emulator/refresh-tokens', async (request) => {
+    const user = userNamed(request.body?.username);
+    return { refresh_token: sessions.mintRefreshToken(user.id), client_id: deps.clientId };
+  });
+
+  app.post<{ Body: { seconds?: number } | undefined }>('/__emulator/token-lifetime', async (request) => {
+    if (typeof request.body?.seconds !== 'number')
+      throw new ApiError(400, 'MISSING_ARGUMENT', 'seconds is required');
+    sessions.lifetimeSeconds = request.body.seconds;
+    return { seconds: sessions.lifetimeSeconds };
+  });
+}
