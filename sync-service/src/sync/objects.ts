@@ -1,0 +1,24 @@
+import { EXTERNAL_ID_FIELDS } from '../governance/project.js';
+
+/**
+ * The Salesforce objects the sync writes, their upsert keys (docs/data-model.md) and write order.
+ * Children reference parents by external id, so order is not needed for correctness; writing parents
+ * first just keeps a child from failing when its parent is new in the same drain.
+ */
+export const UPSERT_KEYS: Readonly<Record<string, string>> = {
+  ...EXTERNAL_ID_FIELDS,
+  Journey_Transition__c: 'Transition_Key__c',
+  Sync_Run__c: 'Run_Id__c',
+};
+
+export const PRIORITY: Readonly<Record<string, number>> = {
+  Contact: 10,
+  Care_Plan__c: 20,
+  Cliniko_Appointment__c: 30,
+  Cliniko_Invoice__c: 40,
+  Journey_Transition__c: 50,
+  Patient_Journey_Event__e: 60,
+  Sync_Run__c: 90,
+};
+
+export const JOURNEY_EVENT = 'Patient_Journey_Event__e';

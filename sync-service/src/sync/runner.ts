@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto';
+import type { ClinikoClient, QuarantineItem as ClinikoQuarantine, StreamEvent } from '../cliniko/index.js';
+import { DEFAULT_OVERLAP_SECONDS, toClinikoTime } from '../cliniko/index.js';
+import { SyncError } from '../errors.js';
+import type { DataMap } from '../governance/data-map.js';
+import { projectRecord, type SalesforcePayload } from '../governance/project.js';
+import { payloadSha256 } from '../governance/stable-json.js';
+import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
+import type { ProjectionContext } from '../governance/transforms.js';
+import { evaluateJourney, type JourneyConfig, type JourneyState } from '../journey/index.js';
+import type { Logger } from '../logger.js';
+import type { FactInput, OutboxInput, QuarantineInput, RunMode, Store } from '../store/index.js';
+import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
+import type { DrainResult, OutboxWorker } from './outbox-worker.js';
+import { JOURNEY_EVENT, PRIORITY } from './objects.js';
+
+/**
+ * One sync cycle: read every stream incrementally from Cliniko, validate, project through the signed
+ * data map, derive journey and care-plan facts, skip what is unchanged, and enqueue the rest to the
+ * durable outbox in the same transaction that advances the stream's watermark; then drain the outbox
+ * into Salesforce and record the run.
+ *
+ * Bookmark discipline (per stream): the signpost is Cliniko's clock when the read starts (the Date
+ * header of the first page); the watermark never passes it, and only moves in the transaction that
+ * makes the page's work durable. Reads overlap the previous watermark (default 120 s) and
+ * de-duplicate, so records updated in the same second across a page boundary are not missed.
+ */
+export interface SyncRunnerDeps {
+  readonly store: Store;
+  readonly cliniko: ClinikoClient;
+  readonly worker: OutboxWorker;
+  readonly dataMap: DataMap;
+  readonly dataMapHash: string;
+  readonly journeyConfig: JourneyConfig;
+  readonly clinicTimezone: string;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly overlapSeconds?: number;
+  /** Salesforce API calls made so far (for the run summary). */
+  readonly salesforceCalls?: () => number;
+}
+
+export type CycleMode = 'incremental' | 'backfill';
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly mode: CycleMode | 'journey-daily';
+  readonly status: 'succeeded' | 'partial' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly counts: Record<
+    string,
+    { read: number; written: number; skipped: number; quarantined: number; deadLettered: number }
+  >;
+  readonly drain: DrainResult | null;
+  readonly clinikoRequests: number;
+  readonly salesforceCalls: number;
+  readonly error: string | null;
+}
+
+/** Streams whose records become Salesforce records, in the order they are read. */
+const DATA_STREAMS = [
+  { key: 'patients', resource: 'patients' },
+  { key: 'patientCases', resource: 'patient_cases' },
+  { key: 'individualAppointments', resource: 'individual_appointments' },
+  { key: 'invoices', resource: 'invoices' },
+] as const;
+
+interface References {
+  readonly context: ProjectionContext;
+  readonly appointmentTypes: ReadonlyMap<string, string>;
+  readonly businessTimeZones: Record<string, string>;
+}
+
+export function createSyncRunner(deps: SyncRunnerDeps) {
+  const log = deps.logger.child({ module: 'runner' });
+  const overlapSeconds = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
+
+  /** Reference records (businesses, practitioners, appointment types): small, read whole each cycle. */
+  async function loadReferences(): Promise<References> {
+    const businesses = new Map<string, string>();
+    const businessTimeZones: Record<string, string> = {};
+    const practitioners = new Map<string, string>();
+    const appointmentTypes = new Map<string, string>();
+    for await (const ev of deps.cliniko.streams.businesses.read()) {
+      if (ev.kind !== 'record') continue;
+      const b = ev.record;
+      businesses.set(b.id, b.display_name ?? b.business_name ?? b.label ?? b.id);
+      if (b.time_zone_identifier) businessTimeZones[b.id] = b.time_zone_identifier;
+    }
+    for await (const ev of deps.cliniko.streams.practitioners.read()) {
+      if (ev.kind !== 'record') continue;
+      const p = ev.record;
+      practitioners.set(
+        p.id,
+        p.display_name ?? p.label ?? [p.first_name, p.last_name].filter(Boolean).join(' '),
+      );
+    }
+    for await (const ev of deps.cliniko.streams.appointmentTypes.read()) {
+      if (ev.kind === 'record') appointmentTypes.set(ev.record.id, ev.record.name);
+    }
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: deps.clinicTimezone }).format(
+      new Date(deps.now()),
+    );
+    return {
+      context: { names: { businesses, practitioners, appointmentTypes }, today },
+      appointmentTypes,
+      businessTimeZones,
+    };
+  }
+
+  /** Outbox items for payloads whose hash differs from what was last written (change detection). */
+  async function changed(
+    candidates: ReadonlyArray<{
+      object: string;
+      key: string;
+      fields: Record<string, unknown>;
+      operation: OutboxInput['operation'];
+    }>,
+    runId: string,
+    counter: RunCounter,
+  ): Promise<OutboxInput[]> {
+    const byObject = new Map<string, typeof candidates>();
+    for (const c of candidates) byObject.set(c.object, [...(byObject.get(c.object) ?? []), c]);
+    const out: OutboxInput[] = [];
+    for (const [object, list] of byObject) {
+      const states = await deps.store.getRecordStates(
+        object,
+        list.map((c) => c.key),
+      );
+      for (const c of list) {
+        const payloadHash = payloadSha256(c.fields);
+        if (states.get(c.key)?.payloadHash === payloadHash) {
+          counter.add(object, 'skipped');
+          continue;
+        }
+        out.push({
+          object,
+          externalId: c.key,
+          operation: c.operation,
+          payload: JSON.stringify(c.fields),
+          payloadHash,
+          runId,
+          priority: PRIORITY[object] ?? 100,
+        });
+      }
+    }
+    return out;
+  }
+
+  function withExternalId(payload: SalesforcePayload): Record<string, unknown> {
+    return { ...payload.fields, [payload.externalIdField]: payload.externalId };
+  }
+
+  async function readStream(
+    stream: (typeof DATA_STREAMS)[number],
+    mode: CycleMode,
+    refs: References,
+    runId: string,
+    counter: RunCounter,
+    affectedPatients: Set<string>,
+  ): Promise<void> {
+    const watermark = mode === 'backfill' ? undefined : await deps.store.getWatermark(stream.resource);
+    let signpost: string | undefined;
+    let pending: Array<{
+      object: string;
+      key: string;
+      fields: Record<string, unknown>;
+      operation: 'upsert';
+    }> = [];
+    let quarantine: QuarantineInput[] = [];
+    let facts: FactInput[] = [];
+    let complete = true;
+
+    const flush = async (maxUpdatedAt: string | undefined): Promise<void> => {
+      const outbox = await changed(pending, runId, counter);
+      const next =
+        maxUpdatedAt === undefined
+          ? undefined
+          : signpost !== undefined && maxUpdatedAt > signpost
+            ? signpost
+            : maxUpdatedAt;
+      const advance = next !== undefined && (watermark === undefined || next > watermark.cursor) && complete;
+      await deps.store.commitBatch({
+        stream: stream.resource,
+        ...(advance ? { watermark: next } : {}),
+        outbox,
+        quarantine,
+        facts,
+        now: deps.now(),
+      });
+      pending = [];
+      quarantine = [];
+      facts = [];
+    };
+
+    const events = deps.cliniko.streams[stream.key].read({
+      ...(watermark ? { since: watermark.cursor } : {}),
+      overlapSeconds,
+    }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
+    for await (const ev of events) {
+      if (ev.kind === 'page') {
+        signpost ??= ev.serverDate ?? toClinikoTime(deps.now());
+        await flush(ev.maxUpdatedAt);
+      } else if (ev.kind === 'end') {
+        complete = ev.complete;
+        await flush(complete ? ev.maxUpdatedAt : undefined);
+      } else if (ev.kind === 'quarantine') {
+        counter.add(stream.resource, 'quarantined');
+        quarantine.push(toQuarantine(ev.item, runId));
+      } else {
+        counter.add(stream.resource, 'read');
+        const projection = projectRecord(stream.resource, ev.raw, deps.dataMap, refs.context);
+        if (!projection.ok) {
+          counter.add(stream.resource, 'quarantined');
+          const first = projection.problems[0];
+          quarantine.push({
+            resource: stream.resource,
+            recordId: ev.id,
+            field: first?.field ?? first?.entry ?? '(record)',
+            reason: projection.problems
+              .map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`)
+              .join('; '),
+            payload: JSON.stringify(ev.raw),
+            runId,
+          });
+          continue;
+        }
+        for (const payload of projection.payloads) {
+          pending.push({
+            object: payload.object,
+            key: payload.externalId,
+            fields: withExternalId(payload),
+            operation: 'upsert',
+          });
+        }
+        const fact =
+          stream.resource === 'individual_appointments'
+            ? appointmentFact(ev.record as never, refs)
+            : stream.resource === 'patient_cases'
+              ? caseFact(ev.record as never)
+              : stream.resource === 'invoices'
+                ? invoiceFact(ev.record as never)
+                : undefined;
+        if (fact) {
+          facts.push(fact);
+          affectedPatients.add(fact.patientId);
+        }
+        if (stream.resource === 'patients') affectedPatients.add(ev.id);
+      }
+    }
+    if (!complete)
+      log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+  }
+
+  /** Journey, aggregates and care-plan progress for these patients, from their stored facts. */
+  async function deriveJourneys(
+    patientIds: readonly string[],
+    refs: Pick<References, 'businessTimeZones'>,
+    runId: string,
+    counter: RunCounter,
+  ) {
+    const ids = [...patientIds].sort();
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      const facts = await deps.store.listFacts(chunk);
+      const byPatient = new Map<string, FactInput[]>();
+      for (const f of facts) byPatient.set(f.patientId, [...(byPatient.get(f.patientId) ?? []), f]);
+      const candidates: Array<{
+        object: string;
+        key: string;
+        fields: Record<string, unknown>;
+        operation: OutboxInput['operation'];
+      }> = [];
+      const states: Array<{ patientId: string; state: string }> = [];
+      for (const patientId of chunk) {
+        const previous = await deps.store.getJourneyState(patientId);
+        const kinds = factsByKind(byPatient.get(patientId) ?? []);
+        let result;
+        try {
+          result = evaluateJourney(
+            {
+              patientId,
+              ...kinds,
+              businessTimeZones: refs.businessTimeZones,
+              fallbackTimeZone: deps.clinicTimezone,
+              previousState: previous ? (JSON.parse(previous.state) as JourneyState) : null,
+              now: new Date(deps.now()).toISOString(),
+            },
+            deps.journeyConfig,
+          );
+        } catch (err) {
+          counter.add('journey', 'quarantined');
+          log.warn(
+            { patientId, err: err instanceof Error ? err.message : 'invalid input' },
+            'journey input rejected',
+          );
+          continue;
+        }
+        candidates.push({
+          object: 'Contact',
+          key: `${patientId}#journey`,
+          fields: { ...result.contact },
+          operation: 'upsert',
+        });
+        for (const plan of result.carePlans) {
+          candidates.push({
+            object: 'Care_Plan__c',
+            key: `${plan.Cliniko_Case_Id__c}#progress`,
+            fields: { ...plan },
+            operation: 'upsert',
+          });
+        }
+        for (const t of result.transitions) {
+          candidates.push({
+            object: 'Journey_Transition__c',
+            key: t.Transition_Key__c,
+            fields: { ...t },
+            operation: 'upsert',
+          });
+        }
+        for (const e of result.events) {
+          candidates.push({
+            object: JOURNEY_EVENT,
+            key: e.Transition_Key__c,
+            fields: { ...e },
+            operation: 'publish',
+          });
+        }
+        states.push({ patientId, state: JSON.stringify(result.state) });
+      }
+      const outbox = await changed(candidates, runId, counter);
+      // The fired transitions and the state that remembers them commit together: never twice, never lost.
+      await deps.store.commitBatch({ stream: 'journey', outbox, journeyStates: states, now: deps.now() });
+    }
+  }
+
+  async function finish(
+    runId: string,
+    mode: RunSummary['mode'],
+    started: number,
+    counter: RunCounter,
+    error: string | null,
+    requestsBefore: number,
+  ): Promise<RunSummary> {
+    let drain: DrainResult | null = null;
+    if (error === null) {
+      drain = await deps.worker.drain();
+      for (const [object, n] of Object.entries(drain.writtenByObject)) counter.add(object, 'written', n);
+      for (const [object, n] of Object.entries(drain.deadLetteredByObject))
+        counter.add(object, 'deadLettered', n);
+    }
+    const status: RunSummary['status'] =
+      error !== null
+        ? 'failed'
+        : drain && (drain.deadLettered > 0 || drain.pending > 0)
+          ? 'partial'
+          : 'succeeded';
+    const finished = deps.now();
+    const counts = counter.byObject();
+    const syncRunMode: SyncRunMode =
+      mode === 'backfill' ? 'backfill' : mode === 'journey-daily' ? 'reconcile' : 'incremental';
+    const summaryPayload = buildSyncRunPayload({
+      runId,
+      mode: syncRunMode,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      failed: error !== null,
+      counts,
+      dataMapSha256: deps.dataMapHash,
+    });
+    await deps.store.commitBatch({
+      stream: 'runs',
+      outbox: [
+        {
+          object: 'Sync_Run__c',
+          externalId: runId,
+          operation: 'upsert',
+          payload: JSON.stringify(summaryPayload),
+          payloadHash: payloadSha256(summaryPayload),
+          runId,
+          priority: PRIORITY.Sync_Run__c ?? 90,
+        },
+      ],
+      now: finished,
+    });
+    await deps.worker.drain().catch((err: unknown) => log.warn({ err }, 'run summary not written yet'));
+    await deps.store.finishRun({
+      id: runId,
+      status,
+      finishedAt: finished,
+      counts: JSON.stringify(counts),
+      error,
+    });
+    const summary: RunSummary = {
+      runId,
+      mode,
+      status,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      counts,
+      drain,
+      clinikoRequests: deps.cliniko.stats().requests - requestsBefore,
+      salesforceCalls: deps.salesforceCalls?.() ?? 0,
+      error,
+    };
+    log.info({ runId, mode, status, counts, clinikoRequests: summary.clinikoRequests }, 'run finished');
+    return summary;
+  }
+
+  /** One full cycle: streams, derivations, outbox drain, run record. */
+  async function runCycle(mode: CycleMode): Promise<RunSummary> {
+    const runId = `run-${new Date(deps.now())
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+    const started = deps.now();
+    const counter = new RunCounter();
+    const requestsBefore = deps.cliniko.stats().requests;
+    await deps.store.startRun({
+      id: runId,
+      mode: mode,
+      startedAt: started,
+      dataMapHash: deps.dataMapHash,
+    });
+    let error: string | null = null;
+    try {
+      const refs = await loadReferences();
+      const affected = new Set<string>();
+      for (const stream of DATA_STREAMS) await readStream(stream, mode, refs, runId, counter, affected);
+      await deriveJourneys([...affected], refs, runId, counter);
+    } catch (err) {
+      error =
+        err instanceof SyncError
+          ? `${err.code}: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : 'unknown error';
+      log.error({ runId, err }, 'run failed');
+    }
+    return finish(runId, mode, started, counter, error, requestsBefore);
+  }
+
+  /**
+   * The daily pass: time-based triggers (drop-off risk, lapsed, lead nurture, maintenance) for every
+   * patient with history, not only those that changed. Each occurrence fires once (the journey state
+   * remembers it).
+   */
+  async function runJourneyDaily(): Promise<RunSummary> {
+    const runId = `journey-${new Date(deps.now()).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    const started = deps.now();
+    const counter = new RunCounter();
+    const requestsBefore = deps.cliniko.stats().requests;
+    await deps.store.startRun({
+      id: runId,
+      mode: 'journey-daily',
+      startedAt: started,
+      dataMapHash: deps.dataMapHash,
+    });
+    let error: string | null = null;
+    try {
+      const refs = await loadReferences();
+      await deriveJourneys(await deps.store.listFactPatientIds(), refs, runId, counter);
+    } catch (err) {
+      error = err instanceof Error ? err.message : 'unknown error';
+      log.error({ runId, err }, 'daily journey pass failed');
+    }
+    return finish(runId, 'journey-daily', started, counter, error, requestsBefore);
+  }
+
+  return { runCycle, runJourneyDaily };
+}
+
+export type SyncRunner = ReturnType<typeof createSyncRunner>;
+
+function toQuarantine(item: ClinikoQuarantine, runId: string): QuarantineInput {
+  return {
+    resource: item.resource,
+    recordId: item.id,
+    field: item.field,
+    reason: item.reason,
+    // The stream already dropped the invalid record's value; keep what identifies it for replay.
+    payload: JSON.stringify({ resource: item.resource, id: item.id, updated_at: item.updatedAt ?? null }),
+    runId,
+  };
+}
