@@ -181,6 +181,16 @@ function buildSelect(scope: Scope, fields: FieldType[], grouped: boolean): Selec
   return items;
 }
 
+/**
+ * The key of a child subquery in the result: the canonical relationship name when the core supplies
+ * one (optional `relationshipName` beside `childObject`/`field`, see CONTRACT.md), else as written.
+ */
+function childKey(object: SoqlObject, sub: Subquery): string {
+  const rel = object.childRelationships?.get(sub.relationshipName.toLowerCase()) as
+    { relationshipName?: string } | undefined;
+  return rel?.relationshipName ?? sub.relationshipName;
+}
+
 // ---- shaping records ----------------------------------------------------------------------------
 
 function shapeRecord(
@@ -195,7 +205,7 @@ function shapeRecord(
   };
   for (const item of items) {
     if (item.kind === 'subquery') {
-      out[item.subquery.relationshipName] = childRows(item.subquery, record);
+      out[childKey(scope.object, item.subquery)] = childRows(item.subquery, record);
       continue;
     }
     if (item.kind !== 'path') continue;
@@ -420,8 +430,9 @@ function run(ctx: SoqlContext, query: Query, objectName: string, restrict?: Pred
   rows = slice(rows, query);
   const childRows = (sub: Subquery, parent: Row): SoqlResult | null => {
     const rel = scope.object.childRelationships?.get(sub.relationshipName.toLowerCase());
-    if (!rel) throw unknownRelationship(sub.relationshipName);
-    const child = describeOrThrow(ctx, rel.childObject);
+    const child = rel && ctx.describe(rel.childObject);
+    if (!rel || !child || !ctx.canRead(child.name, rel.field))
+      throw unknownRelationship(sub.relationshipName);
     const result = run(ctx, { ...sub, sObject: child.name }, child.name, (r) => r[rel.field] === parent.Id);
     return result.totalSize === 0 ? null : result;
   };

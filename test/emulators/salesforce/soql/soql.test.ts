@@ -350,6 +350,28 @@ describe('executeSoql: field lists and record shape', () => {
     expect((byName.Hopper as { records: unknown[] }).records).toHaveLength(1);
     expect(byName["O'Brien"]).toBeNull();
   });
+
+  it('names a child subquery by the canonical relationship name when the schema gives one', () => {
+    const contact = object('Contact', [['LastName', 'string']]);
+    const withName = {
+      ...contact,
+      childRelationships: new Map([
+        [
+          'care_plans__r',
+          { childObject: 'Care_Plan__c', field: 'Contact__c', relationshipName: 'Care_Plans__r' },
+        ],
+      ]),
+    };
+    const base = context();
+    const ctx = context({
+      describe: (name) => (name.toLowerCase() === 'contact' ? withName : base.describe(name)),
+    });
+    const [record] = executeSoql(
+      `SELECT Id, (SELECT Id FROM care_plans__R) FROM Contact WHERE Id = '${C1}'`,
+      ctx,
+    ).records;
+    expect(record).toHaveProperty('Care_Plans__r.totalSize', 2);
+  });
 });
 
 describe('executeSoql: WHERE', () => {
@@ -391,6 +413,18 @@ describe('executeSoql: WHERE', () => {
       ),
     ).toEqual([C1, C2, C3]);
     expect(ids("SELECT Id FROM Contact WHERE ((LastName = 'Hopper'))")).toEqual([C2]);
+    expect(
+      ids(
+        "SELECT Id FROM Contact WHERE Email != null AND NOT (LastName = 'Hopper' OR LastName = 'Lovelace')",
+      ),
+    ).toEqual([C3]);
+    expect(
+      ids(
+        "SELECT Id FROM Contact WHERE Email != null AND (NOT LastName = 'Lovelace' OR HasOptedOutOfEmail = true)",
+      ),
+    ).toEqual([C3]);
+    expect(ids("SELECT Id FROM Contact WHERE (NOT LastName = 'Lovelace') AND Email != null")).toEqual([C3]);
+    expect(ids("SELECT Id FROM Contact WHERE NOT (NOT LastName = 'Lovelace')")).toEqual([C1]);
   });
 
   it('rejects AND and OR mixed without parentheses', () => {
