@@ -9,7 +9,7 @@ import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '..
 import type { ProjectionContext } from '../governance/transforms.js';
 import { evaluateJourney, type JourneyConfig, type JourneyState } from '../journey/index.js';
 import type { Logger } from '../logger.js';
-import type { FactInput, OutboxInput, QuarantineInput, RunMode, Store } from '../store/index.js';
+import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/index.js';
 import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
 import { JOURNEY_EVENT, PRIORITY } from './objects.js';
