@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SyncError } from '../errors.js';
 import { DEFAULT_TRANSFORM, TRANSFORMS } from './transforms.js';
@@ -203,11 +203,13 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
     problems.push({ where, key, message });
   };
 
-  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
-      const line = e.linePos?.[0]?.line;
-      add(line === undefined ? 'data map' : `data map line ${line}`, undefined, `not valid YAML: ${e.code}`);
+      // The message is not used: YAML error messages quote the offending text.
+      const line = lineCounter.linePos(e.pos[0]).line;
+      add(`data map line ${line}`, undefined, `not valid YAML: ${e.code}`);
     }
     return { ok: false, problems };
   }

@@ -100,9 +100,12 @@ export function projectRecord(
     const target = entry.target;
     const def = TRANSFORMS.get(entry.transform);
     if (target === undefined || def === undefined) continue; // parseDataMap guarantees both
+    const input = slice(rawRecord, entry.sources);
+    // Nothing sent for this entry (a partial record): say nothing rather than derive from absence.
+    if (Object.keys(input).length === 0) continue;
     let value: unknown;
     try {
-      value = def.apply(slice(rawRecord, entry.sources), context);
+      value = def.apply(input, context);
     } catch (err) {
       const message = err instanceof TransformError ? err.message : 'the transform failed unexpectedly';
       problem(entry.key, target.path, message);

@@ -192,5 +192,5 @@ export function signDataMap(yamlText: string, map: DataMap, approvedBy: string, 
     entries: entryDigests(map),
   });
   doc.set('signoff', signoff);
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

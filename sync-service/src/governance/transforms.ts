@@ -273,22 +273,27 @@ function pickPhone(types: readonly PhoneType[]) {
   };
 }
 
+/**
+ * Writes one number back into the list: the first number of that type is replaced in place (or
+ * removed when cleared), or the number is appended when the patient had none of that type. Other
+ * numbers, and the order, are kept, so a write-back changes only what Salesforce changed.
+ */
 function phoneInverse(type: PhoneType) {
   return (value: unknown, current: SourceValues): SourceValues => {
     const text = trimmedOrNull(asText(value, 'phone'));
     const phones = phoneList(only(current)) ?? [];
-    const others = phones.filter((p) => p.phone_type !== type);
-    const existing = phones.find((p) => p.phone_type === type);
-    // Keep Cliniko's spelling when only the formatting differs, so a round trip does not rewrite it.
-    const unchanged =
-      existing !== undefined &&
-      text !== null &&
-      text !== undefined &&
-      normalisePhone(existing.number) === normalisePhone(text);
-    const next: ClinikoPhone[] =
-      text === null || text === undefined
-        ? others
-        : [...others, { number: unchanged ? existing.number : text, phone_type: type }];
+    const index = phones.findIndex((p) => p.phone_type === type);
+    const existing = phones[index];
+    let next: ClinikoPhone[];
+    if (text === null || text === undefined) {
+      next = phones.filter((_, i) => i !== index);
+    } else if (existing === undefined) {
+      next = [...phones, { number: text, phone_type: type }];
+    } else {
+      // Keep Cliniko's spelling when only the formatting differs, so a round trip does not rewrite it.
+      const same = normalisePhone(existing.number) === normalisePhone(text);
+      next = phones.map((p, i) => (i === index ? { number: same ? p.number : text, phone_type: type } : p));
+    }
     return { patient_phone_numbers: next.map((p) => ({ number: p.number, phone_type: p.phone_type })) };
   };
 }

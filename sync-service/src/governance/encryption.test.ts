@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  DecryptionError,
+  createKeyring,
+  decrypt,
+  encrypt,
+  keyIdOf,
+  keyIdOfBlob,
+  needsReencryption,
+  reencrypt,
+} from './encryption.js';
+
+const PAYLOAD = JSON.stringify({ FirstName: 'Ada', Email: 'ada@example.com', note: 'ünïcødé ✓' });
+
+function flipChar(text: string, at: number): string {
+  const c = text[at] === 'A' ? 'B' : 'A';
+  return text.slice(0, at) + c + text.slice(at + 1);
+}
+
+describe('AES-256-GCM envelope', () => {
+  const keyring = createKeyring(randomBytes(32));
+
+  it('round-trips and does not contain the plaintext', () => {
+    const blob = encrypt(PAYLOAD, keyring, 'outbox:1');
+    expect(blob).toMatch(/^v1\.[0-9a-f]{16}\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(blob).not.toContain('Ada');
+    expect(decrypt(blob, keyring, 'outbox:1')).toBe(PAYLOAD);
+  });
+
+  it('uses a fresh nonce each time', () => {
+    expect(encrypt(PAYLOAD, keyring)).not.toBe(encrypt(PAYLOAD, keyring));
+  });
+
+  it('detects tampering with the ciphertext, the tag, the nonce or the key id', () => {
+    const blob = encrypt(PAYLOAD, keyring);
+    const [v, id, nonce, cipher, tag] = blob.split('.') as [string, string, string, string, string];
+    const variants = [
+      [v, id, nonce, flipChar(cipher, 3), tag],
+      [v, id, nonce, cipher, flipChar(tag, 2)],
+      [v, id, flipChar(nonce, 1), cipher, tag],
+    ];
+    for (const parts of variants) {
+      expect(() => decrypt(parts.join('.'), keyring)).toThrow(DecryptionError);
+    }
+    expect(() => decrypt([v, 'ffffffffffffffff', nonce, cipher, tag].join('.'), keyring)).toThrow(
+      /not in the keyring/,
+    );
+  });
+
+  it('binds the blob to its context (aad)', () => {
+    const blob = encrypt(PAYLOAD, keyring, 'outbox:1');
+    expect(() => decrypt(blob, keyring, 'outbox:2')).toThrow(/failed authentication/);
+  });
+
+  it('rejects something that is not an envelope, and keys of the wrong size', () => {
+    expect(() => decrypt('plain text', keyring)).toThrow(/not an encrypted payload/);
+    expect(() => createKeyring(randomBytes(16))).toThrow(/32 bytes/);
+  });
+
+  it('does not decrypt under a different key with the same id slot', () => {
+    const other = createKeyring(randomBytes(32));
+    expect(() => decrypt(encrypt(PAYLOAD, keyring), other)).toThrow(/not in the keyring/);
+  });
+});
+
+describe('key rotation', () => {
+  it('decrypts old blobs with a retired key and re-encrypts them under the active key', () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before = createKeyring(oldKey);
+    const blob = encrypt(PAYLOAD, before, 'dlq:7');
+    expect(keyIdOfBlob(blob)).toBe(keyIdOf(oldKey));
+
+    const after = createKeyring(newKey, [oldKey]);
+    expect(decrypt(blob, after, 'dlq:7')).toBe(PAYLOAD);
+    expect(needsReencryption(blob, after)).toBe(true);
+    const rotated = reencrypt(blob, after, 'dlq:7');
+    expect(keyIdOfBlob(rotated)).toBe(keyIdOf(newKey));
+    expect(needsReencryption(rotated, after)).toBe(false);
+    expect(reencrypt(rotated, after, 'dlq:7')).toBe(rotated);
+
+    // Once the old key is dropped, only the re-encrypted blob can be read.
+    const newOnly = createKeyring(newKey);
+    expect(decrypt(rotated, newOnly, 'dlq:7')).toBe(PAYLOAD);
+    expect(() => decrypt(blob, newOnly, 'dlq:7')).toThrow(/not in the keyring/);
+  });
+});
