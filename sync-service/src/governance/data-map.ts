@@ -26,6 +26,8 @@ export interface FieldRef {
   readonly field: string;
   /** `Object.Field`, as written in the map. */
   readonly path: string;
+  /** Maximum length of a text target, from the package; the projector refuses longer values. */
+  readonly maxLength?: number;
 }
 
 export interface DataMapEntry {
@@ -185,11 +187,11 @@ function zodProblems(where: string, error: z.ZodError): DataMapProblem[] {
   });
 }
 
-function fieldRef(path: string): FieldRef {
+function fieldRef(path: string, declared?: PackageField): FieldRef {
   const m = TARGET_PATTERN.exec(path);
   // The schema has already checked the pattern; this guards the type.
   if (!m?.[1] || !m[2]) throw new Error(`not Object.Field: ${path}`);
-  return { object: m[1], field: m[2], path };
+  return { object: m[1], field: m[2], path, ...(declared?.length ? { maxLength: declared.length } : {}) };
 }
 
 /**
@@ -314,8 +316,8 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
 
     let target: FieldRef | undefined;
     if (e.target !== undefined) {
-      target = fieldRef(e.target);
       const declared = lookups.packageFields.get(e.target);
+      target = fieldRef(e.target, declared);
       if (declared === undefined) {
         add(where, 'target', `${e.target} is not a field of the package (force-app) or a standard field`);
       } else if (def !== undefined && !(def.fieldTypes as readonly string[]).includes(declared.type)) {

@@ -149,6 +149,13 @@ describe('projectRecord (fixture map)', () => {
     expect(JSON.stringify(result)).not.toContain('SECRET');
   });
 
+  it('refuses a value longer than the target field holds, naming the field', () => {
+    const result = projectRecord('patients', { id: '1', last_name: 'X', first_name: 'A'.repeat(41) }, map);
+    expect(result.ok ? [] : result.problems.map((p) => [p.field, p.message])).toEqual([
+      ['Contact.FirstName', 'value is longer than the 40 characters Contact.FirstName holds'],
+    ]);
+  });
+
   it('refuses a record without its external id, and a record that is not an object', () => {
     const result = projectRecord('patients', { last_name: 'X' }, map);
     expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
@@ -300,7 +307,11 @@ function validValue(field: string): fc.Arbitrary<unknown> {
   if (field.endsWith('_amount')) return fc.option(money, { nil: null });
   if (field === 'max_sessions' || field === 'number')
     return fc.option(fc.integer({ min: 1, max: 200 }), { nil: null });
-  if (field === 'email') return fc.option(fc.emailAddress(), { nil: null });
+  if (field === 'email')
+    return fc.option(
+      fc.emailAddress().filter((e) => e.length <= 80),
+      { nil: null },
+    );
   if (field === 'reminder_type') return fc.constantFrom(null, 'None', 'SMS', 'Email', 'SMS & Email');
   if (field === 'status_description') return fc.constantFrom(null, 'Open', 'Paid', 'Closed', 'Open credit');
   if (field === 'referral_type') return fc.constantFrom(null, 'dva', 'medicare');

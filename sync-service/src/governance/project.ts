@@ -112,6 +112,16 @@ export function projectRecord(
       continue;
     }
     if (value === undefined) continue;
+    // Refuse here rather than let Salesforce reject the record later (STRING_TOO_LONG): the record is
+    // quarantined with a reason naming the field, and nothing is silently truncated.
+    if (typeof value === 'string' && target.maxLength !== undefined && value.length > target.maxLength) {
+      problem(
+        entry.key,
+        target.path,
+        `value is longer than the ${target.maxLength} characters ${target.path} holds`,
+      );
+      continue;
+    }
     const bucket = byObject.get(target.object) ?? { fields: {}, entryKeys: [] };
     byObject.set(target.object, bucket);
     if (isExternalIdReference(value)) {

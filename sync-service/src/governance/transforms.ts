@@ -69,8 +69,8 @@ export interface TransformDefinition {
   readonly name: string;
   readonly description: string;
   /**
-   * The source fields the entry must list, in this order; `undefined` means exactly one field of any
-   * name. `variadic` means one or more fields of any name (the address join).
+   * The source fields the entry must list (in any order: inputs are passed by name); `undefined` means
+   * exactly one field of any name; `variadic` means one or more fields of any name (the address join).
    */
   readonly sources?: readonly string[] | 'variadic';
   /** Target field types this transform may write. */
