@@ -38,8 +38,8 @@ export interface Operand<R> {
 export interface ConditionCompiler<R> {
   /** Resolves `Field`, `Parent__r.Field` (WHERE and HAVING). */
   field(path: string): Operand<R>;
-  /** Resolves `COUNT(Id)` and the like (HAVING only; WHERE throws). */
-  aggregate(fn: { functionName?: string; parameters?: unknown[]; rawValue?: string }): Operand<R>;
+  /** Resolves `CALENDAR_YEAR(CreatedDate)` (WHERE and HAVING) and `COUNT(Id)` (HAVING only). */
+  func(fn: { functionName?: string; parameters?: unknown[]; rawValue?: string }): Operand<R>;
   /** Values of a semi-join `Id IN (SELECT ...)`, already executed. */
   semiJoin?(query: ConditionWithValueQuery & { valueQuery: unknown }): Comparable[];
   now: Date;
@@ -228,7 +228,7 @@ function compileCondition<R>(
     literalType?: LiteralType | LiteralType[];
     valueQuery?: unknown;
   };
-  const operand = c.fn ? compiler.aggregate(c.fn) : compiler.field(c.field ?? '');
+  const operand = c.fn ? compiler.func(c.fn) : compiler.field(c.field ?? '');
   const op = c.operator;
 
   if (c.valueQuery !== undefined) {

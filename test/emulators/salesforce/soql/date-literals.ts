@@ -111,3 +111,55 @@ export function dateLiteralRange(literal: string, now: Date): DateRange {
   }
   throw malformed(`unexpected token: '${literal}'`);
 }
+
+/** SOQL's date functions, evaluated in UTC like the literals above. */
+export const DATE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'CALENDAR_MONTH',
+  'CALENDAR_QUARTER',
+  'CALENDAR_YEAR',
+  'DAY_IN_MONTH',
+  'DAY_IN_WEEK',
+  'DAY_IN_YEAR',
+  'DAY_ONLY',
+  'FISCAL_MONTH',
+  'FISCAL_QUARTER',
+  'FISCAL_YEAR',
+  'HOUR_IN_DAY',
+  'WEEK_IN_MONTH',
+  'WEEK_IN_YEAR',
+]);
+
+/** Applies a date function to epoch ms; DAY_ONLY returns the UTC midnight ms, the rest integers. */
+export function applyDateFunction(name: string, value: string | number | boolean | null): number | null {
+  if (typeof value !== 'number') return null;
+  const d = new Date(value);
+  const month = d.getUTCMonth();
+  const dayInYear = Math.floor((value - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
+  switch (name) {
+    case 'CALENDAR_MONTH':
+    case 'FISCAL_MONTH':
+      return month + 1;
+    case 'CALENDAR_QUARTER':
+    case 'FISCAL_QUARTER':
+      return Math.floor(month / 3) + 1;
+    case 'CALENDAR_YEAR':
+    case 'FISCAL_YEAR':
+      return d.getUTCFullYear();
+    case 'DAY_IN_MONTH':
+      return d.getUTCDate();
+    case 'DAY_IN_WEEK':
+      return d.getUTCDay() + 1; // 1 = Sunday
+    case 'DAY_IN_YEAR':
+      return dayInYear;
+    case 'DAY_ONLY':
+      return Math.floor(value / DAY_MS) * DAY_MS;
+    case 'HOUR_IN_DAY':
+      return d.getUTCHours();
+    case 'WEEK_IN_MONTH':
+      return Math.floor((d.getUTCDate() - 1) / 7) + 1;
+    case 'WEEK_IN_YEAR':
+      return Math.floor((dayInYear - 1) / 7) + 1;
+    default:
+      throw malformed(`unexpected token: '${name}'`);
+  }
+}

@@ -13,7 +13,8 @@ import {
 } from '@jetstreamapp/soql-parser-js';
 import type { SoqlContext, SoqlField, SoqlObject, SoqlResult } from '../model.js';
 import { compileClause, type ConditionCompiler, type Operand, type Predicate } from './conditions.js';
-import { malformed, noSuchColumn, unknownRelationship, unsupportedObject } from './errors.js';
+import { applyDateFunction, DATE_FUNCTIONS } from './date-literals.js';
+import { malformed, noSuchColumn, SoqlError, unknownRelationship, unsupportedObject } from './errors.js';
 import { comparable, compareValues, isNumeric, restValue, type Comparable } from './values.js';
 
 type Row = Readonly<Record<string, unknown>>;
@@ -112,10 +113,50 @@ function sobjectUrl(ctx: SoqlContext, type: string, id: unknown): string {
 type SelectItem =
   | { kind: 'path'; path: FieldPath }
   | { kind: 'aggregate'; fn: string; path?: FieldPath; outputName: string; raw: string }
-  | { kind: 'group'; path: FieldPath; outputName: string }
+  | { kind: 'group'; group: GroupKey; outputName: string }
   | { kind: 'subquery'; subquery: Subquery };
 
 const AGGREGATES = new Set(['COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX']);
+
+type FunctionExpression = { functionName?: string; parameters?: unknown[]; rawValue?: string };
+
+/** A GROUP BY term: a field path or a date function of one, e.g. CALENDAR_YEAR(CreatedDate). */
+interface GroupKey {
+  key: string;
+  /** The term's own type and name (DAY_ONLY is a date, the other date functions integers). */
+  field: SoqlField;
+  read: (row: Row) => Comparable;
+  output: (row: Row) => unknown;
+}
+
+function pathGroupKey(scope: Scope, path: FieldPath): GroupKey {
+  return {
+    key: path.key,
+    field: path.field,
+    read: (row) => comparable(path.field.type, rawValue(scope.ctx, row, path)),
+    output: (row) => restValue(path.field, rawValue(scope.ctx, row, path)),
+  };
+}
+
+function dateFunctionKey(scope: Scope, fn: FunctionExpression): GroupKey {
+  const name = (fn.functionName ?? '').toUpperCase();
+  const param = fn.parameters?.[0];
+  if (!DATE_FUNCTIONS.has(name) || typeof param !== 'string' || fn.parameters?.length !== 1) {
+    throw malformed(`${fn.rawValue ?? name} is not supported by this emulator`);
+  }
+  const path = resolvePath(scope, param);
+  const allowed = name === 'DAY_ONLY' || name === 'HOUR_IN_DAY' ? ['datetime'] : ['date', 'datetime'];
+  if (!allowed.includes(path.field.type)) {
+    throw new SoqlError(
+      'INVALID_FIELD',
+      `${name} can only be applied to a ${allowed.join(' or ')} field: ${path.field.name}`,
+    );
+  }
+  const field: SoqlField = { name: path.field.name, type: name === 'DAY_ONLY' ? 'date' : 'int' };
+  const read = (row: Row) =>
+    applyDateFunction(name, comparable(path.field.type, rawValue(scope.ctx, row, path)));
+  return { key: `${name}(${path.key})`, field, read, output: (row) => restValue(field, read(row)) };
+}
 /** Functions that return the field's value here: picklist labels equal their API values in the emulator. */
 const PASS_THROUGH = new Set(['TOLABEL', 'FORMAT', 'CONVERTCURRENCY']);
 
@@ -138,7 +179,9 @@ function buildSelect(scope: Scope, fields: FieldType[], grouped: boolean): Selec
     if (seen.has(path.key)) throw malformed(`duplicate field selected: ${rawPath}`);
     seen.add(path.key);
     items.push(
-      grouped ? { kind: 'group', path, outputName: alias ?? path.field.name } : { kind: 'path', path },
+      grouped
+        ? { kind: 'group', group: pathGroupKey(scope, path), outputName: alias ?? path.field.name }
+        : { kind: 'path', path },
     );
   };
   for (const f of fields) {
@@ -169,6 +212,12 @@ function buildSelect(scope: Scope, fields: FieldType[], grouped: boolean): Selec
           items.push({ kind: 'aggregate', fn: name, path, outputName, raw: f.rawValue ?? name });
         } else if (PASS_THROUGH.has(name) && typeof param === 'string') {
           addPath(param, f.alias);
+        } else if (DATE_FUNCTIONS.has(name)) {
+          if (!grouped) throw malformed(`${f.rawValue ?? name} is only allowed in aggregate queries`);
+          const group = dateFunctionKey(scope, f);
+          if (seen.has(group.key)) throw malformed(`duplicate field selected: ${f.rawValue ?? name}`);
+          seen.add(group.key);
+          items.push({ kind: 'group', group, outputName: f.alias ?? `expr${exprIndex++}` });
         } else {
           throw malformed(`${f.functionName}() is not supported by this emulator`);
         }
@@ -274,21 +323,22 @@ function aggregateValue(
   }
 }
 
-function groupOperand(scope: Scope, groupPaths: FieldPath[]) {
+function groupOperand(scope: Scope, groupKeys: GroupKey[]) {
+  const grouped = (group: GroupKey): Operand<Group> => {
+    if (!groupKeys.some((g) => g.key === group.key)) {
+      throw malformed(`Field must be grouped or aggregated: ${group.field.name}`);
+    }
+    return {
+      name: group.field.name,
+      type: group.field.type,
+      get: (g) => (g.rows[0] ? group.read(g.rows[0]) : null),
+    };
+  };
   return {
-    field(rawPath: string): Operand<Group> {
-      const path = resolvePath(scope, rawPath);
-      if (!groupPaths.some((g) => g.key === path.key)) {
-        throw malformed(`Field must be grouped or aggregated: ${path.field.name}`);
-      }
-      return {
-        name: path.field.name,
-        type: path.field.type,
-        get: (g) => (g.rows[0] ? comparable(path.field.type, rawValue(scope.ctx, g.rows[0], path)) : null),
-      };
-    },
-    aggregate(fn: { functionName?: string; parameters?: unknown[]; rawValue?: string }): Operand<Group> {
+    field: (rawPath: string): Operand<Group> => grouped(pathGroupKey(scope, resolvePath(scope, rawPath))),
+    func(fn: FunctionExpression): Operand<Group> {
       const name = (fn.functionName ?? '').toUpperCase();
+      if (DATE_FUNCTIONS.has(name)) return grouped(dateFunctionKey(scope, fn));
       if (!AGGREGATES.has(name)) throw malformed(`unexpected token: '${fn.rawValue ?? name}'`);
       const param = fn.parameters?.[0];
       const path = typeof param === 'string' ? resolvePath(scope, param) : undefined;
@@ -370,10 +420,14 @@ function run(ctx: SoqlContext, query: Query, objectName: string, restrict?: Pred
   const compiler: ConditionCompiler<Row> = {
     now: ctx.now,
     field: (path) => recordOperand(scope, path),
-    aggregate: (fn) => {
-      throw malformed(
-        `Aggregate functions are not allowed in WHERE: ${fn.rawValue ?? fn.functionName ?? ''}`,
-      );
+    func: (fn) => {
+      if (!DATE_FUNCTIONS.has((fn.functionName ?? '').toUpperCase())) {
+        throw malformed(
+          `Aggregate functions are not allowed in WHERE: ${fn.rawValue ?? fn.functionName ?? ''}`,
+        );
+      }
+      const group = dateFunctionKey(scope, fn);
+      return { name: group.field.name, type: group.field.type, get: (row) => group.read(row) };
     },
     semiJoin: (condition) => {
       const inner = condition.valueQuery as Query;
@@ -448,26 +502,25 @@ function runGrouped(
   rows: Row[],
 ): SoqlResult {
   const { ctx } = scope;
-  const groupPaths = groupBy.map((g) => {
-    if (!('field' in g)) throw malformed('GROUP BY a function is not supported by this emulator');
-    return resolvePath(scope, g.field);
-  });
+  const groupKeys = groupBy.map((g) =>
+    'field' in g ? pathGroupKey(scope, resolvePath(scope, g.field)) : dateFunctionKey(scope, g.fn),
+  );
   for (const item of items) {
-    if (item.kind === 'group' && !groupPaths.some((g) => g.key === item.path.key)) {
-      throw malformed(`Field must be grouped or aggregated: ${item.path.field.name}`);
+    if (item.kind === 'group' && !groupKeys.some((g) => g.key === item.group.key)) {
+      throw malformed(`Field must be grouped or aggregated: ${item.group.field.name}`);
     }
   }
 
   let groups: Group[];
-  if (groupPaths.length === 0) {
+  if (groupKeys.length === 0) {
     groups = [{ rows }];
   } else {
     const byKey = new Map<string, Group>();
     for (const row of rows) {
       const key = JSON.stringify(
-        groupPaths.map((p) => {
-          const v = comparable(p.field.type, rawValue(ctx, row, p));
-          return typeof v === 'string' && p.field.type !== 'id' && p.field.type !== 'reference'
+        groupKeys.map((k) => {
+          const v = k.read(row);
+          return typeof v === 'string' && k.field.type !== 'id' && k.field.type !== 'reference'
             ? v.toLowerCase()
             : v;
         }),
@@ -479,7 +532,7 @@ function runGrouped(
     groups = [...byKey.values()];
   }
 
-  const operands = groupOperand(scope, groupPaths);
+  const operands = groupOperand(scope, groupKeys);
   if (query.having) {
     const having = compileClause<Group>(query.having, { now: ctx.now, ...operands });
     groups = groups.filter(having);
@@ -487,7 +540,7 @@ function runGrouped(
   const orderBy = asArray(query.orderBy);
   if (orderBy.length) {
     groups = [...groups].sort(
-      comparator<Group>(orderBy, (c) => ('field' in c ? operands.field(c.field) : operands.aggregate(c.fn))),
+      comparator<Group>(orderBy, (c) => ('field' in c ? operands.field(c.field) : operands.func(c.fn))),
     );
   }
   groups = slice(groups, query);
@@ -496,9 +549,7 @@ function runGrouped(
     const out: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
     for (const item of items) {
       if (item.kind === 'group') {
-        out[item.outputName] = group.rows[0]
-          ? restValue(item.path.field, rawValue(ctx, group.rows[0], item.path))
-          : null;
+        out[item.outputName] = group.rows[0] ? item.group.output(group.rows[0]) : null;
       } else if (item.kind === 'aggregate') {
         const { value, field } = aggregateValue(ctx, item.fn, item.path, group.rows);
         out[item.outputName] = field ? restValue(field, value) : value;

@@ -644,6 +644,38 @@ describe('executeSoql: aggregates', () => {
     ).toEqual([{ attributes: { type: 'AggregateResult' }, expr0: 0, expr1: null }]);
   });
 
+  it('groups, filters and orders by date functions', () => {
+    const { records } = executeSoql(
+      'SELECT CALENDAR_YEAR(CreatedDate) yr, COUNT(Id) FROM Contact GROUP BY CALENDAR_YEAR(CreatedDate) ' +
+        'ORDER BY CALENDAR_YEAR(CreatedDate) DESC',
+      context(),
+    );
+    expect(records).toEqual([
+      { attributes: { type: 'AggregateResult' }, yr: 2026, expr0: 2 },
+      { attributes: { type: 'AggregateResult' }, yr: 2025, expr0: 1 },
+    ]);
+    const byDay = executeSoql(
+      'SELECT DAY_ONLY(Starts_At__c), COUNT(Id) FROM Cliniko_Appointment__c GROUP BY DAY_ONLY(Starts_At__c) ORDER BY DAY_ONLY(Starts_At__c)',
+      context(),
+    ).records;
+    expect(byDay.map((r) => r.expr0)).toEqual(['2026-11-09', '2026-11-23']);
+    expect(ids('SELECT Id FROM Contact WHERE CALENDAR_MONTH(Birthdate) = 12')).toEqual([C1]);
+    expect(ids('SELECT Id FROM Contact WHERE DAY_IN_WEEK(CreatedDate) = 5')).toEqual([C1]); // 2026-01-01 was a Thursday
+    expect(
+      ids(
+        'SELECT Id FROM Care_Plan__c WHERE CALENDAR_QUARTER(Issue_Date__c) IN (3, 4) AND WEEK_IN_YEAR(Issue_Date__c) > 40',
+      ),
+    ).toEqual([P1, P3]);
+    expect(ids('SELECT Id FROM Cliniko_Appointment__c WHERE HOUR_IN_DAY(Starts_At__c) = 22')).toEqual([A2]);
+    expect(soqlError('SELECT Id FROM Contact WHERE CALENDAR_YEAR(LastName) = 2026').errorCode).toBe(
+      'INVALID_FIELD',
+    );
+    expect(soqlError('SELECT CALENDAR_YEAR(CreatedDate) FROM Contact').errorCode).toBe('MALFORMED_QUERY');
+    expect(
+      soqlError('SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) FROM Contact GROUP BY LastName').message,
+    ).toBe('Field must be grouped or aggregated: CreatedDate');
+  });
+
   it('rejects an ungrouped field and SUM on text', () => {
     const ungrouped = soqlError('SELECT Name, COUNT(Id) FROM Care_Plan__c GROUP BY Status__c');
     expect(ungrouped.errorCode).toBe('MALFORMED_QUERY');
