@@ -1,0 +1,74 @@
+/**
+ * npm run generate:metadata [-- --check]
+ *
+ * Turns config/data-map.yaml into the package's access rules: the five Cliniko_Sync_* permission sets,
+ * the Data_Map_Field__mdt / Data_Map_Signoff__mdt records, and the Field Audit Trail retention
+ * policies in force-app-shield (see docs/data-map.md). Deterministic: on an unchanged map it changes
+ * nothing. With --check it writes nothing and exits 1 listing every file that differs (the drift
+ * check that `npm run validate:metadata` runs).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataMapError } from './lib/metadata-datamap.js';
+import {
+  applyGenerated,
+  compareGenerated,
+  driftCount,
+  expectedGeneratedFiles,
+  type Drift,
+} from './lib/metadata-files.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function describe(drift: Drift, verbs: { changed: string; missing: string; stale: string }): string[] {
+  return [
+    ...drift.changed.map((f) => `  ${verbs.changed} ${f}`),
+    ...drift.missing.map((f) => `  ${verbs.missing} ${f}`),
+    ...drift.stale.map((f) => `  ${verbs.stale} ${f}`),
+  ];
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((a) => a !== '--check');
+  if (unknown.length > 0) {
+    console.error(
+      `generate-metadata: unknown argument(s) ${unknown.join(' ')} (usage: generate-metadata [--check])`,
+    );
+    return 2;
+  }
+  const check = argv.includes('--check');
+  const expected = await expectedGeneratedFiles(repoRoot);
+  if (check) {
+    const drift = compareGenerated(repoRoot, expected);
+    if (driftCount(drift) === 0) {
+      console.log(`generate-metadata --check: ${expected.size} generated files match config/data-map.yaml`);
+      return 0;
+    }
+    console.error(
+      [
+        `generate-metadata --check: ${driftCount(drift)} file(s) differ from what config/data-map.yaml generates:`,
+        ...describe(drift, { changed: 'differs:', missing: 'missing:', stale: 'not generated any more:' }),
+        'Run `npm run generate:metadata` and commit the result.',
+      ].join('\n'),
+    );
+    return 1;
+  }
+  const drift = applyGenerated(repoRoot, expected);
+  const lines = describe(drift, { changed: 'updated', missing: 'created', stale: 'deleted' });
+  console.log(
+    lines.length === 0
+      ? `generate-metadata: ${expected.size} files already up to date`
+      : [`generate-metadata: ${lines.length} file(s) written`, ...lines].join('\n'),
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof DataMapError ? error.message : error);
+    process.exitCode = 1;
+  },
+);

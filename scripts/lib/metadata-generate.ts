@@ -1,0 +1,513 @@
+import { createHash } from 'node:crypto';
+import {
+  AUDIENCES_BY_CLASSIFICATION,
+  syncedFields,
+  type Audience,
+  type LoadedDataMap,
+} from './metadata-datamap.js';
+import type { Project } from './metadata-project.js';
+import { renderMetadataXml, type XmlChild } from './metadata-xml.js';
+
+/**
+ * What `npm run generate:metadata` writes, as a pure function of the data map and the package:
+ * the five permission sets, the Data_Map_Field__mdt and Data_Map_Signoff__mdt records, and the
+ * Field Audit Trail retention policies in force-app-shield. Output is unformatted XML keyed by
+ * repository-relative path; the caller formats it (metadata-xml.ts) and writes or compares it.
+ *
+ * Every list is sorted, so the output depends only on the inputs' content.
+ */
+
+const PKG = 'force-app/main/default';
+const SHIELD = 'force-app-shield/main/default';
+
+export type PermissionSetName =
+  | 'Cliniko_Sync_Integration'
+  | 'Cliniko_Sync_Marketing'
+  | 'Cliniko_Sync_Operations'
+  | 'Cliniko_Sync_Billing'
+  | 'Cliniko_Sync_Compliance';
+
+export const PERMISSION_SET_BY_AUDIENCE: Readonly<Record<Audience, PermissionSetName>> = {
+  marketing: 'Cliniko_Sync_Marketing',
+  operations: 'Cliniko_Sync_Operations',
+  billing: 'Cliniko_Sync_Billing',
+  compliance: 'Cliniko_Sync_Compliance',
+};
+
+const PERMISSION_SET_TEXT: Readonly<Record<PermissionSetName, { label: string; description: string }>> = {
+  Cliniko_Sync_Integration: {
+    label: 'Cliniko Sync Integration',
+    description:
+      'For the sync service integration user only: reads and edits every synced field, publishes journey events and writes sync run, consent and access records. Generated from config/data-map.yaml.',
+  },
+  Cliniko_Sync_Marketing: {
+    label: 'Cliniko Sync Marketing',
+    description:
+      'Reads marketing-safe synced fields. Generated from config/data-map.yaml; do not edit by hand.',
+  },
+  Cliniko_Sync_Operations: {
+    label: 'Cliniko Sync Operations',
+    description:
+      'Reads marketing-safe and operations-safe synced fields. Generated from config/data-map.yaml; do not edit by hand.',
+  },
+  Cliniko_Sync_Billing: {
+    label: 'Cliniko Sync Billing',
+    description:
+      'Reads marketing-safe and billing synced fields. Generated from config/data-map.yaml; do not edit by hand.',
+  },
+  Cliniko_Sync_Compliance: {
+    label: 'Cliniko Sync Compliance',
+    description:
+      'For the compliance officer: reads every synced field and its history, the data map, and runs the governance review. Generated from config/data-map.yaml.',
+  },
+};
+
+type Access = 'read' | 'edit';
+
+/**
+ * Governance objects are not in the data map (they hold no Cliniko data); who may do what with them
+ * is fixed here. The service writes run, consent and access records; the compliance officer reads
+ * them and owns the quarterly review.
+ */
+export const GOVERNANCE_ACCESS: Readonly<
+  Record<string, Partial<Record<'integration' | 'compliance', Access>>>
+> = {
+  Sync_Run__c: { integration: 'edit', compliance: 'read' },
+  Consent_Reconciliation__c: { integration: 'edit', compliance: 'read' },
+  Access_Change__c: { integration: 'edit', compliance: 'read' },
+  Governance_Review__c: { compliance: 'edit' },
+};
+
+/** The platform event the integration user publishes journey transitions on. */
+export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
+export const APP_NAME = 'Cliniko_Sync';
+export const CMDT_TYPES = ['Data_Map_Field__mdt', 'Data_Map_Signoff__mdt'] as const;
+
+/**
+ * Field Audit Trail (force-app-shield): keep field history in Salesforce for the 18 months the
+ * platform allows, then in the archive for 10 years, which covers the longest common health-record
+ * rule (7 years after the last visit for an adult in Australia) and HIPAA's 6-year documentation rule.
+ */
+export const RETENTION = { archiveAfterMonths: 18, archiveRetentionYears: 10, gracePeriodDays: 1 } as const;
+
+interface FieldGrant {
+  readonly field: string; // Object.Field
+  readonly editable: boolean;
+}
+interface ObjectGrant {
+  readonly object: string;
+  readonly access: Access | 'publish';
+}
+
+/** Who gets what: the permission set contents before rendering. */
+export interface PermissionPlan {
+  readonly name: PermissionSetName;
+  readonly fields: readonly FieldGrant[];
+  readonly objects: readonly ObjectGrant[];
+  readonly customMetadataTypes: readonly string[];
+  readonly tabs: readonly string[];
+  readonly app: boolean;
+  readonly userPermissions: readonly string[];
+}
+
+function sortBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+  return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** The permission plans for the five sets, from the map's classifications and the package. */
+export function planPermissionSets(map: LoadedDataMap, project: Project): PermissionPlan[] {
+  const synced = syncedFields(map);
+  const permissionable = (target: string): boolean => {
+    const dot = target.indexOf('.');
+    const f = project.objects.get(target.slice(0, dot))?.fields.get(target.slice(dot + 1));
+    // A field the package lacks is reported by the validator; it is never granted.
+    return f !== undefined && f.permissionable;
+  };
+  const tabFor = (object: string) => (object === 'Contact' ? 'standard-Contact' : object);
+  const customTab = (object: string) => project.objects.get(object)?.kind === 'custom';
+
+  const plans: PermissionPlan[] = [];
+
+  // Integration user: edits every synced field and the governance records it writes.
+  {
+    const fields: FieldGrant[] = synced
+      .filter((s) => permissionable(s.target))
+      .map((s) => ({ field: s.target, editable: true }));
+    const objects = new Map<string, ObjectGrant['access']>();
+    for (const s of synced) objects.set(s.object, 'edit');
+    for (const [object, access] of Object.entries(GOVERNANCE_ACCESS)) {
+      if (access.integration === undefined) continue;
+      objects.set(object, access.integration);
+      for (const f of project.objects.get(object)?.fields.values() ?? []) {
+        if (f.permissionable)
+          fields.push({ field: `${object}.${f.name}`, editable: access.integration === 'edit' });
+      }
+    }
+    objects.set(JOURNEY_EVENT, 'publish');
+    plans.push({
+      name: 'Cliniko_Sync_Integration',
+      fields: sortBy(fields, (f) => f.field),
+      objects: sortBy(
+        [...objects].map(([object, access]) => ({ object, access })),
+        (o) => o.object,
+      ),
+      customMetadataTypes: [],
+      tabs: [],
+      app: false,
+      // API access for the service; View Setup so the access-change snapshot can read permission set assignments.
+      userPermissions: ['ApiEnabled', 'ViewSetup'],
+    });
+  }
+
+  // Audiences: read what their classifications allow, nothing else.
+  for (const audience of ['marketing', 'operations', 'billing', 'compliance'] as const) {
+    const readable = synced.filter((s) => AUDIENCES_BY_CLASSIFICATION[s.classification].includes(audience));
+    const fields: FieldGrant[] = readable
+      .filter((s) => permissionable(s.target))
+      .map((s) => ({ field: s.target, editable: false }));
+    const objects = new Map<string, Access>();
+    for (const s of readable) objects.set(s.object, 'read');
+    let customMetadataTypes: string[] = [];
+    if (audience === 'compliance') {
+      // Every synced object (and so its field history), even where all its fields are hidden from others.
+      for (const s of synced) objects.set(s.object, 'read');
+      for (const [object, access] of Object.entries(GOVERNANCE_ACCESS)) {
+        if (access.compliance === undefined) continue;
+        objects.set(object, access.compliance);
+        for (const f of project.objects.get(object)?.fields.values() ?? []) {
+          if (f.permissionable)
+            fields.push({ field: `${object}.${f.name}`, editable: access.compliance === 'edit' });
+        }
+      }
+      customMetadataTypes = [...CMDT_TYPES];
+    }
+    const objectList = sortBy(
+      [...objects].map(([object, access]) => ({ object, access })),
+      (o) => o.object,
+    );
+    plans.push({
+      name: PERMISSION_SET_BY_AUDIENCE[audience],
+      fields: sortBy(fields, (f) => f.field),
+      objects: objectList,
+      customMetadataTypes,
+      tabs: objectList
+        .map((o) => o.object)
+        .filter((o) => o === 'Contact' || customTab(o))
+        .map(tabFor)
+        .sort(),
+      app: true,
+      userPermissions: [],
+    });
+  }
+  return plans;
+}
+
+function b(value: boolean): string {
+  return value ? 'true' : 'false';
+}
+
+function objectPermission(grant: ObjectGrant): XmlChild {
+  // Element order is the PermissionSetObjectPermissions sequence of the Metadata API schema.
+  const publish = grant.access === 'publish';
+  const edit = grant.access === 'edit';
+  return [
+    'objectPermissions',
+    [
+      ['allowCreate', b(edit || publish)],
+      ['allowDelete', 'false'],
+      ['allowEdit', b(edit)],
+      ['allowRead', 'true'],
+      ['modifyAllRecords', 'false'],
+      ['object', grant.object],
+      // Synced records are owned by the integration user under private sharing; "View All" on the
+      // object is what lets an audience see them, so access comes from this set and nowhere else.
+      ['viewAllRecords', b(!publish)],
+    ],
+  ];
+}
+
+export function renderPermissionSet(plan: PermissionPlan): string {
+  const textOf = PERMISSION_SET_TEXT[plan.name];
+  const items: XmlChild[] = [];
+  if (plan.app)
+    items.push([
+      'applicationVisibilities',
+      [
+        ['application', APP_NAME],
+        ['visible', 'true'],
+      ],
+    ]);
+  for (const name of plan.customMetadataTypes) {
+    items.push([
+      'customMetadataTypeAccesses',
+      [
+        ['enabled', 'true'],
+        ['name', name],
+      ],
+    ]);
+  }
+  items.push(['description', textOf.description]);
+  for (const f of plan.fields) {
+    items.push([
+      'fieldPermissions',
+      [
+        ['editable', b(f.editable)],
+        ['field', f.field],
+        ['readable', 'true'],
+      ],
+    ]);
+  }
+  items.push(['hasActivationRequired', 'false']);
+  items.push(['label', textOf.label]);
+  for (const o of plan.objects) items.push(objectPermission(o));
+  for (const tab of plan.tabs)
+    items.push([
+      'tabSettings',
+      [
+        ['tab', tab],
+        ['visibility', 'Visible'],
+      ],
+    ]);
+  for (const p of plan.userPermissions)
+    items.push([
+      'userPermissions',
+      [
+        ['enabled', 'true'],
+        ['name', p],
+      ],
+    ]);
+  return renderMetadataXml('PermissionSet', items);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Custom metadata records
+
+const XSI = { xsi: 'http://www.w3.org/2001/XMLSchema-instance', xsd: 'http://www.w3.org/2001/XMLSchema' };
+
+type CmdtValue = string | undefined | { readonly date: string };
+
+function cmdtValue(field: string, value: CmdtValue): XmlChild {
+  const v: XmlChild =
+    value === undefined
+      ? ['value', { attrs: { 'xsi:nil': 'true' } }]
+      : typeof value === 'string'
+        ? ['value', { attrs: { 'xsi:type': 'xsd:string' }, text: value }]
+        : ['value', { attrs: { 'xsi:type': 'xsd:date' }, text: value.date }];
+  return ['values', [['field', field], v]];
+}
+
+function renderCmdtRecord(label: string, values: Readonly<Record<string, CmdtValue>>): string {
+  const items: XmlChild[] = [
+    ['label', label],
+    ['protected', 'false'],
+    ...Object.keys(values)
+      .sort()
+      .map((k) => cmdtValue(k, values[k])),
+  ];
+  return renderMetadataXml('CustomMetadata', items, XSI);
+}
+
+const RESOURCE_PREFIX: Readonly<Record<string, string>> = {
+  patients: 'Patient',
+  individual_appointments: 'Appointment',
+  patient_cases: 'Case',
+  invoices: 'Invoice',
+  treatment_notes: 'Treatment_Note',
+  medical_alerts: 'Medical_Alert',
+};
+
+const OBJECT_SHORT: Readonly<Record<string, string>> = {
+  Cliniko_Appointment__c: 'Appointment',
+  Cliniko_Invoice__c: 'Invoice',
+  Journey_Transition__c: 'Journey',
+  Care_Plan__c: 'Care_Plan',
+};
+
+/** A valid developer name: letters, digits, single underscores, starts with a letter, at most 40. */
+export function developerName(raw: string, max = 40): string {
+  let name = raw
+    .replace(/__c$|__c(?=_)/g, '')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (!/^[A-Za-z]/.test(name)) name = `X_${name}`;
+  return name.slice(0, max).replace(/_+$/, '');
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 6);
+}
+
+/** Truncates a label to Salesforce's 40 characters for custom metadata record labels. */
+function label40(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
+}
+
+export function planDataMapRecords(map: LoadedDataMap): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Map<string, string>();
+  const named = (base: string, key: string): string => {
+    let name = developerName(base);
+    if (taken.has(name) && taken.get(name) !== key) name = `${developerName(base, 33)}_${shortHash(key)}`;
+    taken.set(name, key);
+    return name;
+  };
+  const audiences = (c: keyof typeof AUDIENCES_BY_CLASSIFICATION) => {
+    const list = AUDIENCES_BY_CLASSIFICATION[c];
+    return list.length === 0 ? undefined : list.join(';');
+  };
+  const split = (target: string | undefined) => {
+    if (target === undefined) return [undefined, undefined] as const;
+    const dot = target.indexOf('.');
+    return [target.slice(0, dot), target.slice(dot + 1)] as const;
+  };
+
+  // Sorted so that collision suffixes always land on the same record.
+  const entries = sortBy(
+    map.entries,
+    (e) => `${e.resource}\u0000${e.sources.join(',')}\u0000${e.target ?? ''}`,
+  );
+  for (const e of entries) {
+    const prefix = RESOURCE_PREFIX[e.resource] ?? e.resource;
+    // The resource names the object, so the target field alone keeps the name short and readable.
+    const base = `${prefix}_${e.target === undefined ? (e.sources[0] ?? '') : e.target.slice(e.target.indexOf('.') + 1)}`;
+    const key = `${e.resource}:${e.sources.join(',')}:${e.target ?? ''}`;
+    const name = named(base, key);
+    const [object, field] = split(e.target);
+    const more = e.sources.length > 1 ? ` +${e.sources.length - 1}` : '';
+    out.set(
+      `${PKG}/customMetadata/Data_Map_Field.${name}.md-meta.xml`,
+      renderCmdtRecord(label40(`${e.resource}.${e.sources[0] ?? ''}${more}`), {
+        Audiences__c: audiences(e.classification),
+        Classification__c: e.classification,
+        Cliniko_Field__c: e.sources.join(', '),
+        Cliniko_Resource__c: e.resource,
+        Direction__c: e.target === undefined ? undefined : e.direction,
+        Rationale__c: e.rationale,
+        Target_Field__c: field,
+        Target_Object__c: object,
+        Transform__c: e.transform,
+      }),
+    );
+  }
+  for (const d of sortBy(map.derived, (x) => x.target)) {
+    const object = d.target.slice(0, d.target.indexOf('.'));
+    const name = named(
+      `Derived_${OBJECT_SHORT[object] ?? object}_${d.target.slice(object.length + 1)}`,
+      `derived:${d.target}`,
+    );
+    const [, field] = split(d.target);
+    out.set(
+      `${PKG}/customMetadata/Data_Map_Field.${name}.md-meta.xml`,
+      renderCmdtRecord(label40(`derived ${d.target}`), {
+        Audiences__c: audiences(d.classification),
+        Classification__c: d.classification,
+        Cliniko_Field__c: d.from.join(', '),
+        Cliniko_Resource__c: 'derived',
+        Direction__c: 'cliniko-to-salesforce',
+        Rationale__c: d.rationale,
+        Target_Field__c: field,
+        Target_Object__c: object,
+        Transform__c: undefined,
+      }),
+    );
+  }
+  out.set(
+    `${PKG}/customMetadata/Data_Map_Signoff.Current.md-meta.xml`,
+    renderCmdtRecord('Current', {
+      Approved_By__c: map.signoff.approvedBy,
+      Approved_On__c: { date: map.signoff.approvedOn },
+      Current_Hash__c: map.currentSha256,
+      Signed_Hash__c: map.signoff.sha256,
+    }),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Field Audit Trail (force-app-shield)
+
+/**
+ * One object file per history-enabled object of the core package: the core definition plus a
+ * `historyRetentionPolicy`, placed where the CustomObject schema sequence puts it (before `household`,
+ * `indexes`, `label` and everything after). Copying the core definition keeps a shield-only deploy
+ * from resetting the object's other settings; regenerating keeps the two in step.
+ */
+export function planShieldObjects(
+  project: Project,
+  coreObjectXml: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const policy =
+    '<historyRetentionPolicy>' +
+    `<archiveAfterMonths>${RETENTION.archiveAfterMonths}</archiveAfterMonths>` +
+    `<archiveRetentionYears>${RETENTION.archiveRetentionYears}</archiveRetentionYears>` +
+    '<description>Field Audit Trail for Cliniko Sync: 18 months in Salesforce, then 10 years in the archive.</description>' +
+    `<gracePeriodDays>${RETENTION.gracePeriodDays}</gracePeriodDays>` +
+    '</historyRetentionPolicy>';
+  const after = new Set([
+    'household',
+    'indexes',
+    'label',
+    'listViews',
+    'mktDataLakeAttributes',
+    'mktDataModelAttributes',
+    'nameField',
+    'pluralLabel',
+    'profileSearchLayouts',
+    'publishBehavior',
+    'recordTypeTrackFeedHistory',
+    'recordTypeTrackHistory',
+    'recordTypes',
+    'searchLayouts',
+    'sharingModel',
+    'sharingReasons',
+    'sharingRecalculations',
+    'startsWith',
+    'validationRules',
+    'visibility',
+    'webLinks',
+  ]);
+  for (const object of [...project.objects.values()].filter((o) => o.enableHistory && o.file !== undefined)) {
+    const xml = coreObjectXml.get(object.name);
+    if (xml === undefined) continue;
+    // Insert before the first top-level element that the sequence puts after historyRetentionPolicy.
+    const re = /\n {2}<([A-Za-z]+)[\s>]/g;
+    let insertAt = xml.lastIndexOf('</CustomObject>');
+    for (let m = re.exec(xml); m !== null; m = re.exec(xml)) {
+      if (after.has(m[1] ?? '')) {
+        insertAt = m.index + 1;
+        break;
+      }
+    }
+    const withPolicy = `${xml.slice(0, insertAt)}${policy}\n${xml.slice(insertAt)}`;
+    out.set(`${SHIELD}/objects/${object.name}/${object.name}.object-meta.xml`, withPolicy);
+  }
+  return out;
+}
+
+/** Paths (relative, as glob-like predicates) the generator owns; anything else there is left alone. */
+export function isGeneratedPath(rel: string): boolean {
+  return (
+    /^force-app\/main\/default\/permissionsets\/Cliniko_Sync_[A-Za-z]+\.permissionset-meta\.xml$/.test(rel) ||
+    /^force-app\/main\/default\/customMetadata\/Data_Map_(Field|Signoff)\.[A-Za-z0-9_]+\.md-meta\.xml$/.test(
+      rel,
+    ) ||
+    /^force-app-shield\/main\/default\/objects\/[A-Za-z0-9_]+\/[A-Za-z0-9_]+\.object-meta\.xml$/.test(rel)
+  );
+}
+
+/** Everything the generator writes (unformatted), keyed by repository-relative path. */
+export function generateMetadata(
+  map: LoadedDataMap,
+  project: Project,
+  coreObjectXml: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const plan of planPermissionSets(map, project)) {
+    out.set(`${PKG}/permissionsets/${plan.name}.permissionset-meta.xml`, renderPermissionSet(plan));
+  }
+  for (const [k, v] of planDataMapRecords(map)) out.set(k, v);
+  for (const [k, v] of planShieldObjects(project, coreObjectXml)) out.set(k, v);
+  return new Map(sortBy([...out], ([k]) => k));
+}

@@ -1,0 +1,154 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retrieve';
+import { loadClinikoSpec } from './metadata-cliniko-spec.js';
+import { DataMapError, loadDataMap, type LoadedDataMap } from './metadata-datamap.js';
+import { compareGenerated, DATA_MAP_PATH, expectedGeneratedFiles } from './metadata-files.js';
+import { loadProject, metadataFilesUnder } from './metadata-project.js';
+import { checkProjectRules } from './metadata-rules.js';
+import { loadMetadataSchema, validateAgainstSchema, type MetadataSchema } from './metadata-schema.js';
+
+/**
+ * Everything `npm run validate:metadata` checks, with no org: XML Schema validity of every
+ * `*-meta.xml`, conversion to metadata format with source-deploy-retrieve, the project rules, and the
+ * generator's drift check. Runs on any repository root so tests can break a temporary copy.
+ */
+
+export interface Finding {
+  readonly check: 'schema' | 'convert' | 'rules' | 'drift' | 'data-map';
+  readonly file: string;
+  readonly element: string;
+  readonly message: string;
+}
+
+export interface ValidationReport {
+  readonly errors: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  readonly filesChecked: number;
+}
+
+export interface ValidateOptions {
+  /** The Metadata API WSDL; default ../shared/reference/salesforce-metadata-v66.wsdl beside the repository. */
+  readonly wsdlPath?: string;
+  /** Cliniko's OpenAPI description; default ../shared/reference/cliniko-openapi.yaml. */
+  readonly clinikoSpecPath?: string;
+  /** A schema already loaded (tests reuse one). */
+  readonly schema?: MetadataSchema;
+}
+
+export function referencePath(repoRoot: string, file: string): string {
+  return path.resolve(repoRoot, '..', 'shared', 'reference', file);
+}
+
+function packageDirectories(repoRoot: string): string[] {
+  const project = JSON.parse(readFileSync(path.join(repoRoot, 'sfdx-project.json'), 'utf8')) as {
+    packageDirectories?: { path: string }[];
+  };
+  return (project.packageDirectories ?? []).map((d) => d.path);
+}
+
+/** Converts each package directory on its own (as each is deployed on its own) into a temp dir. */
+async function convertPackages(repoRoot: string): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const dir of packageDirectories(repoRoot)) {
+    const abs = path.join(repoRoot, dir);
+    if (!existsSync(abs)) continue;
+    const out = mkdtempSync(path.join(os.tmpdir(), 'validate-metadata-'));
+    try {
+      const set = ComponentSet.fromSource(abs);
+      await new MetadataConverter().convert(set, 'metadata', { type: 'directory', outputDirectory: out });
+    } catch (error) {
+      findings.push({
+        check: 'convert',
+        file: dir,
+        element: '(package directory)',
+        message: `source-deploy-retrieve cannot convert it: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  return findings;
+}
+
+export async function validateRepository(
+  repoRoot: string,
+  options: ValidateOptions = {},
+): Promise<ValidationReport> {
+  const errors: Finding[] = [];
+  const warnings: Finding[] = [];
+
+  // 1. XML Schema
+  const schema =
+    options.schema ??
+    loadMetadataSchema(options.wsdlPath ?? referencePath(repoRoot, 'salesforce-metadata-v66.wsdl'));
+  const files = new Map<string, string>();
+  for (const dir of packageDirectories(repoRoot)) {
+    for (const abs of metadataFilesUnder(path.join(repoRoot, dir))) {
+      files.set(path.relative(repoRoot, abs).split(path.sep).join('/'), readFileSync(abs, 'utf8'));
+    }
+  }
+  for (const p of await validateAgainstSchema(schema, files)) {
+    errors.push({
+      check: 'schema',
+      file: p.line === undefined ? p.file : `${p.file}:${p.line}`,
+      element: '',
+      message: p.message,
+    });
+  }
+
+  // 2. Conversion
+  errors.push(...(await convertPackages(repoRoot)));
+
+  // 3. Project rules (and the data map against the package and Cliniko's spec)
+  let map: LoadedDataMap | undefined;
+  try {
+    map = loadDataMap(path.join(repoRoot, DATA_MAP_PATH));
+  } catch (error) {
+    const problems =
+      error instanceof DataMapError
+        ? error.problems
+        : [error instanceof Error ? error.message : String(error)];
+    for (const message of problems)
+      errors.push({ check: 'data-map', file: DATA_MAP_PATH, element: '', message });
+  }
+  const spec = loadClinikoSpec(options.clinikoSpecPath ?? referencePath(repoRoot, 'cliniko-openapi.yaml'));
+  const project = loadProject(repoRoot);
+  for (const r of checkProjectRules(project, map, spec, DATA_MAP_PATH)) {
+    (r.severity === 'error' ? errors : warnings).push({
+      check: 'rules',
+      file: r.file,
+      element: r.element,
+      message: r.message,
+    });
+  }
+
+  // 4. Drift: what is committed must be what the generator writes from the map.
+  if (map !== undefined) {
+    const drift = compareGenerated(repoRoot, await expectedGeneratedFiles(repoRoot));
+    const advice = 'run `npm run generate:metadata` and commit the result';
+    for (const file of drift.changed)
+      errors.push({
+        check: 'drift',
+        file,
+        element: '',
+        message: `differs from what config/data-map.yaml generates; ${advice}`,
+      });
+    for (const file of drift.missing)
+      errors.push({ check: 'drift', file, element: '', message: `is missing; ${advice}` });
+    for (const file of drift.stale)
+      errors.push({
+        check: 'drift',
+        file,
+        element: '',
+        message: `is no longer generated from config/data-map.yaml; ${advice}`,
+      });
+  }
+
+  return { errors, warnings, filesChecked: files.size };
+}
+
+export function formatFinding(f: Finding): string {
+  return `${f.file}${f.element === '' ? '' : ` [${f.element}]`}: ${f.message} (${f.check})`;
+}
