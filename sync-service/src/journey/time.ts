@@ -96,7 +96,7 @@ const dayStartCache = new Map<string, number>();
 /**
  * The first instant of a local calendar date (local midnight, or the first minute that exists when a
  * zone skips midnight). Binary search over the window in which that instant can lie: zone offsets
- * range from -12 h to +14 h, and local dates only move forward within it.
+ * range from -12 h to +14 h, and local dates only move forward within it. Resolution: one second.
  */
 export function startOfLocalDay(date: string, zone: string): number {
   const cacheKey = `${zone}|${date}`;
@@ -111,5 +111,8 @@ export function startOfLocalDay(date: string, zone: string): number {
     if (localDate(mid, zone) >= date) hi = mid;
     else lo = mid;
   }
+  // A memo of a pure function; cleared wholesale so a long daily pass cannot grow it without bound.
+  if (dayStartCache.size >= 50_000) dayStartCache.clear();
+  dayStartCache.set(cacheKey, hi);
   return hi;
 }
