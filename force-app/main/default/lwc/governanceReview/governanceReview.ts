@@ -1,0 +1,838 @@
+import { LightningElement, wire } from 'lwc';
+import { graphql, gql } from 'lightning/graphql';
+import { createRecord, updateRecord } from 'lightning/uiRecordApi';
+import USER_ID from '@salesforce/user/Id';
+import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
+import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
+import { gqlDisplay, gqlNodes, gqlValue, quarterOf, quarterStart, reduceErrors, sampleOf } from 'c/ldsUtils';
+import REVIEW_OBJECT from '@salesforce/schema/Governance_Review__c';
+import REVIEW_ID_FIELD from '@salesforce/schema/Governance_Review__c.Id';
+import REVIEW_NAME_FIELD from '@salesforce/schema/Governance_Review__c.Name';
+import QUARTER_FIELD from '@salesforce/schema/Governance_Review__c.Quarter__c';
+import STATUS_FIELD from '@salesforce/schema/Governance_Review__c.Status__c';
+import DATA_MAP_HASH_FIELD from '@salesforce/schema/Governance_Review__c.Data_Map_Hash__c';
+import DATA_MAP_UNCHANGED_FIELD from '@salesforce/schema/Governance_Review__c.Data_Map_Unchanged__c';
+import ACCESS_REVIEWED_FIELD from '@salesforce/schema/Governance_Review__c.Access_Changes_Reviewed__c';
+import SPOT_CHECK_COMPLETE_FIELD from '@salesforce/schema/Governance_Review__c.Spot_Check_Complete__c';
+import NO_CLINICAL_FIELD from '@salesforce/schema/Governance_Review__c.No_Clinical_Content_Found__c';
+import CONSENT_REVIEWED_FIELD from '@salesforce/schema/Governance_Review__c.Consent_Reviewed__c';
+import DATA_MAP_NOTES_FIELD from '@salesforce/schema/Governance_Review__c.Data_Map_Notes__c';
+import ACCESS_NOTES_FIELD from '@salesforce/schema/Governance_Review__c.Access_Notes__c';
+import SPOT_CHECK_SAMPLE_FIELD from '@salesforce/schema/Governance_Review__c.Spot_Check_Sample__c';
+import CONSENT_GAP_FIELD from '@salesforce/schema/Governance_Review__c.Consent_Gap_Explanation__c';
+import ATTENDEES_FIELD from '@salesforce/schema/Governance_Review__c.Attendees__c';
+import NOTES_FIELD from '@salesforce/schema/Governance_Review__c.Notes__c';
+import SIGNED_BY_FIELD from '@salesforce/schema/Governance_Review__c.Signed_By__c';
+import SIGNED_AT_FIELD from '@salesforce/schema/Governance_Review__c.Signed_At__c';
+import ACCESS_CHANGE_OBJECT from '@salesforce/schema/Access_Change__c';
+import RECONCILIATION_OBJECT from '@salesforce/schema/Consent_Reconciliation__c';
+import SYNC_RUN_OBJECT from '@salesforce/schema/Sync_Run__c';
+import CONTACT_OBJECT from '@salesforce/schema/Contact';
+
+/** Records drawn for the change-log spot check. */
+export const SPOT_CHECK_SIZE = 5;
+
+export const STATUS_DRAFT = 'Draft';
+export const STATUS_SIGNED = 'Signed';
+
+/** One record of the change-log spot check, as stored in Spot_Check_Sample__c (no names: ids only). */
+export interface SpotCheckEntry {
+  recordId: string;
+  clinikoPatientId: string | null;
+  checked: boolean;
+  noClinicalContent: boolean;
+}
+
+interface HistoryRow {
+  recordId: string;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  changedAt: string;
+  changedBy: string | null;
+}
+
+interface Candidate {
+  id: string;
+  label: string;
+  clinikoPatientId: string | null;
+}
+
+interface ReviewNode {
+  id: string;
+  label: string;
+  quarter: string;
+  reviewStatus: string;
+  dataMapHash: string | null;
+  signedAt: string | null;
+  signedAtLabel: string;
+  signedByName: string;
+  attendees: string;
+  node: Record<string, unknown>;
+}
+
+function parseSample(raw: string | null | undefined): SpotCheckEntry[] | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (!Array.isArray(parsed)) return undefined;
+    return parsed.map((e: Record<string, unknown>) => ({
+      recordId: String(e.recordId),
+      clinikoPatientId: typeof e.clinikoPatientId === 'string' ? e.clinikoPatientId : null,
+      checked: e.checked === true,
+      noClinicalContent: e.noClinicalContent === true,
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The quarterly governance review as a guided five-item checklist that saves a Governance_Review__c:
+ * (1) data map unchanged without sign-off, (2) access changes since the last review, (3) change-log
+ * spot check of a random sample with field history, (4) consent counts and the gap explained,
+ * (5) attendees, notes, sign and lock. Once Status__c is 'Signed' the review is read-only here, as the
+ * object's validation rule also enforces. Previous reviews are listed and the summary prints cleanly.
+ */
+export default class GovernanceReview extends LightningElement {
+  now = new Date(Date.now());
+  quarter = quarterOf(this.now);
+
+  loaded = false;
+  errors: unknown = undefined;
+  saveErrors: unknown = undefined;
+  statusMessage = '';
+  saving = false;
+
+  // Sign-off as deployed (Apex: custom metadata).
+  signedHash: string | null = null;
+  currentHash: string | null = null;
+  dataMapLoaded = false;
+  dataMapErrors: unknown = undefined;
+
+  reviews: ReviewNode[] = [];
+  accessChanges: Array<Record<string, unknown>> = [];
+  syncRuns: Array<Record<string, unknown>> = [];
+  consent: Record<string, unknown> | undefined;
+  candidates: Candidate[] = [];
+  history: HistoryRow[] = [];
+  historyErrors: unknown = undefined;
+  refreshData: (() => Promise<void>) | undefined;
+
+  // The review being edited.
+  reviewId: string | undefined;
+  reviewName = '';
+  status = STATUS_DRAFT;
+  signedAtLabel = '';
+  signedByName = '';
+  dataMapUnchanged = false;
+  dataMapNotes = '';
+  accessReviewed = false;
+  accessNotes = '';
+  spotChecks: SpotCheckEntry[] = [];
+  sampleDrawn = false;
+  consentReviewed = false;
+  consentGapExplanation = '';
+  attendees = '';
+  notes = '';
+
+  connectedCallback(): void {
+    getDataMap()
+      .then((result) => {
+        const deployed = (result as { signoff?: { signedHash?: string; currentHash?: string } | null } | null)
+          ?.signoff;
+        this.signedHash = deployed?.signedHash ?? null;
+        this.currentHash = deployed?.currentHash ?? null;
+        this.dataMapLoaded = true;
+      })
+      .catch((error: unknown) => {
+        this.dataMapErrors = error;
+        this.dataMapLoaded = true;
+      });
+  }
+
+  get variables(): Record<string, unknown> {
+    return { since: quarterStart(this.now).toISOString() };
+  }
+
+  @wire(graphql, {
+    query: gql`
+      query governanceReviewData($since: DateTime) {
+        uiapi {
+          query {
+            Governance_Review__c(orderBy: { CreatedDate: { order: DESC } }, first: 20) {
+              edges {
+                node {
+                  Id
+                  Name {
+                    value
+                  }
+                  Quarter__c {
+                    value
+                  }
+                  Status__c {
+                    value
+                  }
+                  Data_Map_Hash__c {
+                    value
+                  }
+                  Data_Map_Unchanged__c {
+                    value
+                  }
+                  Access_Changes_Reviewed__c {
+                    value
+                  }
+                  Spot_Check_Complete__c {
+                    value
+                  }
+                  No_Clinical_Content_Found__c {
+                    value
+                  }
+                  Consent_Reviewed__c {
+                    value
+                  }
+                  Data_Map_Notes__c {
+                    value
+                  }
+                  Access_Notes__c {
+                    value
+                  }
+                  Spot_Check_Sample__c {
+                    value
+                  }
+                  Consent_Gap_Explanation__c {
+                    value
+                  }
+                  Attendees__c {
+                    value
+                  }
+                  Notes__c {
+                    value
+                  }
+                  Signed_At__c {
+                    value
+                    displayValue
+                  }
+                  Signed_By__r {
+                    Name {
+                      value
+                    }
+                  }
+                }
+              }
+            }
+            Access_Change__c(orderBy: { Detected_At__c: { order: DESC } }, first: 200) {
+              edges {
+                node {
+                  Id
+                  Detected_At__c {
+                    value
+                    displayValue
+                  }
+                  Username__c {
+                    value
+                  }
+                  Permission_Set__c {
+                    value
+                  }
+                  Change_Type__c {
+                    value
+                    displayValue
+                  }
+                  Details__c {
+                    value
+                  }
+                }
+              }
+            }
+            Consent_Reconciliation__c(orderBy: { Snapshot_At__c: { order: DESC } }, first: 1) {
+              edges {
+                node {
+                  Id
+                  Snapshot_At__c {
+                    value
+                    displayValue
+                  }
+                  Cliniko_Email_Opt_In__c {
+                    value
+                  }
+                  Salesforce_Email_Opt_In__c {
+                    value
+                  }
+                  Cliniko_SMS_Opt_In__c {
+                    value
+                  }
+                  Salesforce_SMS_Opt_In__c {
+                    value
+                  }
+                }
+              }
+            }
+            Sync_Run__c(
+              where: { Started_At__c: { gte: { value: $since } } }
+              orderBy: { Started_At__c: { order: DESC } }
+              first: 200
+            ) {
+              edges {
+                node {
+                  Id
+                  Run_Id__c {
+                    value
+                  }
+                  Started_At__c {
+                    value
+                    displayValue
+                  }
+                  Data_Map_Hash__c {
+                    value
+                  }
+                }
+              }
+            }
+            Contact(
+              where: { Last_Synced_At__c: { gte: { value: $since } } }
+              orderBy: { Last_Synced_At__c: { order: DESC } }
+              first: 200
+            ) {
+              edges {
+                node {
+                  Id
+                  Name {
+                    value
+                  }
+                  Cliniko_Patient_Id__c {
+                    value
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+    variables: '$variables',
+    operationName: 'governanceReviewData',
+  })
+  handleData(result: GraphqlResult<unknown>): void {
+    this.refreshData = result.refresh;
+    if (result.errors) {
+      this.errors = result.errors;
+      this.loaded = true;
+      return;
+    }
+    if (!result.data) return;
+    const data = result.data;
+    this.errors = undefined;
+    this.reviews = gqlNodes(data, REVIEW_OBJECT.objectApiName).map((node) => ({
+      id: String(node.Id),
+      label: gqlDisplay(node, REVIEW_NAME_FIELD) || String(node.Id),
+      quarter: gqlValue<string>(node, QUARTER_FIELD) ?? '',
+      reviewStatus: gqlValue<string>(node, STATUS_FIELD) ?? STATUS_DRAFT,
+      dataMapHash: gqlValue<string>(node, DATA_MAP_HASH_FIELD) ?? null,
+      signedAt: gqlValue<string>(node, SIGNED_AT_FIELD) ?? null,
+      signedAtLabel: gqlDisplay(node, SIGNED_AT_FIELD) || '—',
+      signedByName:
+        gqlValue<string>(
+          (node.Signed_By__r as Record<string, unknown> | null | undefined) ?? undefined,
+          'Name',
+        ) ?? '—',
+      attendees: gqlValue<string>(node, ATTENDEES_FIELD) ?? '',
+      node,
+    }));
+    this.accessChanges = gqlNodes(data, ACCESS_CHANGE_OBJECT.objectApiName);
+    this.syncRuns = gqlNodes(data, SYNC_RUN_OBJECT.objectApiName);
+    this.consent = gqlNodes(data, RECONCILIATION_OBJECT.objectApiName)[0];
+    this.candidates = gqlNodes(data, CONTACT_OBJECT.objectApiName).map((node) => ({
+      id: String(node.Id),
+      label: gqlDisplay(node, 'Name') || String(node.Id),
+      clinikoPatientId: gqlValue<string>(node, 'Cliniko_Patient_Id__c') ?? null,
+    }));
+    // Load the form once; a later refresh (after saving) must not overwrite what is on screen.
+    if (!this.loaded) {
+      this.loadCurrentReview();
+      this.drawSample();
+    }
+    this.loaded = true;
+  }
+
+  /** Resumes this quarter's review when one exists (a draft to finish, or a signed one to read). */
+  loadCurrentReview(): void {
+    const current = this.reviews.find((r) => r.quarter === this.quarter);
+    if (!current) return;
+    const node = current.node;
+    this.reviewId = current.id;
+    this.reviewName = current.label;
+    this.status = current.reviewStatus;
+    this.signedAtLabel = current.signedAtLabel;
+    this.signedByName = current.signedByName;
+    this.dataMapUnchanged = gqlValue<boolean>(node, DATA_MAP_UNCHANGED_FIELD) === true;
+    this.dataMapNotes = gqlValue<string>(node, DATA_MAP_NOTES_FIELD) ?? '';
+    this.accessReviewed = gqlValue<boolean>(node, ACCESS_REVIEWED_FIELD) === true;
+    this.accessNotes = gqlValue<string>(node, ACCESS_NOTES_FIELD) ?? '';
+    this.consentReviewed = gqlValue<boolean>(node, CONSENT_REVIEWED_FIELD) === true;
+    this.consentGapExplanation = gqlValue<string>(node, CONSENT_GAP_FIELD) ?? '';
+    this.attendees = gqlValue<string>(node, ATTENDEES_FIELD) ?? '';
+    this.notes = gqlValue<string>(node, NOTES_FIELD) ?? '';
+    const sample = parseSample(gqlValue<string>(node, SPOT_CHECK_SAMPLE_FIELD));
+    if (sample) {
+      this.spotChecks = sample;
+      this.sampleDrawn = true;
+    }
+  }
+
+  /** Draws the spot-check sample (unless resumed from a saved review) and loads its field history. */
+  drawSample(): void {
+    if (!this.sampleDrawn) {
+      this.spotChecks = sampleOf(this.candidates, SPOT_CHECK_SIZE)
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((c) => ({
+          recordId: c.id,
+          clinikoPatientId: c.clinikoPatientId,
+          checked: false,
+          noClinicalContent: false,
+        }));
+      this.sampleDrawn = true;
+    }
+    const ids = this.spotChecks.map((s) => s.recordId);
+    if (ids.length === 0) return;
+    getFieldHistory({ contactIds: ids })
+      .then((rows) => {
+        this.history = (rows as HistoryRow[] | null) ?? [];
+      })
+      .catch((error: unknown) => {
+        this.historyErrors = error;
+      });
+  }
+
+  /**
+   * A <textarea> has no `value` attribute to bind in a template, so its value (property) is set here
+   * from component state: after resuming a saved review, and after every re-render.
+   */
+  renderedCallback(): void {
+    const values: Record<string, string> = {
+      dataMapNotes: this.dataMapNotes,
+      accessNotes: this.accessNotes,
+      consentGapExplanation: this.consentGapExplanation,
+      notes: this.notes,
+    };
+    const root = this.template as unknown as ParentNode;
+    for (const area of Array.from(root.querySelectorAll('textarea'))) {
+      const wanted = values[area.dataset.field ?? ''];
+      if (wanted !== undefined && area.value !== wanted) area.value = wanted;
+    }
+  }
+
+  // ---------------------------------------------------------------- state
+  get isLoading(): boolean {
+    return !this.loaded;
+  }
+
+  get hasError(): boolean {
+    return this.errors !== undefined;
+  }
+
+  get showReview(): boolean {
+    return this.loaded && !this.hasError;
+  }
+
+  get isLocked(): boolean {
+    return this.status === STATUS_SIGNED;
+  }
+
+  get isEditable(): boolean {
+    return !this.isLocked;
+  }
+
+  get controlsDisabled(): boolean {
+    return this.isLocked || this.saving;
+  }
+
+  get heading(): string {
+    return `Quarterly governance review ${this.quarter}`;
+  }
+
+  get lockedMessage(): string {
+    return `Signed by ${this.signedByName} on ${this.signedAtLabel}. This review is locked.`;
+  }
+
+  /** The most recent signed review of an earlier quarter: the baseline for "since the last review". */
+  get lastSignedReview(): ReviewNode | undefined {
+    return this.reviews.find((r) => r.quarter !== this.quarter && r.reviewStatus === STATUS_SIGNED);
+  }
+
+  get previousReviews(): Array<ReviewNode & { statusClass: string }> {
+    return this.reviews
+      .filter((r) => r.id !== this.reviewId)
+      .map((r) => ({
+        ...r,
+        statusClass: r.reviewStatus === STATUS_SIGNED ? 'slds-badge slds-theme_success' : 'slds-badge',
+      }));
+  }
+
+  get hasPreviousReviews(): boolean {
+    return this.previousReviews.length > 0;
+  }
+
+  // ---------------------------------------------------------------- (1) data map
+  get mapHashLabel(): string {
+    return this.currentHash ?? 'unknown (no sign-off deployed)';
+  }
+
+  get signedHashLabel(): string {
+    return this.signedHash ?? '—';
+  }
+
+  get lastReviewHashLabel(): string {
+    return this.lastSignedReview?.dataMapHash ?? '—';
+  }
+
+  get mapMismatch(): boolean {
+    return !this.signedHash || this.signedHash !== this.currentHash;
+  }
+
+  get changedSinceLastReview(): boolean {
+    const previous = this.lastSignedReview?.dataMapHash;
+    return !!previous && previous !== this.currentHash;
+  }
+
+  /** Sync runs this quarter that ran under a map hash other than the signed one. */
+  get unsignedRuns(): Array<{ key: string; label: string }> {
+    return this.syncRuns
+      .filter((run) => {
+        const hash = gqlValue<string>(run, 'Data_Map_Hash__c');
+        return !!hash && hash !== this.signedHash;
+      })
+      .map((run) => ({
+        key: String(run.Id),
+        label: `${gqlValue<string>(run, 'Run_Id__c') ?? String(run.Id)} started ${gqlDisplay(run, 'Started_At__c') ?? ''} with map ${gqlValue<string>(run, 'Data_Map_Hash__c') ?? ''}`,
+      }));
+  }
+
+  get hasUnsignedRuns(): boolean {
+    return this.unsignedRuns.length > 0;
+  }
+
+  get mapNeedsExplanation(): boolean {
+    return this.mapMismatch || this.changedSinceLastReview || this.hasUnsignedRuns;
+  }
+
+  get item1Complete(): boolean {
+    if (!this.dataMapLoaded || this.dataMapErrors !== undefined) return false;
+    return this.mapNeedsExplanation ? this.dataMapNotes.trim().length > 0 : this.dataMapUnchanged;
+  }
+
+  // ---------------------------------------------------------------- (2) access changes
+  get accessChangesSinceLastReview(): Array<{
+    key: string;
+    when: string;
+    who: string;
+    what: string;
+    details: string;
+  }> {
+    const since = this.lastSignedReview?.signedAt;
+    return this.accessChanges
+      .filter((c) => {
+        const at = gqlValue<string>(c, 'Detected_At__c');
+        return !since || !at || at > since;
+      })
+      .map((c) => ({
+        key: String(c.Id),
+        when: gqlDisplay(c, 'Detected_At__c') || '—',
+        who: gqlValue<string>(c, 'Username__c') ?? '—',
+        what: `${gqlDisplay(c, 'Change_Type__c') || 'Changed'}: ${gqlValue<string>(c, 'Permission_Set__c') ?? '—'}`,
+        details: gqlValue<string>(c, 'Details__c') ?? '',
+      }));
+  }
+
+  get hasAccessChanges(): boolean {
+    return this.accessChangesSinceLastReview.length > 0;
+  }
+
+  get accessSummary(): string {
+    const n = this.accessChangesSinceLastReview.length;
+    const since = this.lastSignedReview ? `since ${this.lastSignedReview.label}` : 'on record';
+    return n === 1 ? `1 access change ${since}.` : `${n} access changes ${since}.`;
+  }
+
+  get item2Complete(): boolean {
+    return this.accessReviewed;
+  }
+
+  // ---------------------------------------------------------------- (3) spot check
+  get spotCheckRows(): Array<{
+    key: string;
+    label: string;
+    checked: boolean;
+    noClinicalContent: boolean;
+    checkedLabel: string;
+    clinicalLabel: string;
+    history: Array<{ key: string; text: string }>;
+    hasHistory: boolean;
+  }> {
+    return this.spotChecks.map((entry) => {
+      const candidate = this.candidates.find((c) => c.id === entry.recordId);
+      const label = candidate
+        ? `${candidate.label} (Cliniko ${candidate.clinikoPatientId ?? '—'})`
+        : `Cliniko patient ${entry.clinikoPatientId ?? entry.recordId}`;
+      const history = this.history
+        .filter((h) => h.recordId === entry.recordId)
+        .map((h, index) => ({
+          key: `${entry.recordId}-${index}`,
+          text: `${h.field}: ${h.oldValue ?? '(empty)'} → ${h.newValue ?? '(empty)'}, ${new Date(h.changedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC by ${h.changedBy ?? 'unknown'}`,
+        }));
+      return {
+        key: entry.recordId,
+        label,
+        checked: entry.checked,
+        noClinicalContent: entry.noClinicalContent,
+        checkedLabel: `Checked: ${label}`,
+        clinicalLabel: `No clinical content: ${label}`,
+        history,
+        hasHistory: history.length > 0,
+      };
+    });
+  }
+
+  get hasSpotChecks(): boolean {
+    return this.spotChecks.length > 0;
+  }
+
+  get spotCheckComplete(): boolean {
+    return this.spotChecks.every((s) => s.checked);
+  }
+
+  get noClinicalContentFound(): boolean {
+    return this.spotChecks.every((s) => s.noClinicalContent);
+  }
+
+  get item3Complete(): boolean {
+    return this.spotCheckComplete;
+  }
+
+  // ---------------------------------------------------------------- (4) consent
+  get consentRows(): Array<{
+    key: string;
+    channel: string;
+    cliniko: number;
+    salesforce: number;
+    gap: number;
+  }> {
+    const c = this.consent;
+    if (!c) return [];
+    const n = (field: string): number => Number(gqlValue<number>(c, field) ?? 0);
+    return [
+      {
+        key: 'email',
+        channel: 'Email',
+        cliniko: n('Cliniko_Email_Opt_In__c'),
+        salesforce: n('Salesforce_Email_Opt_In__c'),
+      },
+      {
+        key: 'sms',
+        channel: 'SMS',
+        cliniko: n('Cliniko_SMS_Opt_In__c'),
+        salesforce: n('Salesforce_SMS_Opt_In__c'),
+      },
+    ].map((row) => ({ ...row, gap: row.salesforce - row.cliniko }));
+  }
+
+  get hasConsent(): boolean {
+    return this.consent !== undefined;
+  }
+
+  get consentSnapshotLabel(): string {
+    return this.consent ? `Snapshot of ${gqlDisplay(this.consent, 'Snapshot_At__c') || '—'}` : '';
+  }
+
+  get hasConsentGap(): boolean {
+    return this.consentRows.some((r) => r.gap !== 0);
+  }
+
+  get item4Complete(): boolean {
+    return this.consentReviewed && (!this.hasConsentGap || this.consentGapExplanation.trim().length > 0);
+  }
+
+  // ---------------------------------------------------------------- (5) sign
+  get item5Complete(): boolean {
+    return this.attendees.trim().length > 0;
+  }
+
+  get steps(): Array<{
+    key: string;
+    label: string;
+    complete: boolean;
+    stateLabel: string;
+    stateClass: string;
+  }> {
+    return [
+      ['1', 'Data map unchanged without sign-off', this.item1Complete],
+      ['2', 'Access changes reviewed', this.item2Complete],
+      ['3', 'Change-log spot check', this.item3Complete],
+      ['4', 'Consent counts compared', this.item4Complete],
+      ['5', 'Attendees and notes', this.item5Complete],
+    ].map(([key, label, complete]) => ({
+      key: key as string,
+      label: `${key as string}. ${label as string}`,
+      complete: complete as boolean,
+      stateLabel: complete ? 'Done' : 'To do',
+      stateClass: complete ? 'slds-badge slds-theme_success step-state' : 'slds-badge step-state',
+    }));
+  }
+
+  get allComplete(): boolean {
+    return this.steps.every((s) => s.complete);
+  }
+
+  get signDisabled(): boolean {
+    return !this.allComplete || this.controlsDisabled;
+  }
+
+  get signHint(): string {
+    const missing = this.steps.filter((s) => !s.complete).map((s) => s.label);
+    return missing.length === 0 ? 'Every item is complete.' : `Still to do: ${missing.join('; ')}.`;
+  }
+
+  // ---------------------------------------------------------------- summary
+  get summaryItems(): Array<{ key: string; text: string }> {
+    const yes = (b: boolean): string => (b ? 'yes' : 'no');
+    return [
+      { key: 'hash', text: `Data map hash: ${this.mapHashLabel} (signed: ${this.signedHashLabel})` },
+      {
+        key: 'map',
+        text: `Data map unchanged without sign-off: ${yes(this.dataMapUnchanged)}. ${this.dataMapNotes}`,
+      },
+      {
+        key: 'access',
+        text: `Access changes reviewed: ${yes(this.accessReviewed)} (${this.accessSummary}) ${this.accessNotes}`,
+      },
+      {
+        key: 'spot',
+        text: `Spot check: ${this.spotChecks.filter((s) => s.checked).length} of ${this.spotChecks.length} records checked; no clinical content found: ${yes(this.noClinicalContentFound)}.`,
+      },
+      {
+        key: 'consent',
+        text: `Consent counts reviewed: ${yes(this.consentReviewed)}. ${this.consentGapExplanation}`,
+      },
+      { key: 'attendees', text: `Attendees: ${this.attendees || '—'}` },
+      { key: 'notes', text: `Notes: ${this.notes || '—'}` },
+      {
+        key: 'status',
+        text: this.isLocked ? `Signed by ${this.signedByName} on ${this.signedAtLabel}.` : 'Not signed yet.',
+      },
+    ].map((item) => ({ ...item, text: item.text.trim() }));
+  }
+
+  // ---------------------------------------------------------------- events
+  handleCheckbox(event: Event): void {
+    const target = event.target as HTMLInputElement;
+    const field = target.dataset.field;
+    if (this.isLocked) return;
+    if (field === 'dataMapUnchanged') this.dataMapUnchanged = target.checked;
+    else if (field === 'accessReviewed') this.accessReviewed = target.checked;
+    else if (field === 'consentReviewed') this.consentReviewed = target.checked;
+  }
+
+  handleText(event: Event): void {
+    const target = event.target as HTMLTextAreaElement | HTMLInputElement;
+    const field = target.dataset.field;
+    if (this.isLocked) return;
+    if (field === 'dataMapNotes') this.dataMapNotes = target.value;
+    else if (field === 'accessNotes') this.accessNotes = target.value;
+    else if (field === 'consentGapExplanation') this.consentGapExplanation = target.value;
+    else if (field === 'attendees') this.attendees = target.value;
+    else if (field === 'notes') this.notes = target.value;
+  }
+
+  handleSpotCheck(event: Event): void {
+    const target = event.target as HTMLInputElement;
+    const { recordId, flag } = target.dataset;
+    if (this.isLocked) return;
+    this.spotChecks = this.spotChecks.map((entry) => {
+      if (entry.recordId !== recordId) return entry;
+      return flag === 'checked'
+        ? { ...entry, checked: target.checked }
+        : { ...entry, noClinicalContent: target.checked };
+    });
+  }
+
+  handleSaveDraft(): void {
+    this.save(STATUS_DRAFT).catch(() => undefined);
+  }
+
+  handleSign(): void {
+    if (!this.allComplete) return;
+    this.save(STATUS_SIGNED).catch(() => undefined);
+  }
+
+  handlePrint(): void {
+    window.print();
+  }
+
+  /** The Governance_Review__c field values for the current state of the checklist. */
+  reviewFields(status: string): Record<string, unknown> {
+    const fields: Record<string, unknown> = {
+      [QUARTER_FIELD.fieldApiName]: this.quarter,
+      [STATUS_FIELD.fieldApiName]: status,
+      [DATA_MAP_HASH_FIELD.fieldApiName]: this.currentHash,
+      [DATA_MAP_UNCHANGED_FIELD.fieldApiName]: this.dataMapUnchanged,
+      [DATA_MAP_NOTES_FIELD.fieldApiName]: this.dataMapNotes,
+      [ACCESS_REVIEWED_FIELD.fieldApiName]: this.accessReviewed,
+      [ACCESS_NOTES_FIELD.fieldApiName]: this.accessNotes,
+      [SPOT_CHECK_COMPLETE_FIELD.fieldApiName]: this.spotCheckComplete,
+      [NO_CLINICAL_FIELD.fieldApiName]: this.noClinicalContentFound,
+      [SPOT_CHECK_SAMPLE_FIELD.fieldApiName]: JSON.stringify(this.spotChecks),
+      [CONSENT_REVIEWED_FIELD.fieldApiName]: this.consentReviewed,
+      [CONSENT_GAP_FIELD.fieldApiName]: this.consentGapExplanation,
+      [ATTENDEES_FIELD.fieldApiName]: this.attendees,
+      [NOTES_FIELD.fieldApiName]: this.notes,
+    };
+    if (status === STATUS_SIGNED) {
+      fields[SIGNED_BY_FIELD.fieldApiName] = USER_ID;
+      fields[SIGNED_AT_FIELD.fieldApiName] = new Date(Date.now()).toISOString();
+    }
+    return fields;
+  }
+
+  async save(status: string): Promise<void> {
+    if (this.isLocked || this.saving) return;
+    this.saving = true;
+    this.saveErrors = undefined;
+    this.statusMessage = '';
+    const fields = this.reviewFields(status);
+    try {
+      if (this.reviewId) {
+        await updateRecord({ fields: { [REVIEW_ID_FIELD.fieldApiName]: this.reviewId, ...fields } });
+      } else {
+        const created = await createRecord({ apiName: REVIEW_OBJECT.objectApiName, fields });
+        this.reviewId = created.id;
+      }
+      this.status = status;
+      if (status === STATUS_SIGNED) {
+        this.signedByName = 'you';
+        this.signedAtLabel = String(fields[SIGNED_AT_FIELD.fieldApiName]);
+        this.statusMessage = 'Review signed and locked.';
+      } else {
+        this.statusMessage = 'Draft saved.';
+      }
+      if (this.refreshData) await this.refreshData();
+    } catch (error) {
+      this.saveErrors = error;
+      this.statusMessage = `Not saved: ${reduceErrors(error).join(' ') || 'unknown error'}`;
+      throw error;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  get hasSaveError(): boolean {
+    return this.saveErrors !== undefined;
+  }
+
+  get hasDataMapError(): boolean {
+    return this.dataMapErrors !== undefined;
+  }
+
+  get hasHistoryError(): boolean {
+    return this.historyErrors !== undefined;
+  }
+}
