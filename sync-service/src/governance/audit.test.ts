@@ -139,7 +139,13 @@ describe('verifyAuditChain', () => {
       ok: false,
       index: 1,
       seq: 3,
-      reason: 'entries seq 2..2 are missing',
+      reason: 'entry seq 3 is out of order (seq 2 should follow seq 1)',
+    });
+    const moved = [entries[0]!, entries[1]!, entries[3]!, entries[4]!, entries[2]!];
+    expect(verifyAuditChain(moved)).toMatchObject({
+      ok: false,
+      index: 2,
+      reason: expect.stringMatching(/out of order/) as unknown,
     });
   });
 

@@ -182,11 +182,13 @@ export function verifyAuditChain(
       continue;
     }
     if (entry.seq !== prev.seq + 1) {
+      const expected = prev.seq + 1;
+      const later = entries.slice(i + 1).some((e) => e.seq === expected);
       return fail(
         i,
-        entry.seq <= prev.seq
-          ? `entry seq ${entry.seq} is out of order (follows seq ${prev.seq})`
-          : `entries seq ${prev.seq + 1}..${entry.seq - 1} are missing`,
+        entry.seq <= prev.seq || later
+          ? `entry seq ${entry.seq} is out of order (seq ${expected} should follow seq ${prev.seq})`
+          : `entries seq ${expected}..${entry.seq - 1} are missing`,
       );
     }
     if (entry.previousHash !== prev.hash) {

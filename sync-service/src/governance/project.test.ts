@@ -424,6 +424,32 @@ describe('zero-leak property', () => {
     );
   });
 
+  it('real map, write-back: only `both` fields reach Cliniko, and consent only ever as an opt-out', () => {
+    const contactFields = realMap.entries
+      .filter((e) => e.target?.object === 'Contact')
+      .map((e) => e.target!.field);
+    const bothSources = new Set(
+      realMap.entries
+        .filter((e) => e.direction === 'both' && e.target?.object === 'Contact')
+        .flatMap((e) => e.sources),
+    );
+    const sfValue = fc.oneof(fc.string({ maxLength: 30 }), fc.boolean(), fc.constant(null), fc.integer());
+    const contact = fc.dictionary(fc.constantFrom(...contactFields, 'OwnerId', 'Description'), sfValue);
+    fc.assert(
+      fc.property(contact, contact, fc.subarray([...contactFields, 'OwnerId']), (after, before, changed) => {
+        const result = projectInbound(after, { id: '1' }, realMap, changed, { before });
+        for (const [key, value] of Object.entries(result.patch)) {
+          if (key === 'accepted_email_marketing') expect(value).toBe(false);
+          else if (key === 'unsubscribe_sms_marketing') expect(value).toBe(true);
+          else expect(bothSources).toContain(key);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Sanity: the real map does write something back.
+    expect(bothSources.size).toBeGreaterThan(3);
+  });
+
   it('detects a leak when a clinical field is mapped (the property can fail)', () => {
     const misMapped = mapOf(
       FIXTURE_MAP.replace(
