@@ -220,6 +220,18 @@ describe('T5 drop-off risk (schedule-aware) and T6 lapsed: day boundaries', () =
   });
 });
 
+describe('an unmarked appointment', () => {
+  it('holds off the gap triggers until it starts, then counts as no visit', () => {
+    const unmarked = appt({ start: bne('2026-04-20'), created: bne('2026-03-16', '09:30') });
+    const result = run([...attendedOn(WEEKLY), unmarked], bne('2026-04-21'));
+    expect(result.timeline.slice(-2).map((t) => [t.trigger, t.occurredAt])).toEqual([
+      ['T9', '2026-04-19T23:00:00.000Z'],
+      ['T5', '2026-04-19T23:00:00.000Z'],
+    ]);
+    expect(result.contact.Appointments_Attended__c).toBe(3);
+  });
+});
+
 describe('T9 maintenance reminder at 80% of the average interval', () => {
   it.each([
     ['day 7 of a 10-day schedule', '2026-03-28', '23:59', false],
