@@ -230,6 +230,10 @@ describe('values', () => {
   it('money: decimal strings to cents', () => {
     expect(apply('money', { total_amount: '120.50' })).toBe(120.5);
     expect(apply('money', { total_amount: '0.125' })).toBe(0.13);
+    expect(apply('money', { total_amount: '1.005' })).toBe(1.01);
+    expect(apply('money', { total_amount: '-2.345' })).toBe(-2.35);
+    expect(apply('money', { total_amount: '123456789012.345' })).toBe(123456789012.35);
+    expect(apply('money', { total_amount: '7' })).toBe(7);
     expect(apply('money', { total_amount: null })).toBeNull();
     expect(() => apply('money', { total_amount: '12,00' })).toThrow(/not a decimal/);
   });

@@ -188,10 +188,15 @@ function dateTimeValue(value: unknown): string | null | undefined {
 function moneyValue(value: unknown): number | null | undefined {
   if (value === undefined || value === null) return value;
   const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string' || !/^-?\d{1,14}(\.\d+)?$/.test(text.trim())) {
-    throw new TransformError('amount is not a decimal number');
-  }
-  return Math.round(Number(text.trim()) * 100) / 100;
+  const m = typeof text === 'string' ? /^(-?)(\d{1,14})(?:\.(\d+))?$/.exec(text.trim()) : null;
+  if (m === null) throw new TransformError('amount is not a decimal number');
+  // Round half away from zero on the decimal digits themselves: binary floating point would turn
+  // 1.005 into 1.00 (1.005 * 100 = 100.49999...).
+  const [, sign = '', whole = '0', fraction = ''] = m;
+  let cents = BigInt(whole) * 100n + BigInt((fraction + '00').slice(0, 2));
+  if ((fraction[2] ?? '0') >= '5') cents += 1n;
+  const amount = Number(cents) / 100;
+  return sign === '-' && amount !== 0 ? -amount : amount;
 }
 
 function integerValue(value: unknown): number | null | undefined {
