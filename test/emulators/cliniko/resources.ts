@@ -295,7 +295,7 @@ function renderAppointment(row: Appointment, ctx: RenderContext, selfSegment: st
     patient_name: patient ? patientLabel(patient) : null,
     practitioner: link(ctx, `/practitioners/${toId(KIND.practitioner, row.practitioner)}`),
     repeat_rule: null,
-    repeats: link(ctx, `/individual_appointments?q[]=repeated_from_id:=${id}`),
+    repeats: qLink(ctx, '/individual_appointments', 'repeated_from_id', id),
     sms_reminder_sent: reminderSent(row, ctx, 'SMS'),
     starts_at: isoSeconds(row.startsAt),
     telehealth_url: null,
