@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retrieve';
-import { loadClinikoSpec } from './metadata-cliniko-spec.js';
+import { loadClinikoSpec, type ClinikoSpec } from './metadata-cliniko-spec.js';
 import { DataMapError, loadDataMap, type LoadedDataMap } from './metadata-datamap.js';
 import { compareGenerated, DATA_MAP_PATH, expectedGeneratedFiles } from './metadata-files.js';
 import { loadProject, metadataFilesUnder } from './metadata-project.js';
@@ -35,6 +35,8 @@ export interface ValidateOptions {
   readonly clinikoSpecPath?: string;
   /** A schema already loaded (tests reuse one). */
   readonly schema?: MetadataSchema;
+  /** Cliniko's spec already loaded (tests reuse one). */
+  readonly spec?: ClinikoSpec;
 }
 
 export function referencePath(repoRoot: string, file: string): string {
@@ -113,7 +115,9 @@ export async function validateRepository(
     for (const message of problems)
       errors.push({ check: 'data-map', file: DATA_MAP_PATH, element: '', message });
   }
-  const spec = loadClinikoSpec(options.clinikoSpecPath ?? referencePath(repoRoot, 'cliniko-openapi.yaml'));
+  const spec =
+    options.spec ??
+    loadClinikoSpec(options.clinikoSpecPath ?? referencePath(repoRoot, 'cliniko-openapi.yaml'));
   const project = loadProject(repoRoot);
   for (const r of checkProjectRules(project, map, spec, DATA_MAP_PATH)) {
     (r.severity === 'error' ? errors : warnings).push({
