@@ -194,6 +194,44 @@ describe('parseDataMap errors name the entry and the key', () => {
     ]);
   });
 
+  it('every object a resource writes needs its upsert key mapped from the record id', () => {
+    const problems = problemsOf(
+      FIXTURE_MAP.replace(
+        '  - resource: individual_appointments\n    source: id\n    classification: operations-safe\n    target: Cliniko_Appointment__c.Cliniko_Appointment_Id__c\n    transform: id\n    rationale: Upsert key.\n',
+        '',
+      ),
+    );
+    expect(problems).toEqual([
+      {
+        where: 'individual_appointments -> Cliniko_Appointment__c',
+        key: 'target',
+        message:
+          'no entry maps individual_appointments.id to Cliniko_Appointment__c.Cliniko_Appointment_Id__c, the upsert key',
+      },
+    ]);
+  });
+
+  it('write-back only from Contact fields', () => {
+    const lookups: DataMapLookups = {
+      ...FIXTURE_LOOKUPS,
+      packageFields: new Map([
+        ...FIXTURE_LOOKUPS.packageFields,
+        ['Cliniko_Appointment__c.City__c', { type: 'Text' }],
+      ]),
+    };
+    const problems = problemsOf(
+      withEntry(
+        '  - resource: patients\n    source: city\n    classification: marketing-safe\n    target: Cliniko_Appointment__c.City__c\n    direction: both\n    rationale: x.\n',
+      ),
+      lookups,
+    );
+    expect(problems).toContainEqual({
+      where: 'entries[17] (patients.city -> Cliniko_Appointment__c.City__c)',
+      key: 'direction',
+      message: 'only Contact fields are written back to Cliniko patients',
+    });
+  });
+
   it('collects every problem in one pass, including missing keys and unknown top-level keys', () => {
     const text = FIXTURE_MAP.replace('version: 1', 'version: 2\nextra: true').replace(
       '    rationale: Upsert key.\n  - resource: patients\n    source: first_name',

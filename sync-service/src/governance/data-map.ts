@@ -18,6 +18,14 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 export const DIRECTIONS = ['cliniko-to-salesforce', 'both'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
+/** The upsert key of each synced object (docs/data-model.md); every write is an upsert on it. */
+export const EXTERNAL_ID_FIELDS: Readonly<Record<string, string>> = {
+  Contact: 'Cliniko_Patient_Id__c',
+  Care_Plan__c: 'Cliniko_Case_Id__c',
+  Cliniko_Appointment__c: 'Cliniko_Appointment_Id__c',
+  Cliniko_Invoice__c: 'Cliniko_Invoice_Id__c',
+};
+
 /** Cliniko resources whose records the service writes back to (Salesforce never creates or deletes them). */
 export const WRITE_BACK_RESOURCES: ReadonlySet<string> = new Set(['patients']);
 
@@ -333,6 +341,9 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
     }
 
     if (direction === 'both' && e.classification !== 'clinician-only') {
+      if (target !== undefined && target.object !== 'Contact') {
+        add(where, 'direction', 'only Contact fields are written back to Cliniko patients');
+      }
       if (!WRITE_BACK_RESOURCES.has(e.resource)) {
         add(
           where,
@@ -407,6 +418,39 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
       });
     }
   });
+
+  // Each resource must upsert each object it writes on that object's external id, taken from the
+  // record's own id; otherwise every record of the resource would fail projection.
+  const objectsByResource = new Map<string, Set<string>>();
+  for (const e of entries) {
+    if (e.target === undefined) continue;
+    const set = objectsByResource.get(e.resource) ?? new Set<string>();
+    set.add(e.target.object);
+    objectsByResource.set(e.resource, set);
+  }
+  for (const [resource, objects] of objectsByResource) {
+    for (const object of objects) {
+      const key = EXTERNAL_ID_FIELDS[object];
+      if (key === undefined) {
+        add(
+          `${resource} -> ${object}`,
+          'target',
+          `${object} is not a synced object (no external id to upsert on)`,
+        );
+      } else if (
+        !entries.some(
+          (e) =>
+            e.resource === resource && e.target?.path === `${object}.${key}` && e.sources.join() === 'id',
+        )
+      ) {
+        add(
+          `${resource} -> ${object}`,
+          'target',
+          `no entry maps ${resource}.id to ${object}.${key}, the upsert key`,
+        );
+      }
+    }
+  }
 
   if (problems.length > 0) return { ok: false, problems };
   return {

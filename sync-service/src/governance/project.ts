@@ -1,4 +1,4 @@
-import type { DataMap, DataMapEntry } from './data-map.js';
+import { EXTERNAL_ID_FIELDS, type DataMap, type DataMapEntry } from './data-map.js';
 import {
   TRANSFORMS,
   TransformError,
@@ -14,13 +14,7 @@ import {
  * value is touched.
  */
 
-/** The upsert key of each synced object (docs/data-model.md). */
-export const EXTERNAL_ID_FIELDS: Readonly<Record<string, string>> = {
-  Contact: 'Cliniko_Patient_Id__c',
-  Care_Plan__c: 'Cliniko_Case_Id__c',
-  Cliniko_Appointment__c: 'Cliniko_Appointment_Id__c',
-  Cliniko_Invoice__c: 'Cliniko_Invoice_Id__c',
-};
+export { EXTERNAL_ID_FIELDS };
 
 export interface SalesforcePayload {
   readonly object: string;
