@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors.js';
-import { parseDataMap, type DataMap } from './data-map.js';
+import { readDataMapLookups } from '../governance-io/lookups.js';
+import { parseDataMap, type DataMap, type DataMapLookups } from './data-map.js';
 import {
   assertSigned,
   checkSignoff,
@@ -20,6 +23,8 @@ function mapOf(text: string): DataMap {
 function signed(text = FIXTURE_MAP): string {
   return signDataMap(text, mapOf(text), 'Jane Citizen (Compliance Officer)', '2026-11-22');
 }
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 const CITY_TO_EMAIL_RATIONALE = [
   '    rationale: Email.\n',
@@ -161,5 +166,44 @@ describe('diffDataMaps', () => {
       ],
     });
     expect(diffDataMaps(before, before)).toEqual({ added: [], removed: [], changed: [] });
+  });
+});
+
+describe('the real config/data-map.yaml', () => {
+  let text: string;
+  let lookups: DataMapLookups;
+  beforeAll(async () => {
+    lookups = await readDataMapLookups({
+      openApiPath: path.resolve(ROOT, '../shared/reference/cliniko-openapi.yaml'),
+      objectsDir: path.join(ROOT, 'force-app/main/default/objects'),
+    });
+    text = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');
+  });
+
+  function parse(yaml: string): DataMap {
+    const result = parseDataMap(yaml, lookups);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    return result.map;
+  }
+
+  it('is signed as committed', () => {
+    expect(checkSignoff(parse(text))).toMatchObject({ ok: true });
+  });
+
+  it('once signed with digests, one changed entry stops the sync with a message naming it', () => {
+    const signedText = signDataMap(text, parse(text), 'Jane Citizen (Compliance Officer)', '2026-11-22');
+    // Only the signoff block changes.
+    const body = (t: string): string => t.slice(t.indexOf('\nentries:\n'));
+    expect(body(signedText)).toBe(body(text));
+    const edited = signedText.replace(
+      /( {2}- resource: patients\n {4}source: date_of_birth\n {4}classification: )operations-safe/,
+      '$1marketing-safe',
+    );
+    expect(edited).not.toBe(signedText);
+    const check = checkSignoff(parse(edited));
+    expect(check.ok ? [] : check.changedEntries).toEqual(['patients.date_of_birth -> Contact.Birthdate']);
+    expect(() => assertSigned(parse(edited))).toThrow(
+      /Changed since then: patients\.date_of_birth -> Contact\.Birthdate\./,
+    );
   });
 });
