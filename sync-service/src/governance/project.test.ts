@@ -233,33 +233,38 @@ describe('projectInbound and the consent opt-out path', () => {
     expect(optOut.consentOptOuts).toEqual(['email']);
   });
 
-  it('carries an SMS opt-out as unsubscribe_sms_marketing, only when the map has the field', () => {
-    const realish = {
-      ...map,
-      entries: [
-        ...map.entries,
-        {
-          ...map.entries[7]!,
-          target: {
-            object: 'Contact',
-            field: 'SMS_Marketing_Consent__c',
-            path: 'Contact.SMS_Marketing_Consent__c',
-          },
-        },
-      ],
-    };
-    expect(
-      consentOptOutPatch({ SMS_Marketing_Consent__c: true }, { SMS_Marketing_Consent__c: false }, realish),
-    ).toEqual({
+  it('reads the opt-out fields from the map: SMS consent cleared or DoNotCall ticked, only when mapped', () => {
+    const withSms = mapOf(
+      FIXTURE_MAP.replace(
+        'derived:\n',
+        '  - resource: patients\n    source: accepted_sms_marketing\n    classification: marketing-safe\n    target: Contact.DoNotCall\n    transform: consent-opt-out\n    rationale: x.\n' +
+          '  - resource: patients\n    source: accepted_sms_marketing\n    classification: marketing-safe\n    target: Contact.MailingCountry\n    transform: text\n    rationale: nonsense, but not a consent transform.\n' +
+          'derived:\n',
+      ),
+    );
+    expect(consentOptOutPatch({ DoNotCall: false }, { DoNotCall: true }, withSms)).toEqual({
       patch: { unsubscribe_sms_marketing: true },
       channels: ['sms'],
     });
-    expect(
-      consentOptOutPatch({ SMS_Marketing_Consent__c: true }, { SMS_Marketing_Consent__c: false }, map),
-    ).toEqual({
+    expect(consentOptOutPatch({ DoNotCall: true }, { DoNotCall: false }, withSms)).toEqual({
       patch: {},
       channels: [],
     });
+    expect(consentOptOutPatch({ MailingCountry: true }, { MailingCountry: false }, withSms).channels).toEqual(
+      [],
+    );
+    // The fixture map alone does not map DoNotCall, so ticking it carries nothing.
+    expect(consentOptOutPatch({ DoNotCall: false }, { DoNotCall: true }, map)).toEqual({
+      patch: {},
+      channels: [],
+    });
+    expect(
+      consentOptOutPatch(
+        { Email_Marketing_Consent__c: true, HasOptedOutOfEmail: false },
+        { Email_Marketing_Consent__c: false, HasOptedOutOfEmail: true },
+        map,
+      ),
+    ).toEqual({ patch: { accepted_email_marketing: false }, channels: ['email'] });
   });
 });
 

@@ -210,34 +210,47 @@ export function projectInbound(
   return { patch, entryKeys, consentOptOuts: optOut.channels, problems };
 }
 
+/** Which Cliniko consent field carries which channel. */
+const CONSENT_CHANNELS: Readonly<Record<string, 'email' | 'sms'>> = {
+  accepted_email_marketing: 'email',
+  accepted_sms_marketing: 'sms',
+};
+
 /**
  * The documented consent opt-out path, the only way consent travels from Salesforce to Cliniko.
  * Cliniko is the authority for consent: outbound sync always overwrites the Salesforce consent fields.
- * A patient who unsubscribes through Salesforce (HasOptedOutOfEmail ticked or Email_Marketing_Consent__c
- * cleared; SMS_Marketing_Consent__c cleared) is an opt-out Cliniko must learn, so it is written back as
- * `accepted_email_marketing: false` / `unsubscribe_sms_marketing: true` (Cliniko's `accepted_sms_marketing`
- * is read-only). An opt-in in Salesforce never flows back: consent to be contacted must be given in Cliniko.
- * Only fields the map actually targets are considered.
+ * A patient who unsubscribes through Salesforce is an opt-out Cliniko must learn. Which Salesforce
+ * changes count is read from the map itself, so it follows whatever the compliance officer signed: a
+ * Contact field fed from a consent field through `consent-opt-out` (HasOptedOutOfEmail, DoNotCall)
+ * that becomes true, or one fed through `boolean` (the consent checkboxes) that becomes false. It is
+ * written back as `accepted_email_marketing: false` / `unsubscribe_sms_marketing: true` (Cliniko's
+ * `accepted_sms_marketing` is read-only). An opt-in in Salesforce never flows back: consent to be
+ * contacted must be given in Cliniko.
  */
 export function consentOptOutPatch(
   before: Readonly<Record<string, unknown>>,
   after: Readonly<Record<string, unknown>>,
   map: DataMap,
 ): { patch: Record<string, unknown>; channels: ('email' | 'sms')[] } {
-  const mapped = new Set(
-    map.entries.filter((e) => e.target?.object === 'Contact').map((e) => e.target?.field ?? ''),
-  );
-  const becameTrue = (f: string): boolean => mapped.has(f) && before[f] !== true && after[f] === true;
-  const becameFalse = (f: string): boolean => mapped.has(f) && before[f] === true && after[f] === false;
+  const optedOut = new Set<'email' | 'sms'>();
+  for (const e of map.entries) {
+    const source = e.sources.length === 1 ? e.sources[0] : undefined;
+    const channel = source === undefined ? undefined : CONSENT_CHANNELS[source];
+    const field = e.target?.field;
+    if (
+      channel === undefined ||
+      field === undefined ||
+      e.resource !== 'patients' ||
+      e.target?.object !== 'Contact'
+    ) {
+      continue;
+    }
+    if (e.transform === 'consent-opt-out' && before[field] !== true && after[field] === true)
+      optedOut.add(channel);
+    if (e.transform === 'boolean' && before[field] === true && after[field] === false) optedOut.add(channel);
+  }
   const patch: Record<string, unknown> = {};
-  const channels: ('email' | 'sms')[] = [];
-  if (becameTrue('HasOptedOutOfEmail') || becameFalse('Email_Marketing_Consent__c')) {
-    patch.accepted_email_marketing = false;
-    channels.push('email');
-  }
-  if (becameFalse('SMS_Marketing_Consent__c')) {
-    patch.unsubscribe_sms_marketing = true;
-    channels.push('sms');
-  }
-  return { patch, channels };
+  if (optedOut.has('email')) patch.accepted_email_marketing = false;
+  if (optedOut.has('sms')) patch.unsubscribe_sms_marketing = true;
+  return { patch, channels: (['email', 'sms'] as const).filter((c) => optedOut.has(c)) };
 }
