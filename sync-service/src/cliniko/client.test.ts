@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -454,6 +455,51 @@ describe('Cliniko resource streams', () => {
     const out = await collect(c.streams.patients.read({ since: '2026-01-10T05:00:00Z', overlapSeconds: 0 }));
     expect(out.records).toHaveLength(250);
     expect(new Set(out.records.map((r) => r.id)).size).toBe(250);
+  });
+
+  it('yields every row that survives a read, once per version, whatever edits and deletions land between pages', async () => {
+    // Up to two bursts of edits: with three passes allowed, one pass always sees a still list.
+    const action = fc.record({
+      afterPage: fc.integer({ min: 1, max: 6 }),
+      touch: fc.array(fc.nat(400), { maxLength: 3 }),
+      remove: fc.array(fc.nat(400), { maxLength: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 420 }),
+        fc.array(action, { maxLength: 2 }),
+        async (n, actions) => {
+          stub.reset();
+          seed(n);
+          let served = 0;
+          let clock = 0;
+          stub.afterPage = () => {
+            served += 1;
+            for (const a of actions.filter((x) => x.afterPage === served)) {
+              for (const t of a.touch) {
+                const row = stub.rows[t % Math.max(1, stub.rows.length)];
+                if (row)
+                  row.updated_at = new Date(Date.parse('2026-03-01T00:00:00Z') + ++clock * 1000)
+                    .toISOString()
+                    .replace('.000Z', 'Z');
+              }
+              for (const r of a.remove) {
+                stub.rows.splice(r % Math.max(1, stub.rows.length), 1);
+              }
+            }
+          };
+          const { client: c } = client();
+          const out = await collect(c.streams.patients.read());
+          await c.close();
+          expect(out.end).toMatchObject({ complete: true });
+          const keys = out.records.map((r) => `${r.id}@${r.updatedAt}`);
+          expect(new Set(keys).size).toBe(keys.length);
+          const ids = new Set(out.records.map((r) => r.id));
+          for (const row of stub.rows) expect(ids.has(row.id)).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('walks the list again when it shifts under the pager, so no row slides past unread', async () => {

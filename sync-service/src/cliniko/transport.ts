@@ -244,7 +244,9 @@ export class ClinikoTransport {
     };
   }
 
+  /** Closes the keep-alive pool; calling it again is harmless. */
   async close(): Promise<void> {
+    if (this.dispatcher.closed || this.dispatcher.destroyed) return;
     await this.dispatcher.close();
   }
 
