@@ -256,6 +256,24 @@ describe('parseDataMap errors name the entry and the key', () => {
     expect(formatDataMapProblems(problems)).toContain('- data map version: must be 1');
   });
 
+  it('tells a missing key from a key of the wrong type', () => {
+    const problems = problemsOf(
+      withEntry('  - resource: patients\n    source: 42\n    rationale: x.\n').replace(
+        'sha256: PENDING',
+        'sha256: 12',
+      ),
+    );
+    expect(problems).toEqual([
+      { where: 'signoff', key: 'sha256', message: 'sha256 must be text' },
+      {
+        where: 'entries[17] (patients.?)',
+        key: 'source',
+        message: 'source must be a field name or a list of field names',
+      },
+      { where: 'entries[17] (patients.?)', key: 'classification', message: 'classification is required' },
+    ]);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const problems = problemsOf('version: 1\nentries:\n  - resource: [unclosed\n');
     expect(problems[0]?.where).toMatch(/^data map line \d+$/);

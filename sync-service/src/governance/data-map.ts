@@ -184,14 +184,20 @@ function labelOf(raw: unknown, index: number, list: 'entries' | 'derived'): stri
   return `entries[${index}] (${entryKey(resource, source, target)})`;
 }
 
-function zodProblems(where: string, error: z.ZodError): DataMapProblem[] {
+function zodProblems(where: string, error: z.ZodError, raw: unknown): DataMapProblem[] {
   return error.issues.map((issue) => {
     const key = issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined
-        ? `${key ?? 'value'} is required`
-        : issue.message;
-    return { where, key, message };
+    // zod does not say whether the key was missing or had the wrong type; look at the input.
+    let present = true;
+    let node: unknown = raw;
+    for (const part of issue.path) {
+      if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) {
+        present = false;
+        break;
+      }
+      node = (node as Record<PropertyKey, unknown>)[part];
+    }
+    return { where, key, message: present ? issue.message : `${key ?? 'value'} is required` };
   });
 }
 
@@ -240,7 +246,7 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
   if (top.signoff !== undefined && top.signoff !== null) {
     const parsed = signoffSchema.safeParse(top.signoff);
     if (parsed.success) signoff = { ...parsed.data, entries: parsed.data.entries };
-    else problems.push(...zodProblems('signoff', parsed.error));
+    else problems.push(...zodProblems('signoff', parsed.error, top.signoff));
   }
 
   const rawEntries = Array.isArray(top.entries) ? (top.entries as unknown[]) : [];
@@ -257,7 +263,7 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
     const where = labelOf(raw, index, 'entries');
     const parsed = entrySchema.safeParse(raw);
     if (!parsed.success) {
-      problems.push(...zodProblems(where, parsed.error));
+      problems.push(...zodProblems(where, parsed.error, raw));
       return;
     }
     const e = parsed.data;
@@ -380,7 +386,7 @@ export function parseDataMap(yamlText: string, lookups: DataMapLookups): DataMap
     const where = labelOf(raw, index, 'derived');
     const parsed = derivedSchema.safeParse(raw);
     if (!parsed.success) {
-      problems.push(...zodProblems(where, parsed.error));
+      problems.push(...zodProblems(where, parsed.error, raw));
       return;
     }
     const d = parsed.data;

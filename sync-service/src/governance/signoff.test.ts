@@ -119,6 +119,13 @@ describe('checkSignoff', () => {
     expect(bogus.ok ? 'ok' : bogus.changedEntries).toBeUndefined();
   });
 
+  it('says so when every entry matches its digest but the hash does not (hand-edited sign-off)', () => {
+    const text = signed().replace(/sha256: [0-9a-f]{64}/, `sha256: ${'f'.repeat(64)}`);
+    const check = checkSignoff(mapOf(text));
+    expect(check.ok ? 'ok' : check.changedEntries).toEqual([]);
+    expect(check.ok ? '' : check.message).toMatch(/edited by hand/);
+  });
+
   it('reports a map that was never signed', () => {
     const unsigned = mapOf(FIXTURE_MAP.replace(/signoff:\n(?: {2}.*\n)+/, ''));
     const check = checkSignoff(unsigned);

@@ -142,7 +142,7 @@ export function checkSignoff(map: DataMap, options: { signedMap?: DataMap } = {}
     changedEntries === undefined
       ? 'The entries that changed cannot be named (no signed copy or per-entry digests); run `npm run sync -- data-map diff`.'
       : changedEntries.length === 0
-        ? 'No entry differs from the signed digests, but the canonical form does (entries reordered into a different duplicate, or the digests were edited).'
+        ? 'Every entry matches its digest from the sign-off, so the recorded hash or digests were edited by hand; review with `npm run sync -- data-map diff`.'
         : `Changed since then: ${changedEntries.join('; ')}.`;
   return {
     ok: false,
