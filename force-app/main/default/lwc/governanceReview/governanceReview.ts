@@ -809,7 +809,7 @@ export default class GovernanceReview extends LightningElement {
       this.status = status;
       if (status === STATUS_SIGNED) {
         this.signedByName = 'you';
-        this.signedAtLabel = String(fields[SIGNED_AT_FIELD.fieldApiName]);
+        this.signedAtLabel = new Date(String(fields[SIGNED_AT_FIELD.fieldApiName])).toLocaleString();
         this.statusMessage = 'Review signed and locked.';
       } else {
         this.statusMessage = 'Draft saved.';
