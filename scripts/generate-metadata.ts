@@ -5,14 +5,16 @@
  * the Data_Map_Field__mdt / Data_Map_Signoff__mdt records, and the Field Audit Trail retention
  * policies in force-app-shield (see docs/data-map.md). Deterministic: on an unchanged map it changes
  * nothing. With --check it writes nothing and exits 1 listing every file that differs (the drift
- * check that `npm run validate:metadata` runs).
+ * check that `npm run validate:metadata` runs). With --hash it prints the canonical sha256 of the map
+ * and whether the sign-off matches it (exit 1 when it does not), for recording a sign-off.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataMapError } from './lib/metadata-datamap.js';
+import { DataMapError, loadDataMap } from './lib/metadata-datamap.js';
 import {
   applyGenerated,
   compareGenerated,
+  DATA_MAP_PATH,
   driftCount,
   expectedGeneratedFiles,
   type Drift,
@@ -29,12 +31,23 @@ function describe(drift: Drift, verbs: { changed: string; missing: string; stale
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
+  const unknown = argv.filter((a) => a !== '--check' && a !== '--hash');
+  if (unknown.length > 0 || argv.length > 1) {
     console.error(
-      `generate-metadata: unknown argument(s) ${unknown.join(' ')} (usage: generate-metadata [--check])`,
+      `generate-metadata: unexpected arguments "${argv.join(' ')}" (usage: generate-metadata [--check | --hash])`,
     );
     return 2;
+  }
+  if (argv.includes('--hash')) {
+    const map = loadDataMap(path.join(repoRoot, DATA_MAP_PATH));
+    const signed = map.signoff.sha256 === map.currentSha256;
+    console.log(map.currentSha256);
+    console.log(
+      signed
+        ? `signed by ${map.signoff.approvedBy} on ${map.signoff.approvedOn}`
+        : `NOT signed: the sign-off by ${map.signoff.approvedBy} on ${map.signoff.approvedOn} recorded ${map.signoff.sha256}`,
+    );
+    return signed ? 0 : 1;
   }
   const check = argv.includes('--check');
   const expected = await expectedGeneratedFiles(repoRoot);

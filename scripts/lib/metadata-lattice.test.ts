@@ -242,3 +242,31 @@ describe('planPermissionSets (property)', () => {
     );
   });
 });
+
+describe('docs/data-map.md', () => {
+  it('explains every entry and derived field of the map', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs/data-map.md'), 'utf8');
+    // Table rows as trimmed cells (Prettier pads them).
+    const rows = doc
+      .split('\n')
+      .filter((l) => l.startsWith('| '))
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
+    for (const e of map.entries) {
+      const cells = e.sources.map((s) => `\`${s}\``).join(', ');
+      const target = e.target === undefined ? 'none' : `\`${e.target}\``;
+      const row = rows.find((r) => r[0] === cells && r[2] === target);
+      expect(row, `${e.label} has no row in docs/data-map.md`).toBeDefined();
+      expect(row?.[1]).toBe(e.classification);
+    }
+    for (const d of map.derived) {
+      const row = rows.find((r) => r[0] === `\`${d.target}\``);
+      expect(row, `${d.label} has no row in docs/data-map.md`).toBeDefined();
+      expect(row?.[1]).toBe(d.classification);
+    }
+  });
+});
