@@ -8,6 +8,7 @@ import {
   keyIdOf,
   keyIdOfBlob,
   needsReencryption,
+  parseKeyList,
   reencrypt,
 } from './encryption.js';
 
@@ -84,5 +85,27 @@ describe('key rotation', () => {
     const newOnly = createKeyring(newKey);
     expect(decrypt(rotated, newOnly, 'dlq:7')).toBe(PAYLOAD);
     expect(() => decrypt(blob, newOnly, 'dlq:7')).toThrow(/not in the keyring/);
+  });
+});
+
+describe('parseKeyList', () => {
+  it('parses comma-separated base64 keys and names a bad one by position only', () => {
+    const a = randomBytes(32);
+    const b = randomBytes(32);
+    expect(parseKeyList(` ${a.toString('base64')} ,${b.toString('base64')}`)).toEqual([a, b]);
+    expect(parseKeyList(undefined)).toEqual([]);
+    expect(parseKeyList('  ')).toEqual([]);
+    const secretish = randomBytes(16).toString('base64');
+    expect(() => parseKeyList(`${a.toString('base64')},${secretish}`)).toThrow(
+      /^key 2 of the list is not 32 bytes/,
+    );
+    let message = '';
+    try {
+      parseKeyList(secretish);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^key 1 of the list/);
+    expect(message).not.toContain(secretish);
   });
 });

@@ -40,6 +40,24 @@ function checkKey(key: Buffer): void {
   if (key.length !== 32) throw new RangeError('an AES-256 key is 32 bytes');
 }
 
+/**
+ * Parses a comma-separated list of base64 keys (e.g. retired keys kept for decryption during a
+ * rotation). Errors name the position in the list, never the key.
+ */
+export function parseKeyList(raw: string | undefined): Buffer[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item, index) => {
+    const text = item.trim();
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) {
+      throw new RangeError(
+        `key ${index + 1} of the list is not 32 bytes of base64 (openssl rand -base64 32)`,
+      );
+    }
+    return key;
+  });
+}
+
 /** The active key encrypts; the retired keys only decrypt what was written before the rotation. */
 export function createKeyring(activeKey: Buffer, retiredKeys: readonly Buffer[] = []): Keyring {
   checkKey(activeKey);
