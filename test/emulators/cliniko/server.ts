@@ -272,6 +272,7 @@ function registerApiRoutes(app: FastifyInstance, state: EmulatorState, runtime: 
     return idx;
   };
 
+  const cache: ListCache = { version: state, entries: new Map() };
   const list = <R>(route: ListRoute<R>): void => {
     const allowed = FILTERS[route.path];
     if (!allowed) throw new Error(`no filter table for ${route.path}`);
@@ -280,7 +281,7 @@ function registerApiRoutes(app: FastifyInstance, state: EmulatorState, runtime: 
       const rows = route.source
         ? route.source(req.params as Record<string, string>, state.practice)
         : route.def.rows(state.practice);
-      const body = listResponse(route.def, rows, req.url, allowed, c, route.where);
+      const body = listResponse(route.def, rows, req.url, allowed, c, route.where, cache);
       return reply.send(body);
     });
   };
@@ -494,6 +495,12 @@ function registerApiRoutes(app: FastifyInstance, state: EmulatorState, runtime: 
   });
 }
 
+const LIST_CACHE_SIZE = 16;
+interface ListCache {
+  version: { readonly version: number };
+  entries: Map<string, { version: number; rows: readonly unknown[] }>;
+}
+
 function toFastifyPath(specPath: string): string {
   return specPath.replace(/\{(\w+)\}/g, ':$1');
 }
@@ -544,20 +551,40 @@ function listResponse<R>(
   url: string,
   allowed: Readonly<Record<string, FilterType>>,
   c: RenderContext,
-  where?: (row: R) => boolean,
+  where: ((row: R) => boolean) | undefined,
+  cache: ListCache,
 ): Json {
   const sp = searchParams(url);
   const filters = parseFilters(sp.getAll('q[]'), allowed);
   const sort = parseSort(sp.get('sort'), sp.get('order'), allowed);
   const paging = parsePaging(sp.get('page'), sp.get('per_page'));
-  const visible = visibility(def, allowed, filters, c);
-  const matched: R[] = [];
-  for (const row of rows) if ((!where || where(row)) && visible(row)) matched.push(row);
-  sortRows(def, matched, sort, c);
+  const path = url.split('?')[0] ?? '';
+
+  // Consecutive pages of one query share the filtered, sorted rows until the next write. Reminder
+  // flags depend on the clock, so queries on them are never cached.
+  const key = `${path}?${[...sp]
+    .filter(([k]) => k !== 'page' && k !== 'per_page')
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&')}`;
+  const cacheable = !filters.some((f) => f.field.endsWith('_reminder_sent'));
+  const hit = cacheable ? cache.entries.get(key) : undefined;
+  let matched: R[];
+  if (hit && hit.version === cache.version.version) {
+    matched = hit.rows as R[];
+  } else {
+    const visible = visibility(def, allowed, filters, c);
+    matched = [];
+    for (const row of rows) if ((!where || where(row)) && visible(row)) matched.push(row);
+    sortRows(def, matched, sort, c);
+    if (cacheable) {
+      cache.entries.delete(key);
+      cache.entries.set(key, { version: cache.version.version, rows: matched });
+      if (cache.entries.size > LIST_CACHE_SIZE) cache.entries.delete(cache.entries.keys().next().value ?? '');
+    }
+  }
 
   const start = (paging.page - 1) * paging.perPage;
   const page = matched.slice(start, start + paging.perPage).map((row) => def.render(row, c));
-  const path = url.split('?')[0] ?? '';
   const linkFor = (n: number): string => {
     const params = new URLSearchParams();
     for (const [k, v] of sp) if (k !== 'page') params.append(k, v);

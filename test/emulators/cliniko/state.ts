@@ -71,6 +71,18 @@ export class EmulatorState {
     for (const t of practice.treatmentNotes) this.treatmentNoteByAppointment[t.appointment] = t.idx;
   }
 
+  /**
+   * Data version, bumped by every write; list responses are cached per query and version so that
+   * paging through a million rows does not re-filter them for every page.
+   */
+  version = 0;
+
+  /** The timestamp for a write, and a new data version. */
+  private stamp(): number {
+    this.version++;
+    return this.clock.now();
+  }
+
   context(base: string): RenderContext {
     return {
       base,
@@ -107,11 +119,11 @@ export class EmulatorState {
     }
     if (refs?.concessionType !== undefined) p.concessionType = refs.concessionType;
     if (refs?.referringDoctor !== undefined) p.referringDoctor = refs.referringDoctor;
-    p.updatedAt = this.clock.now();
+    p.updatedAt = this.stamp();
   }
 
   archivePatient(p: Patient): void {
-    const now = this.clock.now();
+    const now = this.stamp();
     p.archivedAt = now;
     p.updatedAt = now;
   }
@@ -120,14 +132,14 @@ export class EmulatorState {
     p.archivedAt = null;
     p.mergedAt = null;
     p.mergedInto = -1;
-    p.updatedAt = this.clock.now();
+    p.updatedAt = this.stamp();
   }
 
   /** Merge `from` into `into`: Cliniko moves the history and archives the duplicate with a link. */
   mergePatients(from: Patient, into: Patient): void {
     if (from === into) throw badRequest('A patient cannot be merged into itself');
     if (into.mergedInto >= 0) throw badRequest('Cannot merge into a patient that was itself merged');
-    const now = this.clock.now();
+    const now = this.stamp();
     for (const a of this.practice.appointments) {
       if (a.patient === from.idx) {
         a.patient = into.idx;
@@ -150,7 +162,7 @@ export class EmulatorState {
   }
 
   createPatient(fields: Partial<PatientFields> & Pick<PatientFields, 'first_name' | 'last_name'>): Patient {
-    const now = this.clock.now();
+    const now = this.stamp();
     const p: Patient = {
       idx: this.practice.patients.length,
       f: { ...emptyPatientFields(), ...fields },
@@ -201,7 +213,7 @@ export class EmulatorState {
     const startsAt = seconds(input.starts_at, 'starts_at');
     const endsAt = input.ends_at ? seconds(input.ends_at, 'ends_at') : startsAt + t.durationMinutes * 60;
     if (endsAt <= startsAt) throw badRequest('ends_at must be after starts_at');
-    const now = this.clock.now();
+    const now = this.stamp();
     const a: Appointment = {
       idx: pr.appointments.length,
       patient: p.idx,
@@ -238,7 +250,7 @@ export class EmulatorState {
     if (endsAt <= startsAt) throw badRequest('ends_at must be after starts_at');
     a.startsAt = startsAt;
     a.endsAt = endsAt;
-    a.updatedAt = this.clock.now();
+    a.updatedAt = this.stamp();
     this.refreshLatestBookingOf(a);
   }
 
@@ -251,7 +263,7 @@ export class EmulatorState {
       code = Number(found[0]);
     }
     if (!CANCELLATION_REASONS[code]) throw badRequest(`Unknown cancellation reason ${code}`);
-    const now = this.clock.now();
+    const now = this.stamp();
     a.cancelledAt = now;
     a.cancellationReason = code;
     a.cancellationNoteOverride = note ?? null;
@@ -263,12 +275,12 @@ export class EmulatorState {
   markArrived(a: Appointment, arrived: boolean): void {
     a.arrived = arrived;
     a.didNotArrive = !arrived;
-    a.updatedAt = this.clock.now();
+    a.updatedAt = this.stamp();
   }
 
   /** Bump `updated_at` without changing anything else (same-second and overlap-window tests). */
   touch(resource: 'patients' | 'individual_appointments', ids: readonly string[]): number {
-    const now = this.clock.now();
+    const now = this.stamp();
     for (const id of ids) {
       const row = resource === 'patients' ? this.patient(id) : this.appointment(id);
       row.updatedAt = now;

@@ -144,6 +144,17 @@ describe('archive and unarchive', () => {
     expect((await call(emu, `/patients/${id}`)).status).toBe(200);
   });
 
+  it('a list read again after a write reflects it (no stale page cache)', async () => {
+    const before = await getJson<ListBody>(emu, '/patients?per_page=5');
+    const p = (before.patients as Rec[])[0] as Rec;
+    await call(emu, `/patients/${p.id as string}/archive`, { method: 'POST' });
+    const after = await getJson<ListBody>(emu, '/patients?per_page=5');
+    expect(after.total_entries).toBe(before.total_entries - 1);
+    expect((after.patients as Rec[]).map((x) => x.id)).not.toContain(p.id);
+    await call(emu, `/patients/${p.id as string}/unarchive`, { method: 'POST' });
+    expect((await getJson<ListBody>(emu, '/patients?per_page=5')).total_entries).toBe(before.total_entries);
+  });
+
   it('the deprecated DELETE /patients/{id} archives too', async () => {
     const p = await firstVisiblePatient(3);
     expect((await call(emu, `/patients/${p.id as string}`, { method: 'DELETE' })).status).toBe(204);
