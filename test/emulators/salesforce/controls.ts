@@ -51,38 +51,47 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     return user;
   };
 
-  app.get<{ Querystring: { since?: string } }>('/__emulator/requests', async (request) => {
+  app.get<{ Querystring: { since?: string } }>('/__emulator/requests', (request) => {
     const since = Number(request.query.since ?? 0);
     // The request for the log itself is left out.
     return requestLog.filter((e) => e.seq > since && !e.url.startsWith('/__emulator/'));
   });
-  app.delete('/__emulator/requests', async () => {
+  app.delete('/__emulator/requests', () => {
     requestLog.length = 0;
     return { cleared: true };
   });
 
-  app.get<{ Params: { object: string } }>('/__emulator/records/:object', async (request) => {
+  app.get<{ Params: { object: string } }>('/__emulator/records/:object', (request) => {
     const object = org.schema.objects.get(request.params.object.toLowerCase());
     if (!object) throw new ApiError(404, 'NOT_FOUND', `No object named ${request.params.object}`);
     return [...org.records(object.name)];
   });
 
-  app.get<{ Querystring: { object?: string } }>('/__emulator/events', async (request) =>
+  app.get<{ Querystring: { object?: string } }>('/__emulator/events', (request) =>
     org.events.filter(
       (e) => !request.query.object || e.object.toLowerCase() === request.query.object.toLowerCase(),
     ),
   );
-  app.delete('/__emulator/events', async () => {
+  app.delete('/__emulator/events', () => {
     org.events.length = 0;
     return { cleared: true };
   });
 
-  app.get('/__emulator/users', async () =>
+  app.get('/__emulator/users', () =>
     [...org.users.values()].map((u) => ({ ...u, permissionSets: org.permissionSetNames(u.id) })),
   );
+  app.post<{
+    Body: { username?: string; firstName?: string; lastName?: string; permissionSets?: string[] } | undefined;
+  }>('/__emulator/users', async (request, reply) => {
+    const body = request.body ?? {};
+    if (!body.username) throw new ApiError(400, 'MISSING_ARGUMENT', 'username is required');
+    const user = org.createUser(body.username, body.firstName ?? 'Test', body.lastName ?? 'User');
+    for (const name of body.permissionSets ?? []) org.assignPermissionSet(user.id, name);
+    return reply.code(201).send({ ...user, permissionSets: org.permissionSetNames(user.id) });
+  });
   app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
     '/__emulator/permission-sets/assign',
-    async (request) => {
+    (request) => {
       const user = userNamed(request.body?.username);
       org.assignPermissionSet(user.id, request.body?.permissionSet ?? '');
       return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
@@ -90,17 +99,17 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
   );
   app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
     '/__emulator/permission-sets/unassign',
-    async (request) => {
+    (request) => {
       const user = userNamed(request.body?.username);
       org.unassignPermissionSet(user.id, request.body?.permissionSet ?? '');
       return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
     },
   );
 
-  app.get('/__emulator/clock', async () => ({ now: clock.now().toISOString() }));
+  app.get('/__emulator/clock', () => ({ now: clock.now().toISOString() }));
   app.post<{ Body: { now?: string; advanceSeconds?: number; freeze?: boolean } | undefined }>(
     '/__emulator/clock',
-    async (request) => {
+    (request) => {
       const body = request.body ?? {};
       if (body.now !== undefined) {
         const d = new Date(body.now);
@@ -113,7 +122,7 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     },
   );
 
-  app.post<{ Body: FaultBody | undefined }>('/__emulator/faults', async (request) => {
+  app.post<{ Body: FaultBody | undefined }>('/__emulator/faults', (request) => {
     const body = request.body;
     switch (body?.kind) {
       case 'lockRow':
@@ -149,7 +158,7 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     }
     return { ok: true };
   });
-  app.delete('/__emulator/faults', async () => {
+  app.delete('/__emulator/faults', () => {
     org.lockFaults.length = 0;
     faults.http503 = 0;
     faults.latencyMs = 0;
@@ -157,7 +166,7 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     return { cleared: true };
   });
 
-  app.post<{ Body: { used?: number; max?: number } | undefined }>('/__emulator/limits', async (request) => {
+  app.post<{ Body: { used?: number; max?: number } | undefined }>('/__emulator/limits', (request) => {
     org.countRequest();
     if (request.body?.max !== undefined) org.api.max = request.body.max;
     if (request.body?.used !== undefined) org.api.used = request.body.used;
@@ -165,12 +174,12 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
   });
 
   // A refresh token as if the user had completed the web-server flow earlier (the emulator has no login UI).
-  app.post<{ Body: { username?: string } | undefined }>('/__emulator/refresh-tokens', async (request) => {
+  app.post<{ Body: { username?: string } | undefined }>('/__emulator/refresh-tokens', (request) => {
     const user = userNamed(request.body?.username);
     return { refresh_token: sessions.mintRefreshToken(user.id), client_id: deps.clientId };
   });
 
-  app.post<{ Body: { seconds?: number } | undefined }>('/__emulator/token-lifetime', async (request) => {
+  app.post<{ Body: { seconds?: number } | undefined }>('/__emulator/token-lifetime', (request) => {
     if (typeof request.body?.seconds !== 'number')
       throw new ApiError(400, 'MISSING_ARGUMENT', 'seconds is required');
     sessions.lifetimeSeconds = request.body.seconds;

@@ -139,6 +139,6 @@ function canonicalRelationshipName(org: Org, parent: ObjectDef, lowerName: strin
   const rel = parent.childRelationships.get(lowerName);
   const child = rel ? org.schema.objects.get(rel.childObject.toLowerCase()) : undefined;
   const f = rel ? child?.fields.get(rel.field.toLowerCase()) : undefined;
-  const declared = (f as (FieldDef & { childRelationshipName?: string }) | undefined)?.childRelationshipName;
+  const declared = f?.childRelationshipName;
   return declared ?? lowerName;
 }

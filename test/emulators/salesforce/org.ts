@@ -9,7 +9,7 @@ import { ApiError, RecordError } from './errors.js';
 import { EVENT_ID_PREFIX, makeId, STANDARD_KEY_PREFIXES, to18 } from './ids.js';
 import type { DmlOperation, DmlRowResult, SoqlContext } from './model.js';
 import type { FieldDef, ObjectAccess, ObjectDef, PermissionSetDef, Schema } from './schema.js';
-import { coerceValue, formatDateTime, historyDataType } from './values.js';
+import { asText, coerceValue, formatDateTime, historyDataType } from './values.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -226,6 +226,13 @@ export class Org {
 
   // ---------------------------------------------------------------- users and security
 
+  /** A standard user with no permission sets (controls add users to test other audiences). */
+  createUser(username: string, firstName: string, lastName: string): UserDef {
+    if (this.userByUsername(username))
+      throw new ApiError(400, 'DUPLICATE_USERNAME', `Duplicate Username: ${username}`);
+    return this.addUser(username, firstName, lastName, false);
+  }
+
   private addUser(username: string, firstName: string, lastName: string, bypassSecurity: boolean): UserDef {
     const user: UserDef = {
       id: this.nextId('User'),
@@ -404,7 +411,7 @@ export class Org {
       if (v === null || v === undefined) continue;
       const key = `${object.name}.${f.name}`.toLowerCase();
       let byValue = this.valueIndex.get(key);
-      if (!byValue) this.valueIndex.set(key, (byValue = new Map()));
+      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, Set<string>>()));
       const normalised = this.normalise(f, v);
       let ids = byValue.get(normalised);
       if (!ids) byValue.set(normalised, (ids = new Set()));
@@ -632,7 +639,7 @@ export class Org {
       if (extField.name === 'Id') {
         if (key !== undefined) delete values[key];
         if (extValue !== undefined && extValue !== null && extValue !== '')
-          existing = this.liveRecord(object, String(extValue));
+          existing = this.liveRecord(object, asText(extValue));
       } else {
         if (extValue === undefined || extValue === null || extValue === '') {
           throw new RecordError('MISSING_ARGUMENT', `${extField.name} not specified`, [extField.name]);
@@ -698,7 +705,7 @@ export class Org {
       }
       try {
         let value = coerceValue(f, raw);
-        if (f.type === 'reference' && value !== null) value = this.checkReference(f, String(value));
+        if (f.type === 'reference' && value !== null) value = this.checkReference(f, asText(value));
         changes[f.name] = value;
       } catch (error) {
         if (error instanceof RecordError) errors.push(error);
@@ -851,22 +858,18 @@ export class Org {
         [field.name],
       );
     }
-    const matches = this.matchByField(
-      target,
-      extField,
-      typeof value === 'string' ? value : String(value as number),
-    );
+    const matches = this.matchByField(target, extField, asText(value));
     if (matches.length === 0) {
       throw new RecordError(
         'INVALID_FIELD',
-        `Foreign key external ID: ${String(value as string)} not found for field ${extField.name} in entity ${target.name}`,
+        `Foreign key external ID: ${asText(value)} not found for field ${extField.name} in entity ${target.name}`,
         [],
       );
     }
     if (matches.length > 1) {
       throw new RecordError(
         'INVALID_FIELD',
-        `Foreign key external ID: ${String(value as string)} matches more than one record for field ${extField.name} in entity ${target.name}`,
+        `Foreign key external ID: ${asText(value)} matches more than one record for field ${extField.name} in entity ${target.name}`,
         [],
       );
     }
@@ -905,7 +908,7 @@ export class Org {
       if (fault.object.toLowerCase() !== object.name.toLowerCase()) continue;
       if (fault.times !== undefined && fault.times <= 0) continue;
       const hit = [before, after].some(
-        (r) => r !== undefined && String(r[fault.field] ?? '') === fault.value,
+        (r) => r !== undefined && asText(r[fault.field] ?? '') === fault.value,
       );
       if (!hit) continue;
       if (fault.times !== undefined) fault.times--;

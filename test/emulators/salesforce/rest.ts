@@ -11,6 +11,7 @@ import { ApiError } from './errors.js';
 import type { Org, Rec, SaveItem, SaveResult } from './org.js';
 import type { FieldDef, ObjectDef } from './schema.js';
 import { executeSoql } from './soql/index.js';
+import { asText } from './values.js';
 
 const MAX_COLLECTION = 200;
 const DEFAULT_PAGE = 2000;
@@ -62,8 +63,8 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     return object;
   };
 
-  app.get('/services/data', async () => listVersions());
-  app.get('/services/data/', async () => listVersions());
+  app.get('/services/data', () => listVersions());
+  app.get('/services/data/', () => listVersions());
   function listVersions() {
     return [
       '50.0',
@@ -102,10 +103,10 @@ export function registerRest(app: FastifyInstance, org: Org): void {
       identity: `${request.protocol}://${request.host}/id/${org.orgId}/${userOf(request)}`,
     };
   };
-  app.get<{ Params: Partial<Params> }>('/services/data/:version', async (request) => resources(request));
-  app.get<{ Params: Partial<Params> }>('/services/data/:version/', async (request) => resources(request));
+  app.get<{ Params: Partial<Params> }>('/services/data/:version', (request) => resources(request));
+  app.get<{ Params: Partial<Params> }>('/services/data/:version/', (request) => resources(request));
 
-  app.get('/services/data/:version/limits', async () => {
+  app.get('/services/data/:version/limits', () => {
     const fixed = (max: number) => ({ Max: max, Remaining: max });
     return {
       DailyApiRequests: { Max: org.api.max, Remaining: Math.max(0, org.api.max - org.api.used) },
@@ -122,7 +123,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     };
   });
 
-  app.get<{ Params: Partial<Params> }>('/services/data/:version/sobjects', async (request) => {
+  app.get<{ Params: Partial<Params> }>('/services/data/:version/sobjects', (request) => {
     const userId = userOf(request);
     const version = versionOf(request);
     const sobjects = [...org.schema.objects.values()]
@@ -132,19 +133,16 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     return { encoding: 'UTF-8', maxBatchSize: MAX_COLLECTION, sobjects };
   });
 
-  app.get<{ Params: Partial<Params> }>('/services/data/:version/sobjects/:object', async (request) => {
+  app.get<{ Params: Partial<Params> }>('/services/data/:version/sobjects/:object', (request) => {
     const userId = userOf(request);
     const object = objectFor(userId, request.params.object ?? '');
     return { objectDescribe: describeGlobalEntry(org, userId, object, versionOf(request)), recentItems: [] };
   });
 
-  app.get<{ Params: Partial<Params> }>(
-    '/services/data/:version/sobjects/:object/describe',
-    async (request) => {
-      const userId = userOf(request);
-      return describeObject(org, userId, objectFor(userId, request.params.object ?? ''), versionOf(request));
-    },
-  );
+  app.get<{ Params: Partial<Params> }>('/services/data/:version/sobjects/:object/describe', (request) => {
+    const userId = userOf(request);
+    return describeObject(org, userId, objectFor(userId, request.params.object ?? ''), versionOf(request));
+  });
 
   // Create, or publish a platform event.
   app.post<{ Params: Partial<Params>; Body: Rec | undefined }>(
@@ -166,7 +164,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
 
   app.get<{ Params: Partial<Params>; Querystring: { fields?: string } }>(
     '/services/data/:version/sobjects/:object/:id',
-    async (request) => {
+    (request) => {
       const userId = userOf(request);
       const object = objectFor(userId, request.params.object ?? '');
       const hit = org.byId(request.params.id ?? '');
@@ -235,7 +233,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
 
   app.get<{ Params: Partial<Params> }>(
     '/services/data/:version/sobjects/:object/:field/:value',
-    async (request) => {
+    (request) => {
       const userId = userOf(request);
       const object = objectFor(userId, request.params.object ?? '');
       const f = upsertField(userId, object, request.params.field ?? '');
@@ -357,34 +355,28 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     return results;
   };
 
-  app.post<{ Body: CollectionBody | undefined }>(
-    '/services/data/:version/composite/sobjects',
-    async (request) => {
-      const userId = userOf(request);
-      const records = collectionRecords(request.body);
-      return runCollection(userId, records, request.body?.allOrNone === true, (object, values) => ({
-        operation: 'insert',
-        object,
-        values,
-      }));
-    },
-  );
+  app.post<{ Body: CollectionBody | undefined }>('/services/data/:version/composite/sobjects', (request) => {
+    const userId = userOf(request);
+    const records = collectionRecords(request.body);
+    return runCollection(userId, records, request.body?.allOrNone === true, (object, values) => ({
+      operation: 'insert',
+      object,
+      values,
+    }));
+  });
 
-  app.patch<{ Body: CollectionBody | undefined }>(
-    '/services/data/:version/composite/sobjects',
-    async (request) => {
-      const userId = userOf(request);
-      const records = collectionRecords(request.body);
-      return runCollection(userId, records, request.body?.allOrNone === true, (object, record) => {
-        const { Id, ...values } = record;
-        return { operation: 'update', object, values, ...(typeof Id === 'string' ? { id: Id } : {}) };
-      });
-    },
-  );
+  app.patch<{ Body: CollectionBody | undefined }>('/services/data/:version/composite/sobjects', (request) => {
+    const userId = userOf(request);
+    const records = collectionRecords(request.body);
+    return runCollection(userId, records, request.body?.allOrNone === true, (object, record) => {
+      const { Id, ...values } = record;
+      return { operation: 'update', object, values, ...(typeof Id === 'string' ? { id: Id } : {}) };
+    });
+  });
 
   app.patch<{ Params: Partial<Params>; Body: CollectionBody | undefined }>(
     '/services/data/:version/composite/sobjects/:object/:field',
-    async (request) => {
+    (request) => {
       const userId = userOf(request);
       const object = objectFor(userId, request.params.object ?? '');
       const f = upsertField(userId, object, request.params.field ?? '');
@@ -397,8 +389,8 @@ export function registerRest(app: FastifyInstance, org: Org): void {
         return v === undefined || v === null
           ? undefined
           : f.caseSensitive
-            ? String(v as string)
-            : String(v as string).toLowerCase();
+            ? asText(v)
+            : asText(v).toLowerCase();
       };
       for (const r of records) {
         const k = keyOf(r);
@@ -415,7 +407,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
             errors: [
               {
                 statusCode: 'DUPLICATE_EXTERNAL_ID',
-                message: `Duplicate external id specified: ${String(record[f.name] as string)}`,
+                message: `Duplicate external id specified: ${String(record[f.name])}`,
                 fields: [f.name],
               },
             ],
@@ -457,7 +449,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
 
   app.delete<{ Querystring: { ids?: string; allOrNone?: string } }>(
     '/services/data/:version/composite/sobjects',
-    async (request) => {
+    (request) => {
       const userId = userOf(request);
       const ids = (request.query.ids ?? '').split(',').filter(Boolean);
       if (ids.length === 0) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids parameter is required');
@@ -489,7 +481,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
   };
   app.get<{ Params: Partial<Params>; Querystring: { ids?: string; fields?: string } }>(
     '/services/data/:version/composite/sobjects/:object',
-    async (request) =>
+    (request) =>
       retrieveMany(
         request,
         (request.query.ids ?? '').split(',').filter(Boolean),
@@ -498,7 +490,7 @@ export function registerRest(app: FastifyInstance, org: Org): void {
   );
   app.post<{ Params: Partial<Params>; Body: { ids?: string[]; fields?: string[] } | undefined }>(
     '/services/data/:version/composite/sobjects/:object',
-    async (request) => retrieveMany(request, request.body?.ids ?? [], request.body?.fields ?? []),
+    (request) => retrieveMany(request, request.body?.ids ?? [], request.body?.fields ?? []),
   );
 
   // ---------------------------------------------------------------- query / queryAll
@@ -543,14 +535,14 @@ export function registerRest(app: FastifyInstance, org: Org): void {
   };
   app.get<{ Params: Partial<Params>; Querystring: { q?: string } }>(
     '/services/data/:version/query',
-    async (request) => runQuery(request, false),
+    (request) => runQuery(request, false),
   );
   app.get<{ Params: Partial<Params>; Querystring: { q?: string } }>(
     '/services/data/:version/queryAll',
-    async (request) => runQuery(request, true),
+    (request) => runQuery(request, true),
   );
 
-  const nextPage = async (request: FastifyRequest<{ Params: Partial<Params> }>) => {
+  const nextPage = (request: FastifyRequest<{ Params: Partial<Params> }>) => {
     const userId = userOf(request);
     const m = /^(01g[0-9a-zA-Z]+)-(\d+)$/.exec(request.params.cursor ?? '');
     const cursor = m?.[1] ? cursors.get(m[1]) : undefined;

@@ -46,6 +46,8 @@ export interface FieldDef extends SoqlField {
   calculated: boolean;
   /** Field-level security applies (custom fields that are not required). */
   permissionable: boolean;
+  /** For lookups declared in force-app: the child relationship seen from the parent, e.g. `Care_Plans__r`. */
+  childRelationshipName?: string;
 }
 
 export interface ObjectDef extends SoqlObject {
@@ -187,7 +189,8 @@ function makeObject(
     fields: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
     childRelationships: new Map(),
     enableHistory: false,
-    permissionable: custom,
+    // Custom metadata records are readable by every user here (orgs usually grant that broadly).
+    permissionable: category === 'custom' || category === 'event',
     createable: writable || category === 'event',
     updateable: writable,
     deletable: writable,
@@ -486,8 +489,7 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
     def.relationshipName = name.replace(/__c$/, '__r');
     def.length = 18;
     // The XML's relationshipName is the child relationship seen from the parent (plus `__r`).
-    (def as FieldDef & { childRelationshipName?: string }).childRelationshipName =
-      `${str(xml, 'relationshipName') ?? objectName.replace(/__c$/, '') + 's'}__r`;
+    def.childRelationshipName = `${str(xml, 'relationshipName') ?? objectName.replace(/__c$/, '') + 's'}__r`;
   }
   if (type === 'picklist' || type === 'multipicklist') {
     const valueSet = xml.valueSet as Xml | undefined;
@@ -690,7 +692,7 @@ export function loadSchema(projectDir: string): Schema {
     }
   }
   for (const { object, field: f } of childLinks) {
-    const childName = (f as FieldDef & { childRelationshipName?: string }).childRelationshipName;
+    const childName = f.childRelationshipName;
     for (const target of f.referenceTo ?? []) {
       const parent = objects.get(target.toLowerCase());
       if (parent === undefined) {

@@ -137,7 +137,7 @@ export async function startSalesforceEmulator(
 
   if (controls) {
     // Keep every received byte so tests can scan what a client sent (e.g. for patient data).
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request) => {
       const entry: RequestLogEntry = {
         seq: requestLog.length + 1,
         at: clock.now().toISOString(),
@@ -240,7 +240,7 @@ export async function startSalesforceEmulator(
     };
   }
 
-  app.post<{ Body: Record<string, string> | undefined }>('/services/oauth2/token', async (request) => {
+  app.post<{ Body: Record<string, string> | undefined }>('/services/oauth2/token', (request) => {
     const body = request.body ?? {};
     switch (body.grant_type) {
       case 'client_credentials': {

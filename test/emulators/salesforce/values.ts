@@ -13,6 +13,14 @@ const EMAIL =
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
+/** A scalar as text for messages and comparisons (objects as JSON, never `[object Object]`). */
+export function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return JSON.stringify(value) ?? '';
+}
+
 export function formatDateTime(date: Date): string {
   return date.toISOString().replace('Z', '+0000');
 }
@@ -78,7 +86,7 @@ export function coerceValue(field: FieldDef, value: unknown): unknown {
       ) {
         throw new RecordError(
           'NUMBER_OUTSIDE_VALID_RANGE',
-          `${field.label}: value outside of valid range on numeric field: ${String(value)}`,
+          `${field.label}: value outside of valid range on numeric field: ${asText(value)}`,
           [field.name],
         );
       }
@@ -100,7 +108,7 @@ export function coerceValue(field: FieldDef, value: unknown): unknown {
     }
     default: {
       if (typeof value === 'object') throw notOfType(field, value);
-      const s = String(value as string | number | boolean);
+      const s = asText(value);
       if (s === '') return null;
       if (field.length !== undefined && s.length > field.length) {
         throw new RecordError(
