@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ClinikoTransport,
   createClinikoClient,
   type ClinikoClient,
   type ResourceStream,
@@ -224,6 +225,37 @@ describe('the Cliniko client against the emulator', () => {
     expect((err as { fields: string[] }).fields).toEqual(['email']);
     expect(JSON.stringify(err)).not.toContain('no at sign');
     expect((await client.getPatient(id)).email).toBe('moved@clinic.example');
+  });
+
+  it("reports Cliniko's 400 for a column that is not searchable, without retrying", async () => {
+    const transport = new ClinikoTransport({
+      baseUrl: emulator.baseUrl,
+      apiKey: emulator.apiKey,
+      contactEmail: EMAIL,
+      requestsPerMinute: 100,
+      logger,
+    });
+    try {
+      const before = emulator.requestLog().length;
+      const err = await transport
+        .getJson(transport.url('patients', { 'q[]': ['notes:~back'] }))
+        .catch((e: unknown) => e);
+      expect(isSyncError(err) && err.code).toBe('CLINIKO_BAD_REQUEST');
+      expect(isSyncError(err) && err.message).toContain('This column is not searchable.');
+      expect(emulator.requestLog().length - before).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('gets an archived patient by id rather than a 404', async () => {
+    const id = recordId('patient', 4);
+    emulator.controls.archivePatient(id);
+    const patient = await client.getPatient(id);
+    expect(patient.id).toBe(id);
+    expect(patient.archived_at).not.toBeNull();
+    const missing = await client.getPatient('999999999999999999').catch((e: unknown) => e);
+    expect(isSyncError(missing) && missing.code).toBe('CLINIKO_NOT_FOUND');
   });
 
   it('checks the connection cheaply and reports a bad or wrong-shard key without retrying', async () => {
