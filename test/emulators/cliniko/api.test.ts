@@ -269,6 +269,25 @@ describe('sort', () => {
     }
   });
 
+  it('sorts by updated_at,id (what an incremental reader asks for) with ids compared as 64-bit integers', async () => {
+    const rows = await walk(
+      emu,
+      '/individual_appointments?per_page=100&sort=updated_at,id',
+      'individual_appointments',
+    );
+    for (let i = 1; i < rows.length; i++) {
+      const a = rows[i - 1] as Rec;
+      const b = rows[i] as Rec;
+      const ua = a.updated_at as string;
+      const ub = b.updated_at as string;
+      expect(ua <= ub).toBe(true);
+      if (ua === ub) expect(BigInt(a.id as string) < BigInt(b.id as string)).toBe(true);
+    }
+    const byIdDesc = await walk(emu, '/patients?per_page=100&sort=id:desc', 'patients');
+    const idsDesc = byIdDesc.map((p) => BigInt(p.id as string));
+    expect(idsDesc).toEqual([...idsDesc].sort((x, y) => (x < y ? 1 : x > y ? -1 : 0)));
+  });
+
   it('rejects an unknown sort column with 400', async () => {
     const r = await call(emu, '/patients?sort=notes');
     expect(r.status).toBe(400);

@@ -612,19 +612,26 @@ function sortRows<R>(def: ResourceDef<R>, rows: R[], keys: readonly SortKey[], c
     }
     if (ordered) return;
   }
-  const decorated = rows.map((row) => ({
-    row,
-    keys: keys.map((k) => def.field(row, k.field, c)),
-    id: def.field(row, 'id', c) as bigint,
-  }));
-  decorated.sort((a, b) => {
+  // Columns of sort keys; timestamps and counts compare as plain numbers (the hot path: the sync sorts
+  // a million appointments by `updated_at,id`). Rows arrive in id order, so equal keys fall back to
+  // input position, which is id order.
+  const cols = keys.map((k) => rows.map((row) => def.field(row, k.field, c)));
+  const numeric = cols.map((col) => col.every((v) => v === null || typeof v === 'number'));
+  const order = rows.map((_, i) => i);
+  order.sort((a, b) => {
     for (let i = 0; i < keys.length; i++) {
-      const cmp = compareValues(a.keys[i] as FieldValue, b.keys[i] as FieldValue);
+      const col = cols[i] as FieldValue[];
+      const x = col[a] as FieldValue;
+      const y = col[b] as FieldValue;
+      let cmp: number;
+      if (numeric[i]) cmp = x === y ? 0 : x === null ? 1 : y === null ? -1 : (x as number) - (y as number);
+      else cmp = compareValues(x, y);
       if (cmp !== 0) return keys[i]?.desc ? -cmp : cmp;
     }
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    return a - b;
   });
-  decorated.forEach((d, i) => (rows[i] = d.row));
+  const copy = rows.slice();
+  order.forEach((from, to) => (rows[to] = copy[from] as R));
 }
 
 function publicSettings(state: EmulatorState): Json {
