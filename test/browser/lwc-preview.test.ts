@@ -82,7 +82,9 @@ describe('LWC preview in headless Chromium', () => {
     expect(await page.getByText('since 15/10/2026 10:00 am').count()).toBe(1);
     expect(await page.getByText('Page 1 of 2 (12 transitions)').count()).toBe(1);
     await shoot(page, 'patientJourney');
-    await page.getByRole('button', { name: 'Next page of transitions' }).click();
+    // Keyboard only: focus the pager's Next button and press Enter.
+    await page.getByRole('button', { name: 'Next page of transitions' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByText('Page 2 of 2 (12 transitions)').waitFor();
     await page.close();
   });
@@ -114,20 +116,29 @@ describe('LWC preview in headless Chromium', () => {
     expect(await page.getByText('2 access changes since GR-0002.', { exact: true }).count()).toBe(1);
     await shoot(page, 'governanceReview');
 
-    // Work through the checklist with the keyboard-reachable controls.
-    await page.locator('input.map-unchanged').check({ force: true });
-    await page.locator('input.access-reviewed').check({ force: true });
-    for (const box of await page.locator('input.spot-checked, input.spot-no-clinical').all()) {
-      await box.check({ force: true });
-    }
-    await page.locator('textarea.consent-explanation').fill('Two opt-outs awaiting write-back.');
+    // Work through the checklist with the keyboard only: focus each control, Space ticks a checkbox,
+    // typing fills a field and Tab moves on (which commits it), Enter presses the button.
+    const tickWithKeyboard = async (selector: string): Promise<void> => {
+      for (const box of await page.locator(selector).all()) {
+        await box.focus();
+        await page.keyboard.press('Space');
+        expect(await box.isChecked()).toBe(true);
+      }
+    };
+    await tickWithKeyboard('input.map-unchanged');
+    await tickWithKeyboard('input.access-reviewed');
+    await tickWithKeyboard('input.spot-checked, input.spot-no-clinical');
+    await page.getByLabel('Gap explanation').focus();
+    await page.keyboard.type('Two opt-outs awaiting write-back.');
     await page.keyboard.press('Tab');
-    await page.locator('input.consent-reviewed').check({ force: true });
-    await page.locator('input.attendees').fill('Jane Citizen; Sam Lee');
+    await tickWithKeyboard('input.consent-reviewed');
+    await page.getByLabel('Attendees').focus();
+    await page.keyboard.type('Jane Citizen; Sam Lee');
     await page.keyboard.press('Tab');
     const sign = page.getByRole('button', { name: 'Sign and lock' });
     await expect.poll(() => sign.isEnabled()).toBe(true);
-    await sign.click();
+    await sign.focus();
+    await page.keyboard.press('Enter');
     await page.getByText('Review signed and locked.').waitFor();
     expect(await page.locator('input.attendees').isDisabled()).toBe(true);
     const saves =
