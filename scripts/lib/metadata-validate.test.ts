@@ -83,6 +83,13 @@ describe('validate:metadata on a deliberately broken copy', () => {
       '<columns>Expiry_Date__c</columns>',
       '<columns>Expiry__c</columns>',
     );
+    // Rule: a page layout naming a field that does not exist.
+    edit(
+      root,
+      'force-app/main/default/layouts/Care_Plan__c-Care Plan Layout.layout-meta.xml',
+      '<field>Referral_Type__c</field>',
+      '<field>Referral_Kind__c</field>',
+    );
     // Data map: a clinician-only field given a target.
     edit(
       root,
@@ -142,6 +149,12 @@ describe('validate:metadata on a deliberately broken copy', () => {
     );
     expectError(
       /Cliniko_Sync_Billing\.permissionset-meta\.xml \[fieldPermissions Contact\.Emial__c\]: .*not a field/,
+    );
+  });
+
+  it('rejects a layout field that does not exist', () => {
+    expectError(
+      /Care Plan Layout\.layout-meta\.xml \[layoutItems Referral_Kind__c\]: Care_Plan__c\.Referral_Kind__c is not a field/,
     );
   });
 
