@@ -82,7 +82,7 @@ describe('c-patient-journey', () => {
       expect(texts(root, '.trigger').slice(0, 2)).toEqual(['T9 Maintenance Reminder', 'T7 Reactivated']);
       expect(texts(root, '.from-stage')[1]).toBe('Lapsed');
       expect(texts(root, '.to-stage')[1]).toBe('In Care');
-      expect(texts(root, '.occurred-at')[0]).toBe('28/11/2026 11:00 am');
+      expect(texts(root, '.occurred-at')[0]).toBe('21/11/2026 11:00 am');
       expect(text(root, '.page-label')).toBe('Page 1 of 2 (12 transitions)');
     });
 
