@@ -57,15 +57,16 @@ for (const patients of sizes) {
   await timed('GET /individual_appointments?per_page=100 (page 1)', () =>
     get('/individual_appointments?per_page=100'),
   );
-  await timed(
-    'GET /individual_appointments incremental (updated_at > now-7d, cancelled + archived included)',
-    () =>
-      get(
-        `/individual_appointments?per_page=100&q%5B%5D=${encodeURIComponent(`updated_at:>${new Date((emu.clock.now() - 7 * 86400) * 1000).toISOString()}`)}&q%5B%5D=cancelled_at%3A*&q%5B%5D=archived_at%3A*`,
-      ),
+  // What the sync's incremental reader sends: updated_at window, soft-deleted included, sorted.
+  const since = new Date((emu.clock.now() - 30 * 86400) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const incremental = `/individual_appointments?per_page=100&sort=updated_at,id&q%5B%5D=${encodeURIComponent(`updated_at:>=${since}`)}&q%5B%5D=cancelled_at%3A*&q%5B%5D=archived_at%3A*`;
+  await timed('incremental appointments (30 days), page 1', () => get(incremental));
+  await timed('incremental appointments (30 days), page 2 (cached query)', () =>
+    get(`${incremental}&page=2`),
   );
-  await timed('GET /individual_appointments?sort=updated_at:desc', () =>
-    get('/individual_appointments?per_page=100&sort=updated_at:desc'),
-  );
+  const full =
+    '/individual_appointments?per_page=100&sort=updated_at,id&q%5B%5D=cancelled_at%3A*&q%5B%5D=archived_at%3A*';
+  await timed('full backfill of appointments sorted by updated_at,id, page 1', () => get(full));
+  await timed('full backfill, page 5000 (cached query)', () => get(`${full}&page=5000`));
   await emu.close();
 }

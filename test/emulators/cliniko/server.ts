@@ -84,6 +84,21 @@ export function buildServer(
   registerControls: (app: FastifyInstance) => void,
 ): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  // Clients often send `Content-Type: application/json` with an empty body on POST .../archive;
+  // Cliniko accepts that, Fastify's default parser would not.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch {
+      done(Object.assign(new Error('Request body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/') && req.url !== '/v1') return;

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinikoEmulator } from './index.js';
 import { startClinikoEmulator } from './index.js';
 import type { ListBody } from './helpers.js';
-import { call, enc, getJson } from './helpers.js';
+import { basic, call, enc, getJson, USER_AGENT } from './helpers.js';
+
+const headersFor = (e: ClinikoEmulator): Record<string, string> => ({
+  authorization: basic(e.apiKey),
+  'user-agent': USER_AGENT,
+  accept: 'application/json',
+});
 
 let emu: ClinikoEmulator;
 type Rec = Record<string, unknown>;
@@ -153,6 +159,23 @@ describe('archive and unarchive', () => {
     expect((after.patients as Rec[]).map((x) => x.id)).not.toContain(p.id);
     await call(emu, `/patients/${p.id as string}/unarchive`, { method: 'POST' });
     expect((await getJson<ListBody>(emu, '/patients?per_page=5')).total_entries).toBe(before.total_entries);
+  });
+
+  it('accepts an archive POST with a JSON content type and no body; rejects a PATCH whose body is not JSON', async () => {
+    const p = await firstVisiblePatient(4);
+    const res = await fetch(`${emu.baseUrl}/patients/${p.id as string}/archive`, {
+      method: 'POST',
+      headers: { ...headersFor(emu), 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(204);
+    await call(emu, `/patients/${p.id as string}/unarchive`, { method: 'POST' });
+    const bad = await fetch(`${emu.baseUrl}/patients/${p.id as string}`, {
+      method: 'PATCH',
+      headers: { ...headersFor(emu), 'content-type': 'application/json' },
+      body: '{"first_name": ',
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ message: 'Request body is not valid JSON' });
   });
 
   it('the deprecated DELETE /patients/{id} archives too', async () => {
