@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RequestBudget } from './budget.js';
+import { ClosedError, RequestBudget } from './budget.js';
 
 /** A virtual clock whose sleep advances time instantly, so a minute of budget takes no wall time. */
 function virtualTime(start = 1_700_000_000_000) {
@@ -100,6 +100,19 @@ describe('RequestBudget', () => {
     budget.pauseUntil(time.clock() + 5_000);
     expect(budget.stats().pauses).toBe(2);
     expect(budget.stats().pausedUntil).toBe(time.clock() + 10_000);
+  });
+
+  it('stops waiting and rejects queued callers once its signal aborts', async () => {
+    const controller = new AbortController();
+    // Real timers: the pause is a minute long, the abort must end the wait at once.
+    const budget = new RequestBudget({ limit: 1, windowMs: 60_000, signal: controller.signal });
+    await budget.acquire();
+    const waiting = [budget.acquire(), budget.acquire()];
+    setTimeout(() => controller.abort(), 20);
+    // Without the abort this would wait a minute and the test would time out.
+    const results = await Promise.allSettled(waiting);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(ClosedError);
   });
 
   it('rejects a limit below one', () => {

@@ -8,7 +8,8 @@
  * exceed `limit` inside one window; the log is exact. Its memory is `limit` timestamps.
  */
 export type Clock = () => number;
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms`; should resolve early (or reject) when `signal` aborts, so a closing client stops waiting. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export interface BudgetOptions {
   /** Requests allowed in any rolling window (config.cliniko.requestsPerMinute). */
@@ -17,6 +18,8 @@ export interface BudgetOptions {
   readonly windowMs?: number;
   readonly clock?: Clock;
   readonly sleep?: Sleep;
+  /** Aborted when the client closes: waiting acquisitions then reject instead of sleeping on. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BudgetStats {
@@ -36,16 +39,35 @@ export interface BudgetStats {
   readonly pausedUntil: number | null;
 }
 
-export const defaultSleep: Sleep = (ms) =>
+export const defaultSleep: Sleep = (ms, signal) =>
   new Promise((resolve) => {
-    setTimeout(resolve, Math.max(0, ms));
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
   });
+
+/** Thrown by a budget or client that was closed while a request waited. */
+export class ClosedError extends Error {
+  constructor() {
+    super('The Cliniko client was closed');
+    this.name = 'ClosedError';
+  }
+}
 
 export class RequestBudget {
   readonly limit: number;
   readonly windowMs: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
+  private readonly signal: AbortSignal | undefined;
   /** Grant times, oldest first; never more than `limit` entries after pruning. */
   private grants: number[] = [];
   private pausedUntilMs = 0;
@@ -64,6 +86,7 @@ export class RequestBudget {
     this.windowMs = options.windowMs ?? 60_000;
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
+    this.signal = options.signal;
   }
 
   /** Resolves when a request may be sent; the slot is counted from that moment. */
@@ -103,6 +126,7 @@ export class RequestBudget {
   private async take(): Promise<void> {
     let waited = false;
     for (;;) {
+      if (this.signal?.aborted) throw new ClosedError();
       const now = this.clock();
       this.prune(now);
       let readyAt: number;
@@ -122,7 +146,7 @@ export class RequestBudget {
       }
       const delay = Math.max(1, readyAt - now);
       this.waitedTotal += delay;
-      await this.sleep(delay);
+      await this.sleep(delay, this.signal);
     }
   }
 

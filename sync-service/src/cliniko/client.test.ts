@@ -373,6 +373,26 @@ describe('Cliniko transport on the wire', () => {
     for (const ms of sleeps) expect(ms).toBeLessThanOrEqual(2_000);
   });
 
+  it('ends a read waiting out a 429 as soon as the client closes', async () => {
+    seed(1);
+    stub.faults = [
+      (_req, res) => {
+        res.writeHead(429, { 'retry-after': '60' });
+        res.end();
+        return true;
+      },
+    ];
+    // Real sleep: the budget would otherwise wait a minute; the test times out if close() does not stop it.
+    const { client: c } = client({ sleep: undefined });
+    const outcome = failure(collect(c.streams.patients.read()));
+    while (stub.log.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await c.close();
+    const err = await outcome;
+    expect(err.code).toBe('CLINIKO_UNAVAILABLE');
+    expect(err.upstreamCode).toBe('CLOSED');
+    expect(stub.log).toHaveLength(1);
+  });
+
   it('refuses to follow links.next to another host', async () => {
     stub.faults = [
       (_req, res) => {

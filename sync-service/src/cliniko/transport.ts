@@ -2,7 +2,14 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { SyncError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, rateLimitDelayMs, type BackoffPolicy } from './backoff.js';
-import { RequestBudget, defaultSleep, type BudgetStats, type Clock, type Sleep } from './budget.js';
+import {
+  ClosedError,
+  RequestBudget,
+  defaultSleep,
+  type BudgetStats,
+  type Clock,
+  type Sleep,
+} from './budget.js';
 import { isSameApi } from './links.js';
 
 /**
@@ -123,6 +130,8 @@ export class ClinikoTransport {
   private readonly sleep: Sleep;
   private readonly random: () => number;
   private readonly log: Logger;
+  /** Aborted by close(): stops budget waits, backoff sleeps and requests in flight. */
+  private readonly closing = new AbortController();
   private requestCount = 0;
   private retryCount = 0;
   private rateLimitedCount = 0;
@@ -137,6 +146,7 @@ export class ClinikoTransport {
       windowMs: options.budgetWindowMs ?? 60_000,
       clock: this.clock,
       sleep: this.sleep,
+      signal: this.closing.signal,
     });
     this.maxAttempts = options.maxAttempts ?? 6;
     this.maxRateLimitRetries = options.maxRateLimitRetries ?? 20;
@@ -246,6 +256,7 @@ export class ClinikoTransport {
 
   /** Closes the keep-alive pool; calling it again is harmless. */
   async close(): Promise<void> {
+    this.closing.abort();
     if (this.dispatcher.closed || this.dispatcher.destroyed) return;
     await this.dispatcher.close();
   }
@@ -268,11 +279,17 @@ export class ClinikoTransport {
     let failures = 0;
     let rateLimits = 0;
     for (;;) {
-      await this.budget.acquire();
+      try {
+        await this.budget.acquire();
+      } catch (err) {
+        if (err instanceof ClosedError) throw this.closedError(spec.url);
+        throw err;
+      }
       this.requestCount += 1;
       const outcome = await this.attempt(spec);
       if (outcome.kind === 'ok') return outcome.response;
       if (outcome.kind === 'fail') throw outcome.error;
+      if (this.closing.signal.aborted) throw this.closedError(spec.url);
 
       const path = safePath(spec.url);
       if (outcome.rateLimited) {
@@ -303,10 +320,22 @@ export class ClinikoTransport {
           },
           'cliniko request failed; retrying',
         );
-        await this.sleep(delay);
+        await this.sleep(delay, this.closing.signal);
       }
       this.retryCount += 1;
     }
+  }
+
+  /** A read cut short by close(): retryable, so the runner simply picks it up next cycle. */
+  private closedError(url: string): SyncError {
+    return new SyncError(
+      'CLINIKO_UNAVAILABLE',
+      'The Cliniko client was closed before the request completed',
+      {
+        record: { system: 'cliniko', ...objectOf(url, this.baseUrl) },
+        upstreamCode: 'CLOSED',
+      },
+    );
   }
 
   private async attempt(spec: RequestSpec): Promise<Outcome> {
@@ -318,6 +347,7 @@ export class ClinikoTransport {
     try {
       const response = await request(spec.url, {
         dispatcher: this.dispatcher,
+        signal: this.closing.signal,
         method: spec.method,
         headers:
           spec.body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
