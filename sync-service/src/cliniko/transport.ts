@@ -297,9 +297,11 @@ export class ClinikoTransport {
         this.rateLimitedCount += 1;
         if (rateLimits > this.maxRateLimitRetries || spec.attempts !== undefined) throw outcome.error;
         // Pause the whole budget: the limit is per key, so every stream must hold back, not just this one.
+        // At least a second: the reset is in whole seconds and the server's Date has second precision,
+        // so a reset that reads as "now" may still be up to a second away.
         const delay = Math.min(
           this.maxRateLimitPauseMs,
-          outcome.delayMs ?? fullJitterDelay(rateLimits, this.backoff, this.random),
+          Math.max(1_000, outcome.delayMs ?? fullJitterDelay(rateLimits, this.backoff, this.random)),
         );
         this.budget.pauseUntil(this.clock() + delay);
         this.log.warn(
