@@ -82,6 +82,8 @@ export const GOVERNANCE_ACCESS: Readonly<
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
 export const APP_NAME = 'Cliniko_Sync';
 export const CMDT_TYPES = ['Data_Map_Field__mdt', 'Data_Map_Signoff__mdt'] as const;
+/** The compliance officer's app page tab (its page belongs to the Lightning components), when present. */
+export const GOVERNANCE_PAGE_TAB = 'Cliniko_Governance';
 
 /**
  * Field Audit Trail (force-app-shield): keep field history in Salesforce for the 18 months the
@@ -125,6 +127,9 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
   };
   const tabFor = (object: string) => (object === 'Contact' ? 'standard-Contact' : object);
   const customTab = (object: string) => project.objects.get(object)?.kind === 'custom';
+  const governancePageTab = project.files.some(
+    (f) => f.root === 'CustomTab' && f.file.endsWith(`${GOVERNANCE_PAGE_TAB}.tab-meta.xml`),
+  );
 
   const plans: PermissionPlan[] = [];
 
@@ -190,11 +195,13 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
       fields: sortBy(fields, (f) => f.field),
       objects: objectList,
       customMetadataTypes,
-      tabs: objectList
-        .map((o) => o.object)
-        .filter((o) => o === 'Contact' || customTab(o))
-        .map(tabFor)
-        .sort(),
+      tabs: [
+        ...objectList
+          .map((o) => o.object)
+          .filter((o) => o === 'Contact' || customTab(o))
+          .map(tabFor),
+        ...(audience === 'compliance' && governancePageTab ? [GOVERNANCE_PAGE_TAB] : []),
+      ].sort(),
       app: true,
       userPermissions: [],
     });

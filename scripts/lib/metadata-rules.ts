@@ -387,9 +387,25 @@ function checkCustomMetadataRecord(p: Problems, project: Project, f: MetadataFil
   }
 }
 
+function flexiPageExists(project: Project, name: string): boolean {
+  return project.files.some(
+    (x) => x.root === 'FlexiPage' && path.basename(x.file) === `${name}.flexipage-meta.xml`,
+  );
+}
+
 function checkApplication(p: Problems, project: Project, f: MetadataFile): void {
   for (const tab of texts(f.node, 'tabs')) {
     if (!tabExists(project, tab)) p.error(f.file, `tabs ${tab}`, `no tab ${tab} in the package`);
+  }
+  for (const o of [...children(f.node, 'actionOverrides'), ...children(f.node, 'profileActionOverrides')]) {
+    const content = text(o, 'content') ?? '';
+    if (text(o, 'type') === 'Flexipage' && !flexiPageExists(project, content)) {
+      p.error(f.file, `actionOverrides ${content}`, `no Lightning page ${content} in the package`);
+    }
+    const object = text(o, 'pageOrSobjectType');
+    if (object !== undefined && !objectExists(project, object)) {
+      p.error(f.file, `actionOverrides ${content}`, `${object} is not an object of the package`);
+    }
   }
 }
 
@@ -399,6 +415,9 @@ function checkTab(p: Problems, project: Project, f: MetadataFile): void {
     if (project.objects.get(object)?.file === undefined)
       p.error(f.file, 'customObject', `no object ${object} in the package`);
   }
+  const page = text(f.node, 'flexiPage');
+  if (page !== undefined && !flexiPageExists(project, page))
+    p.error(f.file, 'flexiPage', `no Lightning page ${page} in the package`);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -5,15 +5,16 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Test support for the metadata tools: a temporary copy of the package that a test may break freely.
- * Only this project's own metadata is copied (not lwc/ or flexipages/, which other components own and
- * have their own tests), so a test here fails for a reason in the data model, the map or the tools.
+ * The Lightning components (lwc/) are left out: they have their own tests, and a test here should fail
+ * for a reason in the data model, the map or the tools. Lightning pages are copied because the app and
+ * tabs refer to them.
  */
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WSDL_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'salesforce-metadata-v66.wsdl');
 export const CLINIKO_SPEC_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'cliniko-openapi.yaml');
 
-const EXCLUDED = [`${path.sep}lwc${path.sep}`, `${path.sep}flexipages${path.sep}`];
+const EXCLUDED = [`${path.sep}lwc${path.sep}`];
 
 export function copyPackage(): { root: string; cleanup: () => void } {
   const root = mkdtempSync(path.join(os.tmpdir(), 'metadata-test-'));

@@ -90,6 +90,13 @@ describe('validate:metadata on a deliberately broken copy', () => {
       '<field>Referral_Type__c</field>',
       '<field>Referral_Kind__c</field>',
     );
+    // Rule: a tab for a Lightning page that does not exist.
+    edit(
+      root,
+      'force-app/main/default/tabs/Cliniko_Governance.tab-meta.xml',
+      '<flexiPage>Cliniko_Governance<',
+      '<flexiPage>Missing_Page<',
+    );
     // Data map: a clinician-only field given a target.
     edit(
       root,
@@ -155,6 +162,12 @@ describe('validate:metadata on a deliberately broken copy', () => {
   it('rejects a layout field that does not exist', () => {
     expectError(
       /Care Plan Layout\.layout-meta\.xml \[layoutItems Referral_Kind__c\]: Care_Plan__c\.Referral_Kind__c is not a field/,
+    );
+  });
+
+  it('rejects a tab whose Lightning page does not exist', () => {
+    expectError(
+      /Cliniko_Governance\.tab-meta\.xml \[flexiPage\]: no Lightning page Missing_Page in the package/,
     );
   });
 
