@@ -7,14 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Kind,
-  parse,
-  type FieldNode,
-  type ObjectValueNode,
-  type SelectionSetNode,
-  type ValueNode,
-} from 'graphql';
+import { Kind, parse, type FieldNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,7 +56,7 @@ async function referenceTo(object: string, relationship: string): Promise<string
 function argumentFields(value: ValueNode): string[] {
   if (value.kind === Kind.LIST) return value.values.flatMap(argumentFields);
   if (value.kind !== Kind.OBJECT) return [];
-  return (value as ObjectValueNode).fields.flatMap((f) =>
+  return value.fields.flatMap((f) =>
     ['and', 'or', 'not'].includes(f.name.value) ? argumentFields(f.value) : [f.name.value],
   );
 }
