@@ -3,6 +3,7 @@ import { TRANSFORMS } from '../../sync-service/src/governance/transforms.js';
 import type { ClinikoSpec } from './metadata-cliniko-spec.js';
 import type { LoadedDataMap } from './metadata-datamap.js';
 import {
+  findField,
   STANDARD_OBJECTS,
   type FieldInfo,
   type MetadataFile,
@@ -205,13 +206,6 @@ function checkObjects(p: Problems, project: Project): void {
   }
 }
 
-function fieldOf(project: Project, objectDotField: string): FieldInfo | undefined {
-  const dot = objectDotField.indexOf('.');
-  return dot <= 0
-    ? undefined
-    : project.objects.get(objectDotField.slice(0, dot))?.fields.get(objectDotField.slice(dot + 1));
-}
-
 function objectExists(project: Project, name: string): boolean {
   return project.objects.get(name)?.file !== undefined || STANDARD_OBJECTS.has(name);
 }
@@ -231,7 +225,7 @@ function checkPermissionSet(p: Problems, project: Project, f: MetadataFile): voi
   checkLength(p, f.file, 'label', text(f.node, 'label'), 80);
   for (const fp of children(f.node, 'fieldPermissions')) {
     const field = text(fp, 'field') ?? '';
-    const info = fieldOf(project, field);
+    const info = findField(project, field);
     const where = `fieldPermissions ${field}`;
     if (info === undefined)
       p.error(f.file, where, `${field} is not a field of the package or a known standard field`);
@@ -437,7 +431,7 @@ function checkDataMap(
     else targets.set(target, label);
   };
   const checkTargetExists = (target: string, label: string): FieldInfo | undefined => {
-    const info = fieldOf(project, target);
+    const info = findField(project, target);
     if (info === undefined) {
       p.error(mapFile, label, `target ${target} does not exist in force-app (or as a known standard field)`);
       return undefined;
