@@ -826,6 +826,8 @@ export function generatePractice(opts: GenerateOptions): Practice {
     return a;
   };
 
+  let forcedMerged = false;
+  let forcedUnmerged = false;
   for (let n = 0; n < opts.patients; n++) {
     const business = rng.weighted([
       [0, 45],
@@ -890,8 +892,8 @@ export function generatePractice(opts: GenerateOptions): Practice {
           funded || kind === 'dva' ? localDate(firstVisit + 180 * DAY, 'Australia/Melbourne') : null,
         closedAt: null,
         archivedAt: null,
-        createdAt: Math.max(p.createdAt, firstVisit - 2 * DAY),
-        updatedAt: Math.max(p.createdAt, firstVisit - 2 * DAY),
+        createdAt: Math.min(now, Math.max(p.createdAt, firstVisit - 2 * DAY)),
+        updatedAt: Math.min(now, Math.max(p.createdAt, firstVisit - 2 * DAY)),
       });
     }
     const visits: number[] = [slotUtc(business, firstVisit)];
@@ -964,16 +966,21 @@ export function generatePractice(opts: GenerateOptions): Practice {
       }
     }
     // Duplicates: the same person registered again (online booking, typo in the email). Most get merged.
-    const forceDuplicate = n === 5 || n === 11;
-    if (forceDuplicate || rng.chance(0.03)) {
-      const dupCreated = Math.min(now - HOUR, p.createdAt + rng.int(20, 200) * DAY);
+    // Force one merged and one unmerged duplicate early on (of a patient old enough to merge).
+    const oldEnough = p.createdAt < now - 60 * DAY;
+    const forceMerged: boolean = !forcedMerged && n >= 5 && oldEnough;
+    const forceUnmerged: boolean = !forceMerged && !forcedUnmerged && n >= 11 && oldEnough;
+    forcedMerged ||= forceMerged;
+    forcedUnmerged ||= forceUnmerged;
+    if (oldEnough && (forceMerged || forceUnmerged || rng.chance(0.03))) {
+      const dupCreated = Math.min(now - 2 * DAY, p.createdAt + rng.int(20, 200) * DAY);
       const dup = makePatient(draftPatients.length, dupCreated, business);
       dup.f.first_name = p.f.first_name;
       dup.f.last_name = p.f.last_name;
       dup.f.date_of_birth = p.f.date_of_birth;
       dup.f.email = p.f.email ? p.f.email.toUpperCase() : null;
       dup.updatedAt = dupCreated;
-      if ((n === 5 || (n !== 11 && rng.chance(0.6))) && dupCreated + DAY < now) {
+      if ((forceMerged || (!forceUnmerged && rng.chance(0.6))) && dupCreated + DAY < now) {
         const mergedAt = Math.min(now - 60, dupCreated + rng.int(1, 30) * DAY);
         dup.mergedAt = mergedAt;
         dup.archivedAt = mergedAt;
