@@ -50,7 +50,7 @@ interface Collected {
 
 async function collect<T>(
   events: AsyncIterable<StreamEvent<T>>,
-  onPage?: (e: Extract<StreamEvent<T>, { kind: 'page' }>) => void,
+  onPage?: (e: Extract<StreamEvent<T>, { kind: 'page' }>, soFar: Collected) => void,
 ): Promise<Collected> {
   const out: Collected = { records: [], quarantine: [], pages: 0, end: undefined };
   for await (const e of events) {
@@ -59,7 +59,7 @@ async function collect<T>(
     else if (e.kind === 'quarantine') out.quarantine.push(e.item);
     else if (e.kind === 'page') {
       out.pages += 1;
-      onPage?.(e);
+      onPage?.(e, out);
     } else out.end = e;
   }
   return out;
@@ -195,13 +195,14 @@ describe('the Cliniko client against the emulator', () => {
     emulator.controls.setClock({ frozen: false });
   });
 
-  it('walks the list again when a row already read changes mid-read, and misses nothing', async () => {
+  it('walks an incremental list again when a row already read changes mid-read, and misses nothing', async () => {
     emulator.controls.setClock({ advanceSeconds: 3600 });
-    const before = await collect(client.streams.patients.read());
+    const since = '2000-01-01T00:00:00Z';
+    const before = await collect(client.streams.patients.read({ since }));
     let touched: string | undefined;
-    const out = await collect(client.streams.patients.read(), (page) => {
+    const out = await collect(client.streams.patients.read({ since }), (page, soFar) => {
       if (page.pass === 1 && page.pageNumber === 1) {
-        touched = before.records[10]!.id;
+        touched = soFar.records[10]!.id;
         emulator.controls.touch('patients', [touched]);
       }
     });
@@ -210,6 +211,17 @@ describe('the Cliniko client against the emulator', () => {
     expect(ids).toEqual(new Set(before.records.map((r) => r.id)));
     expect(out.records.filter((r) => r.id === touched)).toHaveLength(2);
     expect(new Set(out.records.map((r) => `${r.id}@${r.updatedAt}`)).size).toBe(out.records.length);
+  });
+
+  it('backfills by id in one pass even when rows change between pages', async () => {
+    emulator.controls.setClock({ advanceSeconds: 3600 });
+    const before = await collect(client.streams.patients.read());
+    const out = await collect(client.streams.patients.read(), (page, soFar) => {
+      if (page.pageNumber === 1) emulator.controls.touch('patients', [soFar.records[10]!.id]);
+    });
+    expect(out.end).toMatchObject({ complete: true, passes: 1 });
+    expect(out.records.map((r) => r.id)).toEqual(before.records.map((r) => r.id));
+    expect(out.pages).toBe(Math.ceil(before.records.length / 100));
   });
 
   it('patches a patient and reports a 422 by field name', async () => {

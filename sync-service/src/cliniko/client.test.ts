@@ -14,6 +14,8 @@ import { ClinikoValidationError } from './transport.js';
  * and every failure path, one at a time. The emulator-level suites live in test/integration/.
  */
 
+/** A watermark older than every row: an incremental read of everything. */
+const EPOCH = '2000-01-01T00:00:00Z';
 const API_KEY = 'MS0xLTEyMzQ1Njc4OTAtc3R1Yi1rZXktZm9yLXRlc3Rz-au1';
 const EMAIL = 'ops@clinic.example';
 
@@ -108,15 +110,17 @@ class Stub {
     }
     const perPage = Number(url.searchParams.get('per_page') ?? 50);
     const page = Number(url.searchParams.get('page') ?? 1);
-    const since = url.searchParams
-      .getAll('q[]')
-      .find((q) => q.startsWith('updated_at:>='))
-      ?.slice('updated_at:>='.length);
+    const filters = url.searchParams.getAll('q[]');
+    const since = filters.find((q) => q.startsWith('updated_at:>='))?.slice('updated_at:>='.length);
+    const afterId = filters.find((q) => q.startsWith('id:>'))?.slice('id:>'.length);
+    const byId = (a: Row, b: Row) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
     const visible = this.rows
       .filter((r) => since === undefined || Date.parse(r.updated_at) >= Date.parse(since))
+      .filter((r) => afterId === undefined || BigInt(r.id) > BigInt(afterId))
       .sort(
-        (a, b) =>
-          Date.parse(a.updated_at) - Date.parse(b.updated_at) || (BigInt(a.id) < BigInt(b.id) ? -1 : 1),
+        url.searchParams.get('sort') === 'id'
+          ? byId
+          : (a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || byId(a, b),
       );
     const slice = visible.slice((page - 1) * perPage, page * perPage);
     const next = new URL(url);
@@ -234,12 +238,51 @@ describe('Cliniko transport on the wire', () => {
   it('follows links.next with exactly one request per page and keeps 19-digit ids exact', async () => {
     seed(250);
     const { client: c } = client();
-    const out = await collect(c.streams.patients.read());
+    const out = await collect(c.streams.patients.read({ since: EPOCH }));
     expect(stub.log).toHaveLength(3);
+    expect(stub.log[1]!.url).toContain('page=2');
     expect(out.records).toHaveLength(250);
     expect(new Set(out.records.map((r) => r.id)).size).toBe(250);
     expect(out.records[249]!.id).toBe('1000000000000000249');
     expect(out.end).toMatchObject({ complete: true, pages: 3, records: 250, duplicates: 0, passes: 1 });
+  });
+
+  it('backfills by id keyset, one request per 100 rows, unmoved by edits between pages', async () => {
+    seed(250);
+    // Edit a row already read after page 1: offset paging would now skip a row; keyset paging cannot.
+    stub.afterPage = (page) => {
+      if (page === 1) stub.rows[5]!.updated_at = '2026-02-01T00:00:00Z';
+    };
+    const { client: c } = client();
+    const out = await collect(c.streams.patients.read());
+    expect(stub.log).toHaveLength(3);
+    expect(stub.log[0]!.url).toContain('sort=id&');
+    expect(stub.log[0]!.url).not.toContain('id%3A%3E');
+    expect(stub.log[1]!.url).toContain('q%5B%5D=id%3A%3E1000000000000000099');
+    expect(stub.log[2]!.url).toContain('q%5B%5D=id%3A%3E1000000000000000199');
+    expect(new Set(out.records.map((r) => r.id)).size).toBe(250);
+    expect(out.end).toMatchObject({ complete: true, passes: 1, pages: 3, records: 250 });
+  });
+
+  it('stops a backfill at a page that fits total_entries, and refuses a page that does not advance', async () => {
+    seed(200);
+    const { client: c } = client();
+    const out = await collect(c.streams.patients.read());
+    expect(out.records).toHaveLength(200);
+    expect(stub.log).toHaveLength(2);
+
+    stub.reset();
+    const stuck = Array.from({ length: 100 }, (_, i) => patient(i, '2026-01-10T00:00:00Z'));
+    const ignoreFilter: Fault = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ patients: stuck, total_entries: 500, links: {} }));
+      return true;
+    };
+    stub.faults = [ignoreFilter, ignoreFilter];
+    const { client: c2 } = client();
+    const err = await failure(collect(c2.streams.patients.read()));
+    expect(err.code).toBe('CLINIKO_MALFORMED_RESPONSE');
+    expect(stub.log).toHaveLength(2);
   });
 
   it('pauses the whole budget until X-RateLimit-Reset on 429, then continues without loss', async () => {
@@ -421,7 +464,7 @@ describe('Cliniko resource streams', () => {
     stub.rows[2]!.links = undefined;
     stub.rows.push({ ...patient(9, '2026-01-10T00:00:09Z'), id: 123 as unknown as string });
     const { client: c } = client();
-    const out = await collect(c.streams.patients.read());
+    const out = await collect(c.streams.patients.read({ since: EPOCH }));
     expect(out.records.map((r) => r.id)).toEqual(['1000000000000000000', '1000000000000000003']);
     expect(out.quarantine).toEqual([
       {
@@ -480,7 +523,7 @@ describe('Cliniko resource streams', () => {
     expect(new Set(out.records.map((r) => r.id)).size).toBe(250);
   });
 
-  it('yields every row that survives a read, once per version, whatever edits and deletions land between pages', async () => {
+  it('yields every row that survives a read (backfill or incremental), once per version, whatever edits and deletions land between pages', async () => {
     // Up to two bursts of edits: with three passes allowed, one pass always sees a still list.
     const action = fc.record({
       afterPage: fc.integer({ min: 1, max: 6 }),
@@ -491,7 +534,8 @@ describe('Cliniko resource streams', () => {
       fc.asyncProperty(
         fc.integer({ min: 0, max: 420 }),
         fc.array(action, { maxLength: 2 }),
-        async (n, actions) => {
+        fc.boolean(),
+        async (n, actions, backfill) => {
           stub.reset();
           seed(n);
           let served = 0;
@@ -512,7 +556,7 @@ describe('Cliniko resource streams', () => {
             }
           };
           const { client: c } = client();
-          const out = await collect(c.streams.patients.read());
+          const out = await collect(c.streams.patients.read(backfill ? {} : { since: EPOCH }));
           await c.close();
           expect(out.end).toMatchObject({ complete: true });
           const keys = out.records.map((r) => `${r.id}@${r.updatedAt}`);
@@ -525,7 +569,7 @@ describe('Cliniko resource streams', () => {
     );
   });
 
-  it('walks the list again when it shifts under the pager, so no row slides past unread', async () => {
+  it('walks an incremental list again when it shifts under the pager, so no row slides past unread', async () => {
     seed(250);
     // After page 1 is served, a row from page 1 is edited: it jumps to the end and every later row moves
     // up one place, so row 100 (first of page 2) slides onto page 1, which has already been read.
@@ -539,14 +583,14 @@ describe('Cliniko resource streams', () => {
     };
     edit();
     const single = client().client;
-    const onePass = await collect(single.streams.patients.read({ maxPasses: 1 }));
+    const onePass = await collect(single.streams.patients.read({ since: EPOCH, maxPasses: 1 }));
     expect(onePass.end).toMatchObject({ complete: false, passes: 1 });
     expect(onePass.records.map((r) => r.id)).not.toContain('1000000000000000100');
 
     seed(250);
     edit();
     const { client: c } = client();
-    const out = await collect(c.streams.patients.read());
+    const out = await collect(c.streams.patients.read({ since: EPOCH }));
     expect(out.end).toMatchObject({ complete: true, passes: 2 });
     const ids = out.records.map((r) => r.id);
     expect(new Set(ids).size).toBe(250);

@@ -1,23 +1,27 @@
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { ResourceDefinition } from './resources.js';
-import type { ClinikoTransport } from './transport.js';
+import { SyncError } from '../errors.js';
+import type { ClinikoPage, ClinikoTransport } from './transport.js';
 
 /**
  * A resource stream: an async generator over Cliniko list pages that yields records, quarantine items
  * and page markers. The runner owns state (watermark, signpost, checkpoints); the stream only reads.
  *
- * Contract of one `read()`:
+ * Contract of one `read()`, soft-deleted rows always included, `per_page=100`:
  * - Incremental when `since` is given: `q[]=updated_at:>=(since - overlap)`, sorted by `updated_at`
- *   ascending (ties broken by id), soft-deleted rows included. Without `since`: a full backfill.
- * - `per_page=100`, following `links.next`; error pages are retried by the transport and finally thrown,
- *   never read as the end of the list.
- * - De-duplicated by (id, updated_at) across pages, passes and, through `seen`, across reads.
- * - Offset pagination over a list that changes while we walk it can skip a row: when a record already
+ *   ascending (ties broken by id), following `links.next`.
+ *   Offset pagination over a list that changes while we walk it can skip a row: when a record already
  *   read is updated (it jumps to the end) or one disappears, every later row moves up one place and the
  *   first row of the next page slides onto a page we have already read. The stream notices this (an id
  *   seen twice in one pass, or `total_entries` shrinking) and walks the list again; rows already yielded
  *   are not yielded twice. `end.complete` is false only if the list still moved after `maxPasses` passes.
+ * - Full backfill when `since` is omitted: keyset pages, `sort=id&q[]=id:>(last id read)`. Ids never
+ *   change, so edits and deletions during a long backfill cannot shift a row past the reader, and the
+ *   cost is still one request per 100 rows (the walk stops when `total_entries` fits in the page).
+ *   Rows edited during the backfill are caught by the next incremental read from `end.startedAt`.
+ * - Error pages are retried by the transport and finally thrown, never read as the end of the list.
+ * - De-duplicated by (id, updated_at) across pages, passes and, through `seen`, across reads.
  */
 
 export interface QuarantineItem {
@@ -116,21 +120,124 @@ export function createResourceStream<S extends z.ZodType>(
   async function* read(options: ReadOptions = {}): AsyncGenerator<StreamEvent<z.infer<S>>, void, undefined> {
     const seen = options.seen ?? new Set<string>();
     const maxPasses = Math.max(1, options.maxPasses ?? 3);
+    const backfill = options.since === undefined;
     const filters = [...definition.revealHidden];
     if (options.since !== undefined) {
       if (!definition.incremental) throw new RangeError(`${definition.name} cannot be read incrementally`);
       filters.push(sinceFilter(options.since, options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS));
     }
-    let pages = 0;
-    let records = 0;
-    let duplicates = 0;
-    let quarantined = 0;
+    const tally = { pages: 0, records: 0, duplicates: 0, quarantined: 0 };
     let maxUpdatedAt: string | undefined;
     let startedAt: string | undefined;
     let pass = 0;
     let moved = true;
 
-    while (moved && pass < maxPasses) {
+    /** Validates, de-duplicates and yields one page's rows; returns the ids it saw (valid or not). */
+    function* rowsOf(items: readonly unknown[]): Generator<StreamEvent<z.infer<S>>, string[], undefined> {
+      const ids: string[] = [];
+      for (const raw of items) {
+        const rawId = idOf(raw);
+        if (rawId !== undefined) ids.push(rawId);
+        const parsed = definition.schema.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const key = `${rawId ?? '(unknown)'}@${updatedAtOf(raw) ?? ''}`;
+          if (rawId !== undefined && seen.has(key)) {
+            tally.duplicates += 1;
+            continue;
+          }
+          if (rawId !== undefined) seen.add(key);
+          tally.quarantined += 1;
+          yield {
+            kind: 'quarantine',
+            item: {
+              resource: definition.name,
+              id: rawId ?? '(unknown)',
+              field: issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
+              reason: issue ? reasonOf(issue) : 'invalid record',
+              updatedAt: updatedAtOf(raw),
+            },
+          };
+          continue;
+        }
+        const record = parsed.data as z.infer<S> & { id: string; updated_at: string };
+        const key = `${record.id}@${record.updated_at}`;
+        if (seen.has(key)) {
+          tally.duplicates += 1;
+          continue;
+        }
+        seen.add(key);
+        tally.records += 1;
+        if (maxUpdatedAt === undefined || Date.parse(record.updated_at) > Date.parse(maxUpdatedAt)) {
+          maxUpdatedAt = record.updated_at;
+        }
+        yield {
+          kind: 'record',
+          resource: definition.name,
+          id: record.id,
+          updatedAt: record.updated_at,
+          record,
+          raw: raw as Record<string, unknown>,
+        };
+      }
+      return ids;
+    }
+
+    function pageEvent(path: string, page: ClinikoPage): StreamEvent<z.infer<S>> {
+      return {
+        kind: 'page',
+        resource: definition.name,
+        path,
+        pass,
+        pageNumber: page.pageNumber,
+        items: page.items.length,
+        totalEntries: page.totalEntries,
+        maxUpdatedAt,
+        serverDate: page.serverDate,
+      };
+    }
+
+    if (backfill) {
+      pass = 1;
+      moved = false;
+      for (const path of definition.paths) {
+        let after: bigint | undefined;
+        for (let pageNumber = 1; ; pageNumber += 1) {
+          const url = transport.url(path, {
+            per_page: PER_PAGE,
+            sort: 'id',
+            'q[]': after === undefined ? filters : [...filters, `id:>${after}`],
+          });
+          const page = await transport.page(url, definition.collectionKey, pageNumber);
+          tally.pages += 1;
+          startedAt ??= page.serverDate;
+          const ids = yield* rowsOf(page.items);
+          yield pageEvent(path, page);
+          const last = ids.reduce<bigint | undefined>(
+            (max, id) => (max === undefined || BigInt(id) > max ? BigInt(id) : max),
+            undefined,
+          );
+          const full =
+            page.items.length >= PER_PAGE &&
+            (page.totalEntries === undefined || page.totalEntries > page.items.length);
+          if (!full) break;
+          if (last === undefined || (after !== undefined && last <= after)) {
+            // The server ignored the id filter or sent no usable ids: going on could loop forever.
+            throw new SyncError(
+              'CLINIKO_MALFORMED_RESPONSE',
+              `Cliniko's ${definition.name} page did not advance past id ${String(after ?? 'start')}`,
+              {
+                record: { system: 'cliniko', object: definition.name },
+                retryable: false,
+              },
+            );
+          }
+          after = last;
+        }
+      }
+    }
+
+    while (!backfill && moved && pass < maxPasses) {
       pass += 1;
       moved = false;
       for (const path of definition.paths) {
@@ -138,86 +245,30 @@ export function createResourceStream<S extends z.ZodType>(
         let lastTotal: number | undefined;
         const first = transport.url(path, { per_page: PER_PAGE, sort, 'q[]': filters });
         for await (const page of transport.paginate(first, definition.collectionKey)) {
-          pages += 1;
+          tally.pages += 1;
           startedAt ??= page.serverDate;
           if (lastTotal !== undefined && page.totalEntries !== undefined && page.totalEntries < lastTotal)
             moved = true;
           lastTotal = page.totalEntries ?? lastTotal;
-          for (const raw of page.items) {
-            const rawId = idOf(raw);
-            if (rawId !== undefined) {
-              if (idsThisPass.has(rawId)) moved = true;
-              idsThisPass.add(rawId);
-            }
-            const parsed = definition.schema.safeParse(raw);
-            if (!parsed.success) {
-              const issue = parsed.error.issues[0];
-              const key = `${rawId ?? '(unknown)'}@${updatedAtOf(raw) ?? ''}`;
-              if (rawId !== undefined && seen.has(key)) {
-                duplicates += 1;
-                continue;
-              }
-              if (rawId !== undefined) seen.add(key);
-              quarantined += 1;
-              yield {
-                kind: 'quarantine',
-                item: {
-                  resource: definition.name,
-                  id: rawId ?? '(unknown)',
-                  field: issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
-                  reason: issue ? reasonOf(issue) : 'invalid record',
-                  updatedAt: updatedAtOf(raw),
-                },
-              };
-              continue;
-            }
-            const record = parsed.data as z.infer<S> & { id: string; updated_at: string };
-            const key = `${record.id}@${record.updated_at}`;
-            if (seen.has(key)) {
-              duplicates += 1;
-              continue;
-            }
-            seen.add(key);
-            records += 1;
-            if (maxUpdatedAt === undefined || Date.parse(record.updated_at) > Date.parse(maxUpdatedAt)) {
-              maxUpdatedAt = record.updated_at;
-            }
-            yield {
-              kind: 'record',
-              resource: definition.name,
-              id: record.id,
-              updatedAt: record.updated_at,
-              record,
-              raw: raw as Record<string, unknown>,
-            };
+          const ids = yield* rowsOf(page.items);
+          for (const id of ids) {
+            if (idsThisPass.has(id)) moved = true;
+            idsThisPass.add(id);
           }
-          yield {
-            kind: 'page',
-            resource: definition.name,
-            path,
-            pass,
-            pageNumber: page.pageNumber,
-            items: page.items.length,
-            totalEntries: page.totalEntries,
-            maxUpdatedAt,
-            serverDate: page.serverDate,
-          };
+          yield pageEvent(path, page);
         }
       }
       if (moved) log.info({ pass, maxPasses }, 'cliniko list changed while paging; walking it again');
     }
     const complete = !moved;
     if (!complete) log.warn({ passes: pass }, 'cliniko list kept changing; read is incomplete');
-    log.debug({ pages, records, duplicates, quarantined, passes: pass }, 'cliniko read finished');
+    log.debug({ ...tally, passes: pass, backfill }, 'cliniko read finished');
     yield {
       kind: 'end',
       resource: definition.name,
       complete,
       passes: pass,
-      pages,
-      records,
-      duplicates,
-      quarantined,
+      ...tally,
       maxUpdatedAt,
       startedAt,
     };

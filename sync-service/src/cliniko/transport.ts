@@ -204,45 +204,46 @@ export class ClinikoTransport {
         throw new SyncError(
           'CLINIKO_MALFORMED_RESPONSE',
           `Cliniko's links.next loops back to an earlier ${collectionKey} page`,
-          {
-            record: { system: 'cliniko', object: collectionKey },
-            retryable: false,
-          },
+          { record: { system: 'cliniko', object: collectionKey }, retryable: false },
         );
       }
       visited.add(url);
-      const response = await this.send({
-        method: 'GET',
-        url,
-        validate: (b) => pageProblem(b, collectionKey),
-      });
-      const body = response.body as PageBody;
       pageNumber += 1;
-      const next: string | undefined =
-        typeof body.links?.next === 'string' && body.links.next !== ''
-          ? new URL(body.links.next, url).toString()
-          : undefined;
-      if (next !== undefined && !isSameApi(next, this.baseUrl)) {
-        // The key travels with every request; never follow a link off the configured API.
-        throw new SyncError(
-          'CLINIKO_MALFORMED_RESPONSE',
-          `Cliniko's links.next for ${collectionKey} points outside the API base URL`,
-          {
-            record: { system: 'cliniko', object: collectionKey },
-            retryable: false,
-          },
-        );
-      }
-      yield {
-        pageNumber,
-        url,
-        items: body[collectionKey] as unknown[],
-        totalEntries: typeof body.total_entries === 'number' ? body.total_entries : undefined,
-        nextUrl: next,
-        serverDate: response.serverDate,
-      };
-      url = next;
+      const page = await this.page(url, collectionKey, pageNumber);
+      yield page;
+      url = page.nextUrl;
     }
+  }
+
+  /** One list page, retried like any request; `nextUrl` is checked to stay on the configured API. */
+  async page(pageUrl: string, collectionKey: string, pageNumber = 1): Promise<ClinikoPage> {
+    const url = this.absolute(pageUrl);
+    const response = await this.send({
+      method: 'GET',
+      url,
+      validate: (b) => pageProblem(b, collectionKey),
+    });
+    const body = response.body as PageBody;
+    const next: string | undefined =
+      typeof body.links?.next === 'string' && body.links.next !== ''
+        ? new URL(body.links.next, url).toString()
+        : undefined;
+    if (next !== undefined && !isSameApi(next, this.baseUrl)) {
+      // The key travels with every request; never follow a link off the configured API.
+      throw new SyncError(
+        'CLINIKO_MALFORMED_RESPONSE',
+        `Cliniko's links.next for ${collectionKey} points outside the API base URL`,
+        { record: { system: 'cliniko', object: collectionKey }, retryable: false },
+      );
+    }
+    return {
+      pageNumber,
+      url,
+      items: body[collectionKey] as unknown[],
+      totalEntries: typeof body.total_entries === 'number' ? body.total_entries : undefined,
+      nextUrl: next,
+      serverDate: response.serverDate,
+    };
   }
 
   stats(): TransportStats {
