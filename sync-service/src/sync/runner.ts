@@ -7,7 +7,14 @@ import { projectRecord, type SalesforcePayload } from '../governance/project.js'
 import { payloadSha256 } from '../governance/stable-json.js';
 import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
 import type { ProjectionContext } from '../governance/transforms.js';
-import { evaluateJourney, type JourneyConfig, type JourneyState } from '../journey/index.js';
+import { outstandingCents } from '../journey/aggregates.js';
+import {
+  evaluateJourney,
+  isInitialConsultType,
+  type JourneyConfig,
+  type JourneyState,
+} from '../journey/index.js';
+import { formatCents } from '../journey/money.js';
 import type { Logger } from '../logger.js';
 import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/index.js';
 import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
@@ -68,6 +75,7 @@ const DATA_STREAMS = [
 
 interface References {
   readonly context: ProjectionContext;
+  readonly names: { readonly businesses: ReadonlyMap<string, string> };
   readonly appointmentTypes: ReadonlyMap<string, string>;
   readonly businessTimeZones: Record<string, string>;
 }
@@ -75,6 +83,43 @@ interface References {
 export function createSyncRunner(deps: SyncRunnerDeps) {
   const log = deps.logger.child({ module: 'runner' });
   const overlapSeconds = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
+  // Fields the service computes reach Salesforce only if the signed map lists them under `derived`:
+  // the same allow-list rule as for copied fields.
+  const derivedTargets = new Set(deps.dataMap.derived.map((d) => d.target.path));
+  const isDerived = (object: string, field: string): boolean => derivedTargets.has(`${object}.${field}`);
+
+  /** Keeps the upsert key and the derived fields the map allows; drops everything else. */
+  function allowDerived(
+    object: string,
+    keyField: string,
+    fields: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(fields)) {
+      const lookup = field.endsWith('__r') ? `${field.slice(0, -3)}__c` : field;
+      if (field === keyField || isDerived(object, lookup)) out[field] = value;
+    }
+    return out;
+  }
+
+  /** Derived fields computed from the record itself, added to its projected payload. */
+  function addRecordDerivations(
+    object: string,
+    fields: Record<string, unknown>,
+    fact: FactInput | undefined,
+  ): void {
+    if (!fact) return;
+    if (object === 'Cliniko_Appointment__c' && isDerived(object, 'Is_Initial_Consult__c')) {
+      const data = JSON.parse(fact.data) as { appointment_type_name?: string | null };
+      fields.Is_Initial_Consult__c = isInitialConsultType(
+        data.appointment_type_name ?? null,
+        deps.journeyConfig,
+      );
+    }
+    if (object === 'Cliniko_Invoice__c' && isDerived(object, 'Amount_Outstanding__c')) {
+      fields.Amount_Outstanding__c = formatCents(outstandingCents(JSON.parse(fact.data) as never));
+    }
+  }
 
   /** Reference records (businesses, practitioners, appointment types): small, read whole each cycle. */
   async function loadReferences(): Promise<References> {
@@ -104,6 +149,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     );
     return {
       context: { names: { businesses, practitioners, appointmentTypes }, today },
+      names: { businesses },
       appointmentTypes,
       businessTimeZones,
     };
@@ -134,11 +180,16 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
           counter.add(object, 'skipped');
           continue;
         }
+        // When the sync last wrote the Contact: stamped after hashing, so it never causes a write by itself.
+        const stamped =
+          object === 'Contact' && !c.key.includes('#') && isDerived('Contact', 'Last_Synced_At__c')
+            ? { ...c.fields, Last_Synced_At__c: new Date(deps.now()).toISOString() }
+            : c.fields;
         out.push({
           object,
           externalId: c.key,
           operation: c.operation,
-          payload: JSON.stringify(c.fields),
+          payload: JSON.stringify(stamped),
           payloadHash,
           runId,
           priority: PRIORITY[object] ?? 100,
@@ -226,14 +277,6 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
           });
           continue;
         }
-        for (const payload of projection.payloads) {
-          pending.push({
-            object: payload.object,
-            key: payload.externalId,
-            fields: withExternalId(payload),
-            operation: 'upsert',
-          });
-        }
         const fact =
           stream.resource === 'individual_appointments'
             ? appointmentFact(ev.record as never, refs)
@@ -242,6 +285,11 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
               : stream.resource === 'invoices'
                 ? invoiceFact(ev.record as never)
                 : undefined;
+        for (const payload of projection.payloads) {
+          const fields = withExternalId(payload);
+          addRecordDerivations(payload.object, fields, fact);
+          pending.push({ object: payload.object, key: payload.externalId, fields, operation: 'upsert' });
+        }
         if (fact) {
           facts.push(fact);
           affectedPatients.add(fact.patientId);
@@ -256,7 +304,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
   /** Journey, aggregates and care-plan progress for these patients, from their stored facts. */
   async function deriveJourneys(
     patientIds: readonly string[],
-    refs: Pick<References, 'businessTimeZones'>,
+    refs: Pick<References, 'businessTimeZones' | 'names'>,
     runId: string,
     counter: RunCounter,
   ) {
@@ -300,14 +348,17 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         candidates.push({
           object: 'Contact',
           key: `${patientId}#journey`,
-          fields: { ...result.contact },
+          fields: allowDerived('Contact', 'Cliniko_Patient_Id__c', {
+            ...result.contact,
+            Home_Clinic__c: homeClinicOf(kinds.appointments, refs.names),
+          }),
           operation: 'upsert',
         });
         for (const plan of result.carePlans) {
           candidates.push({
             object: 'Care_Plan__c',
             key: `${plan.Cliniko_Case_Id__c}#progress`,
-            fields: { ...plan },
+            fields: allowDerived('Care_Plan__c', 'Cliniko_Case_Id__c', { ...plan }),
             operation: 'upsert',
           });
         }
@@ -315,7 +366,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
           candidates.push({
             object: 'Journey_Transition__c',
             key: t.Transition_Key__c,
-            fields: { ...t },
+            fields: allowDerived('Journey_Transition__c', 'Transition_Key__c', { ...t }),
             operation: 'upsert',
           });
         }
@@ -369,22 +420,28 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       counts,
       dataMapSha256: deps.dataMapHash,
     });
-    await deps.store.commitBatch({
-      stream: 'runs',
-      outbox: [
-        {
-          object: 'Sync_Run__c',
-          externalId: runId,
-          operation: 'upsert',
-          payload: JSON.stringify(summaryPayload),
-          payloadHash: payloadSha256(summaryPayload),
-          runId,
-          priority: PRIORITY.Sync_Run__c ?? 90,
-        },
-      ],
-      now: finished,
-    });
-    await deps.worker.drain().catch((err: unknown) => log.warn({ err }, 'run summary not written yet'));
+    // A run that changed nothing is kept in the local run history (GET /runs) but not sent to
+    // Salesforce: an idle clinic would otherwise add a Sync_Run__c every minute.
+    const changedSomething =
+      error !== null || Object.values(counts).some((c) => c.written + c.quarantined + c.deadLettered > 0);
+    if (changedSomething) {
+      await deps.store.commitBatch({
+        stream: 'runs',
+        outbox: [
+          {
+            object: 'Sync_Run__c',
+            externalId: runId,
+            operation: 'upsert',
+            payload: JSON.stringify(summaryPayload),
+            payloadHash: payloadSha256(summaryPayload),
+            runId,
+            priority: PRIORITY.Sync_Run__c ?? 90,
+          },
+        ],
+        now: finished,
+      });
+      await deps.worker.drain().catch((err: unknown) => log.warn({ err }, 'run summary not written yet'));
+    }
     await deps.store.finishRun({
       id: runId,
       status,
@@ -472,6 +529,19 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
 }
 
 export type SyncRunner = ReturnType<typeof createSyncRunner>;
+
+/** The clinic of the patient's latest appointment (by start), by its business display name. */
+function homeClinicOf(
+  appointments: ReadonlyArray<{ starts_at: string; business_id?: string | null; deleted_at?: string | null }>,
+  names: { readonly businesses: ReadonlyMap<string, string> },
+): string | null {
+  let latest: { starts_at: string; business_id?: string | null } | undefined;
+  for (const a of appointments) {
+    if (a.deleted_at || !a.business_id) continue;
+    if (!latest || a.starts_at > latest.starts_at) latest = a;
+  }
+  return latest?.business_id ? (names.businesses.get(latest.business_id) ?? null) : null;
+}
 
 function toQuarantine(item: ClinikoQuarantine, runId: string): QuarantineInput {
   return {

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { createClinikoClient, type ClinikoClient, type ClinikoClientDeps } from '../cliniko/index.js';
+import type { Config } from '../config/index.js';
+import { SyncError } from '../errors.js';
+import { loadDataMap, type DataMap } from '../governance/data-map.js';
+import { createKeyring } from '../governance/encryption.js';
+import { checkSignoff, currentDataMapSha256 } from '../governance/signoff.js';
+import { readPackageFields } from '../governance-io/lookups.js';
+import { parseJourneyConfig, type JourneyConfig } from '../journey/index.js';
+import type { Logger } from '../logger.js';
+import {
+  connectSalesforce,
+  type ConnectionOptions,
+  type SalesforceSession,
+} from '../salesforce/connection.js';
+import { createSalesforceWriter, type SalesforceWriter } from '../salesforce/writer.js';
+import { createStore, type Store } from '../store/index.js';
+import { keyringCipher } from './cipher.js';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
+import { createSyncRunner, type SyncRunner } from './runner.js';
+
+/**
+ * Wires the concrete pieces together from a Config: store (encrypted), Cliniko client, Salesforce
+ * connection and writer, the signed data map, journey config, the outbox worker and the runner.
+ * Only server.ts, the CLI and the demo call this; everything below takes its dependencies as arguments.
+ */
+export interface SyncServiceOptions {
+  /** Repository root (config/, force-app/); default: the current directory. */
+  readonly rootDir?: string;
+  /** The demo may run without SYNC_ENCRYPTION_KEY: it generates a throwaway key and says so. */
+  readonly allowEphemeralKey?: boolean;
+  /** Dry runs may use an unsigned map (to preview it); real syncs refuse. */
+  readonly allowUnsignedMap?: boolean;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly worker?: OutboxWorkerOptions;
+  readonly cliniko?: ClinikoClientDeps;
+  readonly salesforce?: ConnectionOptions;
+  readonly overlapSeconds?: number;
+}
+
+export interface SyncService {
+  readonly config: Config;
+  readonly store: Store;
+  readonly cliniko: ClinikoClient;
+  readonly salesforce: SalesforceSession;
+  readonly writer: SalesforceWriter;
+  readonly worker: OutboxWorker;
+  readonly runner: SyncRunner;
+  readonly dataMap: DataMap;
+  readonly dataMapHash: string;
+  readonly journeyConfig: JourneyConfig;
+  /** True when the encryption key was generated for this process (demo only). */
+  readonly ephemeralKey: boolean;
+  close(): Promise<void>;
+}
+
+export interface ClinikoFieldCatalogue {
+  readonly resources: Record<string, string[]>;
+}
+
+export async function loadClinikoFieldCatalogue(rootDir: string): Promise<Map<string, Set<string>>> {
+  const catalogue = JSON.parse(
+    await readFile(path.join(rootDir, 'config/cliniko-fields.json'), 'utf8'),
+  ) as ClinikoFieldCatalogue;
+  return new Map(
+    Object.entries(catalogue.resources).map(([resource, fields]) => [resource, new Set(fields)]),
+  );
+}
+
+/** Reads, validates and (unless previewing) sign-off-checks the data map. */
+export async function loadSignedDataMap(
+  config: Config,
+  rootDir: string,
+  options: { allowUnsigned?: boolean } = {},
+): Promise<{ map: DataMap; hash: string }> {
+  const [text, clinikoSpecFields, packageFields] = await Promise.all([
+    readFile(path.resolve(rootDir, config.files.dataMap), 'utf8'),
+    loadClinikoFieldCatalogue(rootDir),
+    readPackageFields(path.join(rootDir, 'force-app/main/default/objects')),
+  ]);
+  const map = loadDataMap(text, { clinikoSpecFields, packageFields });
+  const check = checkSignoff(map);
+  if (!check.ok && !options.allowUnsigned) {
+    throw new SyncError('DATA_MAP_NOT_SIGNED', check.message, {
+      record: { system: 'config', object: 'data-map' },
+    });
+  }
+  return { map, hash: currentDataMapSha256(map) };
+}
+
+export async function loadJourneyConfig(config: Config, rootDir: string): Promise<JourneyConfig> {
+  const text = await readFile(path.resolve(rootDir, config.files.journey), 'utf8');
+  return parseJourneyConfig(parseYaml(text) as unknown);
+}
+
+export async function createSyncService(
+  config: Config,
+  logger: Logger,
+  options: SyncServiceOptions = {},
+): Promise<SyncService> {
+  const rootDir = options.rootDir ?? process.cwd();
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  let key = config.encryptionKey;
+  const ephemeralKey = key === undefined;
+  if (key === undefined) {
+    if (!options.allowEphemeralKey) {
+      throw new SyncError(
+        'ENCRYPTION_KEY_MISSING',
+        'SYNC_ENCRYPTION_KEY is not set: the store holds patient payloads and will not be written unencrypted (generate one with `openssl rand -base64 32`)',
+        { record: { system: 'config' } },
+      );
+    }
+    key = randomBytes(32);
+    logger.warn({}, 'no SYNC_ENCRYPTION_KEY: using a throwaway key for this process only (demo)');
+  }
+
+  const [{ map, hash }, journeyConfig] = await Promise.all([
+    loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
+    loadJourneyConfig(config, rootDir),
+  ]);
+  const store = createStore(config.database, keyringCipher(createKeyring(key)));
+  await store.migrate();
+  const cliniko = createClinikoClient(config.cliniko, logger, options.cliniko);
+  let salesforce: SalesforceSession;
+  try {
+    salesforce = await connectSalesforce(config.salesforce, logger, options.salesforce);
+  } catch (err) {
+    await cliniko.close();
+    await store.close();
+    throw err;
+  }
+  const writer = createSalesforceWriter(salesforce.connection, logger);
+  const worker = createOutboxWorker({ store, writer, logger, now, sleep }, options.worker);
+  const runner = createSyncRunner({
+    store,
+    cliniko,
+    worker,
+    dataMap: map,
+    dataMapHash: hash,
+    journeyConfig,
+    clinicTimezone: config.clinicTimezone,
+    logger,
+    now,
+    ...(options.overlapSeconds !== undefined ? { overlapSeconds: options.overlapSeconds } : {}),
+    salesforceCalls: () => writer.calls(),
+  });
+  return {
+    config,
+    store,
+    cliniko,
+    salesforce,
+    writer,
+    worker,
+    runner,
+    dataMap: map,
+    dataMapHash: hash,
+    journeyConfig,
+    ephemeralKey,
+    async close() {
+      await cliniko.close();
+      await store.close();
+    },
+  };
+}
