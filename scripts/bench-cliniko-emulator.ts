@@ -2,12 +2,13 @@
  * Benchmark of the Cliniko emulator at scale: generation time, heap/RSS, and list latency over HTTP.
  * Not a test (no assertions on time); run with
  *   node_modules/.bin/tsx --expose-gc scripts/bench-cliniko-emulator.ts [patients ...]
- * e.g. `... 100000 150000` (150,000 patients give over 1,000,000 appointments with the default mix).
+ * e.g. `... 107000` (about 9.4 appointments per patient: 107,000 patients give about 1,000,000 appointments).
+ * Run one size per process: a second practice in the same heap measures the garbage of the first.
  */
 import { startClinikoEmulator } from '../test/emulators/cliniko/index.js';
 
 const sizes = process.argv.slice(2).map(Number);
-if (sizes.length === 0) sizes.push(100_000, 150_000);
+if (sizes.length === 0) sizes.push(107_000);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
   console.error('usage: bench-cliniko-emulator.ts [patients ...] (positive integers)');
   process.exit(2);

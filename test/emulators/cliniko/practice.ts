@@ -459,8 +459,8 @@ type Archetype =
 const ARCHETYPES: readonly (readonly [Archetype, number])[] = [
   ['weekly', 14],
   ['fortnightly', 14],
-  ['maintenance', 16],
-  ['drop-off', 14],
+  ['maintenance', 18],
+  ['drop-off', 12],
   ['lapsed', 10],
   ['no-show', 6],
   ['reactivation', 8],
@@ -904,27 +904,27 @@ export function generatePractice(opts: GenerateOptions): Practice {
     const horizon = now + 28 * DAY;
     switch (archetype) {
       case 'weekly':
-        for (let i = rng.int(6, 14); i > 0 && day < horizon; i--)
+        for (let i = rng.int(8, 26); i > 0 && day < horizon; i--)
           add((day += 7 * DAY + rng.int(-1, 1) * DAY));
         break;
       case 'fortnightly':
-        for (let i = rng.int(4, 10); i > 0 && day < horizon; i--)
+        for (let i = rng.int(6, 16); i > 0 && day < horizon; i--)
           add((day += 14 * DAY + rng.int(-2, 2) * DAY));
         break;
       case 'maintenance':
-        for (let i = 4; i > 0 && day < horizon; i--) add((day += 7 * DAY));
-        for (let i = rng.int(3, 14); i > 0 && day < horizon; i--) add((day += rng.int(28, 35) * DAY));
+        for (let i = 6; i > 0 && day < horizon; i--) add((day += 7 * DAY));
+        for (let i = rng.int(6, 24); i > 0 && day < horizon; i--) add((day += rng.int(28, 35) * DAY));
         break;
       case 'drop-off':
         for (let i = rng.int(1, 2); i > 0; i--) add((day += rng.int(5, 9) * DAY));
         break;
       case 'lapsed':
-        for (let i = rng.int(5, 8); i > 0; i--) add((day += 7 * DAY));
+        for (let i = rng.int(6, 12); i > 0; i--) add((day += 7 * DAY));
         break;
       case 'reactivation':
-        for (let i = rng.int(3, 5); i > 0; i--) add((day += 7 * DAY));
+        for (let i = rng.int(4, 8); i > 0; i--) add((day += 7 * DAY));
         day += rng.int(120, 240) * DAY;
-        for (let i = rng.int(2, 5); i > 0 && day < horizon; i--) add((day += 7 * DAY));
+        for (let i = rng.int(3, 10); i > 0 && day < horizon; i--) add((day += 7 * DAY));
         break;
       case 'no-show':
       case 'one-off':
@@ -935,7 +935,7 @@ export function generatePractice(opts: GenerateOptions): Practice {
     visits.forEach((startsAt, i) => {
       if (startsAt > horizon) return;
       const isInitial = i === 0;
-      const afterCarePlan = archetype === 'maintenance' && i > 4;
+      const afterCarePlan = archetype === 'maintenance' && i > 6;
       const type = isInitial ? initial.idx : afterCarePlan ? maintenanceType : followUpFor[initial.funding];
       const inCase = caseDraft >= 0 && !afterCarePlan;
       const a = addAppointment(p, type, practitioner, startsAt, inCase ? caseDraft : -1, {
