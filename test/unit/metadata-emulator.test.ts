@@ -91,6 +91,30 @@ describe('the package in the Salesforce emulator', () => {
     expect(emulator.permissionSets).toEqual(['Cliniko_Sync_Integration']);
   });
 
+  it('lets the integration user publish a journey event with every event field', async () => {
+    const event = project.objects.get('Patient_Journey_Event__e');
+    const values: Record<string, unknown> = {
+      Cliniko_Patient_Id__c: '1001',
+      Transition_Key__c: '1001:T2 First Appointment Attended:1',
+      Trigger__c: 'T2 First Appointment Attended',
+      From_Stage__c: 'New Patient Booked',
+      To_Stage__c: 'Started Care',
+      Occurred_At__c: '2026-11-20T01:02:03.000Z',
+      Funding_Source__c: 'Private',
+    };
+    // Every field of the event is exercised, so a field added to the event without a value here fails.
+    expect(Object.keys(values).sort()).toEqual([...(event?.fields.keys() ?? [])].sort());
+    const response = await fetch(
+      `${emulator.instanceUrl}/services/data/v${emulator.apiVersion}/sobjects/Patient_Journey_Event__e`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(values),
+      },
+    );
+    expect(response.status, await response.text()).toBe(201);
+  });
+
   it('accepts a write to every mapped field as the integration user', async () => {
     const byObject = new Map<string, FieldInfo[]>();
     for (const s of syncedFields(map)) {
