@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import type { Command } from '../types.js';
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'Put dead-lettered writes back in the queue (all, or --id N) and write them now.',
+  usage:
+    'npm run sync -- replay [--id <dead letter id>] [--list]\n\n--list shows the dead letters (code, record, message) without replaying.',
+  async run(args, ctx) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: { id: { type: 'string', multiple: true }, list: { type: 'boolean', default: false } },
+    });
+    const service = await ctx.service();
+    try {
+      const letters = await service.store.listDeadLetters();
+      if (values.list) {
+        for (const d of letters) {
+          ctx.print(
+            `${d.id.padStart(6)}  ${d.object} ${d.externalId}  ${d.upstreamCode ?? d.errorCode}  ${d.errorMessage}`,
+          );
+        }
+        ctx.print(`${letters.length} dead letter(s)`);
+        return 0;
+      }
+      const ids = values.id ?? letters.map((d) => d.id);
+      const runId = `replay-${new Date().toISOString()}`;
+      let replayed = 0;
+      for (const id of ids) {
+        if (await service.store.replayDeadLetter(id, Date.now(), runId)) replayed += 1;
+        else ctx.print(`dead letter ${id}: not found or already replayed`);
+      }
+      const drain = await service.worker.drain();
+      ctx.print(
+        `replayed ${replayed}; written ${drain.written}, dead-lettered again ${drain.deadLettered}, still queued ${drain.pending}`,
+      );
+      return drain.deadLettered > 0 || drain.pending > 0 ? 3 : 0;
+    } finally {
+      await service.close();
+    }
+  },
+};

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import type { RunSummary } from '../../sync/runner.js';
+import type { Command, CliContext } from '../types.js';
+
+export function printSummary(summary: RunSummary, ctx: CliContext): void {
+  ctx.print(
+    `run ${summary.runId} (${summary.mode}): ${summary.status}${summary.error ? ` - ${summary.error}` : ''}`,
+  );
+  ctx.print(
+    `  ${'object'.padEnd(28)}${'read'.padStart(8)}${'written'.padStart(9)}${'skipped'.padStart(9)}${'quarant.'.padStart(9)}${'dead'.padStart(6)}`,
+  );
+  for (const [object, c] of Object.entries(summary.counts)) {
+    ctx.print(
+      `  ${object.padEnd(28)}${String(c.read).padStart(8)}${String(c.written).padStart(9)}${String(c.skipped).padStart(9)}${String(c.quarantined).padStart(9)}${String(c.deadLettered).padStart(6)}`,
+    );
+  }
+  const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000;
+  ctx.print(
+    `  Cliniko requests: ${summary.clinikoRequests}   Salesforce calls: ${summary.salesforceCalls}   time: ${seconds.toFixed(1)} s` +
+      (summary.drain?.pending ? `   still queued: ${summary.drain.pending}` : ''),
+  );
+}
+
+function cycleCommand(name: 'once' | 'backfill', summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `npm run sync -- ${name}\n\n${summary}\nExit code 0 when the run succeeded, 3 when some records were dead-lettered or are still queued, 1 on failure.`,
+    async run(args, ctx) {
+      parseArgs({ args: [...args], options: {}, allowPositionals: false });
+      const service = await ctx.service();
+      try {
+        const result = await service.runner.runCycle(name === 'once' ? 'incremental' : 'backfill');
+        printSummary(result, ctx);
+        return result.status === 'succeeded' ? 0 : result.status === 'partial' ? 3 : 1;
+      } finally {
+        await service.close();
+      }
+    },
+  };
+}
+
+export const onceCommand = cycleCommand(
+  'once',
+  'One incremental sync cycle (Cliniko changes since the last watermark), then exit.',
+);
+export const backfillCommand = cycleCommand(
+  'backfill',
+  'Read everything in Cliniko again and write whatever differs from Salesforce, then exit.',
+);
