@@ -65,6 +65,76 @@ function sampleValue(f: FieldInfo, ids: Record<string, string>): [string, unknow
   }
 }
 
+async function clientCredentialsToken(emulator: SalesforceEmulator): Promise<string> {
+  const response = await fetch(`${emulator.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: emulator.clientId,
+      client_secret: emulator.clientSecret,
+    }).toString(),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+describe('a user holding only Cliniko_Sync_Marketing, in the emulator', () => {
+  let emulator: SalesforceEmulator;
+  let token = '';
+  beforeAll(async () => {
+    // The emulator's API user stands in for a marketing user: same enforcement, other permission set.
+    emulator = await startSalesforceEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      projectDir: REPO_ROOT,
+      integrationPermissionSets: ['Cliniko_Sync_Marketing'],
+    });
+    token = await clientCredentialsToken(emulator);
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  const describeFields = async (object: string) => {
+    const response = await fetch(
+      `${emulator.instanceUrl}/services/data/v${emulator.apiVersion}/sobjects/${object}/describe`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    return {
+      status: response.status,
+      fields: response.ok
+        ? ((await response.json()) as { fields: { name: string }[] }).fields.map((f) => f.name)
+        : [],
+    };
+  };
+
+  it('sees the marketing-safe custom fields of Contact and care plans and none of the others', async () => {
+    const synced = syncedFields(map);
+    let checked = 0;
+    for (const object of ['Contact', 'Care_Plan__c']) {
+      const { status, fields } = await describeFields(object);
+      expect(status).toBe(200);
+      for (const s of synced.filter((x) => x.object === object)) {
+        const visible = fields.includes(s.field);
+        const info = project.objects.get(object)?.fields.get(s.field);
+        // Standard fields come with the user's profile (a permission set cannot take access away; see
+        // docs/go-live.md), and name parts are visible to anyone who sees the object: only the
+        // package's own fields are decided by the permission set alone.
+        if (info === undefined || info.standard || !info.permissionable) continue;
+        checked += 1;
+        expect(visible, `${s.target} (${s.classification})`).toBe(s.classification === 'marketing-safe');
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('cannot reach appointments or invoices at all', async () => {
+    expect((await describeFields('Cliniko_Appointment__c')).status).not.toBe(200);
+    expect((await describeFields('Cliniko_Invoice__c')).status).not.toBe(200);
+  });
+});
+
 describe('the package in the Salesforce emulator', () => {
   let emulator: SalesforceEmulator;
   let token = '';
