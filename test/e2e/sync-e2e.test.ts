@@ -24,7 +24,12 @@ function recordsOf(object: string): Array<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  cliniko = await startClinikoEmulator({ patients: 40, seed: 11, controls: true });
+  cliniko = await startClinikoEmulator({
+    patients: 40,
+    seed: 11,
+    controls: true,
+    now: new Date().toISOString(),
+  });
   salesforce = await startSalesforceEmulator({});
   dir = mkdtempSync(join(tmpdir(), 'sync-e2e-'));
   const config = loadConfig({

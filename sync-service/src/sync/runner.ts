@@ -212,7 +212,6 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     affectedPatients: Set<string>,
   ): Promise<void> {
     const watermark = mode === 'backfill' ? undefined : await deps.store.getWatermark(stream.resource);
-    let signpost: string | undefined;
     let pending: Array<{
       object: string;
       key: string;
@@ -223,18 +222,23 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     let facts: FactInput[] = [];
     let complete = true;
 
-    const flush = async (maxUpdatedAt: string | undefined): Promise<void> => {
+    // A read without `since` pages by id, so only its end may move the watermark (to Cliniko's clock when
+    // it started); an incremental read is ordered by updated_at and may advance page by page.
+    const backfilling = watermark === undefined;
+    let signpostMs: number | undefined;
+    const capped = (t: string | undefined): string | undefined => {
+      const ms = t === undefined ? NaN : Date.parse(t);
+      return Number.isFinite(ms) ? toClinikoTime(Math.min(ms, signpostMs ?? ms)) : undefined;
+    };
+    const flush = async (candidate: string | undefined): Promise<void> => {
       const outbox = await changed(pending, runId, counter);
-      const next =
-        maxUpdatedAt === undefined
-          ? undefined
-          : signpost !== undefined && maxUpdatedAt > signpost
-            ? signpost
-            : maxUpdatedAt;
-      const advance = next !== undefined && (watermark === undefined || next > watermark.cursor) && complete;
+      const advance =
+        candidate !== undefined &&
+        complete &&
+        (watermark === undefined || Date.parse(candidate) > Date.parse(watermark.cursor));
       await deps.store.commitBatch({
         stream: stream.resource,
-        ...(advance ? { watermark: next } : {}),
+        ...(advance ? { watermark: candidate } : {}),
         outbox,
         quarantine,
         facts,
@@ -251,11 +255,16 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
     for await (const ev of events) {
       if (ev.kind === 'page') {
-        signpost ??= ev.serverDate ?? toClinikoTime(deps.now());
-        await flush(ev.maxUpdatedAt);
+        signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
+        await flush(backfilling ? undefined : capped(ev.maxUpdatedAt));
       } else if (ev.kind === 'end') {
         complete = ev.complete;
-        await flush(complete ? ev.maxUpdatedAt : undefined);
+        signpostMs ??= Date.parse(ev.startedAt ?? new Date(deps.now()).toISOString());
+        await flush(
+          !complete
+            ? undefined
+            : capped(backfilling ? (ev.startedAt ?? toClinikoTime(signpostMs)) : ev.maxUpdatedAt),
+        );
       } else if (ev.kind === 'quarantine') {
         counter.add(stream.resource, 'quarantined');
         quarantine.push(toQuarantine(ev.item, runId));
