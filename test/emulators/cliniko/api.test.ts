@@ -350,6 +350,24 @@ describe('soft-delete visibility', () => {
     expect(att.total_entries).toBe(cancelled.length);
   });
 
+  it('hides deleted appointments unless filtered on deleted_at', async () => {
+    const deleted = await walk(
+      emu,
+      `/individual_appointments?per_page=100&${enc('deleted_at:?')}`,
+      'individual_appointments',
+    );
+    expect(deleted.length).toBeGreaterThan(0);
+    const visible = await walk(emu, '/individual_appointments?per_page=100', 'individual_appointments');
+    const ids = new Set(visible.map((a) => a.id));
+    for (const d of deleted) {
+      expect(ids.has(d.id)).toBe(false);
+      expect((await call(emu, `/individual_appointments/${d.id as string}`)).status).toBe(404);
+      expect(
+        (await call(emu, `/individual_appointments/${d.id as string}?${enc('deleted_at:*')}`)).status,
+      ).toBe(200);
+    }
+  });
+
   it('hides archived appointment types unless filtered', async () => {
     const visible = await getJson<ListBody>(emu, '/appointment_types?per_page=100');
     const all = await getJson<ListBody>(emu, `/appointment_types?per_page=100&${enc('archived_at:*')}`);

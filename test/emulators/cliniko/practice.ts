@@ -770,6 +770,7 @@ export function generatePractice(opts: GenerateOptions): Practice {
     };
   };
 
+  let anyDeleted = false; // the first follow-up is always a deleted booking, so small practices have one
   const addAppointment = (
     p: DraftPatient,
     type: number,
@@ -802,6 +803,17 @@ export function generatePractice(opts: GenerateOptions): Practice {
       }
       updatedAt = Math.min(now, endsAt + rng.int(0, 30) * MINUTE);
     }
+    // A few bookings made by mistake and deleted: hidden unless a request filters on deleted_at.
+    let deletedAt: number | null = null;
+    const deleteThis =
+      cancelledAt === null && opts.allowCancel !== false && (!anyDeleted || rng.chance(0.004));
+    if (deleteThis) {
+      anyDeleted = true;
+      deletedAt = Math.min(now, createdAt + rng.int(0, 3) * HOUR);
+      arrived = null;
+      didNotArrive = false;
+      updatedAt = deletedAt;
+    }
     const a: DraftAppointment = {
       patientDraft: p.draftId,
       caseDraft,
@@ -817,7 +829,7 @@ export function generatePractice(opts: GenerateOptions): Practice {
       arrived,
       didNotArrive,
       archivedAt: null,
-      deletedAt: null,
+      deletedAt,
       notesOverride: null,
       cancellationNoteOverride: null,
       hasCancellationNote: cancelledAt !== null && rng.chance(0.7),
@@ -1034,7 +1046,7 @@ export function generatePractice(opts: GenerateOptions): Practice {
   for (const a of appointments) {
     if (a.patientCase >= 0) patientCases[a.patientCase]?.appointments.push(a.idx);
     const p = patients[a.patient];
-    if (p && a.cancelledAt === null) {
+    if (p && a.cancelledAt === null && a.deletedAt === null) {
       const current = p.latestBooking >= 0 ? appointments[p.latestBooking] : undefined;
       if (!current || current.startsAt < a.startsAt) p.latestBooking = a.idx;
     }

@@ -297,7 +297,7 @@ export class EmulatorState {
     let best = -1;
     let bestStart = -Infinity;
     for (const a of this.practice.appointments) {
-      if (a.patient === p.idx && a.cancelledAt === null && a.startsAt > bestStart) {
+      if (a.patient === p.idx && a.cancelledAt === null && a.deletedAt === null && a.startsAt > bestStart) {
         best = a.idx;
         bestStart = a.startsAt;
       }
