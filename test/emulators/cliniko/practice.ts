@@ -771,6 +771,8 @@ export function generatePractice(opts: GenerateOptions): Practice {
   };
 
   let anyDeleted = false; // the first follow-up is always a deleted booking, so small practices have one
+  // Own stream, so that adding deletions did not reshuffle every patient that tests already pick by index.
+  const deletions = new Prng(opts.seed ^ 0xde1e7e);
   const addAppointment = (
     p: DraftPatient,
     type: number,
@@ -806,7 +808,7 @@ export function generatePractice(opts: GenerateOptions): Practice {
     // A few bookings made by mistake and deleted: hidden unless a request filters on deleted_at.
     let deletedAt: number | null = null;
     const deleteThis =
-      cancelledAt === null && opts.allowCancel !== false && (!anyDeleted || rng.chance(0.004));
+      cancelledAt === null && opts.allowCancel !== false && (!anyDeleted || deletions.chance(0.004));
     if (deleteThis) {
       anyDeleted = true;
       deletedAt = Math.min(now, createdAt + rng.int(0, 3) * HOUR);
