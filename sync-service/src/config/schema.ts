@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseKeyList } from '../governance/encryption.js';
 
 /**
  * Every environment variable the service reads, in one zod schema. Values are parsed once into a
@@ -118,6 +119,19 @@ const encryptionKey = z
     return key;
   });
 
+/** Retired keys still decrypt what was stored before a rotation; errors name the position, never a key. */
+const retiredKeys = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    try {
+      return parseKeyList(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
 /** The raw environment, variable by variable. */
 export const envSchema = z.object({
   NODE_ENV: z
@@ -167,6 +181,8 @@ export const envSchema = z.object({
   ),
   SYNC_DB_PATH: z.string().trim().min(1, { message: 'must not be empty' }).default('./data/sync.db'),
   SYNC_ENCRYPTION_KEY: encryptionKey,
+  SYNC_ENCRYPTION_KEYS_RETIRED: retiredKeys,
+  SYNC_AUDIT_RETENTION_YEARS: intInRange('SYNC_AUDIT_RETENTION_YEARS', 1, 100, 6),
   SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
   CLINIC_TIMEZONE: z
     .string()
@@ -257,6 +273,8 @@ export const configSchema = envSchema.transform((env) => {
     },
     database,
     encryptionKey: env.SYNC_ENCRYPTION_KEY,
+    retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
+    auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
     pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
     clinicTimezone: env.CLINIC_TIMEZONE,
     files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },

@@ -124,7 +124,7 @@ export async function createSyncService(
     loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
     loadJourneyConfig(config, rootDir),
   ]);
-  const store = createStore(config.database, keyringCipher(createKeyring(key)));
+  const store = createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
   await store.migrate();
   const cliniko = createClinikoClient(config.cliniko, logger, options.cliniko);
   let salesforce: SalesforceSession;
