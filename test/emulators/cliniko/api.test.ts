@@ -7,7 +7,8 @@ import { basic, call, enc, getJson, rawGet, USER_AGENT, walk } from './helpers.j
 let emu: ClinikoEmulator;
 
 beforeAll(async () => {
-  emu = await startClinikoEmulator({ seed: 7, patients: 120 });
+  // The rate limit has its own tests (writes.test.ts); these walk many pages.
+  emu = await startClinikoEmulator({ seed: 7, patients: 120, rateLimitPerMinute: 100_000 });
 });
 afterAll(async () => {
   await emu.close();
@@ -143,6 +144,17 @@ describe('filters', () => {
       expect(r.status, path).toBe(400);
       expect(r.json).toEqual({ message: 'This column is not searchable.' });
     }
+  });
+
+  it('applies the allow-list of the endpoint, not of the resource: nested lists differ', async () => {
+    const [p] = await walk(emu, '/patients?per_page=1', 'patients');
+    const id = p?.id as string;
+    expect((await call(emu, `/invoices?${enc(`patient_id:=${id}`)}`)).status).toBe(200);
+    const nested = await call(emu, `/patients/${id}/invoices?${enc(`patient_id:=${id}`)}`);
+    expect(nested.status).toBe(400);
+    expect(nested.json).toEqual({ message: 'This column is not searchable.' });
+    expect((await call(emu, `/patients/${id}?${enc('updated_at:>2020-01-01T00:00:00Z')}`)).status).toBe(400);
+    expect((await call(emu, `/practitioners/${id}?${enc('archived_at:*')}`)).status).toBe(400);
   });
 
   it('understands raw q[] and percent-encoded q%5B%5D alike', async () => {
@@ -286,6 +298,13 @@ describe('sort', () => {
     const byIdDesc = await walk(emu, '/patients?per_page=100&sort=id:desc', 'patients');
     const idsDesc = byIdDesc.map((p) => BigInt(p.id as string));
     expect(idsDesc).toEqual([...idsDesc].sort((x, y) => (x < y ? 1 : x > y ? -1 : 0)));
+  });
+
+  it('honours the deprecated order=desc as the default direction', async () => {
+    const asc = await walk(emu, '/patients?per_page=100', 'patients');
+    const desc = await walk(emu, '/patients?per_page=100&order=desc', 'patients');
+    expect(desc.map((p) => p.created_at)).toEqual(asc.map((p) => p.created_at).reverse());
+    expect((await call(emu, '/patients?order=sideways')).status).toBe(400);
   });
 
   it('rejects an unknown sort column with 400', async () => {

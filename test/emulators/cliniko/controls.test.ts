@@ -17,6 +17,7 @@ beforeAll(async () => {
     patients: 25,
     controls: true,
     now: '2025-07-01T00:00:00Z',
+    rateLimitPerMinute: 100_000,
     frozenClock: true,
   });
   control = emu.baseUrl.replace(/\/v1$/, '/__control');
