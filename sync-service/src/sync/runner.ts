@@ -62,6 +62,8 @@ export interface RunSummary {
   readonly drain: DrainResult | null;
   readonly clinikoRequests: number;
   readonly salesforceCalls: number;
+  /** Wall-clock duration (the run's timestamps follow the injected clock, which tests may freeze). */
+  readonly durationMs: number;
   readonly error: string | null;
 }
 
@@ -401,7 +403,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     started: number,
     counter: RunCounter,
     error: string | null,
-    requestsBefore: number,
+    before: { clinikoRequests: number; salesforceCalls: number; wallMs: number },
   ): Promise<RunSummary> {
     let drain: DrainResult | null = null;
     if (error === null) {
@@ -466,12 +468,21 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       finishedAt: new Date(finished).toISOString(),
       counts,
       drain,
-      clinikoRequests: deps.cliniko.stats().requests - requestsBefore,
-      salesforceCalls: deps.salesforceCalls?.() ?? 0,
+      clinikoRequests: deps.cliniko.stats().requests - before.clinikoRequests,
+      salesforceCalls: (deps.salesforceCalls?.() ?? 0) - before.salesforceCalls,
+      durationMs: Math.round(performance.now() - before.wallMs),
       error,
     };
     log.info({ runId, mode, status, counts, clinikoRequests: summary.clinikoRequests }, 'run finished');
     return summary;
+  }
+
+  function snapshot() {
+    return {
+      clinikoRequests: deps.cliniko.stats().requests,
+      salesforceCalls: deps.salesforceCalls?.() ?? 0,
+      wallMs: performance.now(),
+    };
   }
 
   /** One full cycle: streams, derivations, outbox drain, run record. */
@@ -482,7 +493,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
     const started = deps.now();
     const counter = new RunCounter();
-    const requestsBefore = deps.cliniko.stats().requests;
+    const before = snapshot();
     await deps.store.startRun({
       id: runId,
       mode: mode,
@@ -504,7 +515,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
             : 'unknown error';
       log.error({ runId, err }, 'run failed');
     }
-    return finish(runId, mode, started, counter, error, requestsBefore);
+    return finish(runId, mode, started, counter, error, before);
   }
 
   /**
@@ -516,7 +527,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     const runId = `journey-${new Date(deps.now()).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
     const started = deps.now();
     const counter = new RunCounter();
-    const requestsBefore = deps.cliniko.stats().requests;
+    const before = snapshot();
     await deps.store.startRun({
       id: runId,
       mode: 'journey-daily',
@@ -531,7 +542,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       error = err instanceof Error ? err.message : 'unknown error';
       log.error({ runId, err }, 'daily journey pass failed');
     }
-    return finish(runId, 'journey-daily', started, counter, error, requestsBefore);
+    return finish(runId, 'journey-daily', started, counter, error, before);
   }
 
   return { runCycle, runJourneyDaily };

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../sync/runner.js';
 import type { Command, CliContext } from '../types.js';
 
-export function printSummary(summary: RunSummary, ctx: CliContext): void {
+export function printSummary(summary: RunSummary, ctx: Pick<CliContext, 'print'>): void {
   ctx.print(
     `run ${summary.runId} (${summary.mode}): ${summary.status}${summary.error ? ` - ${summary.error}` : ''}`,
   );
@@ -14,7 +14,7 @@ export function printSummary(summary: RunSummary, ctx: CliContext): void {
       `  ${object.padEnd(28)}${String(c.read).padStart(8)}${String(c.written).padStart(9)}${String(c.skipped).padStart(9)}${String(c.quarantined).padStart(9)}${String(c.deadLettered).padStart(6)}`,
     );
   }
-  const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000;
+  const seconds = summary.durationMs / 1000;
   ctx.print(
     `  Cliniko requests: ${summary.clinikoRequests}   Salesforce calls: ${summary.salesforceCalls}   time: ${seconds.toFixed(1)} s` +
       (summary.drain?.pending ? `   still queued: ${summary.drain.pending}` : ''),
