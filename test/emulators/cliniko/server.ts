@@ -402,9 +402,12 @@ function registerApiRoutes(app: FastifyInstance, state: EmulatorState, runtime: 
   get('/contacts/{id}', R.contacts);
   list({ path: '/users', def: R.users });
   get('/users/{id}', R.users);
-  app.get('/v1/user', async (_req, reply) =>
-    reply.send(R.users.render(state.practice.users.at(-2) ?? state.practice.users[0]!, ctx())),
-  );
+  // The key belongs to the practice's administrator.
+  app.get('/v1/user', async (_req, reply) => {
+    const admin = state.practice.users.find((u) => u.role === 'administrator');
+    if (!admin) throw new MutationError(404, { message: 'Not found' });
+    return reply.send(R.users.render(admin, ctx()));
+  });
   app.get('/v1/settings/public', async (_req, reply) => reply.send(publicSettings(state)));
 
   // Cases
