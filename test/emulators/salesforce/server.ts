@@ -137,7 +137,7 @@ export async function startSalesforceEmulator(
 
   if (controls) {
     // Keep every received byte so tests can scan what a client sent (e.g. for patient data).
-    app.addHook('onRequest', (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       const entry: RequestLogEntry = {
         seq: requestLog.length + 1,
         at: clock.now().toISOString(),
@@ -150,6 +150,7 @@ export async function startSalesforceEmulator(
       requestLog.push(entry);
       if (requestLog.length > 20_000) requestLog.shift();
       request.sfLogEntry = entry;
+      done();
     });
     app.addHook('preParsing', async (request, _reply, payload) => {
       const chunks: Buffer[] = [];
