@@ -205,6 +205,20 @@ describe('rate limit', () => {
     }
   });
 
+  it('does not charge injected faults or rejected keys to the budget', async () => {
+    const small = await startClinikoEmulator({ seed: 2, patients: 3, rateLimitPerMinute: 2 });
+    try {
+      small.controls.injectFault({ path: '/v1/users', kind: '503', count: 3 });
+      for (let i = 0; i < 3; i++) expect((await call(small, '/users')).status).toBe(503);
+      expect((await call(small, '/users', { key: 'MS0xbogus-au1' })).status).toBe(401);
+      expect((await call(small, '/users')).status).toBe(200);
+      expect((await call(small, '/users')).status).toBe(200);
+      expect((await call(small, '/users')).status).toBe(429);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('counts per key and frees the budget when the window passes', async () => {
     const small = await startClinikoEmulator({
       seed: 2,
