@@ -49,6 +49,13 @@ describe('auth and transport', () => {
     }
   });
 
+  it('refuses bad options with a message naming the option', async () => {
+    await expect(startClinikoEmulator({ shard: 'AU-1' })).rejects.toThrow(/shard/);
+    await expect(startClinikoEmulator({ patients: -1 })).rejects.toThrow(/patients/);
+    await expect(startClinikoEmulator({ rateLimitPerMinute: 0 })).rejects.toThrow(/rateLimitPerMinute/);
+    await expect(startClinikoEmulator({ now: 'tomorrow' })).rejects.toThrow(/now/);
+  });
+
   it('rejects requests without credentials', async () => {
     expect((await call(emu, '/patients', { key: null })).status).toBe(401);
   });

@@ -60,6 +60,13 @@ export async function startClinikoEmulator(options: ClinikoEmulatorOptions = {})
   if (!Number.isInteger(patientCount) || patientCount < 0) {
     throw new Error(`patients must be a non-negative integer; got ${String(options.patients)}`);
   }
+  const positive = (name: string, v: number | undefined): void => {
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
+      throw new Error(`${name} must be a positive number; got ${String(v)}`);
+  };
+  positive('rateLimitPerMinute', options.rateLimitPerMinute);
+  positive('rateLimitWindowSeconds', options.rateLimitWindowSeconds);
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer; got ${String(options.seed)}`);
   let now: number | undefined;
   if (options.now !== undefined) {
     const ms = Date.parse(options.now);
