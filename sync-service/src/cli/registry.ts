@@ -2,6 +2,17 @@ import type { Command } from './types.js';
 import { onceCommand, backfillCommand } from './commands/run-once.js';
 import { statusCommand } from './commands/status.js';
 import { replayCommand } from './commands/replay.js';
+import { dataMapCommand } from './commands/data-map.js';
+import { auditCommand } from './commands/audit.js';
+import { runCommand } from './commands/run.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
-export const COMMANDS: readonly Command[] = [onceCommand, backfillCommand, replayCommand, statusCommand];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  onceCommand,
+  backfillCommand,
+  replayCommand,
+  statusCommand,
+  dataMapCommand,
+  auditCommand,
+];

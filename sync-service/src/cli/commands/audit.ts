@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import {
+  buildPruneEntry,
+  patientTrail,
+  prunableEntries,
+  verifyAuditChain,
+  type AuditEntry,
+} from '../../governance/audit.js';
+import type { Command, CliContext } from '../types.js';
+import { auditRowOf, chainHeadOf, openStoreOnly, readAuditLog } from './audit-store.js';
+
+/**
+ * `audit verify | show --patient ID | prune [--years N]`: the compliance officer's view of the
+ * hash-chained audit log. Reads the store only (no Cliniko or Salesforce connection). Entries never
+ * hold field values, so everything printed here is names, ids, times and hashes.
+ */
+
+const USAGE = `npm run sync -- audit <verify | show --patient ID | prune [--years N] [--dry-run]>
+
+  verify                 Re-walk the audit log's hash chain; report the first broken link (exit 1).
+  show --patient ID      One Cliniko patient's trail: every write to their Contact and linked records.
+         [--json]        One JSON entry per line instead of a table.
+  prune [--years N]      Delete entries older than the retention (SYNC_AUDIT_RETENTION_YEARS, default 6)
+        [--dry-run]      and record the prune in the log itself. --dry-run only says what would go.`;
+
+function describe(e: AuditEntry): string {
+  return [
+    e.timestamp,
+    `#${e.seq}`.padEnd(8),
+    e.operation.padEnd(13),
+    `${e.object} ${e.externalId}`.padEnd(40),
+    `sf=${e.salesforceId ?? '-'}`.padEnd(22),
+    `run=${e.runId}`,
+    `fields=${e.changedFields.join(',') || '-'}`,
+    `payload=${e.payloadSha256.slice(0, 16)}`,
+  ].join('  ');
+}
+
+async function verify(ctx: CliContext): Promise<number> {
+  const store = await openStoreOnly(ctx);
+  try {
+    const { entries, rowProblem } = await readAuditLog(store);
+    if (rowProblem !== undefined) {
+      ctx.print(`audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`);
+      return 1;
+    }
+    const result = verifyAuditChain(entries);
+    if (!result.ok) {
+      ctx.print(
+        `audit log BROKEN at entry ${result.index + 1} of ${entries.length} (seq ${result.seq ?? '?'}): ${result.reason}`,
+      );
+      return 1;
+    }
+    const first = entries[0];
+    ctx.print(
+      result.head === undefined || first === undefined
+        ? 'audit log is empty'
+        : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function show(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { patient: { type: 'string' }, json: { type: 'boolean', default: false } },
+    allowPositionals: false,
+  });
+  const patient = values.patient?.trim();
+  if (patient === undefined || !/^\d{1,20}$/.test(patient)) {
+    ctx.print('audit show needs --patient <Cliniko patient id> (digits)');
+    return 2;
+  }
+  const store = await openStoreOnly(ctx);
+  try {
+    const { entries } = await readAuditLog(store);
+    const trail = patientTrail(entries, patient);
+    if (values.json) {
+      for (const e of trail) ctx.print(JSON.stringify(e));
+      return 0;
+    }
+    ctx.print(`audit trail of Cliniko patient ${patient}: ${trail.length} entries (names and hashes only)`);
+    for (const e of trail) ctx.print(`  ${describe(e)}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function prune(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { years: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    allowPositionals: false,
+  });
+  const config = ctx.config();
+  const years = values.years === undefined ? config.auditRetentionYears : Number(values.years);
+  if (!Number.isInteger(years) || years < 1) {
+    ctx.print('--years must be a whole number of years, at least 1');
+    return 2;
+  }
+  const store = await openStoreOnly(ctx);
+  try {
+    const { entries, rowProblem } = await readAuditLog(store);
+    // Pruning a broken chain would destroy the evidence of the break.
+    const check = rowProblem === undefined ? verifyAuditChain(entries) : undefined;
+    if (rowProblem !== undefined || (check !== undefined && !check.ok)) {
+      ctx.print('the audit log does not verify; run `npm run sync -- audit verify` - nothing pruned');
+      return 1;
+    }
+    const now = new Date();
+    const { prunable, cutoff } = prunableEntries(entries, now, years);
+    const last = prunable[prunable.length - 1];
+    if (last === undefined) {
+      ctx.print(`nothing to prune: no entry is older than ${cutoff} (${years} years)`);
+      return 0;
+    }
+    const cutoffMs = Date.parse(cutoff);
+    const kept = entries.slice(prunable.length);
+    if (kept.some((e) => Date.parse(e.timestamp) < cutoffMs)) {
+      // The store deletes by time; an old entry after a newer one (a clock step) would leave a hole.
+      ctx.print(
+        'an entry older than the cutoff follows a newer one (a clock step); prune with a longer --years, nothing pruned',
+      );
+      return 1;
+    }
+    if (values['dry-run']) {
+      ctx.print(
+        `would prune ${prunable.length} entries (seq ${prunable[0]?.seq}..${last.seq}) older than ${cutoff}`,
+      );
+      return 0;
+    }
+    const runId = randomUUID();
+    const nowMs = now.getTime();
+    const count = await store.pruneAudit(cutoffMs, (previous, pruned) => {
+      if (pruned !== prunable.length) {
+        // Throwing rolls the transaction back: the rows deleted are not the ones the prune entry records.
+        throw new Error(
+          `the store would delete ${pruned} entries but ${prunable.length} were found older than the cutoff; nothing pruned`,
+        );
+      }
+      const head = chainHeadOf(previous);
+      if (head === undefined) throw new Error('the audit log has no head to attach the prune entry to');
+      const entry = buildPruneEntry(prunable, head, {
+        timestamp: now.toISOString(),
+        actor: `cli:${ctx.env.USER ?? 'operator'}`,
+        runId,
+        cutoff,
+      });
+      return auditRowOf(entry, nowMs);
+    });
+    ctx.print(
+      `pruned ${count} entries (seq ${prunable[0]?.seq}..${last.seq}) older than ${cutoff}; the prune is recorded in the log`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'Verify the hash-chained audit log, show a patient trail, prune past retention.',
+  usage: USAGE,
+  async run(args, ctx) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'verify':
+        parseArgs({ args: rest, options: {}, allowPositionals: false });
+        return verify(ctx);
+      case 'show':
+        return show(rest, ctx);
+      case 'prune':
+        return prune(rest, ctx);
+      default:
+        ctx.print(USAGE);
+        return 2;
+    }
+  },
+};
