@@ -55,7 +55,7 @@ async function auditEntries(env: Record<string, string>): Promise<AuditEntry[]> 
 describe('data-map sign-off at run time', () => {
   it('the repository map is signed, and diff says so', async () => {
     const { root, env, config } = setup();
-    await expect(loadSignedDataMap(config, root)).resolves.toMatchObject({ hash: expect.any(String) });
+    expect((await loadSignedDataMap(config, root)).hash).toMatch(/^[0-9a-f]{64}$/);
     const { code, out } = await run(['diff'], env, root);
     expect(code).toBe(0);
     expect(out).toMatch(/matches its sign-off by .+ on \d{4}-\d{2}-\d{2}/);
