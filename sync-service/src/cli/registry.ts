@@ -5,6 +5,7 @@ import { replayCommand } from './commands/replay.js';
 import { dataMapCommand } from './commands/data-map.js';
 import { auditCommand } from './commands/audit.js';
 import { runCommand } from './commands/run.js';
+import { appointmentTypeCommand } from './commands/appointment-type.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -15,4 +16,5 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   dataMapCommand,
   auditCommand,
+  appointmentTypeCommand,
 ];
