@@ -1040,9 +1040,31 @@ export function generatePractice(opts: GenerateOptions): Practice {
   const apptOrder = draftAppointments.map((_, i) => i).sort((a, b) => byCreated(draftAppointments, a, b));
   const appointments: Appointment[] = apptOrder.map((draft, idx) => {
     const d = draftAppointments[draft] as DraftAppointment;
-    const { patientDraft, caseDraft, ...rest } = d;
-    const patientCase = caseDraft >= 0 ? (caseIndexOfDraft[caseDraft] ?? -1) : -1;
-    return { ...rest, idx, patient: patientIndexOfDraft[patientDraft] ?? 0, patientCase, repeatedFrom: -1 };
+    // An explicit literal, not a spread: V8 keeps objects built by spreading this many properties in
+    // dictionary mode, which costs memory and makes every scan of a million rows several times slower.
+    const row: Appointment = {
+      idx,
+      patient: patientIndexOfDraft[d.patientDraft] ?? 0,
+      practitioner: d.practitioner,
+      business: d.business,
+      type: d.type,
+      patientCase: d.caseDraft >= 0 ? (caseIndexOfDraft[d.caseDraft] ?? -1) : -1,
+      startsAt: d.startsAt,
+      endsAt: d.endsAt,
+      createdAt: d.createdAt,
+      updatedAt: d.updatedAt,
+      cancelledAt: d.cancelledAt,
+      cancellationReason: d.cancellationReason,
+      arrived: d.arrived,
+      didNotArrive: d.didNotArrive,
+      archivedAt: d.archivedAt,
+      deletedAt: d.deletedAt,
+      repeatedFrom: -1,
+      notesOverride: d.notesOverride,
+      cancellationNoteOverride: d.cancellationNoteOverride,
+      hasCancellationNote: d.hasCancellationNote,
+    };
+    return row;
   });
   draftAppointments.length = 0;
   for (const a of appointments) {
@@ -1104,10 +1126,31 @@ export function generatePractice(opts: GenerateOptions): Practice {
   const invoiceByAppointment = new Int32Array(appointments.length).fill(-1);
   const invoices: Invoice[] = draftInvoices.map((d, idx) => {
     invoiceByAppointment[d.appointment] = idx;
-    return { ...d, idx, number: 1001 + idx };
+    const row: Invoice = {
+      idx,
+      appointment: d.appointment,
+      number: 1001 + idx,
+      issueDate: d.issueDate,
+      status: d.status,
+      total: d.total,
+      createdAt: d.createdAt,
+      updatedAt: d.updatedAt,
+      closedAt: d.closedAt,
+      archivedAt: d.archivedAt,
+      deletedAt: d.deletedAt,
+    };
+    return row;
   });
   draftNotes.sort((x, y) => x.createdAt - y.createdAt || x.appointment - y.appointment);
-  const treatmentNotes: TreatmentNote[] = draftNotes.map((d, idx) => ({ ...d, idx }));
+  const treatmentNotes: TreatmentNote[] = draftNotes.map((d, idx) => ({
+    idx,
+    appointment: d.appointment,
+    draft: d.draft,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    finalizedAt: d.finalizedAt,
+    archivedAt: d.archivedAt,
+  }));
 
   const medicalAlerts: MedicalAlert[] = [];
   const draftAlerts: Omit<MedicalAlert, 'idx'>[] = [];
@@ -1124,7 +1167,15 @@ export function generatePractice(opts: GenerateOptions): Practice {
     }
   }
   draftAlerts.sort((x, y) => x.createdAt - y.createdAt || x.patient - y.patient);
-  draftAlerts.forEach((d, idx) => medicalAlerts.push({ ...d, idx, updatedAt: d.archivedAt ?? d.updatedAt }));
+  draftAlerts.forEach((d, idx) =>
+    medicalAlerts.push({
+      idx,
+      patient: d.patient,
+      createdAt: d.createdAt,
+      updatedAt: d.archivedAt ?? d.updatedAt,
+      archivedAt: d.archivedAt,
+    }),
+  );
 
   return {
     seed: opts.seed,
