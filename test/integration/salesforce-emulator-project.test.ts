@@ -159,6 +159,33 @@ describe('ambiguous upserts', () => {
   });
 });
 
+describe('snapshot file', () => {
+  it('keeps records across restarts when started with a snapshot file', async () => {
+    // Arrange
+    const file = join(dir, 'org-snapshot.json');
+    const first = await startSalesforceEmulator({ projectDir: dir, snapshotFile: file });
+    const conn = await login(first);
+    const saved = await conn
+      .sobject('Contact')
+      .upsert({ Cliniko_Patient_Id__c: 'snap-1', LastName: 'Kept' }, 'Cliniko_Patient_Id__c');
+    await first.close();
+    // Act
+    const second = await startSalesforceEmulator({ projectDir: dir, snapshotFile: file });
+    try {
+      const again = await login(second);
+      const found = await again.query<{ Id: string; LastName: string }>(
+        "SELECT Id, LastName FROM Contact WHERE Cliniko_Patient_Id__c = 'snap-1'",
+      );
+      const next = await again.sobject('Contact').create({ LastName: 'New' });
+      // Assert: same record and id, and new ids do not collide with restored ones
+      expect(found.records).toMatchObject([{ Id: (saved as { id: string }).id, LastName: 'Kept' }]);
+      expect((next as { id: string }).id).not.toBe((saved as { id: string }).id);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('command line', () => {
   it('prints exactly one JSON line with loginUrl, clientId, clientSecret and username first', async () => {
     const child = spawn(

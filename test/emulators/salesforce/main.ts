@@ -1,6 +1,6 @@
 /**
  * `npm run emulator:salesforce -- --port P [--json] [--controls] [--project-dir DIR]
- *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR]`
+ *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE]`
  *
  * Runs the Salesforce emulator until stopped. Prints the login URL, the client id/secret, the
  * integration user and its permission sets; with --json, the first stdout line is exactly
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'token-lifetime': { type: 'string' },
     'daily-api-limit': { type: 'string' },
     'jwt-dir': { type: 'string' },
+    snapshot: { type: 'string' },
   },
   strict: true,
 });
@@ -46,6 +47,7 @@ const emulator = await startSalesforceEmulator({
   ...(values['project-dir'] ? { projectDir: resolve(values['project-dir']) } : {}),
   ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
   ...(dailyApiLimit !== undefined ? { dailyApiLimit } : {}),
+  ...(values.snapshot ? { snapshotFile: resolve(values.snapshot) } : {}),
 });
 
 let jwtNote = 'JWT: pass your own certificate programmatically, or use --jwt-dir to get the generated key';

@@ -1091,6 +1091,48 @@ export class Org {
     }
   }
 
+  // ---------------------------------------------------------------- snapshot
+
+  /** Business data (standard, custom and history objects) and id counters, for a snapshot file. */
+  snapshot(): OrgSnapshot {
+    const tables: Record<string, Rec[]> = {};
+    for (const object of this.schema.objects.values()) {
+      if (!['standard', 'custom', 'history'].includes(object.category)) continue;
+      const rows = [...this.table(object.name).values()];
+      if (rows.length > 0) tables[object.name] = rows;
+    }
+    return {
+      version: 1,
+      tables,
+      counters: Object.fromEntries(this.counters),
+      autoNumbers: Object.fromEntries(this.autoNumbers),
+    };
+  }
+
+  /**
+   * Loads a snapshot taken by snapshot(). Objects or fields that no longer exist in force-app are
+   * reported, not silently dropped: the caller decides whether a schema change invalidates the file.
+   */
+  restore(snapshot: OrgSnapshot): void {
+    if (snapshot.version !== 1)
+      throw new Error(`snapshot version ${String(snapshot.version)} is not supported`);
+    for (const [objectName, rows] of Object.entries(snapshot.tables)) {
+      const object = this.schema.objects.get(objectName.toLowerCase());
+      if (!object) throw new Error(`snapshot holds ${objectName}, which the project no longer defines`);
+      for (const row of rows) {
+        const unknown = Object.keys(row).filter((k) => !object.fields.has(k.toLowerCase()));
+        if (unknown.length > 0)
+          throw new Error(
+            `snapshot record ${objectName} ${asText(row.Id)}: unknown fields ${unknown.join(', ')}`,
+          );
+        this.put(object, asText(row.Id), { ...row });
+      }
+    }
+    for (const [prefix, n] of Object.entries(snapshot.counters))
+      this.counters.set(prefix, Math.max(n, this.counters.get(prefix) ?? 0));
+    for (const [key, n] of Object.entries(snapshot.autoNumbers)) this.autoNumbers.set(key, n);
+  }
+
   // ---------------------------------------------------------------- Bulk API 2.0 bridge
 
   /** Applies CSV rows one by one (see BulkDeps.applyDml in model.ts). */
@@ -1154,6 +1196,13 @@ export class Org {
       };
     });
   }
+}
+
+export interface OrgSnapshot {
+  version: number;
+  tables: Record<string, Rec[]>;
+  counters: Record<string, number>;
+  autoNumbers: Record<string, number>;
 }
 
 /** Several per-record errors for one record (Salesforce reports them all). */

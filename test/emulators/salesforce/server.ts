@@ -4,6 +4,7 @@
  * credentials a client needs. See README.md and docs/emulators.md for the surface and its limits.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
 import { ApiError } from './errors.js';
-import { Clock, Org } from './org.js';
+import { Clock, Org, type OrgSnapshot } from './org.js';
 import { registerRest } from './rest.js';
 import { loadSchema } from './schema.js';
 import { SoqlError } from './soql/index.js';
@@ -41,6 +42,11 @@ export interface SalesforceEmulatorOptions {
   integrationUsername?: string;
   /** Permission sets the integration user holds; default ['Cliniko_Sync_Integration'] when it exists. */
   integrationPermissionSets?: string[];
+  /**
+   * JSON file holding the org's records: loaded at start when it exists, written on close(). Without
+   * it the org is in memory only.
+   */
+  snapshotFile?: string;
   /** Bulk 2.0 pacing, passed to the ingest plugin. */
   bulkProcessingDelayMs?: number;
 }
@@ -99,6 +105,9 @@ export async function startSalesforceEmulator(
     adminUsername: 'admin@cliniko-sync.emulator',
     integrationPermissionSets,
   });
+  if (options.snapshotFile && existsSync(options.snapshotFile)) {
+    org.restore(JSON.parse(readFileSync(options.snapshotFile, 'utf8')) as OrgSnapshot);
+  }
   const clientId = options.clientId ?? `3MVG9emulator${randomBytes(12).toString('hex')}`;
   const clientSecret = options.clientSecret ?? randomBytes(32).toString('hex').toUpperCase();
   const generated = options.jwtCertificatePem
@@ -347,6 +356,9 @@ export async function startSalesforceEmulator(
     permissionSets: org.permissionSetNames(org.integrationUser.id),
     jwt: { privateKeyPem: generated?.privateKeyPem, certificatePem },
     org,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      if (options.snapshotFile) writeFileSync(options.snapshotFile, JSON.stringify(org.snapshot()));
+    },
   };
 }
