@@ -56,6 +56,12 @@ interface RawSaveResult {
   errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
 }
 
+/**
+ * A child written before its parent exists (the parent's write is still queued or being retried) gets
+ * "Foreign key external ID ... not found". That is a matter of order, not of data: retry it.
+ */
+const MISSING_PARENT = /Foreign key external ID: .* not found/i;
+
 function toResult(key: string, raw: RawSaveResult | undefined): WriteResult {
   if (raw?.success) return { key, success: true, id: raw.id ?? null, created: raw.created ?? null };
   const first = raw?.errors?.[0];
@@ -69,7 +75,7 @@ function toResult(key: string, raw: RawSaveResult | undefined): WriteResult {
       code,
       message: first?.message ?? 'no result returned for this record',
       fields: first?.fields ?? [],
-      kind: classifySalesforceCode(code),
+      kind: MISSING_PARENT.test(first?.message ?? '') ? 'transient' : classifySalesforceCode(code),
     },
   };
 }

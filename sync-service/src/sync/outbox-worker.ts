@@ -128,8 +128,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     const upstream = e?.code ?? 'UNKNOWN_EXCEPTION';
     const fields = e?.fields.length ? ` (${e.fields.join(', ')})` : '';
     const message = `${item.object} ${externalIdOf(item)}${fields}: ${upstream}: ${e?.message ?? 'failed'}`;
-    const code =
-      upstream === 'UNABLE_TO_LOCK_ROW'
+    // A derived slot (`123#journey`) only adds fields to a record its base payload creates. Written
+    // before the base (which may be waiting on a retry), it has no required fields: wait for the base.
+    const waitsForBase = item.externalId.includes('#') && upstream === 'REQUIRED_FIELD_MISSING';
+    const code = waitsForBase
+      ? 'SALESFORCE_UNAVAILABLE'
+      : upstream === 'UNABLE_TO_LOCK_ROW'
         ? 'SALESFORCE_RECORD_LOCKED'
         : e?.kind === 'limit'
           ? 'SALESFORCE_REQUEST_LIMIT'
@@ -212,7 +216,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
         { object, items: items.length, code: error.code, upstreamCode: error.upstreamCode },
         'write call failed',
       );
-      for (const item of items) await fail(item, error, tally);
+      for (const item of items) {
+        // Name the record in what the operator sees; keep the call's code and retryability.
+        const perItem = new SyncError(error.code, `${object} ${externalIdOf(item)}: ${error.message}`, {
+          ...(error.upstreamCode ? { upstreamCode: error.upstreamCode } : {}),
+          record: { system: 'salesforce', object, id: externalIdOf(item) },
+          retryable: error.retryable,
+          cause: error,
+        });
+        await fail(item, perItem, tally);
+      }
       if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
       return;
     }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordId } from '../emulators/cliniko/index.js';
+import { startSyncHarness, type SyncHarness } from '../support/harness.js';
+import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
+
+/**
+ * Faults on both sides: Cliniko 429 storms, 5xx bursts, malformed JSON and dropped connections;
+ * Salesforce row locks, 503s and an expired session. The final state must still be exact. A permanent
+ * error (the integration user loses its permission set) dead-letters the writes with their code, and a
+ * replay once access is restored writes them.
+ */
+let h: SyncHarness;
+
+async function sfFault(body: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${h.salesforce.loginUrl}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+}
+
+beforeAll(async () => {
+  h = await startSyncHarness({ cliniko: { patients: 30, seed: 5 }, salesforce: { controls: true } });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('sync under faults', () => {
+  it('ends with the exact state through Cliniko and Salesforce faults', async () => {
+    const c = h.cliniko.controls;
+    c.injectFault({ path: '/v1/patients*', kind: '429', count: 4, resetSeconds: 1 });
+    c.injectFault({ path: '/v1/individual_appointments*', kind: '503', count: 2 });
+    c.injectFault({ path: '/v1/patient_cases*', kind: 'malformed', count: 1 });
+    c.injectFault({ path: '/v1/invoices*', kind: 'drop', count: 1 });
+    const locked = recordId('patient', 3);
+    h.salesforce.org.lockFaults.push({
+      object: 'Contact',
+      field: 'Cliniko_Patient_Id__c',
+      value: locked,
+      times: 2,
+    });
+    await sfFault({ kind: 'http503', times: 2 });
+    await sfFault({ kind: 'expireSessions' });
+
+    const summary = await h.service.runner.runCycle('backfill');
+    expect(summary.error).toBeNull();
+    expect(summary.drain?.deadLettered).toBe(0);
+    expect(summary.drain?.retried).toBeGreaterThan(0);
+    expect(summary.status).toBe('succeeded');
+    expect(h.service.cliniko.stats().retries).toBeGreaterThan(0);
+    expect(h.service.salesforce.tokenRequests()).toBeGreaterThanOrEqual(2);
+    expect(activeRecords(h.salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === locked)).toBe(true);
+    await expectOrgMatchesProjection(h.service, h.salesforce);
+  });
+
+  it('dead-letters permanent failures with their code and replays them once the cause is fixed', async () => {
+    const patientId = recordId('patient', 5);
+    h.cliniko.controls.updatePatient(patientId, { email: 'after.fix@example.com' });
+    const integration = h.salesforce.org.userByUsername(h.salesforce.username)!;
+    expect(h.salesforce.org.unassignPermissionSet(integration.id, 'Cliniko_Sync_Integration')).toBe(true);
+
+    const failed = await h.service.runner.runCycle('incremental');
+    expect(failed.status).toBe('partial');
+    const letters = await h.service.store.listDeadLetters();
+    const contactLetter = letters.find((d) => d.object === 'Contact' && d.externalId === patientId);
+    expect(contactLetter).toBeDefined();
+    expect(contactLetter?.errorCode).toBe('SALESFORCE_RECORD_REJECTED');
+    expect(contactLetter?.upstreamCode).toMatch(
+      /^(NOT_FOUND|INSUFFICIENT_ACCESS_OR_READONLY|INVALID_FIELD_FOR_INSERT_UPDATE)$/,
+    );
+    expect(contactLetter?.errorMessage).toContain(patientId);
+
+    h.salesforce.org.assignPermissionSet(integration.id, 'Cliniko_Sync_Integration');
+    for (const letter of letters)
+      expect(await h.service.store.replayDeadLetter(letter.id, Date.now(), 'replay-test')).toBe(true);
+    const drain = await h.service.worker.drain();
+    expect(drain.deadLettered).toBe(0);
+    expect(drain.pending).toBe(0);
+    expect(await h.service.store.listDeadLetters()).toHaveLength(0);
+    const contact = activeRecords(h.salesforce, 'Contact').find((r) => r.Cliniko_Patient_Id__c === patientId);
+    expect(contact?.Email).toBe('after.fix@example.com');
+  });
+});
