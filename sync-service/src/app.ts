@@ -1,7 +1,17 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
+import { adminRoutes, type AdminRouteOptions } from './http/admin.js';
 import { healthRoutes, type HealthProbes } from './http/health.js';
+import { metricsRoutes, type Metrics } from './http/metrics.js';
+
+/** What the authenticated routes act on; absent in a health-only app (e.g. a probe test). */
+export interface AdminDeps {
+  readonly store: AdminRouteOptions['store'];
+  readonly trigger: AdminRouteOptions['trigger'];
+  readonly journeyConfig: AdminRouteOptions['journeyConfig'];
+  readonly metrics: Metrics;
+}
 
 /** Everything the HTTP application needs, built by server.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -9,6 +19,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly version: string;
   readonly probes: HealthProbes;
+  readonly admin?: AdminDeps;
   readonly now?: () => number;
   readonly startedAt?: number;
 }
@@ -16,7 +27,8 @@ export interface AppDeps {
 /**
  * Builds the admin HTTP application from injected dependencies. It never listens and never reads
  * process.env, so tests build it freely and drive it with `app.inject`.
- * Plugins are registered in a fixed order: health first (unauthenticated), then authenticated routes.
+ * Plugins are registered in a fixed order: health first (unauthenticated), then metrics, then the
+ * operator routes (both behind bearer tokens from config.adminTokens).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
@@ -26,11 +38,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Admin API bodies are small; a large body is a mistake or an attack.
     bodyLimit: 1_048_576,
   });
+  // One error body for every route: {"error":{"code","message"}}. Validation messages name the
+  // parameter, not its value; anything unexpected is INTERNAL without details (they are logged).
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
   await app.register(healthRoutes, {
     version: deps.version,
     probes: deps.probes,
     now,
     startedAt: deps.startedAt ?? now(),
   });
+  if (deps.admin) {
+    const tokens = deps.config.adminTokens;
+    await app.register(metricsRoutes, { metrics: deps.admin.metrics, tokens });
+    await app.register(adminRoutes, {
+      tokens,
+      store: deps.admin.store,
+      trigger: deps.admin.trigger,
+      journeyConfig: deps.admin.journeyConfig,
+      now,
+    });
+  }
   return app;
 }

@@ -1,14 +1,24 @@
 /**
- * The service process: reads the environment once, builds the logger and the real clients, listens,
- * and closes gracefully on SIGTERM/SIGINT. Everything else is built from injected dependencies in
- * app.ts so tests never need this file.
+ * The service process: reads the environment once, wires the sync service (store, clients, signed data
+ * map, runner), the scheduler and the admin API, listens, and closes gracefully on SIGTERM/SIGINT.
+ * The HTTP application itself is built from injected dependencies in app.ts so tests need none of this.
  */
 import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { SyncError } from './errors.js';
+import type { HealthProbes, QueueCheck, SchedulerCheck, ServiceStatus } from './http/health.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
-import { createDatabaseProbe } from './store/database-probe.js';
-import type { FastifyInstance } from 'fastify';
+import type { Store } from './store/index.js';
+import {
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+  type SchedulerTimers,
+} from './sync/scheduler.js';
+import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -17,62 +27,213 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-export interface RunningServer {
-  readonly app: FastifyInstance;
+/** The job queue is degraded when this many poll intervals pass with an item still pending. */
+export const STALE_QUEUE_INTERVALS = 5;
+
+/** The /health job-queue check from the outbox statistics. */
+export async function queueCheck(store: Pick<Store, 'outboxStats'>, now: number, pollIntervalMs: number) {
+  const stats = await store.outboxStats(now);
+  const stale =
+    stats.oldestPendingAt !== null && now - stats.oldestPendingAt > STALE_QUEUE_INTERVALS * pollIntervalMs;
+  const status: ServiceStatus = stats.deadLettered > 0 || stale ? 'degraded' : 'ok';
+  return { status, pending: stats.pending, failed: stats.deadLettered } satisfies QueueCheck;
+}
+
+/** The /health scheduler check: ok while a poll is planned and not overdue. */
+export function schedulerCheck(scheduler: Pick<Scheduler, 'nextRun'>, now: number, pollIntervalMs: number) {
+  const next = scheduler.nextRun();
+  if (next === null) return { status: 'error', nextRun: null } satisfies SchedulerCheck;
+  // A poll two intervals overdue means the run in progress is far longer than planned (or stuck).
+  const status: ServiceStatus = now - next > 2 * pollIntervalMs ? 'degraded' : 'ok';
+  return { status, nextRun: new Date(next).toISOString() } satisfies SchedulerCheck;
+}
+
+/** Real probes of every dependency of the running service. */
+export function serviceProbes(
+  service: SyncService,
+  scheduler: Pick<Scheduler, 'nextRun'>,
+  now: () => number,
+): HealthProbes {
+  const pollIntervalMs = service.config.pollIntervalSeconds * 1000;
+  return {
+    cliniko: async () => (await service.cliniko.checkConnection()).status,
+    // One cheap authenticated REST call (the org's limits), through the same session the writer uses.
+    salesforce: async () => {
+      await service.salesforce.connection.limits();
+      return 'ok';
+    },
+    database: async () => ((await service.store.ping()) ? 'ok' : 'error'),
+    jobQueue: () => queueCheck(service.store, now(), pollIntervalMs),
+    scheduler: () => schedulerCheck(scheduler, now(), pollIntervalMs),
+  };
+}
+
+export interface StartServiceOptions {
+  /** Passed to createSyncService (rootDir, worker timings, emulator clock...). */
+  readonly service?: SyncServiceOptions;
+  /** Scheduler settings beyond the config's poll interval and clinic zone. */
+  readonly scheduler?: Partial<
+    Pick<SchedulerOptions, 'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner'>
+  > & { readonly timers?: SchedulerTimers };
+  /** Wall clock for health, metrics and the scheduler. */
+  readonly now?: () => number;
+  /** Include Node's process metrics in /metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+export interface RunningService {
   readonly url: string;
+  readonly app: FastifyInstance;
+  readonly service: SyncService;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  /** Stops the scheduler (awaiting the run in progress), closes the admin API, then the service. */
   close(): Promise<void>;
 }
 
-/** Starts the admin API for a parsed config. Used by the process below and by the demo. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const databaseProbe = createDatabaseProbe(config.database);
-  const app = await buildApp({
-    config,
-    logger,
-    version: packageVersion(),
-    probes: {
-      database: async () => ((await databaseProbe()) ? 'ok' : 'error'),
+/**
+ * Starts the whole service for a parsed config: sync service, scheduler, admin API listening on
+ * config.http. Used by the process below, `npm run sync -- run` and the demo.
+ */
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: StartServiceOptions = {},
+): Promise<RunningService> {
+  const now = options.now ?? Date.now;
+  const service = await createSyncService(config, logger, options.service);
+  const scheduler = createScheduler(
+    {
+      runner: service.runner,
+      store: service.store,
+      logger,
+      now,
+      ...(options.scheduler?.timers ? { timers: options.scheduler.timers } : {}),
     },
-  });
-  const url = await app.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ url }, 'admin API listening');
-  return { app, url, close: () => app.close() };
-}
-
-async function main(): Promise<void> {
-  let config: Config;
+    {
+      pollIntervalSeconds: config.pollIntervalSeconds,
+      clinicTimezone: config.clinicTimezone,
+      useLease: service.store.kind === 'postgres',
+      ...options.scheduler,
+      // Jobs only finish after start(), by which time `metrics` exists.
+      onJobFinished: (outcome) => metrics.recordJob(outcome),
+    },
+  );
+  const metrics: Metrics = createMetrics(
+    {
+      clinikoStats: () => service.cliniko.stats(),
+      salesforceUsage: () => service.writer.apiUsage(),
+      salesforceCalls: () => service.writer.calls(),
+      outboxStats: (at) => service.store.outboxStats(at),
+      watermarks: () => service.store.listWatermarks(),
+      nextRun: () => scheduler.nextRun(),
+      now,
+    },
+    { defaultMetrics: options.processMetrics !== false },
+  );
+  let app: FastifyInstance | undefined;
   try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exitCode = 1;
-      return;
+    app = await buildApp({
+      config,
+      logger,
+      version: packageVersion(),
+      probes: serviceProbes(service, scheduler, now),
+      admin: {
+        store: service.store,
+        trigger: (mode) => scheduler.trigger(mode),
+        journeyConfig: service.journeyConfig,
+        metrics,
+      },
+      now,
+    });
+    const url = await app.listen({ host: config.http.host, port: config.http.port });
+    if (config.adminTokens.length === 0) {
+      logger.warn({}, 'ADMIN_TOKENS is empty: every admin route except /health answers 401');
     }
+    scheduler.start();
+    logger.info({ url, pollIntervalSeconds: config.pollIntervalSeconds }, 'sync service running');
+    const running = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app: running,
+      service,
+      scheduler,
+      metrics,
+      close() {
+        closing ??= (async () => {
+          await scheduler.stop();
+          await running.close();
+          await service.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await app?.close();
+    await service.close();
     throw err;
   }
+}
+
+/** Kept for callers of the earlier name. */
+export const startServer = startService;
+
+/** Prints a startup failure the operator can act on; never a stack for known failures. */
+export function describeStartupError(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  if (err instanceof SyncError) return `${err.code}: ${err.message}`;
+  return `fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
+/**
+ * Runs the service until SIGTERM/SIGINT. Resolves to the exit code (0 after a clean shutdown, 1 when
+ * it cannot start). Shared by this file's main and `npm run sync -- run`.
+ */
+export async function runForeground(env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    console.error(describeStartupError(err));
+    return 1;
+  }
   const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY === true });
-  const server = await startServer(config, logger);
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  let running: RunningService;
+  try {
+    running = await startService(config, logger);
+  } catch (err) {
+    console.error(describeStartupError(err));
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const shutdown = (signal: string): void => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, 'shutting down: waiting for the run in progress');
+      running.close().then(
+        () => {
+          logger.info({}, 'stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error('fatal:', err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  runForeground(process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(describeStartupError(err));
+      process.exit(1);
+    },
+  );
 }

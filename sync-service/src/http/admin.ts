@@ -1,0 +1,184 @@
+import type { FastifyPluginCallback } from 'fastify';
+import type { AdminToken } from '../config/index.js';
+import { appointmentTypeInfo } from '../journey/appointment-type.js';
+import type { JourneyConfig } from '../journey/index.js';
+import type { DeadLetter, RunRecord, Store } from '../store/index.js';
+import type { CycleMode } from '../sync/runner.js';
+import type { TriggerResult } from '../sync/scheduler.js';
+import { requireRole, sendError } from './auth.js';
+
+/**
+ * The operator routes of the admin API: trigger a run, list and replay dead letters, list runs, and
+ * check an appointment type name against the journey config. GET routes need the viewer role, POST
+ * routes the operator role. Responses never carry payload values: dead letters are listed by key,
+ * error code and message (messages name records and fields, never values).
+ */
+export interface AdminRouteOptions {
+  readonly tokens: readonly AdminToken[];
+  readonly store: Pick<Store, 'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns'>;
+  readonly trigger: (mode: CycleMode) => Promise<TriggerResult>;
+  readonly journeyConfig: JourneyConfig;
+  readonly now: () => number;
+}
+
+export interface DeadLetterView {
+  readonly id: string;
+  readonly object: string;
+  readonly externalId: string;
+  readonly operation: string;
+  readonly code: string;
+  readonly upstreamCode: string | null;
+  readonly message: string;
+  readonly attempts: number;
+  readonly runId: string;
+  readonly createdAt: string;
+  readonly replayedAt: string | null;
+}
+
+/** Everything about a dead letter except its payload. */
+export function deadLetterView(d: DeadLetter): DeadLetterView {
+  return {
+    id: d.id,
+    object: d.object,
+    externalId: d.externalId,
+    operation: d.operation,
+    code: d.errorCode,
+    upstreamCode: d.upstreamCode,
+    message: d.errorMessage,
+    attempts: d.attempts,
+    runId: d.runId,
+    createdAt: new Date(d.createdAt).toISOString(),
+    replayedAt: d.replayedAt === null ? null : new Date(d.replayedAt).toISOString(),
+  };
+}
+
+function runView(r: RunRecord) {
+  let counts: unknown = {};
+  try {
+    counts = JSON.parse(r.counts) as unknown;
+  } catch {
+    counts = {};
+  }
+  return {
+    id: r.id,
+    mode: r.mode,
+    status: r.status,
+    startedAt: new Date(r.startedAt).toISOString(),
+    finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
+    durationSeconds: r.finishedAt === null ? null : (r.finishedAt - r.startedAt) / 1000,
+    counts,
+    dataMapHash: r.dataMapHash,
+    error: r.error,
+  };
+}
+
+const limitQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    includeReplayed: { type: 'boolean', default: false },
+  },
+  additionalProperties: false,
+} as const;
+
+export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, options, done) => {
+  const viewer = requireRole(options.tokens, 'viewer');
+  const operator = requireRole(options.tokens, 'operator');
+
+  app.post<{ Body: { mode?: CycleMode } | undefined }>(
+    '/sync/run',
+    { preHandler: operator },
+    async (request, reply) => {
+      // An empty body means incremental; validated by hand because the body is optional.
+      const body: unknown = request.body ?? {};
+      const mode = typeof body === 'object' && body !== null ? (body as { mode?: unknown }).mode : undefined;
+      if (
+        typeof body !== 'object' ||
+        body === null ||
+        Object.keys(body).some((k) => k !== 'mode') ||
+        (mode !== undefined && mode !== 'incremental' && mode !== 'backfill')
+      ) {
+        return sendError(reply, 400, 'BAD_REQUEST', 'body must be {} or {"mode":"incremental"|"backfill"}');
+      }
+      const result = await options.trigger(mode ?? 'incremental');
+      if (!result.accepted) {
+        const message =
+          result.reason === 'running'
+            ? 'a run is already in progress'
+            : result.reason === 'leased-elsewhere'
+              ? 'another instance is running a sync'
+              : 'the scheduler is stopping';
+        return reply.code(409).send({ error: { code: 'RUN_IN_PROGRESS', message, reason: result.reason } });
+      }
+      return reply.code(202).send({ runId: result.runId, mode: mode ?? 'incremental' });
+    },
+  );
+
+  app.get<{ Querystring: { limit: number; includeReplayed: boolean } }>(
+    '/dlq',
+    { preHandler: viewer, schema: { querystring: limitQuery } },
+    async (request) => {
+      const items = await options.store.listDeadLetters({
+        limit: request.query.limit,
+        includeReplayed: request.query.includeReplayed,
+      });
+      return { items: items.map(deadLetterView) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/dlq/:id/replay',
+    { preHandler: operator },
+    async (request, reply) => {
+      const { id } = request.params;
+      const item = await options.store.getDeadLetter(id);
+      if (!item) {
+        return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
+      }
+      if (item.replayedAt !== null) {
+        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+      }
+      const now = options.now();
+      const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
+      if (!replayed) {
+        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+      }
+      // Back in the outbox: the next cycle's drain writes it.
+      return reply.code(202).send({ id, replayed: true });
+    },
+  );
+
+  app.get<{ Querystring: { limit: number } }>(
+    '/runs',
+    {
+      preHandler: viewer,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({
+      runs: (await options.store.listRuns({ limit: request.query.limit })).map(runView),
+    }),
+  );
+
+  app.get<{ Querystring: { name: string } }>(
+    '/appointment-types/validate',
+    {
+      preHandler: viewer,
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+      },
+    },
+    (request) => Promise.resolve(appointmentTypeInfo(request.query.name, options.journeyConfig)),
+  );
+
+  done();
+};
