@@ -301,6 +301,9 @@ describe('REST resources', () => {
       ]),
     );
     expect(globalDescribe.sobjects.find((s) => s.name === 'Contact')?.keyPrefix).toBe('003');
+    expect(describe.childRelationships.map((r) => r.relationshipName)).toEqual(
+      expect.arrayContaining(['Care_Plans__r', 'Histories']),
+    );
   });
 });
 
@@ -400,6 +403,10 @@ describe('writes', () => {
     expect(plan.records[0]?.Contact__c).toBe((contactRow as { id: string }).id);
     expect(plan.records[0]?.Contact__r.LastName).toBe('Last9001');
     expect(plan.records[0]?.Name).toMatch(/^CP-\d{6}$/);
+    const withChildren = await conn.query<{ Care_Plans__r: { totalSize: number } }>(
+      `SELECT Id, (SELECT Id FROM Care_Plans__r) FROM Contact WHERE Id = '${(contactRow as { id: string }).id}'`,
+    );
+    expect(withChildren.records[0]?.Care_Plans__r.totalSize).toBe(1);
     await expect(
       conn
         .sobject('Care_Plan__c')

@@ -108,13 +108,13 @@ export function describeObject(org: Org, userId: string, object: ObjectDef, vers
   const fields = [...object.fields.values()]
     .filter((f) => org.fieldAccess(userId, object, f).read)
     .map((f) => describeField(org, userId, object, f));
-  const childRelationships = [...object.childRelationships.entries()]
-    .filter(([, rel]) => org.visibleObject(userId, rel.childObject) !== undefined)
-    .map(([name, rel]) => {
+  const childRelationships = [...object.childRelationships.values()]
+    .filter((rel) => org.visibleObject(userId, rel.childObject) !== undefined)
+    .map((rel) => {
       return {
         childSObject: rel.childObject,
         field: rel.field,
-        relationshipName: canonicalRelationshipName(org, object, name),
+        relationshipName: rel.relationshipName,
         cascadeDelete: false,
         restrictedDelete: false,
         deprecatedAndHidden: false,
@@ -130,15 +130,4 @@ export function describeObject(org: Org, userId: string, object: ObjectDef, vers
     networkScopeFieldName: null,
     sobjectDescribeOption: 'FULL',
   };
-}
-
-/** Child relationship keys are stored lower-cased; recover the declared spelling from the child's field. */
-function canonicalRelationshipName(org: Org, parent: ObjectDef, lowerName: string): string {
-  if (lowerName === 'histories') return 'Histories';
-  if (lowerName === 'contacts') return 'Contacts';
-  const rel = parent.childRelationships.get(lowerName);
-  const child = rel ? org.schema.objects.get(rel.childObject.toLowerCase()) : undefined;
-  const f = rel ? child?.fields.get(rel.field.toLowerCase()) : undefined;
-  const declared = f?.childRelationshipName;
-  return declared ?? lowerName;
 }

@@ -58,7 +58,8 @@ export interface ObjectDef extends SoqlObject {
   custom: boolean;
   category: ObjectCategory;
   fields: Map<string, FieldDef>;
-  childRelationships: Map<string, { childObject: string; field: string }>;
+  /** Keyed by the lower-cased relationship name; `relationshipName` keeps the declared spelling. */
+  childRelationships: Map<string, { childObject: string; field: string; relationshipName: string }>;
   enableHistory: boolean;
   /** Name of the `<Object>History` object when one exists. */
   historyObject?: string;
@@ -618,7 +619,11 @@ function addHistoryObject(objects: Map<string, ObjectDef>, parent: ObjectDef): v
   parent.historyObject = historyName;
   history.historyParentField = parentField;
   history.historyOf = parent.name;
-  parent.childRelationships.set('histories', { childObject: historyName, field: parentField });
+  parent.childRelationships.set('histories', {
+    childObject: historyName,
+    field: parentField,
+    relationshipName: 'Histories',
+  });
 }
 
 function customKeyPrefix(index: number, first: string): string {
@@ -701,13 +706,27 @@ export function loadSchema(projectDir: string): Schema {
         );
       }
       if (childName)
-        parent.childRelationships.set(childName.toLowerCase(), { childObject: object.name, field: f.name });
+        parent.childRelationships.set(childName.toLowerCase(), {
+          childObject: object.name,
+          field: f.name,
+          relationshipName: childName,
+        });
     }
   }
   const contact = objects.get('contact');
-  if (contact) contact.childRelationships.set('contacts', { childObject: 'Contact', field: 'ReportsToId' });
+  if (contact)
+    contact.childRelationships.set('contacts', {
+      childObject: 'Contact',
+      field: 'ReportsToId',
+      relationshipName: 'Contacts',
+    });
   const account = objects.get('account');
-  if (account) account.childRelationships.set('contacts', { childObject: 'Contact', field: 'AccountId' });
+  if (account)
+    account.childRelationships.set('contacts', {
+      childObject: 'Contact',
+      field: 'AccountId',
+      relationshipName: 'Contacts',
+    });
   // History objects: ContactHistory and AccountHistory exist in every org; custom ones when enabled.
   for (const object of [...objects.values()]) {
     if (
