@@ -362,6 +362,7 @@ describe('patient journey end to end', () => {
     setClock(day45);
     await daily();
     expect(contactOf(patientId).Journey_Stage__c).toBe('Lapsed');
+    expect(sfInstant(contactOf(patientId).Journey_Stage_Since__c)).toBe(day45);
     steps.push({
       key: `${patientId}:T6:${firstVisit}`,
       trigger: 'T6 Lapsed',
@@ -397,6 +398,7 @@ describe('patient journey end to end', () => {
 
     const contact = contactOf(patientId);
     expect(contact.Journey_Stage__c).toBe('Reactivated');
+    expect(sfInstant(contact.Journey_Stage_Since__c)).toBe(bookedAt);
     expect(contact.Next_Appointment_Date__c).toBe(localDate(startsAt, zone));
     steps.push({
       key: `${patientId}:T7:${comeback}`,
