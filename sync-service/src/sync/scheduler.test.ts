@@ -67,6 +67,7 @@ function summary(runId: string, mode: RunSummary['mode']): RunSummary {
     drain: null,
     clinikoRequests: 0,
     salesforceCalls: 0,
+    durationMs: 0,
     error: null,
   };
 }
