@@ -72,6 +72,11 @@ function contact(i: number, extra: Record<string, unknown> = {}) {
 
 beforeAll(async () => {
   emu = await startSalesforceEmulator({ controls: true, bulkProcessingDelayMs: 5 });
+  // A user of the marketing audience, to see field-level security from the other side.
+  await control(emu.loginUrl, 'POST', 'users', {
+    username: 'marketing@cliniko-sync.emulator',
+    permissionSets: ['Cliniko_Sync_Marketing'],
+  });
 });
 afterAll(async () => {
   await emu.close();
@@ -255,10 +260,6 @@ describe('REST resources', () => {
   it('describes Contact from force-app metadata and the running user’s field-level security', async () => {
     // Arrange: a marketing user sees marketing-safe fields only
     const conn = await integrationConnection();
-    await control(emu.loginUrl, 'POST', 'users', {
-      username: 'marketing@cliniko-sync.emulator',
-      permissionSets: ['Cliniko_Sync_Marketing'],
-    });
     const marketing = await jwtConnection('marketing@cliniko-sync.emulator');
     // Act
     const describe = await conn.sobject('Contact').describe();

@@ -117,6 +117,7 @@ export async function startSalesforceEmulator(
   const sessions = new Sessions(clock, org.orgId, options.tokenLifetimeSeconds ?? 7200);
   const controls = options.controls ?? false;
   const requestLog: RequestLogEntry[] = [];
+  let requestSeq = 0;
   const faults = { http503: 0, latencyMs: 0, latencyTimes: 0 };
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 160 * 1024 * 1024 });
@@ -148,7 +149,7 @@ export async function startSalesforceEmulator(
     // Keep every received byte so tests can scan what a client sent (e.g. for patient data).
     app.addHook('onRequest', (request, _reply, done) => {
       const entry: RequestLogEntry = {
-        seq: requestLog.length + 1,
+        seq: ++requestSeq,
         at: clock.now().toISOString(),
         method: request.method,
         url: request.url,
