@@ -595,6 +595,32 @@ describe('enforcement', () => {
     });
   });
 
+  it('lets only an administrator assign permission sets through the API, with immediate effect', async () => {
+    // Arrange
+    const integration = await integrationConnection();
+    const admin = await jwtConnection(emu.adminUsername);
+    const billing = await admin.query<{ Id: string }>(
+      "SELECT Id FROM PermissionSet WHERE Name = 'Cliniko_Sync_Billing'",
+    );
+    const marketingUser = await admin.query<{ Id: string }>(
+      "SELECT Id FROM User WHERE Username = 'marketing@cliniko-sync.emulator'",
+    );
+    const assignment = { AssigneeId: marketingUser.records[0]?.Id, PermissionSetId: billing.records[0]?.Id };
+    // Act + assert: the integration user may not, the admin may
+    expect(await raw(integration, 'POST', '/sobjects/PermissionSetAssignment', assignment)).toMatchObject({
+      status: 400,
+      body: [{ errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY' }],
+    });
+    const created = await admin.sobject('PermissionSetAssignment').create(assignment);
+    expect(created.success).toBe(true);
+    const marketing = await jwtConnection('marketing@cliniko-sync.emulator');
+    const fields = (await marketing.sobject('Contact').describe()).fields.map((f) => f.name);
+    expect(fields).toContain('Unpaid_Balance__c');
+    await admin.sobject('PermissionSetAssignment').destroy((created as { id: string }).id);
+    const after = (await marketing.sobject('Contact').describe()).fields.map((f) => f.name);
+    expect(after).not.toContain('Unpaid_Balance__c');
+  });
+
   it('fails locked rows with UNABLE_TO_LOCK_ROW per record and can answer 503', async () => {
     const conn = await integrationConnection();
     await control(emu.loginUrl, 'POST', 'faults', {

@@ -620,6 +620,20 @@ export class Org {
   saveOne(userId: string, item: SaveItem): { id: string; created: boolean } {
     const { object } = item;
     const access = this.objectAccess(userId, object);
+    if (object.category === 'event') {
+      // Events are published (publish()), never stored as records.
+      throw new RecordError(
+        'INVALID_TYPE_FOR_OPERATION',
+        `entity type ${object.name} does not support this operation`,
+      );
+    }
+    if (object.category === 'setup' && !this.user(userId).bypassSecurity) {
+      // Assigning permission sets needs an administrator, as in an org ("Assign Permission Sets").
+      throw new RecordError(
+        'INSUFFICIENT_ACCESS_OR_READONLY',
+        `insufficient access rights on object ${object.name}`,
+      );
+    }
     if (!object.createable && !object.updateable) {
       throw new RecordError(
         'INVALID_TYPE_FOR_OPERATION',
@@ -969,6 +983,12 @@ export class Org {
     if (!hit) throw new RecordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', []);
     if (hit.record.IsDeleted === true) throw new RecordError('ENTITY_IS_DELETED', 'entity is deleted', []);
     const { object, record } = hit;
+    if (object.category === 'setup' && !this.user(userId).bypassSecurity) {
+      throw new RecordError(
+        'INSUFFICIENT_ACCESS_OR_READONLY',
+        `insufficient access rights on object ${object.name}`,
+      );
+    }
     if (!object.deletable)
       throw new RecordError(
         'INVALID_TYPE_FOR_OPERATION',
