@@ -76,6 +76,7 @@ describe('clock', () => {
 describe('record mutations', () => {
   it('books, reschedules, cancels with a reason, and marks arrived / did not arrive', async () => {
     const p = await aPatient();
+    const canariesBefore = emu.canaries.length;
     const booked = await ctl('POST', '/appointments', {
       patient_id: p.id,
       starts_at: '2025-08-05T23:00:00Z',
@@ -85,6 +86,9 @@ describe('record mutations', () => {
     expect(appt.starts_at).toBe('2025-08-05T23:00:00Z');
     expect(appt.created_at).toBe(emu.controls.now());
     expect(appt.notes).toMatch(CANARY);
+    // The new appointment's and attendee's notes join the canary list.
+    expect(emu.canaries.length).toBe(canariesBefore + 2);
+    expect(emu.canaries).toContain(CANARY.exec(appt.notes as string)?.[0]);
     const id = appt.id as string;
     expect((await getJson(emu, `/individual_appointments/${id}`)).id).toBe(id);
     const pat = await getJson(emu, `/patients/${p.id as string}`);

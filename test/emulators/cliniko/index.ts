@@ -101,6 +101,7 @@ export async function startClinikoEmulator(options: ClinikoEmulatorOptions = {})
     options.controls === true,
     (instance) => registerControlRoutes(instance, controls, state),
   );
+  let canaryCache: { version: number; list: readonly string[] } | undefined;
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
@@ -116,7 +117,11 @@ export async function startClinikoEmulator(options: ClinikoEmulatorOptions = {})
     clock: state.clock,
     controls,
     get canaries(): readonly string[] {
-      return [...allCanaries(practice)];
+      // Rebuilt only after a write, so callers may read it in a loop.
+      if (!canaryCache || canaryCache.version !== state.version) {
+        canaryCache = { version: state.version, list: Object.freeze([...allCanaries(practice)]) };
+      }
+      return canaryCache.list;
     },
     keyForShard: (other) => `${token}-${other}`,
     requestLog: () => runtime.log,
