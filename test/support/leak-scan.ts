@@ -65,7 +65,7 @@ export function dumpSqliteStore(path: string, cipher: PayloadCipher): StoreDump 
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
       .all() as { name: string }[];
     for (const { name } of tables) {
-      const rows = db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[];
+      const rows = db.prepare(`SELECT * FROM "${name}"`).all();
       rows.forEach((row, i) => {
         for (const [column, value] of Object.entries(row)) {
           const where = `${name}[${i}].${column}`;
@@ -79,10 +79,7 @@ export function dumpSqliteStore(path: string, cipher: PayloadCipher): StoreDump 
               // Not ciphertext: scanned as it is above.
             }
           } else if (value !== null) {
-            cells.push({
-              where,
-              text: typeof value === 'object' ? JSON.stringify(value) : String(value),
-            });
+            cells.push({ where, text: String(value) });
           }
         }
       });
