@@ -53,7 +53,7 @@ export const RESOURCES = {
     paths: ['individual_appointments'],
     collectionKey: 'individual_appointments',
     schema: individualAppointmentSchema,
-    revealHidden: ['archived_at:*', 'cancelled_at:*'],
+    revealHidden: ['archived_at:*', 'cancelled_at:*', 'deleted_at:*'],
     incremental: true,
   }),
   attendees: define({
@@ -61,7 +61,7 @@ export const RESOURCES = {
     paths: ['attendees'],
     collectionKey: 'attendees',
     schema: attendeeSchema,
-    revealHidden: ['archived_at:*', 'cancelled_at:*'],
+    revealHidden: ['archived_at:*', 'cancelled_at:*', 'deleted_at:*'],
     incremental: true,
   }),
   patientCases: define({
@@ -77,7 +77,7 @@ export const RESOURCES = {
     paths: ['invoices'],
     collectionKey: 'invoices',
     schema: invoiceSchema,
-    revealHidden: ['archived_at:*'],
+    revealHidden: ['archived_at:*', 'deleted_at:*'],
     incremental: true,
   }),
   invoiceItems: define({

@@ -67,6 +67,12 @@ export interface RunSummary {
   readonly error: string | null;
 }
 
+/**
+ * A stream lease is renewed with every page, so it only needs to outlast one page; a crashed holder's
+ * lease expires after this long and another instance takes the stream over.
+ */
+const STREAM_LEASE_MS = 2 * 60_000;
+
 /** Streams whose records become Salesforce records, in the order they are read. */
 const DATA_STREAMS = [
   { key: 'patients', resource: 'patients' },
@@ -212,6 +218,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     runId: string,
     counter: RunCounter,
     affectedPatients: Set<string>,
+    lease?: string,
   ): Promise<void> {
     const watermark = mode === 'backfill' ? undefined : await deps.store.getWatermark(stream.resource);
     let pending: Array<{
@@ -257,6 +264,12 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
     for await (const ev of events) {
       if (ev.kind === 'page') {
+        if (
+          lease &&
+          !(await deps.store.acquireLease(lease, deps.worker.owner, STREAM_LEASE_MS, Date.now()))
+        ) {
+          throw new SyncError('STORE_CONFLICT', `lost the lease on ${stream.resource} to another instance`);
+        }
         signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
         await flush(backfilling ? undefined : capped(ev.maxUpdatedAt));
       } else if (ev.kind === 'end') {
@@ -504,7 +517,24 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     try {
       const refs = await loadReferences();
       const affected = new Set<string>();
-      for (const stream of DATA_STREAMS) await readStream(stream, mode, refs, runId, counter, affected);
+      for (const stream of DATA_STREAMS) {
+        // Several instances may share one PostgreSQL store: only the holder of a stream's lease reads
+        // it, so a stream is never polled twice at once. The others skip it this cycle.
+        // (SQLite serves one instance, so it needs no lease.)
+        const lease = deps.store.kind === 'postgres' ? `stream:${stream.resource}` : undefined;
+        if (
+          lease &&
+          !(await deps.store.acquireLease(lease, deps.worker.owner, STREAM_LEASE_MS, Date.now()))
+        ) {
+          log.info({ stream: stream.resource }, 'stream is being read by another instance; skipped');
+          continue;
+        }
+        try {
+          await readStream(stream, mode, refs, runId, counter, affected, lease);
+        } finally {
+          if (lease) await deps.store.releaseLease(lease, deps.worker.owner);
+        }
+      }
       await deriveJourneys([...affected], refs, runId, counter);
     } catch (err) {
       error =
