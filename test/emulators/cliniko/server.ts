@@ -325,7 +325,6 @@ function registerApiRoutes(app: FastifyInstance, state: EmulatorState, runtime: 
     return reply.send(R.patients.render(p, state.context(runtime.base)));
   };
   app.patch('/v1/patients/:id', patchPatient);
-  app.put('/v1/patients/:id', patchPatient);
   const archive = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const p = findVisible(R.patients, (req.params as { id: string }).id, '', {}, ctx());
     state.archivePatient(p);
