@@ -50,8 +50,18 @@ function resolvePath(scope: Scope, rawPath: string): FieldPath {
   const { ctx } = scope;
   const segments = rawPath.split('.');
   if (segments.length > 1) {
+    // `c.Name` with `FROM Contact c`, or `Contact.Name` with `FROM Contact` unless Contact has a
+    // relationship of that name.
     const first = segments[0]!.toLowerCase();
-    if (first === scope.alias?.toLowerCase() || first === scope.object.name.toLowerCase()) segments.shift();
+    const isRelationship = [...scope.object.fields.values()].some(
+      (f) => f.relationshipName?.toLowerCase() === first,
+    );
+    if (
+      first === scope.alias?.toLowerCase() ||
+      (first === scope.object.name.toLowerCase() && !isRelationship)
+    ) {
+      segments.shift();
+    }
   }
   let current = scope.object;
   const hops: Hop[] = [];

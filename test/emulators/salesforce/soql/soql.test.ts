@@ -309,6 +309,7 @@ describe('executeSoql: field lists and record shape', () => {
 
   it('accepts an object alias as a field prefix', () => {
     expect(ids("SELECT c.Id FROM Contact c WHERE c.LastName = 'hopper'")).toEqual([C2]);
+    expect(ids("SELECT Contact.Id FROM Contact WHERE Contact.LastName = 'hopper'")).toEqual([C2]);
   });
 
   it('rejects a field selected twice', () => {
