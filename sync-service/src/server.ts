@@ -209,7 +209,10 @@ export async function runForeground(env: Readonly<Record<string, string | undefi
   return new Promise<number>((resolve) => {
     let closing = false;
     const shutdown = (signal: string): void => {
-      if (closing) return;
+      if (closing) {
+        logger.info({ signal }, 'already shutting down');
+        return;
+      }
       closing = true;
       logger.info({ signal }, 'shutting down: waiting for the run in progress');
       running.close().then(
@@ -223,8 +226,10 @@ export async function runForeground(env: Readonly<Record<string, string | undefi
         },
       );
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    // `on`, not `once`: the listener must stay registered while closing, or a wrapper such as tsx sees
+    // no handler left and ends the process with 128+signal before the run in progress is awaited.
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
   });
 }
 
