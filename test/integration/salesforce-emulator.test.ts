@@ -371,6 +371,21 @@ describe('writes', () => {
     expect(all.records).toMatchObject([{ Id: id, IsDeleted: true }]);
   });
 
+  it('reports updated and deleted ids in a window (jsforce updated() / deleted())', async () => {
+    const conn = await integrationConnection();
+    const start = new Date(Date.now() - 1000);
+    const kept = await conn.sobject('Contact').create({ LastName: 'Replicated' });
+    const gone = await conn.sobject('Contact').create({ LastName: 'Removed' });
+    await conn.sobject('Contact').destroy((gone as { id: string }).id);
+    const end = new Date(Date.now() + 60_000);
+    const updated = await conn.sobject('Contact').updated(start, end);
+    const deleted = await conn.sobject('Contact').deleted(start, end);
+    expect(updated.ids).toContain((kept as { id: string }).id);
+    expect(updated.ids).not.toContain((gone as { id: string }).id);
+    expect(deleted.deletedRecords.map((r) => r.id)).toContain((gone as { id: string }).id);
+    expect(deleted.deletedRecords.map((r) => r.id)).not.toContain((kept as { id: string }).id);
+  });
+
   it('upserts one record by external id: 201 created, then 200 with created:false', async () => {
     const conn = await integrationConnection();
     const path = '/sobjects/Contact/Cliniko_Patient_Id__c/777001';

@@ -11,7 +11,7 @@ import { ApiError } from './errors.js';
 import type { Org, Rec, SaveItem, SaveResult } from './org.js';
 import type { FieldDef, ObjectDef } from './schema.js';
 import { executeSoql } from './soql/index.js';
-import { asText } from './values.js';
+import { asText, formatDateTime, parseDateTime } from './values.js';
 
 const MAX_COLLECTION = 200;
 const DEFAULT_PAGE = 2000;
@@ -143,6 +143,47 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     const userId = userOf(request);
     return describeObject(org, userId, objectFor(userId, request.params.object ?? ''), versionOf(request));
   });
+
+  // Replication: ids changed or deleted in a window (by SystemModstamp), as `getUpdated` / `getDeleted`.
+  const replicationWindow = (query: { start?: string; end?: string }) => {
+    const start = parseDateTime(query.start ?? '');
+    const end = parseDateTime(query.end ?? '');
+    if (!start || !end)
+      throw new ApiError(400, 'MISSING_ARGUMENT', 'start and end must be ISO 8601 date-times');
+    if (end.getTime() <= start.getTime())
+      throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'end must be after start');
+    const within = (r: Rec) => {
+      const t = parseDateTime(asText(r.SystemModstamp))?.getTime() ?? 0;
+      return t >= start.getTime() && t < end.getTime();
+    };
+    return { end, within };
+  };
+  app.get<{ Params: Partial<Params>; Querystring: { start?: string; end?: string } }>(
+    '/services/data/:version/sobjects/:object/updated',
+    (request) => {
+      const object = objectFor(userOf(request), request.params.object ?? '');
+      const { end, within } = replicationWindow(request.query);
+      const ids = [...org.records(object.name)]
+        .filter((r) => r.IsDeleted !== true && within(r))
+        .map((r) => asText(r.Id));
+      return { ids, latestDateCovered: formatDateTime(end) };
+    },
+  );
+  app.get<{ Params: Partial<Params>; Querystring: { start?: string; end?: string } }>(
+    '/services/data/:version/sobjects/:object/deleted',
+    (request) => {
+      const object = objectFor(userOf(request), request.params.object ?? '');
+      const { end, within } = replicationWindow(request.query);
+      const deletedRecords = [...org.records(object.name)]
+        .filter((r) => r.IsDeleted === true && within(r))
+        .map((r) => ({ id: asText(r.Id), deletedDate: asText(r.SystemModstamp) }));
+      return {
+        deletedRecords,
+        earliestDateAvailable: formatDateTime(new Date(0)),
+        latestDateCovered: formatDateTime(end),
+      };
+    },
+  );
 
   // Create, or publish a platform event.
   app.post<{ Params: Partial<Params>; Body: Rec | undefined }>(
