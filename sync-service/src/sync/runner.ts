@@ -52,7 +52,8 @@ export type CycleMode = 'incremental' | 'backfill';
 export interface RunSummary {
   readonly runId: string;
   readonly mode: CycleMode | 'journey-daily';
-  readonly status: 'succeeded' | 'partial' | 'failed';
+  /** `skipped`: another instance sharing the PostgreSQL store was running a cycle. */
+  readonly status: 'succeeded' | 'partial' | 'failed' | 'skipped';
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly counts: Record<
@@ -68,10 +69,13 @@ export interface RunSummary {
 }
 
 /**
- * A stream lease is renewed with every page, so it only needs to outlast one page; a crashed holder's
- * lease expires after this long and another instance takes the stream over.
+ * Several instances may share one PostgreSQL store. One cycle runs at a time across them, under this
+ * lease (renewed with every page read), so no stream is polled twice at once and no change is enqueued
+ * twice; the outbox is drained by whichever instance holds it, and its items are leased one by one
+ * besides. A crashed holder's lease expires after LEASE_MS. SQLite serves one instance and needs none.
  */
-const STREAM_LEASE_MS = 2 * 60_000;
+const CYCLE_LEASE = 'sync-cycle';
+const LEASE_MS = 10 * 60_000;
 
 /** Streams whose records become Salesforce records, in the order they are read. */
 const DATA_STREAMS = [
@@ -264,11 +268,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
     for await (const ev of events) {
       if (ev.kind === 'page') {
-        if (
-          lease &&
-          !(await deps.store.acquireLease(lease, deps.worker.owner, STREAM_LEASE_MS, Date.now()))
-        ) {
-          throw new SyncError('STORE_CONFLICT', `lost the lease on ${stream.resource} to another instance`);
+        if (lease && !(await deps.store.acquireLease(lease, deps.worker.owner, LEASE_MS, Date.now()))) {
+          throw new SyncError('STORE_CONFLICT', `lost the ${lease} lease to another instance`);
         }
         signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
         await flush(backfilling ? undefined : capped(ev.maxUpdatedAt));
@@ -498,8 +499,45 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     };
   }
 
-  /** One full cycle: streams, derivations, outbox drain, run record. */
+  /** Runs `work` under the cycle lease on PostgreSQL; undefined when another instance holds it. */
+  async function exclusive(
+    work: (lease: string | undefined) => Promise<RunSummary>,
+  ): Promise<RunSummary | undefined> {
+    if (deps.store.kind !== 'postgres') return work(undefined);
+    if (!(await deps.store.acquireLease(CYCLE_LEASE, deps.worker.owner, LEASE_MS, Date.now()))) {
+      log.info({}, 'another instance is running a cycle; this one waits for the next');
+      return undefined;
+    }
+    try {
+      return await work(CYCLE_LEASE);
+    } finally {
+      await deps.store.releaseLease(CYCLE_LEASE, deps.worker.owner);
+    }
+  }
+
+  function skipped(mode: RunSummary['mode']): RunSummary {
+    const at = new Date(deps.now()).toISOString();
+    return {
+      runId: '-',
+      mode,
+      status: 'skipped',
+      startedAt: at,
+      finishedAt: at,
+      counts: {},
+      drain: null,
+      clinikoRequests: 0,
+      salesforceCalls: 0,
+      durationMs: 0,
+      error: null,
+    };
+  }
+
+  /** One full cycle: streams, derivations, outbox drain, run record. Skipped while another instance runs one. */
   async function runCycle(mode: CycleMode): Promise<RunSummary> {
+    return (await exclusive((lease) => cycle(mode, lease))) ?? skipped(mode);
+  }
+
+  async function cycle(mode: CycleMode, lease: string | undefined): Promise<RunSummary> {
     const runId = `run-${new Date(deps.now())
       .toISOString()
       .replace(/[-:.TZ]/g, '')
@@ -518,22 +556,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       const refs = await loadReferences();
       const affected = new Set<string>();
       for (const stream of DATA_STREAMS) {
-        // Several instances may share one PostgreSQL store: only the holder of a stream's lease reads
-        // it, so a stream is never polled twice at once. The others skip it this cycle.
-        // (SQLite serves one instance, so it needs no lease.)
-        const lease = deps.store.kind === 'postgres' ? `stream:${stream.resource}` : undefined;
-        if (
-          lease &&
-          !(await deps.store.acquireLease(lease, deps.worker.owner, STREAM_LEASE_MS, Date.now()))
-        ) {
-          log.info({ stream: stream.resource }, 'stream is being read by another instance; skipped');
-          continue;
-        }
-        try {
-          await readStream(stream, mode, refs, runId, counter, affected, lease);
-        } finally {
-          if (lease) await deps.store.releaseLease(lease, deps.worker.owner);
-        }
+        await readStream(stream, mode, refs, runId, counter, affected, lease);
       }
       await deriveJourneys([...affected], refs, runId, counter);
     } catch (err) {
@@ -554,6 +577,10 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
    * remembers it).
    */
   async function runJourneyDaily(): Promise<RunSummary> {
+    return (await exclusive(() => journeyDaily())) ?? skipped('journey-daily');
+  }
+
+  async function journeyDaily(): Promise<RunSummary> {
     const runId = `journey-${new Date(deps.now()).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
     const started = deps.now();
     const counter = new RunCounter();

@@ -32,7 +32,12 @@ function cycleCommand(name: 'once' | 'backfill', summary: string): Command {
       try {
         const result = await service.runner.runCycle(name === 'once' ? 'incremental' : 'backfill');
         printSummary(result, ctx);
-        return result.status === 'succeeded' ? 0 : result.status === 'partial' ? 3 : 1;
+        if (result.status === 'skipped') ctx.print('another instance is running a cycle; nothing to do');
+        return result.status === 'succeeded' || result.status === 'skipped'
+          ? 0
+          : result.status === 'partial'
+            ? 3
+            : 1;
       } finally {
         await service.close();
       }
