@@ -8,7 +8,8 @@ import type { AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { createStore } from '../../sync-service/src/store/index.js';
 import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
-import { loadSignedDataMap } from '../../sync-service/src/sync/service.js';
+import { createLogger } from '../../sync-service/src/logger.js';
+import { createSyncService, loadSignedDataMap } from '../../sync-service/src/sync/service.js';
 import { cliContext, editMap, offlineEnv, readMap, tempRepoRoot } from '../support/governance.js';
 
 /**
@@ -99,6 +100,26 @@ describe('data-map sign-off at run time', () => {
     expect(error.message).toContain('Dana Compliance');
     expect(error.message).toContain('2026-11-20');
     expect(error.message).toContain(`Changed since then: ${CITY_KEY}.`);
+
+    // The service itself refuses before it connects to anything.
+    await expect(
+      createSyncService(config, createLogger({ level: 'silent' }), { rootDir: root }),
+    ).rejects.toMatchObject({
+      code: 'DATA_MAP_NOT_SIGNED',
+      message: expect.stringContaining(CITY_KEY) as unknown,
+    });
+    // A preview passes the gate and goes on to connect (here to a port nobody listens on).
+    const previewError: unknown = await createSyncService(config, createLogger({ level: 'silent' }), {
+      rootDir: root,
+      allowUnsignedMap: true,
+    }).then(
+      async (service) => {
+        await service.close();
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect((previewError as { code?: string } | undefined)?.code).toBe('SALESFORCE_AUTH_FAILED');
 
     // Dry-run previews load the unsigned map.
     const preview = await loadSignedDataMap(config, root, { allowUnsigned: true });
