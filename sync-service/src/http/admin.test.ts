@@ -219,6 +219,12 @@ describe('admin API authentication', () => {
     }
   });
 
+  it('answers unknown routes with the same error body', async () => {
+    const response = await app.inject({ method: 'GET', url: '/nope', headers: as(VIEWER) });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
   it('leaves /health open', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect([200, 503]).toContain(response.statusCode);

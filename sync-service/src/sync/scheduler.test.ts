@@ -346,6 +346,34 @@ describe('scheduler', () => {
     await b.stop();
   });
 
+  it('renews the lease while a long job runs and releases it at the end', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    const scheduler = createScheduler(
+      {
+        runner: fake.runner,
+        store: fake.store,
+        logger,
+        now: clock.now,
+        timers: clock.timers,
+        yieldTick: flush,
+      },
+      { pollIntervalSeconds: 60, clinicTimezone: 'UTC', journeyDailyAt: null, useLease: true, owner: 'a' },
+    );
+    fake.hold();
+    scheduler.start();
+    await clock.advance(0);
+    // TTL is two intervals (120 s); renewed every 40 s.
+    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 120_000 });
+    await clock.advance(400_000);
+    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 400_000 + 120_000 });
+    fake.release();
+    await clock.advance(0);
+    expect(fake.store.leases.has('scheduler:poll')).toBe(false);
+    await scheduler.stop();
+    expect(clock.pendingCount()).toBe(0);
+  });
+
   it('stop waits for the run in progress', async () => {
     const clock = fakeTime(T0);
     const fake = fakeRunner(clock);
