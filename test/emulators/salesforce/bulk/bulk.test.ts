@@ -419,11 +419,6 @@ describe('Bulk API 2.0 ingest: errors', () => {
       /InvalidBatch : Failed to parse CSV: .*Quote Not Closed/,
     ],
     [
-      'a short row',
-      'Cliniko_Patient_Id__c,LastName\n1001,Lovelace\n1002\n',
-      /InvalidBatch : Failed to parse CSV: Invalid Record Length: .*line 3/,
-    ],
-    [
       'CRLF data in an LF job',
       'Cliniko_Patient_Id__c,LastName\r\n1001,Lovelace\r\n',
       /LineEnding is invalid on user data. Current LineEnding setting is LF/,
@@ -440,6 +435,35 @@ describe('Bulk API 2.0 ingest: errors', () => {
     expect(job.state).toBe('Failed');
     expect(job.errorMessage).toMatch(message);
     expect(org.calls).toHaveLength(0);
+  });
+
+  it('fails a row with too few or too many values on its own and applies the rest', async () => {
+    const { app, org } = await build();
+    const id = await createJob(app, UPSERT);
+    await upload(
+      app,
+      id,
+      'Cliniko_Patient_Id__c,LastName\n1001,Lovelace\n1002\n1003,Hopper,extra\n1004,Dijkstra\n',
+    );
+    await setState(app, id, 'UploadComplete');
+    expect(await waitForJob(app, id)).toMatchObject({
+      state: 'JobComplete',
+      numberRecordsProcessed: 4,
+      numberRecordsFailed: 2,
+    });
+    expect(org.calls[0]?.rows.map((r) => r.Cliniko_Patient_Id__c)).toEqual(['1001', '1004']);
+    const failed = await app.inject({ method: 'GET', url: `${BASE}/${id}/failedResults`, headers: auth });
+    const rows: string[][] = parse(failed.body, { relax_column_count: true });
+    expect(rows.slice(1)).toEqual([
+      ['', 'INVALID_ROW:The row at line 3 has 1 values but the header has 2 columns: --', '1002'],
+      [
+        '',
+        'INVALID_ROW:The row at line 4 has 3 values but the header has 2 columns: --',
+        '1003',
+        'Hopper',
+        'extra',
+      ],
+    ]);
   });
 
   it('fails a job closed without data', async () => {

@@ -19,10 +19,16 @@ export type LineEnding = 'LF' | 'CRLF';
 /** Bulk 2.0 writes `#N/A` in a CSV cell to mean "set this field to null". */
 export const NULL_MARKER = '#N/A';
 
+export interface DataLine {
+  /** Cell text exactly as uploaded. */
+  cells: string[];
+  /** Where it was, for error messages: the line of the upload the record ends on. */
+  line: number;
+}
+
 export interface ParsedUpload {
   header: string[];
-  /** Cell text exactly as uploaded, one array per data line. */
-  lines: string[][];
+  lines: DataLine[];
 }
 
 /** A problem with the uploaded data as a whole; the job fails with this message. */
@@ -40,17 +46,22 @@ export function parseUpload(text: string, delimiter: ColumnDelimiter, lineEnding
       `ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is ${lineEnding}`,
     );
   }
-  let rows: string[][];
+  let rows: Array<{ record: string[]; info: { lines: number } }>;
   try {
+    // Rows with the wrong number of cells are let through and fail one by one, so the rest of the
+    // upload is still applied.
     rows = parse(body, {
       delimiter: COLUMN_DELIMITERS[delimiter],
       record_delimiter: lineEnding === 'LF' ? '\n' : '\r\n',
       skip_empty_lines: true,
-    });
+      relax_column_count: true,
+      info: true,
+    }) as unknown as typeof rows; // with `info`, csv-parse yields { record, info } (its types miss this)
   } catch (error) {
     throw new InvalidUploadError(`InvalidBatch : Failed to parse CSV: ${(error as Error).message}`);
   }
-  const [header, ...lines] = rows;
+  const header = rows[0]?.record;
+  const lines = rows.slice(1).map((r) => ({ cells: r.record, line: r.info.lines }));
   if (!header || header.length === 0)
     throw new InvalidUploadError('InvalidBatch : The CSV data has no header row');
   const seen = new Set<string>();

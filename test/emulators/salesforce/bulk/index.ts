@@ -14,6 +14,7 @@ import {
   parseUpload,
   toCsv,
   type ColumnDelimiter,
+  type DataLine,
   type LineEnding,
   type ParsedUpload,
 } from './csv.js';
@@ -52,6 +53,9 @@ interface Job {
   failed: string[][];
   unprocessed: string[][];
 }
+
+/** Salesforce-shaped code for a data row whose cell count differs from the header's (emulator's name). */
+const ROW_LENGTH_ERROR = 'INVALID_ROW';
 
 const MAX_UPLOAD_BYTES = 150 * 1024 * 1024;
 
@@ -179,7 +183,7 @@ export const bulkIngestPlugin: FastifyPluginAsync<BulkIngestOptions> = (app, opt
     try {
       const parsed = job.uploads.map((u) => parseUpload(u, job.columnDelimiter, job.lineEnding));
       job.header = parsed[0]?.header;
-      job.unprocessed.push(...parsed.flatMap((p) => p.lines));
+      job.unprocessed.push(...parsed.flatMap((p) => p.lines.map((l) => l.cells)));
     } catch {
       // Unreadable data cannot be listed; the job stays aborted with no unprocessed rows to show.
     }
@@ -221,32 +225,45 @@ export const bulkIngestPlugin: FastifyPluginAsync<BulkIngestOptions> = (app, opt
     }
 
     const header = job.header;
-    const lines = parsed.flatMap((p) => p.lines);
+    const lines: Array<DataLine & { upload: number }> = parsed.flatMap((p, upload) =>
+      p.lines.map((l) => ({ ...l, upload: upload + 1 })),
+    );
+    const fail = (cells: string[], message: string): void => {
+      job.failed.push(['', message, ...cells]);
+      job.numberRecordsFailed++;
+      job.numberRecordsProcessed++;
+    };
     let index = 0;
     try {
       while (index < lines.length) {
         if (stateOf(job) !== 'InProgress') break; // aborted meanwhile
         const chunk = lines.slice(index, index + chunkSize);
-        const rows = chunk.map((line) => toRow(header, line, job.operation));
-        const results = await options.applyDml(
-          job.createdById,
-          job.object,
-          job.operation,
-          job.externalIdFieldName,
-          rows,
-        );
+        const valid = chunk.filter((l) => {
+          if (l.cells.length === header.length) return true;
+          const where = parsed.length > 1 ? `upload ${l.upload}, line ${l.line}` : `line ${l.line}`;
+          fail(
+            l.cells,
+            `${ROW_LENGTH_ERROR}:The row at ${where} has ${l.cells.length} values but the header has ${header.length} columns: --`,
+          );
+          return false;
+        });
+        const rows = valid.map((l) => toRow(header, l.cells, job.operation));
+        const results = rows.length
+          ? await options.applyDml(job.createdById, job.object, job.operation, job.externalIdFieldName, rows)
+          : [];
         if (results.length !== rows.length) {
           throw new Error(`applyDml returned ${results.length} results for ${rows.length} rows`);
         }
         results.forEach((result, i) => {
-          const original = chunk[i]!;
+          const original = valid[i]!.cells;
           if (result.success) {
             job.successful.push([result.id ?? '', String(result.created ?? false), ...original]);
+            job.numberRecordsProcessed++;
           } else {
             job.failed.push([result.id ?? '', errorText(result), ...original]);
             job.numberRecordsFailed++;
+            job.numberRecordsProcessed++;
           }
-          job.numberRecordsProcessed++;
         });
         index += chunk.length;
       }
@@ -254,7 +271,7 @@ export const bulkIngestPlugin: FastifyPluginAsync<BulkIngestOptions> = (app, opt
       job.errorMessage = `InternalServerError : ${(error as Error).message}`;
       touch(job, 'Failed');
     }
-    job.unprocessed.push(...lines.slice(index));
+    job.unprocessed.push(...lines.slice(index).map((l) => l.cells));
     job.totalProcessingTime = Date.now() - started;
     if (stateOf(job) === 'InProgress') touch(job, 'JobComplete');
   }
