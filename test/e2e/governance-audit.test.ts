@@ -9,7 +9,9 @@ import { buildAuditEntry, type AuditEntry } from '../../sync-service/src/governa
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { createStore, type Store } from '../../sync-service/src/store/index.js';
 import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
+import pg from 'pg';
 import { cliContext, offlineEnv, tempRepoRoot } from '../support/governance.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**
  * `audit verify | show | prune` against a real SQLite store, tampered with through SQL the way someone
@@ -211,5 +213,52 @@ describe('audit prune', () => {
 
   it('refuses a retention under one year', async () => {
     expect((await cli(['prune', '--years', '0'])).code).toBe(2);
+  });
+});
+
+describe('audit commands on PostgreSQL', () => {
+  let pgServer: TestPostgres;
+  let pgEnv: Record<string, string>;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    pgServer = await startTestPostgres();
+    const { poolConfig } = await pgServer.newSchema();
+    pgEnv = {
+      ...offlineEnv(root),
+      DATABASE_URL: `${pgServer.url}?options=${encodeURIComponent(String(poolConfig.options))}`,
+    };
+    const store = openStore(pgEnv);
+    await store.migrate();
+    const now = Date.now();
+    await seed(store, now - 8 * YEAR, ['201'], 'run-old');
+    await seed(store, now - 3600 * 1000, ['201', '202'], 'run-recent');
+    await store.close();
+    client = new pg.Client({ connectionString: pgEnv.DATABASE_URL });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await pgServer?.stop();
+  });
+
+  it('verify, show and prune work the same, and an altered entry is found', async () => {
+    expect((await cli(['verify'], pgEnv)).out).toContain('6 entries, seq 1..6');
+    expect((await cli(['show', '--patient', '201'], pgEnv)).out).toContain('4 entries');
+    const pruned = await cli(['prune'], pgEnv);
+    expect(pruned.code, pruned.out).toBe(0);
+    expect(pruned.out).toContain('pruned 2 entries (seq 1..2)');
+    expect((await cli(['verify'], pgEnv)).out).toContain('5 entries, seq 3..7');
+
+    const row = await client.query<{ entry: string }>('SELECT entry FROM audit_log WHERE seq = 4');
+    const entry = JSON.parse(row.rows[0]!.entry) as AuditEntry;
+    await client.query('UPDATE audit_log SET entry = $1 WHERE seq = 4', [
+      JSON.stringify({ ...entry, operation: 'create' === entry.operation ? 'update' : 'create' }),
+    ]);
+    const broken = await cli(['verify'], pgEnv);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain('seq 4');
+    expect(broken.out).toContain('altered');
   });
 });
