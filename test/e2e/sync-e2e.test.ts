@@ -52,3 +52,23 @@ describe('sync end to end', () => {
     expect(summary.salesforceCalls).toBe(2);
   });
 });
+
+describe('sync against a clinic whose clock is not the wall clock', () => {
+  it("takes its bookmark from Cliniko's clock, so later changes are still read", async () => {
+    const past = await startSyncHarness({ cliniko: { patients: 10, seed: 3, now: '2025-06-02T04:00:00Z' } });
+    try {
+      expect((await past.service.runner.runCycle('backfill')).status).toBe('succeeded');
+      const [watermark] = await past.service.store.listWatermarks();
+      expect(Date.parse(watermark!.cursor)).toBeLessThan(Date.parse('2025-06-03T00:00:00Z'));
+      const patientId = recordId('patient', 2);
+      past.cliniko.controls.updatePatient(patientId, { email: 'from.the.past@example.com' });
+      expect((await past.service.runner.runCycle('incremental')).status).toBe('succeeded');
+      const contact = activeRecords(past.salesforce, 'Contact').find(
+        (c) => c.Cliniko_Patient_Id__c === patientId,
+      );
+      expect(contact?.Email).toBe('from.the.past@example.com');
+    } finally {
+      await past.close();
+    }
+  });
+});

@@ -100,6 +100,13 @@ export function buildServer(
     }
   });
 
+  // Cliniko's Date header and its updated_at values come from one clock; clients take the header as
+  // the server's "now" (a sync's signpost), so it must follow the emulated clock, not the wall.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('date', new Date(state.clock.now() * 1000).toUTCString());
+    return payload;
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/') && req.url !== '/v1') return;
     const entry: RequestLogEntry = {
