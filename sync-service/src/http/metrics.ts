@@ -55,6 +55,12 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     buckets: [1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600],
     registers: [registry],
   });
+  const skippedForLease = new Counter({
+    name: `${PREFIX}jobs_skipped_for_lease_total`,
+    help: 'Jobs this instance skipped because another instance held the scheduler lease (PostgreSQL).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   const lastRunFinished = new Gauge({
     name: `${PREFIX}last_run_finished_timestamp_seconds`,
     help: 'When the last job of each kind finished (Unix seconds).',
@@ -186,8 +192,11 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     registry,
     /** Folds a finished job into the counters. */
     recordJob(outcome: JobOutcome): void {
+      if (outcome.error === 'leased-elsewhere') {
+        skippedForLease.inc({ kind: outcome.kind });
+        return;
+      }
       const status = outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded');
-      if (outcome.error === 'leased-elsewhere') return;
       runs.inc({ kind: outcome.kind, status });
       runDuration.observe(
         { kind: outcome.kind },

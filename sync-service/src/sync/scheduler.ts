@@ -56,7 +56,7 @@ export interface SchedulerOptions {
   readonly owner?: string;
   /** Run the first cycle at start (default) or only after one interval. */
   readonly runAtStart?: boolean;
-  /** Called after every job (metrics). Must not throw. */
+  /** Called after every job, and after every attempt skipped for the lease (metrics). */
   readonly onJobFinished?: (outcome: JobOutcome) => void;
 }
 
@@ -187,6 +187,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
    * undefined when it did not start. Synchronously marks the job current, so a second caller in the same
    * tick sees it.
    */
+  function notify(outcome: JobOutcome): void {
+    try {
+      options.onJobFinished?.(outcome);
+    } catch (err) {
+      log.warn({ err }, 'job listener failed');
+    }
+  }
+
   function startJob(
     kind: JobKind,
     trigger: JobOutcome['trigger'],
@@ -200,11 +208,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
 
     const finish = (result: Omit<JobOutcome, 'kind' | 'trigger' | 'startedAt' | 'finishedAt'>): void => {
       const done: JobOutcome = { kind, trigger, startedAt, finishedAt: now(), ...result };
-      try {
-        options.onJobFinished?.(done);
-      } catch (err) {
-        log.warn({ err }, 'job listener failed');
-      }
+      notify(done);
       current = undefined;
       resolveOutcome(done);
       afterJob(kind, startedAt, false);
@@ -220,7 +224,15 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
         if (!held) {
           log.debug({ kind }, 'another instance holds the scheduler lease; skipping');
           current = undefined;
-          resolveOutcome({ kind, trigger, startedAt, finishedAt: now(), error: 'leased-elsewhere' });
+          const skipped: JobOutcome = {
+            kind,
+            trigger,
+            startedAt,
+            finishedAt: now(),
+            error: 'leased-elsewhere',
+          };
+          notify(skipped);
+          resolveOutcome(skipped);
           afterJob(kind, startedAt, true);
           return undefined;
         }
@@ -262,7 +274,15 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
       (err: unknown) => {
         log.warn({ err, kind }, 'could not take the scheduler lease; skipping');
         current = undefined;
-        resolveOutcome({ kind, trigger, startedAt, finishedAt: now(), error: 'lease unavailable' });
+        const failed: JobOutcome = {
+          kind,
+          trigger,
+          startedAt,
+          finishedAt: now(),
+          error: 'lease unavailable',
+        };
+        notify(failed);
+        resolveOutcome(failed);
         afterJob(kind, startedAt, true);
         return undefined;
       },
