@@ -11,11 +11,8 @@ import { readPackageFields } from '../../sync-service/src/governance-io/lookups.
 import { createLogger } from '../../sync-service/src/logger.js';
 import type { RunSummary } from '../../sync-service/src/sync/runner.js';
 import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
-import {
-  createSyncService,
-  loadClinikoFieldCatalogue,
-  type SyncService,
-} from '../../sync-service/src/sync/service.js';
+import { startService, type RunningService } from '../../sync-service/src/server.js';
+import { loadClinikoFieldCatalogue, type SyncService } from '../../sync-service/src/sync/service.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { editMap, readMap, tempRepoRoot, writeMap } from '../support/governance.js';
@@ -44,16 +41,21 @@ interface Harness {
   cliniko: ClinikoEmulator;
   salesforce: SalesforceEmulator;
   proxy: RecordingProxy;
+  running: RunningService;
   service: SyncService;
   logLines: string[];
   dir: string;
   dbPath: string;
   encryptionKey: string;
-  /** Closes the service (store included) once; later calls do nothing. */
+  adminToken: string;
+  /** One cycle through the scheduler, as the admin API would start it (so /metrics counts it). */
+  cycle(mode: 'backfill' | 'incremental'): Promise<RunSummary>;
+  /** Stops the service process (scheduler, admin API, store) once; later calls do nothing. */
   closeService(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** The whole service process (startService: sync service, scheduler, admin API) against both emulators. */
 async function startHarness(options: { patients: number; seed: number; rootDir?: string }): Promise<Harness> {
   const cliniko = await startClinikoEmulator({
     patients: options.patients,
@@ -66,6 +68,7 @@ async function startHarness(options: { patients: number; seed: number; rootDir?:
   const dir = mkdtempSync(join(tmpdir(), 'zero-leak-'));
   const dbPath = join(dir, 'sync.db');
   const encryptionKey = randomBytes(32).toString('base64');
+  const adminToken = randomBytes(24).toString('hex');
   const config = loadConfig({
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
@@ -77,28 +80,46 @@ async function startHarness(options: { patients: number; seed: number; rootDir?:
     SYNC_ENCRYPTION_KEY: encryptionKey,
     CLINIC_TIMEZONE: 'Australia/Sydney',
     LOG_LEVEL: 'trace',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ADMIN_TOKENS: `viewer:${adminToken}`,
   });
   const capture = captureStream();
   const logger = createLogger({ level: config.logLevel, destination: capture.stream });
-  const service = await createSyncService(config, logger, {
-    ...(options.rootDir !== undefined ? { rootDir: options.rootDir } : {}),
-    worker: { retryDelaysMs: [10, 20], jitterMs: 5, maxWaitMs: 2_000 },
-    now: () => Date.parse(cliniko.controls.now()),
+  const running = await startService(config, logger, {
+    service: {
+      ...(options.rootDir !== undefined ? { rootDir: options.rootDir } : {}),
+      worker: { retryDelaysMs: [10, 20], jitterMs: 5, maxWaitMs: 2_000 },
+      now: () => Date.parse(cliniko.controls.now()),
+    },
+    // Runs are started by the test only.
+    scheduler: { runAtStart: false, journeyDailyAt: null },
   });
   let closed = false;
   const closeService = async () => {
-    if (!closed) await service.close();
+    if (!closed) await running.close();
     closed = true;
   };
   return {
     cliniko,
     salesforce,
     proxy,
-    service,
+    running,
+    service: running.service,
     logLines: capture.lines,
     dir,
     dbPath,
     encryptionKey,
+    adminToken,
+    async cycle(mode) {
+      const started = await running.scheduler.trigger(mode);
+      if (!started.accepted)
+        throw new Error(`the scheduler did not start a ${mode} cycle: ${started.reason}`);
+      const outcome = await started.done;
+      if (outcome.summary === undefined)
+        throw new Error(`${mode} cycle failed: ${outcome.error ?? 'no summary'}`);
+      return outcome.summary;
+    },
     closeService,
     async close() {
       await closeService();
@@ -110,9 +131,22 @@ async function startHarness(options: { patients: number; seed: number; rootDir?:
   };
 }
 
+async function fetchMetrics(h: Harness): Promise<string> {
+  const response = await fetch(`${h.running.url}/metrics`, {
+    headers: { authorization: `Bearer ${h.adminToken}` },
+  });
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  return response.text();
+}
+
 /** Everything the zero-leak proof scans, gathered in one place so both cases scan the same way. */
-function scanForCanaries(h: Harness, storeDump: ReturnType<typeof dumpSqliteStore>): Finding[] {
+function scanForCanaries(
+  h: Harness,
+  storeDump: ReturnType<typeof dumpSqliteStore>,
+  metrics: string,
+): Finding[] {
   return [
+    ...findCanaries('/metrics', metrics),
     ...findCanaries('salesforce: received bytes', h.proxy.allText()),
     ...h.logLines.flatMap((line, i) => findCanaries(`log line ${i + 1}`, line)),
     ...storeDump.files.flatMap((f) => findCanaries(`store file ${f.path}`, f.text)),
@@ -134,11 +168,12 @@ describe('zero leak: a full sync of the canary practice', () => {
   let h: Harness;
   const summaries: RunSummary[] = [];
   let dumpWhileOpen: ReturnType<typeof dumpSqliteStore>;
+  let metricsText: string;
 
   beforeAll(async () => {
     h = await startHarness({ patients: 30, seed: 23 });
     const { cliniko, service } = h;
-    summaries.push(await service.runner.runCycle('backfill'));
+    summaries.push(await h.cycle('backfill'));
 
     // Cycle 1: a contact detail and a clinical note change; a booking with a note.
     const patients = cliniko.practice.patients.filter((p) => p.archivedAt === null);
@@ -162,18 +197,19 @@ describe('zero leak: a full sync of the canary practice', () => {
       id: string;
     };
     cliniko.controls.setClock({ advanceSeconds: 60 });
-    summaries.push(await service.runner.runCycle('incremental'));
+    summaries.push(await h.cycle('incremental'));
 
     // Cycle 2: arrival and a cancellation with a note.
     cliniko.controls.markArrived(booked.id);
     cliniko.controls.cancel(toCancel.id, 50, `Flare-up. ${CANCEL_NOTE_CANARY}`);
     cliniko.controls.setClock({ advanceSeconds: 60 });
-    summaries.push(await service.runner.runCycle('incremental'));
+    summaries.push(await h.cycle('incremental'));
 
     // Cycle 3: nothing changed; then the daily journey pass.
-    summaries.push(await service.runner.runCycle('incremental'));
+    summaries.push(await h.cycle('incremental'));
     summaries.push(await service.runner.runJourneyDaily());
     dumpWhileOpen = storeDump(h);
+    metricsText = await fetchMetrics(h);
   });
 
   afterAll(async () => {
@@ -197,13 +233,15 @@ describe('zero leak: a full sync of the canary practice', () => {
   it('no canary in anything Salesforce received, any log line, the store files or any store table', async () => {
     expect(dumpWhileOpen.decrypted, 'the scan decrypted stored payloads').toBeGreaterThan(0);
     expect(h.logLines.length, 'the service logged at trace level').toBeGreaterThan(0);
-    const whileOpen = scanForCanaries(h, dumpWhileOpen);
+    // /metrics is populated by the runs (positive control), then scanned like everything else.
+    expect(metricsText).toMatch(/cliniko_sync_records_total\{object="Contact",outcome="written"\} [1-9]/);
+    const whileOpen = scanForCanaries(h, dumpWhileOpen, metricsText);
     await h.closeService();
-    const afterClose = scanForCanaries(h, storeDump(h));
+    const afterClose = scanForCanaries(h, storeDump(h), metricsText);
     expect([...whileOpen, ...afterClose]).toEqual([]);
   });
 
-  it('no patient value and no secret in any log line (trace level)', () => {
+  it('no patient value and no secret in any log line (trace level) or in /metrics', () => {
     const values: string[] = [];
     for (const p of h.cliniko.practice.patients) {
       values.push(`${p.f.first_name} ${p.f.last_name}`);
@@ -221,10 +259,14 @@ describe('zero leak: a full sync of the canary practice', () => {
       if (typeof auth === 'string' && auth.startsWith('Bearer ')) tokens.add(auth.slice(7));
     }
     expect(tokens.size, 'access tokens were observed').toBeGreaterThan(0);
-    const secrets = [h.cliniko.apiKey, h.salesforce.clientSecret, h.encryptionKey, ...tokens];
-    const findings = h.logLines.flatMap((line, i) => [
-      ...findNeedles(`log line ${i + 1}`, line, values),
-      ...findNeedles(`log line ${i + 1}`, line, secrets).map((f) => ({ ...f, needle: '(a secret)' })),
+    const secrets = [h.cliniko.apiKey, h.salesforce.clientSecret, h.encryptionKey, h.adminToken, ...tokens];
+    const sources = [
+      ...h.logLines.map((line, i) => [`log line ${i + 1}`, line] as const),
+      ['/metrics', metricsText] as const,
+    ];
+    const findings = sources.flatMap(([where, text]) => [
+      ...findNeedles(where, text, values),
+      ...findNeedles(where, text, secrets).map((f) => ({ ...f, needle: '(a secret)' })),
     ]);
     expect(findings).toEqual([]);
   });
@@ -298,7 +340,7 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
     const text = readMap(root);
     writeMap(root, signDataMap(text, loadDataMap(text, lookups), 'Mistaken Approver', '2026-11-21'));
     h = await startHarness({ patients: 8, seed: 5, rootDir: root });
-    await h.service.runner.runCycle('backfill');
+    await h.cycle('backfill');
   });
 
   afterAll(async () => {
@@ -310,8 +352,9 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
     expect(
       h.service.dataMap.entries.some((e) => e.key === 'patients.notes -> Contact.Clinical_Notes__c'),
     ).toBe(true);
+    const metrics = await fetchMetrics(h);
     await h.closeService();
-    const findings = scanForCanaries(h, storeDump(h));
+    const findings = scanForCanaries(h, storeDump(h), metrics);
     const received = findings.filter((f) => f.where === 'salesforce: received bytes');
     expect(received.length).toBeGreaterThan(0);
     expect(received.some((f) => h.cliniko.canaries.includes(f.needle))).toBe(true);
