@@ -40,7 +40,7 @@ export interface ConditionCompiler<R> {
   field(path: string): Operand<R>;
   /** Resolves `CALENDAR_YEAR(CreatedDate)` (WHERE and HAVING) and `COUNT(Id)` (HAVING only). */
   func(fn: { functionName?: string; parameters?: unknown[]; rawValue?: string }): Operand<R>;
-  /** Values of a semi-join `Id IN (SELECT ...)`, already executed. */
+  /** Runs a semi-join `Id IN (SELECT ...)` and returns its values; absent where nesting is not allowed. */
   semiJoin?(query: ConditionWithValueQuery & { valueQuery: unknown }): Comparable[];
   now: Date;
 }

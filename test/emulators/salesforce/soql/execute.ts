@@ -403,6 +403,48 @@ function slice<T>(rows: T[], query: { limit?: number; offset?: number }): T[] {
   return rows.slice(start, query.limit === undefined ? undefined : start + query.limit);
 }
 
+/**
+ * WHERE over records of one object. Semi-join sub-selects (`Id IN (SELECT ...)`) are run here, once
+ * per query; Salesforce does not allow them to nest, so the inner WHERE gets none.
+ */
+function recordCompiler(scope: Scope, allowSemiJoin: boolean): ConditionCompiler<Row> {
+  const { ctx } = scope;
+  return {
+    now: ctx.now,
+    field: (path) => recordOperand(scope, path),
+    func: (fn) => {
+      if (!DATE_FUNCTIONS.has((fn.functionName ?? '').toUpperCase())) {
+        throw malformed(
+          `Aggregate functions are not allowed in WHERE: ${fn.rawValue ?? fn.functionName ?? ''}`,
+        );
+      }
+      const group = dateFunctionKey(scope, fn);
+      return { name: group.field.name, type: group.field.type, get: (row) => group.read(row) };
+    },
+    semiJoin: allowSemiJoin ? (condition) => semiJoinValues(ctx, condition.valueQuery as Query) : undefined,
+  };
+}
+
+function semiJoinValues(ctx: SoqlContext, inner: Query): Comparable[] {
+  const innerFields = inner.fields ?? [];
+  const only = innerFields[0];
+  if (innerFields.length !== 1 || !only || (only.type !== 'Field' && only.type !== 'FieldRelationship')) {
+    throw malformed('semi join sub-selects must select exactly one id field');
+  }
+  const innerScope: Scope = {
+    ctx,
+    object: describeOrThrow(ctx, inner.sObject ?? ''),
+    alias: inner.sObjectAlias,
+  };
+  const path = resolvePath(innerScope, only.type === 'Field' ? only.field : (only.rawValue ?? only.field));
+  if (path.field.type !== 'id' && path.field.type !== 'reference') {
+    throw malformed(`semi join sub-select field ${path.field.name} must be an id or a reference`);
+  }
+  const where = inner.where ? compileClause(inner.where, recordCompiler(innerScope, false)) : () => true;
+  const matched = [...ctx.records(innerScope.object.name)].filter((r) => isLive(ctx, r) && where(r));
+  return matched.map((r) => comparable('id', rawValue(ctx, r, path)));
+}
+
 // ---- the pipeline -------------------------------------------------------------------------------
 
 /**
@@ -427,48 +469,7 @@ function run(ctx: SoqlContext, query: Query, objectName: string, restrict?: Pred
   const items = isCountOnly ? [] : buildSelect(scope, fields, grouped);
   if (!isCountOnly && items.length === 0) throw malformed('unexpected token: FROM');
 
-  const compiler: ConditionCompiler<Row> = {
-    now: ctx.now,
-    field: (path) => recordOperand(scope, path),
-    func: (fn) => {
-      if (!DATE_FUNCTIONS.has((fn.functionName ?? '').toUpperCase())) {
-        throw malformed(
-          `Aggregate functions are not allowed in WHERE: ${fn.rawValue ?? fn.functionName ?? ''}`,
-        );
-      }
-      const group = dateFunctionKey(scope, fn);
-      return { name: group.field.name, type: group.field.type, get: (row) => group.read(row) };
-    },
-    semiJoin: (condition) => {
-      const inner = condition.valueQuery as Query;
-      const innerFields = inner.fields ?? [];
-      const only = innerFields[0];
-      if (innerFields.length !== 1 || !only || (only.type !== 'Field' && only.type !== 'FieldRelationship')) {
-        throw malformed('semi join sub-selects must select exactly one id field');
-      }
-      const innerScope: Scope = {
-        ctx,
-        object: describeOrThrow(ctx, inner.sObject ?? ''),
-        alias: inner.sObjectAlias,
-      };
-      const path = resolvePath(
-        innerScope,
-        only.type === 'Field' ? only.field : (only.rawValue ?? only.field),
-      );
-      if (path.field.type !== 'id' && path.field.type !== 'reference') {
-        throw malformed(`semi join sub-select field ${path.field.name} must be an id or a reference`);
-      }
-      const where = inner.where
-        ? compileClause(inner.where, {
-            ...compiler,
-            semiJoin: undefined,
-            field: (p) => recordOperand(innerScope, p),
-          })
-        : () => true;
-      const matched = [...ctx.records(innerScope.object.name)].filter((r) => isLive(ctx, r) && where(r));
-      return matched.map((r) => comparable('id', rawValue(ctx, r, path)));
-    },
-  };
+  const compiler = recordCompiler(scope, true);
   const where = query.where ? compileClause(query.where, compiler) : () => true;
   let rows = [...ctx.records(scope.object.name)].filter(
     (r) => isLive(ctx, r) && (restrict ? restrict(r) : true) && where(r),

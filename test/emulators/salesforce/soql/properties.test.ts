@@ -124,7 +124,9 @@ describe('SOQL over generated records', () => {
           const got = executeSoql(soql, org(rows)).records.map((r) => r.Id);
           const key = (v: number | null) =>
             v === null ? (nulls === 'FIRST' ? -Infinity : Infinity) : direction === 'DESC' ? -v : v;
-          const byName = (a: string | null, b: string | null) =>
+          // Salesforce keeps no empty strings: '' is null, so it sorts with the nulls.
+          const byName = (x: string | null, y: string | null) => compareNames(x || null, y || null);
+          const compareNames = (a: string | null, b: string | null) =>
             a === b
               ? 0
               : a === null

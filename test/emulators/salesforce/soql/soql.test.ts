@@ -449,6 +449,11 @@ describe('executeSoql: WHERE', () => {
       ),
     ).toEqual([C1, C2]);
     expect(
+      ids(
+        'SELECT Id FROM Contact WHERE Id IN (SELECT Contact__c FROM Care_Plan__c WHERE CALENDAR_YEAR(Issue_Date__c) = 2025)',
+      ),
+    ).toEqual([C2]);
+    expect(
       ids('SELECT Id FROM Contact WHERE Id NOT IN (SELECT Contact__c FROM Cliniko_Appointment__c)'),
     ).toEqual([C2]);
   });
