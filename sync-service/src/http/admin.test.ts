@@ -412,3 +412,20 @@ describe('GET /appointment-types/validate', () => {
     expect(missing.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
   });
 });
+
+describe('metrics with an unreachable store', () => {
+  it('still answers, without the store-backed series', async () => {
+    const broken = createMetrics(
+      {
+        outboxStats: () => Promise.reject(new Error('ECONNREFUSED')),
+        watermarks: () => Promise.reject(new Error('ECONNREFUSED')),
+        salesforceCalls: () => 4,
+      },
+      { defaultMetrics: false },
+    );
+    const text = await broken.registry.metrics();
+    expect(text).toContain('cliniko_sync_salesforce_calls_total 4');
+    expect(text).not.toMatch(/cliniko_sync_outbox_items\{/);
+    expect(text).not.toMatch(/cliniko_sync_stream_lag_seconds\{/);
+  });
+});

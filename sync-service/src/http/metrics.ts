@@ -146,7 +146,10 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     registers: [registry],
     async collect() {
       if (!sources.outboxStats) return;
-      const stats = await sources.outboxStats(now());
+      // An unreachable store must not take the whole scrape down: its series go absent instead.
+      const stats = await sources.outboxStats(now()).catch(() => undefined);
+      this.reset();
+      if (!stats) return;
       this.set({ state: 'pending' }, stats.pending);
       this.set({ state: 'retrying' }, stats.retrying);
       this.set({ state: 'dead_lettered' }, stats.deadLettered);
@@ -159,7 +162,9 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     registers: [registry],
     async collect() {
       if (!sources.outboxStats) return;
-      const stats = await sources.outboxStats(now());
+      const stats = await sources.outboxStats(now()).catch(() => undefined);
+      this.reset();
+      if (!stats) return;
       this.set(stats.oldestPendingAt === null ? 0 : Math.max(0, (now() - stats.oldestPendingAt) / 1000));
     },
   });
@@ -171,7 +176,7 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     async collect() {
       if (!sources.watermarks) return;
       this.reset();
-      for (const w of await sources.watermarks()) {
+      for (const w of (await sources.watermarks().catch(() => undefined)) ?? []) {
         const at = Date.parse(w.cursor);
         if (Number.isFinite(at)) this.set({ stream: w.stream }, Math.max(0, (now() - at) / 1000));
       }
