@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,6 +137,24 @@ describe('data-map sign-off at run time', () => {
     expect(resigned.out).toContain(`changed since the previous sign-off: ${CITY_KEY}`);
     await expect(loadSignedDataMap(config, root)).resolves.toBeDefined();
     expect((await auditEntries(env)).map((e) => e.operation)).toEqual(['data-map-sign', 'data-map-sign']);
+  });
+
+  it('diff in a git checkout finds the signed version in history and names what changed in each entry', async () => {
+    const { root, env } = setup();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
+        cwd: root,
+        stdio: 'pipe',
+      });
+    git('init', '-q');
+    git('add', 'config');
+    git('commit', '-q', '-m', 'signed map');
+    editMap(root, CITY, CITY.replace('direction: both', 'direction: cliniko-to-salesforce'));
+    const { code, out } = await run(['diff'], env, root);
+    expect(code).toBe(1);
+    expect(out).toContain('from git history');
+    expect(out).toContain(`~ ${CITY_KEY}  (direction)`);
+    expect(out).toContain(`Changed since then: ${CITY_KEY}.`);
   });
 
   it('diff --against names added, removed and changed entries', async () => {
