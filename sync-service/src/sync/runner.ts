@@ -5,6 +5,7 @@ import { SyncError } from '../errors.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord, type SalesforcePayload } from '../governance/project.js';
 import { payloadSha256 } from '../governance/stable-json.js';
+import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
 import type { ProjectionContext } from '../governance/transforms.js';
 import { outstandingCents } from '../journey/aggregates.js';
@@ -311,7 +312,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
                 ? invoiceFact(ev.record as never)
                 : undefined;
         for (const payload of projection.payloads) {
-          const fields = withExternalId(payload);
+          const fields = suppressInactiveMarketing(payload.object, withExternalId(payload));
           addRecordDerivations(payload.object, fields, fact);
           pending.push({ object: payload.object, key: payload.externalId, fields, operation: 'upsert' });
         }
