@@ -374,6 +374,54 @@ describe('scheduler', () => {
     expect(clock.pendingCount()).toBe(0);
   });
 
+  it('runs nothing when stopped while the lease was being taken', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    const granted = deferred<boolean>();
+    const released: string[] = [];
+    const store = {
+      acquireLease: () => granted.promise,
+      releaseLease: (_name: string, owner: string) => {
+        released.push(owner);
+        return Promise.resolve();
+      },
+      listRuns: fake.store.listRuns,
+    };
+    const scheduler = createScheduler(
+      { runner: fake.runner, store, logger, now: clock.now, timers: clock.timers, yieldTick: flush },
+      { pollIntervalSeconds: 60, clinicTimezone: 'UTC', journeyDailyAt: null, useLease: true, owner: 'a' },
+    );
+    scheduler.start();
+    await clock.advance(0);
+    const stopping = scheduler.stop();
+    granted.resolve(true);
+    await stopping;
+    expect(fake.calls).toEqual([]);
+    expect(released).toEqual(['a']);
+    expect(clock.pendingCount()).toBe(0);
+  });
+
+  it('a manual run before start plans no polls', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    const scheduler = createScheduler(
+      {
+        runner: fake.runner,
+        store: fake.store,
+        logger,
+        now: clock.now,
+        timers: clock.timers,
+        yieldTick: flush,
+      },
+      { pollIntervalSeconds: 60, clinicTimezone: 'UTC', useLease: false },
+    );
+    const result = await scheduler.trigger('incremental');
+    if (result.accepted) await result.done;
+    expect(fake.calls).toEqual(['incremental']);
+    expect(clock.pendingCount()).toBe(0);
+    expect(scheduler.nextRun()).toBeNull();
+  });
+
   it('stop waits for the run in progress', async () => {
     const clock = fakeTime(T0);
     const fake = fakeRunner(clock);

@@ -182,11 +182,6 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     }
   }
 
-  /**
-   * Runs one job if no other runs here and (with leases) no other instance holds the lease. Returns
-   * undefined when it did not start. Synchronously marks the job current, so a second caller in the same
-   * tick sees it.
-   */
   function notify(outcome: JobOutcome): void {
     try {
       options.onJobFinished?.(outcome);
@@ -195,6 +190,11 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     }
   }
 
+  /**
+   * Runs one job if no other runs here and (with leases) no other instance holds the lease. Returns
+   * undefined when it did not start. Synchronously marks the job current, so a second caller in the same
+   * tick sees it.
+   */
   function startJob(
     kind: JobKind,
     trigger: JobOutcome['trigger'],
@@ -220,7 +220,16 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     };
 
     return acquire().then(
-      (held) => {
+      async (held) => {
+        if (held && stopped) {
+          // stop() came while the lease was being taken: give it back and do nothing.
+          if (options.useLease) {
+            await deps.store.releaseLease(SCHEDULER_LEASE, owner).catch(() => undefined);
+          }
+          current = undefined;
+          resolveOutcome({ kind, trigger, startedAt, finishedAt: now(), error: 'stopped' });
+          return undefined;
+        }
         if (!held) {
           log.debug({ kind }, 'another instance holds the scheduler lease; skipping');
           current = undefined;
@@ -296,6 +305,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
    */
   function afterJob(kind: JobKind, startedAt: number, skipped: boolean): void {
     if (stopped) return;
+    // A manual run before start() (a one-off caller) plans nothing.
+    if (!started) return;
     if (skipped || kind === 'incremental' || kind === 'backfill') {
       schedulePoll(Math.max(now(), startedAt + intervalMs));
     } else if (!due.poll) {
