@@ -49,6 +49,8 @@ function throwFirst(result: SaveResult, status = 400): never {
 
 interface Cursor {
   records: Rec[];
+  /** As the query engine reports it: differs from records.length only for COUNT(). */
+  totalSize?: number;
   userId: string;
   pageSize: number;
   queryAll: boolean;
@@ -549,7 +551,8 @@ export function registerRest(app: FastifyInstance, org: Org): void {
       if (cursors.size > 200) cursors.delete(cursors.keys().next().value ?? '');
     }
     return {
-      totalSize: cursor.records.length,
+      // COUNT() answers with no rows and the count in totalSize.
+      totalSize: cursor.totalSize ?? cursor.records.length,
       done,
       ...(done
         ? {}
@@ -572,7 +575,12 @@ export function registerRest(app: FastifyInstance, org: Org): void {
     const header = request.headers['sforce-query-options'];
     const size = /batchSize=(\d+)/.exec(typeof header === 'string' ? header : '')?.[1];
     const pageSize = size ? Math.min(DEFAULT_PAGE, Math.max(200, Number(size))) : DEFAULT_PAGE;
-    return page(undefined, { records: result.records, userId, pageSize, queryAll }, 0, version);
+    return page(
+      undefined,
+      { records: result.records, totalSize: result.totalSize, userId, pageSize, queryAll },
+      0,
+      version,
+    );
   };
   app.get<{ Params: Partial<Params>; Querystring: { q?: string } }>(
     '/services/data/:version/query',

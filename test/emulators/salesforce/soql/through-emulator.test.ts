@@ -90,6 +90,14 @@ describe('SOQL through jsforce against the emulator', () => {
     expect(old.totalSize).toBe(0);
   });
 
+  it('answers COUNT() with the count in totalSize and no rows', async () => {
+    const all = await conn.query('SELECT Id FROM Contact');
+    const counted = await conn.query('SELECT COUNT() FROM Contact');
+    expect(all.totalSize).toBeGreaterThan(0);
+    expect(counted.totalSize).toBe(all.totalSize);
+    expect(counted.records).toEqual([]);
+  });
+
   it('reports query errors with the codes and messages jsforce surfaces', async () => {
     await expect(conn.query('SELECT Id FROM')).rejects.toMatchObject({ errorCode: 'MALFORMED_QUERY' });
     await expect(conn.query('SELECT Id, Nmae__c FROM Contact')).rejects.toMatchObject({
