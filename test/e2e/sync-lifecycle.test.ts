@@ -44,7 +44,7 @@ describe('patient lifecycle', () => {
     const before = activeRecords(h.salesforce, 'Contact').length;
     h.cliniko.controls.archivePatient(patientId);
     expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
-    expect(contactOf(patientId!)).toMatchObject({
+    expect(contactOf(patientId)).toMatchObject({
       Cliniko_Status__c: 'Archived',
       HasOptedOutOfEmail: true,
       DoNotCall: true,
