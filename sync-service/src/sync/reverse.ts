@@ -1,0 +1,439 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { ClinikoValidationError, type ClinikoClient } from '../cliniko/index.js';
+import { SyncError } from '../errors.js';
+import { buildAuditEntry, type ChainHead } from '../governance/audit.js';
+import type { DataMap } from '../governance/data-map.js';
+import { projectInbound, projectRecord, type ProjectionProblem } from '../governance/project.js';
+import type { Logger } from '../logger.js';
+import type { AuditHead, AuditRow, QuarantineInput, Store } from '../store/index.js';
+
+/**
+ * The reverse direction: Contacts changed in Salesforce by anyone but the integration user are read
+ * with SOQL, and the fields the signed data map marks `direction: both` are PATCHed onto the Cliniko
+ * patient. Nothing else flows back:
+ * - consent travels only as an opt-out, only when ContactHistory records a person (not the integration
+ *   user) changing a consent field, through governance's consentOptOutPatch; an opt-in never does;
+ * - Salesforce never creates or deletes Cliniko patients (only Contacts already linked by
+ *   Cliniko_Patient_Id__c are read, and the only call made is a PATCH);
+ * - Cliniko stays the source of truth: a patient changed in Cliniko after the Salesforce edit is left
+ *   alone (the forward sync overwrites Salesforce), and a field is written only when the Contact's
+ *   value differs from what Cliniko's current values project to, so an echo of the forward sync's own
+ *   write is never written back.
+ *
+ * Loop safety: the forward cycle that follows a write-back re-reads the patient (Cliniko bumps
+ * updated_at) and projects the values Salesforce already holds; it writes at most once (as the
+ * integration user, whose changes this poller never reads), and the cycle after that is quiet.
+ */
+
+export const REVERSE_STREAM = 'salesforce:Contact';
+const DEFAULT_OVERLAP_SECONDS = 5;
+const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+/** Cliniko consent fields whose Contact targets may carry an opt-out back (see consentOptOutPatch). */
+const CONSENT_SOURCES = new Set(['accepted_email_marketing', 'accepted_sms_marketing']);
+const INACTIVE_FIELDS = ['archived_at', 'deleted_at', 'merged_at'] as const;
+
+export interface QueryPage {
+  readonly records: readonly Record<string, unknown>[];
+  readonly done: boolean;
+  readonly nextRecordsUrl?: string | undefined;
+}
+
+/** The slice of a jsforce Connection the poller uses (a fake in unit tests). */
+export interface SoqlConnection {
+  query(soql: string): PromiseLike<QueryPage>;
+  queryMore(locator: string): PromiseLike<QueryPage>;
+}
+
+export interface ReverseDeps {
+  readonly store: Store;
+  readonly cliniko: Pick<ClinikoClient, 'getPatient' | 'patchPatient'>;
+  readonly connection: SoqlConnection;
+  readonly dataMap: DataMap;
+  /** Changes made by this user are the sync's own and are never read back. */
+  readonly integrationUserId: string;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Each poll re-reads this many seconds before the watermark (Salesforce commits are not ordered). */
+  readonly overlapSeconds?: number;
+}
+
+export interface ReverseResult {
+  readonly runId: string;
+  /** Contacts the query returned (after de-duplication). */
+  readonly read: number;
+  /** Patients PATCHed in Cliniko. */
+  readonly writtenBack: number;
+  /** Contacts whose `both` fields already match Cliniko (echoes, non-`both` edits, opt-ins). */
+  readonly unchanged: number;
+  /** Patients changed in Cliniko after the Salesforce edit: Cliniko wins, nothing written. */
+  readonly clinikoNewer: number;
+  /** Archived, merged or deleted patients: never written. */
+  readonly inactive: number;
+  /** Records or fields quarantined (Cliniko 422, a value no inverse transform can write). */
+  readonly quarantined: number;
+  /** Records that failed for a passing reason (network, Cliniko 5xx); retried next poll. */
+  readonly failed: number;
+  /** Opt-outs carried back, by channel. */
+  readonly consentOptOuts: { readonly email: number; readonly sms: number };
+  /** The watermark after the poll (a Salesforce LastModifiedDate, ISO), if any. */
+  readonly watermark: string | null;
+}
+
+type Outcome =
+  | { kind: 'written'; optOuts: readonly ('email' | 'sms')[] }
+  | { kind: 'unchanged' | 'cliniko-newer' | 'inactive' }
+  | { kind: 'quarantined' }
+  | { kind: 'failed' };
+
+export interface ReversePoller {
+  poll(): Promise<ReverseResult>;
+}
+
+/** The integration user's id: from the session when jsforce knows it, else from the identity URL. */
+export async function resolveIntegrationUserId(connection: {
+  userInfo?: { id?: string } | null | undefined;
+  identity(): Promise<{ user_id: string }>;
+}): Promise<string> {
+  const known = connection.userInfo?.id;
+  if (typeof known === 'string' && known !== '') return known;
+  const identity = await connection.identity();
+  return identity.user_id;
+}
+
+/** The fields the poller reads and why (exported for tests and the docs). */
+export function reverseFields(map: DataMap): { both: string[]; consent: string[] } {
+  const both = new Set<string>();
+  const consent = new Set<string>();
+  for (const e of map.entries) {
+    if (e.resource !== 'patients' || e.target?.object !== 'Contact') continue;
+    if (e.direction === 'both') both.add(e.target.field);
+    const source = e.sources.length === 1 ? e.sources[0] : undefined;
+    if (source !== undefined && CONSENT_SOURCES.has(source)) consent.add(e.target.field);
+  }
+  return { both: [...both].sort(), consent: [...consent].sort() };
+}
+
+/** Salesforce datetime literal, whole seconds (SOQL takes no fractions), rounded down. */
+function soqlDateTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Absent, null and empty text are the same "no value" on both sides. */
+function normalised(value: unknown): unknown {
+  return value === undefined || value === '' ? null : value;
+}
+
+function timeOf(value: unknown): number {
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+}
+
+/** What Cliniko already has for a patch key (`unsubscribe_sms_marketing` is write-only). */
+function alreadyInCliniko(patient: Record<string, unknown>, key: string, value: unknown): boolean {
+  if (key === 'unsubscribe_sms_marketing') return patient.accepted_sms_marketing === false;
+  if (key === 'patient_phone_numbers') {
+    const strip = (list: unknown) =>
+      Array.isArray(list)
+        ? list.map((p: { number?: unknown; phone_type?: unknown }) => ({
+            number: p.number,
+            phone_type: p.phone_type,
+          }))
+        : [];
+    return isDeepStrictEqual(strip(patient[key]), strip(value));
+  }
+  return isDeepStrictEqual(normalised(patient[key]), normalised(value));
+}
+
+export function createReversePoller(deps: ReverseDeps): ReversePoller {
+  const log = deps.logger.child({ module: 'reverse' });
+  const overlapMs = (deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
+  const fields = reverseFields(deps.dataMap);
+  if (!SALESFORCE_ID.test(deps.integrationUserId)) {
+    throw new SyncError('CONFIG_INVALID', 'the integration user id is not a Salesforce id', {
+      record: { system: 'salesforce', object: 'User', field: 'Id' },
+    });
+  }
+  /** Contacts handled by this process at their LastModifiedDate: the overlap re-reads them. */
+  const seen = new Map<string, number>();
+
+  const selectList = [
+    ...new Set([
+      'Id',
+      'LastModifiedById',
+      'LastModifiedDate',
+      'Cliniko_Patient_Id__c',
+      ...fields.both,
+      ...fields.consent,
+    ]),
+  ];
+
+  function contactQuery(since: number | null): string {
+    const where = [
+      'Cliniko_Patient_Id__c != null',
+      `LastModifiedById != ${soqlString(deps.integrationUserId)}`,
+      ...(since === null ? [] : [`LastModifiedDate >= ${soqlDateTime(since)}`]),
+    ];
+    return `SELECT ${selectList.join(', ')} FROM Contact WHERE ${where.join(' AND ')} ORDER BY LastModifiedDate, Id`;
+  }
+
+  /**
+   * Consent fields a person changed, per Contact, from ContactHistory (the recorded path): a consent
+   * value that merely differs from Cliniko (say, the forward sync has not yet carried a fresh Cliniko
+   * opt-in across) must not be read as an opt-out.
+   */
+  async function consentChanges(contactIds: readonly string[], since: number | null) {
+    const byContact = new Map<string, Set<string>>();
+    if (fields.consent.length === 0 || contactIds.length === 0) return byContact;
+    for (let i = 0; i < contactIds.length; i += 200) {
+      const ids = contactIds.slice(i, i + 200);
+      const where = [
+        `ContactId IN (${ids.map(soqlString).join(', ')})`,
+        `Field IN (${fields.consent.map(soqlString).join(', ')})`,
+        `CreatedById != ${soqlString(deps.integrationUserId)}`,
+        ...(since === null ? [] : [`CreatedDate >= ${soqlDateTime(since)}`]),
+      ];
+      let page = await deps.connection.query(
+        `SELECT ContactId, Field FROM ContactHistory WHERE ${where.join(' AND ')}`,
+      );
+      for (;;) {
+        for (const row of page.records) {
+          const id = row.ContactId;
+          const field = row.Field;
+          if (typeof id !== 'string' || typeof field !== 'string') continue;
+          const set = byContact.get(id) ?? new Set<string>();
+          set.add(field);
+          byContact.set(id, set);
+        }
+        if (page.done || !page.nextRecordsUrl) break;
+        page = await deps.connection.queryMore(page.nextRecordsUrl);
+      }
+    }
+    return byContact;
+  }
+
+  async function audit(
+    contact: Record<string, unknown>,
+    patientId: string,
+    patch: Record<string, unknown>,
+    runId: string,
+  ): Promise<void> {
+    const build = (previous: AuditHead | null): AuditRow[] => {
+      const head: ChainHead | undefined = previous
+        ? {
+            seq: (JSON.parse(previous.entry) as { seq?: number }).seq ?? 0,
+            hash: previous.hash,
+          }
+        : undefined;
+      const entry = buildAuditEntry(
+        {
+          timestamp: new Date(deps.now()).toISOString(),
+          actor: String(contact.LastModifiedById),
+          sourceSystem: 'salesforce',
+          object: 'patients',
+          externalId: patientId,
+          salesforceId: typeof contact.Id === 'string' ? contact.Id : null,
+          patientId,
+          operation: 'write-back',
+          changedFields: Object.keys(patch).sort(),
+          payload: patch,
+          runId,
+        },
+        head,
+      );
+      return [
+        {
+          hash: entry.hash,
+          prevHash: entry.previousHash,
+          object: 'patients',
+          externalId: patientId,
+          createdAt: deps.now(),
+          entry: JSON.stringify(entry),
+        },
+      ];
+    };
+    await deps.store.completeWrites([], build, deps.now());
+  }
+
+  function quarantineFor(
+    problems: readonly ProjectionProblem[],
+    contact: Record<string, unknown>,
+    patientId: string,
+    runId: string,
+  ): QuarantineInput[] {
+    return problems.map((p) => ({
+      resource: 'salesforce:Contact',
+      recordId: patientId,
+      field: p.field ?? p.entry ?? '(record)',
+      reason: `write-back of Contact ${String(contact.Id)} to patient ${patientId}: ${p.message}`,
+      payload: JSON.stringify({ contact, entry: p.entry ?? null }),
+      runId,
+    }));
+  }
+
+  async function processContact(
+    contact: Record<string, unknown>,
+    humanConsent: ReadonlySet<string>,
+    runId: string,
+    quarantine: QuarantineInput[],
+  ): Promise<Outcome> {
+    const patientId = contact.Cliniko_Patient_Id__c;
+    if (typeof patientId !== 'string' || patientId === '') return { kind: 'unchanged' };
+    const patient = (await deps.cliniko.getPatient(patientId)) as unknown as Record<string, unknown>;
+    if (INACTIVE_FIELDS.some((f) => patient[f] !== null && patient[f] !== undefined)) {
+      return { kind: 'inactive' };
+    }
+    // Cliniko is the source of truth: a later change there wins over this (older) Salesforce edit.
+    const clinikoAt = timeOf(patient.updated_at);
+    const salesforceAt = timeOf(contact.LastModifiedDate);
+    if (!Number.isNaN(clinikoAt) && !Number.isNaN(salesforceAt) && clinikoAt >= salesforceAt) {
+      return { kind: 'cliniko-newer' };
+    }
+
+    const projection = projectRecord('patients', patient, deps.dataMap);
+    if (!projection.ok) {
+      quarantine.push(...quarantineFor(projection.problems, contact, patientId, runId));
+      return { kind: 'quarantined' };
+    }
+    const current = projection.payloads.find((p) => p.object === 'Contact')?.fields ?? {};
+    const changed = fields.both.filter(
+      (f) => Object.hasOwn(contact, f) && !isDeepStrictEqual(normalised(contact[f]), normalised(current[f])),
+    );
+    // Consent fields nobody (but the sync) recorded changing are shown to governance as unchanged.
+    const after: Record<string, unknown> = { ...contact };
+    for (const f of fields.consent) if (!humanConsent.has(f)) after[f] = current[f];
+
+    const inbound = projectInbound(after, patient, deps.dataMap, changed, { before: current });
+    if (inbound.problems.length > 0) {
+      quarantine.push(...quarantineFor(inbound.problems, contact, patientId, runId));
+    }
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(inbound.patch)) {
+      if (!alreadyInCliniko(patient, key, value)) patch[key] = value;
+    }
+    if (Object.keys(patch).length === 0) {
+      return { kind: inbound.problems.length > 0 ? 'quarantined' : 'unchanged' };
+    }
+
+    try {
+      await deps.cliniko.patchPatient(patientId, patch);
+    } catch (err) {
+      if (err instanceof ClinikoValidationError) {
+        const named = err.fields.length > 0 ? err.fields.join(', ') : '(none named)';
+        quarantine.push({
+          resource: 'salesforce:Contact',
+          recordId: patientId,
+          field: named,
+          reason: `write-back of Contact ${String(contact.Id)}: ${err.message}`,
+          payload: JSON.stringify({ contact, patch }),
+          runId,
+        });
+        log.warn({ patientId, contactId: contact.Id, fields: err.fields }, 'write-back rejected by Cliniko');
+        return { kind: 'quarantined' };
+      }
+      throw err;
+    }
+    await audit(contact, patientId, patch, runId);
+    log.info(
+      {
+        patientId,
+        contactId: contact.Id,
+        fields: Object.keys(patch).sort(),
+        actor: contact.LastModifiedById,
+      },
+      'written back to cliniko',
+    );
+    return { kind: 'written', optOuts: inbound.consentOptOuts };
+  }
+
+  async function poll(): Promise<ReverseResult> {
+    const runId = `writeback-${randomUUID()}`;
+    const tally = {
+      read: 0,
+      writtenBack: 0,
+      unchanged: 0,
+      clinikoNewer: 0,
+      inactive: 0,
+      quarantined: 0,
+      failed: 0,
+      consentOptOuts: { email: 0, sms: 0 },
+    };
+    const stored = await deps.store.getWatermark(REVERSE_STREAM);
+    let watermark = stored ? timeOf(stored.cursor) : Number.NaN;
+    const since = Number.isNaN(watermark) ? null : watermark - overlapMs;
+    // Forget what the overlap can no longer return.
+    for (const [id, at] of seen) if (since !== null && at < since) seen.delete(id);
+
+    let page = await deps.connection.query(contactQuery(since));
+    let blocked = false; // a record failed: the watermark stays before it so the next poll retries it
+    for (;;) {
+      const contacts = new Map<string, Record<string, unknown>>();
+      for (const record of page.records) {
+        const id = record.Id;
+        const at = timeOf(record.LastModifiedDate);
+        if (typeof id !== 'string' || Number.isNaN(at)) continue;
+        if (seen.get(id) === at) continue; // handled by an earlier poll (the overlap)
+        const earlier = contacts.get(id);
+        if (!earlier || timeOf(earlier.LastModifiedDate) <= at) contacts.set(id, record);
+      }
+      const history = await consentChanges([...contacts.keys()], since);
+      const quarantine: QuarantineInput[] = [];
+      let pageMax = Number.NaN;
+      for (const [id, contact] of contacts) {
+        tally.read += 1;
+        const at = timeOf(contact.LastModifiedDate);
+        let outcome: Outcome;
+        try {
+          outcome = await processContact(contact, history.get(id) ?? new Set(), runId, quarantine);
+        } catch (err) {
+          const error = err instanceof SyncError ? err : undefined;
+          log.warn(
+            { contactId: id, code: error?.code ?? 'INTERNAL', message: error?.message ?? String(err) },
+            'write-back failed; retried next poll',
+          );
+          outcome = { kind: 'failed' };
+        }
+        if (outcome.kind === 'failed') {
+          tally.failed += 1;
+          if (!blocked) pageMax = Number.isNaN(pageMax) ? at - 1 : Math.min(pageMax, at - 1);
+          blocked = true;
+          continue;
+        }
+        seen.set(id, at);
+        if (!blocked) pageMax = Number.isNaN(pageMax) ? at : Math.max(pageMax, at);
+        if (outcome.kind === 'written') {
+          tally.writtenBack += 1;
+          for (const c of outcome.optOuts) tally.consentOptOuts[c] += 1;
+        } else if (outcome.kind === 'unchanged') tally.unchanged += 1;
+        else if (outcome.kind === 'cliniko-newer') tally.clinikoNewer += 1;
+        else if (outcome.kind === 'inactive') tally.inactive += 1;
+        else tally.quarantined += 1;
+      }
+      // The page's Cliniko writes are done: record its quarantine and move the watermark together.
+      const advance = !Number.isNaN(pageMax) && (Number.isNaN(watermark) || pageMax > watermark);
+      if (advance) watermark = pageMax;
+      if (advance || quarantine.length > 0) {
+        await deps.store.commitBatch({
+          stream: REVERSE_STREAM,
+          ...(advance ? { watermark: new Date(watermark).toISOString() } : {}),
+          quarantine,
+          now: deps.now(),
+        });
+      }
+      if (page.done || !page.nextRecordsUrl) break;
+      page = await deps.connection.queryMore(page.nextRecordsUrl);
+    }
+    const result: ReverseResult = {
+      runId,
+      ...tally,
+      watermark: Number.isNaN(watermark) ? null : new Date(watermark).toISOString(),
+    };
+    log.info({ ...result }, 'write-back poll finished');
+    return result;
+  }
+
+  return { poll };
+}
