@@ -6,6 +6,7 @@ import { dataMapCommand } from './commands/data-map.js';
 import { auditCommand } from './commands/audit.js';
 import { runCommand } from './commands/run.js';
 import { appointmentTypeCommand } from './commands/appointment-type.js';
+import { writebackCommand } from './commands/writeback.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   dataMapCommand,
   auditCommand,
   appointmentTypeCommand,
+  writebackCommand,
 ];
