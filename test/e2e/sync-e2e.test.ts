@@ -72,3 +72,31 @@ describe('sync against a clinic whose clock is not the wall clock', () => {
     }
   });
 });
+
+describe('large runs through Bulk API 2.0', () => {
+  it('backfills through bulk ingest jobs above the threshold and ends exact', async () => {
+    const bulk = await startSyncHarness({
+      cliniko: { patients: 40, seed: 17 },
+      salesforce: { controls: true },
+      service: {
+        worker: { retryDelaysMs: [10, 20, 40, 80, 160], jitterMs: 5, maxWaitMs: 10_000, bulkThreshold: 20 },
+      },
+    });
+    try {
+      const summary = await bulk.service.runner.runCycle('backfill');
+      expect(summary.status).toBe('succeeded');
+      const log = (await (await fetch(`${bulk.salesforce.loginUrl}/__emulator/requests`)).json()) as Array<{
+        method: string;
+        url: string;
+      }>;
+      const jobsCreated = log.filter((e) => e.method === 'POST' && /\/jobs\/ingest\/?$/.test(e.url));
+      expect(jobsCreated.length).toBeGreaterThanOrEqual(3);
+      expect(activeRecords(bulk.salesforce, 'Contact')).toHaveLength(bulk.cliniko.practice.patients.length);
+      await expectOrgMatchesProjection(bulk.service, bulk.salesforce);
+      const second = await bulk.service.runner.runCycle('incremental');
+      expect(second.salesforceCalls).toBe(0);
+    } finally {
+      await bulk.close();
+    }
+  });
+});

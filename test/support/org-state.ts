@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { projectRecord } from '../../sync-service/src/governance/project.js';
+import { suppressInactiveMarketing } from '../../sync-service/src/governance/suppression.js';
 import type { SyncService } from '../../sync-service/src/sync/service.js';
 import type { SalesforceEmulator } from '../emulators/salesforce/server.js';
 
@@ -61,7 +62,9 @@ export async function expectOrgMatchesProjection(
           (r) => r[payload.externalIdField] === payload.externalId,
         );
         expect(record, `${payload.object} ${payload.externalId} exists`).toBeDefined();
-        for (const [field, value] of Object.entries(payload.fields)) {
+        for (const [field, value] of Object.entries(
+          suppressInactiveMarketing(payload.object, { ...payload.fields }),
+        )) {
           if (journeyOwned.has(`${payload.object}.${field}`) || field.endsWith('__r')) continue;
           expect(same(value, record?.[field]), `${payload.object} ${payload.externalId} ${field}`).toBe(true);
           checked += 1;
