@@ -6,6 +6,7 @@ import { dataMapCommand } from './commands/data-map.js';
 import { auditCommand } from './commands/audit.js';
 import { runCommand } from './commands/run.js';
 import { appointmentTypeCommand } from './commands/appointment-type.js';
+import { dryRunCommand } from './commands/dry-run.js';
 import { writebackCommand } from './commands/writeback.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   onceCommand,
   backfillCommand,
+  dryRunCommand,
   replayCommand,
   statusCommand,
   dataMapCommand,

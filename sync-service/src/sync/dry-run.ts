@@ -1,0 +1,412 @@
+import type { ClinikoClient, StreamEvent } from '../cliniko/index.js';
+import { DEFAULT_OVERLAP_SECONDS } from '../cliniko/index.js';
+import { SyncError } from '../errors.js';
+import type { DataMap } from '../governance/data-map.js';
+import { projectRecord } from '../governance/project.js';
+import { suppressInactiveMarketing } from '../governance/suppression.js';
+import { outstandingCents } from '../journey/aggregates.js';
+import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
+import { formatCents } from '../journey/money.js';
+import type { Store } from '../store/index.js';
+import { appointmentFact, invoiceFact } from './facts.js';
+import { loadReferences, type References } from './references.js';
+
+/**
+ * The dry run: what a sync would create or change in Salesforce, field by field, without writing
+ * anything anywhere. It reads the same Cliniko streams as a cycle (from the stored watermarks, or
+ * everything), projects each record through the data map with the same reference context, reads the
+ * current values of those records from Salesforce by external id (queries only) and compares.
+ *
+ * The store is only read (watermarks); nothing is enqueued, no watermark moves, no run is recorded.
+ *
+ * What it does not preview: the journey engine's derived fields (journey stage, aggregates, care-plan
+ * progress, transitions and platform events) and the run summary record. Those come from the stored
+ * history of every patient, not from the records read, and are reported as not previewed.
+ */
+
+/** Streams whose records become Salesforce records, in the runner's order. */
+export const PREVIEW_STREAMS = [
+  { key: 'patients', resource: 'patients' },
+  { key: 'patientCases', resource: 'patient_cases' },
+  { key: 'individualAppointments', resource: 'individual_appointments' },
+  { key: 'invoices', resource: 'invoices' },
+] as const;
+
+/** Salesforce's SOQL `IN` clause is kept to the collection size the writer also uses. */
+export const QUERY_CHUNK = 200;
+
+export type ChangeKind = 'set' | 'changed' | 'cleared';
+
+export interface FieldChange {
+  /** Field API name; a lookup written by external id appears as `Contact__r.Cliniko_Patient_Id__c`. */
+  readonly field: string;
+  readonly kind: ChangeKind;
+  /** The values, for `--show-values` only: they may hold patient data. */
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface RecordPreview {
+  readonly object: string;
+  readonly externalIdField: string;
+  readonly externalId: string;
+  readonly action: 'create' | 'update' | 'unchanged';
+  /** For a create, every field the sync would set (non-empty values); for an update, the differences. */
+  readonly changes: readonly FieldChange[];
+}
+
+export interface DesiredRecord {
+  readonly object: string;
+  readonly externalIdField: string;
+  readonly externalId: string;
+  /** Flattened (see flattenFields), without the external id field. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A record the sync would quarantine instead of writing: the reason names fields, never values. */
+export interface PreviewProblem {
+  readonly resource: string;
+  readonly recordId: string;
+  readonly reason: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// comparison (pure)
+
+/**
+ * `Contact__r: { Cliniko_Patient_Id__c: '1' }` (a lookup written by external id) becomes
+ * `'Contact__r.Cliniko_Patient_Id__c': '1'`, the path SOQL reads it back by. Other fields are unchanged.
+ */
+export function flattenFields(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (field.endsWith('__r') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+        if (key !== 'attributes') out[`${field}.${key}`] = inner;
+      }
+    } else {
+      out[field] = value;
+    }
+  }
+  return out;
+}
+
+/** The value at a dotted path of a queried record (`Contact__r.Cliniko_Patient_Id__c`). */
+export function valueAt(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let current: unknown = record;
+  for (const part of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return null;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current ?? null;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || value === undefined || value === '';
+}
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
+
+/**
+ * Whether Salesforce already holds the value a sync would write. Salesforce spells values its own way:
+ * numbers come back as numbers (a payload may hold "12.50"), datetimes as `…T…000+0000`, an empty text
+ * field as null, an unticked checkbox as false (writing null to a checkbox stores false), and
+ * multi-select picklists in any order.
+ */
+export function sameValue(desired: unknown, current: unknown): boolean {
+  if (isEmpty(desired)) return isEmpty(current) || current === false;
+  if (isEmpty(current)) return false;
+  if (typeof desired === 'boolean' || typeof current === 'boolean') return desired === current;
+  const numericDesired =
+    typeof desired === 'number' || (typeof desired === 'string' && NUMERIC.test(desired));
+  const numericCurrent =
+    typeof current === 'number' || (typeof current === 'string' && NUMERIC.test(current));
+  if (numericDesired && numericCurrent) return Number(desired) === Number(current);
+  if (typeof desired === 'string' && typeof current === 'string') {
+    if (DATE_TIME.test(desired) && DATE_TIME.test(current)) {
+      const a = Date.parse(desired);
+      const b = Date.parse(current.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+      if (Number.isFinite(a) && Number.isFinite(b)) return a === b;
+    }
+    if (desired.includes(';') || current.includes(';')) {
+      const set = (s: string) =>
+        s
+          .split(';')
+          .map((x) => x.trim())
+          .sort()
+          .join(';');
+      return set(desired) === set(current);
+    }
+    return desired === current;
+  }
+  return JSON.stringify(desired) === JSON.stringify(current);
+}
+
+/**
+ * Field-by-field difference between what a sync would write and what Salesforce holds (`current`
+ * undefined: no record with that external id, so the sync would create one).
+ */
+export function diffRecord(
+  desired: DesiredRecord,
+  current: Readonly<Record<string, unknown>> | undefined,
+): RecordPreview {
+  const base = {
+    object: desired.object,
+    externalIdField: desired.externalIdField,
+    externalId: desired.externalId,
+  };
+  const changes: FieldChange[] = [];
+  if (current === undefined) {
+    for (const [field, after] of Object.entries(desired.fields)) {
+      if (!isEmpty(after)) changes.push({ field, kind: 'set', before: null, after });
+    }
+    return { ...base, action: 'create', changes };
+  }
+  for (const [field, after] of Object.entries(desired.fields)) {
+    const before = valueAt(current, field);
+    if (sameValue(after, before)) continue;
+    const kind: ChangeKind = isEmpty(before) ? 'set' : isEmpty(after) ? 'cleared' : 'changed';
+    changes.push({ field, kind, before, after });
+  }
+  return { ...base, action: changes.length > 0 ? 'update' : 'unchanged', changes };
+}
+
+/** A SOQL string literal. */
+export function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The query reading the current values of these records; only the fields a sync would write. */
+export function currentValuesQuery(
+  object: string,
+  externalIdField: string,
+  fields: Iterable<string>,
+  externalIds: readonly string[],
+): string {
+  const select = [...new Set(['Id', externalIdField, ...fields])];
+  return `SELECT ${select.join(', ')} FROM ${object} WHERE ${externalIdField} IN (${externalIds.map(soqlString).join(', ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// the reader
+
+export interface DryRunDeps {
+  readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
+  /** Read only: the stored watermarks. */
+  readonly store: Pick<Store, 'getWatermark'>;
+  readonly dataMap: DataMap;
+  readonly journeyConfig: JourneyConfig;
+  readonly clinicTimezone: string;
+  readonly now: () => number;
+  /** Runs one SOQL query and returns every record (following nextRecordsUrl). */
+  readonly query: (soql: string) => Promise<Array<Record<string, unknown>>>;
+  readonly overlapSeconds?: number;
+}
+
+export interface DryRunOptions {
+  /** Read every record instead of the changes since the stored watermarks. */
+  readonly full?: boolean;
+  /** At most this many records per stream. */
+  readonly limit?: number;
+  /** Called for each record compared, in batches as they are decided. */
+  readonly onRecord?: (preview: RecordPreview) => void;
+  readonly onProblem?: (problem: PreviewProblem) => void;
+  /** Called after each record read (for a progress bar). */
+  readonly onProgress?: (resource: string, read: number) => void;
+}
+
+export interface ObjectCounts {
+  create: number;
+  update: number;
+  unchanged: number;
+}
+
+export interface DryRunResult {
+  /** Per stream: where the read started (null: from the beginning) and how many records it read. */
+  readonly streams: ReadonlyArray<{
+    resource: string;
+    since: string | null;
+    read: number;
+    quarantined: number;
+    limited: boolean;
+  }>;
+  readonly counts: Readonly<Record<string, ObjectCounts>>;
+  readonly problems: number;
+  readonly clinikoRequests: number;
+  readonly salesforceQueries: number;
+}
+
+export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): Promise<DryRunResult> {
+  const limit = options.limit ?? Infinity;
+  const overlapSeconds = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
+  const requestsBefore = deps.cliniko.stats().requests;
+  const derived = new Set(deps.dataMap.derived.map((d) => d.target.path));
+  const counts: Record<string, ObjectCounts> = {};
+  const streams: Array<DryRunResult['streams'][number]> = [];
+  let problems = 0;
+  let queries = 0;
+
+  const refs: References = await loadReferences(deps.cliniko, deps.clinicTimezone, deps.now());
+
+  // Desired records waiting for their Salesforce values, by object and external id (last read wins).
+  const pending = new Map<string, Map<string, DesiredRecord>>();
+
+  async function flush(object: string): Promise<void> {
+    const batch = pending.get(object);
+    if (!batch || batch.size === 0) return;
+    pending.delete(object);
+    const records = [...batch.values()];
+    const externalIdField = records[0]!.externalIdField;
+    const fields = new Set<string>();
+    for (const r of records) for (const f of Object.keys(r.fields)) fields.add(f);
+    const soql = currentValuesQuery(
+      object,
+      externalIdField,
+      fields,
+      records.map((r) => r.externalId),
+    );
+    let found: Array<Record<string, unknown>>;
+    try {
+      queries += 1;
+      found = await deps.query(soql);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // A field or object the org does not have is the map's problem (a new map previewed before its
+      // metadata is deployed); anything else is Salesforce being unreachable.
+      const mapProblem = /INVALID_FIELD|INVALID_TYPE|No such column/i.test(message);
+      throw new SyncError(
+        mapProblem ? 'DATA_MAP_INVALID' : 'SALESFORCE_UNAVAILABLE',
+        `reading the current ${object} records failed: ${message}`,
+        { record: { system: 'salesforce', object } },
+      );
+    }
+    const byKey = new Map(found.map((r) => [String(r[externalIdField]), r]));
+    const c = (counts[object] ??= { create: 0, update: 0, unchanged: 0 });
+    for (const desired of records) {
+      const preview = diffRecord(desired, byKey.get(desired.externalId));
+      c[preview.action] += 1;
+      options.onRecord?.(preview);
+    }
+  }
+
+  function addDerivations(
+    object: string,
+    fields: Record<string, unknown>,
+    resource: string,
+    record: unknown,
+  ): void {
+    // The same record-level derivations as the runner (allowed only when the map lists them).
+    if (object === 'Cliniko_Appointment__c' && derived.has('Cliniko_Appointment__c.Is_Initial_Consult__c')) {
+      const fact =
+        resource === 'individual_appointments' ? appointmentFact(record as never, refs) : undefined;
+      if (fact) {
+        const data = JSON.parse(fact.data) as { appointment_type_name?: string | null };
+        fields.Is_Initial_Consult__c = isInitialConsultType(
+          data.appointment_type_name ?? null,
+          deps.journeyConfig,
+        );
+      }
+    }
+    if (object === 'Cliniko_Invoice__c' && derived.has('Cliniko_Invoice__c.Amount_Outstanding__c')) {
+      const fact = resource === 'invoices' ? invoiceFact(record as never) : undefined;
+      if (fact) fields.Amount_Outstanding__c = formatCents(outstandingCents(JSON.parse(fact.data) as never));
+    }
+  }
+
+  for (const stream of PREVIEW_STREAMS) {
+    const watermark = options.full ? undefined : await deps.store.getWatermark(stream.resource);
+    const entry = {
+      resource: stream.resource,
+      since: watermark?.cursor ?? null,
+      read: 0,
+      quarantined: 0,
+      limited: false,
+    };
+    streams.push(entry);
+    if (limit <= 0) continue;
+    const events = deps.cliniko.streams[stream.key].read({
+      ...(watermark ? { since: watermark.cursor } : {}),
+      overlapSeconds,
+    }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
+    for await (const ev of events) {
+      if (ev.kind === 'quarantine') {
+        entry.quarantined += 1;
+        problems += 1;
+        options.onProblem?.({
+          resource: ev.item.resource,
+          recordId: ev.item.id,
+          reason: `${ev.item.field}: ${ev.item.reason}`,
+        });
+        continue;
+      }
+      if (ev.kind !== 'record') continue;
+      entry.read += 1;
+      options.onProgress?.(stream.resource, entry.read);
+      const projection = projectRecord(stream.resource, ev.raw, deps.dataMap, refs.context);
+      if (!projection.ok) {
+        entry.quarantined += 1;
+        problems += 1;
+        options.onProblem?.({
+          resource: stream.resource,
+          recordId: ev.id,
+          reason: projection.problems
+            .map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`)
+            .join('; '),
+        });
+      } else {
+        for (const payload of projection.payloads) {
+          // As the runner builds it: inactive patients' opt-outs forced on, then record-level derivations.
+          const fields = suppressInactiveMarketing(payload.object, { ...payload.fields });
+          addDerivations(payload.object, fields, stream.resource, ev.record);
+          const flat = flattenFields(fields);
+          delete flat[payload.externalIdField];
+          const batch = pending.get(payload.object) ?? new Map<string, DesiredRecord>();
+          pending.set(payload.object, batch);
+          batch.set(payload.externalId, {
+            object: payload.object,
+            externalIdField: payload.externalIdField,
+            externalId: payload.externalId,
+            fields: flat,
+          });
+          if (batch.size >= QUERY_CHUNK) await flush(payload.object);
+        }
+      }
+      if (entry.read >= limit) {
+        entry.limited = true;
+        break; // ends the stream's generator: no further pages are requested
+      }
+    }
+    for (const object of [...pending.keys()]) await flush(object);
+  }
+
+  return {
+    streams,
+    counts,
+    problems,
+    clinikoRequests: deps.cliniko.stats().requests - requestsBefore,
+    salesforceQueries: queries,
+  };
+}
+
+/** Renders a value for `--show-values`: JSON, cut at 80 characters. */
+export function showValue(value: unknown): string {
+  const text = value === undefined ? 'null' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * One line per record that would change: `CREATE Contact 1100: FirstName, LastName` or
+ * `UPDATE Contact 1100: Email: changed, Phone: cleared`. Values only with `showValues`.
+ */
+export function formatPreview(preview: RecordPreview, showValues = false): string | undefined {
+  if (preview.action === 'unchanged') return undefined;
+  const head = `${preview.action.toUpperCase()} ${preview.object} ${preview.externalId}`;
+  const parts = preview.changes.map((c) => {
+    if (preview.action === 'create') return showValues ? `${c.field} = ${showValue(c.after)}` : c.field;
+    return showValues
+      ? `${c.field}: ${c.kind} ${showValue(c.before)} -> ${showValue(c.after)}`
+      : `${c.field}: ${c.kind}`;
+  });
+  return parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
+}
