@@ -38,6 +38,8 @@ const SENSITIVE_KEYS = new Set(
     'assertion',
     'encryption_key',
     'encryptionKey',
+    'retiredEncryptionKeys',
+    'retired_encryption_keys',
     'adminTokens',
     'admin_tokens',
     'signature',

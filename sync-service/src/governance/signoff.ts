@@ -1,4 +1,4 @@
-import { isMap, parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import { SyncError } from '../errors.js';
 import { canonicalDataMapJson, dataMapSha256 } from './canonical.js';
 import type { DataMap } from './data-map.js';
@@ -191,6 +191,9 @@ export function signDataMap(yamlText: string, map: DataMap, approvedBy: string, 
     sha256: check,
     entries: entryDigests(map),
   });
+  // A hex digest made only of digits and one `e` would read back as a number: always quote it.
+  const hash = isMap(signoff) ? signoff.get('sha256', true) : undefined;
+  if (isScalar(hash)) hash.type = 'QUOTE_SINGLE';
   doc.set('signoff', signoff);
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
