@@ -1,5 +1,7 @@
 import { Connection, OAuth2 } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writebackCommand } from '../../sync-service/src/cli/commands/writeback.js';
+import type { CliContext } from '../../sync-service/src/cli/types.js';
 import { buildJwtAssertion } from '../../sync-service/src/salesforce/connection.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import {
@@ -201,5 +203,24 @@ describe('write-back from Salesforce to Cliniko', () => {
     const text = JSON.stringify(entries);
     expect(text).not.toContain('mia.updated');
     expect(text).not.toContain('400111222');
+  });
+
+  it('runs one poll from `npm run sync -- writeback`', async () => {
+    const { id } = candidates()[3]!;
+    await marketer.sobject('Contact').update({ Id: contactOf(id).Id as string, MailingCity: 'Katoomba' });
+    const lines: string[] = [];
+    const ctx: CliContext = {
+      env: {},
+      config: () => h.config,
+      logger: () => createLogger({ level: 'silent' }),
+      // The harness owns the service; the command's close() must not shut it for the other tests.
+      service: () => Promise.resolve({ ...h.service, close: () => Promise.resolve() }),
+      print: (line) => lines.push(line),
+      tty: false,
+      rootDir: process.cwd(),
+    };
+    expect(await writebackCommand.run([], ctx)).toBe(0);
+    expect(lines.join('\n')).toMatch(/written back: 1\b/);
+    expect((await h.service.cliniko.getPatient(id)).city).toBe('Katoomba');
   });
 });
