@@ -8,6 +8,7 @@ import { runCommand } from './commands/run.js';
 import { appointmentTypeCommand } from './commands/appointment-type.js';
 import { dryRunCommand } from './commands/dry-run.js';
 import { writebackCommand } from './commands/writeback.js';
+import { reconcileCommand } from './commands/reconcile.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -21,4 +22,5 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   appointmentTypeCommand,
   writebackCommand,
+  reconcileCommand,
 ];

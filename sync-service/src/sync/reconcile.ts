@@ -14,6 +14,7 @@ import type { FactInput, OutboxInput, Store } from '../store/index.js';
 import { appointmentFact, invoiceFact } from './facts.js';
 import { PRIORITY } from './objects.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
+import type { SyncService } from './service.js';
 import { loadReferences, type References } from './references.js';
 
 /**
@@ -747,6 +748,27 @@ export function createReconciler(deps: ReconcilerDeps) {
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;
+
+/** A reconciler over a wired service (the CLI and the server's nightly schedule use this). */
+export function reconcilerForService(
+  service: SyncService,
+  logger: Logger,
+  now: () => number = Date.now,
+): Reconciler {
+  return createReconciler({
+    store: service.store,
+    cliniko: service.cliniko,
+    connection: service.salesforce.connection,
+    writer: service.writer,
+    worker: service.worker,
+    dataMap: service.dataMap,
+    dataMapHash: service.dataMapHash,
+    journeyConfig: service.journeyConfig,
+    clinicTimezone: service.config.clinicTimezone,
+    logger,
+    now,
+  });
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
