@@ -18,11 +18,10 @@ import { startClinikoEmulator, recordId } from '../test/emulators/cliniko/index.
 import { startSalesforceEmulator } from '../test/emulators/salesforce/server.js';
 import { loadConfig } from '../sync-service/src/config/index.js';
 import { createLogger } from '../sync-service/src/logger.js';
-import { createSyncService } from '../sync-service/src/sync/service.js';
 import type { RunSummary } from '../sync-service/src/sync/runner.js';
 import { printSummary } from '../sync-service/src/cli/commands/run-once.js';
-import { buildApp } from '../sync-service/src/app.js';
-import { packageVersion } from '../sync-service/src/server.js';
+import { startService } from '../sync-service/src/server.js';
+import { randomBytes } from 'node:crypto';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +40,7 @@ function heading(text: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const adminToken = randomBytes(24).toString('base64url');
   const patients = Number(values.patients);
   if (!Number.isInteger(patients) || patients < 1)
     throw new Error('--patients must be a positive whole number');
@@ -73,14 +73,26 @@ async function main(): Promise<void> {
     SALESFORCE_PRIVATE_KEY_FILE: '',
     DATABASE_URL: '',
     SYNC_DB_PATH: dbPath,
-    PORT: '0',
+    PORT: process.env.PORT ?? '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ADMIN_TOKENS: `operator:${adminToken}`,
   });
   const logger = createLogger({ level: config.logLevel, pretty: ctx.tty });
-  const service = await createSyncService(config, logger, {
-    allowEphemeralKey: true,
-    now: () => Date.parse(cliniko.controls.now()),
+  // The real service process: sync service, scheduler (first poll a minute from now; the demo's own
+  // cycles go through the scheduler too, so two never overlap) and the admin API.
+  const running = await startService(config, logger, {
+    service: { allowEphemeralKey: true, now: () => Date.parse(cliniko.controls.now()) },
+    scheduler: { runAtStart: false },
+    processMetrics: false,
   });
+  const service = running.service;
+  const cycle = async (mode: 'incremental' | 'backfill'): Promise<RunSummary> => {
+    const started = await running.scheduler.trigger(mode);
+    if (!started.accepted) throw new Error(`the scheduler refused a ${mode} run: ${started.reason}`);
+    const outcome = await started.done;
+    if (!outcome.summary) throw new Error(`the ${mode} run failed: ${outcome.error ?? 'no summary'}`);
+    return outcome.summary;
+  };
   if (service.ephemeralKey) {
     console.log(
       'Encryption: no SYNC_ENCRYPTION_KEY set, so the demo encrypts its store with a throwaway key.',
@@ -91,7 +103,7 @@ async function main(): Promise<void> {
 
   const runs: RunSummary[] = [];
   heading('Backfill');
-  runs.push(await service.runner.runCycle('backfill'));
+  runs.push(await cycle('backfill'));
   printSummary(runs[runs.length - 1]!, ctx);
 
   heading('Live changes in the clinic, then incremental cycles');
@@ -116,17 +128,17 @@ async function main(): Promise<void> {
     ...(initialType ? { appointment_type_id: recordId('appointmentType', initialType.idx) } : {}),
   });
   console.log(`- new patient ${newcomerId} booked an Initial Appointment (${String(booking.id)})`);
-  runs.push(await service.runner.runCycle('incremental'));
+  runs.push(await cycle('incremental'));
   printSummary(runs[runs.length - 1]!, ctx);
 
   cliniko.controls.setClock({ advanceSeconds: 3 * 86_400 });
   cliniko.controls.markArrived(String(booking.id));
   console.log(`- three days later: patient ${newcomerId} arrived for the first visit`);
-  runs.push(await service.runner.runCycle('incremental'));
+  runs.push(await cycle('incremental'));
   printSummary(runs[runs.length - 1]!, ctx);
 
   heading('Idle cycle (nothing changed in Cliniko)');
-  runs.push(await service.runner.runCycle('incremental'));
+  runs.push(await cycle('incremental'));
   printSummary(runs[runs.length - 1]!, ctx);
 
   heading('Salesforce now holds');
@@ -162,34 +174,25 @@ async function main(): Promise<void> {
   }
   console.log(`  total time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  const app = await buildApp({
-    config,
-    logger,
-    version: packageVersion(),
-    probes: {
-      cliniko: async () => (await service.cliniko.checkConnection()).status,
-      database: async () => ((await service.store.ping()) ? 'ok' : 'error'),
-    },
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  console.log(`\nAdmin API: ${url}/health`);
+  console.log(`\nAdmin API: ${running.url}  (GET /health is open; the rest need the operator token below)`);
+  console.log(`  curl ${running.url}/health`);
+  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/metrics`);
+  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/runs`);
 
   const failed = runs.some((r) => r.status === 'failed');
   if (values.once) {
-    await app.close();
-    await service.close();
+    await running.close();
     await cliniko.close();
     await salesforce.close();
     if (failed) process.exitCode = 1;
     return;
   }
-  console.log('Emulators and admin API running; press Ctrl-C to stop.');
+  console.log('Emulators, scheduler (a cycle every minute) and admin API running; press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await app.close();
-  await service.close();
+  await running.close();
   await cliniko.close();
   await salesforce.close();
 }

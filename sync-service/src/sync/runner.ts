@@ -277,11 +277,10 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       } else if (ev.kind === 'end') {
         complete = ev.complete;
         signpostMs ??= Date.parse(ev.startedAt ?? new Date(deps.now()).toISOString());
-        await flush(
-          !complete
-            ? undefined
-            : capped(backfilling ? (ev.startedAt ?? toClinikoTime(signpostMs)) : ev.maxUpdatedAt),
-        );
+        // A complete pass has read everything updated up to the signpost, whichever order it read in:
+        // the watermark goes to the signpost, so an idle stream's lag stays honest. Rows committed late
+        // with an earlier updated_at fall inside the next read's overlap window.
+        await flush(complete ? capped(ev.startedAt ?? toClinikoTime(signpostMs)) : undefined);
       } else if (ev.kind === 'quarantine') {
         counter.add(stream.resource, 'quarantined');
         quarantine.push(toQuarantine(ev.item, runId));
