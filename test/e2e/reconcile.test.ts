@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcileCommand } from '../../sync-service/src/cli/commands/reconcile.js';
+import type { CliContext } from '../../sync-service/src/cli/types.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import {
@@ -267,5 +269,37 @@ describe('nightly reconciliation', () => {
     expect(activeRecords(h.salesforce, 'Contact').find((c) => c.Id === contact.Id)?.Email).toBe(
       'corrected@patient.example',
     );
+  });
+
+  it('runs from `npm run sync -- reconcile`, printing the report and exiting 0 when nothing is left unrepaired', async () => {
+    const appointment = activeRecords(h.salesforce, 'Cliniko_Appointment__c')[2]!;
+    h.salesforce.org.deleteBatch(adminId(), [String(appointment.Id)], false);
+    const lines: string[] = [];
+    const ctx: CliContext = {
+      env: {},
+      config: () => h.config,
+      logger: () => createLogger({ level: 'silent' }),
+      // The harness owns the service; the command's close() must not shut it for the other tests.
+      service: () => Promise.resolve({ ...h.service, close: () => Promise.resolve() }),
+      print: (line) => lines.push(line),
+      tty: false,
+      rootDir: process.cwd(),
+    };
+    expect(await reconcileCommand.run([], ctx)).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toMatch(/reconciliation reconcile-\S+: succeeded/);
+    expect(text).toMatch(/Cliniko_Appointment__c\s+\d+\s+0\s+1\s+1\s+0\s+0/);
+    expect(text).toContain('not in Cliniko: 999999999999');
+    expect(text).toMatch(/consent: email \d+ in Cliniko/);
+    expect(
+      activeRecords(h.salesforce, 'Cliniko_Appointment__c').some(
+        (a) => a.Cliniko_Appointment_Id__c === appointment.Cliniko_Appointment_Id__c,
+      ),
+    ).toBe(true);
+
+    const json: string[] = [];
+    expect(await reconcileCommand.run(['--json'], { ...ctx, print: (line) => json.push(line) })).toBe(0);
+    const report = JSON.parse(json.join('\n')) as ReconcileReport;
+    expect(report.objects.Cliniko_Appointment__c).toMatchObject({ drifted: 0, missingInSalesforce: 0 });
   });
 });
