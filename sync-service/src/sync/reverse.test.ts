@@ -60,7 +60,7 @@ function contact(p: Patient, changes: Record<string, unknown>, at: string, by = 
 /** A Salesforce that answers the poller's two queries from lists, paging `pageSize` at a time. */
 function fakeSalesforce(pageSize = 100) {
   const contacts: Record<string, unknown>[] = [];
-  const history: Array<{ ContactId: string; Field: string; CreatedById: string }> = [];
+  const history: Array<{ ContactId: string; Field: string; CreatedById: string; CreatedDate: string }> = [];
   const queries: string[] = [];
   const pages = new Map<string, Record<string, unknown>[]>();
   const pageOf = (rows: Record<string, unknown>[]): QueryPage => {
@@ -78,19 +78,25 @@ function fakeSalesforce(pageSize = 100) {
     connection: {
       query(soql: string): Promise<QueryPage> {
         queries.push(soql);
+        const since = /(?:LastModifiedDate|CreatedDate) >= (\S+)/.exec(soql)?.[1];
+        const after = (at: string) => since === undefined || Date.parse(at) >= Date.parse(since);
         if (soql.includes('FROM ContactHistory')) {
           const rows = history.filter(
-            (h) => soql.includes(`'${h.ContactId}'`) && h.CreatedById !== INTEGRATION,
+            (h) =>
+              (!soql.includes('ContactId IN') || soql.includes(`'${h.ContactId}'`)) &&
+              soql.includes(`'${h.Field}'`) &&
+              h.CreatedById !== INTEGRATION &&
+              after(h.CreatedDate),
           );
           return Promise.resolve({ records: rows, done: true });
         }
-        const since = /LastModifiedDate >= (\S+)/.exec(soql)?.[1];
-        const rows = contacts
-          .filter((c) => c.LastModifiedById !== INTEGRATION)
-          .filter((c) => since === undefined || Date.parse(c.LastModifiedDate as string) >= Date.parse(since))
-          .sort(
-            (a, b) => Date.parse(a.LastModifiedDate as string) - Date.parse(b.LastModifiedDate as string),
-          );
+        const rows = soql.includes('WHERE Id IN')
+          ? contacts.filter((c) => soql.includes(`'${String(c.Id)}'`))
+          : contacts
+              .filter((c) => c.LastModifiedById !== INTEGRATION && after(c.LastModifiedDate as string))
+              .sort(
+                (a, b) => Date.parse(a.LastModifiedDate as string) - Date.parse(b.LastModifiedDate as string),
+              );
         return Promise.resolve(pageOf(rows));
       },
       queryMore(locator: string): Promise<QueryPage> {
@@ -135,6 +141,8 @@ let store: SqliteStore;
 beforeEach(async () => {
   store = new SqliteStore(':memory:', keyringCipher(createKeyring(randomBytes(32))));
   await store.migrate();
+  // The forward sync has read every patient change up to here (see the deferred test).
+  await store.commitBatch({ stream: 'patients', watermark: '2026-11-21T00:00:00Z', now: 0 });
 });
 afterEach(async () => {
   await store.close();
@@ -235,6 +243,26 @@ describe('reverse poller', () => {
     expect(cliniko.patches).toEqual([]);
   });
 
+  it('waits for the forward sync when Cliniko changed the patient before the edit but after the last read', async () => {
+    // Cliniko changed the address at 01:00; the forward sync last read patients up to 2026-11-21;
+    // the marketer fixed the email at 02:00 on a Contact that still shows the old address.
+    const p = patient('131', { updated_at: '2026-11-22T01:00:00Z', address_1: '9 New Rd' });
+    const sf = fakeSalesforce();
+    sf.contacts.push(
+      contact(p, { Email: 'fixed@example.com', MailingStreet: '1 Main St' }, '2026-11-22T02:00:00Z'),
+    );
+    const cliniko = fakeCliniko([p]);
+    const reverse = poller(sf, cliniko);
+    expect(await reverse.poll()).toMatchObject({ deferred: 1, writtenBack: 0 });
+    expect(cliniko.patches).toEqual([]);
+    expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T01:59:59.999Z');
+    // The forward cycle reads the change and puts the new address on the Contact.
+    await store.commitBatch({ stream: 'patients', watermark: '2026-11-22T01:00:00Z', now: 0 });
+    sf.contacts[0] = { ...sf.contacts[0], MailingStreet: '9 New Rd' };
+    expect(await reverse.poll()).toMatchObject({ deferred: 0, writtenBack: 1 });
+    expect(cliniko.patches).toEqual([{ id: '131', patch: { email: 'fixed@example.com' } }]);
+  });
+
   it('never writes to archived patients', async () => {
     const p = patient('105', { archived_at: '2026-10-01T00:00:00Z' });
     const sf = fakeSalesforce();
@@ -259,10 +287,30 @@ describe('reverse poller', () => {
     const stale = contact(unrecorded, { HasOptedOutOfEmail: true }, '2026-11-22T02:00:02Z');
     sf.contacts.push(out, into, stale);
     sf.history.push(
-      { ContactId: out.Id, Field: 'HasOptedOutOfEmail', CreatedById: MARKETER },
-      { ContactId: into.Id, Field: 'HasOptedOutOfEmail', CreatedById: MARKETER },
-      { ContactId: into.Id, Field: 'Email_Marketing_Consent__c', CreatedById: MARKETER },
-      { ContactId: stale.Id, Field: 'HasOptedOutOfEmail', CreatedById: INTEGRATION },
+      {
+        ContactId: out.Id,
+        Field: 'HasOptedOutOfEmail',
+        CreatedById: MARKETER,
+        CreatedDate: out.LastModifiedDate,
+      },
+      {
+        ContactId: into.Id,
+        Field: 'HasOptedOutOfEmail',
+        CreatedById: MARKETER,
+        CreatedDate: into.LastModifiedDate,
+      },
+      {
+        ContactId: into.Id,
+        Field: 'Email_Marketing_Consent__c',
+        CreatedById: MARKETER,
+        CreatedDate: into.LastModifiedDate,
+      },
+      {
+        ContactId: stale.Id,
+        Field: 'HasOptedOutOfEmail',
+        CreatedById: INTEGRATION,
+        CreatedDate: stale.LastModifiedDate,
+      },
     );
     const cliniko = fakeCliniko([optedIn, optedOut, unrecorded]);
     const result = await poller(sf, cliniko).poll();
@@ -325,7 +373,33 @@ describe('reverse poller', () => {
     const again = await reverse.poll();
     expect(again).toMatchObject({ read: 0, writtenBack: 0 });
     expect(cliniko.gets).toEqual([]);
-    expect(sf.queries.at(-1)).toContain('LastModifiedDate >= 2026-11-22T01:59:59Z');
+    expect(sf.queries.filter((q) => q.includes('FROM Contact WHERE Cliniko_Patient_Id__c')).at(-1)).toContain(
+      'LastModifiedDate >= 2026-11-22T01:59:59Z',
+    );
+  });
+
+  it("finds a person's edit the integration user wrote over later (through ContactHistory)", async () => {
+    const p = patient('130');
+    const sf = fakeSalesforce();
+    // The marketer changed Email at 02:00; a journey update by the sync at 02:05 now owns LastModifiedBy.
+    const edited = contact(p, { Email: 'kept@example.com' }, '2026-11-22T02:05:00Z', INTEGRATION);
+    sf.contacts.push(edited);
+    sf.history.push({
+      ContactId: edited.Id,
+      Field: 'Email',
+      CreatedById: MARKETER,
+      CreatedDate: '2026-11-22T02:00:00Z',
+    });
+    const cliniko = fakeCliniko([p]);
+    const reverse = poller(sf, cliniko);
+    expect(await reverse.poll()).toMatchObject({ read: 1, writtenBack: 1 });
+    expect(cliniko.patches).toEqual([{ id: '130', patch: { email: 'kept@example.com' } }]);
+    expect((await auditEntries())[0]).toMatchObject({ actor: MARKETER, changedFields: ['email'] });
+    expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T02:00:00.000Z');
+    // Seen once: the next poll's overlap returns the history row again but nothing is re-read.
+    cliniko.gets.length = 0;
+    expect(await reverse.poll()).toMatchObject({ read: 0 });
+    expect(cliniko.gets).toEqual([]);
   });
 
   it('refuses an integration user id that is not a Salesforce id', () => {

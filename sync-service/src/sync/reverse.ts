@@ -27,6 +27,8 @@ import type { AuditHead, AuditRow, QuarantineInput, Store } from '../store/index
  */
 
 export const REVERSE_STREAM = 'salesforce:Contact';
+/** The forward runner's watermark stream for patients (its stream name is the Cliniko resource). */
+const FORWARD_PATIENT_STREAM = 'patients';
 const DEFAULT_OVERLAP_SECONDS = 5;
 const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Cliniko consent fields whose Contact targets may carry an opt-out back (see consentOptOutPatch). */
@@ -68,6 +70,11 @@ export interface ReverseResult {
   readonly unchanged: number;
   /** Patients changed in Cliniko after the Salesforce edit: Cliniko wins, nothing written. */
   readonly clinikoNewer: number;
+  /**
+   * Patients changed in Cliniko that the forward sync has not read yet: the Contact may still hold
+   * older values, so the record waits (the watermark stays before it) until a forward cycle has run.
+   */
+  readonly deferred: number;
   /** Archived, merged or deleted patients: never written. */
   readonly inactive: number;
   /** Records or fields quarantined (Cliniko 422, a value no inverse transform can write). */
@@ -84,7 +91,7 @@ type Outcome =
   | { kind: 'written'; optOuts: readonly ('email' | 'sms')[] }
   | { kind: 'unchanged' | 'cliniko-newer' | 'inactive' }
   | { kind: 'quarantined' }
-  | { kind: 'failed' };
+  | { kind: 'failed' | 'deferred' };
 
 export interface ReversePoller {
   poll(): Promise<ReverseResult>;
@@ -279,6 +286,7 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
     humanConsent: ReadonlySet<string>,
     runId: string,
     quarantine: QuarantineInput[],
+    forwardCursor: number | undefined,
   ): Promise<Outcome> {
     const patientId = contact.Cliniko_Patient_Id__c;
     if (typeof patientId !== 'string' || patientId === '') return { kind: 'unchanged' };
@@ -291,6 +299,11 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
     const salesforceAt = timeOf(contact.LastModifiedDate);
     if (!Number.isNaN(clinikoAt) && !Number.isNaN(salesforceAt) && clinikoAt >= salesforceAt) {
       return { kind: 'cliniko-newer' };
+    }
+    // The Salesforce edit is newer, but a Cliniko change the forward sync has not yet carried across
+    // means the Contact's other fields are stale: writing them back would undo that change.
+    if (forwardCursor === undefined || Number.isNaN(clinikoAt) || clinikoAt > forwardCursor) {
+      return { kind: 'deferred' };
     }
 
     const projection = projectRecord('patients', patient, deps.dataMap);
@@ -349,6 +362,60 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
     return { kind: 'written', optOuts: inbound.consentOptOuts };
   }
 
+  /**
+   * Contacts a person changed that the main query cannot see because the integration user wrote them
+   * afterwards (say, a journey field), found through ContactHistory rows of `both` and consent fields.
+   * Their LastModifiedBy/Date are replaced by the person's edit, for the audit actor and the
+   * Cliniko-newer check.
+   */
+  async function overwrittenEdits(
+    since: number | null,
+    handled: ReadonlySet<string>,
+  ): Promise<{ contacts: Map<string, Record<string, unknown>>; fields: Map<string, Set<string>> }> {
+    const tracked = [...new Set([...fields.both, ...fields.consent])];
+    const where = [
+      `Field IN (${tracked.map(soqlString).join(', ')})`,
+      `CreatedById != ${soqlString(deps.integrationUserId)}`,
+      ...(since === null ? [] : [`CreatedDate >= ${soqlDateTime(since)}`]),
+    ];
+    const edits = new Map<string, { by: string; at: string; fields: Set<string> }>();
+    let page = await deps.connection.query(
+      `SELECT ContactId, Field, CreatedById, CreatedDate FROM ContactHistory WHERE ${where.join(' AND ')} ORDER BY CreatedDate`,
+    );
+    for (;;) {
+      for (const row of page.records) {
+        const { ContactId: id, Field: field, CreatedById: by, CreatedDate: at } = row;
+        if (typeof id !== 'string' || typeof field !== 'string') continue;
+        if (typeof by !== 'string' || typeof at !== 'string' || handled.has(id)) continue;
+        const edit = edits.get(id) ?? { by, at, fields: new Set<string>() };
+        if (timeOf(at) >= timeOf(edit.at)) Object.assign(edit, { by, at });
+        edit.fields.add(field);
+        edits.set(id, edit);
+      }
+      if (page.done || !page.nextRecordsUrl) break;
+      page = await deps.connection.queryMore(page.nextRecordsUrl);
+    }
+    const contacts = new Map<string, Record<string, unknown>>();
+    const ids = [...edits.keys()];
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      let result = await deps.connection.query(
+        `SELECT ${selectList.join(', ')} FROM Contact WHERE Id IN (${chunk.map(soqlString).join(', ')}) AND Cliniko_Patient_Id__c != null`,
+      );
+      for (;;) {
+        for (const record of result.records) {
+          const edit = typeof record.Id === 'string' ? edits.get(record.Id) : undefined;
+          if (!edit || typeof record.Id !== 'string') continue;
+          if (seen.get(record.Id) === timeOf(edit.at)) continue;
+          contacts.set(record.Id, { ...record, LastModifiedById: edit.by, LastModifiedDate: edit.at });
+        }
+        if (result.done || !result.nextRecordsUrl) break;
+        result = await deps.connection.queryMore(result.nextRecordsUrl);
+      }
+    }
+    return { contacts, fields: new Map([...edits].map(([id, e]) => [id, e.fields])) };
+  }
+
   async function poll(): Promise<ReverseResult> {
     const runId = `writeback-${randomUUID()}`;
     const tally = {
@@ -356,6 +423,7 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
       writtenBack: 0,
       unchanged: 0,
       clinikoNewer: 0,
+      deferred: 0,
       inactive: 0,
       quarantined: 0,
       failed: 0,
@@ -366,9 +434,70 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
     const since = Number.isNaN(watermark) ? null : watermark - overlapMs;
     // Forget what the overlap can no longer return.
     for (const [id, at] of seen) if (since !== null && at < since) seen.delete(id);
+    // How far the forward sync has read patients (Cliniko's updated_at); see the `deferred` outcome.
+    const forward = await deps.store.getWatermark(FORWARD_PATIENT_STREAM);
+    const forwardCursor = forward ? timeOf(forward.cursor) : undefined;
+    let blocked = false; // a record failed: the watermark stays before it so the next poll retries it
+    const handled = new Set<string>();
+
+    /** Writes one batch back, then records its quarantine and moves the watermark, together. */
+    async function processBatch(
+      contacts: ReadonlyMap<string, Record<string, unknown>>,
+      humanFields: ReadonlyMap<string, ReadonlySet<string>>,
+    ): Promise<void> {
+      const quarantine: QuarantineInput[] = [];
+      let batchMax = Number.NaN;
+      for (const [id, contact] of contacts) {
+        tally.read += 1;
+        handled.add(id);
+        const at = timeOf(contact.LastModifiedDate);
+        let outcome: Outcome;
+        try {
+          outcome = await processContact(
+            contact,
+            humanFields.get(id) ?? new Set(),
+            runId,
+            quarantine,
+            forwardCursor !== undefined && !Number.isNaN(forwardCursor) ? forwardCursor : undefined,
+          );
+        } catch (err) {
+          const error = err instanceof SyncError ? err : undefined;
+          log.warn(
+            { contactId: id, code: error?.code ?? 'INTERNAL', message: error?.message ?? String(err) },
+            'write-back failed; retried next poll',
+          );
+          outcome = { kind: 'failed' };
+        }
+        if (outcome.kind === 'failed' || outcome.kind === 'deferred') {
+          if (outcome.kind === 'failed') tally.failed += 1;
+          else tally.deferred += 1;
+          if (!blocked) batchMax = Number.isNaN(batchMax) ? at - 1 : Math.min(batchMax, at - 1);
+          blocked = true;
+          continue;
+        }
+        seen.set(id, at);
+        if (!blocked) batchMax = Number.isNaN(batchMax) ? at : Math.max(batchMax, at);
+        if (outcome.kind === 'written') {
+          tally.writtenBack += 1;
+          for (const c of outcome.optOuts) tally.consentOptOuts[c] += 1;
+        } else if (outcome.kind === 'unchanged') tally.unchanged += 1;
+        else if (outcome.kind === 'cliniko-newer') tally.clinikoNewer += 1;
+        else if (outcome.kind === 'inactive') tally.inactive += 1;
+        else tally.quarantined += 1;
+      }
+      const advance = !Number.isNaN(batchMax) && (Number.isNaN(watermark) || batchMax > watermark);
+      if (advance) watermark = batchMax;
+      if (advance || quarantine.length > 0) {
+        await deps.store.commitBatch({
+          stream: REVERSE_STREAM,
+          ...(advance ? { watermark: new Date(watermark).toISOString() } : {}),
+          quarantine,
+          now: deps.now(),
+        });
+      }
+    }
 
     let page = await deps.connection.query(contactQuery(since));
-    let blocked = false; // a record failed: the watermark stays before it so the next poll retries it
     for (;;) {
       const contacts = new Map<string, Record<string, unknown>>();
       for (const record of page.records) {
@@ -379,53 +508,14 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
         const earlier = contacts.get(id);
         if (!earlier || timeOf(earlier.LastModifiedDate) <= at) contacts.set(id, record);
       }
-      const history = await consentChanges([...contacts.keys()], since);
-      const quarantine: QuarantineInput[] = [];
-      let pageMax = Number.NaN;
-      for (const [id, contact] of contacts) {
-        tally.read += 1;
-        const at = timeOf(contact.LastModifiedDate);
-        let outcome: Outcome;
-        try {
-          outcome = await processContact(contact, history.get(id) ?? new Set(), runId, quarantine);
-        } catch (err) {
-          const error = err instanceof SyncError ? err : undefined;
-          log.warn(
-            { contactId: id, code: error?.code ?? 'INTERNAL', message: error?.message ?? String(err) },
-            'write-back failed; retried next poll',
-          );
-          outcome = { kind: 'failed' };
-        }
-        if (outcome.kind === 'failed') {
-          tally.failed += 1;
-          if (!blocked) pageMax = Number.isNaN(pageMax) ? at - 1 : Math.min(pageMax, at - 1);
-          blocked = true;
-          continue;
-        }
-        seen.set(id, at);
-        if (!blocked) pageMax = Number.isNaN(pageMax) ? at : Math.max(pageMax, at);
-        if (outcome.kind === 'written') {
-          tally.writtenBack += 1;
-          for (const c of outcome.optOuts) tally.consentOptOuts[c] += 1;
-        } else if (outcome.kind === 'unchanged') tally.unchanged += 1;
-        else if (outcome.kind === 'cliniko-newer') tally.clinikoNewer += 1;
-        else if (outcome.kind === 'inactive') tally.inactive += 1;
-        else tally.quarantined += 1;
-      }
-      // The page's Cliniko writes are done: record its quarantine and move the watermark together.
-      const advance = !Number.isNaN(pageMax) && (Number.isNaN(watermark) || pageMax > watermark);
-      if (advance) watermark = pageMax;
-      if (advance || quarantine.length > 0) {
-        await deps.store.commitBatch({
-          stream: REVERSE_STREAM,
-          ...(advance ? { watermark: new Date(watermark).toISOString() } : {}),
-          quarantine,
-          now: deps.now(),
-        });
-      }
+      // Read after the page, so an edit the page shows has its history row by now.
+      await processBatch(contacts, await consentChanges([...contacts.keys()], since));
       if (page.done || !page.nextRecordsUrl) break;
       page = await deps.connection.queryMore(page.nextRecordsUrl);
     }
+    const overwritten = await overwrittenEdits(since, handled);
+    if (overwritten.contacts.size > 0) await processBatch(overwritten.contacts, overwritten.fields);
+
     const result: ReverseResult = {
       runId,
       ...tally,

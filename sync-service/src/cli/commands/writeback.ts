@@ -5,7 +5,7 @@ import type { Command, CliContext } from '../types.js';
 export function printReverseResult(result: ReverseResult, ctx: Pick<CliContext, 'print'>): void {
   ctx.print(`write-back ${result.runId}: ${result.read} changed Contact(s) read`);
   ctx.print(
-    `  written back: ${result.writtenBack}   unchanged: ${result.unchanged}   Cliniko newer: ${result.clinikoNewer}   inactive: ${result.inactive}`,
+    `  written back: ${result.writtenBack}   unchanged: ${result.unchanged}   Cliniko newer: ${result.clinikoNewer}   waiting for the forward sync: ${result.deferred}   inactive: ${result.inactive}`,
   );
   ctx.print(
     `  quarantined: ${result.quarantined}   failed (retried next poll): ${result.failed}   opt-outs: email ${result.consentOptOuts.email}, sms ${result.consentOptOuts.sms}`,
@@ -38,7 +38,7 @@ export const writebackCommand: Command = {
       });
       const result = await poller.poll();
       printReverseResult(result, ctx);
-      return result.quarantined > 0 || result.failed > 0 ? 3 : 0;
+      return result.quarantined > 0 || result.failed > 0 ? 3 : 0; // deferred records are normal: next poll
     } finally {
       await service.close();
     }
