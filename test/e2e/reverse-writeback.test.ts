@@ -188,17 +188,31 @@ describe('write-back from Salesforce to Cliniko', () => {
     expect(clinikoPatches()).toBe(patchesBefore);
   });
 
+  it('still writes back an edit the sync wrote over (another field) before the poll ran', async () => {
+    const { id } = candidates()[4]!;
+    const contactId = contactOf(id).Id as string;
+    await marketer.sobject('Contact').update({ Id: contactId, Email: 'overwritten.later@example.com' });
+    // The forward sync touches the Contact next (a journey or roll-up field), so LastModifiedBy is the
+    // integration user by the time the poller looks; ContactHistory still names the marketer.
+    await h.service.salesforce.connection
+      .sobject('Contact')
+      .update({ Id: contactId, Last_Synced_At__c: new Date().toISOString() });
+    expect(await poller.poll()).toMatchObject({ read: 1, writtenBack: 1 });
+    expect((await h.service.cliniko.getPatient(id)).email).toBe('overwritten.later@example.com');
+  });
+
   it('audits each write-back with the Salesforce user and field names, never values', async () => {
     const entries = (await h.service.store.listAudit())
       .map((r) => JSON.parse(r.entry) as Record<string, unknown>)
       .filter((e) => e.operation === 'write-back');
-    expect(entries).toHaveLength(2);
+    expect(entries).toHaveLength(3);
     for (const e of entries) {
       expect(e).toMatchObject({ sourceSystem: 'salesforce', actor: marketerId, object: 'patients' });
     }
     expect(entries.map((e) => e.changedFields)).toEqual([
       ['email', 'patient_phone_numbers'],
       ['accepted_email_marketing'],
+      ['email'],
     ]);
     const text = JSON.stringify(entries);
     expect(text).not.toContain('mia.updated');
