@@ -302,4 +302,27 @@ describe('nightly reconciliation', () => {
     const report = JSON.parse(json.join('\n')) as ReconcileReport;
     expect(report.objects.Cliniko_Appointment__c).toMatchObject({ drifted: 0, missingInSalesforce: 0 });
   });
+
+  it('never takes a patient Cliniko lists but cannot project for one Cliniko no longer has', async () => {
+    const patient = h.cliniko.practice.patients[3]!;
+    const patientId = recordId('patient', patient.idx);
+    const statusBefore = activeRecords(h.salesforce, 'Contact').find(
+      (c) => c.Cliniko_Patient_Id__c === patientId,
+    )?.Cliniko_Status__c;
+    expect(statusBefore).toBeDefined();
+    h.cliniko.controls.updatePatient(patientId, { email: 'not an email address' });
+
+    const report = await reconciler.reconcile();
+    expect(report.unprojectable).toBe(1);
+    expect(report.objects.Contact).toMatchObject({
+      orphaned: 1,
+      orphanSample: ['999999999999'],
+      orphansKnown: true,
+    });
+    expect(
+      activeRecords(h.salesforce, 'Contact').find((c) => c.Cliniko_Patient_Id__c === patientId),
+    ).toMatchObject({
+      Cliniko_Status__c: 'Active',
+    });
+  });
 });

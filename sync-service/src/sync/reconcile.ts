@@ -63,6 +63,8 @@ export interface ObjectReconciliation {
    * poller has not looked at yet: left alone tonight so the edit reaches Cliniko instead of being undone.
    */
   readonly heldForWriteBack: number;
+  /** False when Cliniko's list could not be read completely: orphans were not looked for. */
+  readonly orphansKnown: boolean;
 }
 
 export interface ConsentMismatch {
@@ -225,6 +227,10 @@ export function createReconciler(deps: ReconcilerDeps) {
     /** object -> external id -> expected fields (external id included). */
     readonly expected: Map<string, Map<string, Row>>;
     readonly consent: Map<string, { email: boolean; sms: boolean }>;
+    /** resource -> ids read but not projectable (quarantined): in Cliniko, so never orphans. */
+    readonly unprojectableIds: Map<string, Set<string>>;
+    /** Resources whose read did not finish cleanly: orphans cannot be told from records not read. */
+    readonly incomplete: Set<string>;
     unprojectable: number;
   }
 
@@ -232,12 +238,19 @@ export function createReconciler(deps: ReconcilerDeps) {
     const side: ClinikoSide = {
       expected: new Map(RECONCILED_OBJECTS.map((o) => [o.object, new Map<string, Row>()])),
       consent: new Map(),
+      unprojectableIds: new Map(RECONCILED_OBJECTS.map((o) => [o.resource, new Set<string>()])),
+      incomplete: new Set(),
       unprojectable: 0,
     };
     for (const { resource, stream } of RECONCILED_OBJECTS) {
       const events = deps.cliniko.streams[stream].read() as AsyncGenerator<StreamEvent<Row>>;
       for await (const ev of events) {
-        if (ev.kind === 'quarantine') side.unprojectable += 1;
+        if (ev.kind === 'quarantine') {
+          side.unprojectable += 1;
+          side.unprojectableIds.get(resource)?.add(ev.item.id);
+          if (ev.item.id === '(unknown)') side.incomplete.add(resource);
+        }
+        if (ev.kind === 'end' && !ev.complete) side.incomplete.add(resource);
         if (ev.kind !== 'record') continue;
         if (resource === 'patients') {
           // Consent is read from Cliniko's own fields: no answer counts as no.
@@ -249,6 +262,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         const projection = projectRecord(resource, ev.raw, deps.dataMap, refs.context);
         if (!projection.ok) {
           side.unprojectable += 1;
+          side.unprojectableIds.get(resource)?.add(ev.id);
           continue;
         }
         const fact =
@@ -324,7 +338,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       Number.isFinite(writeBackSeen) &&
       typeof row.LastModifiedDate === 'string' &&
       Date.parse(row.LastModifiedDate.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) > writeBackSeen;
-    for (const { object } of RECONCILED_OBJECTS) {
+    for (const { object, resource } of RECONCILED_OBJECTS) {
       await renewLease();
       const extField = EXTERNAL_ID_FIELDS[object];
       if (!extField) throw new Error(`${object}: no external id field in the data map contract`);
@@ -374,7 +388,14 @@ export function createReconciler(deps: ReconcilerDeps) {
         if (sample.length < SAMPLE) sample.push(key);
         repairs.push(outboxItem(object, key, fields, runId));
       }
-      const orphans = [...actual.keys()].filter((key) => !expected.has(key)).sort();
+      // Every synced object is keyed on its Cliniko record's id, so a key Cliniko did not list (and did
+      // not list as unprojectable) is a record Cliniko no longer has. After an incomplete read nothing
+      // can be concluded, so nothing is reported or marked.
+      const orphansKnown = !side.incomplete.has(resource);
+      const unprojectableIds = side.unprojectableIds.get(resource) ?? new Set<string>();
+      const orphans = orphansKnown
+        ? [...actual.keys()].filter((key) => !expected.has(key) && !unprojectableIds.has(key)).sort()
+        : [];
       if (object === 'Contact' && isMapped('Contact', 'Cliniko_Status__c')) {
         for (const key of orphans) {
           if (actual.get(key)?.Cliniko_Status__c === 'Deleted') continue;
@@ -408,6 +429,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         sample,
         orphanSample: orphans.slice(0, SAMPLE),
         heldForWriteBack: held,
+        orphansKnown,
       };
       log.info({ object, compared, drifted, missing, orphaned: orphans.length }, 'compared');
     }
