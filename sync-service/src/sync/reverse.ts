@@ -359,7 +359,11 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
       },
       'written back to cliniko',
     );
-    return { kind: 'written', optOuts: inbound.consentOptOuts };
+    // Count an opt-out only if it was written (Cliniko may have had it already).
+    const optOuts = inbound.consentOptOuts.filter((c) =>
+      Object.hasOwn(patch, c === 'email' ? 'accepted_email_marketing' : 'unsubscribe_sms_marketing'),
+    );
+    return { kind: 'written', optOuts };
   }
 
   /**
