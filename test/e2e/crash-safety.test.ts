@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emulatorEnv } from '../support/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain, type AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
@@ -63,15 +63,7 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), 'sync-crash-'));
   env = {
-    CLINIKO_API_KEY: cliniko.apiKey,
-    CLINIKO_BASE_URL: cliniko.baseUrl,
-    CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
-    SALESFORCE_LOGIN_URL: salesforce.loginUrl,
-    SALESFORCE_CLIENT_ID: salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
-    SYNC_DB_PATH: join(dir, 'sync.db'),
-    SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    CLINIC_TIMEZONE: 'Australia/Sydney',
+    ...emulatorEnv(cliniko, salesforce, dir),
     LOG_LEVEL: 'silent',
   };
 });

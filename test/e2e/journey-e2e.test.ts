@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emulatorEnv } from '../support/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { addDays, localDate, startOfLocalDay } from '../../sync-service/src/journey/time.js';
@@ -41,15 +41,7 @@ beforeAll(async () => {
   salesforce = await startSalesforceEmulator({});
   dir = mkdtempSync(join(tmpdir(), 'journey-e2e-'));
   const config = loadConfig({
-    CLINIKO_API_KEY: cliniko.apiKey,
-    CLINIKO_BASE_URL: cliniko.baseUrl,
-    CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
-    SALESFORCE_LOGIN_URL: salesforce.loginUrl,
-    SALESFORCE_CLIENT_ID: salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
-    SYNC_DB_PATH: join(dir, 'sync.db'),
-    SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    CLINIC_TIMEZONE: 'Australia/Sydney',
+    ...emulatorEnv(cliniko, salesforce, dir),
   });
   service = await createSyncService(config, createLogger({ level: 'silent' }), {
     worker: { retryDelaysMs: [10, 20, 40, 80, 160], jitterMs: 5, maxWaitMs: 5_000 },

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emulatorEnv } from '../support/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
@@ -40,14 +40,7 @@ describe('npm run sync -- run', () => {
           LOG_LEVEL: 'info',
           HOST: '127.0.0.1',
           PORT: '0',
-          CLINIKO_API_KEY: cliniko.apiKey,
-          CLINIKO_BASE_URL: cliniko.baseUrl,
-          CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
-          SALESFORCE_LOGIN_URL: salesforce.loginUrl,
-          SALESFORCE_CLIENT_ID: salesforce.clientId,
-          SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
-          SYNC_DB_PATH: join(dir, 'sync.db'),
-          SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+          ...emulatorEnv(cliniko, salesforce, dir),
           SYNC_POLL_INTERVAL_SECONDS: '3600',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,10 +61,10 @@ describe('npm run sync -- run', () => {
     const health = await fetch(`${url}/health`);
     expect([200, 503]).toContain(health.status);
     const body = (await health.json()) as { services: { database: { status: string } } };
-    expect(body.services.database.status).toBe('ok');
+    expect(body.services.database.status, JSON.stringify(body)).toBe('ok');
 
     proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, output).toBe(0);
     expect(output).toMatch(/shutting down/);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   }, 60_000);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { createLogger } from '../../sync-service/src/logger.js';
 import { startService, type RunningService } from '../../sync-service/src/server.js';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
+import { emulatorEnv } from '../support/harness.js';
 
 /**
  * The long-running service as `npm run sync -- run` wires it (startService): real config, sync service,
@@ -30,16 +30,8 @@ beforeAll(async () => {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    CLINIKO_API_KEY: cliniko.apiKey,
-    CLINIKO_BASE_URL: cliniko.baseUrl,
-    CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
-    SALESFORCE_LOGIN_URL: salesforce.loginUrl,
-    SALESFORCE_CLIENT_ID: salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
-    SYNC_DB_PATH: join(dir, 'sync.db'),
-    SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...emulatorEnv(cliniko, salesforce, dir),
     SYNC_POLL_INTERVAL_SECONDS: '3600',
-    CLINIC_TIMEZONE: 'Australia/Sydney',
     ADMIN_TOKENS: `viewer:${VIEWER},operator:${OPERATOR}`,
   });
   running = await startService(config, createLogger({ level: 'silent' }), {

@@ -42,6 +42,28 @@ export interface HarnessOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * The environment that points the service at both emulators with an encrypted store under `dir`:
+ * every end-to-end test starts from it (and adds its own variables).
+ */
+export function emulatorEnv(
+  cliniko: Pick<ClinikoEmulator, 'apiKey' | 'baseUrl'>,
+  salesforce: Pick<SalesforceEmulator, 'loginUrl' | 'clientId' | 'clientSecret'>,
+  dir: string,
+): Record<string, string> {
+  return {
+    CLINIKO_API_KEY: cliniko.apiKey,
+    CLINIKO_BASE_URL: cliniko.baseUrl,
+    CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
+    SALESFORCE_LOGIN_URL: salesforce.loginUrl,
+    SALESFORCE_CLIENT_ID: salesforce.clientId,
+    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
+    SYNC_DB_PATH: join(dir, 'sync.db'),
+    SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    CLINIC_TIMEZONE: 'Australia/Sydney',
+  };
+}
+
 /** Retry delays short enough for tests, same shape as production's 1, 2, 4, 8, 16 s. */
 export const FAST_RETRIES = { retryDelaysMs: [10, 20, 40, 80, 160], jitterMs: 5, maxWaitMs: 10_000 };
 
@@ -55,18 +77,7 @@ export async function startSyncHarness(options: HarnessOptions = {}): Promise<Sy
   });
   const salesforce = await startSalesforceEmulator({ ...options.salesforce });
   const dir = mkdtempSync(join(tmpdir(), 'sync-harness-'));
-  const config = loadConfig({
-    CLINIKO_API_KEY: cliniko.apiKey,
-    CLINIKO_BASE_URL: cliniko.baseUrl,
-    CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
-    SALESFORCE_LOGIN_URL: salesforce.loginUrl,
-    SALESFORCE_CLIENT_ID: salesforce.clientId,
-    SALESFORCE_CLIENT_SECRET: salesforce.clientSecret,
-    SYNC_DB_PATH: join(dir, 'sync.db'),
-    SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    CLINIC_TIMEZONE: 'Australia/Sydney',
-    ...options.env,
-  });
+  const config = loadConfig({ ...emulatorEnv(cliniko, salesforce, dir), ...options.env });
   const service = await createSyncService(config, options.logger ?? createLogger({ level: 'silent' }), {
     worker: FAST_RETRIES,
     now: () => Date.parse(cliniko.controls.now()),
