@@ -60,7 +60,11 @@ function clinikoPatches(): number {
 function candidates() {
   return h.cliniko.practice.patients
     .filter((p) => p.archivedAt === null && p.f.email && p.f.patient_phone_numbers.length > 0)
-    .map((p) => ({ id: recordId('patient', p.idx), emailConsent: p.f.accepted_email_marketing }));
+    .map((p) => ({
+      id: recordId('patient', p.idx),
+      emailConsent: p.f.accepted_email_marketing,
+      smsConsent: p.f.accepted_sms_marketing,
+    }));
 }
 
 beforeAll(async () => {
@@ -178,6 +182,17 @@ describe('write-back from Salesforce to Cliniko', () => {
     expect(await poller.poll()).toMatchObject({ writtenBack: 0 });
   });
 
+  it('carries an SMS opt-out (DoNotCall) back through the write-only unsubscribe field', async () => {
+    const target = candidates()
+      .slice(10)
+      .find((c) => c.smsConsent === true)!;
+    expect(target).toBeDefined();
+    await marketer.sobject('Contact').update({ Id: contactOf(target.id).Id as string, DoNotCall: true });
+    const result = await poller.poll();
+    expect(result).toMatchObject({ writtenBack: 1, consentOptOuts: { email: 0, sms: 1 } });
+    expect((await h.service.cliniko.getPatient(target.id)).accepted_sms_marketing).toBe(false);
+  });
+
   it("does not echo the integration user's own writes", async () => {
     const { id } = candidates()[2]!;
     const patchesBefore = clinikoPatches();
@@ -205,13 +220,14 @@ describe('write-back from Salesforce to Cliniko', () => {
     const entries = (await h.service.store.listAudit())
       .map((r) => JSON.parse(r.entry) as Record<string, unknown>)
       .filter((e) => e.operation === 'write-back');
-    expect(entries).toHaveLength(3);
+    expect(entries).toHaveLength(4);
     for (const e of entries) {
       expect(e).toMatchObject({ sourceSystem: 'salesforce', actor: marketerId, object: 'patients' });
     }
     expect(entries.map((e) => e.changedFields)).toEqual([
       ['email', 'patient_phone_numbers'],
       ['accepted_email_marketing'],
+      ['unsubscribe_sms_marketing'],
       ['email'],
     ]);
     const text = JSON.stringify(entries);
