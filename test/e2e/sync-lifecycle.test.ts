@@ -53,13 +53,22 @@ describe('patient lifecycle', () => {
   });
 
   it('marks a merged patient Merged, points it at the survivor and moves its history there', async () => {
-    const [, fromId, intoId] = patientsWithHistory();
+    // A patient with both appointments and invoices in Salesforce, merged into another.
+    const candidates = patientsWithHistory().slice(1);
+    const fromId = candidates.find((id) => {
+      const contact = contactOf(id);
+      return activeRecords(h.salesforce, 'Cliniko_Invoice__c').some((i) => i.Contact__c === contact?.Id);
+    });
+    const intoId = candidates.find((id) => id !== fromId);
     const from = contactOf(fromId!)!;
     const into = contactOf(intoId!)!;
     const movedAppointments = activeRecords(h.salesforce, 'Cliniko_Appointment__c').filter(
       (a) => a.Contact__c === from.Id,
     );
     expect(movedAppointments.length).toBeGreaterThan(0);
+    const invoicesBefore = activeRecords(h.salesforce, 'Cliniko_Invoice__c').filter(
+      (i) => i.Contact__c === from.Id,
+    );
     h.cliniko.controls.mergePatient(fromId!, intoId!);
     expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
     expect(contactOf(fromId!)).toMatchObject({
@@ -74,6 +83,17 @@ describe('patient lifecycle', () => {
     }
     const plansLeft = activeRecords(h.salesforce, 'Care_Plan__c').filter((p) => p.Contact__c === from.Id);
     expect(plansLeft).toHaveLength(0);
+    // Invoices follow too, including those Cliniko did not touch in the merge.
+    expect(invoicesBefore.length).toBeGreaterThan(0);
+    const invoicesLeft = activeRecords(h.salesforce, 'Cliniko_Invoice__c').filter(
+      (i) => i.Contact__c === from.Id,
+    );
+    expect(invoicesLeft).toHaveLength(0);
+    // And a later quiet cycle does not move anything back.
+    await h.service.runner.runCycle('incremental');
+    expect(
+      activeRecords(h.salesforce, 'Cliniko_Invoice__c').filter((i) => i.Contact__c === from.Id),
+    ).toHaveLength(0);
   });
 
   it('shows a cancelled appointment as Cancelled, with when', async () => {

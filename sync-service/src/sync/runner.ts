@@ -20,7 +20,8 @@ import type { Logger } from '../logger.js';
 import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/index.js';
 import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
-import { JOURNEY_EVENT, PRIORITY } from './objects.js';
+import { JOURNEY_EVENT, PRIORITY, UPSERT_KEYS } from './objects.js';
+import { idFromLink } from '../cliniko/index.js';
 
 /**
  * One sync cycle: read every stream incrementally from Cliniko, validate, project through the signed
@@ -113,6 +114,32 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       if (field === keyField || isDerived(object, lookup)) out[field] = value;
     }
     return out;
+  }
+
+  /**
+   * Merged patients: Cliniko archives the merged-away patient and links it to the survivor. Children that
+   * still point at the merged patient (Cliniko moves appointments and cases, but a child it leaves behind
+   * would otherwise stay on a Contact that is out of every campaign) are written against the survivor.
+   * Known merges are kept as facts (`merged-patient`), so they survive restarts.
+   */
+  const MERGED = 'merged-patient';
+  const CHILD_OBJECTS: Readonly<Record<string, string>> = {
+    individual_appointments: 'Cliniko_Appointment__c',
+    patient_cases: 'Care_Plan__c',
+    invoices: 'Cliniko_Invoice__c',
+  };
+  async function survivorsOf(patientIds: Iterable<string>, cache: Map<string, string | null>): Promise<void> {
+    const unknown = [...new Set(patientIds)].filter((id) => !cache.has(id));
+    if (unknown.length === 0) return;
+    for (const id of unknown) cache.set(id, null);
+    for (const fact of await deps.store.listFacts(unknown)) {
+      if (fact.resource === MERGED)
+        cache.set(fact.id, (JSON.parse(fact.data) as { survivor: string }).survivor);
+    }
+  }
+  function patientRefOf(fields: Record<string, unknown>): string | undefined {
+    const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
+    return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
   }
 
   /** Derived fields computed from the record itself, added to its projected payload. */
@@ -223,7 +250,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     runId: string,
     counter: RunCounter,
     affectedPatients: Set<string>,
-    lease?: string,
+    lease: string | undefined,
+    merges: { survivors: Map<string, string | null>; discovered: Map<string, string> },
   ): Promise<void> {
     const watermark = mode === 'backfill' ? undefined : await deps.store.getWatermark(stream.resource);
     let pending: Array<{
@@ -245,6 +273,16 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       return Number.isFinite(ms) ? toClinikoTime(Math.min(ms, signpostMs ?? ms)) : undefined;
     };
     const flush = async (candidate: string | undefined): Promise<void> => {
+      const childRefs = pending.filter((p) => p.object !== 'Contact').map((p) => patientRefOf(p.fields));
+      await survivorsOf(
+        childRefs.filter((id): id is string => id !== undefined),
+        merges.survivors,
+      );
+      for (const p of pending) {
+        const survivor =
+          p.object === 'Contact' ? undefined : merges.survivors.get(patientRefOf(p.fields) ?? '');
+        if (survivor) p.fields.Contact__r = { Cliniko_Patient_Id__c: survivor };
+      }
       const outbox = await changed(pending, runId, counter);
       const advance =
         candidate !== undefined &&
@@ -319,11 +357,54 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
           facts.push(fact);
           affectedPatients.add(fact.patientId);
         }
-        if (stream.resource === 'patients') affectedPatients.add(ev.id);
+        if (stream.resource === 'patients') {
+          affectedPatients.add(ev.id);
+          const survivor = idFromLink(
+            (ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined)?.links?.self,
+            'patients',
+          );
+          if (survivor && survivor !== ev.id) {
+            merges.survivors.set(ev.id, survivor);
+            merges.discovered.set(ev.id, survivor);
+            facts.push({ resource: MERGED, id: ev.id, patientId: ev.id, data: JSON.stringify({ survivor }) });
+          }
+        }
       }
     }
     if (!complete)
       log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+  }
+
+  /**
+   * After a merge, children Cliniko left on the merged-away patient (their facts still name it, because
+   * they were not re-read with a new patient) are pointed at the survivor through a `#parent` slot.
+   */
+  async function reparentMerged(
+    discovered: ReadonlyMap<string, string>,
+    runId: string,
+    counter: RunCounter,
+  ): Promise<void> {
+    if (discovered.size === 0) return;
+    const candidates: Array<{
+      object: string;
+      key: string;
+      fields: Record<string, unknown>;
+      operation: 'upsert';
+    }> = [];
+    for (const fact of await deps.store.listFacts([...discovered.keys()])) {
+      const object = CHILD_OBJECTS[fact.resource];
+      const survivor = discovered.get(fact.patientId);
+      const keyField = object ? UPSERT_KEYS[object] : undefined;
+      if (!object || !survivor || !keyField) continue;
+      candidates.push({
+        object,
+        key: `${fact.id}#parent`,
+        fields: { [keyField]: fact.id, Contact__r: { Cliniko_Patient_Id__c: survivor } },
+        operation: 'upsert',
+      });
+    }
+    const outbox = await changed(candidates, runId, counter);
+    await deps.store.commitBatch({ stream: 'merges', outbox, now: deps.now() });
   }
 
   /** Journey, aggregates and care-plan progress for these patients, from their stored facts. */
@@ -555,9 +636,11 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     try {
       const refs = await loadReferences();
       const affected = new Set<string>();
+      const merges = { survivors: new Map<string, string | null>(), discovered: new Map<string, string>() };
       for (const stream of DATA_STREAMS) {
-        await readStream(stream, mode, refs, runId, counter, affected, lease);
+        await readStream(stream, mode, refs, runId, counter, affected, lease, merges);
       }
+      await reparentMerged(merges.discovered, runId, counter);
       await deriveJourneys([...affected], refs, runId, counter);
     } catch (err) {
       error =
