@@ -139,6 +139,17 @@ describe('nightly reconciliation', () => {
       });
     expect(contactReport.compared).toBe(h.cliniko.practice.patients.length);
 
+    // The pass wrote, so it left a run record like any run that writes.
+    const repairedTotal = Object.values(first.objects).reduce((n, o) => n + o.repaired, 0);
+    expect(activeRecords(h.salesforce, 'Sync_Run__c').find((r) => r.Run_Id__c === first.runId)).toMatchObject(
+      {
+        Mode__c: 'Reconcile',
+        Status__c: 'Succeeded',
+        Records_Written__c: repairedTotal,
+        Data_Map_Hash__c: h.service.dataMapHash,
+      },
+    );
+
     // The org again holds exactly the projection of Cliniko; the orphan is kept, marked Deleted.
     const orphanRecord = activeRecords(h.salesforce, 'Contact').find(
       (c) => c.Cliniko_Patient_Id__c === '999999999999',
@@ -228,6 +239,12 @@ describe('nightly reconciliation', () => {
       expect(o).toMatchObject({ drifted: 0, missingInSalesforce: 0, repaired: 0 });
     }
     expect(second.objects.Contact!.orphaned).toBe(1);
+    // A quiet pass leaves no Sync_Run__c (only the local run history).
+    expect(activeRecords(h.salesforce, 'Sync_Run__c').some((r) => r.Run_Id__c === second.runId)).toBe(false);
+    expect((await h.service.store.listRuns({ limit: 20 })).find((r) => r.id === second.runId)).toMatchObject({
+      mode: 'reconcile',
+      status: 'succeeded',
+    });
     expect(second.consent).toMatchObject({ mismatches: 0, sample: [] });
 
     expect(second.access).toMatchObject({ baseline: false, written: 1, error: null });

@@ -5,6 +5,7 @@ import type { DataMap } from '../governance/data-map.js';
 import { projectRecord, EXTERNAL_ID_FIELDS } from '../governance/project.js';
 import { payloadSha256 } from '../governance/stable-json.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
+import { buildSyncRunPayload, RunCounter } from '../governance/sync-run.js';
 import { outstandingCents } from '../journey/aggregates.js';
 import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
 import { formatCents } from '../journey/money.js';
@@ -251,6 +252,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           if (ev.item.id === '(unknown)') side.incomplete.add(resource);
         }
         if (ev.kind === 'end' && !ev.complete) side.incomplete.add(resource);
+        if (ev.kind === 'page') await renewLease();
         if (ev.kind !== 'record') continue;
         if (resource === 'patients') {
           // Consent is read from Cliniko's own fields: no answer counts as no.
@@ -711,6 +713,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         },
       ]),
     );
+    await recordSyncRun(runId, started, finished, objects, drain, unprojectable, error);
     await deps.store.finishRun({
       id: runId,
       status,
@@ -733,6 +736,61 @@ export function createReconciler(deps: ReconcilerDeps) {
     };
     log.info({ runId, status, counts, unrepaired }, 'reconciliation finished');
     return report;
+  }
+
+  /**
+   * A pass that repaired something (or failed) leaves a Sync_Run__c (mode Reconcile) like any run that
+   * wrote, so the governance review sees it; a quiet pass stays in the local run history only.
+   */
+  async function recordSyncRun(
+    runId: string,
+    started: number,
+    finished: number,
+    objects: Readonly<Record<string, ObjectReconciliation>>,
+    drain: DrainResult | null,
+    unprojectable: number,
+    error: string | null,
+  ): Promise<void> {
+    const counter = new RunCounter();
+    for (const [object, o] of Object.entries(objects)) {
+      counter.add(object, 'read', o.compared + o.missingInSalesforce);
+      counter.add(object, 'skipped', o.compared - o.drifted);
+      counter.add(object, 'written', o.repaired);
+      counter.add(object, 'deadLettered', drain?.deadLetteredByObject[object] ?? 0);
+    }
+    if (unprojectable > 0) counter.add('cliniko', 'quarantined', unprojectable);
+    const counts = counter.byObject();
+    const wrote = Object.values(counts).some((c) => c.written + c.deadLettered > 0);
+    if (!wrote && error === null) return;
+    const payload = buildSyncRunPayload({
+      runId,
+      mode: 'reconcile',
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      failed: error !== null,
+      counts,
+      dataMapSha256: deps.dataMapHash,
+    });
+    try {
+      await deps.store.commitBatch({
+        stream: 'runs',
+        outbox: [
+          {
+            object: 'Sync_Run__c',
+            externalId: runId,
+            operation: 'upsert',
+            payload: JSON.stringify(payload),
+            payloadHash: payloadSha256(payload),
+            runId,
+            priority: PRIORITY.Sync_Run__c ?? 90,
+          },
+        ],
+        now: finished,
+      });
+      await deps.worker.drain();
+    } catch (err) {
+      log.warn({ runId, err }, 'run summary not written yet');
+    }
   }
 
   /** One reconciliation pass. On a shared PostgreSQL store it takes the cycle lease, or is skipped. */
