@@ -18,6 +18,7 @@ import {
   type SchedulerOptions,
   type SchedulerTimers,
 } from './sync/scheduler.js';
+import { createReversePoller, resolveIntegrationUserId } from './sync/reverse.js';
 import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
 
 export function packageVersion(): string {
@@ -102,9 +103,32 @@ export async function startService(
 ): Promise<RunningService> {
   const now = options.now ?? Date.now;
   const service = await createSyncService(config, logger, options.service);
+  // Contact details edited in Salesforce flow back after each incremental cycle (fields the map marks
+  // `both`; consent only as a recorded opt-out), so the forward read that precedes it is fresh.
+  const writeback = createReversePoller({
+    store: service.store,
+    cliniko: service.cliniko,
+    connection: service.salesforce.connection,
+    dataMap: service.dataMap,
+    integrationUserId: await resolveIntegrationUserId(service.salesforce.connection),
+    logger,
+    now: options.service?.now ?? Date.now,
+  });
+  const runner = {
+    async runCycle(mode: Parameters<typeof service.runner.runCycle>[0]) {
+      const summary = await service.runner.runCycle(mode);
+      if (mode === 'incremental' && summary.status !== 'skipped' && summary.status !== 'failed') {
+        await writeback
+          .poll()
+          .catch((err: unknown) => logger.warn({ err }, 'write-back poll failed; retried next cycle'));
+      }
+      return summary;
+    },
+    runJourneyDaily: () => service.runner.runJourneyDaily(),
+  };
   const scheduler = createScheduler(
     {
-      runner: service.runner,
+      runner,
       store: service.store,
       logger,
       now,
