@@ -342,4 +342,36 @@ describe('nightly reconciliation', () => {
       Cliniko_Status__c: 'Active',
     });
   });
+
+  it('never moves the children of a merged patient back to the merged-away Contact', async () => {
+    const contactOf = (patientId: string) =>
+      activeRecords(h.salesforce, 'Contact').find((c) => c.Cliniko_Patient_Id__c === patientId);
+    const withInvoices = h.cliniko.practice.patients
+      .filter((p) => p.archivedAt === null && p.mergedAt === null)
+      .map((p) => recordId('patient', p.idx))
+      .filter((id) =>
+        activeRecords(h.salesforce, 'Cliniko_Invoice__c').some((i) => i.Contact__c === contactOf(id)?.Id),
+      );
+    const [fromId, intoId] = withInvoices;
+    const from = contactOf(fromId!)!;
+    h.cliniko.controls.mergePatient(fromId!, intoId!);
+    expect((await h.service.runner.runCycle('incremental')).status).not.toBe('failed');
+    // The sync moved everything to the survivor, including invoices the merge did not touch in Cliniko
+    // (their patient follows their appointment, so an incremental read does not see them change).
+    expect(
+      activeRecords(h.salesforce, 'Cliniko_Invoice__c').filter((i) => i.Contact__c === from.Id),
+    ).toHaveLength(0);
+
+    const report = await reconciler.reconcile();
+    for (const object of ['Care_Plan__c', 'Cliniko_Appointment__c', 'Cliniko_Invoice__c']) {
+      expect(report.objects[object], object).toMatchObject({
+        drifted: 0,
+        missingInSalesforce: 0,
+        repaired: 0,
+      });
+    }
+    expect(
+      activeRecords(h.salesforce, 'Cliniko_Invoice__c').filter((i) => i.Contact__c === from.Id),
+    ).toHaveLength(0);
+  });
 });

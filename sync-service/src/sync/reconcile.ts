@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'jsforce';
-import type { ClinikoClient, StreamEvent } from '../cliniko/index.js';
+import { idFromLink, type ClinikoClient, type StreamEvent } from '../cliniko/index.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord, EXTERNAL_ID_FIELDS } from '../governance/project.js';
 import { payloadSha256 } from '../governance/stable-json.js';
@@ -14,6 +14,7 @@ import type { SalesforceWriter } from '../salesforce/writer.js';
 import type { FactInput, OutboxInput, Store } from '../store/index.js';
 import { appointmentFact, invoiceFact } from './facts.js';
 import { PRIORITY } from './objects.js';
+import { REVERSE_STREAM } from './reverse.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
 import type { SyncService } from './service.js';
 import { loadReferences, type References } from './references.js';
@@ -145,13 +146,13 @@ export const MONITORED_PERMISSION_SETS = [
  */
 export const ACCESS_SNAPSHOT_KEY = 'reconcile:access-snapshot';
 
-/** The write-back poller's watermark stream (sync/reverse.ts REVERSE_STREAM): Contact LastModifiedDate. */
-const WRITE_BACK_STREAM = 'salesforce:Contact';
 
 /** The runner's cycle lease (runner.ts CYCLE_LEASE): a reconciliation never overlaps a cycle. */
 const CYCLE_LEASE = 'sync-cycle';
 const LEASE_MS = 10 * 60_000;
 const SAMPLE = 20;
+/** The runner's fact kind for a known merge (runner.ts MERGED). */
+const MERGED_FACT = 'merged-patient';
 
 interface StoredAccessSnapshot {
   readonly takenAt: string;
@@ -243,6 +244,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       incomplete: new Set(),
       unprojectable: 0,
     };
+    /** Merged-away patient -> survivor, as Cliniko says now (patients are read first). */
+    const survivors = new Map<string, string>();
     for (const { resource, stream } of RECONCILED_OBJECTS) {
       const events = deps.cliniko.streams[stream].read() as AsyncGenerator<StreamEvent<Row>>;
       for await (const ev of events) {
@@ -260,6 +263,11 @@ export function createReconciler(deps: ReconcilerDeps) {
             email: ev.raw.accepted_email_marketing === true,
             sms: ev.raw.accepted_sms_marketing === true,
           });
+          const survivor = idFromLink(
+            (ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined)?.links?.self,
+            'patients',
+          );
+          if (survivor && survivor !== ev.id) survivors.set(ev.id, survivor);
         }
         const projection = projectRecord(resource, ev.raw, deps.dataMap, refs.context);
         if (!projection.ok) {
@@ -285,7 +293,32 @@ export function createReconciler(deps: ReconcilerDeps) {
         }
       }
     }
+    await reparentToSurvivors(side, survivors);
     return side;
+  }
+
+  /**
+   * As the runner does (runner.ts, merged patients): a child that still points at a merged-away patient
+   * is written against the survivor. Merges come from Cliniko's patient list and, like the runner, from
+   * the `merged-patient` facts it stored, so reconciliation never points a child back at the old Contact.
+   */
+  async function reparentToSurvivors(side: ClinikoSide, survivors: Map<string, string>): Promise<void> {
+    const children = RECONCILED_OBJECTS.filter((o) => o.object !== 'Contact').flatMap((o) => [
+      ...(side.expected.get(o.object)?.values() ?? []),
+    ]);
+    const refs = new Set(children.map(patientRefOf).filter((id): id is string => id !== undefined));
+    const unknown = [...refs].filter((id) => !survivors.has(id)).sort();
+    for (let i = 0; i < unknown.length; i += 500) {
+      for (const fact of await deps.store.listFacts(unknown.slice(i, i + 500))) {
+        if (fact.resource !== MERGED_FACT || survivors.has(fact.id)) continue;
+        const survivor = (JSON.parse(fact.data) as { survivor?: unknown }).survivor;
+        if (typeof survivor === 'string') survivors.set(fact.id, survivor);
+      }
+    }
+    for (const fields of children) {
+      const survivor = survivors.get(patientRefOf(fields) ?? '');
+      if (survivor) fields.Contact__r = { Cliniko_Patient_Id__c: survivor };
+    }
   }
 
   /**
@@ -333,7 +366,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     const enqueued = new Map<string, Map<string, string>>(); // object -> key -> payload hash
     const orphanUpdates = new Set<string>(); // `${object}:${key}` of orphan status updates
     let contactRows: Row[] = [];
-    const writeBackMark = await deps.store.getWatermark(WRITE_BACK_STREAM);
+    const writeBackMark = await deps.store.getWatermark(REVERSE_STREAM);
     const writeBackSeen = writeBackMark ? Date.parse(writeBackMark.cursor) : Number.NaN;
     /** Edited after the write-back poller last read Contacts (never, when it does not run: no watermark). */
     const unseenByWriteBack = (row: Row): boolean =>
@@ -848,6 +881,11 @@ export function reconcilerForService(
     logger,
     now,
   });
+}
+
+function patientRefOf(fields: Record<string, unknown>): string | undefined {
+  const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
+  return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
