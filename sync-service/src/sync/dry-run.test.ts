@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { loadDataMap } from '../governance/data-map.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../governance/test-fixtures.js';
 import {
   currentValuesQuery,
   diffRecord,
   flattenFields,
   formatPreview,
+  runDryRun,
   sameValue,
   soqlString,
   valueAt,
@@ -122,5 +125,122 @@ describe('currentValuesQuery', () => {
     expect(currentValuesQuery('Contact', 'Cliniko_Patient_Id__c', ['Email', 'Id'], ['1', "2'"])).toBe(
       "SELECT Id, Cliniko_Patient_Id__c, Email FROM Contact WHERE Cliniko_Patient_Id__c IN ('1', '2\\'')",
     );
+  });
+});
+
+describe('runDryRun', () => {
+  const map = loadDataMap(FIXTURE_MAP, FIXTURE_LOOKUPS);
+  const patient = (i: number, extra: Record<string, unknown> = {}) => {
+    const raw = { id: String(1000 + i), first_name: 'Pat', last_name: `Doe${i}`, ...extra };
+    return {
+      kind: 'record',
+      resource: 'patients',
+      id: raw.id,
+      updatedAt: '2026-01-01T00:00:00Z',
+      record: raw,
+      raw,
+    };
+  };
+
+  /** A Cliniko client whose patients stream yields `patients` and records how far it was read. */
+  function fakeCliniko(patients: unknown[]) {
+    const reads: Array<{ since?: string }> = [];
+    let pulled = 0;
+    async function* stream(events: unknown[], options: { since?: string } = {}, record = true) {
+      if (record) reads.push(options);
+      for (const ev of events) {
+        pulled += 1;
+        yield await Promise.resolve(ev);
+      }
+    }
+    const empty = () => stream([], {}, false);
+    return {
+      client: {
+        stats: () => ({ requests: 0 }),
+        streams: {
+          businesses: { read: empty },
+          practitioners: { read: empty },
+          appointmentTypes: { read: empty },
+          patients: { read: (o?: { since?: string }) => stream(patients, o) },
+          patientCases: { read: empty },
+          individualAppointments: { read: empty },
+          invoices: { read: empty },
+        },
+      } as never,
+      reads,
+      pulled: () => pulled,
+    };
+  }
+
+  function deps(cliniko: unknown, query: (soql: string) => Promise<Array<Record<string, unknown>>>) {
+    return {
+      cliniko: cliniko as never,
+      store: {
+        getWatermark: () => Promise.resolve({ stream: 'patients', cursor: '2026-01-01T00:00:00Z' }),
+      } as never,
+      dataMap: map,
+      journeyConfig: {} as never,
+      clinicTimezone: 'Australia/Sydney',
+      now: () => Date.parse('2026-02-01T00:00:00Z'),
+      query,
+    };
+  }
+
+  it('queries Salesforce in chunks of at most 200 external ids and counts per object', async () => {
+    const fake = fakeCliniko(Array.from({ length: 450 }, (_, i) => patient(i)));
+    const queries: string[] = [];
+    const result = await runDryRun(
+      deps(fake.client, (soql) => {
+        queries.push(soql);
+        // Salesforce already holds patients 0..99 exactly as projected.
+        const ids = [...soql.matchAll(/'(\d+)'/g)].map((m) => m[1]!).filter((id) => Number(id) < 1100);
+        return Promise.resolve(
+          ids.map((id) => ({
+            Cliniko_Patient_Id__c: id,
+            FirstName: 'Pat',
+            LastName: `Doe${Number(id) - 1000}`,
+          })),
+        );
+      }),
+      { full: true },
+    );
+    expect(queries).toHaveLength(3);
+    for (const q of queries) {
+      expect([...q.matchAll(/'\d+'/g)].length).toBeLessThanOrEqual(200);
+      expect(q).toMatch(/^SELECT Id, Cliniko_Patient_Id__c, FirstName, LastName FROM Contact WHERE/);
+    }
+    expect(result.counts.Contact).toEqual({ create: 350, update: 0, unchanged: 100 });
+    expect(result.salesforceQueries).toBe(3);
+    expect(fake.reads).toHaveLength(1);
+    expect(fake.reads[0]).not.toHaveProperty('since');
+  });
+
+  it('reads from the stored watermark by default and stops at --limit', async () => {
+    const fake = fakeCliniko(Array.from({ length: 50 }, (_, i) => patient(i)));
+    const result = await runDryRun(
+      deps(fake.client, () => Promise.resolve([])),
+      { limit: 5 },
+    );
+    expect(fake.reads[0]).toMatchObject({ since: '2026-01-01T00:00:00Z' });
+    expect(fake.pulled()).toBe(5);
+    expect(result.streams[0]).toMatchObject({ resource: 'patients', read: 5, limited: true });
+    expect(result.counts.Contact?.create).toBe(5);
+  });
+
+  it('reports a record the sync would quarantine, naming the field and not its value, and goes on', async () => {
+    const long = 'Verylongname'.repeat(10);
+    const fake = fakeCliniko([patient(1, { first_name: long }), patient(2)]);
+    const problems: string[] = [];
+    const result = await runDryRun(
+      deps(fake.client, () => Promise.resolve([])),
+      {
+        onProblem: (p) => problems.push(`${p.recordId} ${p.reason}`),
+      },
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^1001 .*Contact\.FirstName/);
+    expect(problems[0]).not.toContain(long);
+    expect(result.problems).toBe(1);
+    expect(result.counts.Contact?.create).toBe(1);
   });
 });
