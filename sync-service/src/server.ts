@@ -18,6 +18,7 @@ import {
   type SchedulerOptions,
   type SchedulerTimers,
 } from './sync/scheduler.js';
+import { reconcilerForService } from './sync/reconcile.js';
 import { createReversePoller, resolveIntegrationUserId } from './sync/reverse.js';
 import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
 
@@ -126,6 +127,16 @@ export async function startService(
     },
     runJourneyDaily: () => service.runner.runJourneyDaily(),
   };
+  // Nightly: read Salesforce edits first (reconciliation rewrites every synced field that differs from
+  // Cliniko, and would otherwise undo an edit that has not flowed back yet), then repair drift and take
+  // the consent and access snapshots.
+  const reconciler = reconcilerForService(service, logger, options.service?.now ?? Date.now);
+  const reconcile = async (): Promise<unknown> => {
+    await writeback.poll();
+    const report = await reconciler.reconcile();
+    logger.info({ status: report.status }, 'nightly reconciliation finished');
+    return report;
+  };
   const scheduler = createScheduler(
     {
       runner,
@@ -138,6 +149,7 @@ export async function startService(
       pollIntervalSeconds: config.pollIntervalSeconds,
       clinicTimezone: config.clinicTimezone,
       useLease: service.store.kind === 'postgres',
+      reconcile,
       ...options.scheduler,
       // Jobs only finish after start(), by which time `metrics` exists.
       onJobFinished: (outcome) => metrics.recordJob(outcome),
