@@ -7,7 +7,6 @@ import { projectRecord, type SalesforcePayload } from '../governance/project.js'
 import { payloadSha256 } from '../governance/stable-json.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
-import type { ProjectionContext } from '../governance/transforms.js';
 import { outstandingCents } from '../journey/aggregates.js';
 import {
   evaluateJourney,
@@ -21,6 +20,7 @@ import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/in
 import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
 import { JOURNEY_EVENT, PRIORITY, UPSERT_KEYS } from './objects.js';
+import { loadReferences as readReferences, type References } from './references.js';
 import { idFromLink } from '../cliniko/index.js';
 
 /**
@@ -86,13 +86,6 @@ const DATA_STREAMS = [
   { key: 'individualAppointments', resource: 'individual_appointments' },
   { key: 'invoices', resource: 'invoices' },
 ] as const;
-
-interface References {
-  readonly context: ProjectionContext;
-  readonly names: { readonly businesses: ReadonlyMap<string, string> };
-  readonly appointmentTypes: ReadonlyMap<string, string>;
-  readonly businessTimeZones: Record<string, string>;
-}
 
 export function createSyncRunner(deps: SyncRunnerDeps) {
   const log = deps.logger.child({ module: 'runner' });
@@ -162,37 +155,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
   }
 
   /** Reference records (businesses, practitioners, appointment types): small, read whole each cycle. */
-  async function loadReferences(): Promise<References> {
-    const businesses = new Map<string, string>();
-    const businessTimeZones: Record<string, string> = {};
-    const practitioners = new Map<string, string>();
-    const appointmentTypes = new Map<string, string>();
-    for await (const ev of deps.cliniko.streams.businesses.read()) {
-      if (ev.kind !== 'record') continue;
-      const b = ev.record;
-      businesses.set(b.id, b.display_name ?? b.business_name ?? b.label ?? b.id);
-      if (b.time_zone_identifier) businessTimeZones[b.id] = b.time_zone_identifier;
-    }
-    for await (const ev of deps.cliniko.streams.practitioners.read()) {
-      if (ev.kind !== 'record') continue;
-      const p = ev.record;
-      practitioners.set(
-        p.id,
-        p.display_name ?? p.label ?? [p.first_name, p.last_name].filter(Boolean).join(' '),
-      );
-    }
-    for await (const ev of deps.cliniko.streams.appointmentTypes.read()) {
-      if (ev.kind === 'record') appointmentTypes.set(ev.record.id, ev.record.name);
-    }
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: deps.clinicTimezone }).format(
-      new Date(deps.now()),
-    );
-    return {
-      context: { names: { businesses, practitioners, appointmentTypes }, today },
-      names: { businesses },
-      appointmentTypes,
-      businessTimeZones,
-    };
+  function loadReferences(): Promise<References> {
+    return readReferences(deps.cliniko, deps.clinicTimezone, deps.now());
   }
 
   /** Outbox items for payloads whose hash differs from what was last written (change detection). */
