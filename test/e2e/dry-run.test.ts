@@ -139,7 +139,7 @@ describe('sync dry-run', () => {
     expect(code).toBe(0);
     expect(output).toContain('(signed)');
     expect(output).not.toMatch(/^(CREATE|UPDATE) /m);
-    expect(output).toMatch(new RegExp(`Contact\\s+0\\s+0\\s+${h.cliniko.practice.patients.length}\\n`));
+    expect(output).toMatch(new RegExp(`Contact\\s+0\\s+0\\s+0\\s+${h.cliniko.practice.patients.length}\\n`));
     expect(output).toContain('Salesforce writes: 0');
     expect(await state()).toEqual(before);
   });
@@ -174,6 +174,33 @@ describe('sync dry-run', () => {
     // The next real cycle writes exactly what the dry run announced.
     expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
     expect((await preview(false)).filter((p) => p.action !== 'unchanged')).toEqual([]);
+  });
+
+  it('reports a hand edit in Salesforce as drift, which a sync would skip', async () => {
+    const contact = [...h.salesforce.org.records('Contact')].find((c) => typeof c.FirstName === 'string')!;
+    const patientId = String(contact.Cliniko_Patient_Id__c);
+    await h.service.salesforce.connection
+      .sobject('Contact')
+      .update({ Id: String(contact.Id), FirstName: 'Handedited' });
+    await clearSalesforceRequests();
+    const before = await state();
+
+    const previews = (await preview(true)).filter((p) => p.action !== 'unchanged');
+    expect(previews.map((p) => [p.object, p.externalId, p.action])).toEqual([
+      ['Contact', patientId, 'drift'],
+    ]);
+    expect(previews[0]!.changes.map((c) => [c.field, c.kind])).toEqual([['FirstName', 'changed']]);
+    const { output } = await cli(['--full']);
+    expect(output).toContain(`DRIFT Contact ${patientId}: FirstName: changed (unchanged in Cliniko`);
+    expect(output).not.toContain('Handedited');
+    expect(await state()).toEqual(before);
+    expect(await salesforceWrites()).toEqual([]);
+
+    // And indeed a sync leaves it alone.
+    expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
+    expect([...h.salesforce.org.records('Contact')].find((c) => c.Id === contact.Id)?.FirstName).toBe(
+      'Handedited',
+    );
   });
 
   it('previews an unsigned map and says so; --limit bounds the read', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataMap } from '../governance/data-map.js';
+import { payloadSha256 } from '../governance/stable-json.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../governance/test-fixtures.js';
 import {
   currentValuesQuery,
@@ -7,6 +8,8 @@ import {
   flattenFields,
   formatPreview,
   runDryRun,
+  DRIFT_NOTE,
+  type RecordPreview,
   sameValue,
   soqlString,
   valueAt,
@@ -172,11 +175,25 @@ describe('runDryRun', () => {
     };
   }
 
+  /** External id -> the payload hash the store says the sync last wrote. */
+  const storedHashes = new Map<string, string>();
+
   function deps(cliniko: unknown, query: (soql: string) => Promise<Array<Record<string, unknown>>>) {
     return {
       cliniko: cliniko as never,
       store: {
         getWatermark: () => Promise.resolve({ stream: 'patients', cursor: '2026-01-01T00:00:00Z' }),
+        getRecordStates: (object: string, ids: readonly string[]) =>
+          Promise.resolve(
+            new Map(
+              ids.flatMap((id) => {
+                const hash = storedHashes.get(id);
+                return hash
+                  ? [[id, { object, externalId: id, salesforceId: null, payloadHash: hash, updatedAt: 0 }]]
+                  : [];
+              }),
+            ),
+          ),
       } as never,
       dataMap: map,
       journeyConfig: {} as never,
@@ -209,7 +226,7 @@ describe('runDryRun', () => {
       expect([...q.matchAll(/'\d+'/g)].length).toBeLessThanOrEqual(200);
       expect(q).toMatch(/^SELECT Id, Cliniko_Patient_Id__c, FirstName, LastName FROM Contact WHERE/);
     }
-    expect(result.counts.Contact).toEqual({ create: 350, update: 0, unchanged: 100 });
+    expect(result.counts.Contact).toEqual({ create: 350, update: 0, drift: 0, unchanged: 100 });
     expect(result.salesforceQueries).toBe(3);
     expect(fake.reads).toHaveLength(1);
     expect(fake.reads[0]).not.toHaveProperty('since');
@@ -242,5 +259,35 @@ describe('runDryRun', () => {
     expect(problems[0]).not.toContain(long);
     expect(result.problems).toBe(1);
     expect(result.counts.Contact?.create).toBe(1);
+  });
+
+  it('tells drift (Salesforce edited, Cliniko unchanged since the last write) from an update', async () => {
+    // What the runner hashed when it last wrote patients 1001 and 1002: the projected payload.
+    storedHashes.set(
+      '1001',
+      payloadSha256({ Cliniko_Patient_Id__c: '1001', FirstName: 'Pat', LastName: 'Doe1' }),
+    );
+    storedHashes.set(
+      '1002',
+      payloadSha256({ Cliniko_Patient_Id__c: '1002', FirstName: 'Pat', LastName: 'Before' }),
+    );
+    const fake = fakeCliniko([patient(1), patient(2)]);
+    const previews: RecordPreview[] = [];
+    const result = await runDryRun(
+      deps(fake.client, () =>
+        Promise.resolve([
+          { Cliniko_Patient_Id__c: '1001', FirstName: 'Pat', LastName: 'Edited in Salesforce' },
+          { Cliniko_Patient_Id__c: '1002', FirstName: 'Pat', LastName: 'Before' },
+        ]),
+      ),
+      { onRecord: (p) => previews.push(p) },
+    );
+    storedHashes.clear();
+    expect(previews.map((p) => [p.externalId, p.action])).toEqual([
+      ['1001', 'drift'],
+      ['1002', 'update'],
+    ]);
+    expect(result.counts.Contact).toEqual({ create: 0, update: 1, drift: 1, unchanged: 0 });
+    expect(formatPreview(previews[0]!)).toBe(`DRIFT Contact 1001: LastName: changed ${DRIFT_NOTE}`);
   });
 });

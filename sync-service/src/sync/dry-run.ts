@@ -3,6 +3,7 @@ import { DEFAULT_OVERLAP_SECONDS } from '../cliniko/index.js';
 import { SyncError } from '../errors.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord } from '../governance/project.js';
+import { payloadSha256 } from '../governance/stable-json.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { outstandingCents } from '../journey/aggregates.js';
 import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
@@ -50,7 +51,11 @@ export interface RecordPreview {
   readonly object: string;
   readonly externalIdField: string;
   readonly externalId: string;
-  readonly action: 'create' | 'update' | 'unchanged';
+  /**
+   * `drift`: Salesforce differs, but Cliniko has not changed since the sync last wrote this record (its
+   * payload hash is the stored one), so a sync skips it; the nightly reconciliation repairs it.
+   */
+  readonly action: 'create' | 'update' | 'drift' | 'unchanged';
   /** For a create, every field the sync would set (non-empty values); for an update, the differences. */
   readonly changes: readonly FieldChange[];
 }
@@ -61,6 +66,8 @@ export interface DesiredRecord {
   readonly externalId: string;
   /** Flattened (see flattenFields), without the external id field. */
   readonly fields: Readonly<Record<string, unknown>>;
+  /** The hash the runner's change detection computes for this payload, when known. */
+  readonly payloadHash?: string;
 }
 
 /** A record the sync would quarantine instead of writing: the reason names fields, never values. */
@@ -193,8 +200,8 @@ export function currentValuesQuery(
 
 export interface DryRunDeps {
   readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
-  /** Read only: the stored watermarks. */
-  readonly store: Pick<Store, 'getWatermark'>;
+  /** Read only: the stored watermarks and the hashes of the last written payloads. */
+  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates'>;
   readonly dataMap: DataMap;
   readonly journeyConfig: JourneyConfig;
   readonly clinicTimezone: string;
@@ -219,6 +226,7 @@ export interface DryRunOptions {
 export interface ObjectCounts {
   create: number;
   update: number;
+  drift: number;
   unchanged: number;
 }
 
@@ -282,9 +290,19 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
       );
     }
     const byKey = new Map(found.map((r) => [String(r[externalIdField]), r]));
-    const c = (counts[object] ??= { create: 0, update: 0, unchanged: 0 });
+    const states = await deps.store.getRecordStates(
+      object,
+      records.map((r) => r.externalId),
+    );
+    const c = (counts[object] ??= { create: 0, update: 0, drift: 0, unchanged: 0 });
     for (const desired of records) {
-      const preview = diffRecord(desired, byKey.get(desired.externalId));
+      const diff = diffRecord(desired, byKey.get(desired.externalId));
+      // The runner skips a payload whose hash is the one it last wrote, whatever Salesforce holds now.
+      const skipped =
+        desired.payloadHash !== undefined &&
+        states.get(desired.externalId)?.payloadHash === desired.payloadHash;
+      const preview: RecordPreview =
+        diff.action !== 'unchanged' && skipped ? { ...diff, action: 'drift' } : diff;
       c[preview.action] += 1;
       options.onRecord?.(preview);
     }
@@ -357,8 +375,12 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
       } else {
         for (const payload of projection.payloads) {
           // As the runner builds it: inactive patients' opt-outs forced on, then record-level derivations.
-          const fields = suppressInactiveMarketing(payload.object, { ...payload.fields });
+          const fields = suppressInactiveMarketing(payload.object, {
+            ...payload.fields,
+            [payload.externalIdField]: payload.externalId,
+          });
           addDerivations(payload.object, fields, stream.resource, ev.record);
+          const payloadHash = payloadSha256(fields);
           const flat = flattenFields(fields);
           delete flat[payload.externalIdField];
           const batch = pending.get(payload.object) ?? new Map<string, DesiredRecord>();
@@ -368,6 +390,7 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
             externalIdField: payload.externalIdField,
             externalId: payload.externalId,
             fields: flat,
+            payloadHash,
           });
           if (batch.size >= QUERY_CHUNK) await flush(payload.object);
         }
@@ -408,5 +431,9 @@ export function formatPreview(preview: RecordPreview, showValues = false): strin
       ? `${c.field}: ${c.kind} ${showValue(c.before)} -> ${showValue(c.after)}`
       : `${c.field}: ${c.kind}`;
   });
-  return parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
+  const line = parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
+  return preview.action === 'drift' ? `${line} ${DRIFT_NOTE}` : line;
 }
+
+/** Why a drift line is not a write (see RecordPreview.action). */
+export const DRIFT_NOTE = '(unchanged in Cliniko since the last sync: a sync skips it; reconcile repairs it)';

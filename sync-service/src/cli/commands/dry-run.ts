@@ -16,6 +16,9 @@ at it.
   --show-values   print the values too (patient data: names, emails, phones; see the warning)
 
 By default only field names and the kind of change (set / changed / cleared) are printed.
+CREATE and UPDATE lines are what the next sync writes. DRIFT lines are records Salesforce holds
+differently although Cliniko has not changed them since the sync last wrote them (edited in Salesforce
+by hand): a sync skips them; the nightly reconciliation (\`npm run sync -- reconcile\`) repairs them.
 Journey-derived fields (stage, aggregates, care-plan progress, transitions) are not previewed.`;
 
 /** jsforce query that follows nextRecordsUrl to the end. */
@@ -64,11 +67,11 @@ export function printDryRunSummary(result: DryRunResult, ctx: Pick<CliContext, '
   }
   ctx.print('summary:');
   ctx.print(
-    `  ${'object'.padEnd(28)}${'create'.padStart(8)}${'update'.padStart(8)}${'unchanged'.padStart(11)}`,
+    `  ${'object'.padEnd(28)}${'create'.padStart(8)}${'update'.padStart(8)}${'drift'.padStart(7)}${'unchanged'.padStart(11)}`,
   );
   for (const [object, c] of Object.entries(result.counts)) {
     ctx.print(
-      `  ${object.padEnd(28)}${String(c.create).padStart(8)}${String(c.update).padStart(8)}${String(c.unchanged).padStart(11)}`,
+      `  ${object.padEnd(28)}${String(c.create).padStart(8)}${String(c.update).padStart(8)}${String(c.drift).padStart(7)}${String(c.unchanged).padStart(11)}`,
     );
   }
   ctx.print(
