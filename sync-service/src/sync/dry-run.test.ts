@@ -146,7 +146,7 @@ describe('runDryRun', () => {
   };
 
   /** A Cliniko client whose patients stream yields `patients` and records how far it was read. */
-  function fakeCliniko(patients: unknown[]) {
+  function fakeCliniko(patients: unknown[], appointments: unknown[] = []) {
     const reads: Array<{ since?: string }> = [];
     let pulled = 0;
     async function* stream(events: unknown[], options: { since?: string } = {}, record = true) {
@@ -166,7 +166,7 @@ describe('runDryRun', () => {
           appointmentTypes: { read: empty },
           patients: { read: (o?: { since?: string }) => stream(patients, o) },
           patientCases: { read: empty },
-          individualAppointments: { read: empty },
+          individualAppointments: { read: () => stream(appointments, {}, false) },
           invoices: { read: empty },
         },
       } as never,
@@ -177,12 +177,23 @@ describe('runDryRun', () => {
 
   /** External id -> the payload hash the store says the sync last wrote. */
   const storedHashes = new Map<string, string>();
+  /** Merged-away patient -> survivor, as the runner's `merged-patient` facts record them. */
+  const storedMerges = new Map<string, string>();
 
   function deps(cliniko: unknown, query: (soql: string) => Promise<Array<Record<string, unknown>>>) {
     return {
       cliniko: cliniko as never,
       store: {
         getWatermark: () => Promise.resolve({ stream: 'patients', cursor: '2026-01-01T00:00:00Z' }),
+        listFacts: (ids: readonly string[]) =>
+          Promise.resolve(
+            ids.flatMap((id) => {
+              const survivor = storedMerges.get(id);
+              return survivor
+                ? [{ resource: 'merged-patient', id, patientId: id, data: JSON.stringify({ survivor }) }]
+                : [];
+            }),
+          ),
         getRecordStates: (object: string, ids: readonly string[]) =>
           Promise.resolve(
             new Map(
@@ -289,5 +300,36 @@ describe('runDryRun', () => {
     ]);
     expect(result.counts.Contact).toEqual({ create: 0, update: 1, drift: 1, unchanged: 0 });
     expect(formatPreview(previews[0]!)).toBe(`DRIFT Contact 1001: LastName: changed ${DRIFT_NOTE}`);
+  });
+
+  it('writes children of a merged-away patient against the survivor, as the runner does', async () => {
+    const link = (id: string) => ({ links: { self: `https://api.au1.cliniko.com/v1/patients/${id}` } });
+    const appointment = (id: string, patientId: string) => {
+      const raw = { id, patient: link(patientId), starts_at: '2026-01-10T00:00:00Z' };
+      return {
+        kind: 'record',
+        resource: 'individual_appointments',
+        id,
+        updatedAt: '2026-01-10T00:00:00Z',
+        record: raw,
+        raw,
+      };
+    };
+    storedMerges.set('1003', '1004'); // merged in an earlier cycle
+    const fake = fakeCliniko(
+      [patient(1, { merged_with_patient: link('1002') }), patient(2)], // merged in this read
+      [appointment('5001', '1001'), appointment('5002', '1003'), appointment('5003', '1002')],
+    );
+    const previews: RecordPreview[] = [];
+    await runDryRun(
+      deps(fake.client, () => Promise.resolve([])),
+      { onRecord: (p) => previews.push(p) },
+    );
+    storedMerges.clear();
+    const parentOf = (id: string) =>
+      previews
+        .find((p) => p.externalId === id)
+        ?.changes.find((c) => c.field === 'Contact__r.Cliniko_Patient_Id__c')?.after;
+    expect([parentOf('5001'), parentOf('5002'), parentOf('5003')]).toEqual(['1002', '1004', '1002']);
   });
 });

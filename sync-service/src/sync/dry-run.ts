@@ -1,5 +1,5 @@
 import type { ClinikoClient, StreamEvent } from '../cliniko/index.js';
-import { DEFAULT_OVERLAP_SECONDS } from '../cliniko/index.js';
+import { DEFAULT_OVERLAP_SECONDS, idFromLink } from '../cliniko/index.js';
 import { SyncError } from '../errors.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord } from '../governance/project.js';
@@ -32,6 +32,15 @@ export const PREVIEW_STREAMS = [
   { key: 'individualAppointments', resource: 'individual_appointments' },
   { key: 'invoices', resource: 'invoices' },
 ] as const;
+
+/** The fact kind the runner records a merge under (runner.ts, merged patients). */
+const MERGED_FACT = 'merged-patient';
+
+/** The Cliniko patient a child payload is written against. */
+function patientRefOf(fields: Record<string, unknown>): string | undefined {
+  const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
+  return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
+}
 
 /** Salesforce's SOQL `IN` clause is kept to the collection size the writer also uses. */
 export const QUERY_CHUNK = 200;
@@ -200,8 +209,8 @@ export function currentValuesQuery(
 
 export interface DryRunDeps {
   readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
-  /** Read only: the stored watermarks and the hashes of the last written payloads. */
-  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates'>;
+  /** Read only: watermarks, the hashes of the last written payloads, known merges (facts). */
+  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates' | 'listFacts'>;
   readonly dataMap: DataMap;
   readonly journeyConfig: JourneyConfig;
   readonly clinicTimezone: string;
@@ -257,14 +266,52 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
 
   const refs: References = await loadReferences(deps.cliniko, deps.clinicTimezone, deps.now());
 
-  // Desired records waiting for their Salesforce values, by object and external id (last read wins).
-  const pending = new Map<string, Map<string, DesiredRecord>>();
+  // Payloads waiting for their Salesforce values, by object and external id (last read wins), as the
+  // runner builds them (unflattened, external id included) until the batch is flushed.
+  interface Payload {
+    readonly externalIdField: string;
+    readonly externalId: string;
+    readonly fields: Record<string, unknown>;
+  }
+  const pending = new Map<string, Map<string, Payload>>();
+
+  // Merged patients, as the runner handles them: children still pointing at a merged-away patient are
+  // written against the survivor. Known from the stored `merged-patient` facts and from the patients
+  // read in this run (null: not merged).
+  const survivors = new Map<string, string | null>();
+  async function loadSurvivors(patientIds: readonly string[]): Promise<void> {
+    const unknown = [...new Set(patientIds)].filter((id) => !survivors.has(id));
+    if (unknown.length === 0) return;
+    for (const id of unknown) survivors.set(id, null);
+    for (const fact of await deps.store.listFacts(unknown)) {
+      if (fact.resource === MERGED_FACT)
+        survivors.set(fact.id, (JSON.parse(fact.data) as { survivor: string }).survivor);
+    }
+  }
 
   async function flush(object: string): Promise<void> {
     const batch = pending.get(object);
     if (!batch || batch.size === 0) return;
     pending.delete(object);
-    const records = [...batch.values()];
+    const payloads = [...batch.values()];
+    if (object !== 'Contact') {
+      await loadSurvivors(payloads.flatMap((p) => patientRefOf(p.fields) ?? []));
+      for (const p of payloads) {
+        const survivor = survivors.get(patientRefOf(p.fields) ?? '');
+        if (survivor) p.fields.Contact__r = { Cliniko_Patient_Id__c: survivor };
+      }
+    }
+    const records = payloads.map((p): DesiredRecord => {
+      const flat = flattenFields(p.fields);
+      delete flat[p.externalIdField];
+      return {
+        object,
+        externalIdField: p.externalIdField,
+        externalId: p.externalId,
+        fields: flat,
+        payloadHash: payloadSha256(p.fields),
+      };
+    });
     const externalIdField = records[0]!.externalIdField;
     const fields = new Set<string>();
     for (const r of records) for (const f of Object.keys(r.fields)) fields.add(f);
@@ -373,6 +420,11 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
             .join('; '),
         });
       } else {
+        if (stream.resource === 'patients') {
+          const link = ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined;
+          const survivor = idFromLink(link?.links?.self, 'patients');
+          if (survivor && survivor !== ev.id) survivors.set(ev.id, survivor);
+        }
         for (const payload of projection.payloads) {
           // As the runner builds it: inactive patients' opt-outs forced on, then record-level derivations.
           const fields = suppressInactiveMarketing(payload.object, {
@@ -380,17 +432,12 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
             [payload.externalIdField]: payload.externalId,
           });
           addDerivations(payload.object, fields, stream.resource, ev.record);
-          const payloadHash = payloadSha256(fields);
-          const flat = flattenFields(fields);
-          delete flat[payload.externalIdField];
-          const batch = pending.get(payload.object) ?? new Map<string, DesiredRecord>();
+          const batch = pending.get(payload.object) ?? new Map<string, Payload>();
           pending.set(payload.object, batch);
           batch.set(payload.externalId, {
-            object: payload.object,
             externalIdField: payload.externalIdField,
             externalId: payload.externalId,
-            fields: flat,
-            payloadHash,
+            fields,
           });
           if (batch.size >= QUERY_CHUNK) await flush(payload.object);
         }
