@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'jsforce';
-import { idFromLink, type ClinikoClient, type StreamEvent } from '../cliniko/index.js';
+import type { ClinikoClient, StreamEvent } from '../cliniko/index.js';
+import { createPayloadRules, MERGED_FACT, patientRefOf, survivorOf } from './payloads.js';
 import type { DataMap } from '../governance/data-map.js';
-import { projectRecord, EXTERNAL_ID_FIELDS } from '../governance/project.js';
+import { EXTERNAL_ID_FIELDS } from '../governance/project.js';
 import { payloadSha256 } from '../governance/stable-json.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { buildSyncRunPayload, RunCounter } from '../governance/sync-run.js';
-import { outstandingCents } from '../journey/aggregates.js';
-import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
-import { formatCents } from '../journey/money.js';
+import type { JourneyConfig } from '../journey/index.js';
 import type { Logger } from '../logger.js';
 import type { SalesforceWriter } from '../salesforce/writer.js';
-import type { FactInput, OutboxInput, Store } from '../store/index.js';
-import { appointmentFact, invoiceFact } from './facts.js';
+import type { OutboxInput, Store } from '../store/index.js';
 import { PRIORITY } from './objects.js';
 import { REVERSE_STREAM } from './reverse.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
@@ -146,13 +144,11 @@ export const MONITORED_PERMISSION_SETS = [
  */
 export const ACCESS_SNAPSHOT_KEY = 'reconcile:access-snapshot';
 
-
 /** The runner's cycle lease (runner.ts CYCLE_LEASE): a reconciliation never overlaps a cycle. */
 const CYCLE_LEASE = 'sync-cycle';
 const LEASE_MS = 10 * 60_000;
 const SAMPLE = 20;
 /** The runner's fact kind for a known merge (runner.ts MERGED). */
-const MERGED_FACT = 'merged-patient';
 
 interface StoredAccessSnapshot {
   readonly takenAt: string;
@@ -168,8 +164,9 @@ type Row = Record<string, unknown>;
 
 export function createReconciler(deps: ReconcilerDeps) {
   const log = deps.logger.child({ module: 'reconcile' });
-  const derivedTargets = new Set(deps.dataMap.derived.map((d) => d.target.path));
-  const isDerived = (object: string, field: string): boolean => derivedTargets.has(`${object}.${field}`);
+  // The same payloads and hashes as the runner (payloads.ts), so a repaired record is one the next
+  // cycle finds unchanged.
+  const rules = createPayloadRules(deps);
   const mappedTargets = new Set(
     deps.dataMap.entries.flatMap((e) =>
       e.target && e.classification !== 'clinician-only' ? [e.target.path] : [],
@@ -188,42 +185,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     ),
   );
 
-  /**
-   * The payload the runner's readStream builds for one projected record: projection, marketing
-   * suppression for inactive patients, the external id, and the record-level derived fields. Kept in
-   * step with runner.ts by hand; the e2e test fails if the two disagree (a second reconcile finds drift).
-   */
-  function addRecordDerivations(object: string, fields: Row, fact: FactInput | undefined): void {
-    if (!fact) return;
-    if (object === 'Cliniko_Appointment__c' && isDerived(object, 'Is_Initial_Consult__c')) {
-      const data = JSON.parse(fact.data) as { appointment_type_name?: string | null };
-      fields.Is_Initial_Consult__c = isInitialConsultType(
-        data.appointment_type_name ?? null,
-        deps.journeyConfig,
-      );
-    }
-    if (object === 'Cliniko_Invoice__c' && isDerived(object, 'Amount_Outstanding__c')) {
-      fields.Amount_Outstanding__c = formatCents(outstandingCents(JSON.parse(fact.data) as never));
-    }
-  }
-
-  /** An outbox item exactly as the runner's `changed()` builds it (hash before the Last_Synced_At__c stamp). */
-  function outboxItem(object: string, key: string, fields: Row, runId: string): OutboxInput {
-    const payloadHash = payloadSha256(fields);
-    const stamped =
-      object === 'Contact' && !key.includes('#') && isDerived('Contact', 'Last_Synced_At__c')
-        ? { ...fields, Last_Synced_At__c: new Date(deps.now()).toISOString() }
-        : fields;
-    return {
-      object,
-      externalId: key,
-      operation: 'upsert',
-      payload: JSON.stringify(stamped),
-      payloadHash,
-      runId,
-      priority: PRIORITY[object] ?? 100,
-    };
-  }
+  const outboxItem = (object: string, key: string, fields: Row, runId: string): OutboxInput =>
+    rules.outboxItem({ object, key, fields, operation: 'upsert' }, runId);
 
   interface ClinikoSide {
     /** object -> external id -> expected fields (external id included). */
@@ -263,33 +226,19 @@ export function createReconciler(deps: ReconcilerDeps) {
             email: ev.raw.accepted_email_marketing === true,
             sms: ev.raw.accepted_sms_marketing === true,
           });
-          const survivor = idFromLink(
-            (ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined)?.links?.self,
-            'patients',
-          );
-          if (survivor && survivor !== ev.id) survivors.set(ev.id, survivor);
+          const survivor = survivorOf(ev.raw, ev.id);
+          if (survivor) survivors.set(ev.id, survivor);
         }
-        const projection = projectRecord(resource, ev.raw, deps.dataMap, refs.context);
-        if (!projection.ok) {
+        const built = rules.recordPayloads(resource, ev.raw, ev.record, refs);
+        if (!built.ok) {
           side.unprojectable += 1;
           side.unprojectableIds.get(resource)?.add(ev.id);
           continue;
         }
-        const fact =
-          resource === 'individual_appointments'
-            ? appointmentFact(ev.record as never, refs)
-            : resource === 'invoices'
-              ? invoiceFact(ev.record as never)
-              : undefined;
-        for (const payload of projection.payloads) {
-          const fields = suppressInactiveMarketing(payload.object, {
-            ...payload.fields,
-            [payload.externalIdField]: payload.externalId,
-          });
-          addRecordDerivations(payload.object, fields, fact);
+        for (const payload of built.payloads) {
           let byKey = side.expected.get(payload.object);
           if (!byKey) side.expected.set(payload.object, (byKey = new Map<string, Row>()));
-          byKey.set(payload.externalId, fields);
+          byKey.set(payload.key, payload.fields);
         }
       }
     }
@@ -881,11 +830,6 @@ export function reconcilerForService(
     logger,
     now,
   });
-}
-
-function patientRefOf(fields: Record<string, unknown>): string | undefined {
-  const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
-  return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

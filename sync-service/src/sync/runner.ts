@@ -3,25 +3,22 @@ import type { ClinikoClient, QuarantineItem as ClinikoQuarantine, StreamEvent } 
 import { DEFAULT_OVERLAP_SECONDS, toClinikoTime } from '../cliniko/index.js';
 import { SyncError } from '../errors.js';
 import type { DataMap } from '../governance/data-map.js';
-import { projectRecord, type SalesforcePayload } from '../governance/project.js';
 import { payloadSha256 } from '../governance/stable-json.js';
-import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
-import { outstandingCents } from '../journey/aggregates.js';
-import {
-  evaluateJourney,
-  isInitialConsultType,
-  type JourneyConfig,
-  type JourneyState,
-} from '../journey/index.js';
-import { formatCents } from '../journey/money.js';
+import { evaluateJourney, type JourneyConfig, type JourneyState } from '../journey/index.js';
 import type { Logger } from '../logger.js';
 import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/index.js';
-import { appointmentFact, caseFact, factsByKind, invoiceFact } from './facts.js';
+import { factsByKind } from './facts.js';
 import type { DrainResult, OutboxWorker } from './outbox-worker.js';
 import { JOURNEY_EVENT, PRIORITY, UPSERT_KEYS } from './objects.js';
 import { loadReferences as readReferences, type References } from './references.js';
-import { idFromLink } from '../cliniko/index.js';
+import {
+  createPayloadRules,
+  MERGED_FACT,
+  patientRefOf,
+  survivorOf,
+  type PayloadCandidate,
+} from './payloads.js';
 
 /**
  * One sync cycle: read every stream incrementally from Cliniko, validate, project through the signed
@@ -92,22 +89,9 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
   const overlapSeconds = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
   // Fields the service computes reach Salesforce only if the signed map lists them under `derived`:
   // the same allow-list rule as for copied fields.
-  const derivedTargets = new Set(deps.dataMap.derived.map((d) => d.target.path));
-  const isDerived = (object: string, field: string): boolean => derivedTargets.has(`${object}.${field}`);
-
-  /** Keeps the upsert key and the derived fields the map allows; drops everything else. */
-  function allowDerived(
-    object: string,
-    keyField: string,
-    fields: Record<string, unknown>,
-  ): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [field, value] of Object.entries(fields)) {
-      const lookup = field.endsWith('__r') ? `${field.slice(0, -3)}__c` : field;
-      if (field === keyField || isDerived(object, lookup)) out[field] = value;
-    }
-    return out;
-  }
+  const rules = createPayloadRules(deps);
+  const allowDerived = (object: string, keyField: string, fields: Record<string, unknown>) =>
+    rules.allowDerived(object, keyField, fields);
 
   /**
    * Merged patients: Cliniko archives the merged-away patient and links it to the survivor. Children that
@@ -115,7 +99,6 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
    * would otherwise stay on a Contact that is out of every campaign) are written against the survivor.
    * Known merges are kept as facts (`merged-patient`), so they survive restarts.
    */
-  const MERGED = 'merged-patient';
   const CHILD_OBJECTS: Readonly<Record<string, string>> = {
     individual_appointments: 'Cliniko_Appointment__c',
     patient_cases: 'Care_Plan__c',
@@ -126,34 +109,10 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     if (unknown.length === 0) return;
     for (const id of unknown) cache.set(id, null);
     for (const fact of await deps.store.listFacts(unknown)) {
-      if (fact.resource === MERGED)
+      if (fact.resource === MERGED_FACT)
         cache.set(fact.id, (JSON.parse(fact.data) as { survivor: string }).survivor);
     }
   }
-  function patientRefOf(fields: Record<string, unknown>): string | undefined {
-    const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
-    return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
-  }
-
-  /** Derived fields computed from the record itself, added to its projected payload. */
-  function addRecordDerivations(
-    object: string,
-    fields: Record<string, unknown>,
-    fact: FactInput | undefined,
-  ): void {
-    if (!fact) return;
-    if (object === 'Cliniko_Appointment__c' && isDerived(object, 'Is_Initial_Consult__c')) {
-      const data = JSON.parse(fact.data) as { appointment_type_name?: string | null };
-      fields.Is_Initial_Consult__c = isInitialConsultType(
-        data.appointment_type_name ?? null,
-        deps.journeyConfig,
-      );
-    }
-    if (object === 'Cliniko_Invoice__c' && isDerived(object, 'Amount_Outstanding__c')) {
-      fields.Amount_Outstanding__c = formatCents(outstandingCents(JSON.parse(fact.data) as never));
-    }
-  }
-
   /** Reference records (businesses, practitioners, appointment types): small, read whole each cycle. */
   function loadReferences(): Promise<References> {
     return readReferences(deps.cliniko, deps.clinicTimezone, deps.now());
@@ -161,12 +120,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
 
   /** Outbox items for payloads whose hash differs from what was last written (change detection). */
   async function changed(
-    candidates: ReadonlyArray<{
-      object: string;
-      key: string;
-      fields: Record<string, unknown>;
-      operation: OutboxInput['operation'];
-    }>,
+    candidates: readonly PayloadCandidate[],
     runId: string,
     counter: RunCounter,
   ): Promise<OutboxInput[]> {
@@ -179,32 +133,15 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         list.map((c) => c.key),
       );
       for (const c of list) {
-        const payloadHash = payloadSha256(c.fields);
-        if (states.get(c.key)?.payloadHash === payloadHash) {
+        const item = rules.outboxItem(c, runId);
+        if (states.get(c.key)?.payloadHash === item.payloadHash) {
           counter.add(object, 'skipped');
           continue;
         }
-        // When the sync last wrote the Contact: stamped after hashing, so it never causes a write by itself.
-        const stamped =
-          object === 'Contact' && !c.key.includes('#') && isDerived('Contact', 'Last_Synced_At__c')
-            ? { ...c.fields, Last_Synced_At__c: new Date(deps.now()).toISOString() }
-            : c.fields;
-        out.push({
-          object,
-          externalId: c.key,
-          operation: c.operation,
-          payload: JSON.stringify(stamped),
-          payloadHash,
-          runId,
-          priority: PRIORITY[object] ?? 100,
-        });
+        out.push(item);
       }
     }
     return out;
-  }
-
-  function withExternalId(payload: SalesforcePayload): Record<string, unknown> {
-    return { ...payload.fields, [payload.externalIdField]: payload.externalId };
   }
 
   async function readStream(
@@ -218,12 +155,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     merges: { survivors: Map<string, string | null>; discovered: Map<string, string> },
   ): Promise<void> {
     const watermark = mode === 'backfill' ? undefined : await deps.store.getWatermark(stream.resource);
-    let pending: Array<{
-      object: string;
-      key: string;
-      fields: Record<string, unknown>;
-      operation: 'upsert';
-    }> = [];
+    let pending: PayloadCandidate[] = [];
     let quarantine: QuarantineInput[] = [];
     let facts: FactInput[] = [];
     let complete = true;
@@ -288,49 +220,37 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         quarantine.push(toQuarantine(ev.item, runId));
       } else {
         counter.add(stream.resource, 'read');
-        const projection = projectRecord(stream.resource, ev.raw, deps.dataMap, refs.context);
-        if (!projection.ok) {
+        const built = rules.recordPayloads(stream.resource, ev.raw, ev.record, refs);
+        if (!built.ok) {
           counter.add(stream.resource, 'quarantined');
-          const first = projection.problems[0];
+          const first = built.problems[0];
           quarantine.push({
             resource: stream.resource,
             recordId: ev.id,
             field: first?.field ?? first?.entry ?? '(record)',
-            reason: projection.problems
-              .map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`)
-              .join('; '),
+            reason: built.problems.map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`).join('; '),
             payload: JSON.stringify(ev.raw),
             runId,
           });
           continue;
         }
-        const fact =
-          stream.resource === 'individual_appointments'
-            ? appointmentFact(ev.record as never, refs)
-            : stream.resource === 'patient_cases'
-              ? caseFact(ev.record as never)
-              : stream.resource === 'invoices'
-                ? invoiceFact(ev.record as never)
-                : undefined;
-        for (const payload of projection.payloads) {
-          const fields = suppressInactiveMarketing(payload.object, withExternalId(payload));
-          addRecordDerivations(payload.object, fields, fact);
-          pending.push({ object: payload.object, key: payload.externalId, fields, operation: 'upsert' });
-        }
-        if (fact) {
-          facts.push(fact);
-          affectedPatients.add(fact.patientId);
+        pending.push(...built.payloads);
+        if (built.fact) {
+          facts.push(built.fact);
+          affectedPatients.add(built.fact.patientId);
         }
         if (stream.resource === 'patients') {
           affectedPatients.add(ev.id);
-          const survivor = idFromLink(
-            (ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined)?.links?.self,
-            'patients',
-          );
-          if (survivor && survivor !== ev.id) {
+          const survivor = survivorOf(ev.raw, ev.id);
+          if (survivor) {
             merges.survivors.set(ev.id, survivor);
             merges.discovered.set(ev.id, survivor);
-            facts.push({ resource: MERGED, id: ev.id, patientId: ev.id, data: JSON.stringify({ survivor }) });
+            facts.push({
+              resource: MERGED_FACT,
+              id: ev.id,
+              patientId: ev.id,
+              data: JSON.stringify({ survivor }),
+            });
           }
         }
       }
@@ -349,12 +269,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     counter: RunCounter,
   ): Promise<void> {
     if (discovered.size === 0) return;
-    const candidates: Array<{
-      object: string;
-      key: string;
-      fields: Record<string, unknown>;
-      operation: 'upsert';
-    }> = [];
+    const candidates: PayloadCandidate[] = [];
     for (const fact of await deps.store.listFacts([...discovered.keys()])) {
       const object = CHILD_OBJECTS[fact.resource];
       const survivor = discovered.get(fact.patientId);
@@ -384,12 +299,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       const facts = await deps.store.listFacts(chunk);
       const byPatient = new Map<string, FactInput[]>();
       for (const f of facts) byPatient.set(f.patientId, [...(byPatient.get(f.patientId) ?? []), f]);
-      const candidates: Array<{
-        object: string;
-        key: string;
-        fields: Record<string, unknown>;
-        operation: OutboxInput['operation'];
-      }> = [];
+      const candidates: PayloadCandidate[] = [];
       const states: Array<{ patientId: string; state: string }> = [];
       for (const patientId of chunk) {
         const previous = await deps.store.getJourneyState(patientId);
