@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordId } from '../emulators/cliniko/index.js';
-import { startSyncHarness, type SyncHarness } from '../support/harness.js';
+import { FAST_RETRIES, startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
 
 /**
@@ -55,9 +55,16 @@ describe('sync end to end', () => {
 
 describe('sync against a clinic whose clock is not the wall clock', () => {
   it("takes its bookmark from Cliniko's clock, so later changes are still read", async () => {
-    const past = await startSyncHarness({ cliniko: { patients: 10, seed: 3, now: '2025-06-02T04:00:00Z' } });
+    const progress: Array<{ stream: string; records: number }> = [];
+    const past = await startSyncHarness({
+      cliniko: { patients: 10, seed: 3, now: '2025-06-02T04:00:00Z' },
+      service: { worker: FAST_RETRIES, onProgress: (p) => progress.push(p) },
+    });
     try {
       expect((await past.service.runner.runCycle('backfill')).status).toBe('succeeded');
+      // Progress is reported per page and stream, with counts only.
+      expect(progress.some((p) => p.stream === 'patients' && p.records > 0)).toBe(true);
+      expect(JSON.stringify(progress)).not.toMatch(/@|first_name|email/);
       const [watermark] = await past.service.store.listWatermarks();
       expect(Date.parse(watermark!.cursor)).toBeLessThan(Date.parse('2025-06-03T00:00:00Z'));
       const patientId = recordId('patient', 2);

@@ -44,6 +44,13 @@ export interface SyncRunnerDeps {
   readonly overlapSeconds?: number;
   /** Salesforce API calls made so far (for the run summary). */
   readonly salesforceCalls?: () => number;
+  /** Called after every page read, for progress displays (counts only). */
+  readonly onProgress?: (progress: {
+    stream: string;
+    pages: number;
+    records: number;
+    totalEntries?: number;
+  }) => void;
 }
 
 export type CycleMode = 'incremental' | 'backfill';
@@ -159,6 +166,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     let quarantine: QuarantineInput[] = [];
     let facts: FactInput[] = [];
     let complete = true;
+    let pages = 0;
+    let read = 0;
 
     // A read without `since` pages by id, so only its end may move the watermark (to Cliniko's clock when
     // it started); an incremental read is ordered by updated_at and may advance page by page.
@@ -203,6 +212,13 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
     for await (const ev of events) {
       if (ev.kind === 'page') {
+        pages += 1;
+        deps.onProgress?.({
+          stream: stream.resource,
+          pages,
+          records: read,
+          ...(ev.totalEntries !== undefined ? { totalEntries: ev.totalEntries } : {}),
+        });
         if (lease && !(await deps.store.acquireLease(lease, deps.worker.owner, LEASE_MS, Date.now()))) {
           throw new SyncError('STORE_CONFLICT', `lost the ${lease} lease to another instance`);
         }
@@ -220,6 +236,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         quarantine.push(toQuarantine(ev.item, runId));
       } else {
         counter.add(stream.resource, 'read');
+        read += 1;
         const built = rules.recordPayloads(stream.resource, ev.raw, ev.record, refs);
         if (!built.ok) {
           counter.add(stream.resource, 'quarantined');

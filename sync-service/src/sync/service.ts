@@ -20,7 +20,7 @@ import { createSalesforceWriter, type SalesforceWriter } from '../salesforce/wri
 import { createStore, type Store } from '../store/index.js';
 import { keyringCipher } from './cipher.js';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
-import { createSyncRunner, type SyncRunner } from './runner.js';
+import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from './runner.js';
 
 /**
  * Wires the concrete pieces together from a Config: store (encrypted), Cliniko client, Salesforce
@@ -40,6 +40,8 @@ export interface SyncServiceOptions {
   readonly cliniko?: ClinikoClientDeps;
   readonly salesforce?: ConnectionOptions;
   readonly overlapSeconds?: number;
+  /** Progress of each stream read (the CLI draws a progress line on a terminal). */
+  readonly onProgress?: SyncRunnerDeps['onProgress'];
 }
 
 export interface SyncService {
@@ -148,6 +150,7 @@ export async function createSyncService(
     logger,
     now,
     ...(options.overlapSeconds !== undefined ? { overlapSeconds: options.overlapSeconds } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     salesforceCalls: () => writer.calls(),
   });
   return {

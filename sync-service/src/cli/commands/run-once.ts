@@ -28,9 +28,17 @@ function cycleCommand(name: 'once' | 'backfill', summary: string): Command {
     usage: `npm run sync -- ${name}\n\n${summary}\nExit code 0 when the run succeeded, 3 when some records were dead-lettered or are still queued, 1 on failure.`,
     async run(args, ctx) {
       parseArgs({ args: [...args], options: {}, allowPositionals: false });
-      const service = await ctx.service();
+      // On a terminal, one progress line per stream on stderr (stdout stays the report).
+      const progress = ctx.tty
+        ? (p: { stream: string; records: number; totalEntries?: number }) => {
+            const total = p.totalEntries !== undefined ? ` of ${p.totalEntries}` : '';
+            process.stderr.write(`\r  reading ${p.stream}: ${p.records}${total} records   `);
+          }
+        : undefined;
+      const service = await ctx.service(progress ? { onProgress: progress } : {});
       try {
         const result = await service.runner.runCycle(name === 'once' ? 'incremental' : 'backfill');
+        if (progress) process.stderr.write('\n');
         printSummary(result, ctx);
         if (result.status === 'skipped') ctx.print('another instance is running a cycle; nothing to do');
         return result.status === 'succeeded' || result.status === 'skipped'
