@@ -152,7 +152,7 @@ describe('runDryRun', () => {
     async function* stream(events: unknown[], options: { since?: string } = {}, record = true) {
       if (record) reads.push(options);
       for (const ev of events) {
-        pulled += 1;
+        if (record) pulled += 1;
         yield await Promise.resolve(ev);
       }
     }
@@ -161,7 +161,14 @@ describe('runDryRun', () => {
       client: {
         stats: () => ({ requests: 0 }),
         streams: {
-          businesses: { read: empty },
+          businesses: {
+            read: () =>
+              stream(
+                [{ kind: 'record', id: '1', record: { id: '1', display_name: 'Clinic One' } }],
+                {},
+                false,
+              ),
+          },
           practitioners: { read: empty },
           appointmentTypes: { read: empty },
           patients: { read: (o?: { since?: string }) => stream(patients, o) },
@@ -305,7 +312,16 @@ describe('runDryRun', () => {
   it('writes children of a merged-away patient against the survivor, as the runner does', async () => {
     const link = (id: string) => ({ links: { self: `https://api.au1.cliniko.com/v1/patients/${id}` } });
     const appointment = (id: string, patientId: string) => {
-      const raw = { id, patient: link(patientId), starts_at: '2026-01-10T00:00:00Z' };
+      // The fields a validated appointment always has (the journey facts read them).
+      const raw = {
+        id,
+        patient: link(patientId),
+        starts_at: '2026-01-10T00:00:00Z',
+        ends_at: '2026-01-10T00:30:00Z',
+        created_at: '2026-01-01T00:00:00Z',
+        appointment_type: { links: { self: 'https://api.au1.cliniko.com/v1/appointment_types/1' } },
+        business: { links: { self: 'https://api.au1.cliniko.com/v1/businesses/1' } },
+      };
       return {
         kind: 'record',
         resource: 'individual_appointments',
@@ -321,11 +337,16 @@ describe('runDryRun', () => {
       [appointment('5001', '1001'), appointment('5002', '1003'), appointment('5003', '1002')],
     );
     const previews: RecordPreview[] = [];
+    const problems: string[] = [];
     await runDryRun(
       deps(fake.client, () => Promise.resolve([])),
-      { onRecord: (p) => previews.push(p) },
+      {
+        onRecord: (p) => previews.push(p),
+        onProblem: (p) => problems.push(`${p.recordId}: ${p.reason}`),
+      },
     );
     storedMerges.clear();
+    expect(problems).toEqual([]);
     const parentOf = (id: string) =>
       previews
         .find((p) => p.externalId === id)

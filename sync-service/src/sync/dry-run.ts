@@ -1,15 +1,11 @@
 import type { ClinikoClient, StreamEvent } from '../cliniko/index.js';
-import { DEFAULT_OVERLAP_SECONDS, idFromLink } from '../cliniko/index.js';
+import { DEFAULT_OVERLAP_SECONDS } from '../cliniko/index.js';
 import { SyncError } from '../errors.js';
 import type { DataMap } from '../governance/data-map.js';
-import { projectRecord } from '../governance/project.js';
-import { payloadSha256 } from '../governance/stable-json.js';
-import { suppressInactiveMarketing } from '../governance/suppression.js';
-import { outstandingCents } from '../journey/aggregates.js';
-import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
-import { formatCents } from '../journey/money.js';
+import { EXTERNAL_ID_FIELDS } from '../governance/project.js';
+import type { JourneyConfig } from '../journey/index.js';
 import type { Store } from '../store/index.js';
-import { appointmentFact, invoiceFact } from './facts.js';
+import { createPayloadRules, MERGED_FACT, patientRefOf, survivorOf } from './payloads.js';
 import { loadReferences, type References } from './references.js';
 
 /**
@@ -32,15 +28,6 @@ export const PREVIEW_STREAMS = [
   { key: 'individualAppointments', resource: 'individual_appointments' },
   { key: 'invoices', resource: 'invoices' },
 ] as const;
-
-/** The fact kind the runner records a merge under (runner.ts, merged patients). */
-const MERGED_FACT = 'merged-patient';
-
-/** The Cliniko patient a child payload is written against. */
-function patientRefOf(fields: Record<string, unknown>): string | undefined {
-  const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
-  return typeof ref?.Cliniko_Patient_Id__c === 'string' ? ref.Cliniko_Patient_Id__c : undefined;
-}
 
 /** Salesforce's SOQL `IN` clause is kept to the collection size the writer also uses. */
 export const QUERY_CHUNK = 200;
@@ -258,7 +245,12 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
   const limit = options.limit ?? Infinity;
   const overlapSeconds = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
   const requestsBefore = deps.cliniko.stats().requests;
-  const derived = new Set(deps.dataMap.derived.map((d) => d.target.path));
+  // The runner's own payload builder, so the preview and the sync agree on every payload and its hash.
+  const rules = createPayloadRules({
+    dataMap: deps.dataMap,
+    journeyConfig: deps.journeyConfig,
+    now: deps.now,
+  });
   const counts: Record<string, ObjectCounts> = {};
   const streams: Array<DryRunResult['streams'][number]> = [];
   let problems = 0;
@@ -309,7 +301,10 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
         externalIdField: p.externalIdField,
         externalId: p.externalId,
         fields: flat,
-        payloadHash: payloadSha256(p.fields),
+        payloadHash: rules.outboxItem(
+          { object, key: p.externalId, fields: p.fields, operation: 'upsert' },
+          'dry-run',
+        ).payloadHash,
       };
     });
     const externalIdField = records[0]!.externalIdField;
@@ -355,30 +350,6 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
     }
   }
 
-  function addDerivations(
-    object: string,
-    fields: Record<string, unknown>,
-    resource: string,
-    record: unknown,
-  ): void {
-    // The same record-level derivations as the runner (allowed only when the map lists them).
-    if (object === 'Cliniko_Appointment__c' && derived.has('Cliniko_Appointment__c.Is_Initial_Consult__c')) {
-      const fact =
-        resource === 'individual_appointments' ? appointmentFact(record as never, refs) : undefined;
-      if (fact) {
-        const data = JSON.parse(fact.data) as { appointment_type_name?: string | null };
-        fields.Is_Initial_Consult__c = isInitialConsultType(
-          data.appointment_type_name ?? null,
-          deps.journeyConfig,
-        );
-      }
-    }
-    if (object === 'Cliniko_Invoice__c' && derived.has('Cliniko_Invoice__c.Amount_Outstanding__c')) {
-      const fact = resource === 'invoices' ? invoiceFact(record as never) : undefined;
-      if (fact) fields.Amount_Outstanding__c = formatCents(outstandingCents(JSON.parse(fact.data) as never));
-    }
-  }
-
   for (const stream of PREVIEW_STREAMS) {
     const watermark = options.full ? undefined : await deps.store.getWatermark(stream.resource);
     const entry = {
@@ -408,38 +379,27 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
       if (ev.kind !== 'record') continue;
       entry.read += 1;
       options.onProgress?.(stream.resource, entry.read);
-      const projection = projectRecord(stream.resource, ev.raw, deps.dataMap, refs.context);
-      if (!projection.ok) {
+      const built = rules.recordPayloads(stream.resource, ev.raw, ev.record, refs);
+      if (!built.ok) {
         entry.quarantined += 1;
         problems += 1;
         options.onProblem?.({
           resource: stream.resource,
           recordId: ev.id,
-          reason: projection.problems
-            .map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`)
-            .join('; '),
+          reason: built.problems.map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`).join('; '),
         });
       } else {
         if (stream.resource === 'patients') {
-          const link = ev.raw.merged_with_patient as { links?: { self?: string } } | null | undefined;
-          const survivor = idFromLink(link?.links?.self, 'patients');
-          if (survivor && survivor !== ev.id) survivors.set(ev.id, survivor);
+          const survivor = survivorOf(ev.raw, ev.id);
+          if (survivor) survivors.set(ev.id, survivor);
         }
-        for (const payload of projection.payloads) {
-          // As the runner builds it: inactive patients' opt-outs forced on, then record-level derivations.
-          const fields = suppressInactiveMarketing(payload.object, {
-            ...payload.fields,
-            [payload.externalIdField]: payload.externalId,
-          });
-          addDerivations(payload.object, fields, stream.resource, ev.record);
-          const batch = pending.get(payload.object) ?? new Map<string, Payload>();
-          pending.set(payload.object, batch);
-          batch.set(payload.externalId, {
-            externalIdField: payload.externalIdField,
-            externalId: payload.externalId,
-            fields,
-          });
-          if (batch.size >= QUERY_CHUNK) await flush(payload.object);
+        for (const candidate of built.payloads) {
+          const externalIdField = EXTERNAL_ID_FIELDS[candidate.object];
+          if (externalIdField === undefined) continue; // projectRecord refuses such payloads
+          const batch = pending.get(candidate.object) ?? new Map<string, Payload>();
+          pending.set(candidate.object, batch);
+          batch.set(candidate.key, { externalIdField, externalId: candidate.key, fields: candidate.fields });
+          if (batch.size >= QUERY_CHUNK) await flush(candidate.object);
         }
       }
       if (entry.read >= limit) {
