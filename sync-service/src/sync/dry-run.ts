@@ -11,14 +11,18 @@ import { loadReferences, type References } from './references.js';
 /**
  * The dry run: what a sync would create or change in Salesforce, field by field, without writing
  * anything anywhere. It reads the same Cliniko streams as a cycle (from the stored watermarks, or
- * everything), projects each record through the data map with the same reference context, reads the
- * current values of those records from Salesforce by external id (queries only) and compares.
+ * everything), builds each record's payloads with the runner's own rules (payloads.ts: projection with
+ * the same reference context, suppression, record-level derivations; children of merged-away patients
+ * against the survivor), reads the current values of those records from Salesforce by external id
+ * (queries only) and compares field by field.
  *
- * The store is only read (watermarks); nothing is enqueued, no watermark moves, no run is recorded.
+ * The store is only read (watermarks, last written hashes, merge facts); nothing is enqueued, no
+ * watermark moves, no run is recorded.
  *
  * What it does not preview: the journey engine's derived fields (journey stage, aggregates, care-plan
- * progress, transitions and platform events) and the run summary record. Those come from the stored
- * history of every patient, not from the records read, and are reported as not previewed.
+ * progress, transitions and platform events), the `#parent` re-parenting of children a cycle does not
+ * re-read, and the run summary record. Those come from the stored history of every patient, not from
+ * the records read, and are reported as not previewed.
  */
 
 /** Streams whose records become Salesforce records, in the runner's order. */
