@@ -149,6 +149,8 @@ export async function startService(
       pollIntervalSeconds: config.pollIntervalSeconds,
       clinicTimezone: config.clinicTimezone,
       useLease: service.store.kind === 'postgres',
+      journeyDailyAt: config.journeyDailyAt,
+      reconcileAt: config.reconcileAt,
       reconcile,
       ...options.scheduler,
       // Jobs only finish after start(), by which time `metrics` exists.

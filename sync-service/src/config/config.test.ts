@@ -116,6 +116,34 @@ describe('loadConfig', () => {
     expect(JSON.stringify(config)).not.toContain(token);
   });
 
+  it('reads the schedule and write tuning, with defaults', () => {
+    const defaults = loadConfig(base);
+    expect(defaults).toMatchObject({
+      journeyDailyAt: '06:00',
+      reconcileAt: '02:30',
+      bulkThreshold: 2000,
+      apiShare: 0.9,
+    });
+    const tuned = loadConfig({
+      ...base,
+      SYNC_JOURNEY_DAILY_AT: '05:30',
+      SYNC_RECONCILE_AT: '23:15',
+      SALESFORCE_BULK_THRESHOLD: '500',
+      SALESFORCE_API_SHARE_PERCENT: '75',
+    });
+    expect(tuned).toMatchObject({
+      journeyDailyAt: '05:30',
+      reconcileAt: '23:15',
+      bulkThreshold: 500,
+      apiShare: 0.75,
+    });
+    const err = problemsOf({ ...base, SYNC_JOURNEY_DAILY_AT: '6am', SALESFORCE_API_SHARE_PERCENT: '150' });
+    expect(err.problems.map((p) => p.variable).sort()).toEqual([
+      'SALESFORCE_API_SHARE_PERCENT',
+      'SYNC_JOURNEY_DAILY_AT',
+    ]);
+  });
+
   it('requires both halves of a JWT bearer setup', () => {
     const err = problemsOf({
       ...base,

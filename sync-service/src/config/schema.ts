@@ -66,6 +66,22 @@ export function clinikoBaseUrlForShard(shard: string): string {
   return `https://api.${shard}.cliniko.com/v1`;
 }
 
+/** `HH:MM`, 24-hour, in the clinic's time zone. */
+function localTime(fallback: string) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: 'must be a local time HH:MM (24-hour), e.g. 06:00' });
+        return z.NEVER;
+      }
+      return v.trim();
+    });
+}
+
 export const ADMIN_ROLES = ['viewer', 'operator'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
@@ -184,6 +200,10 @@ export const envSchema = z.object({
   SYNC_ENCRYPTION_KEYS_RETIRED: retiredKeys,
   SYNC_AUDIT_RETENTION_YEARS: intInRange('SYNC_AUDIT_RETENTION_YEARS', 1, 100, 6),
   SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
+  SYNC_JOURNEY_DAILY_AT: localTime('06:00'),
+  SYNC_RECONCILE_AT: localTime('02:30'),
+  SALESFORCE_BULK_THRESHOLD: intInRange('SALESFORCE_BULK_THRESHOLD', 1, 10_000_000, 2_000),
+  SALESFORCE_API_SHARE_PERCENT: intInRange('SALESFORCE_API_SHARE_PERCENT', 1, 100, 90),
   CLINIC_TIMEZONE: z
     .string()
     .trim()
@@ -276,6 +296,10 @@ export const configSchema = envSchema.transform((env) => {
     retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
     auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
     pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
+    journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
+    reconcileAt: env.SYNC_RECONCILE_AT,
+    bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
+    apiShare: env.SALESFORCE_API_SHARE_PERCENT / 100,
     clinicTimezone: env.CLINIC_TIMEZONE,
     files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },
     adminTokens: env.ADMIN_TOKENS,

@@ -138,7 +138,10 @@ export async function createSyncService(
     throw err;
   }
   const writer = createSalesforceWriter(salesforce.connection, logger);
-  const worker = createOutboxWorker({ store, writer, logger, now, sleep }, options.worker);
+  const worker = createOutboxWorker(
+    { store, writer, logger, now, sleep },
+    { bulkThreshold: config.bulkThreshold, apiShare: config.apiShare, ...options.worker },
+  );
   const runner = createSyncRunner({
     store,
     cliniko,
