@@ -367,6 +367,51 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(next.map((n) => n.payload)).toEqual(['new']);
   });
 
+  it('does not dead-letter or delay a newer payload when the one in flight fails', async () => {
+    const base = { object: 'Contact', externalId: '11', operation: 'upsert' as const, runId: 'r' };
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'bad', payloadHash: 'h-bad' }],
+      now: T0,
+    });
+    const [inFlight] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 });
+    // The record is corrected in Cliniko while the rejected payload is in flight.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'fixed', payloadHash: 'h-fixed' }],
+      now: T0 + 1,
+    });
+    await store.deadLetter(
+      inFlight!.id,
+      {
+        code: 'SALESFORCE_RECORD_REJECTED',
+        message: 'Contact 11: rejected',
+        upstreamCode: 'INVALID_EMAIL_ADDRESS',
+        attempts: 1,
+        payloadHash: 'h-bad',
+      },
+      T0 + 2,
+    );
+    expect(await store.listDeadLetters()).toHaveLength(0);
+    const [next] = await store.claimOutbox({ owner: 'w', limit: 5, leaseMs: 60_000, now: T0 + 3 });
+    expect(next).toMatchObject({ payload: 'fixed', attempts: 0 });
+
+    // Same for a retryable failure: the newer payload keeps its own attempt count and is due now.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [{ ...base, payload: 'newest', payloadHash: 'h-newest' }],
+      now: T0 + 4,
+    });
+    await store.retryLater(next!.id, {
+      attempts: 1,
+      nextAttemptAt: T0 + 60_000,
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+      payloadHash: 'h-fixed',
+    });
+    const [again] = await store.claimOutbox({ owner: 'w', limit: 5, leaseMs: 60_000, now: T0 + 5 });
+    expect(again).toMatchObject({ payload: 'newest', attempts: 0 });
+  });
+
   it('schedules retries and dead-letters permanent failures, which can be replayed once', async () => {
     await store.commitBatch({
       stream: 's',

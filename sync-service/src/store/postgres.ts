@@ -286,26 +286,54 @@ export class PostgresStore implements Store {
 
   async retryLater(
     outboxId: string,
-    update: { attempts: number; nextAttemptAt: number; errorCode: string },
+    update: { attempts: number; nextAttemptAt: number; errorCode: string; payloadHash?: string },
   ): Promise<void> {
-    await this.rows(
-      'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL WHERE id = $4',
-      [update.attempts, update.nextAttemptAt, update.errorCode, outboxId],
+    await this.withTx(async (client) => {
+      if (await this.replaced(client, outboxId, update.payloadHash)) return;
+      await client.query(
+        'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL WHERE id = $4',
+        [update.attempts, update.nextAttemptAt, update.errorCode, outboxId],
+      );
+    });
+  }
+
+  /**
+   * True (and the item released) when a newer payload replaced the one that failed while it was in
+   * flight: the failure belongs to the old payload, the new one is written next with its own attempts.
+   */
+  private async replaced(
+    client: Queryable,
+    outboxId: string,
+    payloadHash: string | undefined,
+  ): Promise<boolean> {
+    if (payloadHash === undefined) return false;
+    const released = await client.query(
+      'UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND payload_hash <> $2',
+      [outboxId, payloadHash],
     );
+    return (released.rowCount ?? 0) > 0;
   }
 
   async deadLetter(
     outboxId: string,
-    error: { code: string; message: string; upstreamCode: string | null; attempts: number },
+    error: {
+      code: string;
+      message: string;
+      upstreamCode: string | null;
+      attempts: number;
+      payloadHash?: string;
+    },
     now: number,
-  ): Promise<void> {
-    await this.withTx(async (client) => {
+  ): Promise<boolean> {
+    return this.withTx(async (client) => {
+      if (await this.replaced(client, outboxId, error.payloadHash)) return false;
       await client.query(
         `INSERT INTO dead_letters (object, external_id, operation, payload, payload_hash, error_code, error_message, upstream_code, attempts, run_id, created_at)
          SELECT object, external_id, operation, payload, payload_hash, $2, $3, $4, $5, run_id, $6 FROM outbox WHERE id = $1`,
         [outboxId, error.code, error.message, error.upstreamCode, error.attempts, now],
       );
-      await client.query('DELETE FROM outbox WHERE id = $1', [outboxId]);
+      const removed = await client.query('DELETE FROM outbox WHERE id = $1', [outboxId]);
+      return (removed.rowCount ?? 0) > 0;
     });
   }
 

@@ -317,24 +317,48 @@ export class SqliteStore implements Store {
 
   async retryLater(
     outboxId: string,
-    update: { attempts: number; nextAttemptAt: number; errorCode: string },
+    update: { attempts: number; nextAttemptAt: number; errorCode: string; payloadHash?: string },
   ): Promise<void> {
-    this.run(
-      'UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error_code = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?',
-      update.attempts,
-      update.nextAttemptAt,
-      update.errorCode,
-      Number(outboxId),
-    );
+    this.tx(() => {
+      if (this.replaced(outboxId, update.payloadHash)) return;
+      this.run(
+        'UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error_code = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?',
+        update.attempts,
+        update.nextAttemptAt,
+        update.errorCode,
+        Number(outboxId),
+      );
+    });
     return Promise.resolve();
+  }
+
+  /**
+   * True (and the item released) when a newer payload replaced the one that failed while it was in
+   * flight: the failure belongs to the old payload, the new one is written next with its own attempts.
+   */
+  private replaced(outboxId: string, payloadHash: string | undefined): boolean {
+    if (payloadHash === undefined) return false;
+    const released = this.run(
+      'UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND payload_hash <> ?',
+      Number(outboxId),
+      payloadHash,
+    );
+    return released > 0;
   }
 
   async deadLetter(
     outboxId: string,
-    error: { code: string; message: string; upstreamCode: string | null; attempts: number },
+    error: {
+      code: string;
+      message: string;
+      upstreamCode: string | null;
+      attempts: number;
+      payloadHash?: string;
+    },
     now: number,
-  ): Promise<void> {
-    this.tx(() => {
+  ): Promise<boolean> {
+    const moved = this.tx(() => {
+      if (this.replaced(outboxId, error.payloadHash)) return false;
       this.run(
         `INSERT INTO dead_letters (object, external_id, operation, payload, payload_hash, error_code, error_message, upstream_code, attempts, run_id, created_at)
          SELECT object, external_id, operation, payload, payload_hash, ?, ?, ?, ?, run_id, ? FROM outbox WHERE id = ?`,
@@ -345,9 +369,9 @@ export class SqliteStore implements Store {
         now,
         Number(outboxId),
       );
-      this.run('DELETE FROM outbox WHERE id = ?', Number(outboxId));
+      return this.run('DELETE FROM outbox WHERE id = ?', Number(outboxId)) > 0;
     });
-    return Promise.resolve();
+    return Promise.resolve(moved);
   }
 
   async listDeadLetters(options: { limit?: number; includeReplayed?: boolean } = {}): Promise<DeadLetter[]> {

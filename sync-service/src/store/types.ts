@@ -205,14 +205,26 @@ export interface Store {
   /** A retryable failure: release the lease and schedule the next attempt. */
   retryLater(
     outboxId: string,
-    update: { attempts: number; nextAttemptAt: number; errorCode: string },
+    update: { attempts: number; nextAttemptAt: number; errorCode: string; payloadHash?: string },
   ): Promise<void>;
-  /** A permanent failure (or retries exhausted): move the item to the dead-letter queue. */
+  /**
+   * A permanent failure (or retries exhausted): move the item to the dead-letter queue.
+   * With `payloadHash` (the payload that failed), both this and `retryLater` only act if that payload is
+   * still the current one; if a newer payload replaced it in flight, the item is just released so the
+   * newer payload is written next with its own attempts (the failure belonged to the old payload).
+   * Returns whether the item was dead-lettered.
+   */
   deadLetter(
     outboxId: string,
-    error: { code: string; message: string; upstreamCode: string | null; attempts: number },
+    error: {
+      code: string;
+      message: string;
+      upstreamCode: string | null;
+      attempts: number;
+      payloadHash?: string;
+    },
     now: number,
-  ): Promise<void>;
+  ): Promise<boolean>;
 
   listDeadLetters(options?: { limit?: number; includeReplayed?: boolean }): Promise<DeadLetter[]>;
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;

@@ -100,15 +100,24 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
         attempts,
         nextAttemptAt: deps.now() + delay,
         errorCode: error.upstreamCode ?? error.code,
+        payloadHash: item.payloadHash,
       });
       tally.retried += 1;
       return;
     }
-    await deps.store.deadLetter(
+    const moved = await deps.store.deadLetter(
       item.id,
-      { code: error.code, message: error.message, upstreamCode: error.upstreamCode ?? null, attempts },
+      {
+        code: error.code,
+        message: error.message,
+        upstreamCode: error.upstreamCode ?? null,
+        attempts,
+        payloadHash: item.payloadHash,
+      },
       deps.now(),
     );
+    // A newer payload replaced this one in flight: it stays queued and is written next.
+    if (!moved) return;
     tally.deadLettered += 1;
     tally.deadByObject[item.object] = (tally.deadByObject[item.object] ?? 0) + 1;
     log.warn(
