@@ -145,6 +145,13 @@ describe('ambiguous upserts', () => {
     expect(await response.json()).toEqual(
       ids.map((id) => `/services/data/v${VERSION}/sobjects/Contact/${id}`),
     );
+    // A GET by the same external id is just as ambiguous and answers the same list.
+    const lookup = await fetch(
+      `${changed.instanceUrl}/services/data/v${VERSION}/sobjects/Contact/Legacy_Ref__c/L-1`,
+      { headers: { authorization: `Bearer ${admin.accessToken ?? ''}` } },
+    );
+    expect(lookup.status).toBe(300);
+    expect(await lookup.json()).toEqual(ids.map((id) => `/services/data/v${VERSION}/sobjects/Contact/${id}`));
     await expect(
       admin.sobject('Contact').upsert({ Legacy_Ref__c: 'L-1', LastName: 'X' }, 'Legacy_Ref__c'),
     ).rejects.toMatchObject({

@@ -276,15 +276,19 @@ export function registerRest(app: FastifyInstance, org: Org): void {
 
   app.get<{ Params: Partial<Params> }>(
     '/services/data/:version/sobjects/:object/:field/:value',
-    (request) => {
+    (request, reply) => {
       const userId = userOf(request);
+      const version = versionOf(request);
       const object = objectFor(userId, request.params.object ?? '');
       const f = upsertField(userId, object, request.params.field ?? '');
       const matches = org.matchByField(object, f, request.params.value ?? '');
       if (matches.length === 0) throw notFound();
+      // Like an ambiguous upsert: 300 with the URLs of the matching records, not an error array.
       if (matches.length > 1)
-        throw new ApiError(300, 'MULTIPLE_CHOICES', 'more than one record found for external id field');
-      return org.present(userId, object, matches[0] ?? {}, versionOf(request));
+        return reply
+          .code(300)
+          .send(matches.map((m) => `/services/data/v${version}/sobjects/${object.name}/${String(m.Id)}`));
+      return org.present(userId, object, matches[0] ?? {}, version);
     },
   );
 

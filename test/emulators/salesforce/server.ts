@@ -234,6 +234,14 @@ export async function startSalesforceEmulator(
     return reply.code(500).send(errorBody(e.message ?? 'internal error', 'UNKNOWN_EXCEPTION'));
   });
 
+  // A path no route serves: under /services, Salesforce's own error array (jsforce reads errorCode from
+  // it); Fastify's default `{message, error, statusCode}` object is not something a real org sends.
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/services/'))
+      return reply.code(404).send(errorBody('The requested resource does not exist', 'NOT_FOUND'));
+    return reply.code(404).send('Not Found');
+  });
+
   // ---------------------------------------------------------------- OAuth and identity
 
   function tokenResponse(userId: string, extra: Record<string, string> = {}) {
@@ -255,7 +263,9 @@ export async function startSalesforceEmulator(
     const body = request.body ?? {};
     switch (body.grant_type) {
       case 'client_credentials': {
-        if (body.client_id !== clientId || body.client_secret !== clientSecret) {
+        if (body.client_id !== clientId)
+          throw new OAuthError('invalid_client_id', 'client identifier invalid');
+        if (body.client_secret !== clientSecret) {
           throw new OAuthError('invalid_client', 'invalid client credentials');
         }
         return tokenResponse(org.integrationUser.id);
@@ -272,10 +282,9 @@ export async function startSalesforceEmulator(
         return tokenResponse(user.id);
       }
       case 'refresh_token': {
-        if (
-          body.client_id !== clientId ||
-          (body.client_secret !== undefined && body.client_secret !== clientSecret)
-        ) {
+        if (body.client_id !== clientId)
+          throw new OAuthError('invalid_client_id', 'client identifier invalid');
+        if (body.client_secret !== undefined && body.client_secret !== clientSecret) {
           throw new OAuthError('invalid_client', 'invalid client credentials');
         }
         const userId = sessions.userForRefreshToken(body.refresh_token ?? '');
