@@ -89,7 +89,7 @@ export function callFailure(err: unknown, object: string): SyncError {
     status ?? (/^\d{3}$/.test(upstream) ? Number(upstream) : undefined),
   );
   const code: ErrorCode = upstream === 'UNABLE_TO_LOCK_ROW' ? 'SALESFORCE_RECORD_LOCKED' : KIND_TO_CODE[kind];
-  return new SyncError(code, `${object}: ${message}`, {
+  return new SyncError(code, `${object}: ${withoutValues(message)}`, {
     upstreamCode: upstream,
     record: { system: 'salesforce', object },
     cause: err,
@@ -107,4 +107,36 @@ function findNetworkCode(err: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * Salesforce echoes the rejected value in some error messages ("Email: invalid email address: <value>",
+ * "data value too large: <value> (max length=80)", ...). Those messages end up in dead letters, the
+ * admin API and logs, which must never carry patient data: the value is withheld, the field and the
+ * reason are kept. Known formats are matched by their wording; besides, any text value of the record
+ * that was sent (when known, except its identifiers) is withheld wherever it appears.
+ */
+const VALUE_ECHOES: ReadonlyArray<[RegExp, string]> = [
+  [/(data value too large: ).*?( \(max length=\d+\))/gis, '$1[value withheld]$2'],
+  [/(data value too large: )(?!\[value withheld\] \(max length).*$/gis, '$1[value withheld]'],
+  [/(invalid email address: ).*$/gis, '$1[value withheld]'],
+  [/(bad value for restricted picklist field: ).*$/gis, '$1[value withheld]'],
+  [/(value outside of valid range on numeric field: ).*$/gis, '$1[value withheld]'],
+  [/(value not of required type: ).*$/gis, '$1[value withheld]'],
+  [/(from \w+ value ).*?( or request may be missing)/gis, '$1[value withheld]$2'],
+];
+
+export function withoutValues(message: string, record?: Readonly<Record<string, unknown>>): string {
+  let out = message;
+  for (const [pattern, replacement] of VALUE_ECHOES) out = out.replace(pattern, replacement);
+  if (record) {
+    // Identifiers (external ids, keys, parent references) name the record and stay readable.
+    const texts = Object.entries(record)
+      .filter(([field]) => !/(_Id__c|_Key__c)$/.test(field))
+      .map(([, v]) => v)
+      .filter((v): v is string => typeof v === 'string' && v.length >= 4)
+      .sort((a, b) => b.length - a.length);
+    for (const text of texts) out = out.split(text).join('[value withheld]');
+  }
+  return out;
 }

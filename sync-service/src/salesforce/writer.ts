@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { Logger } from '../logger.js';
-import { callFailure, classifySalesforceCode, type SalesforceErrorKind } from './classify.js';
+import { callFailure, classifySalesforceCode, withoutValues, type SalesforceErrorKind } from './classify.js';
 
 /**
  * Writes to Salesforce: upserts by external id through sObject Collections (200 records a call) or,
@@ -62,7 +62,7 @@ interface RawSaveResult {
  */
 const MISSING_PARENT = /Foreign key external ID: .* not found/i;
 
-function toResult(key: string, raw: RawSaveResult | undefined): WriteResult {
+function toResult(key: string, raw: RawSaveResult | undefined, record?: SalesforceRecord): WriteResult {
   if (raw?.success) return { key, success: true, id: raw.id ?? null, created: raw.created ?? null };
   const first = raw?.errors?.[0];
   const code = first?.statusCode ?? first?.errorCode ?? 'UNKNOWN_EXCEPTION';
@@ -73,7 +73,7 @@ function toResult(key: string, raw: RawSaveResult | undefined): WriteResult {
     created: null,
     error: {
       code,
-      message: first?.message ?? 'no result returned for this record',
+      message: withoutValues(first?.message ?? 'no result returned for this record', record),
       fields: first?.fields ?? [],
       kind: MISSING_PARENT.test(first?.message ?? '') ? 'transient' : classifySalesforceCode(code),
     },
@@ -118,7 +118,9 @@ export function createSalesforceWriter(connection: Connection, logger: Logger): 
       } catch (err) {
         throw callFailure(err, object);
       }
-      chunk.forEach((record, index) => results.push(toResult(csvText(record[externalIdField]), raw[index])));
+      chunk.forEach((record, index) =>
+        results.push(toResult(csvText(record[externalIdField]), raw[index], record)),
+      );
     }
     return results;
   }
@@ -156,6 +158,7 @@ export function createSalesforceWriter(connection: Connection, logger: Logger): 
         pollTimeout: 10 * 60_000,
       });
       const byKey = new Map<string, WriteResult>();
+      const sent = new Map(records.map((r) => [csvText(r[externalIdField]), r]));
       for (const ok of outcome.successfulResults as Array<Record<string, unknown>>) {
         const key = csvText(ok[externalIdField]);
         byKey.set(key, { key, success: true, id: csvText(ok.sf__Id), created: ok.sf__Created === 'true' });
@@ -168,7 +171,12 @@ export function createSalesforceWriter(connection: Connection, logger: Logger): 
           success: false,
           id: null,
           created: null,
-          error: { code, message: rest.join(':'), fields: [], kind: classifySalesforceCode(code) },
+          error: {
+            code,
+            message: withoutValues(rest.join(':'), sent.get(key)),
+            fields: [],
+            kind: classifySalesforceCode(code),
+          },
         });
       }
       for (const unprocessed of outcome.unprocessedRecords as Array<Record<string, unknown>>) {
@@ -219,7 +227,7 @@ export function createSalesforceWriter(connection: Connection, logger: Logger): 
         } catch (err) {
           throw callFailure(err, eventObject);
         }
-        chunk.forEach((_, index) => results.push(toResult(String(i + index), raw[index])));
+        chunk.forEach((event, index) => results.push(toResult(String(i + index), raw[index], event)));
       }
       return results;
     },

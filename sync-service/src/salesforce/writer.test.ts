@@ -1,0 +1,95 @@
+import type { Connection } from 'jsforce';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { withoutValues } from './classify.js';
+import { createSalesforceWriter } from './writer.js';
+
+describe('Salesforce error messages never carry the rejected value', () => {
+  it.each([
+    ['Email: invalid email address: zoe.obrien@example', 'Email: invalid email address: [value withheld]'],
+    [
+      'First Name: data value too large: Zoëëëëëëëë (max length=4)',
+      'First Name: data value too large: [value withheld] (max length=4)',
+    ],
+    [
+      'Gender: bad value for restricted picklist field: Unspecified-X',
+      'Gender: bad value for restricted picklist field: [value withheld]',
+    ],
+    [
+      'Birthdate: value not of required type: 1990-02-31',
+      'Birthdate: value not of required type: [value withheld]',
+    ],
+    [
+      'Amount: value outside of valid range on numeric field: 123456789012',
+      'Amount: value outside of valid range on numeric field: [value withheld]',
+    ],
+  ])('%s', (message, expected) => {
+    expect(withoutValues(message)).toBe(expected);
+  });
+
+  it('withholds any text value of the record sent, but keeps its identifiers', () => {
+    const record = {
+      Cliniko_Patient_Id__c: '1000042',
+      LastName: "O'Brien-Canary",
+      Contact__r: { Cliniko_Patient_Id__c: '1000041' },
+    };
+    expect(
+      withoutValues("Last name O'Brien-Canary is not allowed (Foreign key external ID: 1000041)", record),
+    ).toBe('Last name [value withheld] is not allowed (Foreign key external ID: 1000041)');
+    expect(withoutValues('Required fields are missing: [LastName]', record)).toBe(
+      'Required fields are missing: [LastName]',
+    );
+  });
+
+  it('the writer returns per-record errors without the value Salesforce echoed', async () => {
+    const connection = {
+      upsert: () =>
+        Promise.resolve([
+          {
+            success: false,
+            errors: [
+              {
+                statusCode: 'INVALID_EMAIL_ADDRESS',
+                message: 'Email: invalid email address: canary@@example.com',
+                fields: ['Email'],
+              },
+            ],
+          },
+        ]),
+      limitInfo: {},
+    } as unknown as Connection;
+    const writer = createSalesforceWriter(connection, createLogger({ level: 'silent', pretty: false }));
+    const [result] = await writer.upsert('Contact', 'Cliniko_Patient_Id__c', [
+      { Cliniko_Patient_Id__c: '7', Email: 'canary@@example.com' },
+    ]);
+    expect(result?.success).toBe(false);
+    expect(result?.error).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS', fields: ['Email'] });
+    expect(result?.error?.message).toBe('Email: invalid email address: [value withheld]');
+  });
+});
+
+describe('a whole-call failure', () => {
+  it('keeps its code but not the value Salesforce echoed', async () => {
+    const connection = {
+      upsert: () =>
+        Promise.reject(
+          Object.assign(
+            new Error(
+              'Cannot deserialize instance of date from VALUE_STRING value 1990-02-31 or request may be missing a required field',
+            ),
+            { errorCode: 'JSON_PARSER_ERROR' },
+          ),
+        ),
+      limitInfo: {},
+    } as unknown as Connection;
+    const writer = createSalesforceWriter(connection, createLogger({ level: 'silent', pretty: false }));
+    const failure = await writer
+      .upsert('Contact', 'Cliniko_Patient_Id__c', [{ Cliniko_Patient_Id__c: '7', Birthdate: '1990-02-31' }])
+      .then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+    expect(failure).toMatchObject({ code: 'SALESFORCE_RECORD_REJECTED', upstreamCode: 'JSON_PARSER_ERROR' });
+    expect(failure?.message).not.toContain('1990-02-31');
+  });
+});
