@@ -90,4 +90,16 @@ export interface BulkDeps {
     rows: Array<Record<string, string | null>>,
   ): Promise<DmlRowResult[]>;
   now(): Date;
+  /**
+   * Optional check when a job is created, as Salesforce refuses a job on an unknown object or an upsert
+   * on a field that is not an external id before any data is uploaded. Returns the `InvalidJob : ...`
+   * message, or undefined when the job is fine. Added to the original contract; without it every
+   * job is accepted and its rows fail one by one.
+   */
+  validateJob?(
+    userId: string,
+    objectName: string,
+    operation: DmlOperation,
+    externalIdFieldName: string | undefined,
+  ): string | undefined;
 }

@@ -343,6 +343,14 @@ export async function startSalesforceEmulator(
     applyDml: (userId, objectName, operation, externalIdFieldName, rows) =>
       Promise.resolve(org.applyDml(userId, objectName, operation, externalIdFieldName, rows)),
     now: () => clock.now(),
+    validateJob: (userId, objectName, operation, externalIdFieldName) => {
+      const object = org.visibleObject(userId, objectName);
+      if (!object) return `InvalidJob : Unable to find object: ${objectName}`;
+      if (operation !== 'upsert') return undefined;
+      const field = org.visibleField(userId, object, externalIdFieldName ?? '');
+      if (field && (field.externalId || field.idLookup || field.name === 'Id')) return undefined;
+      return `InvalidJob : Field name provided, ${externalIdFieldName ?? ''} does not match an External ID, Salesforce Id, or indexed field for ${object.name}`;
+    },
     ...(options.bulkProcessingDelayMs !== undefined
       ? { processingDelayMs: options.bulkProcessingDelayMs }
       : {}),

@@ -101,3 +101,48 @@ describe('OAuth client errors', () => {
     });
   });
 });
+
+describe('Bulk 2.0 job creation', () => {
+  async function createJob(body: Record<string, unknown>) {
+    const response = await fetch(`${sf.instanceUrl}/services/data/v66.0/jobs/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  }
+
+  it('refuses an upsert job whose externalIdFieldName is not an external id, when the job is created', async () => {
+    const response = await createJob({
+      object: 'Contact',
+      operation: 'upsert',
+      externalIdFieldName: 'LastName',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual([
+      {
+        errorCode: 'INVALIDJOB',
+        message:
+          'InvalidJob : Field name provided, LastName does not match an External ID, Salesforce Id, or indexed field for Contact',
+      },
+    ]);
+  });
+
+  it('refuses a job on an object the running user cannot see, when the job is created', async () => {
+    const response = await createJob({ object: 'No_Such_Object__c', operation: 'insert' });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual([
+      { errorCode: 'INVALIDJOB', message: 'InvalidJob : Unable to find object: No_Such_Object__c' },
+    ]);
+  });
+
+  it('still opens a job on a real external id', async () => {
+    const response = await createJob({
+      object: 'Contact',
+      operation: 'upsert',
+      externalIdFieldName: 'Cliniko_Patient_Id__c',
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ state: 'Open', externalIdFieldName: 'Cliniko_Patient_Id__c' });
+  });
+});

@@ -316,6 +316,13 @@ export const bulkIngestPlugin: FastifyPluginAsync<BulkIngestOptions> = (app, opt
       if (!(columnDelimiter in COLUMN_DELIMITERS)) {
         return apiError(reply, 400, 'INVALIDJOB', `InvalidJob : Invalid columnDelimiter: ${columnDelimiter}`);
       }
+      const invalid = options.validateJob?.(
+        request.bulkUserId ?? '',
+        object,
+        operation as Operation,
+        externalIdFieldName,
+      );
+      if (invalid) return apiError(reply, 400, 'INVALIDJOB', invalid);
       const created = now();
       const job: Job = {
         id: salesforceId('750', ++sequence),
