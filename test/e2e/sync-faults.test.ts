@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordId } from '../emulators/cliniko/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
@@ -82,5 +82,25 @@ describe('sync under faults', () => {
     expect(await h.service.store.listDeadLetters()).toHaveLength(0);
     const contact = activeRecords(h.salesforce, 'Contact').find((r) => r.Cliniko_Patient_Id__c === patientId);
     expect(contact?.Email).toBe('after.fix@example.com');
+  });
+
+  it('records a run as failed, not running forever, when the outbox drain itself fails', async () => {
+    h.cliniko.controls.updatePatient(recordId('patient', 6), { email: 'drain.fails@example.com' });
+    const claim = vi
+      .spyOn(h.service.store, 'claimOutbox')
+      .mockRejectedValueOnce(new Error('database is locked'));
+    try {
+      const summary = await h.service.runner.runCycle('incremental');
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toContain('database is locked');
+      const [run] = await h.service.store.listRuns({ limit: 1 });
+      expect(run).toMatchObject({ id: summary.runId, status: 'failed' });
+    } finally {
+      claim.mockRestore();
+    }
+    // The change stayed in the outbox and is written by the next drain.
+    const drain = await h.service.worker.drain();
+    expect(drain.pending).toBe(0);
+    expect(drain.deadLettered).toBe(0);
   });
 });

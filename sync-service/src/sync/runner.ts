@@ -393,10 +393,22 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
   ): Promise<RunSummary> {
     let drain: DrainResult | null = null;
     if (error === null) {
-      drain = await deps.worker.drain();
-      for (const [object, n] of Object.entries(drain.writtenByObject)) counter.add(object, 'written', n);
-      for (const [object, n] of Object.entries(drain.deadLetteredByObject))
-        counter.add(object, 'deadLettered', n);
+      // A drain that throws (the store unreachable mid-write) fails the run; it must still be finished
+      // below, or it would show as running forever. Its items stay in the outbox for the next drain.
+      try {
+        drain = await deps.worker.drain();
+        for (const [object, n] of Object.entries(drain.writtenByObject)) counter.add(object, 'written', n);
+        for (const [object, n] of Object.entries(drain.deadLetteredByObject))
+          counter.add(object, 'deadLettered', n);
+      } catch (err) {
+        error =
+          err instanceof SyncError
+            ? `${err.code}: ${err.message}`
+            : err instanceof Error
+              ? err.message
+              : 'unknown error';
+        log.error({ runId, err }, 'outbox drain failed');
+      }
     }
     const status: RunSummary['status'] =
       error !== null
