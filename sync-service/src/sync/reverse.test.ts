@@ -402,6 +402,29 @@ describe('reverse poller', () => {
     expect(cliniko.gets).toEqual([]);
   });
 
+  it('retries an overwritten edit that failed even when a later edit in the same poll succeeded', async () => {
+    const hidden = patient('140');
+    const later = patient('141');
+    const sf = fakeSalesforce();
+    // The marketer changed 140's Email at 02:00; the sync wrote over the Contact at 02:05.
+    const overwritten = contact(hidden, { Email: 'hidden@example.com' }, '2026-11-22T02:05:00Z', INTEGRATION);
+    sf.contacts.push(overwritten, contact(later, { Email: 'later@example.com' }, '2026-11-22T02:10:00Z'));
+    sf.history.push({
+      ContactId: overwritten.Id,
+      Field: 'Email',
+      CreatedById: MARKETER,
+      CreatedDate: '2026-11-22T02:00:00Z',
+    });
+    const cliniko = fakeCliniko([hidden, later]);
+    cliniko.reject.set('140', new SyncError('CLINIKO_UNAVAILABLE', 'Cliniko answered 503'));
+    expect(await poller(sf, cliniko).poll()).toMatchObject({ writtenBack: 1, failed: 1 });
+    // The watermark stays before the failed edit, although the 02:10 edit was handled.
+    expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T01:59:59.999Z');
+    cliniko.reject.clear();
+    expect(await poller(sf, cliniko).poll()).toMatchObject({ writtenBack: 1, failed: 0 });
+    expect(cliniko.patches.map((x) => x.id)).toEqual(['141', '140']);
+  });
+
   it('refuses an integration user id that is not a Salesforce id', () => {
     expect(() =>
       createReversePoller({

@@ -451,6 +451,8 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
     ): Promise<void> {
       const quarantine: QuarantineInput[] = [];
       let batchMax = Number.NaN;
+      const blockedBefore = blocked;
+      let blockedHere = false;
       for (const [id, contact] of contacts) {
         tally.read += 1;
         handled.add(id);
@@ -475,8 +477,11 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
         if (outcome.kind === 'failed' || outcome.kind === 'deferred') {
           if (outcome.kind === 'failed') tally.failed += 1;
           else tally.deferred += 1;
-          if (!blocked) batchMax = Number.isNaN(batchMax) ? at - 1 : Math.min(batchMax, at - 1);
+          // Always lower the bound: an overwritten edit (second batch) may be older than records the
+          // first batch already moved past.
+          batchMax = Number.isNaN(batchMax) ? at - 1 : Math.min(batchMax, at - 1);
           blocked = true;
+          blockedHere = true;
           continue;
         }
         seen.set(id, at);
@@ -489,8 +494,13 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
         else if (outcome.kind === 'inactive') tally.inactive += 1;
         else tally.quarantined += 1;
       }
-      const advance = !Number.isNaN(batchMax) && (Number.isNaN(watermark) || batchMax > watermark);
-      if (advance) watermark = batchMax;
+      // A record that failed here holds the watermark before it, even if that moves it back (re-reading
+      // what was handled is harmless: Cliniko already holds those values); never past an earlier hold.
+      const target = blockedHere && blockedBefore ? Math.min(watermark, batchMax) : batchMax;
+      const advance =
+        !Number.isNaN(target) &&
+        (Number.isNaN(watermark) || target > watermark || (blockedHere && target < watermark));
+      if (advance) watermark = target;
       if (advance || quarantine.length > 0) {
         await deps.store.commitBatch({
           stream: REVERSE_STREAM,
