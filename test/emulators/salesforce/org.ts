@@ -796,11 +796,12 @@ export class Org {
   }
 
   private liveRecord(object: ObjectDef, id: string | undefined): Rec {
-    const full = id === undefined ? undefined : to18(id);
+    // No Id at all is a different failure from a bad one (Salesforce's wording for both).
+    if (id === undefined || id === '')
+      throw new RecordError('MISSING_ARGUMENT', 'Id not specified in an update call', []);
+    const full = to18(id);
     if (!full)
-      throw new RecordError('MALFORMED_ID', `${object.label} ID: id value of incorrect type: ${id ?? ''}`, [
-        'Id',
-      ]);
+      throw new RecordError('MALFORMED_ID', `${object.label} ID: id value of incorrect type: ${id}`, ['Id']);
     const hit = this.byId(full);
     if (!hit || hit.object !== object)
       throw new RecordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', []);

@@ -146,3 +146,32 @@ describe('Bulk 2.0 job creation', () => {
     expect(response.body).toMatchObject({ state: 'Open', externalIdFieldName: 'Cliniko_Patient_Id__c' });
   });
 });
+
+describe('updates without an Id', () => {
+  it('fail per record with MISSING_ARGUMENT "Id not specified in an update call", as Salesforce reports it', async () => {
+    const response = await fetch(`${sf.instanceUrl}/services/data/v66.0/composite/sobjects`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [{ attributes: { type: 'Contact' }, LastName: 'No Id' }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([
+      {
+        success: false,
+        errors: [
+          { statusCode: 'MISSING_ARGUMENT', message: 'Id not specified in an update call', fields: [] },
+        ],
+      },
+    ]);
+  });
+
+  it('still reports a present but malformed Id as MALFORMED_ID', async () => {
+    const response = await fetch(`${sf.instanceUrl}/services/data/v66.0/composite/sobjects`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [{ attributes: { type: 'Contact' }, Id: 'zzz', LastName: 'Bad Id' }] }),
+    });
+    const [result] = (await response.json()) as Array<{ errors: Array<{ statusCode: string }> }>;
+    expect(result?.errors[0]?.statusCode).toBe('MALFORMED_ID');
+  });
+});
