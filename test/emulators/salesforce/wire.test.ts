@@ -175,3 +175,21 @@ describe('updates without an Id', () => {
     expect(result?.errors[0]?.statusCode).toBe('MALFORMED_ID');
   });
 });
+
+describe('SOQL OFFSET', () => {
+  it('refuses an OFFSET above 2,000 with NUMBER_OUTSIDE_VALID_RANGE, and allows 2,000 itself', async () => {
+    const tooFar = await api(
+      'GET',
+      `/query?q=${encodeURIComponent('SELECT Id FROM Contact LIMIT 10 OFFSET 2001')}`,
+    );
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body).toEqual([
+      { message: 'Maximum SOQL offset allowed is 2000', errorCode: 'NUMBER_OUTSIDE_VALID_RANGE' },
+    ]);
+    const limit = await api(
+      'GET',
+      `/query?q=${encodeURIComponent('SELECT Id FROM Contact LIMIT 10 OFFSET 2000')}`,
+    );
+    expect(limit.status).toBe(200);
+  });
+});

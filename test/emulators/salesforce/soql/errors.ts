@@ -2,7 +2,8 @@
  * The errors the SOQL engine raises, with Salesforce's error codes and, where known, its wording. The
  * REST route turns one into `400 [{ message, errorCode }]`, the body jsforce parses.
  */
-export type SoqlErrorCode = 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE';
+export type SoqlErrorCode =
+  'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'NUMBER_OUTSIDE_VALID_RANGE';
 
 export class SoqlError extends Error {
   override readonly name = 'SoqlError';

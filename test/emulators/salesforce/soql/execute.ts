@@ -591,5 +591,8 @@ function parse(soql: string): Query {
 export function executeSoql(soql: string, ctx: SoqlContext): SoqlResult {
   const query = parse(soql);
   if (!query.sObject) throw malformed('unexpected token: <EOF>');
+  // Salesforce caps OFFSET at 2,000 so that clients page with query locators instead.
+  if ((query.offset ?? 0) > 2000)
+    throw new SoqlError('NUMBER_OUTSIDE_VALID_RANGE', 'Maximum SOQL offset allowed is 2000');
   return run(ctx, query, query.sObject);
 }
