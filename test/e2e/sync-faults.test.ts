@@ -103,4 +103,45 @@ describe('sync under faults', () => {
     expect(drain.pending).toBe(0);
     expect(drain.deadLettered).toBe(0);
   });
+
+  it('leaves the watermark where the read began when the list never stopped moving', async () => {
+    const before = await h.service.store.getWatermark('patients');
+    expect(before).toBeDefined();
+    const later = (minutes: number) =>
+      new Date(Date.parse(before!.cursor) + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // A read whose pages advanced the watermark, but whose rows kept shifting for every pass: a row may
+    // have slid past the reader, so nothing it read may move the watermark.
+    async function* moving() {
+      yield {
+        kind: 'page' as const,
+        resource: 'patients',
+        path: '/patients',
+        pass: 3,
+        pageNumber: 1,
+        items: 0,
+        totalEntries: 0,
+        maxUpdatedAt: later(30),
+        serverDate: later(60),
+      };
+      yield {
+        kind: 'end' as const,
+        resource: 'patients',
+        complete: false,
+        passes: 3,
+        pages: 1,
+        records: 0,
+        duplicates: 0,
+        quarantined: 0,
+        maxUpdatedAt: later(30),
+        startedAt: later(60),
+      };
+    }
+    const read = vi.spyOn(h.service.cliniko.streams.patients, 'read').mockImplementationOnce(moving as never);
+    try {
+      await h.service.runner.runCycle('incremental');
+    } finally {
+      read.mockRestore();
+    }
+    expect((await h.service.store.getWatermark('patients'))?.cursor).toBe(before!.cursor);
+  });
 });

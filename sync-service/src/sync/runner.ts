@@ -177,7 +177,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       const ms = t === undefined ? NaN : Date.parse(t);
       return Number.isFinite(ms) ? toClinikoTime(Math.min(ms, signpostMs ?? ms)) : undefined;
     };
-    const flush = async (candidate: string | undefined): Promise<void> => {
+    let moved = false; // a page flush advanced the watermark during this read
+    const flush = async (candidate: string | undefined, restore = false): Promise<void> => {
       const childRefs = pending.filter((p) => p.object !== 'Contact').map((p) => patientRefOf(p.fields));
       await survivorsOf(
         childRefs.filter((id): id is string => id !== undefined),
@@ -193,9 +194,13 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         candidate !== undefined &&
         complete &&
         (watermark === undefined || Date.parse(candidate) > Date.parse(watermark.cursor));
+      // A read that never saw the list hold still may have had a row slide past it: the page flushes
+      // must not keep the watermark they moved, so it goes back to where this read began.
+      const target = advance ? candidate : restore && moved && watermark ? watermark.cursor : undefined;
+      if (advance) moved = true;
       await deps.store.commitBatch({
         stream: stream.resource,
-        ...(advance ? { watermark: candidate } : {}),
+        ...(target !== undefined ? { watermark: target } : {}),
         outbox,
         quarantine,
         facts,
@@ -230,7 +235,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
         // A complete pass has read everything updated up to the signpost, whichever order it read in:
         // the watermark goes to the signpost, so an idle stream's lag stays honest. Rows committed late
         // with an earlier updated_at fall inside the next read's overlap window.
-        await flush(complete ? capped(ev.startedAt ?? toClinikoTime(signpostMs)) : undefined);
+        await flush(complete ? capped(ev.startedAt ?? toClinikoTime(signpostMs)) : undefined, !complete);
       } else if (ev.kind === 'quarantine') {
         counter.add(stream.resource, 'quarantined');
         quarantine.push(toQuarantine(ev.item, runId));
