@@ -112,6 +112,7 @@ describe('sync under faults', () => {
     // A read whose pages advanced the watermark, but whose rows kept shifting for every pass: a row may
     // have slid past the reader, so nothing it read may move the watermark.
     async function* moving() {
+      await Promise.resolve();
       yield {
         kind: 'page' as const,
         resource: 'patients',
@@ -136,7 +137,7 @@ describe('sync under faults', () => {
         startedAt: later(60),
       };
     }
-    const read = vi.spyOn(h.service.cliniko.streams.patients, 'read').mockImplementationOnce(moving as never);
+    const read = vi.spyOn(h.service.cliniko.streams.patients, 'read').mockImplementationOnce(moving);
     try {
       await h.service.runner.runCycle('incremental');
     } finally {
