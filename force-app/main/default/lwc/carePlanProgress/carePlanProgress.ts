@@ -78,6 +78,17 @@ function toView(node: Record<string, unknown>): CarePlanView {
 }
 
 /**
+ * Newest issue date first, plans without one (or hidden by FLS) last, otherwise in query order. Sorted
+ * here rather than by `orderBy: Issue_Date__c` because marketing and billing cannot read Issue_Date__c:
+ * a GraphQL orderBy or where on a field the user's FLS hides fails the whole query for that user.
+ */
+function byIssueDateDesc(nodes: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const issued = (node: Record<string, unknown>): string => gqlValue<string>(node, ISSUE_DATE_FIELD) ?? '';
+  // ISO dates (yyyy-mm-dd) compare correctly as strings; '' sorts after every date.
+  return [...nodes].sort((a, b) => (issued(a) === issued(b) ? 0 : issued(a) > issued(b) ? -1 : 1));
+}
+
+/**
  * Care-plan progress on the Contact record page: sessions used of allowed, remaining, dates, status,
  * and (billing audience only) invoiced against the billing limit. Every field is `@optional` in the
  * query, so fields the user's permission set hides are missing from the response and not rendered.
@@ -100,7 +111,7 @@ export default class CarePlanProgress extends LightningElement {
           query {
             Care_Plan__c(
               where: { Contact__c: { eq: $contactId } }
-              orderBy: { Issue_Date__c: { order: DESC, nulls: LAST } }
+              orderBy: { CreatedDate: { order: DESC } }
               first: $first
             ) {
               edges {
@@ -162,7 +173,7 @@ export default class CarePlanProgress extends LightningElement {
       this.loaded = true;
     } else if (result.data) {
       this.errors = undefined;
-      this.plans = gqlNodes(result.data, CARE_PLAN_OBJECT.objectApiName).map(toView);
+      this.plans = byIssueDateDesc(gqlNodes(result.data, CARE_PLAN_OBJECT.objectApiName)).map(toView);
       this.loaded = true;
     }
   }

@@ -1,4 +1,6 @@
 import { createElement } from 'lwc';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { graphql } from 'lightning/graphql';
 import CarePlanProgress from 'c/carePlanProgress';
 import carePlans from './data/carePlans.json';
@@ -10,6 +12,10 @@ const graphqlAdapter = graphql as unknown as {
   emitErrors(errors: unknown): void;
   getLastConfig(): Record<string, unknown>;
 };
+
+// The component's source: the LWC jest transform compiles the gql template away, so the query text
+// is read from the file itself.
+const componentSource = readFileSync(join(__dirname, '..', 'carePlanProgress.ts'), 'utf8');
 
 function flushPromises(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -83,6 +89,24 @@ describe('c-care-plan-progress', () => {
       graphqlAdapter.emit(carePlans);
       await flushPromises();
       await expect(element).toBeAccessible();
+    });
+  });
+
+  describe('order', () => {
+    it('orders by a field every audience can read, then shows the newest issue date first', async () => {
+      // Marketing and billing cannot read Issue_Date__c; ordering by it server-side would fail their query.
+      expect(componentSource).toMatch(/orderBy:\s*\{\s*CreatedDate:/);
+      expect(componentSource).not.toMatch(/orderBy:\s*\{\s*Issue_Date__c/);
+      const element = render();
+      const [newer, older] = carePlans.uiapi.query.Care_Plan__c.edges as [
+        (typeof carePlans.uiapi.query.Care_Plan__c.edges)[number],
+        (typeof carePlans.uiapi.query.Care_Plan__c.edges)[number],
+      ];
+      const undated = { node: { ...older.node, Id: 'a01000000000003AAA', Name: { value: 'CP-000050' } } };
+      delete (undated.node as Record<string, unknown>).Issue_Date__c;
+      graphqlAdapter.emit({ uiapi: { query: { Care_Plan__c: { edges: [undated, older, newer] } } } });
+      await flushPromises();
+      expect(texts(element.shadowRoot!, '.plan-name')).toEqual(['CP-000101', 'CP-000087', 'CP-000050']);
     });
   });
 
