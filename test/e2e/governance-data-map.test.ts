@@ -120,7 +120,8 @@ describe('data-map sign-off at run time', () => {
       },
       (err: unknown) => err,
     );
-    expect((previewError as { code?: string } | undefined)?.code).toBe('SALESFORCE_AUTH_FAILED');
+    // Nobody listens there: an outage (retryable), not a refused grant.
+    expect((previewError as { code?: string } | undefined)?.code).toBe('SALESFORCE_UNAVAILABLE');
 
     // Dry-run previews load the unsigned map.
     const preview = await loadSignedDataMap(config, root, { allowUnsigned: true });

@@ -4,6 +4,7 @@ import { Connection, OAuth2 } from 'jsforce';
 import type { Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { callFailure } from './classify.js';
 
 /**
  * A jsforce Connection authenticated with the OAuth 2.0 client-credentials flow or the JWT bearer flow
@@ -82,9 +83,25 @@ export async function connectSalesforce(
             });
       return response;
     } catch (err) {
+      const name = (err as { name?: unknown }).name;
+      const upstream = typeof name === 'string' ? name : 'UNKNOWN';
+      // An unreachable or failing token endpoint (5xx, 429, a dropped connection, or Salesforce's own
+      // "unknown_error: retry your request") is an outage, not a refusal: the writes waiting on this
+      // token must be retried, not dead-lettered as if the record were at fault.
+      const outage =
+        /^ERROR_HTTP_(5\d\d|429)$/.test(upstream) ||
+        upstream === 'unknown_error' ||
+        callFailure(err, 'token').code === 'SALESFORCE_UNAVAILABLE';
+      if (outage) {
+        throw new SyncError('SALESFORCE_UNAVAILABLE', `Salesforce's token endpoint failed (${upstream})`, {
+          record: { system: 'salesforce' },
+          upstreamCode: upstream,
+          cause: err,
+        });
+      }
       throw new SyncError('SALESFORCE_AUTH_FAILED', `Salesforce refused the ${auth.kind} grant`, {
         record: { system: 'salesforce' },
-        upstreamCode: (err as { name?: string }).name,
+        upstreamCode: typeof name === 'string' ? name : undefined,
         cause: err,
       });
     }
