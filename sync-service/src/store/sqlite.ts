@@ -60,10 +60,12 @@ export class SqliteStore implements Store {
     private readonly cipher: PayloadCipher,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
+    // The busy timeout first: switching to WAL needs a lock, and another connection (a CLI command, a
+    // process that was just killed and is still letting go) may hold one for a moment.
+    this.db = new DatabaseSync(path, { timeout: 5_000 });
+    this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = NORMAL');
-    this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec('PRAGMA foreign_keys = ON');
   }
 
