@@ -339,6 +339,36 @@ describe('reverse poller', () => {
     expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T02:00:01.000Z');
   });
 
+  it('quarantines a Contact whose write-back can never succeed instead of blocking every later one', async () => {
+    const gone = patient('150');
+    const good = patient('151');
+    const sf = fakeSalesforce();
+    sf.contacts.push(
+      contact(gone, { Email: 'gone@example.com' }, '2026-11-22T02:00:00Z'),
+      contact(good, { Email: 'good@example.com' }, '2026-11-22T02:10:00Z'),
+    );
+    // Patient 150 no longer exists in Cliniko: a 404 is not a passing failure.
+    const cliniko = fakeCliniko([good]);
+    const result = await poller(sf, cliniko).poll();
+    expect(result).toMatchObject({ quarantined: 1, failed: 0, writtenBack: 1 });
+    const [q] = await store.listQuarantine();
+    expect(q).toMatchObject({ resource: 'salesforce:Contact', recordId: '150' });
+    expect(q?.reason).toContain('CLINIKO_NOT_FOUND');
+    expect(q?.reason).not.toContain('gone@example.com');
+    expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T02:10:00.000Z');
+  });
+
+  it('does not quarantine Contacts when Cliniko refuses the API key: it holds the watermark', async () => {
+    const p = patient('152');
+    const sf = fakeSalesforce();
+    sf.contacts.push(contact(p, { Email: 'held@example.com' }, '2026-11-22T02:00:00Z'));
+    const cliniko = fakeCliniko([p]);
+    cliniko.reject.set('152', new SyncError('CLINIKO_AUTH_FAILED', 'Cliniko rejected the API key (401)'));
+    expect(await poller(sf, cliniko).poll()).toMatchObject({ failed: 1, quarantined: 0 });
+    expect(await store.listQuarantine()).toEqual([]);
+    expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T01:59:59.999Z');
+  });
+
   it('keeps the watermark before a record that failed for a passing reason, and retries it', async () => {
     const a = patient('111');
     const b = patient('112');

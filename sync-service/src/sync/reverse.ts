@@ -34,6 +34,16 @@ const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Cliniko consent fields whose Contact targets may carry an opt-out back (see consentOptOutPatch). */
 const CONSENT_SOURCES = new Set(['accepted_email_marketing', 'accepted_sms_marketing']);
 const INACTIVE_FIELDS = ['archived_at', 'deleted_at', 'merged_at'] as const;
+/**
+ * Failures that belong to one record and that no retry cures. Anything else (an outage, a rejected API
+ * key, a bug) holds the watermark so the record is retried once the cause is gone.
+ */
+const RECORD_FAILURES: ReadonlySet<string> = new Set([
+  'CLINIKO_NOT_FOUND',
+  'CLINIKO_INVALID_RECORD',
+  'CLINIKO_BAD_REQUEST',
+  'CLINIKO_VALIDATION_FAILED',
+]);
 
 export interface QueryPage {
   readonly records: readonly Record<string, unknown>[];
@@ -468,11 +478,28 @@ export function createReversePoller(deps: ReverseDeps): ReversePoller {
           );
         } catch (err) {
           const error = err instanceof SyncError ? err : undefined;
-          log.warn(
-            { contactId: id, code: error?.code ?? 'INTERNAL', message: error?.message ?? String(err) },
-            'write-back failed; retried next poll',
-          );
-          outcome = { kind: 'failed' };
+          const patientId = contact.Cliniko_Patient_Id__c;
+          if (error && RECORD_FAILURES.has(error.code) && typeof patientId === 'string') {
+            // A failure that no retry can cure (the patient is gone from Cliniko, fails its schema, the
+            // id is not a Cliniko id, the patch is refused locally) would hold the watermark before this
+            // Contact forever and block every later write-back: quarantine it and carry on.
+            quarantine.push({
+              resource: 'salesforce:Contact',
+              recordId: patientId,
+              field: error.record?.field ?? '(record)',
+              reason: `write-back of Contact ${id}: ${error.code}: ${error.message}`,
+              payload: JSON.stringify({ contact }),
+              runId,
+            });
+            log.warn({ contactId: id, code: error.code }, 'write-back cannot succeed; quarantined');
+            outcome = { kind: 'quarantined' };
+          } else {
+            log.warn(
+              { contactId: id, code: error?.code ?? 'INTERNAL', message: error?.message ?? String(err) },
+              'write-back failed; retried next poll',
+            );
+            outcome = { kind: 'failed' };
+          }
         }
         if (outcome.kind === 'failed' || outcome.kind === 'deferred') {
           if (outcome.kind === 'failed') tally.failed += 1;
