@@ -66,6 +66,18 @@ describe('Salesforce error classification', () => {
       retryable: false,
     });
   });
+
+  it('retries a Bulk API job that outlasted its polling time rather than dead-lettering every row', () => {
+    // jsforce's JobPollingTimeoutError: the job may still finish; re-sending the upserts is harmless.
+    const timedOut = Object.assign(new Error('Polling timed out after 600000ms. Job Id = 750x'), {
+      name: 'JobPollingTimeout',
+    });
+    expect(callFailure(timedOut, 'Cliniko_Appointment__c')).toMatchObject({
+      code: 'SALESFORCE_UNAVAILABLE',
+      retryable: true,
+      upstreamCode: 'JobPollingTimeout',
+    });
+  });
 });
 
 describe('JWT bearer assertion', () => {

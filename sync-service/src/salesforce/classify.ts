@@ -15,6 +15,8 @@ const TRANSIENT = new Set([
   'TXN_SECURITY_METERING_ERROR',
   // With allOrNone the good records roll back only because a sibling failed; they are safe to retry.
   'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+  // jsforce gave up waiting for a Bulk API job (it may still finish): re-sending the upserts is harmless.
+  'JobPollingTimeout',
 ]);
 const LIMIT = new Set([
   'REQUEST_LIMIT_EXCEEDED',
