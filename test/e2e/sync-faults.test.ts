@@ -145,4 +145,40 @@ describe('sync under faults', () => {
     }
     expect((await h.service.store.getWatermark('patients'))?.cursor).toBe(before!.cursor);
   });
+
+  it('a record changed back while its previous change waits for a retry ends with the current value', async () => {
+    const patientId = recordId('patient', 7);
+    const current = activeRecords(h.salesforce, 'Contact').find((r) => r.Cliniko_Patient_Id__c === patientId);
+    expect(typeof current?.Email).toBe('string');
+    // A change (here: an older email) was enqueued and is waiting for its retry...
+    const store = h.service.store;
+    const stale = { Cliniko_Patient_Id__c: patientId, Email: 'stale.change@example.com' };
+    await store.commitBatch({
+      stream: 'test',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: patientId,
+          operation: 'upsert',
+          payload: JSON.stringify(stale),
+          payloadHash: 'stale-hash',
+          runId: 'test',
+        },
+      ],
+      now: Date.now(),
+    });
+    const claimed = await store.claimOutbox({ owner: 'test', limit: 10, leaseMs: 60_000, now: Date.now() });
+    expect(claimed.map((c) => c.externalId)).toEqual([patientId]);
+    await store.retryLater(claimed[0]!.id, {
+      attempts: 1,
+      nextAttemptAt: Date.now() + 3_600_000,
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+    });
+    // ...when the record is changed back in Cliniko to what Salesforce last received.
+    h.cliniko.controls.updatePatient(patientId, { email: current!.Email as string });
+    const summary = await h.service.runner.runCycle('incremental');
+    expect(summary.drain?.pending).toBe(0);
+    const after = activeRecords(h.salesforce, 'Contact').find((r) => r.Cliniko_Patient_Id__c === patientId);
+    expect(after?.Email).toBe(current!.Email);
+  });
 });

@@ -367,6 +367,28 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(next.map((n) => n.payload)).toEqual(['new']);
   });
 
+  it('tells which records have a payload waiting in the outbox, and its hash', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: ['1', '2'].map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: `h${id}`,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const hashes = await store.pendingPayloadHashes('Contact', ['1', '2', '3']);
+    expect([...hashes.entries()].sort()).toEqual([
+      ['1', 'h1'],
+      ['2', 'h2'],
+    ]);
+    expect((await store.pendingPayloadHashes('Care_Plan__c', ['1'])).size).toBe(0);
+    expect((await store.pendingPayloadHashes('Contact', [])).size).toBe(0);
+  });
+
   it('does not dead-letter or delay a newer payload when the one in flight fails', async () => {
     const base = { object: 'Contact', externalId: '11', operation: 'upsert' as const, runId: 'r' };
     await store.commitBatch({

@@ -200,6 +200,17 @@ export class PostgresStore implements Store {
     return out;
   }
 
+  async pendingPayloadHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (externalIds.length === 0) return out;
+    const rows = await this.rows(
+      'SELECT external_id, payload_hash FROM outbox WHERE object = $1 AND external_id = ANY($2::text[])',
+      [object, [...externalIds]],
+    );
+    for (const row of rows) out.set(toText(row.external_id), toText(row.payload_hash));
+    return out;
+  }
+
   async listRecordStates(object: string): Promise<RecordState[]> {
     return (
       await this.rows(

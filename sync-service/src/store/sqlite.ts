@@ -215,6 +215,21 @@ export class SqliteStore implements Store {
     return Promise.resolve(out);
   }
 
+  async pendingPayloadHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const chunk = externalIds.slice(i, i + 500);
+      const rows = this.all(
+        `SELECT external_id, payload_hash FROM outbox
+         WHERE object = ? AND external_id IN (${chunk.map(() => '?').join(',')})`,
+        object,
+        ...chunk,
+      );
+      for (const row of rows) out.set(toText(row.external_id), toText(row.payload_hash));
+    }
+    return Promise.resolve(out);
+  }
+
   async listRecordStates(object: string): Promise<RecordState[]> {
     return Promise.resolve(
       this.all(

@@ -181,6 +181,12 @@ export interface Store {
   commitBatch(batch: BatchCommit): Promise<void>;
 
   getRecordStates(object: string, externalIds: readonly string[]): Promise<Map<string, RecordState>>;
+  /**
+   * The payload hash of the item waiting in the outbox for each of these records (by external id), if
+   * any: change detection must not skip a payload equal to the last one written while a different one
+   * is still queued (it would be written after, and leave Salesforce with the older value).
+   */
+  pendingPayloadHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>>;
   listRecordStates(object: string): Promise<RecordState[]>;
   /** Forget a record's last written hash so the next cycle writes it again (drift repair). */
   forgetRecordStates(object: string, externalIds: readonly string[]): Promise<void>;

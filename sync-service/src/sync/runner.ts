@@ -135,13 +135,18 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     for (const c of candidates) byObject.set(c.object, [...(byObject.get(c.object) ?? []), c]);
     const out: OutboxInput[] = [];
     for (const [object, list] of byObject) {
-      const states = await deps.store.getRecordStates(
-        object,
-        list.map((c) => c.key),
-      );
+      const keys = list.map((c) => c.key);
+      const states = await deps.store.getRecordStates(object, keys);
+      const queued = await deps.store.pendingPayloadHashes(object, keys);
       for (const c of list) {
         const item = rules.outboxItem(c, runId);
-        if (states.get(c.key)?.payloadHash === item.payloadHash) {
+        // Equal to what was last written, and no different payload still queued (a change since
+        // reverted while it waited for a retry would otherwise be written after, and win).
+        const waiting = queued.get(c.key);
+        if (
+          states.get(c.key)?.payloadHash === item.payloadHash &&
+          (waiting === undefined || waiting === item.payloadHash)
+        ) {
           counter.add(object, 'skipped');
           continue;
         }
