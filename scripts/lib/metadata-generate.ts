@@ -5,7 +5,7 @@ import {
   type Audience,
   type LoadedDataMap,
 } from './metadata-datamap.js';
-import type { Project } from './metadata-project.js';
+import { fieldPermissionNames, type Project } from './metadata-project.js';
 import { renderMetadataXml, type XmlChild } from './metadata-xml.js';
 
 /**
@@ -125,6 +125,7 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
     // A field the package lacks is reported by the validator; it is never granted.
     return f !== undefined && f.permissionable;
   };
+  const allTargets = new Set(synced.map((s) => s.target));
   const tabFor = (object: string) => (object === 'Contact' ? 'standard-Contact' : object);
   const customTab = (object: string) => project.objects.get(object)?.kind === 'custom';
   const governancePageTab = project.files.some(
@@ -135,9 +136,9 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
 
   // Integration user: edits every synced field and the governance records it writes.
   {
-    const fields: FieldGrant[] = synced
-      .filter((s) => permissionable(s.target))
-      .map((s) => ({ field: s.target, editable: true }));
+    const fields: FieldGrant[] = [...fieldPermissionNames(allTargets, allTargets, permissionable)].map(
+      (field) => ({ field, editable: true }),
+    );
     const objects = new Map<string, ObjectGrant['access']>();
     for (const s of synced) objects.set(s.object, 'edit');
     for (const [object, access] of Object.entries(GOVERNANCE_ACCESS)) {
@@ -167,9 +168,9 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
   // Audiences: read what their classifications allow, nothing else.
   for (const audience of ['marketing', 'operations', 'billing', 'compliance'] as const) {
     const readable = synced.filter((s) => AUDIENCES_BY_CLASSIFICATION[s.classification].includes(audience));
-    const fields: FieldGrant[] = readable
-      .filter((s) => permissionable(s.target))
-      .map((s) => ({ field: s.target, editable: false }));
+    const fields: FieldGrant[] = [
+      ...fieldPermissionNames(new Set(readable.map((s) => s.target)), allTargets, permissionable),
+    ].map((field) => ({ field, editable: false }));
     const objects = new Map<string, Access>();
     for (const s of readable) objects.set(s.object, 'read');
     let customMetadataTypes: string[] = [];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { dataMapSha256 } from '../../sync-service/src/governance/canonical.js';
 import { loadDataMap, parseDataMapText, type Classification } from './metadata-datamap.js';
 import { planPermissionSets, type PermissionSetName } from './metadata-generate.js';
-import { loadProject } from './metadata-project.js';
+import { fieldPermissionNames, loadProject } from './metadata-project.js';
 import { REPO_ROOT } from './metadata-test-support.js';
 import { children, parseMetadataXml, text } from './metadata-xml.js';
 
@@ -75,8 +75,10 @@ function grantable(target: string): boolean {
 }
 
 const byClass = targetsByClassification();
+const allTargets = new Set([...byClass.values()].flatMap((set) => [...set]));
+/** What a set reading these classifications must grant: compound address parts go through the compound. */
 const of = (...classes: Classification[]) =>
-  new Set(classes.flatMap((c) => [...(byClass.get(c) ?? [])]).filter(grantable));
+  fieldPermissionNames(new Set(classes.flatMap((c) => [...(byClass.get(c) ?? [])])), allTargets, grantable);
 const synced = (set: Set<string>) =>
   new Set([...set].filter((f) => of('marketing-safe', 'operations-safe', 'billing').has(f)));
 
@@ -185,6 +187,21 @@ describe('the committed permission sets', () => {
     }
     expect(compliance.objects.get('Governance_Review__c')).toEqual({ read: true, edit: true, create: true });
     expect(compliance.objects.get('Access_Change__c')).toEqual({ read: true, edit: false, create: false });
+  });
+
+  it('grants a mapped address through the compound field, never its parts', () => {
+    for (const set of [marketing, operations, billing, compliance, integration]) {
+      expect(set.readable.has('Contact.MailingAddress')).toBe(true);
+      for (const part of [
+        'MailingStreet',
+        'MailingCity',
+        'MailingState',
+        'MailingPostalCode',
+        'MailingCountry',
+      ]) {
+        expect(set.readable.has(`Contact.${part}`), part).toBe(false);
+      }
+    }
   });
 
   it('never grants a required, master-detail or name field', () => {

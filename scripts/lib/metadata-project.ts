@@ -60,13 +60,22 @@ export interface Project {
 
 /**
  * Standard fields the package uses, with Salesforce's own types and lengths (they are not in source).
- * `permissionable: false` marks fields Salesforce does not allow in `fieldPermissions`: required
- * fields and the parts of the compound Name.
+ * Salesforce does not allow some of them in `fieldPermissions`: required fields, the parts of the
+ * compound Name, and the parts of a compound address, whose field-level security is set on the address
+ * as a whole (`Contact.MailingAddress`), never on `Contact.MailingStreet` and its siblings.
  */
 export const STANDARD_FIELDS: Readonly<
   Record<
     string,
-    readonly { name: string; type: string; length?: number; required?: boolean; nameField?: boolean }[]
+    readonly {
+      name: string;
+      type: string;
+      length?: number;
+      required?: boolean;
+      nameField?: boolean;
+      /** The compound field this is a part of; security is granted on that. */
+      compound?: string;
+    }[]
   >
 > = {
   Contact: [
@@ -76,11 +85,12 @@ export const STANDARD_FIELDS: Readonly<
     { name: 'MobilePhone', type: 'Phone', length: 40 },
     { name: 'HomePhone', type: 'Phone', length: 40 },
     { name: 'Phone', type: 'Phone', length: 40 },
-    { name: 'MailingStreet', type: 'TextArea', length: 255 },
-    { name: 'MailingCity', type: 'Text', length: 40 },
-    { name: 'MailingState', type: 'Text', length: 80 },
-    { name: 'MailingPostalCode', type: 'Text', length: 20 },
-    { name: 'MailingCountry', type: 'Text', length: 80 },
+    { name: 'MailingStreet', type: 'TextArea', length: 255, compound: 'MailingAddress' },
+    { name: 'MailingCity', type: 'Text', length: 40, compound: 'MailingAddress' },
+    { name: 'MailingState', type: 'Text', length: 80, compound: 'MailingAddress' },
+    { name: 'MailingPostalCode', type: 'Text', length: 20, compound: 'MailingAddress' },
+    { name: 'MailingCountry', type: 'Text', length: 80, compound: 'MailingAddress' },
+    { name: 'MailingAddress', type: 'Address' },
     { name: 'Birthdate', type: 'Date' },
     { name: 'HasOptedOutOfEmail', type: 'Checkbox' },
     { name: 'DoNotCall', type: 'Checkbox' },
@@ -88,6 +98,37 @@ export const STANDARD_FIELDS: Readonly<
   ],
   User: [{ name: 'Username', type: 'Text', length: 80, required: true }],
 };
+
+/** `Object.Part` -> `Object.Compound` for the parts of compound standard fields. */
+export const COMPOUND_OF: ReadonlyMap<string, string> = new Map(
+  Object.entries(STANDARD_FIELDS).flatMap(([object, fields]) =>
+    fields.flatMap((f) => (f.compound ? [[`${object}.${f.name}`, `${object}.${f.compound}`] as const] : [])),
+  ),
+);
+
+/**
+ * The `fieldPermissions` names that grant `readable` targets: a target Salesforce permissions directly
+ * stands for itself; a part of a compound address is granted through the compound, and only when every
+ * part the map targets is readable (one part must never open the others). `grantable` says whether a
+ * field takes field-level security at all.
+ */
+export function fieldPermissionNames(
+  readable: ReadonlySet<string>,
+  mapped: ReadonlySet<string>,
+  grantable: (field: string) => boolean,
+): Set<string> {
+  const out = new Set<string>();
+  for (const target of readable) {
+    const compound = COMPOUND_OF.get(target);
+    if (compound === undefined) {
+      if (grantable(target)) out.add(target);
+      continue;
+    }
+    const parts = [...mapped].filter((t) => COMPOUND_OF.get(t) === compound);
+    if (parts.every((p) => readable.has(p)) && grantable(compound)) out.add(compound);
+  }
+  return out;
+}
 
 /** Standard objects the package may reference without defining them. */
 export const STANDARD_OBJECTS: ReadonlySet<string> = new Set(['Contact', 'User', 'Account']);
@@ -207,7 +248,7 @@ export function loadProject(repoRoot: string, packageDir = 'force-app'): Project
         referenceTo: undefined,
         picklistValues: [],
         standard: true,
-        permissionable: f.required !== true && f.nameField !== true,
+        permissionable: f.required !== true && f.nameField !== true && f.compound === undefined,
       });
     }
   }
