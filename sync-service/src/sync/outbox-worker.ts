@@ -80,7 +80,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
   const bulkThreshold = options.bulkThreshold ?? 2_000;
   const apiShare = options.apiShare ?? 0.9;
   const claimLimit = options.claimLimit ?? 2_000;
-  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  // Longer than the longest single write (a Bulk 2.0 job is polled for up to 10 minutes), so another
+  // instance never takes over items that are still being written.
+  const leaseMs = options.leaseMs ?? 15 * 60_000;
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const actor = options.actor ?? 'sync-service';
   const owner = options.owner ?? `worker-${randomUUID()}`;
