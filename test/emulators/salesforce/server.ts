@@ -215,12 +215,20 @@ export async function startSalesforceEmulator(
     return m?.[1] ? sessions.resolve(m[1].trim()) : undefined;
   }
 
-  app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
+  app.setErrorHandler((error: unknown, request, reply: FastifyReply) => {
     if (error instanceof ApiError) return reply.code(error.status).send(error.body());
     if (error instanceof SoqlError) return reply.code(400).send(errorBody(error.message, error.errorCode));
     if (error instanceof OAuthError)
       return reply.code(error.status).send({ error: error.error, error_description: error.description });
     const e = error as { statusCode?: number; message?: string; code?: string };
+    // The token endpoint only ever answers in OAuth's own shape, whatever went wrong.
+    if (request.url.startsWith('/services/oauth2/')) {
+      const status = e.statusCode && e.statusCode < 500 ? e.statusCode : 500;
+      return reply.code(status).send({
+        error: status === 500 ? 'unknown_error' : 'invalid_request',
+        error_description: e.message ?? 'retry your request',
+      });
+    }
     if (e.statusCode && e.statusCode < 500) {
       return reply
         .code(e.statusCode)
