@@ -214,9 +214,6 @@ export async function startService(
   }
 }
 
-/** Kept for callers of the earlier name. */
-export const startServer = startService;
-
 /** Prints a startup failure the operator can act on; never a stack for known failures. */
 export function describeStartupError(err: unknown): string {
   if (err instanceof ConfigError) return err.message;

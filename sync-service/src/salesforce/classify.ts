@@ -49,6 +49,11 @@ const KIND_TO_CODE: Record<SalesforceErrorKind, ErrorCode> = {
   permanent: 'SALESFORCE_RECORD_REJECTED',
 };
 
+/** The catalogue code for a classified Salesforce error (a row lock has its own). */
+export function catalogueCode(kind: SalesforceErrorKind, upstreamCode: string): ErrorCode {
+  return upstreamCode === 'UNABLE_TO_LOCK_ROW' ? 'SALESFORCE_RECORD_LOCKED' : KIND_TO_CODE[kind];
+}
+
 /** The SyncError for one Salesforce error code (record-level or call-level). */
 export function salesforceSyncError(
   upstreamCode: string,
@@ -57,8 +62,7 @@ export function salesforceSyncError(
   httpStatus?: number,
 ): SyncError {
   const kind = classifySalesforceCode(upstreamCode, httpStatus);
-  const code: ErrorCode =
-    upstreamCode === 'UNABLE_TO_LOCK_ROW' ? 'SALESFORCE_RECORD_LOCKED' : KIND_TO_CODE[kind];
+  const code: ErrorCode = catalogueCode(kind, upstreamCode);
   return new SyncError(code, message, { upstreamCode, record: { system: 'salesforce', ...record } });
 }
 
@@ -90,7 +94,7 @@ export function callFailure(err: unknown, object: string): SyncError {
     upstream,
     status ?? (/^\d{3}$/.test(upstream) ? Number(upstream) : undefined),
   );
-  const code: ErrorCode = upstream === 'UNABLE_TO_LOCK_ROW' ? 'SALESFORCE_RECORD_LOCKED' : KIND_TO_CODE[kind];
+  const code = catalogueCode(kind, upstream);
   return new SyncError(code, `${object}: ${withoutValues(message)}`, {
     upstreamCode: upstream,
     record: { system: 'salesforce', object },

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { SalesforceWriter, WriteResult } from '../salesforce/writer.js';
 import type { AuditHead, AuditRow, CompletedWrite, OutboxItem, Store } from '../store/index.js';
 import { UPSERT_KEYS } from './objects.js';
+import { catalogueCode } from '../salesforce/classify.js';
 
 /**
  * Drains the durable outbox into Salesforce. Items are leased (so several instances can drain one
@@ -142,17 +143,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     // A derived slot (`123#journey`) only adds fields to a record its base payload creates. Written
     // before the base (which may be waiting on a retry), it has no required fields: wait for the base.
     const waitsForBase = item.externalId.includes('#') && upstream === 'REQUIRED_FIELD_MISSING';
-    const code = waitsForBase
-      ? 'SALESFORCE_UNAVAILABLE'
-      : upstream === 'UNABLE_TO_LOCK_ROW'
-        ? 'SALESFORCE_RECORD_LOCKED'
-        : e?.kind === 'limit'
-          ? 'SALESFORCE_REQUEST_LIMIT'
-          : e?.kind === 'session'
-            ? 'SALESFORCE_SESSION_EXPIRED'
-            : e?.kind === 'transient'
-              ? 'SALESFORCE_UNAVAILABLE'
-              : 'SALESFORCE_RECORD_REJECTED';
+    const code = waitsForBase ? 'SALESFORCE_UNAVAILABLE' : catalogueCode(e?.kind ?? 'permanent', upstream);
     return new SyncError(code, message, {
       upstreamCode: upstream,
       record: {
