@@ -1,6 +1,6 @@
 /**
  * `npm run generate:cliniko-fields`: writes config/cliniko-fields.json, the field names of every Cliniko
- * resource, from Cliniko's official OpenAPI document (../shared/reference/cliniko-openapi.yaml by
+ * resource, from Cliniko's official OpenAPI document (reference/cliniko-openapi.yaml by
  * default, or the path given as the first argument). The sync service validates the data map against
  * this catalogue at start-up, so it ships with the service; `--check` fails when it is out of date.
  */
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readClinikoSpecFields } from '../sync-service/src/governance-io/lookups.js';
 
 export const CATALOGUE_PATH = 'config/cliniko-fields.json';
-export const DEFAULT_SPEC_PATH = '../shared/reference/cliniko-openapi.yaml';
+export const DEFAULT_SPEC_PATH = 'reference/cliniko-openapi.yaml';
 
 export async function renderCatalogue(specPath: string): Promise<string> {
   const fields = await readClinikoSpecFields(specPath);

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 /**
  * The fields Cliniko's official OpenAPI description declares for each list resource
  * (`GET /<resource>` returns `{ <resource>: [<Schema>] }`), read from
- * ../shared/reference/cliniko-openapi.yaml. Used to check that every data-map source names a real
+ * reference/cliniko-openapi.yaml. Used to check that every data-map source names a real
  * Cliniko field, and to compare declared lengths with Salesforce field lengths.
  */
 

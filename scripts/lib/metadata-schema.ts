@@ -3,7 +3,7 @@ import { validateXML } from 'xmllint-wasm';
 
 /**
  * XML Schema validation of metadata source files against the schema embedded in Salesforce's
- * Metadata API WSDL (../shared/reference/salesforce-metadata-v66.wsdl), with libxml2's xmllint
+ * Metadata API WSDL (reference/salesforce-metadata-v66.wsdl), with libxml2's xmllint
  * compiled to WebAssembly (xmllint-wasm: no native addon, no network).
  *
  * The WSDL declares types (`CustomField`, `PermissionSet`, ...) but no document elements, so the

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
  */
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const WSDL_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'salesforce-metadata-v66.wsdl');
-export const CLINIKO_SPEC_PATH = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'cliniko-openapi.yaml');
+export const WSDL_PATH = path.resolve(REPO_ROOT, 'reference', 'salesforce-metadata-v66.wsdl');
+export const CLINIKO_SPEC_PATH = path.resolve(REPO_ROOT, 'reference', 'cliniko-openapi.yaml');
 
 const EXCLUDED = [`${path.sep}lwc${path.sep}`];
 

@@ -29,9 +29,9 @@ export interface ValidationReport {
 }
 
 export interface ValidateOptions {
-  /** The Metadata API WSDL; default ../shared/reference/salesforce-metadata-v66.wsdl beside the repository. */
+  /** The Metadata API WSDL; default reference/salesforce-metadata-v66.wsdl in the repository. */
   readonly wsdlPath?: string;
-  /** Cliniko's OpenAPI description; default ../shared/reference/cliniko-openapi.yaml. */
+  /** Cliniko's OpenAPI description; default reference/cliniko-openapi.yaml. */
   readonly clinikoSpecPath?: string;
   /** A schema already loaded (tests reuse one). */
   readonly schema?: MetadataSchema;
@@ -40,7 +40,7 @@ export interface ValidateOptions {
 }
 
 export function referencePath(repoRoot: string, file: string): string {
-  return path.resolve(repoRoot, '..', 'shared', 'reference', file);
+  return path.resolve(repoRoot, 'reference', file);
 }
 
 function packageDirectories(repoRoot: string): string[] {

@@ -1,6 +1,6 @@
 /**
  * The per-key request budget. Cliniko allows 200 requests per minute per API key and answers 429 with
- * `X-RateLimit-Reset` beyond that (../shared/reference/README.md). Every request the client makes, on any
+ * `X-RateLimit-Reset` beyond that (reference/README.md). Every request the client makes, on any
  * stream, retry or health probe, first takes a slot here, so the whole process never sends more than
  * `limit` requests in any rolling window.
  *

@@ -15,7 +15,7 @@ import {
  * The Cliniko resources the sync reads, with what each list endpoint needs to show every change.
  *
  * Cliniko hides archived records (and cancelled appointments/attendees) unless the request filters on
- * that column; `archived_at:*` / `cancelled_at:*` make them visible (../shared/reference/README.md).
+ * that column; `archived_at:*` / `cancelled_at:*` make them visible (reference/README.md).
  * A sync that forgot this would never learn that a patient was archived or an appointment cancelled.
  * Filters are only sent where the endpoint's documented allow-list has the column: any other column is a
  * 400 "This column is not searchable." Practitioners have no `archived_at` filter; inactive ones are listed

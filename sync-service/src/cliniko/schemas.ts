@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * zod schemas for the Cliniko records the sync reads, derived from the component schemas of Cliniko's
- * official OpenAPI document (../shared/reference/cliniko-openapi.yaml: Patient, IndividualAppointment,
+ * official OpenAPI document (reference/cliniko-openapi.yaml: Patient, IndividualAppointment,
  * Attendee, PatientCase, Invoice, InvoiceItem, AppointmentType, Practitioner, Business).
  *
  * `z.object` (not strict): Cliniko adds fields over time and an unknown key must not stop a sync. The
@@ -286,7 +286,7 @@ export type ClinikoBusiness = z.infer<typeof businessSchema>;
  * The body of `PATCH /patients/{id}` the sync may send: the contact details and the opt-out the data
  * map can write back. Strict, because this is our own output: a typo must fail here, not be dropped.
  * `accepted_sms_marketing` is read-only in Cliniko; SMS consent can only be withdrawn through
- * `unsubscribe_sms_marketing: true` (../shared/reference/README.md).
+ * `unsubscribe_sms_marketing: true` (reference/README.md).
  */
 export const patientPatchSchema = z
   .strictObject({

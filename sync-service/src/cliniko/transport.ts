@@ -16,7 +16,7 @@ import { isSameApi } from './links.js';
  * The Cliniko transport: the only code that knows the base URL, authentication, the User-Agent, the
  * request budget, retries and pagination. Resource streams ask it for pages and never see HTTP.
  *
- * Facts it relies on (../shared/reference/README.md): HTTP Basic with the key as user name and an empty
+ * Facts it relies on (reference/README.md): HTTP Basic with the key as user name and an empty
  * password; `Accept: application/json` and a `User-Agent: App (contact email)` are required; 200 requests
  * per minute per key, 429 with `X-RateLimit-Reset` (epoch seconds) beyond that; list envelopes
  * `{<plural>: [...], total_entries, links: {self, next?, previous?}}`; 422 bodies

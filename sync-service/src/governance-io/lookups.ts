@@ -15,7 +15,7 @@ import {
  */
 
 export interface LookupPaths {
-  /** Cliniko's OpenAPI document (in this workspace: ../shared/reference/cliniko-openapi.yaml). */
+  /** Cliniko's OpenAPI document (in this workspace: reference/cliniko-openapi.yaml). */
   readonly openApiPath: string;
   /** force-app/main/default/objects */
   readonly objectsDir: string;

@@ -385,7 +385,7 @@ describe('zero-leak property', () => {
   let realText: string;
   beforeAll(async () => {
     lookups = await readDataMapLookups({
-      openApiPath: path.resolve(ROOT, '../shared/reference/cliniko-openapi.yaml'),
+      openApiPath: path.resolve(ROOT, 'reference/cliniko-openapi.yaml'),
       objectsDir: path.join(ROOT, 'force-app/main/default/objects'),
     });
     realText = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');

@@ -181,7 +181,7 @@ describe('the real config/data-map.yaml', () => {
   let lookups: DataMapLookups;
   beforeAll(async () => {
     lookups = await readDataMapLookups({
-      openApiPath: path.resolve(ROOT, '../shared/reference/cliniko-openapi.yaml'),
+      openApiPath: path.resolve(ROOT, 'reference/cliniko-openapi.yaml'),
       objectsDir: path.join(ROOT, 'force-app/main/default/objects'),
     });
     text = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');

@@ -1,6 +1,6 @@
 /**
  * Per-operation filter allow-lists, transcribed from the `q[]` parameter tables of Cliniko's OpenAPI
- * spec (../shared/reference/cliniko-openapi.yaml). A field missing here gets 400 "This column is not
+ * spec (reference/cliniko-openapi.yaml). A field missing here gets 400 "This column is not
  * searchable." The conformance test re-reads the spec and fails if this table drifts from it.
  * Keyed by the spec's path template of the GET operation.
  */

@@ -1,6 +1,6 @@
 /**
- * Test support: Cliniko's official OpenAPI spec, read from ../shared/reference (never copied into the
- * repo), turned into Ajv validators per operation and into per-operation filter tables.
+ * Test support: Cliniko's official OpenAPI spec, read from the repository's reference/ folder
+ * (copied there with its provenance, see reference/README.md), turned into Ajv validators per operation and into per-operation filter tables.
  *
  * OpenAPI 3.0 schemas are not JSON Schema (`nullable`, boolean `exclusiveMinimum`, `example`, ...), so
  * each schema goes through @openapi-contrib/openapi-schema-to-json-schema first. Its output is
@@ -15,9 +15,7 @@ import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import YAML from 'yaml';
 
-export const SPEC_PATH = fileURLToPath(
-  new URL('../../../../shared/reference/cliniko-openapi.yaml', import.meta.url),
-);
+export const SPEC_PATH = fileURLToPath(new URL('../../../reference/cliniko-openapi.yaml', import.meta.url));
 
 type Obj = Record<string, unknown>;
 interface Operation {
