@@ -4,7 +4,27 @@ import { createRecord, updateRecord } from 'lightning/uiRecordApi';
 import USER_ID from '@salesforce/user/Id';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
-import { gqlDisplay, gqlNodes, gqlValue, quarterOf, quarterStart, reduceErrors, sampleOf } from 'c/ldsUtils';
+import { gqlDisplay, gqlNodes, gqlValue, quarterOf, quarterStart, reduceErrors } from 'c/ldsUtils';
+import {
+  currentHashLabel,
+  dataMapItemComplete,
+  signedHashLabel,
+  type DataMapFacts,
+} from 'c/governanceDataMapItem';
+import { accessSummaryOf, type ReviewBaseline } from 'c/governanceAccessItem';
+import {
+  applySpotCheckToggle,
+  drawSpotCheckSample,
+  noClinicalContentFound,
+  parseSpotCheckSample,
+  spotCheckComplete,
+  type Candidate,
+  type HistoryRow,
+  type SpotCheckEntry,
+  type SpotCheckToggle,
+} from 'c/governanceSpotCheckItem';
+import { consentItemComplete } from 'c/governanceConsentItem';
+import { signItemComplete } from 'c/governanceSignItem';
 import REVIEW_OBJECT from '@salesforce/schema/Governance_Review__c';
 import REVIEW_ID_FIELD from '@salesforce/schema/Governance_Review__c.Id';
 import REVIEW_NAME_FIELD from '@salesforce/schema/Governance_Review__c.Name';
@@ -29,34 +49,8 @@ import RECONCILIATION_OBJECT from '@salesforce/schema/Consent_Reconciliation__c'
 import SYNC_RUN_OBJECT from '@salesforce/schema/Sync_Run__c';
 import CONTACT_OBJECT from '@salesforce/schema/Contact';
 
-/** Records drawn for the change-log spot check. */
-export const SPOT_CHECK_SIZE = 5;
-
 export const STATUS_DRAFT = 'Draft';
 export const STATUS_SIGNED = 'Signed';
-
-/** One record of the change-log spot check, as stored in Spot_Check_Sample__c (no names: ids only). */
-export interface SpotCheckEntry {
-  recordId: string;
-  clinikoPatientId: string | null;
-  checked: boolean;
-  noClinicalContent: boolean;
-}
-
-interface HistoryRow {
-  recordId: string;
-  field: string;
-  oldValue: string | null;
-  newValue: string | null;
-  changedAt: string;
-  changedBy: string | null;
-}
-
-interface Candidate {
-  id: string;
-  label: string;
-  clinikoPatientId: string | null;
-}
 
 interface ReviewNode {
   id: string;
@@ -71,28 +65,23 @@ interface ReviewNode {
   node: Record<string, unknown>;
 }
 
-function parseSample(raw: string | null | undefined): SpotCheckEntry[] | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed = JSON.parse(raw) as unknown;
-    if (!Array.isArray(parsed)) return undefined;
-    return parsed.map((e: Record<string, unknown>) => ({
-      recordId: String(e.recordId),
-      clinikoPatientId: typeof e.clinikoPatientId === 'string' ? e.clinikoPatientId : null,
-      checked: e.checked === true,
-      noClinicalContent: e.noClinicalContent === true,
-    }));
-  } catch {
-    return undefined;
-  }
+/** What a child item reports in its `itemchange` event: one field of the review and its new value. */
+interface ItemChange {
+  field: string;
+  value: unknown;
 }
 
 /**
- * The quarterly governance review as a guided five-item checklist that saves a Governance_Review__c:
- * (1) data map unchanged without sign-off, (2) access changes since the last review, (3) change-log
- * spot check of a random sample with field history, (4) consent counts and the gap explained,
- * (5) attendees, notes, sign and lock. Once Status__c is 'Signed' the review is read-only here, as the
- * object's validation rule also enforces. Previous reviews are listed and the summary prints cleanly.
+ * The quarterly governance review: a container that loads everything the agenda needs (one GraphQL
+ * query, two Apex reads), owns the Governance_Review__c being edited and saves it. Each agenda item is
+ * a child component that shows its part and reports the reviewer's answers back as `itemchange`
+ * events: (1) `c-governance-data-map-item`, data map unchanged without sign-off; (2)
+ * `c-governance-access-item`, access changes since the last review; (3) `c-governance-spot-check-item`,
+ * change-log spot check of a random sample with field history; (4) `c-governance-consent-item`, consent
+ * counts and the gap explained; (5) `c-governance-sign-item`, attendees, notes, sign and lock. Each
+ * item's completion rule lives in its child's module and is imported here for the progress strip.
+ * Once Status__c is 'Signed' the review is read-only here, as the object's validation rule also
+ * enforces. Previous reviews are listed and the summary prints cleanly.
  */
 export default class GovernanceReview extends LightningElement {
   now = new Date(Date.now());
@@ -373,7 +362,7 @@ export default class GovernanceReview extends LightningElement {
     this.consentGapExplanation = gqlValue<string>(node, CONSENT_GAP_FIELD) ?? '';
     this.attendees = gqlValue<string>(node, ATTENDEES_FIELD) ?? '';
     this.notes = gqlValue<string>(node, NOTES_FIELD) ?? '';
-    const sample = parseSample(gqlValue<string>(node, SPOT_CHECK_SAMPLE_FIELD));
+    const sample = parseSpotCheckSample(gqlValue<string>(node, SPOT_CHECK_SAMPLE_FIELD));
     if (sample) {
       this.spotChecks = sample;
       this.sampleDrawn = true;
@@ -383,14 +372,7 @@ export default class GovernanceReview extends LightningElement {
   /** Draws the spot-check sample (unless resumed from a saved review) and loads its field history. */
   drawSample(): void {
     if (!this.sampleDrawn) {
-      this.spotChecks = sampleOf(this.candidates, SPOT_CHECK_SIZE)
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .map((c) => ({
-          recordId: c.id,
-          clinikoPatientId: c.clinikoPatientId,
-          checked: false,
-          noClinicalContent: false,
-        }));
+      this.spotChecks = drawSpotCheckSample(this.candidates);
       this.sampleDrawn = true;
     }
     const ids = this.spotChecks.map((s) => s.recordId);
@@ -402,24 +384,6 @@ export default class GovernanceReview extends LightningElement {
       .catch((error: unknown) => {
         this.historyErrors = error;
       });
-  }
-
-  /**
-   * A <textarea> has no `value` attribute to bind in a template, so its value (property) is set here
-   * from component state: after resuming a saved review, and after every re-render.
-   */
-  renderedCallback(): void {
-    const values: Record<string, string> = {
-      dataMapNotes: this.dataMapNotes,
-      accessNotes: this.accessNotes,
-      consentGapExplanation: this.consentGapExplanation,
-      notes: this.notes,
-    };
-    const root = this.template as unknown as ParentNode;
-    for (const area of Array.from(root.querySelectorAll('textarea'))) {
-      const wanted = values[area.dataset.field ?? ''];
-      if (wanted !== undefined && area.value !== wanted) area.value = wanted;
-    }
   }
 
   // ---------------------------------------------------------------- state
@@ -473,190 +437,26 @@ export default class GovernanceReview extends LightningElement {
     return this.previousReviews.length > 0;
   }
 
-  // ---------------------------------------------------------------- (1) data map
-  get mapHashLabel(): string {
-    return this.currentHash ?? 'unknown (no sign-off deployed)';
+  // ---------------------------------------------------------------- what the items are given
+  get lastReviewHash(): string | null {
+    return this.lastSignedReview?.dataMapHash ?? null;
   }
 
-  get signedHashLabel(): string {
-    return this.signedHash ?? '—';
+  get dataMapFacts(): DataMapFacts {
+    return {
+      currentHash: this.currentHash,
+      signedHash: this.signedHash,
+      lastReviewHash: this.lastReviewHash,
+      syncRuns: this.syncRuns,
+    };
   }
 
-  get lastReviewHashLabel(): string {
-    return this.lastSignedReview?.dataMapHash ?? '—';
+  get reviewBaseline(): ReviewBaseline | undefined {
+    const last = this.lastSignedReview;
+    return last ? { label: last.label, signedAt: last.signedAt } : undefined;
   }
 
-  get mapMismatch(): boolean {
-    return !this.signedHash || this.signedHash !== this.currentHash;
-  }
-
-  get changedSinceLastReview(): boolean {
-    const previous = this.lastSignedReview?.dataMapHash;
-    return !!previous && previous !== this.currentHash;
-  }
-
-  /** Sync runs this quarter that ran under a map hash other than the signed one. */
-  get unsignedRuns(): Array<{ key: string; label: string }> {
-    return this.syncRuns
-      .filter((run) => {
-        const hash = gqlValue<string>(run, 'Data_Map_Hash__c');
-        return !!hash && hash !== this.signedHash;
-      })
-      .map((run) => ({
-        key: String(run.Id),
-        label: `${gqlValue<string>(run, 'Run_Id__c') ?? String(run.Id)} started ${gqlDisplay(run, 'Started_At__c') ?? ''} with map ${gqlValue<string>(run, 'Data_Map_Hash__c') ?? ''}`,
-      }));
-  }
-
-  get hasUnsignedRuns(): boolean {
-    return this.unsignedRuns.length > 0;
-  }
-
-  get mapNeedsExplanation(): boolean {
-    return this.mapMismatch || this.changedSinceLastReview || this.hasUnsignedRuns;
-  }
-
-  get item1Complete(): boolean {
-    if (!this.dataMapLoaded || this.dataMapErrors !== undefined) return false;
-    return this.mapNeedsExplanation ? this.dataMapNotes.trim().length > 0 : this.dataMapUnchanged;
-  }
-
-  // ---------------------------------------------------------------- (2) access changes
-  get accessChangesSinceLastReview(): Array<{
-    key: string;
-    when: string;
-    who: string;
-    what: string;
-    details: string;
-  }> {
-    const since = this.lastSignedReview?.signedAt;
-    return this.accessChanges
-      .filter((c) => {
-        const at = gqlValue<string>(c, 'Detected_At__c');
-        return !since || !at || at > since;
-      })
-      .map((c) => ({
-        key: String(c.Id),
-        when: gqlDisplay(c, 'Detected_At__c') || '—',
-        who: gqlValue<string>(c, 'Username__c') ?? '—',
-        what: `${gqlDisplay(c, 'Change_Type__c') || 'Changed'}: ${gqlValue<string>(c, 'Permission_Set__c') ?? '—'}`,
-        details: gqlValue<string>(c, 'Details__c') ?? '',
-      }));
-  }
-
-  get hasAccessChanges(): boolean {
-    return this.accessChangesSinceLastReview.length > 0;
-  }
-
-  get accessSummary(): string {
-    const n = this.accessChangesSinceLastReview.length;
-    const since = this.lastSignedReview ? `since ${this.lastSignedReview.label}` : 'on record';
-    return n === 1 ? `1 access change ${since}.` : `${n} access changes ${since}.`;
-  }
-
-  get item2Complete(): boolean {
-    return this.accessReviewed;
-  }
-
-  // ---------------------------------------------------------------- (3) spot check
-  get spotCheckRows(): Array<{
-    key: string;
-    label: string;
-    checked: boolean;
-    noClinicalContent: boolean;
-    checkedLabel: string;
-    clinicalLabel: string;
-    history: Array<{ key: string; text: string }>;
-    hasHistory: boolean;
-  }> {
-    return this.spotChecks.map((entry) => {
-      const candidate = this.candidates.find((c) => c.id === entry.recordId);
-      const label = candidate
-        ? `${candidate.label} (Cliniko ${candidate.clinikoPatientId ?? '—'})`
-        : `Cliniko patient ${entry.clinikoPatientId ?? entry.recordId}`;
-      const history = this.history
-        .filter((h) => h.recordId === entry.recordId)
-        .map((h, index) => ({
-          key: `${entry.recordId}-${index}`,
-          text: `${h.field}: ${h.oldValue ?? '(empty)'} → ${h.newValue ?? '(empty)'}, ${new Date(h.changedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC by ${h.changedBy ?? 'unknown'}`,
-        }));
-      return {
-        key: entry.recordId,
-        label,
-        checked: entry.checked,
-        noClinicalContent: entry.noClinicalContent,
-        checkedLabel: `Checked: ${label}`,
-        clinicalLabel: `No clinical content: ${label}`,
-        history,
-        hasHistory: history.length > 0,
-      };
-    });
-  }
-
-  get hasSpotChecks(): boolean {
-    return this.spotChecks.length > 0;
-  }
-
-  get spotCheckComplete(): boolean {
-    return this.spotChecks.every((s) => s.checked);
-  }
-
-  get noClinicalContentFound(): boolean {
-    return this.spotChecks.every((s) => s.noClinicalContent);
-  }
-
-  get item3Complete(): boolean {
-    return this.spotCheckComplete;
-  }
-
-  // ---------------------------------------------------------------- (4) consent
-  get consentRows(): Array<{
-    key: string;
-    channel: string;
-    cliniko: number;
-    salesforce: number;
-    gap: number;
-  }> {
-    const c = this.consent;
-    if (!c) return [];
-    const n = (field: string): number => Number(gqlValue<number>(c, field) ?? 0);
-    return [
-      {
-        key: 'email',
-        channel: 'Email',
-        cliniko: n('Cliniko_Email_Opt_In__c'),
-        salesforce: n('Salesforce_Email_Opt_In__c'),
-      },
-      {
-        key: 'sms',
-        channel: 'SMS',
-        cliniko: n('Cliniko_SMS_Opt_In__c'),
-        salesforce: n('Salesforce_SMS_Opt_In__c'),
-      },
-    ].map((row) => ({ ...row, gap: row.salesforce - row.cliniko }));
-  }
-
-  get hasConsent(): boolean {
-    return this.consent !== undefined;
-  }
-
-  get consentSnapshotLabel(): string {
-    return this.consent ? `Snapshot of ${gqlDisplay(this.consent, 'Snapshot_At__c') || '—'}` : '';
-  }
-
-  get hasConsentGap(): boolean {
-    return this.consentRows.some((r) => r.gap !== 0);
-  }
-
-  get item4Complete(): boolean {
-    return this.consentReviewed && (!this.hasConsentGap || this.consentGapExplanation.trim().length > 0);
-  }
-
-  // ---------------------------------------------------------------- (5) sign
-  get item5Complete(): boolean {
-    return this.attendees.trim().length > 0;
-  }
-
+  // ---------------------------------------------------------------- progress
   get steps(): Array<{
     key: string;
     label: string;
@@ -664,12 +464,19 @@ export default class GovernanceReview extends LightningElement {
     stateLabel: string;
     stateClass: string;
   }> {
+    const item1 = dataMapItemComplete(this.dataMapFacts, {
+      loaded: this.dataMapLoaded,
+      errors: this.dataMapErrors,
+      unchanged: this.dataMapUnchanged,
+      notes: this.dataMapNotes,
+    });
+    const item4 = consentItemComplete(this.consent, this.consentReviewed, this.consentGapExplanation);
     return [
-      ['1', 'Data map unchanged without sign-off', this.item1Complete],
-      ['2', 'Access changes reviewed', this.item2Complete],
-      ['3', 'Change-log spot check', this.item3Complete],
-      ['4', 'Consent counts compared', this.item4Complete],
-      ['5', 'Attendees and notes', this.item5Complete],
+      ['1', 'Data map unchanged without sign-off', item1],
+      ['2', 'Access changes reviewed', this.accessReviewed],
+      ['3', 'Change-log spot check', spotCheckComplete(this.spotChecks)],
+      ['4', 'Consent counts compared', item4],
+      ['5', 'Attendees and notes', signItemComplete(this.attendees)],
     ].map(([key, label, complete]) => ({
       key: key as string,
       label: `${key as string}. ${label as string}`,
@@ -695,19 +502,23 @@ export default class GovernanceReview extends LightningElement {
   // ---------------------------------------------------------------- summary
   get summaryItems(): Array<{ key: string; text: string }> {
     const yes = (b: boolean): string => (b ? 'yes' : 'no');
+    const accessSummary = accessSummaryOf(this.accessChanges, this.reviewBaseline);
     return [
-      { key: 'hash', text: `Data map hash: ${this.mapHashLabel} (signed: ${this.signedHashLabel})` },
+      {
+        key: 'hash',
+        text: `Data map hash: ${currentHashLabel(this.currentHash)} (signed: ${signedHashLabel(this.signedHash)})`,
+      },
       {
         key: 'map',
         text: `Data map unchanged without sign-off: ${yes(this.dataMapUnchanged)}. ${this.dataMapNotes}`,
       },
       {
         key: 'access',
-        text: `Access changes reviewed: ${yes(this.accessReviewed)} (${this.accessSummary}) ${this.accessNotes}`,
+        text: `Access changes reviewed: ${yes(this.accessReviewed)} (${accessSummary}) ${this.accessNotes}`,
       },
       {
         key: 'spot',
-        text: `Spot check: ${this.spotChecks.filter((s) => s.checked).length} of ${this.spotChecks.length} records checked; no clinical content found: ${yes(this.noClinicalContentFound)}.`,
+        text: `Spot check: ${this.spotChecks.filter((s) => s.checked).length} of ${this.spotChecks.length} records checked; no clinical content found: ${yes(noClinicalContentFound(this.spotChecks))}.`,
       },
       {
         key: 'consent',
@@ -723,36 +534,42 @@ export default class GovernanceReview extends LightningElement {
   }
 
   // ---------------------------------------------------------------- events
-  handleCheckbox(event: Event): void {
-    const target = event.target as HTMLInputElement;
-    const field = target.dataset.field;
+  /** One answer from an agenda item. A signed review ignores them (e.g. an event fired from devtools). */
+  handleItemChange(event: CustomEvent<ItemChange>): void {
     if (this.isLocked) return;
-    if (field === 'dataMapUnchanged') this.dataMapUnchanged = target.checked;
-    else if (field === 'accessReviewed') this.accessReviewed = target.checked;
-    else if (field === 'consentReviewed') this.consentReviewed = target.checked;
-  }
-
-  handleText(event: Event): void {
-    const target = event.target as HTMLTextAreaElement | HTMLInputElement;
-    const field = target.dataset.field;
-    if (this.isLocked) return;
-    if (field === 'dataMapNotes') this.dataMapNotes = target.value;
-    else if (field === 'accessNotes') this.accessNotes = target.value;
-    else if (field === 'consentGapExplanation') this.consentGapExplanation = target.value;
-    else if (field === 'attendees') this.attendees = target.value;
-    else if (field === 'notes') this.notes = target.value;
-  }
-
-  handleSpotCheck(event: Event): void {
-    const target = event.target as HTMLInputElement;
-    const { recordId, flag } = target.dataset;
-    if (this.isLocked) return;
-    this.spotChecks = this.spotChecks.map((entry) => {
-      if (entry.recordId !== recordId) return entry;
-      return flag === 'checked'
-        ? { ...entry, checked: target.checked }
-        : { ...entry, noClinicalContent: target.checked };
-    });
+    const { field, value } = event.detail;
+    const text = typeof value === 'string' ? value : '';
+    switch (field) {
+      case 'dataMapUnchanged':
+        this.dataMapUnchanged = value === true;
+        break;
+      case 'dataMapNotes':
+        this.dataMapNotes = text;
+        break;
+      case 'accessReviewed':
+        this.accessReviewed = value === true;
+        break;
+      case 'accessNotes':
+        this.accessNotes = text;
+        break;
+      case 'spotCheck':
+        this.spotChecks = applySpotCheckToggle(this.spotChecks, value as SpotCheckToggle);
+        break;
+      case 'consentReviewed':
+        this.consentReviewed = value === true;
+        break;
+      case 'consentGapExplanation':
+        this.consentGapExplanation = text;
+        break;
+      case 'attendees':
+        this.attendees = text;
+        break;
+      case 'notes':
+        this.notes = text;
+        break;
+      default:
+        break;
+    }
   }
 
   handleSaveDraft(): void {
@@ -778,8 +595,8 @@ export default class GovernanceReview extends LightningElement {
       [DATA_MAP_NOTES_FIELD.fieldApiName]: this.dataMapNotes,
       [ACCESS_REVIEWED_FIELD.fieldApiName]: this.accessReviewed,
       [ACCESS_NOTES_FIELD.fieldApiName]: this.accessNotes,
-      [SPOT_CHECK_COMPLETE_FIELD.fieldApiName]: this.spotCheckComplete,
-      [NO_CLINICAL_FIELD.fieldApiName]: this.noClinicalContentFound,
+      [SPOT_CHECK_COMPLETE_FIELD.fieldApiName]: spotCheckComplete(this.spotChecks),
+      [NO_CLINICAL_FIELD.fieldApiName]: noClinicalContentFound(this.spotChecks),
       [SPOT_CHECK_SAMPLE_FIELD.fieldApiName]: JSON.stringify(this.spotChecks),
       [CONSENT_REVIEWED_FIELD.fieldApiName]: this.consentReviewed,
       [CONSENT_GAP_FIELD.fieldApiName]: this.consentGapExplanation,
@@ -822,17 +639,5 @@ export default class GovernanceReview extends LightningElement {
     } finally {
       this.saving = false;
     }
-  }
-
-  get hasSaveError(): boolean {
-    return this.saveErrors !== undefined;
-  }
-
-  get hasDataMapError(): boolean {
-    return this.dataMapErrors !== undefined;
-  }
-
-  get hasHistoryError(): boolean {
-    return this.historyErrors !== undefined;
   }
 }

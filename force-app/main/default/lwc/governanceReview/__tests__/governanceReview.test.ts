@@ -45,20 +45,48 @@ async function render(data: unknown = governanceData, refresh?: () => Promise<vo
   return element;
 }
 
+/**
+ * Every element matching `selector` in `scope` and in the shadow trees of the components inside it,
+ * in document order. The agenda items are child components, so their controls live in the children's
+ * shadow roots, which a plain querySelector on the container does not enter.
+ */
+function all<T extends Element = HTMLElement>(scope: ParentNode, selector: string): T[] {
+  const found: T[] = [];
+  const visit = (node: ParentNode): void => {
+    for (const child of Array.from(node.children)) {
+      if (child.matches(selector)) found.push(child as T);
+      if (child.shadowRoot) visit(child.shadowRoot);
+      visit(child);
+    }
+  };
+  visit(scope);
+  return found;
+}
+
+/** The first match of `selector` across the container and its children, or null. */
+function find<T extends Element = HTMLElement>(scope: ParentNode, selector: string): T | null {
+  return all<T>(scope, selector)[0] ?? null;
+}
+
 function q<T extends Element = HTMLElement>(root: Root, selector: string): T {
-  const found = root.querySelector(selector);
+  const found = find<T>(root, selector);
   if (!found) throw new Error(`no element matches ${selector}`);
-  return found as T;
+  return found;
 }
 
 function texts(root: ParentNode, selector: string): string[] {
-  return Array.from(root.querySelectorAll(selector)).map((el) =>
-    (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
-  );
+  return all(root, selector).map((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
+}
+
+/** The text of the container and of every child component's shadow tree. */
+function allText(root: Root): string {
+  return [root, ...all(root, '*').flatMap((el) => (el.shadowRoot ? [el.shadowRoot] : []))]
+    .map((scope) => scope.textContent ?? '')
+    .join(' ');
 }
 
 function tick(root: Root, selector: string, index = 0): void {
-  const box = root.querySelectorAll<HTMLInputElement>(selector)[index]!;
+  const box = all<HTMLInputElement>(root, selector)[index]!;
   box.checked = true;
   box.dispatchEvent(new CustomEvent('change'));
 }
@@ -113,7 +141,7 @@ describe('c-governance-review', () => {
       expect(texts(root, '.current-hash')).toEqual([SIGNED_HASH]);
       expect(texts(root, '.signed-hash')).toEqual([SIGNED_HASH]);
       expect(texts(root, '.last-review-hash')).toEqual([SIGNED_HASH]);
-      expect(root.querySelector('.map-warning')).toBeNull();
+      expect(find(root, '.map-warning')).toBeNull();
     });
 
     it('lists only the access changes detected since the last signed review (item 2)', async () => {
@@ -138,15 +166,13 @@ describe('c-governance-review', () => {
         'Olivia Jones (Cliniko 100102)',
         'Mia Chen (Cliniko 100103)',
       ]);
-      const first = root.querySelectorAll('.spot-check')[0]!;
+      const first = all(root, '.spot-check')[0]!;
       expect(texts(first, '.history-row')).toEqual([
         'Email: noah@old.example → noah@new.example, 2026-11-03 02:00 UTC by Cliniko Integration',
         'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
       ]);
-      expect(texts(root.querySelectorAll('.spot-check')[1]!, '.no-history')).toEqual([
-        'No field history recorded.',
-      ]);
-      expect(root.querySelectorAll('input.spot-checked')[0]!.getAttribute('aria-label')).toBe(
+      expect(texts(all(root, '.spot-check')[1]!, '.no-history')).toEqual(['No field history recorded.']);
+      expect(all(root, 'input.spot-checked')[0]!.getAttribute('aria-label')).toBe(
         'Checked: Noah Patel (Cliniko 100101)',
       );
     });
@@ -245,10 +271,10 @@ describe('c-governance-review', () => {
 
       // Assert: editing is locked
       expect(texts(root, '.status-message')).toEqual(['Review signed and locked.']);
-      expect(root.querySelector('.locked')).not.toBeNull();
-      expect(root.querySelector('button.sign')).toBeNull();
-      expect(root.querySelector('button.save-draft')).toBeNull();
-      const controls = Array.from(root.querySelectorAll<HTMLInputElement>('.item input, .item textarea'));
+      expect(find(root, '.locked')).not.toBeNull();
+      expect(find(root, 'button.sign')).toBeNull();
+      expect(find(root, 'button.save-draft')).toBeNull();
+      const controls = all<HTMLInputElement>(root, '.item input, .item textarea');
       expect(controls.length).toBeGreaterThan(8);
       expect(controls.every((c) => c.disabled)).toBe(true);
 
@@ -315,7 +341,7 @@ describe('c-governance-review', () => {
       expect(texts(root, '.locked')).toEqual([
         'Signed by Jane Citizen on 20/11/2026 3:00 pm. This review is locked.',
       ]);
-      expect(root.querySelector('button.sign')).toBeNull();
+      expect(find(root, 'button.sign')).toBeNull();
       expect(q<HTMLInputElement>(root, 'input.attendees').value).toBe('Jane Citizen; Sam Lee');
       expect(q<HTMLInputElement>(root, 'input.attendees').disabled).toBe(true);
       expect(q<HTMLTextAreaElement>(root, 'textarea.consent-explanation').value).toBe(
@@ -363,7 +389,7 @@ describe('c-governance-review', () => {
         'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
         'MobilePhone: (empty) → +61 400 000 103, 2026-11-10 02:00 UTC by Cliniko Integration',
       ]);
-      expect(root.textContent).not.toContain('$');
+      expect(allText(root)).not.toContain('$');
     });
   });
 
@@ -401,7 +427,7 @@ describe('c-governance-review', () => {
       const root = element.shadowRoot!;
       const panel = q<HTMLElement & { errors: unknown }>(root, 'c-error-panel.load-error');
       expect(panel.errors).toEqual([{ message: 'Governance_Review__c is not accessible' }]);
-      expect(root.querySelector('.item')).toBeNull();
+      expect(find(root, '.item')).toBeNull();
       await expect(element).toBeAccessible();
     });
 
@@ -414,8 +440,8 @@ describe('c-governance-review', () => {
       await flushPromises();
       await flushPromises();
       expect(texts(root, '.status-message')).toEqual(['Not saved: Attendees__c: value too long']);
-      expect(root.querySelector('c-error-panel.save-error')).not.toBeNull();
-      expect(root.querySelector('.locked')).toBeNull();
+      expect(find(root, 'c-error-panel.save-error')).not.toBeNull();
+      expect(find(root, '.locked')).toBeNull();
       expect(q<HTMLButtonElement>(root, 'button.sign').disabled).toBe(false);
     });
 
@@ -424,8 +450,8 @@ describe('c-governance-review', () => {
       getFieldHistoryMock.mockRejectedValue({ body: { message: 'No access to ContactHistory' } });
       const element = await render();
       const root = element.shadowRoot!;
-      expect(root.querySelector('c-error-panel.data-map-error')).not.toBeNull();
-      expect(root.querySelector('c-error-panel.history-error')).not.toBeNull();
+      expect(find(root, 'c-error-panel.data-map-error')).not.toBeNull();
+      expect(find(root, 'c-error-panel.history-error')).not.toBeNull();
       // Without a verifiable hash, item 1 cannot be completed.
       tick(root, 'input.map-unchanged');
       await flushPromises();

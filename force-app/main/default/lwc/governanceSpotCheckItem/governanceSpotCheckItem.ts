@@ -1,0 +1,166 @@
+import { LightningElement, api } from 'lwc';
+import { sampleOf } from 'c/ldsUtils';
+
+/** Records drawn for the change-log spot check. */
+export const SPOT_CHECK_SIZE = 5;
+
+/** One record of the change-log spot check, as stored in Spot_Check_Sample__c (no names: ids only). */
+export interface SpotCheckEntry {
+  recordId: string;
+  clinikoPatientId: string | null;
+  checked: boolean;
+  noClinicalContent: boolean;
+}
+
+/** One row of `ClinikoGovernanceController.getFieldHistory`. */
+export interface HistoryRow {
+  recordId: string;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  changedAt: string;
+  changedBy: string | null;
+}
+
+/** A Contact synced this quarter that the sample may draw. */
+export interface Candidate {
+  id: string;
+  label: string;
+  clinikoPatientId: string | null;
+}
+
+/** Reads a saved Spot_Check_Sample__c; `undefined` when empty or not a JSON array (then draw again). */
+export function parseSpotCheckSample(raw: string | null | undefined): SpotCheckEntry[] | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (!Array.isArray(parsed)) return undefined;
+    return parsed.map((e: Record<string, unknown>) => ({
+      recordId: String(e.recordId),
+      clinikoPatientId: typeof e.clinikoPatientId === 'string' ? e.clinikoPatientId : null,
+      checked: e.checked === true,
+      noClinicalContent: e.noClinicalContent === true,
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Draws `SPOT_CHECK_SIZE` candidates at random, ordered by record id, nothing ticked yet. */
+export function drawSpotCheckSample(candidates: readonly Candidate[]): SpotCheckEntry[] {
+  return sampleOf(candidates, SPOT_CHECK_SIZE)
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((c) => ({
+      recordId: c.id,
+      clinikoPatientId: c.clinikoPatientId,
+      checked: false,
+      noClinicalContent: false,
+    }));
+}
+
+/** One tick reported by the spot check: which record, which of its two checkboxes, and its new state. */
+export interface SpotCheckToggle {
+  recordId: string;
+  flag: 'checked' | 'noClinicalContent';
+  value: boolean;
+}
+
+/**
+ * The sample after one tick. The container applies each toggle to its own current sample (rather than
+ * taking a copy from the child), so ticks in quick succession, before the child re-renders, all count.
+ */
+export function applySpotCheckToggle(
+  entries: readonly SpotCheckEntry[],
+  toggle: SpotCheckToggle,
+): SpotCheckEntry[] {
+  return entries.map((entry) => {
+    if (entry.recordId !== toggle.recordId) return entry;
+    return toggle.flag === 'checked'
+      ? { ...entry, checked: toggle.value }
+      : { ...entry, noClinicalContent: toggle.value };
+  });
+}
+
+/** Item 3 is done (Spot_Check_Complete__c) when every sampled record is checked. */
+export function spotCheckComplete(entries: readonly SpotCheckEntry[]): boolean {
+  return entries.every((s) => s.checked);
+}
+
+/** No_Clinical_Content_Found__c: every sampled record was confirmed free of clinical content. */
+export function noClinicalContentFound(entries: readonly SpotCheckEntry[]): boolean {
+  return entries.every((s) => s.noClinicalContent);
+}
+
+interface SpotCheckRow {
+  key: string;
+  label: string;
+  checked: boolean;
+  noClinicalContent: boolean;
+  checkedLabel: string;
+  clinicalLabel: string;
+  history: Array<{ key: string; text: string }>;
+  hasHistory: boolean;
+}
+
+/**
+ * Agenda item 3 of the governance review: the change-log spot check. Shows each sampled record with
+ * its field history (only the rows the controller returns: it withholds fields the user cannot read)
+ * and two checkboxes; a tick is reported to the container as an `itemchange` event
+ * (`detail: { field: 'spotCheck', value: SpotCheckToggle }`), which the container applies with
+ * `applySpotCheckToggle`.
+ */
+export default class GovernanceSpotCheckItem extends LightningElement {
+  /** The sample, as stored in Spot_Check_Sample__c. */
+  @api entries: readonly SpotCheckEntry[] = [];
+  /** Contacts synced this quarter: names for the labels (names are never stored in the sample). */
+  @api candidates: readonly Candidate[] = [];
+  @api history: readonly HistoryRow[] = [];
+  /** Why the field history could not be loaded (Apex error), if it could not. */
+  @api errors: unknown = undefined;
+  @api disabled = false;
+
+  get hasError(): boolean {
+    return this.errors !== undefined;
+  }
+
+  get hasEntries(): boolean {
+    return (this.entries ?? []).length > 0;
+  }
+
+  get rows(): SpotCheckRow[] {
+    const candidates = this.candidates ?? [];
+    const history = this.history ?? [];
+    return (this.entries ?? []).map((entry) => {
+      const candidate = candidates.find((c) => c.id === entry.recordId);
+      const label = candidate
+        ? `${candidate.label} (Cliniko ${candidate.clinikoPatientId ?? '—'})`
+        : `Cliniko patient ${entry.clinikoPatientId ?? entry.recordId}`;
+      const rows = history
+        .filter((h) => h.recordId === entry.recordId)
+        .map((h, index) => ({
+          key: `${entry.recordId}-${index}`,
+          text: `${h.field}: ${h.oldValue ?? '(empty)'} → ${h.newValue ?? '(empty)'}, ${new Date(h.changedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC by ${h.changedBy ?? 'unknown'}`,
+        }));
+      return {
+        key: entry.recordId,
+        label,
+        checked: entry.checked,
+        noClinicalContent: entry.noClinicalContent,
+        checkedLabel: `Checked: ${label}`,
+        clinicalLabel: `No clinical content: ${label}`,
+        history: rows,
+        hasHistory: rows.length > 0,
+      };
+    });
+  }
+
+  handleToggle(event: Event): void {
+    const target = event.target as HTMLInputElement;
+    const value: SpotCheckToggle = {
+      recordId: target.dataset.recordId ?? '',
+      flag: target.dataset.flag === 'checked' ? 'checked' : 'noClinicalContent',
+      value: target.checked,
+    };
+    this.dispatchEvent(new CustomEvent('itemchange', { detail: { field: 'spotCheck', value } }));
+  }
+}
