@@ -5,24 +5,21 @@ import USER_ID from '@salesforce/user/Id';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
 import { gqlDisplay, gqlNodes, gqlValue, quarterOf, quarterStart, reduceErrors } from 'c/ldsUtils';
-import {
-  currentHashLabel,
-  dataMapItemComplete,
-  signedHashLabel,
-  type DataMapFacts,
-} from 'c/governanceDataMapItem';
-import { accessSummaryOf, type ReviewBaseline } from 'c/governanceAccessItem';
+import { currentHashLabel, dataMapItemComplete, signedHashLabel } from 'c/governanceDataMapItem';
+// eslint-disable-next-line no-unused-vars -- type-only import: the JavaScript rule misses type positions; tsc checks them
+import type { DataMapFacts } from 'c/governanceDataMapItem';
+import { accessSummaryOf } from 'c/governanceAccessItem';
+// eslint-disable-next-line no-unused-vars -- type-only import: the JavaScript rule misses type positions; tsc checks them
+import type { ReviewBaseline } from 'c/governanceAccessItem';
 import {
   applySpotCheckToggle,
   drawSpotCheckSample,
   noClinicalContentFound,
   parseSpotCheckSample,
   spotCheckComplete,
-  type Candidate,
-  type HistoryRow,
-  type SpotCheckEntry,
-  type SpotCheckToggle,
 } from 'c/governanceSpotCheckItem';
+// eslint-disable-next-line no-unused-vars -- type-only import: the JavaScript rule misses type positions; tsc checks them
+import type { Candidate, HistoryRow, SpotCheckEntry, SpotCheckToggle } from 'c/governanceSpotCheckItem';
 import { consentItemComplete } from 'c/governanceConsentItem';
 import { signItemComplete } from 'c/governanceSignItem';
 import REVIEW_OBJECT from '@salesforce/schema/Governance_Review__c';

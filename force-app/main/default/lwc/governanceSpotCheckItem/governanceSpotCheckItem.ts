@@ -98,7 +98,7 @@ interface SpotCheckRow {
   noClinicalContent: boolean;
   checkedLabel: string;
   clinicalLabel: string;
-  history: Array<{ key: string; text: string }>;
+  changes: Array<{ key: string; text: string }>;
   hasHistory: boolean;
 }
 
@@ -114,7 +114,7 @@ export default class GovernanceSpotCheckItem extends LightningElement {
   @api entries: readonly SpotCheckEntry[] = [];
   /** Contacts synced this quarter: names for the labels (names are never stored in the sample). */
   @api candidates: readonly Candidate[] = [];
-  @api history: readonly HistoryRow[] = [];
+  @api historyRows: readonly HistoryRow[] = [];
   /** Why the field history could not be loaded (Apex error), if it could not. */
   @api errors: unknown = undefined;
   @api disabled = false;
@@ -129,7 +129,7 @@ export default class GovernanceSpotCheckItem extends LightningElement {
 
   get rows(): SpotCheckRow[] {
     const candidates = this.candidates ?? [];
-    const history = this.history ?? [];
+    const history = this.historyRows ?? [];
     return (this.entries ?? []).map((entry) => {
       const candidate = candidates.find((c) => c.id === entry.recordId);
       const label = candidate
@@ -148,7 +148,7 @@ export default class GovernanceSpotCheckItem extends LightningElement {
         noClinicalContent: entry.noClinicalContent,
         checkedLabel: `Checked: ${label}`,
         clinicalLabel: `No clinical content: ${label}`,
-        history: rows,
+        changes: rows,
         hasHistory: rows.length > 0,
       };
     });

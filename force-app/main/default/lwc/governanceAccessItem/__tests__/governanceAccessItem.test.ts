@@ -13,9 +13,9 @@ interface AccessItemElement extends HTMLElement {
   disabled: boolean;
 }
 
-const accessChanges = gqlNodes(governanceData, 'Access_Change__c');
+const ACCESS_CHANGES = gqlNodes(governanceData, 'Access_Change__c');
 const lastReview = gqlNodes(governanceData, 'Governance_Review__c')[0];
-const baseline: ReviewBaseline = {
+const BASELINE: ReviewBaseline = {
   label: gqlValue<string>(lastReview, 'Name')!,
   signedAt: gqlValue<string>(lastReview, 'Signed_At__c')!,
 };
@@ -28,7 +28,7 @@ async function render(props: Partial<AccessItemElement> = {}): Promise<AccessIte
   const element = createElement('c-governance-access-item', {
     is: GovernanceAccessItem,
   }) as unknown as AccessItemElement;
-  Object.assign(element, { accessChanges, baseline, ...props });
+  Object.assign(element, { accessChanges: ACCESS_CHANGES, baseline: BASELINE, ...props });
   document.body.appendChild(element);
   await flushPromises();
   return element;
@@ -57,7 +57,7 @@ describe('c-governance-access-item', () => {
         'Removed: Cliniko_Sync_Marketing',
       ]);
       // The container's summary uses the same rule.
-      expect(accessSummaryOf(accessChanges, baseline)).toBe('2 access changes since GR-0002.');
+      expect(accessSummaryOf(ACCESS_CHANGES, BASELINE)).toBe('2 access changes since GR-0002.');
     });
 
     it('lists every change on record when no review has been signed yet', async () => {

@@ -12,7 +12,7 @@ interface ConsentItemElement extends HTMLElement {
   disabled: boolean;
 }
 
-const consent = gqlNodes(governanceData, 'Consent_Reconciliation__c')[0];
+const CONSENT = gqlNodes(governanceData, 'Consent_Reconciliation__c')[0];
 
 function flushPromises(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -22,7 +22,7 @@ async function render(props: Partial<ConsentItemElement> = {}): Promise<ConsentI
   const element = createElement('c-governance-consent-item', {
     is: GovernanceConsentItem,
   }) as unknown as ConsentItemElement;
-  Object.assign(element, { consent, ...props });
+  Object.assign(element, { consent: CONSENT, ...props });
   document.body.appendChild(element);
   await flushPromises();
   return element;
@@ -46,16 +46,16 @@ describe('c-governance-consent-item', () => {
       const root = element.shadowRoot!;
       expect(texts(root, '.consent-snapshot')).toEqual(['Snapshot of 22/11/2026 2:00 am']);
       expect(texts(root, '.consent-gap')).toEqual(['-2', '1']);
-      expect(consentRowsOf(consent).map((r) => [r.channel, r.cliniko, r.salesforce])).toEqual([
+      expect(consentRowsOf(CONSENT).map((r) => [r.channel, r.cliniko, r.salesforce])).toEqual([
         ['Email', 812, 810],
         ['SMS', 604, 605],
       ]);
     });
 
     it('needs an explanation of a non-zero gap as well as the confirmation', () => {
-      expect(consentItemComplete(consent, true, '')).toBe(false);
-      expect(consentItemComplete(consent, false, 'Explained.')).toBe(false);
-      expect(consentItemComplete(consent, true, 'Explained.')).toBe(true);
+      expect(consentItemComplete(CONSENT, true, '')).toBe(false);
+      expect(consentItemComplete(CONSENT, false, 'Explained.')).toBe(false);
+      expect(consentItemComplete(CONSENT, true, 'Explained.')).toBe(true);
       // No snapshot, no gap: the confirmation alone completes the item.
       expect(consentItemComplete(undefined, true, '')).toBe(true);
     });
@@ -104,7 +104,7 @@ describe('c-governance-consent-item', () => {
   describe('error path', () => {
     it('counts a count the user cannot read (absent from the node) as 0 rather than failing', async () => {
       // Arrange: FLS withheld the Salesforce SMS count.
-      const partial = JSON.parse(JSON.stringify(consent)) as Record<string, unknown>;
+      const partial = JSON.parse(JSON.stringify(CONSENT)) as Record<string, unknown>;
       delete partial.Salesforce_SMS_Opt_In__c;
       const element = await render({ consent: partial });
 

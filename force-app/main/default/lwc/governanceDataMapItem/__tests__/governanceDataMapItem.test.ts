@@ -19,10 +19,10 @@ interface DataMapItemElement extends HTMLElement {
 
 const SIGNED_HASH = dataMapSignoff.signoff.signedHash;
 const OTHER_HASH = 'c'.repeat(64);
-const syncRuns = (): Array<Record<string, unknown>> =>
+const fixtureSyncRuns = (): Array<Record<string, unknown>> =>
   JSON.parse(JSON.stringify(gqlNodes(governanceData, 'Sync_Run__c'))) as Array<Record<string, unknown>>;
 // GR-0002, the last signed review before this quarter.
-const lastReviewHash = gqlValue<string>(
+const LAST_REVIEW_HASH = gqlValue<string>(
   gqlNodes(governanceData, 'Governance_Review__c')[0],
   'Data_Map_Hash__c',
 )!;
@@ -38,8 +38,8 @@ async function render(props: Partial<DataMapItemElement> = {}): Promise<DataMapI
   Object.assign(element, {
     currentHash: dataMapSignoff.signoff.currentHash,
     signedHash: SIGNED_HASH,
-    lastReviewHash,
-    syncRuns: syncRuns(),
+    lastReviewHash: LAST_REVIEW_HASH,
+    syncRuns: fixtureSyncRuns(),
     ...props,
   });
   document.body.appendChild(element);
@@ -115,8 +115,8 @@ describe('c-governance-data-map-item', () => {
       const facts = {
         currentHash: SIGNED_HASH,
         signedHash: SIGNED_HASH,
-        lastReviewHash,
-        syncRuns: syncRuns(),
+        lastReviewHash: LAST_REVIEW_HASH,
+        syncRuns: fixtureSyncRuns(),
       };
       const answers = { loaded: true, errors: undefined, unchanged: false, notes: '' };
       expect(mapNeedsExplanation(facts)).toBe(false);
@@ -135,7 +135,7 @@ describe('c-governance-data-map-item', () => {
   describe('data map changed without sign-off', () => {
     it('warns, lists runs under another map, and requires notes rather than a confirmation', async () => {
       // Arrange: the deployed map and one run this quarter use a hash nobody signed.
-      const runs = syncRuns();
+      const runs = fixtureSyncRuns();
       (runs[0]!.Data_Map_Hash__c as { value: string }).value = OTHER_HASH;
       const element = await render({ currentHash: OTHER_HASH, syncRuns: runs });
       const root = element.shadowRoot!;
@@ -145,7 +145,12 @@ describe('c-governance-data-map-item', () => {
       expect(texts(root, '.unsigned-runs li')).toEqual([
         `run-2026-11-20 started 20/11/2026 11:00 am with map ${OTHER_HASH}`,
       ]);
-      const facts = { currentHash: OTHER_HASH, signedHash: SIGNED_HASH, lastReviewHash, syncRuns: runs };
+      const facts = {
+        currentHash: OTHER_HASH,
+        signedHash: SIGNED_HASH,
+        lastReviewHash: LAST_REVIEW_HASH,
+        syncRuns: runs,
+      };
       const answers = { loaded: true, errors: undefined, unchanged: true, notes: '' };
       expect(dataMapItemComplete(facts, answers)).toBe(false);
       expect(
@@ -182,7 +187,12 @@ describe('c-governance-data-map-item', () => {
       expect(texts(root, '.current-hash')).toEqual(['unknown (no sign-off deployed)']);
       expect(texts(root, '.signed-hash')).toEqual(['—']);
       expect(root.querySelector('.map-warning')).not.toBeNull();
-      const facts = { currentHash: null, signedHash: null, lastReviewHash, syncRuns: syncRuns() };
+      const facts = {
+        currentHash: null,
+        signedHash: null,
+        lastReviewHash: LAST_REVIEW_HASH,
+        syncRuns: fixtureSyncRuns(),
+      };
       expect(dataMapItemComplete(facts, { loaded: true, errors, unchanged: true, notes: 'Explained.' })).toBe(
         false,
       );

@@ -19,17 +19,17 @@ import fieldHistory from '../../governanceReview/__tests__/data/fieldHistory.jso
 interface SpotCheckItemElement extends HTMLElement {
   entries: SpotCheckEntry[];
   candidates: Candidate[];
-  history: HistoryRow[];
+  historyRows: HistoryRow[];
   errors: unknown;
   disabled: boolean;
 }
 
-const candidates: Candidate[] = gqlNodes(governanceData, 'Contact').map((node) => ({
+const CANDIDATES: Candidate[] = gqlNodes(governanceData, 'Contact').map((node) => ({
   id: String(node.Id),
   label: gqlValue<string>(node, 'Name') ?? String(node.Id),
   clinikoPatientId: gqlValue<string>(node, 'Cliniko_Patient_Id__c') ?? null,
 }));
-const entries: SpotCheckEntry[] = drawSpotCheckSample(candidates);
+const ENTRIES: SpotCheckEntry[] = drawSpotCheckSample(CANDIDATES);
 
 function flushPromises(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -39,7 +39,7 @@ async function render(props: Partial<SpotCheckItemElement> = {}): Promise<SpotCh
   const element = createElement('c-governance-spot-check-item', {
     is: GovernanceSpotCheckItem,
   }) as unknown as SpotCheckItemElement;
-  Object.assign(element, { entries, candidates, history: fieldHistory, ...props });
+  Object.assign(element, { entries: ENTRIES, candidates: CANDIDATES, historyRows: fieldHistory, ...props });
   document.body.appendChild(element);
   await flushPromises();
   return element;
@@ -60,7 +60,7 @@ describe('c-governance-spot-check-item', () => {
   describe('data path', () => {
     it('draws at most five records, ordered by id, nothing ticked', () => {
       expect(SPOT_CHECK_SIZE).toBe(5);
-      expect(entries).toEqual([
+      expect(ENTRIES).toEqual([
         {
           recordId: '003000000000101AAA',
           clinikoPatientId: '100101',
@@ -138,7 +138,7 @@ describe('c-governance-spot-check-item', () => {
       const after = seen.reduce(
         (sample, change) =>
           applySpotCheckToggle(sample, change.value as Parameters<typeof applySpotCheckToggle>[1]),
-        entries,
+        ENTRIES,
       );
       expect(after[1]).toEqual({
         recordId: '003000000000102AAA',
@@ -185,7 +185,7 @@ describe('c-governance-spot-check-item', () => {
 
   describe('user without billing access', () => {
     it('renders only the history rows the controller returns (it withholds unreadable fields)', async () => {
-      const element = await render({ history: fieldHistory.filter((row) => row.field !== 'Email') });
+      const element = await render({ historyRows: fieldHistory.filter((row) => row.field !== 'Email') });
       const root = element.shadowRoot!;
       expect(texts(root, '.history-row')).toEqual([
         'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
@@ -197,7 +197,7 @@ describe('c-governance-spot-check-item', () => {
 
   describe('empty state', () => {
     it('says there is nothing to sample when no records were synced this quarter', async () => {
-      const element = await render({ entries: drawSpotCheckSample([]), candidates: [], history: [] });
+      const element = await render({ entries: drawSpotCheckSample([]), candidates: [], historyRows: [] });
       expect(texts(element.shadowRoot!, '.no-sample')).toEqual([
         'No records were synced this quarter; nothing to sample.',
       ]);
@@ -208,7 +208,7 @@ describe('c-governance-spot-check-item', () => {
   describe('error path', () => {
     it('shows the error panel when the field history cannot be loaded, and still lists the sample', async () => {
       const errors = { body: { message: 'No access to ContactHistory' } };
-      const element = await render({ history: [], errors });
+      const element = await render({ historyRows: [], errors });
       const root = element.shadowRoot!;
       const panel = root.querySelector<HTMLElement & { errors: unknown }>('c-error-panel.history-error')!;
       expect(panel.errors).toEqual(errors);
