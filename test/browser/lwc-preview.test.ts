@@ -114,6 +114,16 @@ describe('LWC preview in headless Chromium', () => {
     await page.getByText(/Quarterly governance review \d{4}-Q[1-4]/).waitFor();
     await page.getByText('Noah Patel (Cliniko 100101)').waitFor();
     expect(await page.getByText('2 access changes since GR-0002.', { exact: true }).count()).toBe(1);
+    // Composed of one child component per agenda item, each rendering its own fieldset.
+    for (const child of [
+      'c-governance-data-map-item',
+      'c-governance-access-item',
+      'c-governance-spot-check-item',
+      'c-governance-consent-item',
+      'c-governance-sign-item',
+    ]) {
+      expect(await page.locator(`c-governance-review ${child} fieldset.item`).count(), child).toBe(1);
+    }
     await shoot(page, 'governanceReview');
 
     // Work through the checklist with the keyboard only: focus each control, Space ticks a checkbox,
