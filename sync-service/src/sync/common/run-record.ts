@@ -60,8 +60,18 @@ export interface RunRecordDeps {
  * Queues the run's Sync_Run__c summary and drains it. The queueing is durable or throws; a drain that
  * fails leaves the summary in the outbox for the next drain (logged, not thrown).
  */
-export async function recordRunSummary(deps: RunRecordDeps, input: SyncRunInput, finished: number): Promise<void> {
+export async function recordRunSummary(
+  deps: RunRecordDeps,
+  input: SyncRunInput,
+  finished: number,
+): Promise<void> {
   const payload = buildSyncRunPayload(input);
-  await deps.store.commitBatch({ stream: 'runs', outbox: [runSummaryItem(payload, input.runId)], now: finished });
-  await deps.worker.drain().catch((err: unknown) => deps.log.warn({ runId: input.runId, err }, 'run summary not written yet'));
+  await deps.store.commitBatch({
+    stream: 'runs',
+    outbox: [runSummaryItem(payload, input.runId)],
+    now: finished,
+  });
+  await deps.worker
+    .drain()
+    .catch((err: unknown) => deps.log.warn({ runId: input.runId, err }, 'run summary not written yet'));
 }

@@ -8,7 +8,13 @@ import { fieldTypesOf, sameFieldValue, sameSalesforceValue, valueKind } from './
  * in the data map, judged by the shape of the answer), the expected verdict, and the rule deciding it
  * (the sources are linked in value-equality.ts's header).
  */
-type Row = readonly [expected: unknown, actual: unknown, type: string | undefined, same: boolean, rule: string];
+type Row = readonly [
+  expected: unknown,
+  actual: unknown,
+  type: string | undefined,
+  same: boolean,
+  rule: string,
+];
 
 const TABLE: readonly Row[] = [
   // The three cases the dry run and the reconciliation used to answer differently (issue 14).

@@ -118,4 +118,3 @@ export function currentValuesQuery(
   const select = [...new Set(['Id', externalIdField, ...fields])];
   return `SELECT ${select.join(', ')} FROM ${object} WHERE ${externalIdField} IN (${externalIds.map(soqlString).join(', ')})`;
 }
-

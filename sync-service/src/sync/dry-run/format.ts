@@ -1,6 +1,5 @@
 import type { RecordPreview } from './compare.js';
 
-
 /** Renders a value for `--show-values`: JSON, cut at 80 characters. */
 export function showValue(value: unknown): string {
   const text = value === undefined ? 'null' : JSON.stringify(value);

@@ -45,7 +45,6 @@ export const PREVIEW_STREAMS = [
 /** Salesforce's SOQL `IN` clause is kept to the collection size the writer also uses. */
 export const QUERY_CHUNK = 200;
 
-
 export interface DryRunDeps {
   readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
   /** Read only: watermarks, the hashes of the last written payloads, known merges (facts). */
@@ -93,7 +92,6 @@ export interface DryRunResult {
   readonly salesforceQueries: number;
 }
 
-
 /** A payload waiting for its Salesforce values, as the runner builds it (unflattened, external id included). */
 interface Payload {
   readonly externalIdField: string;
@@ -102,7 +100,9 @@ interface Payload {
 }
 
 type Stream = (typeof PREVIEW_STREAMS)[number];
-type StreamEntry = { -readonly [K in keyof DryRunResult['streams'][number]]: DryRunResult['streams'][number][K] };
+type StreamEntry = {
+  -readonly [K in keyof DryRunResult['streams'][number]]: DryRunResult['streams'][number][K];
+};
 
 /** One dry run's moving parts. */
 interface DryRun {
@@ -130,7 +130,11 @@ interface DryRun {
 
 export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): Promise<DryRunResult> {
   const requestsBefore = deps.cliniko.stats().requests;
-  const rules = createPayloadRules({ dataMap: deps.dataMap, journeyConfig: deps.journeyConfig, now: deps.now });
+  const rules = createPayloadRules({
+    dataMap: deps.dataMap,
+    journeyConfig: deps.journeyConfig,
+    now: deps.now,
+  });
   const run: DryRun = {
     deps,
     options,
@@ -252,15 +256,21 @@ async function flush(run: DryRun, object: string): Promise<void> {
     const diff = diffRecord(desired, byKey.get(desired.externalId), run.types);
     // The runner skips a payload whose hash is the one it last wrote, whatever Salesforce holds now.
     const skipped =
-      desired.payloadHash !== undefined && states.get(desired.externalId)?.payloadHash === desired.payloadHash;
-    const preview: RecordPreview = diff.action !== 'unchanged' && skipped ? { ...diff, action: 'drift' } : diff;
+      desired.payloadHash !== undefined &&
+      states.get(desired.externalId)?.payloadHash === desired.payloadHash;
+    const preview: RecordPreview =
+      diff.action !== 'unchanged' && skipped ? { ...diff, action: 'drift' } : diff;
     c[preview.action] += 1;
     run.options.onRecord?.(preview);
   }
 }
 
 /** The payloads as the runner would write them: children of merged-away patients against the survivor. */
-async function desiredRecords(run: DryRun, object: string, payloads: readonly Payload[]): Promise<DesiredRecord[]> {
+async function desiredRecords(
+  run: DryRun,
+  object: string,
+  payloads: readonly Payload[],
+): Promise<DesiredRecord[]> {
   if (object !== 'Contact') {
     await loadSurvivors(
       run,
@@ -274,7 +284,10 @@ async function desiredRecords(run: DryRun, object: string, payloads: readonly Pa
   return payloads.map((p): DesiredRecord => {
     const flat = flattenFields(p.fields);
     delete flat[p.externalIdField];
-    const item = run.rules.outboxItem({ object, key: p.externalId, fields: p.fields, operation: 'upsert' }, 'dry-run');
+    const item = run.rules.outboxItem(
+      { object, key: p.externalId, fields: p.fields, operation: 'upsert' },
+      'dry-run',
+    );
     return {
       object,
       externalIdField: p.externalIdField,

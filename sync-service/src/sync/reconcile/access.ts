@@ -18,7 +18,9 @@ export async function accessSnapshot(ctx: ReconcileContext, runId: string): Prom
   const previous = stored ? (JSON.parse(stored.state) as StoredAccessSnapshot) : undefined;
   const changes = accessChanges(previous?.assignments ?? [], current);
   const detectedAt = new Date(ctx.deps.now()).toISOString();
-  const { written, failures } = await writeChanges(ctx, changes, detectedAt, (c) => changeDetails(c, previous, runId));
+  const { written, failures } = await writeChanges(ctx, changes, detectedAt, (c) =>
+    changeDetails(c, previous, runId),
+  );
   // The snapshot moves only once every change is recorded, so a failed write is detected again next time.
   if (failures.length === 0) {
     const state: StoredAccessSnapshot = { takenAt: detectedAt, assignments: current };

@@ -22,7 +22,11 @@ export interface Comparison {
 type UnseenByWriteBack = (row: Row) => boolean;
 
 /** Compares every synced object with what Cliniko says and queues the repairs through the outbox. */
-export async function reconcileObjects(ctx: ReconcileContext, side: ClinikoSide, runId: string): Promise<Comparison> {
+export async function reconcileObjects(
+  ctx: ReconcileContext,
+  side: ClinikoSide,
+  runId: string,
+): Promise<Comparison> {
   const found: Comparison = { objects: {}, enqueued: new Map(), orphanUpdates: new Set(), contactRows: [] };
   const unseen = await unseenByWriteBack(ctx);
   for (const target of RECONCILED_OBJECTS) {
@@ -36,7 +40,9 @@ async function unseenByWriteBack(ctx: ReconcileContext): Promise<UnseenByWriteBa
   const mark = await ctx.deps.store.getWatermark(REVERSE_STREAM);
   const seen = mark ? Date.parse(mark.cursor) : Number.NaN;
   return (row) =>
-    Number.isFinite(seen) && typeof row.LastModifiedDate === 'string' && instantOf(row.LastModifiedDate) > seen;
+    Number.isFinite(seen) &&
+    typeof row.LastModifiedDate === 'string' &&
+    instantOf(row.LastModifiedDate) > seen;
 }
 
 async function reconcileObject(
@@ -100,7 +106,11 @@ function extraColumns(ctx: ReconcileContext, object: string): string[] {
  * lookup written by external id, `Contact__r: {Cliniko_Patient_Id__c}`, is read back through the
  * same relationship). Fields the journey engine owns are never in these payloads, so never compared.
  */
-export function columnsFor(extField: string, expected: ReadonlyMap<string, Row>, extra: readonly string[]): string[] {
+export function columnsFor(
+  extField: string,
+  expected: ReadonlyMap<string, Row>,
+  extra: readonly string[],
+): string[] {
   const columns = new Set<string>([extField, ...extra]);
   for (const fields of expected.values()) {
     for (const [field, value] of Object.entries(fields)) {
@@ -144,7 +154,15 @@ function compareRecords(
   unseen: UnseenByWriteBack,
   runId: string,
 ): RecordsDiff {
-  const diff: RecordsDiff = { compared: 0, drifted: 0, missing: 0, held: 0, driftedFields: {}, sample: [], repairs: [] };
+  const diff: RecordsDiff = {
+    compared: 0,
+    drifted: 0,
+    missing: 0,
+    held: 0,
+    driftedFields: {},
+    sample: [],
+    repairs: [],
+  };
   for (const [key, fields] of expected) {
     const row = actual.get(key);
     if (!row) {

@@ -38,9 +38,20 @@ const optedIn = (row: Row, f: ConsentField | undefined): boolean =>
   f === undefined ? false : f.optOut ? row[f.name] !== true : row[f.name] === true;
 
 /** Counts what the pass found, before repairs: the evidence of any drift. */
-export function consentFrom(ctx: ReconcileContext, side: ClinikoSide, contactRows: readonly Row[]): ConsentCounts {
+export function consentFrom(
+  ctx: ReconcileContext,
+  side: ClinikoSide,
+  contactRows: readonly Row[],
+): ConsentCounts {
   const fields = consentFields(ctx);
-  const counts = { clinikoEmail: 0, clinikoSms: 0, salesforceEmail: 0, salesforceSms: 0, compared: 0, mismatches: 0 };
+  const counts = {
+    clinikoEmail: 0,
+    clinikoSms: 0,
+    salesforceEmail: 0,
+    salesforceSms: 0,
+    compared: 0,
+    mismatches: 0,
+  };
   for (const c of side.consent.values()) {
     if (c.email) counts.clinikoEmail += 1;
     if (c.sms) counts.clinikoSms += 1;
@@ -72,7 +83,11 @@ export function consentFrom(ctx: ReconcileContext, side: ClinikoSide, contactRow
 }
 
 /** Writes the night's Consent_Reconciliation__c; a failed write is reported, not thrown. */
-export async function writeConsent(ctx: ReconcileContext, counts: ConsentCounts, runId: string): Promise<ConsentSnapshot> {
+export async function writeConsent(
+  ctx: ReconcileContext,
+  counts: ConsentCounts,
+  runId: string,
+): Promise<ConsentSnapshot> {
   const record = {
     Snapshot_At__c: new Date(ctx.deps.now()).toISOString(),
     Cliniko_Email_Opt_In__c: counts.clinikoEmail,

@@ -1,5 +1,10 @@
 /** The nightly reconciliation's public surface (the CLI, the server's schedule and the tests use it). */
-export { createReconciler, reconcilerForService, type Reconciler, type ReconcilerService } from './reconciler.js';
+export {
+  createReconciler,
+  reconcilerForService,
+  type Reconciler,
+  type ReconcilerService,
+} from './reconciler.js';
 export {
   ACCESS_SNAPSHOT_KEY,
   MONITORED_PERMISSION_SETS,

@@ -84,8 +84,20 @@ async function runPass(ctx: ReconcileContext, runId: string, state: PassState): 
 async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<ReconcileReport> {
   const { deps } = ctx;
   const started = deps.now();
-  await deps.store.startRun({ id: runId, mode: 'reconcile', startedAt: started, dataMapHash: deps.dataMapHash });
-  const state: PassState = { objects: {}, drain: null, consent: null, access: null, unprojectable: 0, unrepaired: 0 };
+  await deps.store.startRun({
+    id: runId,
+    mode: 'reconcile',
+    startedAt: started,
+    dataMapHash: deps.dataMapHash,
+  });
+  const state: PassState = {
+    objects: {},
+    drain: null,
+    consent: null,
+    access: null,
+    unprojectable: 0,
+    unrepaired: 0,
+  };
   let error: string | null = null;
   try {
     await runPass(ctx, runId, state);
@@ -102,7 +114,13 @@ async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<Reco
   const finished = deps.now();
   const counts = localCounts(state.objects);
   await recordReconcileRun(ctx, { runId, started, finished, error }, state);
-  await deps.store.finishRun({ id: runId, status, finishedAt: finished, counts: JSON.stringify(counts), error });
+  await deps.store.finishRun({
+    id: runId,
+    status,
+    finishedAt: finished,
+    counts: JSON.stringify(counts),
+    error,
+  });
   ctx.log.info({ runId, status, counts, unrepaired: state.unrepaired }, 'reconciliation finished');
   return {
     runId,
@@ -186,7 +204,11 @@ async function recordReconcileRun(
     dataMapSha256: ctx.deps.dataMapHash,
   };
   try {
-    await recordRunSummary({ store: ctx.deps.store, worker: ctx.deps.worker, log: ctx.log }, input, run.finished);
+    await recordRunSummary(
+      { store: ctx.deps.store, worker: ctx.deps.worker, log: ctx.log },
+      input,
+      run.finished,
+    );
   } catch (err) {
     // Reconciliation's own rule: a summary that cannot even be queued does not fail the pass.
     ctx.log.warn({ runId: run.runId, err }, 'run summary not written yet');

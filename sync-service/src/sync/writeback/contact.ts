@@ -47,7 +47,8 @@ export async function processContact(
   }
   const current = projection.payloads.find((p) => p.object === 'Contact')?.fields ?? {};
   const inbound = inboundPatch(ctx, contact, patient, current, humanConsent);
-  if (inbound.problems.length > 0) quarantine.push(...quarantineFor(inbound.problems, contact, patientId, runId));
+  if (inbound.problems.length > 0)
+    quarantine.push(...quarantineFor(inbound.problems, contact, patientId, runId));
   if (Object.keys(inbound.patch).length === 0) {
     return { kind: inbound.problems.length > 0 ? 'quarantined' : 'unchanged' };
   }
@@ -58,7 +59,10 @@ export async function processContact(
   }
   await audit(ctx, contact, patientId, inbound.patch, runId);
   const fields = Object.keys(inbound.patch).sort();
-  ctx.log.info({ patientId, contactId: contact.Id, fields, actor: contact.LastModifiedById }, 'written back to cliniko');
+  ctx.log.info(
+    { patientId, contactId: contact.Id, fields, actor: contact.LastModifiedById },
+    'written back to cliniko',
+  );
   // Count an opt-out only if it was written (Cliniko may have had it already).
   const optOuts = inbound.consentOptOuts.filter((c) =>
     Object.hasOwn(inbound.patch, c === 'email' ? 'accepted_email_marketing' : 'unsubscribe_sms_marketing'),
@@ -76,7 +80,8 @@ function skipReason(
   // Cliniko is the source of truth: a later change there wins over this (older) Salesforce edit.
   const clinikoAt = timeOf(patient.updated_at);
   const salesforceAt = timeOf(contact.LastModifiedDate);
-  if (!Number.isNaN(clinikoAt) && !Number.isNaN(salesforceAt) && clinikoAt >= salesforceAt) return 'cliniko-newer';
+  if (!Number.isNaN(clinikoAt) && !Number.isNaN(salesforceAt) && clinikoAt >= salesforceAt)
+    return 'cliniko-newer';
   // The Salesforce edit is newer, but a Cliniko change the forward sync has not yet carried across
   // means the Contact's other fields are stale: writing them back would undo that change.
   if (forwardCursor === undefined || Number.isNaN(clinikoAt) || clinikoAt > forwardCursor) return 'deferred';

@@ -104,7 +104,14 @@ async function processBatch(
     state.tally.read += 1;
     state.handled.add(id);
     const at = timeOf(contact.LastModifiedDate);
-    const outcome = await handleContact(ctx, state, id, contact, humanFields.get(id) ?? new Set(), quarantine);
+    const outcome = await handleContact(
+      ctx,
+      state,
+      id,
+      contact,
+      humanFields.get(id) ?? new Set(),
+      quarantine,
+    );
     count(state.tally, outcome);
     if (outcome.kind === 'failed' || outcome.kind === 'deferred') {
       // Always lower the bound: an overwritten edit (second batch) may be older than records the
@@ -122,7 +129,8 @@ async function processBatch(
   const target = blockedHere && blockedBefore ? Math.min(state.watermark, batchMax) : batchMax;
   const { watermark } = state;
   const advance =
-    !Number.isNaN(target) && (Number.isNaN(watermark) || target > watermark || (blockedHere && target < watermark));
+    !Number.isNaN(target) &&
+    (Number.isNaN(watermark) || target > watermark || (blockedHere && target < watermark));
   if (advance) state.watermark = target;
   if (advance || quarantine.length > 0) {
     await ctx.deps.store.commitBatch({

@@ -45,16 +45,20 @@ export async function consentChanges(
       `CreatedById != ${soqlString(ctx.deps.integrationUserId)}`,
       ...(since === null ? [] : [`CreatedDate >= ${soqlDateTime(since)}`]),
     ];
-    await eachPage(ctx, `SELECT ContactId, Field FROM ContactHistory WHERE ${where.join(' AND ')}`, (records) => {
-      for (const row of records) {
-        const id = row.ContactId;
-        const field = row.Field;
-        if (typeof id !== 'string' || typeof field !== 'string') continue;
-        const set = byContact.get(id) ?? new Set<string>();
-        set.add(field);
-        byContact.set(id, set);
-      }
-    });
+    await eachPage(
+      ctx,
+      `SELECT ContactId, Field FROM ContactHistory WHERE ${where.join(' AND ')}`,
+      (records) => {
+        for (const row of records) {
+          const id = row.ContactId;
+          const field = row.Field;
+          if (typeof id !== 'string' || typeof field !== 'string') continue;
+          const set = byContact.get(id) ?? new Set<string>();
+          set.add(field);
+          byContact.set(id, set);
+        }
+      },
+    );
   }
   return byContact;
 }

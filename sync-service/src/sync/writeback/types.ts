@@ -8,7 +8,10 @@ export const REVERSE_STREAM = 'salesforce:Contact';
 export const FORWARD_PATIENT_STREAM = 'patients';
 export const DEFAULT_OVERLAP_SECONDS = 5;
 /** Cliniko consent fields whose Contact targets may carry an opt-out back (see consentOptOutPatch). */
-export const CONSENT_SOURCES: ReadonlySet<string> = new Set(['accepted_email_marketing', 'accepted_sms_marketing']);
+export const CONSENT_SOURCES: ReadonlySet<string> = new Set([
+  'accepted_email_marketing',
+  'accepted_sms_marketing',
+]);
 export const INACTIVE_FIELDS = ['archived_at', 'deleted_at', 'merged_at'] as const;
 /**
  * Failures that belong to one record and that no retry cures. Anything else (an outage, a rejected API
