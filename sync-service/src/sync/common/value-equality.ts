@@ -51,7 +51,8 @@ export function valueKind(type: string | undefined): ValueKind | undefined {
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 const ISO_DATE = /^(\d{4}-\d{2}-\d{2})/;
 
-function isEmpty(value: unknown): boolean {
+/** Blank as Salesforce sees it: null, absent or empty text (it keeps no empty text). */
+export function isBlank(value: unknown): boolean {
   return value === null || value === undefined || value === '';
 }
 
@@ -120,8 +121,8 @@ function kindByShape(expected: unknown, actual: unknown): ValueKind {
  * blank read where true or false is expected is a difference (the field was not there to read).
  */
 export function sameSalesforceValue(expected: unknown, actual: unknown, type?: string): boolean {
-  if (isEmpty(expected)) return isEmpty(actual) || actual === false;
-  if (isEmpty(actual)) return false;
+  if (isBlank(expected)) return isBlank(actual) || actual === false;
+  if (isBlank(actual)) return false;
   switch (valueKind(type) ?? kindByShape(expected, actual)) {
     case 'checkbox':
       return expected === actual;

@@ -1,5 +1,5 @@
 import { soqlString } from '../common/soql.js';
-import { sameSalesforceValue, type FieldTypes } from '../common/value-equality.js';
+import { isBlank, sameSalesforceValue, type FieldTypes } from '../common/value-equality.js';
 
 export type ChangeKind = 'set' | 'changed' | 'cleared';
 
@@ -43,10 +43,6 @@ export interface PreviewProblem {
 }
 
 // What a sync would write, compared with what Salesforce holds (pure).
-
-function isEmpty(value: unknown): boolean {
-  return value === null || value === undefined || value === '';
-}
 
 /**
  * `Contact__r: { Cliniko_Patient_Id__c: '1' }` (a lookup written by external id) becomes
@@ -95,14 +91,14 @@ export function diffRecord(
   const changes: FieldChange[] = [];
   if (current === undefined) {
     for (const [field, after] of Object.entries(desired.fields)) {
-      if (!isEmpty(after)) changes.push({ field, kind: 'set', before: null, after });
+      if (!isBlank(after)) changes.push({ field, kind: 'set', before: null, after });
     }
     return { ...base, action: 'create', changes };
   }
   for (const [field, after] of Object.entries(desired.fields)) {
     const before = valueAt(current, field);
     if (sameSalesforceValue(after, before, types.get(`${desired.object}.${field}`))) continue;
-    const kind: ChangeKind = isEmpty(before) ? 'set' : isEmpty(after) ? 'cleared' : 'changed';
+    const kind: ChangeKind = isBlank(before) ? 'set' : isBlank(after) ? 'cleared' : 'changed';
     changes.push({ field, kind, before, after });
   }
   return { ...base, action: changes.length > 0 ? 'update' : 'unchanged', changes };

@@ -5,8 +5,9 @@ import type { DataMap } from '../../governance/data-map.js';
 import { EXTERNAL_ID_FIELDS } from '../../governance/project.js';
 import type { JourneyConfig } from '../../journey/index.js';
 import type { Store } from '../../store/index.js';
+import { storedSurvivors } from '../common/merges.js';
 import { fieldTypesOf, type FieldTypes } from '../common/value-equality.js';
-import { createPayloadRules, MERGED_FACT, patientRefOf, survivorOf, type PayloadRules } from '../payloads.js';
+import { createPayloadRules, patientRefOf, survivorOf, type PayloadRules } from '../payloads.js';
 import { loadReferences, type References } from '../references.js';
 import {
   currentValuesQuery,
@@ -233,11 +234,8 @@ async function addRecord(
 async function loadSurvivors(run: DryRun, patientIds: readonly string[]): Promise<void> {
   const unknown = [...new Set(patientIds)].filter((id) => !run.survivors.has(id));
   if (unknown.length === 0) return;
-  for (const id of unknown) run.survivors.set(id, null);
-  for (const fact of await run.deps.store.listFacts(unknown)) {
-    if (fact.resource === MERGED_FACT)
-      run.survivors.set(fact.id, (JSON.parse(fact.data) as { survivor: string }).survivor);
-  }
+  const stored = await storedSurvivors(run.deps.store, unknown);
+  for (const id of unknown) run.survivors.set(id, stored.get(id) ?? null);
 }
 
 /** Compares the object's waiting payloads with Salesforce's current values and reports each. */

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../../cliniko/index.js';
-import { MERGED_FACT, patientRefOf, survivorOf } from '../payloads.js';
+import { storedSurvivors } from '../common/merges.js';
+import { patientRefOf, survivorOf } from '../payloads.js';
 import type { References } from '../references.js';
 import type { ReconcileContext } from './context.js';
 import { RECONCILED_OBJECTS, type Row } from './types.js';
@@ -96,12 +97,8 @@ async function reparentToSurvivors(
   ]);
   const refs = new Set(children.map(patientRefOf).filter((id): id is string => id !== undefined));
   const unknown = [...refs].filter((id) => !survivors.has(id)).sort();
-  for (let i = 0; i < unknown.length; i += 500) {
-    for (const fact of await ctx.deps.store.listFacts(unknown.slice(i, i + 500))) {
-      if (fact.resource !== MERGED_FACT || survivors.has(fact.id)) continue;
-      const survivor = (JSON.parse(fact.data) as { survivor?: unknown }).survivor;
-      if (typeof survivor === 'string') survivors.set(fact.id, survivor);
-    }
+  for (const [id, survivor] of await storedSurvivors(ctx.deps.store, unknown)) {
+    if (!survivors.has(id)) survivors.set(id, survivor);
   }
   for (const fields of children) {
     const survivor = survivors.get(patientRefOf(fields) ?? '');
