@@ -51,10 +51,10 @@ const TABLE: readonly Row[] = [
   [null, false, 'Checkbox', true, 'Primitive: a checkbox is never blank; null writes false'],
   [false, null, 'Checkbox', false, 'a checkbox read as blank was not there to read'],
   [false, null, undefined, false, 'a checkbox read as blank was not there to read'],
-  // Blank: no empty text is kept.
-  [null, undefined, 'Text', true, 'blank'],
-  [null, '', 'Text', true, 'an empty text is blank'],
-  ['', null, 'Phone', true, 'an empty text is blank'],
+  // Blank: the house rule (value-equality.ts explains why; no Salesforce page states it).
+  [null, undefined, 'Text', true, 'house rule: blank'],
+  [null, '', 'Text', true, 'house rule: an empty text is blank'],
+  ['', null, 'Phone', true, 'house rule: an empty text is blank'],
   ['Ann', null, 'Text', false, 'a value against blank'],
   [null, 'Ann', 'Text', false, 'blank against a value'],
   // Text is compared exactly.
