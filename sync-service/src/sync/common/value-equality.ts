@@ -117,9 +117,9 @@ function kindByShape(expected: unknown, actual: unknown): ValueKind {
 /**
  * Whether Salesforce's `actual` is the value `expected` (what a sync would write) for a field of metadata
  * type `type`. Blank: `''`, null and a missing value are the same blank. This one is the house rule, not
- * a documented one: none of the pages above says how an empty text is stored, and an empty text field
- * reads back as null from the API (`ISBLANK` treats both alike), so telling them apart would report
- * drift nobody can repair. A checkbox is never blank ([Primitive] boolean: true or false), so writing
+ * a documented one: none of the pages above says how an empty text is stored; an empty text written
+ * reads back as null (so the Salesforce emulator, test/emulators/salesforce/org.ts, stores it), and
+ * telling the two apart would report drift no write can repair. A checkbox is never blank ([Primitive] boolean: true or false), so writing
  * null to one stores false; a blank read where true or false is expected is a difference (the field
  * was not there to read).
  */
