@@ -116,12 +116,13 @@ function kindByShape(expected: unknown, actual: unknown): ValueKind {
 
 /**
  * Whether Salesforce's `actual` is the value `expected` (what a sync would write) for a field of metadata
- * type `type`. Blank: `''`, null and a missing value are the same blank. This one is the house rule, not
- * a documented one: none of the pages above says how an empty text is stored; an empty text written
- * reads back as null (so the Salesforce emulator, test/emulators/salesforce/values.ts `coerceValue`, stores it), and
- * telling the two apart would report drift no write can repair. A checkbox is never blank ([Primitive] boolean: true or false), so writing
- * null to one stores false; a blank read where true or false is expected is a difference (the field
- * was not there to read).
+ * type `type`. Blank: `''`, null and a missing value are the same blank. This one is the house rule,
+ * not a documented one: none of the pages above says how an empty text is stored; an empty text
+ * written reads back as null (as the Salesforce emulator's `coerceValue` in
+ * test/emulators/salesforce/values.ts stores it), and telling the two apart would report drift no
+ * write can repair. A checkbox is never blank ([Primitive] boolean: true or false), so writing null
+ * to one stores false; a blank read where true or false is expected is a difference (the field was
+ * not there to read).
  */
 export function sameSalesforceValue(expected: unknown, actual: unknown, type?: string): boolean {
   if (isBlank(expected)) return isBlank(actual) || actual === false;
