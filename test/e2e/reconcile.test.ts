@@ -8,7 +8,7 @@ import {
   createReconciler,
   type Reconciler,
   type ReconcileReport,
-} from '../../sync-service/src/sync/reconcile.js';
+} from '../../sync-service/src/sync/reconcile/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
 

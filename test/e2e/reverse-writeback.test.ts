@@ -8,7 +8,7 @@ import {
   createReversePoller,
   resolveIntegrationUserId,
   type ReversePoller,
-} from '../../sync-service/src/sync/reverse.js';
+} from '../../sync-service/src/sync/writeback/index.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords } from '../support/org-state.js';

@@ -36,6 +36,11 @@ export interface FieldRef {
   readonly path: string;
   /** Maximum length of a text target, from the package; the projector refuses longer values. */
   readonly maxLength?: number;
+  /**
+   * The metadata `<type>` the package declares for the target (`Phone`, `Currency`, ...), when known:
+   * what Salesforce stores decides when two values are the same (sync/common/value-equality.ts).
+   */
+  readonly type?: string;
 }
 
 export interface DataMapEntry {
@@ -205,7 +210,13 @@ function fieldRef(path: string, declared?: PackageField): FieldRef {
   const m = TARGET_PATTERN.exec(path);
   // The schema has already checked the pattern; this guards the type.
   if (!m?.[1] || !m[2]) throw new Error(`not Object.Field: ${path}`);
-  return { object: m[1], field: m[2], path, ...(declared?.length ? { maxLength: declared.length } : {}) };
+  return {
+    object: m[1],
+    field: m[2],
+    path,
+    ...(declared?.length ? { maxLength: declared.length } : {}),
+    ...(declared ? { type: declared.type } : {}),
+  };
 }
 
 /**

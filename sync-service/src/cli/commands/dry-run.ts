@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Connection } from 'jsforce';
 import { checkSignoff } from '../../governance/signoff.js';
-import { formatPreview, runDryRun, type DryRunResult } from '../../sync/dry-run.js';
+import { formatPreview, runDryRun, type DryRunResult } from '../../sync/dry-run/index.js';
 import type { Command, CliContext } from '../types.js';
 
 const USAGE = `npm run sync -- dry-run [--full] [--limit N] [--show-values]

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { reconcilerForService, type ReconcileReport } from '../../sync/reconcile.js';
+import { reconcilerForService, type ReconcileReport } from '../../sync/reconcile/index.js';
 import type { CliContext, Command } from '../types.js';
 
 const USAGE = `npm run sync -- reconcile [--json]

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
-import { createReversePoller, resolveIntegrationUserId, type ReverseResult } from '../../sync/reverse.js';
+import {
+  createReversePoller,
+  resolveIntegrationUserId,
+  type ReverseResult,
+} from '../../sync/writeback/index.js';
 import type { Command, CliContext } from '../types.js';
 
 export function printReverseResult(result: ReverseResult, ctx: Pick<CliContext, 'print'>): void {

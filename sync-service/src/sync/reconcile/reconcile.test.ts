@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameScalar, sameValue } from './reconcile.js';
+import { sameSalesforceValue as sameScalar, sameFieldValue as sameValue } from '../common/value-equality.js';
 
 describe('reconciliation value comparison', () => {
   it('compares meaning, not Salesforce spelling', () => {

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClinikoValidationError } from '../cliniko/index.js';
-import { SyncError } from '../errors.js';
-import { loadDataMap } from '../governance/data-map.js';
-import { verifyAuditChain } from '../governance/audit.js';
-import { createKeyring } from '../governance/encryption.js';
-import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../governance/test-fixtures.js';
-import { createLogger } from '../logger.js';
-import { SqliteStore } from '../store/index.js';
-import { keyringCipher } from './cipher.js';
-import { createReversePoller, reverseFields, REVERSE_STREAM, type QueryPage } from './reverse.js';
+import { ClinikoValidationError } from '../../cliniko/index.js';
+import { SyncError } from '../../errors.js';
+import { loadDataMap } from '../../governance/data-map.js';
+import { verifyAuditChain } from '../../governance/audit.js';
+import { createKeyring } from '../../governance/encryption.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
+import { createLogger } from '../../logger.js';
+import { SqliteStore } from '../../store/index.js';
+import { keyringCipher } from '../cipher.js';
+import { createReversePoller, reverseFields, REVERSE_STREAM, type QueryPage } from './index.js';
 
 const INTEGRATION = '005000000000001AAA';
 const MARKETER = '005000000000002AAA';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadDataMap } from '../governance/data-map.js';
-import { payloadSha256 } from '../governance/stable-json.js';
-import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../governance/test-fixtures.js';
+import { loadDataMap } from '../../governance/data-map.js';
+import { payloadSha256 } from '../../governance/stable-json.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
+import { soqlString } from '../common/soql.js';
+import { sameSalesforceValue as sameValue } from '../common/value-equality.js';
 import {
   currentValuesQuery,
   diffRecord,
@@ -10,11 +12,9 @@ import {
   runDryRun,
   DRIFT_NOTE,
   type RecordPreview,
-  sameValue,
-  soqlString,
   valueAt,
   type DesiredRecord,
-} from './dry-run.js';
+} from './index.js';
 
 const desired = (fields: Record<string, unknown>): DesiredRecord => ({
   object: 'Contact',
@@ -51,7 +51,10 @@ describe('sameValue', () => {
     expect(sameValue(null, false)).toBe(true); // writing null to a checkbox stores false
     expect(sameValue(false, null)).toBe(false);
     expect(sameValue(true, false)).toBe(false);
-    expect(sameValue('Email;SMS', 'SMS;Email')).toBe(true);
+    // A multi-select picklist is a set of selections; the same text in a plain text field is not
+    // (issue 14: decided by the field's metadata type, see common/value-equality.test.ts).
+    expect(sameValue('Email;SMS', 'SMS;Email', 'MultiselectPicklist')).toBe(true);
+    expect(sameValue('Email;SMS', 'SMS;Email', 'Text')).toBe(false);
     expect(sameValue('a@example.com', 'A@example.com')).toBe(false);
     expect(sameValue('x', null)).toBe(false);
   });

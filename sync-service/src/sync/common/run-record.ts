@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { SyncError } from '../../errors.js';
+import { payloadSha256 } from '../../governance/stable-json.js';
+import { buildSyncRunPayload, type SyncRunInput } from '../../governance/sync-run.js';
+import type { Logger } from '../../logger.js';
+import type { OutboxInput, Store } from '../../store/index.js';
+import { PRIORITY } from '../objects.js';
+
+/**
+ * Run recording shared by the use cases that write (the cycle, the reconciliation): run ids, the cycle
+ * lease, the description of a failure, and the Sync_Run__c summary sent through the outbox. The
+ * runner's copy (sync/runner.ts `finish`, `cycle`, `exclusive`) is the reference these were taken from.
+ */
+
+/**
+ * The cycle lease: on a shared PostgreSQL store one instance at a time runs a cycle or a reconciliation
+ * (never both). A crashed holder's lease expires after LEASE_MS. SQLite serves one instance.
+ */
+export const CYCLE_LEASE = 'sync-cycle';
+export const LEASE_MS = 10 * 60_000;
+
+/** `run-20261122023000-1a2b3c4d`: the prefix, the UTC start to the second, 8 random hex digits. */
+export function newRunId(prefix: string, now: number): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14);
+  return `${prefix}-${stamp}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * A failure as a run records it: a catalogued error with its stable code, any other error by its
+ * message (which never holds a value: see errors.ts), anything else thrown as `unknown error`.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof SyncError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : 'unknown error';
+}
+
+/** The outbox item that writes a run's Sync_Run__c summary (keyed on the run id). */
+export function runSummaryItem(payload: Record<string, unknown>, runId: string): OutboxInput {
+  return {
+    object: 'Sync_Run__c',
+    externalId: runId,
+    operation: 'upsert',
+    payload: JSON.stringify(payload),
+    payloadHash: payloadSha256(payload),
+    runId,
+    priority: PRIORITY.Sync_Run__c ?? 90,
+  };
+}
+
+export interface RunRecordDeps {
+  readonly store: Pick<Store, 'commitBatch'>;
+  readonly worker: { drain(): Promise<unknown> };
+  readonly log: Pick<Logger, 'warn'>;
+}
+
+/**
+ * Queues the run's Sync_Run__c summary and drains it. The queueing is durable or throws; a drain that
+ * fails leaves the summary in the outbox for the next drain (logged, not thrown).
+ */
+export async function recordRunSummary(
+  deps: RunRecordDeps,
+  input: SyncRunInput,
+  finished: number,
+): Promise<void> {
+  const payload = buildSyncRunPayload(input);
+  await deps.store.commitBatch({
+    stream: 'runs',
+    outbox: [runSummaryItem(payload, input.runId)],
+    now: finished,
+  });
+  await deps.worker
+    .drain()
+    .catch((err: unknown) => deps.log.warn({ runId: input.runId, err }, 'run summary not written yet'));
+}
