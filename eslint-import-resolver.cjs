@@ -1,6 +1,6 @@
 // An eslint-plugin-import resolver (interface version 2) that resolves module specifiers the way `tsc`
 // does, with TypeScript's own `resolveModuleName` and this repository's compiler options (NodeNext):
-// `../logger.js` resolves to `../logger.ts`, and an extensionless relative import does not resolve,
+// a `logger.js` specifier resolves to `logger.ts`, and an extensionless relative import does not resolve,
 // exactly as the type-checker sees it.
 //
 // Why not eslint-import-resolver-typescript: it depends on a native resolver (unrs-resolver) with one

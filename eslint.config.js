@@ -133,9 +133,9 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   // ---- Architecture boundaries (docs/architecture.md, "Dependency zones") ----
-  // Resolved paths, not specifier patterns: `../logger.js`, `../logger.ts` and `../../src/logger.js`
-  // are the same file to these rules. test/unit/lint-boundaries.test.ts feeds each zone a forbidden
-  // import and expects the error.
+  // Resolved paths, not specifier patterns: a `.js` specifier, a `.ts` specifier and a longer relative
+  // path to the same module are the same file to these rules. test/unit/lint-boundaries.test.ts feeds
+  // each zone a forbidden import and expects the error.
   {
     files: TS_FILES,
     plugins: { import: importPlugin },
