@@ -128,6 +128,8 @@ const FORBIDDEN: Record<string, readonly Case[]> = {
     ['sync-service/src/cli/commands/probe.ts', "import '../../server.js';", 'import/no-restricted-paths'],
     ['sync-service/src/app.ts', "import './server.js';", 'import/no-restricted-paths'],
     ['sync-service/src/http/probe.ts', "import '../server.js';", 'import/no-restricted-paths'],
+    // The pure modules' tests are let off the purity zone only, not the others.
+    ['sync-service/src/governance/probe.test.ts', "import '../server.js';", 'import/no-restricted-paths'],
   ],
   'product code never imports test/ or scripts/': [
     [
@@ -136,6 +138,11 @@ const FORBIDDEN: Record<string, readonly Case[]> = {
       'import/no-restricted-paths',
     ],
     ['sync-service/src/probe.ts', "import '../../scripts/demo.js';", 'import/no-restricted-paths'],
+    [
+      'sync-service/src/journey/probe.test.ts',
+      `import '${UP3}scripts/demo.js';`,
+      'import/no-restricted-paths',
+    ],
     [
       'sync-service/src/cliniko/probe.test.ts',
       `import '${UP3}test/support/leak-scan.js';`,
