@@ -1,43 +1,100 @@
 // One flat config for the whole repository.
-// - TypeScript (service, emulators, scripts, tests): typescript-eslint with type-checked rules.
+// - TypeScript (service, emulators, scripts, lib, tests): typescript-eslint with type-checked rules.
 // - Lightning Web Components (force-app/**/lwc/**): Salesforce's LWC rules.
-// - Architecture: governance/ and journey/ stay pure (no I/O, no adapters); adapters never import
-//   each other. See docs/architecture.md.
+// - Architecture: dependency zones between layers (import/no-restricted-paths over resolved paths), and
+//   governance/ and journey/ stay pure (no I/O, no clock, no environment). See docs/architecture.md.
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import importPlugin from 'eslint-plugin-import';
 import lwcConfig from '@salesforce/eslint-config-lwc';
 
-const IO_MODULES = [
-  'fs',
-  'fs/promises',
-  'net',
-  'http',
-  'https',
-  'http2',
-  'dgram',
-  'dns',
-  'child_process',
-  'worker_threads',
-  'cluster',
-  'tls',
-  'readline',
-  'sqlite',
-  'process',
+const TS_FILES = [
+  'sync-service/**/*.ts',
+  'test/**/*.ts',
+  'scripts/**/*.ts',
+  'lib/**/*.ts',
+  'vitest.config.ts',
 ];
-const ioPaths = IO_MODULES.flatMap((m) => [m, `node:${m}`]).map((name) => ({
-  name,
-  message: 'governance/ and journey/ are pure: no I/O. Pass data in and return results.',
-}));
-const adapterPackages = ['pg', 'jsforce', 'undici', 'fastify', 'pino'].map((name) => ({
+const PURE_FILES = ['sync-service/src/governance/**/*.ts', 'sync-service/src/journey/**/*.ts'];
+
+const SRC = 'sync-service/src';
+/** What sits above the adapters: they may import none of it. */
+const ABOVE_ADAPTERS = ['sync', 'runtime', 'http', 'cli', 'server.ts', 'app.ts'].map((p) => `${SRC}/${p}`);
+const ADAPTERS = ['cliniko', 'salesforce', 'store'];
+
+/**
+ * The dependency zones: files under `target` may not import anything under `from` (paths from the
+ * repository root; a folder covers everything beneath it, `except` carves out paths below `from`).
+ * Keep docs/architecture.md ("Dependency zones") and the folder READMEs in step.
+ */
+const PURE_ZONE = {
+  target: [`${SRC}/governance`, `${SRC}/journey`],
+  from: SRC,
+  except: ['./governance', './journey', './errors.ts'],
+  message:
+    'governance/ and journey/ are pure: they import only each other and errors.ts (no adapters, runner, ' +
+    'logger, config, server, app or governance-io). Pass data in and return results.',
+};
+const BOUNDARY_ZONES = [
+  PURE_ZONE,
+  ...ADAPTERS.map((adapter) => ({
+    target: `${SRC}/${adapter}`,
+    from: [
+      ...ADAPTERS.filter((other) => other !== adapter).map((other) => `${SRC}/${other}`),
+      ...ABOVE_ADAPTERS,
+    ],
+    message: 'Adapters (cliniko/, salesforce/, store/) never import each other or the layers above them.',
+  })),
+  {
+    target: `${SRC}/sync`,
+    from: ['runtime', 'http', 'cli', 'server.ts', 'app.ts'].map((p) => `${SRC}/${p}`),
+    message: 'sync/ holds the use cases: it never imports runtime/, http/, cli/, server.ts or app.ts.',
+  },
+  {
+    // server.ts is the process: it imports everything and nothing imports it (its own test aside).
+    target: [`${SRC}/*/**`, `${SRC}/!(server|server.test).ts`],
+    from: `${SRC}/server.ts`,
+    message: 'server.ts is the process: nothing in sync-service/src imports it.',
+  },
+  {
+    target: SRC,
+    from: ['test', 'scripts'],
+    message: 'Product code never imports test/ or scripts/.',
+  },
+  {
+    target: 'test/emulators',
+    from: ['sync-service', 'scripts'],
+    message: 'The emulators stand alone: they may import lib/ but never sync-service/ or scripts/.',
+  },
+  {
+    target: 'lib',
+    from: ['sync-service', 'test', 'scripts'],
+    message: 'lib/ is shared by the service, the scripts and the emulators: it imports none of them.',
+  },
+];
+
+const adapterPackages = ['pg', 'jsforce', 'undici', 'fastify', 'pino', 'prom-client'].map((name) => ({
   name,
   message: 'governance/ and journey/ are pure: no adapters, clients or loggers.',
 }));
 
-/** Import patterns that reach another layer's folder (relative imports). */
-function layerPatterns(layers, message) {
-  return layers.map((layer) => ({ group: [`**/${layer}`, `**/${layer}/**`], message }));
-}
+const PURE_RESTRICTED_GLOBALS = [
+  { name: 'fetch', message: 'No I/O in pure modules.' },
+  { name: 'process', message: 'No environment access in pure modules; take values as arguments.' },
+  { name: 'globalThis', message: 'Pure modules reach nothing through globalThis; take values as arguments.' },
+  { name: 'global', message: 'Pure modules reach nothing through global; take values as arguments.' },
+  { name: 'performance', message: 'No clock in pure modules; take the time as an argument.' },
+];
+
+const CLOCK = 'No clock in pure modules: take the time as an argument (e.g. `nowMs`).';
+const PURE_RESTRICTED_SYNTAX = [
+  { selector: "MemberExpression[object.name='Date'][property.name='now']", message: CLOCK },
+  { selector: "MemberExpression[object.name='Date'][property.value='now']", message: CLOCK },
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: CLOCK },
+  { selector: "CallExpression[callee.name='Date']", message: CLOCK },
+];
 
 export default tseslint.config(
   {
@@ -55,7 +112,7 @@ export default tseslint.config(
   },
   // ---- TypeScript: service, emulators, scripts, tests ----
   {
-    files: ['sync-service/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'vitest.config.ts'],
+    files: TS_FILES,
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: { ...globals.node },
@@ -75,68 +132,41 @@ export default tseslint.config(
     files: ['scripts/**/*.ts', 'sync-service/src/cli/**/*.ts', 'test/emulators/**/main.ts'],
     rules: { 'no-console': 'off' },
   },
-  // ---- Architecture boundaries ----
+  // ---- Architecture boundaries (docs/architecture.md, "Dependency zones") ----
+  // Resolved paths, not specifier patterns: a `.js` specifier, a `.ts` specifier and a longer relative
+  // path to the same module are the same file to these rules. test/unit/lint-boundaries.test.ts feeds
+  // each zone a forbidden import and expects the error.
   {
-    files: ['sync-service/src/governance/**/*.ts', 'sync-service/src/journey/**/*.ts'],
+    files: TS_FILES,
+    plugins: { import: importPlugin },
+    settings: {
+      'import/resolver': { [path.join(import.meta.dirname, 'eslint-import-resolver.cjs')]: {} },
+    },
+    rules: {
+      'import/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: BOUNDARY_ZONES }],
+      // A relative import the resolver cannot follow would slip past every zone: make it an error.
+      'import/no-unresolved': ['error', { ignore: ['^[^.]'] }],
+    },
+  },
+  {
+    // Tests of the pure modules may read their fixtures from disk (through governance-io).
+    files: PURE_FILES.map((glob) => glob.replace(/\.ts$/, '.test.ts')),
+    rules: {
+      'import/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: BOUNDARY_ZONES.filter((zone) => zone !== PURE_ZONE) },
+      ],
+    },
+  },
+  {
+    files: PURE_FILES,
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [...ioPaths, ...adapterPackages],
-          patterns: layerPatterns(
-            ['cliniko', 'salesforce', 'store', 'sync', 'http', 'cli', 'server', 'logger'],
-            'governance/ and journey/ are pure: they may not import adapters, the runner or the logger.',
-          ),
-        },
-      ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'fetch', message: 'No I/O in pure modules.' },
-        { name: 'process', message: 'No environment access in pure modules; take values as arguments.' },
-      ],
-    },
-  },
-  {
-    files: ['sync-service/src/cliniko/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: layerPatterns(
-            ['salesforce', 'store', 'sync', 'http', 'cli'],
-            'Adapters never import each other.',
-          ),
-        },
-      ],
-    },
-  },
-  {
-    files: ['sync-service/src/salesforce/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: layerPatterns(
-            ['cliniko', 'store', 'sync', 'http', 'cli'],
-            'Adapters never import each other.',
-          ),
-        },
-      ],
-    },
-  },
-  {
-    files: ['sync-service/src/store/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: layerPatterns(
-            ['cliniko', 'salesforce', 'sync', 'http', 'cli'],
-            'Adapters never import each other.',
-          ),
-        },
-      ],
+      'no-restricted-imports': ['error', { paths: [...adapterPackages] }],
+      // Every Node built-in is I/O, a clock or the environment, except hashing and encryption.
+      'import/no-nodejs-modules': ['error', { allow: ['node:crypto', 'crypto'] }],
+      'no-restricted-globals': ['error', ...PURE_RESTRICTED_GLOBALS],
+      'no-restricted-syntax': ['error', ...PURE_RESTRICTED_SYNTAX],
     },
   },
   // ---- Lightning Web Components (TypeScript sources) ----

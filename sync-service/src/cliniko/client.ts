@@ -57,7 +57,48 @@ export function createClinikoClient(
 ): ClinikoClient {
   const log = logger.child({ module: 'cliniko' });
   const clock = deps.clock ?? Date.now;
-  const transport = new ClinikoTransport({
+  const transport = createTransport(config, log, clock, deps);
+
+  const streams = Object.fromEntries(
+    (Object.keys(RESOURCES) as ResourceKey[]).map((key) => [
+      key,
+      // The mapped type is rebuilt by hand: TypeScript cannot correlate the key with its definition here.
+      createResourceStream(transport, RESOURCES[key] as ResourceDefinition, log),
+    ]),
+  ) as unknown as ClinikoStreams;
+
+  return {
+    streams,
+
+    async getPatient(id) {
+      checkId(id);
+      // archived_at:* so an archived or merged-away patient is found, not a 404.
+      const response = await transport.getJson(transport.url(`patients/${id}`, { 'q[]': ['archived_at:*'] }));
+      return parsePatient(response.body, id);
+    },
+
+    async patchPatient(id, fields) {
+      checkId(id);
+      const patch = checkedPatch(id, fields);
+      if (Object.keys(patch).length === 0) return this.getPatient(id);
+      const response = await transport.sendJson('PATCH', `patients/${id}`, patch);
+      log.info({ object: 'patients', id, fields: Object.keys(patch).sort() }, 'cliniko patient updated');
+      return parsePatient(response.body, id);
+    },
+
+    checkConnection: () => checkConnection(transport, clock, log),
+    stats: () => transport.stats(),
+    close: () => transport.close(),
+  };
+}
+
+function createTransport(
+  config: Config['cliniko'],
+  log: Logger,
+  clock: Clock,
+  deps: ClinikoClientDeps,
+): ClinikoTransport {
+  return new ClinikoTransport({
     baseUrl: config.baseUrl,
     apiKey: config.apiKey,
     contactEmail: config.contactEmail,
@@ -72,97 +113,70 @@ export function createClinikoClient(
     ...(deps.maxRateLimitRetries !== undefined ? { maxRateLimitRetries: deps.maxRateLimitRetries } : {}),
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
   });
+}
 
-  const streams = Object.fromEntries(
-    (Object.keys(RESOURCES) as ResourceKey[]).map((key) => [
-      key,
-      // The mapped type is rebuilt by hand: TypeScript cannot correlate the key with its definition here.
-      createResourceStream(transport, RESOURCES[key] as ResourceDefinition, log),
-    ]),
-  ) as unknown as ClinikoStreams;
-
-  function parsePatient(body: unknown, id: string): ClinikoPatient {
-    const parsed = patientSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new SyncError('CLINIKO_INVALID_RECORD', `Cliniko patient ${id} failed validation`, {
-        record: {
-          system: 'cliniko',
-          object: 'patients',
-          id,
-          field: issue?.path.map(String).join('.') ?? '(record)',
-        },
-      });
-    }
-    return parsed.data;
+/** One cheap authenticated GET with a single attempt, timed on the injected clock. */
+async function checkConnection(
+  transport: ClinikoTransport,
+  clock: Clock,
+  log: Logger,
+): Promise<ConnectionCheck> {
+  const started = clock();
+  try {
+    await transport.getJson(transport.url('businesses', { per_page: 1 }), { attempts: 1 });
+    return { status: 'ok', latencyMs: Math.max(0, clock() - started) };
+  } catch (err) {
+    const code = err instanceof SyncError ? err.code : 'INTERNAL';
+    log.warn({ code }, 'cliniko connection check failed');
+    return { status: 'error', latencyMs: Math.max(0, clock() - started), code };
   }
+}
 
-  function checkId(id: string): void {
-    if (!/^\d{1,20}$/.test(id)) {
-      throw new SyncError('CLINIKO_BAD_REQUEST', 'A Cliniko patient id must be a string of digits', {
-        record: { system: 'cliniko', object: 'patients' },
-      });
-    }
+function parsePatient(body: unknown, id: string): ClinikoPatient {
+  const parsed = patientSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SyncError('CLINIKO_INVALID_RECORD', `Cliniko patient ${id} failed validation`, {
+      record: {
+        system: 'cliniko',
+        object: 'patients',
+        id,
+        field: issue?.path.map(String).join('.') ?? '(record)',
+      },
+    });
   }
+  return parsed.data;
+}
 
-  return {
-    streams,
+function checkId(id: string): void {
+  if (!/^\d{1,20}$/.test(id)) {
+    throw new SyncError('CLINIKO_BAD_REQUEST', 'A Cliniko patient id must be a string of digits', {
+      record: { system: 'cliniko', object: 'patients' },
+    });
+  }
+}
 
-    async getPatient(id) {
-      checkId(id);
-      // archived_at:* so an archived or merged-away patient is found, not a 404.
-      const response = await transport.getJson(transport.url(`patients/${id}`, { 'q[]': ['archived_at:*'] }));
-      return parsePatient(response.body, id);
+/** The write-back body checked against the fields the sync may write; refused (naming fields) otherwise. */
+function checkedPatch(id: string, fields: PatientPatch): PatientPatch {
+  const checked = patientPatchSchema.safeParse(fields);
+  if (checked.success) return checked.data;
+  const fieldNames = [
+    ...new Set(
+      checked.error.issues.map((i) => (i.path.length > 0 ? i.path.map(String).join('.') : unknownKeys(i))),
+    ),
+  ];
+  throw new SyncError(
+    'CLINIKO_VALIDATION_FAILED',
+    `Refusing to send patient ${id} fields Cliniko cannot take: ${fieldNames.join(', ')}`,
+    {
+      record: {
+        system: 'cliniko',
+        object: 'patients',
+        id,
+        ...(fieldNames[0] ? { field: fieldNames[0] } : {}),
+      },
     },
-
-    async patchPatient(id, fields) {
-      checkId(id);
-      const checked = patientPatchSchema.safeParse(fields);
-      if (!checked.success) {
-        const fieldNames = [
-          ...new Set(
-            checked.error.issues.map((i) =>
-              i.path.length > 0 ? i.path.map(String).join('.') : unknownKeys(i),
-            ),
-          ),
-        ];
-        throw new SyncError(
-          'CLINIKO_VALIDATION_FAILED',
-          `Refusing to send patient ${id} fields Cliniko cannot take: ${fieldNames.join(', ')}`,
-          {
-            record: {
-              system: 'cliniko',
-              object: 'patients',
-              id,
-              ...(fieldNames[0] ? { field: fieldNames[0] } : {}),
-            },
-          },
-        );
-      }
-      if (Object.keys(checked.data).length === 0) return this.getPatient(id);
-      const response = await transport.sendJson('PATCH', `patients/${id}`, checked.data);
-      log.info(
-        { object: 'patients', id, fields: Object.keys(checked.data).sort() },
-        'cliniko patient updated',
-      );
-      return parsePatient(response.body, id);
-    },
-
-    async checkConnection() {
-      const started = clock();
-      try {
-        await transport.getJson(transport.url('businesses', { per_page: 1 }), { attempts: 1 });
-        return { status: 'ok', latencyMs: Math.max(0, clock() - started) };
-      } catch (err) {
-        const code = err instanceof SyncError ? err.code : 'INTERNAL';
-        log.warn({ code }, 'cliniko connection check failed');
-        return { status: 'error', latencyMs: Math.max(0, clock() - started), code };
-      }
-    },
-
-    stats: () => transport.stats(),
-    close: () => transport.close(),
-  };
+  );
 }
 
 function unknownKeys(issue: { code: string; keys?: unknown }): string {

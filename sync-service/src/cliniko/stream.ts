@@ -118,163 +118,223 @@ export function createResourceStream<S extends z.ZodType>(
   const log = logger.child({ stream: definition.name });
 
   async function* read(options: ReadOptions = {}): AsyncGenerator<StreamEvent<z.infer<S>>, void, undefined> {
-    const seen = options.seen ?? new Set<string>();
-    const maxPasses = Math.max(1, options.maxPasses ?? 3);
     const backfill = options.since === undefined;
-    const filters = [...definition.revealHidden];
-    if (options.since !== undefined) {
-      if (!definition.incremental) throw new RangeError(`${definition.name} cannot be read incrementally`);
-      filters.push(sinceFilter(options.since, options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS));
-    }
-    const tally = { pages: 0, records: 0, duplicates: 0, quarantined: 0 };
-    let maxUpdatedAt: string | undefined;
-    let startedAt: string | undefined;
-    let pass = 0;
-    let moved = true;
-
-    /** Validates, de-duplicates and yields one page's rows; returns the ids it saw (valid or not). */
-    function* rowsOf(items: readonly unknown[]): Generator<StreamEvent<z.infer<S>>, string[], undefined> {
-      const ids: string[] = [];
-      for (const raw of items) {
-        const rawId = idOf(raw);
-        if (rawId !== undefined) ids.push(rawId);
-        const parsed = definition.schema.safeParse(raw);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          const key = `${rawId ?? '(unknown)'}@${updatedAtOf(raw) ?? ''}`;
-          if (rawId !== undefined && seen.has(key)) {
-            tally.duplicates += 1;
-            continue;
-          }
-          if (rawId !== undefined) seen.add(key);
-          tally.quarantined += 1;
-          yield {
-            kind: 'quarantine',
-            item: {
-              resource: definition.name,
-              id: rawId ?? '(unknown)',
-              field: issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
-              reason: issue ? reasonOf(issue) : 'invalid record',
-              updatedAt: updatedAtOf(raw),
-            },
-          };
-          continue;
-        }
-        const record = parsed.data as z.infer<S> & { id: string; updated_at: string };
-        const key = `${record.id}@${record.updated_at}`;
-        if (seen.has(key)) {
-          tally.duplicates += 1;
-          continue;
-        }
-        seen.add(key);
-        tally.records += 1;
-        if (maxUpdatedAt === undefined || Date.parse(record.updated_at) > Date.parse(maxUpdatedAt)) {
-          maxUpdatedAt = record.updated_at;
-        }
-        yield {
-          kind: 'record',
-          resource: definition.name,
-          id: record.id,
-          updatedAt: record.updated_at,
-          record,
-          raw: raw as Record<string, unknown>,
-        };
-      }
-      return ids;
-    }
-
-    function pageEvent(path: string, page: ClinikoPage): StreamEvent<z.infer<S>> {
-      return {
-        kind: 'page',
-        resource: definition.name,
-        path,
-        pass,
-        pageNumber: page.pageNumber,
-        items: page.items.length,
-        totalEntries: page.totalEntries,
-        maxUpdatedAt,
-        serverDate: page.serverDate,
-      };
-    }
-
+    const state: ReadState<S> = {
+      definition,
+      filters: readFilters(definition, options),
+      seen: options.seen ?? new Set<string>(),
+      tally: { pages: 0, records: 0, duplicates: 0, quarantined: 0 },
+      maxUpdatedAt: undefined,
+      startedAt: undefined,
+      pass: 0,
+      moved: true,
+    };
     if (backfill) {
-      pass = 1;
-      moved = false;
-      for (const path of definition.paths) {
-        let after: bigint | undefined;
-        for (let pageNumber = 1; ; pageNumber += 1) {
-          const url = transport.url(path, {
-            per_page: PER_PAGE,
-            sort: 'id',
-            'q[]': after === undefined ? filters : [...filters, `id:>${after}`],
-          });
-          const page = await transport.page(url, definition.collectionKey, pageNumber);
-          tally.pages += 1;
-          startedAt ??= page.serverDate;
-          const ids = yield* rowsOf(page.items);
-          yield pageEvent(path, page);
-          const last = ids.reduce<bigint | undefined>(
-            (max, id) => (max === undefined || BigInt(id) > max ? BigInt(id) : max),
-            undefined,
-          );
-          const full =
-            page.items.length >= PER_PAGE &&
-            (page.totalEntries === undefined || page.totalEntries > page.items.length);
-          if (!full) break;
-          if (last === undefined || (after !== undefined && last <= after)) {
-            // The server ignored the id filter or sent no usable ids: going on could loop forever.
-            throw new SyncError(
-              'CLINIKO_MALFORMED_RESPONSE',
-              `Cliniko's ${definition.name} page did not advance past id ${String(after ?? 'start')}`,
-              {
-                record: { system: 'cliniko', object: definition.name },
-                retryable: false,
-              },
-            );
-          }
-          after = last;
-        }
-      }
+      state.pass = 1;
+      state.moved = false;
+      yield* backfillPass(transport, state);
     }
-
-    while (!backfill && moved && pass < maxPasses) {
-      pass += 1;
-      moved = false;
-      for (const path of definition.paths) {
-        const idsThisPass = new Set<string>();
-        let lastTotal: number | undefined;
-        const first = transport.url(path, { per_page: PER_PAGE, sort, 'q[]': filters });
-        for await (const page of transport.paginate(first, definition.collectionKey)) {
-          tally.pages += 1;
-          startedAt ??= page.serverDate;
-          if (lastTotal !== undefined && page.totalEntries !== undefined && page.totalEntries < lastTotal)
-            moved = true;
-          lastTotal = page.totalEntries ?? lastTotal;
-          const ids = yield* rowsOf(page.items);
-          for (const id of ids) {
-            if (idsThisPass.has(id)) moved = true;
-            idsThisPass.add(id);
-          }
-          yield pageEvent(path, page);
-        }
-      }
-      if (moved) log.info({ pass, maxPasses }, 'cliniko list changed while paging; walking it again');
+    const maxPasses = Math.max(1, options.maxPasses ?? 3);
+    while (!backfill && state.moved && state.pass < maxPasses) {
+      yield* incrementalPass(transport, state, sort);
+      if (state.moved)
+        log.info({ pass: state.pass, maxPasses }, 'cliniko list changed while paging; walking it again');
     }
-    const complete = !moved;
-    if (!complete) log.warn({ passes: pass }, 'cliniko list kept changing; read is incomplete');
-    log.debug({ ...tally, passes: pass, backfill }, 'cliniko read finished');
+    const complete = !state.moved;
+    if (!complete) log.warn({ passes: state.pass }, 'cliniko list kept changing; read is incomplete');
+    log.debug({ ...state.tally, passes: state.pass, backfill }, 'cliniko read finished');
     yield {
       kind: 'end',
       resource: definition.name,
       complete,
-      passes: pass,
-      ...tally,
-      maxUpdatedAt,
-      startedAt,
+      passes: state.pass,
+      ...state.tally,
+      maxUpdatedAt: state.maxUpdatedAt,
+      startedAt: state.startedAt,
     };
   }
 
   return { name: definition.name, key: 'id', cursorField: 'updated_at', read };
+}
+
+/** What one `read()` carries from page to page and pass to pass. */
+interface ReadState<S extends z.ZodType> {
+  readonly definition: ResourceDefinition<S>;
+  /** The `q[]` filters of every request of this read. */
+  readonly filters: readonly string[];
+  readonly seen: Set<string>;
+  readonly tally: { pages: number; records: number; duplicates: number; quarantined: number };
+  maxUpdatedAt: string | undefined;
+  startedAt: string | undefined;
+  pass: number;
+  /** The list moved under the current (or last) pass: walk it again. */
+  moved: boolean;
+}
+
+type EventOf<S extends z.ZodType> = StreamEvent<z.infer<S>>;
+
+/** The hidden-row filters, plus the overlapped `updated_at` filter of an incremental read. */
+function readFilters<S extends z.ZodType>(definition: ResourceDefinition<S>, options: ReadOptions): string[] {
+  const filters = [...definition.revealHidden];
+  if (options.since !== undefined) {
+    if (!definition.incremental) throw new RangeError(`${definition.name} cannot be read incrementally`);
+    filters.push(sinceFilter(options.since, options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS));
+  }
+  return filters;
+}
+
+/** A full backfill: keyset pages by id over every path, one pass. */
+async function* backfillPass<S extends z.ZodType>(
+  transport: ClinikoTransport,
+  state: ReadState<S>,
+): AsyncGenerator<EventOf<S>, void, undefined> {
+  const { definition, filters } = state;
+  for (const path of definition.paths) {
+    let after: bigint | undefined;
+    for (let pageNumber = 1; ; pageNumber += 1) {
+      const url = transport.url(path, {
+        per_page: PER_PAGE,
+        sort: 'id',
+        'q[]': after === undefined ? filters : [...filters, `id:>${after}`],
+      });
+      const page = await transport.page(url, definition.collectionKey, pageNumber);
+      state.tally.pages += 1;
+      state.startedAt ??= page.serverDate;
+      const ids = yield* rowsOf(state, page.items);
+      yield pageEvent(state, path, page);
+      const full =
+        page.items.length >= PER_PAGE &&
+        (page.totalEntries === undefined || page.totalEntries > page.items.length);
+      if (!full) break;
+      after = nextKey(definition.name, ids, after);
+    }
+  }
+}
+
+/** The greatest id of a full page, which must move past the previous one. */
+function nextKey(resource: string, ids: readonly string[], after: bigint | undefined): bigint {
+  const last = ids.reduce<bigint | undefined>(
+    (max, id) => (max === undefined || BigInt(id) > max ? BigInt(id) : max),
+    undefined,
+  );
+  if (last === undefined || (after !== undefined && last <= after)) {
+    // The server ignored the id filter or sent no usable ids: going on could loop forever.
+    throw new SyncError(
+      'CLINIKO_MALFORMED_RESPONSE',
+      `Cliniko's ${resource} page did not advance past id ${String(after ?? 'start')}`,
+      {
+        record: { system: 'cliniko', object: resource },
+        retryable: false,
+      },
+    );
+  }
+  return last;
+}
+
+/** One incremental walk of every path, following `links.next`; sets `state.moved` if the list moved. */
+async function* incrementalPass<S extends z.ZodType>(
+  transport: ClinikoTransport,
+  state: ReadState<S>,
+  sort: string,
+): AsyncGenerator<EventOf<S>, void, undefined> {
+  const { definition, filters } = state;
+  state.pass += 1;
+  state.moved = false;
+  for (const path of definition.paths) {
+    const idsThisPass = new Set<string>();
+    let lastTotal: number | undefined;
+    const first = transport.url(path, { per_page: PER_PAGE, sort, 'q[]': filters });
+    for await (const page of transport.paginate(first, definition.collectionKey)) {
+      state.tally.pages += 1;
+      state.startedAt ??= page.serverDate;
+      if (lastTotal !== undefined && page.totalEntries !== undefined && page.totalEntries < lastTotal)
+        state.moved = true;
+      lastTotal = page.totalEntries ?? lastTotal;
+      const ids = yield* rowsOf(state, page.items);
+      for (const id of ids) {
+        if (idsThisPass.has(id)) state.moved = true;
+        idsThisPass.add(id);
+      }
+      yield pageEvent(state, path, page);
+    }
+  }
+}
+
+/** Validates, de-duplicates and yields one page's rows; returns the ids it saw (valid or not). */
+function* rowsOf<S extends z.ZodType>(
+  state: ReadState<S>,
+  items: readonly unknown[],
+): Generator<EventOf<S>, string[], undefined> {
+  const { definition, seen, tally } = state;
+  const ids: string[] = [];
+  for (const raw of items) {
+    const rawId = idOf(raw);
+    if (rawId !== undefined) ids.push(rawId);
+    const parsed = definition.schema.safeParse(raw);
+    if (!parsed.success) {
+      const key = `${rawId ?? '(unknown)'}@${updatedAtOf(raw) ?? ''}`;
+      if (rawId !== undefined && seen.has(key)) {
+        tally.duplicates += 1;
+        continue;
+      }
+      if (rawId !== undefined) seen.add(key);
+      tally.quarantined += 1;
+      yield quarantineEvent(definition.name, raw, rawId, parsed.error.issues[0]);
+      continue;
+    }
+    const record = parsed.data as z.infer<S> & { id: string; updated_at: string };
+    const key = `${record.id}@${record.updated_at}`;
+    if (seen.has(key)) {
+      tally.duplicates += 1;
+      continue;
+    }
+    seen.add(key);
+    tally.records += 1;
+    if (state.maxUpdatedAt === undefined || Date.parse(record.updated_at) > Date.parse(state.maxUpdatedAt)) {
+      state.maxUpdatedAt = record.updated_at;
+    }
+    yield {
+      kind: 'record',
+      resource: definition.name,
+      id: record.id,
+      updatedAt: record.updated_at,
+      record,
+      raw: raw as Record<string, unknown>,
+    };
+  }
+  return ids;
+}
+
+function quarantineEvent(
+  resource: string,
+  raw: unknown,
+  rawId: string | undefined,
+  issue: z.core.$ZodIssue | undefined,
+): StreamEvent<never> {
+  return {
+    kind: 'quarantine',
+    item: {
+      resource,
+      id: rawId ?? '(unknown)',
+      field: issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
+      reason: issue ? reasonOf(issue) : 'invalid record',
+      updatedAt: updatedAtOf(raw),
+    },
+  };
+}
+
+function pageEvent<S extends z.ZodType>(state: ReadState<S>, path: string, page: ClinikoPage): EventOf<S> {
+  return {
+    kind: 'page',
+    resource: state.definition.name,
+    path,
+    pass: state.pass,
+    pageNumber: page.pageNumber,
+    items: page.items.length,
+    totalEntries: page.totalEntries,
+    maxUpdatedAt: state.maxUpdatedAt,
+    serverDate: page.serverDate,
+  };
 }
 
 function idOf(raw: unknown): string | undefined {

@@ -1,7 +1,17 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import { SyncError, type ErrorCode } from '../errors.js';
+import { Agent, request } from 'undici';
+import { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_BACKOFF, fullJitterDelay, rateLimitDelayMs, type BackoffPolicy } from './backoff.js';
+import {
+  classifyAnswer,
+  networkFailure,
+  objectOf,
+  safePath,
+  type Answer,
+  type ExchangeRecord,
+  type JsonResponse,
+  type Outcome,
+} from './answers.js';
+import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
 import {
   ClosedError,
   RequestBudget,
@@ -11,6 +21,9 @@ import {
   type Sleep,
 } from './budget.js';
 import { isSameApi } from './links.js';
+
+export { ClinikoValidationError } from './answers.js';
+export type { JsonResponse } from './answers.js';
 
 /**
  * The Cliniko transport: the only code that knows the base URL, authentication, the User-Agent, the
@@ -47,14 +60,6 @@ export interface TransportOptions {
   readonly logger: Logger;
 }
 
-export interface JsonResponse {
-  readonly status: number;
-  readonly body: unknown;
-  /** The server's `Date` header as ISO 8601, for signposts taken on Cliniko's clock. */
-  readonly serverDate: string | undefined;
-  readonly url: string;
-}
-
 export interface ClinikoPage {
   /** 1-based position of this page within the walk. */
   readonly pageNumber: number;
@@ -73,30 +78,6 @@ export interface TransportStats {
   readonly rateLimited: number;
 }
 
-/** A 422 from Cliniko: names the fields it rejected, never the values sent. */
-export class ClinikoValidationError extends SyncError {
-  readonly fields: readonly string[];
-  constructor(object: string, id: string | undefined, fields: readonly string[]) {
-    super(
-      'CLINIKO_VALIDATION_FAILED',
-      `Cliniko rejected the write to ${object}${id ? ` ${id}` : ''}: invalid field${fields.length === 1 ? '' : 's'} ${
-        fields.length > 0 ? fields.join(', ') : '(none named)'
-      }`,
-      {
-        record: {
-          system: 'cliniko',
-          object,
-          ...(id ? { id } : {}),
-          ...(fields[0] ? { field: fields[0] } : {}),
-        },
-        upstreamCode: '422',
-      },
-    );
-    this.name = 'ClinikoValidationError';
-    this.fields = fields;
-  }
-}
-
 interface RequestSpec {
   readonly method: 'GET' | 'PATCH' | 'POST';
   readonly url: string;
@@ -106,16 +87,6 @@ interface RequestSpec {
   /** Overrides maxAttempts, e.g. 1 for the health probe. */
   readonly attempts?: number;
 }
-
-type Outcome =
-  | { readonly kind: 'ok'; readonly response: JsonResponse }
-  | {
-      readonly kind: 'retry';
-      readonly error: SyncError;
-      readonly delayMs?: number;
-      readonly rateLimited: boolean;
-    }
-  | { readonly kind: 'fail'; readonly error: SyncError };
 
 export class ClinikoTransport {
   readonly baseUrl: string;
@@ -341,125 +312,30 @@ export class ClinikoTransport {
     );
   }
 
+  /** One HTTP exchange, classified (answers.ts). */
   private async attempt(spec: RequestSpec): Promise<Outcome> {
-    const object = objectOf(spec.url, this.baseUrl);
-    const record = { system: 'cliniko' as const, ...object };
-    let status: number;
-    let headers: Dispatcher.ResponseData['headers'];
-    let text: string;
+    const record: ExchangeRecord = { system: 'cliniko', ...objectOf(spec.url, this.baseUrl) };
+    let answer: Answer;
     try {
-      const response = await request(spec.url, {
-        dispatcher: this.dispatcher,
-        signal: this.closing.signal,
-        method: spec.method,
-        headers:
-          spec.body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
-        ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
-      });
-      status = response.statusCode;
-      headers = response.headers;
-      text = await response.body.text();
+      answer = await this.exchange(spec);
     } catch (err) {
-      // Connection refused or reset, socket closed mid-body, header or body time-out.
-      const code = (err as { code?: unknown }).code;
-      return {
-        kind: 'retry',
-        rateLimited: false,
-        error: new SyncError(
-          'CLINIKO_UNAVAILABLE',
-          `Cliniko request for ${record.object ?? 'the API'} failed before a complete answer`,
-          {
-            record,
-            upstreamCode: typeof code === 'string' ? code : 'NETWORK',
-            cause: err,
-          },
-        ),
-      };
+      return networkFailure(record, err);
     }
-    const serverDate = headerValue(headers, 'date');
-    const serverIso =
-      serverDate && Number.isFinite(Date.parse(serverDate))
-        ? new Date(Date.parse(serverDate)).toISOString()
-        : undefined;
+    return classifyAnswer(answer, record, spec.url, spec.validate, this.clock);
+  }
 
-    if (status >= 200 && status < 300) {
-      let body: unknown = null;
-      if (text.trim() !== '') {
-        try {
-          body = JSON.parse(text);
-        } catch (err) {
-          return { kind: 'retry', rateLimited: false, error: malformed(record, 'is not valid JSON', err) };
-        }
-      }
-      const problem = spec.validate?.(body);
-      if (problem !== undefined)
-        return { kind: 'retry', rateLimited: false, error: malformed(record, problem) };
-      return { kind: 'ok', response: { status, body, serverDate: serverIso, url: spec.url } };
-    }
-
-    const upstreamCode = String(status);
-    if (status === 429) {
-      const delayMs = rateLimitDelayMs(
-        {
-          retryAfter: headerValue(headers, 'retry-after'),
-          rateLimitReset: headerValue(headers, 'x-ratelimit-reset'),
-          date: serverDate,
-        },
-        this.clock(),
-      );
-      return {
-        kind: 'retry',
-        rateLimited: true,
-        ...(delayMs === undefined ? {} : { delayMs }),
-        error: new SyncError(
-          'CLINIKO_RATE_LIMITED',
-          `Cliniko kept answering 429 for ${record.object ?? 'the API'}`,
-          {
-            record,
-            upstreamCode,
-          },
-        ),
-      };
-    }
-    if (status >= 500 || status === 408) {
-      return {
-        kind: 'retry',
-        rateLimited: false,
-        error: new SyncError(
-          'CLINIKO_UNAVAILABLE',
-          `Cliniko answered ${status} for ${record.object ?? 'the API'}`,
-          {
-            record,
-            upstreamCode,
-          },
-        ),
-      };
-    }
-    const fail = (code: ErrorCode, message: string): Outcome => ({
-      kind: 'fail',
-      error: new SyncError(code, message, { record, upstreamCode }),
+  /** Sends the request and reads the whole body; throws on a network failure or time-out. */
+  private async exchange(spec: RequestSpec): Promise<Answer> {
+    const response = await request(spec.url, {
+      dispatcher: this.dispatcher,
+      signal: this.closing.signal,
+      method: spec.method,
+      headers:
+        spec.body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
+      ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
     });
-    if (status === 401 || status === 403) {
-      return fail(
-        'CLINIKO_AUTH_FAILED',
-        `Cliniko rejected the API key (${status}); check the key and its shard`,
-      );
-    }
-    if (status === 404)
-      return fail(
-        'CLINIKO_NOT_FOUND',
-        `Cliniko has no ${record.object ?? 'resource'}${record.id ? ` ${record.id}` : ''}`,
-      );
-    if (status === 422) {
-      return {
-        kind: 'fail',
-        error: new ClinikoValidationError(record.object ?? 'resource', record.id, validationFields(text)),
-      };
-    }
-    return fail(
-      'CLINIKO_BAD_REQUEST',
-      `Cliniko answered ${status} for ${record.object ?? 'the API'}${upstreamMessage(text)}`,
-    );
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, text };
   }
 }
 
@@ -476,77 +352,4 @@ function pageProblem(body: unknown, collectionKey: string): string | undefined {
   if (page.links !== undefined && (page.links === null || typeof page.links !== 'object'))
     return 'has invalid links';
   return undefined;
-}
-
-function malformed(
-  record: { system: 'cliniko'; object?: string; id?: string },
-  problem: string,
-  cause?: unknown,
-): SyncError {
-  return new SyncError(
-    'CLINIKO_MALFORMED_RESPONSE',
-    `Cliniko's answer for ${record.object ?? 'the API'} ${problem}`,
-    {
-      record,
-      ...(cause === undefined ? {} : { cause }),
-    },
-  );
-}
-
-/** The field names of a 422 body; its messages are dropped because they may quote the rejected value. */
-function validationFields(text: string): string[] {
-  try {
-    const body = JSON.parse(text) as { errors?: unknown };
-    if (body.errors && typeof body.errors === 'object' && !Array.isArray(body.errors)) {
-      return Object.keys(body.errors).sort();
-    }
-  } catch {
-    // A 422 without the documented body still fails the write; it just names no field.
-  }
-  return [];
-}
-
-/**
- * Cliniko's 400 message (e.g. "This column is not searchable.") helps an operator; it is kept short and
- * only when it is a plain sentence, since our queries never carry patient data.
- */
-function upstreamMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (typeof body.message === 'string' && body.message.length <= 200) return `: ${body.message}`;
-  } catch {
-    // Not JSON: say nothing rather than echo an arbitrary page.
-  }
-  return '';
-}
-
-function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) return value[0];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The resource and id a URL addresses (`patients`, `123`), for error records and logs. */
-function objectOf(url: string, baseUrl: string): { object?: string; id?: string } {
-  try {
-    const root = new URL(baseUrl).pathname.replace(/\/+$/, '');
-    const rest = new URL(url).pathname
-      .slice(root.length)
-      .split('/')
-      .filter((s) => s !== '');
-    const object = rest[0];
-    const id = rest[1] !== undefined && /^\d+$/.test(rest[1]) ? rest[1] : undefined;
-    return { ...(object ? { object } : {}), ...(id ? { id } : {}) };
-  } catch {
-    return {};
-  }
-}
-
-/** Path only: query strings may hold filter values and never go to the log. */
-function safePath(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return '(invalid url)';
-  }
 }

@@ -35,7 +35,21 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
   const registry = new Registry();
   const now = sources.now ?? Date.now;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  // Registration order is the order of the exposition: jobs, Cliniko, Salesforce, outbox, streams, scheduler.
+  const recordJob = registerJobMetrics(registry);
+  registerClinikoMetrics(registry, sources);
+  registerSalesforceMetrics(registry, sources);
+  registerOutboxMetrics(registry, sources, now);
+  registerProgressMetrics(registry, sources, now);
+  return {
+    registry,
+    /** Folds a finished job into the counters. */
+    recordJob,
+  };
+}
 
+/** Counters and gauges fed by finished scheduler jobs; returns the function that feeds them. */
+function registerJobMetrics(registry: Registry): (outcome: JobOutcome) => void {
   const records = new Counter({
     name: `${PREFIX}records_total`,
     help: 'Records processed by sync runs, by Salesforce object and outcome (read, written, skipped, quarantined, dead_lettered).',
@@ -68,6 +82,25 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     registers: [registry],
   });
 
+  return (outcome) => {
+    if (outcome.error === 'leased-elsewhere') {
+      skippedForLease.inc({ kind: outcome.kind });
+      return;
+    }
+    const status = outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded');
+    runs.inc({ kind: outcome.kind, status });
+    runDuration.observe({ kind: outcome.kind }, Math.max(0, (outcome.finishedAt - outcome.startedAt) / 1000));
+    lastRunFinished.set({ kind: outcome.kind }, outcome.finishedAt / 1000);
+    for (const [object, counts] of Object.entries(outcome.summary?.counts ?? {})) {
+      for (const [field, label] of OUTCOMES) {
+        if (counts[field] > 0) records.inc({ object, outcome: label }, counts[field]);
+      }
+    }
+  };
+}
+
+/** The Cliniko client's budget (gauges) and its totals since start (counters set at scrape). */
+function registerClinikoMetrics(registry: Registry, sources: MetricSources): void {
   new Gauge({
     name: `${PREFIX}cliniko_budget_used`,
     help: 'Cliniko requests granted in the current rolling window.',
@@ -111,6 +144,10 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
       },
     });
   }
+}
+
+/** Salesforce's daily API allowance (from Sforce-Limit-Info) and the calls this process made. */
+function registerSalesforceMetrics(registry: Registry, sources: MetricSources): void {
   new Gauge({
     name: `${PREFIX}salesforce_api_requests_used`,
     help: 'Salesforce daily API requests used, from the last Sforce-Limit-Info header.',
@@ -139,6 +176,10 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
       this.inc(sources.salesforceCalls());
     },
   });
+}
+
+/** The outbox, dead letters and quarantine, read from the store at scrape time. */
+function registerOutboxMetrics(registry: Registry, sources: MetricSources, now: () => number): void {
   new Gauge({
     name: `${PREFIX}outbox_items`,
     help: 'Items in the outbox, dead-letter queue and quarantine, by state.',
@@ -168,6 +209,10 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
       this.set(stats.oldestPendingAt === null ? 0 : Math.max(0, (now() - stats.oldestPendingAt) / 1000));
     },
   });
+}
+
+/** How far behind each stream is, and when the scheduler polls next. */
+function registerProgressMetrics(registry: Registry, sources: MetricSources, now: () => number): void {
   new Gauge({
     name: `${PREFIX}stream_lag_seconds`,
     help: "Seconds between now and each Cliniko stream's watermark (how far behind the sync is).",
@@ -192,29 +237,6 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
       if (next !== null) this.set(next / 1000);
     },
   });
-
-  return {
-    registry,
-    /** Folds a finished job into the counters. */
-    recordJob(outcome: JobOutcome): void {
-      if (outcome.error === 'leased-elsewhere') {
-        skippedForLease.inc({ kind: outcome.kind });
-        return;
-      }
-      const status = outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded');
-      runs.inc({ kind: outcome.kind, status });
-      runDuration.observe(
-        { kind: outcome.kind },
-        Math.max(0, (outcome.finishedAt - outcome.startedAt) / 1000),
-      );
-      lastRunFinished.set({ kind: outcome.kind }, outcome.finishedAt / 1000);
-      for (const [object, counts] of Object.entries(outcome.summary?.counts ?? {})) {
-        for (const [field, label] of OUTCOMES) {
-          if (counts[field] > 0) records.inc({ object, outcome: label }, counts[field]);
-        }
-      }
-    },
-  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -122,158 +122,186 @@ function buildEvents(visits: readonly Visit[], nowMs: number): HistoryEvent[] {
 }
 
 export function replayJourney(options: ReplayOptions): ReplayResult {
-  const { patientId, visits, config, zone, nowMs } = options;
-  const { thresholds } = config;
-  const state: ReplayState = {
-    stage: 'Lead',
-    sinceMs: null,
-    booked: 0,
-    attended: [],
-    lastNoShow: null,
-    reactivation: null,
-    fired: new Set(),
+  const replay: Replay = {
+    ...options,
+    state: {
+      stage: 'Lead',
+      sinceMs: null,
+      booked: 0,
+      attended: [],
+      lastNoShow: null,
+      reactivation: null,
+      fired: new Set(),
+    },
+    timeline: [],
   };
-  const timeline: TimelineTransition[] = [];
-
-  const record = (code: TriggerCode, anchorId: string, atMs: number, to: Stage): void => {
-    const from = state.stage;
-    state.fired.add(`${code}:${anchorId}`);
-    timeline.push({
-      key: `${patientId}:${code}:${anchorId}`,
-      trigger: code,
-      appointmentId: anchorId,
-      from,
-      to,
-      occurredAt: new Date(atMs).toISOString(),
-    });
-    if (to !== from) {
-      state.stage = to;
-      state.sinceMs = atMs;
-    }
-  };
-
-  const dueAfter = (date: string, days: number): number => startOfLocalDay(addDays(date, days), zone);
-
-  /** The next time-based trigger given the state at `atMs` (constant until the next history event). */
-  const nextTimed = (atMs: number): TimedCandidate | null => {
-    if (hasFutureBookingAt(visits, atMs)) return null;
-    const candidates: TimedCandidate[] = [];
-    const lastVisit = state.attended.at(-1);
-    if (lastVisit) {
-      // The gap runs from the last visit, or from a later reactivating booking that never became one.
-      const ref: GapRef =
-        state.reactivation && state.reactivation.atMs > lastVisit.startMs
-          ? { id: state.reactivation.visit.id, date: localDate(state.reactivation.atMs, zone) }
-          : { id: lastVisit.id, date: lastVisit.localDate };
-      const first = state.attended[0] as Visit;
-      const gaps = state.attended.length - 1;
-      const spanDays = dayNumber(lastVisit.localDate) - dayNumber(first.localDate);
-      const stage = state.stage;
-      if (
-        gaps >= 1 &&
-        (IN_CARE_LIKE.has(stage) || stage === 'Drop-Off Risk') &&
-        !state.fired.has(`T9:${ref.id}`)
-      ) {
-        const days = maintenanceAfterDays(spanDays, gaps, config);
-        candidates.push({ code: 'T9', dueMs: dueAfter(ref.date, days), anchorId: ref.id, to: stage });
-      }
-      if (IN_CARE_LIKE.has(stage) && !state.fired.has(`T5:${ref.id}`)) {
-        const days = dropOffAfterDays(spanDays, gaps, config);
-        candidates.push({
-          code: 'T5',
-          dueMs: dueAfter(ref.date, days),
-          anchorId: ref.id,
-          to: 'Drop-Off Risk',
-        });
-      }
-      if ((IN_CARE_LIKE.has(stage) || stage === 'Drop-Off Risk') && !state.fired.has(`T6:${ref.id}`)) {
-        const days = thresholds.lapsedAfterDays;
-        candidates.push({ code: 'T6', dueMs: dueAfter(ref.date, days), anchorId: ref.id, to: 'Lapsed' });
-      }
-    } else if (state.lastNoShow && state.stage !== 'Long-Term Lead Nurture') {
-      // Never attended and did not arrive: nurture unless re-booked within the window. After a
-      // reactivation from nurture whose booking never happened, the window runs from that booking.
-      const noShow = state.lastNoShow;
-      const ref: GapRef =
-        state.reactivation && state.reactivation.atMs > noShow.startMs
-          ? { id: state.reactivation.visit.id, date: localDate(state.reactivation.atMs, zone) }
-          : { id: noShow.id, date: noShow.localDate };
-      if (!state.fired.has(`T8:${ref.id}`)) {
-        const days = thresholds.noShowNurtureDays;
-        candidates.push({
-          code: 'T8',
-          dueMs: dueAfter(ref.date, days),
-          anchorId: ref.id,
-          to: 'Long-Term Lead Nurture',
-        });
-      }
-    }
-    candidates.sort((a, b) => a.dueMs - b.dueMs || TIMED_ORDER[a.code] - TIMED_ORDER[b.code]);
-    return candidates[0] ?? null;
-  };
-
-  /** Fire every time-based trigger due by `untilMs`; conditions were met from `fromMs` on. */
-  const runTimed = (fromMs: number, untilMs: number): void => {
-    for (;;) {
-      const next = nextTimed(fromMs);
-      if (!next) return;
-      // A threshold that passed while the patient still held a booking fires when the booking goes.
-      const atMs = Math.max(next.dueMs, fromMs);
-      if (atMs > untilMs) return;
-      record(next.code, next.anchorId, atMs, next.to);
-    }
-  };
-
-  /** In Care: attending (a second visit, or a visit since reactivating), future bookings, no gap. */
-  const settleInCare = (atMs: number): void => {
-    if (state.stage !== 'Started Care' && state.stage !== 'Reactivated') return;
-    const lastVisit = state.attended.at(-1);
-    if (
-      state.attended.length < 2 ||
-      !lastVisit ||
-      state.sinceMs === null ||
-      lastVisit.startMs <= state.sinceMs
-    ) {
-      return;
-    }
-    if (!hasFutureBookingAt(visits, atMs)) return;
-    state.stage = 'In Care';
-    state.sinceMs = atMs;
-  };
-
   let lastMs = Number.NEGATIVE_INFINITY;
-  for (const event of buildEvents(visits, nowMs)) {
-    if (Number.isFinite(lastMs)) runTimed(lastMs, event.atMs);
-    const { visit } = event;
-    switch (event.kind) {
-      case 'book': {
-        const firstEver = state.booked === 0;
-        state.booked += 1;
-        if (firstEver && state.stage === 'Lead' && isInitialConsultType(visit.typeName, config)) {
-          record('T1', visit.id, event.atMs, 'New Patient Booked');
-        } else if (FUNNEL_STAGES.has(state.stage)) {
-          record('T7', visit.id, event.atMs, 'Reactivated');
-          state.reactivation = { visit, atMs: event.atMs };
-        }
-        break;
-      }
-      case 'cancel':
-        record('T4', visit.id, event.atMs, state.stage);
-        break;
-      case 'start':
-        if (visit.outcome === 'arrived') {
-          state.attended.push(visit);
-          if (state.attended.length === 1) record('T2', visit.id, event.atMs, 'Started Care');
-        } else if (visit.outcome === 'dna') {
-          state.lastNoShow = visit;
-          record('T3', visit.id, event.atMs, state.stage);
-        }
-        break;
-    }
-    settleInCare(event.atMs);
+  for (const event of buildEvents(options.visits, options.nowMs)) {
+    if (Number.isFinite(lastMs)) runTimed(replay, lastMs, event.atMs);
+    applyEvent(replay, event);
+    settleInCare(replay, event.atMs);
     lastMs = event.atMs;
   }
-  if (Number.isFinite(lastMs)) runTimed(lastMs, nowMs);
+  if (Number.isFinite(lastMs)) runTimed(replay, lastMs, options.nowMs);
 
+  const { state, timeline } = replay;
   return { stage: state.stage, sinceMs: state.sinceMs, timeline };
+}
+
+/** One replay in progress: its inputs, the state machine and the transitions recorded so far. */
+interface Replay extends ReplayOptions {
+  readonly state: ReplayState;
+  readonly timeline: TimelineTransition[];
+}
+
+/** The transitions a booking, a cancellation or an appointment's start causes. */
+function applyEvent(replay: Replay, event: HistoryEvent): void {
+  const { state, config } = replay;
+  const { visit } = event;
+  switch (event.kind) {
+    case 'book': {
+      const firstEver = state.booked === 0;
+      state.booked += 1;
+      if (firstEver && state.stage === 'Lead' && isInitialConsultType(visit.typeName, config)) {
+        record(replay, 'T1', visit.id, event.atMs, 'New Patient Booked');
+      } else if (FUNNEL_STAGES.has(state.stage)) {
+        record(replay, 'T7', visit.id, event.atMs, 'Reactivated');
+        state.reactivation = { visit, atMs: event.atMs };
+      }
+      break;
+    }
+    case 'cancel':
+      record(replay, 'T4', visit.id, event.atMs, state.stage);
+      break;
+    case 'start':
+      if (visit.outcome === 'arrived') {
+        state.attended.push(visit);
+        if (state.attended.length === 1) record(replay, 'T2', visit.id, event.atMs, 'Started Care');
+      } else if (visit.outcome === 'dna') {
+        state.lastNoShow = visit;
+        record(replay, 'T3', visit.id, event.atMs, state.stage);
+      }
+      break;
+  }
+}
+
+function record(replay: Replay, code: TriggerCode, anchorId: string, atMs: number, to: Stage): void {
+  const { state } = replay;
+  const from = state.stage;
+  state.fired.add(`${code}:${anchorId}`);
+  replay.timeline.push({
+    key: `${replay.patientId}:${code}:${anchorId}`,
+    trigger: code,
+    appointmentId: anchorId,
+    from,
+    to,
+    occurredAt: new Date(atMs).toISOString(),
+  });
+  if (to !== from) {
+    state.stage = to;
+    state.sinceMs = atMs;
+  }
+}
+
+/** Fire every time-based trigger due by `untilMs`; conditions were met from `fromMs` on. */
+function runTimed(replay: Replay, fromMs: number, untilMs: number): void {
+  for (;;) {
+    const next = nextTimed(replay, fromMs);
+    if (!next) return;
+    // A threshold that passed while the patient still held a booking fires when the booking goes.
+    const atMs = Math.max(next.dueMs, fromMs);
+    if (atMs > untilMs) return;
+    record(replay, next.code, next.anchorId, atMs, next.to);
+  }
+}
+
+/** The next time-based trigger given the state at `atMs` (constant until the next history event). */
+function nextTimed(replay: Replay, atMs: number): TimedCandidate | null {
+  const { state } = replay;
+  if (hasFutureBookingAt(replay.visits, atMs)) return null;
+  const lastVisit = state.attended.at(-1);
+  let candidates: TimedCandidate[] = [];
+  if (lastVisit) candidates = gapCandidates(replay, lastVisit);
+  else if (state.lastNoShow && state.stage !== 'Long-Term Lead Nurture') {
+    candidates = noShowCandidates(replay, state.lastNoShow);
+  }
+  candidates.sort((a, b) => a.dueMs - b.dueMs || TIMED_ORDER[a.code] - TIMED_ORDER[b.code]);
+  return candidates[0] ?? null;
+}
+
+/** The gap triggers (T9, T5, T6) of a patient who has attended. */
+function gapCandidates(replay: Replay, lastVisit: Visit): TimedCandidate[] {
+  const { state, config } = replay;
+  const candidates: TimedCandidate[] = [];
+  // The gap runs from the last visit, or from a later reactivating booking that never became one.
+  const ref = gapRef(replay, lastVisit);
+  const first = state.attended[0] as Visit;
+  const gaps = state.attended.length - 1;
+  const spanDays = dayNumber(lastVisit.localDate) - dayNumber(first.localDate);
+  const stage = state.stage;
+  const due = (days: number): number => dueAfter(replay, ref.date, days);
+  if (
+    gaps >= 1 &&
+    (IN_CARE_LIKE.has(stage) || stage === 'Drop-Off Risk') &&
+    !state.fired.has(`T9:${ref.id}`)
+  ) {
+    candidates.push({
+      code: 'T9',
+      dueMs: due(maintenanceAfterDays(spanDays, gaps, config)),
+      anchorId: ref.id,
+      to: stage,
+    });
+  }
+  if (IN_CARE_LIKE.has(stage) && !state.fired.has(`T5:${ref.id}`)) {
+    const days = dropOffAfterDays(spanDays, gaps, config);
+    candidates.push({ code: 'T5', dueMs: due(days), anchorId: ref.id, to: 'Drop-Off Risk' });
+  }
+  if ((IN_CARE_LIKE.has(stage) || stage === 'Drop-Off Risk') && !state.fired.has(`T6:${ref.id}`)) {
+    const days = config.thresholds.lapsedAfterDays;
+    candidates.push({ code: 'T6', dueMs: due(days), anchorId: ref.id, to: 'Lapsed' });
+  }
+  return candidates;
+}
+
+/**
+ * Never attended and did not arrive: nurture (T8) unless re-booked within the window. After a
+ * reactivation from nurture whose booking never happened, the window runs from that booking.
+ */
+function noShowCandidates(replay: Replay, noShow: Visit): TimedCandidate[] {
+  const ref = gapRef(replay, noShow);
+  if (replay.state.fired.has(`T8:${ref.id}`)) return [];
+  const days = replay.config.thresholds.noShowNurtureDays;
+  return [
+    { code: 'T8', dueMs: dueAfter(replay, ref.date, days), anchorId: ref.id, to: 'Long-Term Lead Nurture' },
+  ];
+}
+
+/** The appointment a gap is measured from: `visit`, or a later reactivating booking. */
+function gapRef(replay: Replay, visit: Visit): GapRef {
+  const { reactivation } = replay.state;
+  return reactivation && reactivation.atMs > visit.startMs
+    ? { id: reactivation.visit.id, date: localDate(reactivation.atMs, replay.zone) }
+    : { id: visit.id, date: visit.localDate };
+}
+
+function dueAfter(replay: Replay, date: string, days: number): number {
+  return startOfLocalDay(addDays(date, days), replay.zone);
+}
+
+/** In Care: attending (a second visit, or a visit since reactivating), future bookings, no gap. */
+function settleInCare(replay: Replay, atMs: number): void {
+  const { state } = replay;
+  if (state.stage !== 'Started Care' && state.stage !== 'Reactivated') return;
+  const lastVisit = state.attended.at(-1);
+  if (
+    state.attended.length < 2 ||
+    !lastVisit ||
+    state.sinceMs === null ||
+    lastVisit.startMs <= state.sinceMs
+  ) {
+    return;
+  }
+  if (!hasFutureBookingAt(replay.visits, atMs)) return;
+  state.stage = 'In Care';
+  state.sinceMs = atMs;
 }

@@ -1,6 +1,6 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Connection, OAuth2 } from 'jsforce';
+import { Connection, OAuth2, type ConnectionConfig } from 'jsforce';
 import type { Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -56,8 +56,6 @@ export async function connectSalesforce(
 ): Promise<SalesforceSession> {
   const log = logger.child({ module: 'salesforce' });
   const now = options.now ?? Date.now;
-  const maxRefreshes = options.maxRefreshes ?? 5;
-  const windowMs = options.refreshWindowMs ?? 60_000;
   const auth = config.auth;
   const oauth2 = new OAuth2({
     loginUrl: config.loginUrl,
@@ -69,42 +67,9 @@ export async function connectSalesforce(
       ? (options.readKeyFile ?? ((p: string) => readFileSync(p, 'utf8')))(auth.privateKeyFile)
       : '';
   let requests = 0;
-  const recentRefreshes: number[] = [];
-
   const requestToken = async (): Promise<TokenResponse> => {
     requests += 1;
-    try {
-      const response =
-        auth.kind === 'client_credentials'
-          ? await oauth2.requestToken({ grant_type: 'client_credentials' })
-          : await oauth2.requestToken({
-              grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-              assertion: buildJwtAssertion(auth, config.loginUrl, privateKey, Math.floor(now() / 1000)),
-            });
-      return response;
-    } catch (err) {
-      const name = (err as { name?: unknown }).name;
-      const upstream = typeof name === 'string' ? name : 'UNKNOWN';
-      // An unreachable or failing token endpoint (5xx, 429, a dropped connection, or Salesforce's own
-      // "unknown_error: retry your request") is an outage, not a refusal: the writes waiting on this
-      // token must be retried, not dead-lettered as if the record were at fault.
-      const outage =
-        /^ERROR_HTTP_(5\d\d|429)$/.test(upstream) ||
-        upstream === 'unknown_error' ||
-        callFailure(err, 'token').code === 'SALESFORCE_UNAVAILABLE';
-      if (outage) {
-        throw new SyncError('SALESFORCE_UNAVAILABLE', `Salesforce's token endpoint failed (${upstream})`, {
-          record: { system: 'salesforce' },
-          upstreamCode: upstream,
-          cause: err,
-        });
-      }
-      throw new SyncError('SALESFORCE_AUTH_FAILED', `Salesforce refused the ${auth.kind} grant`, {
-        record: { system: 'salesforce' },
-        upstreamCode: typeof name === 'string' ? name : undefined,
-        cause: err,
-      });
-    }
+    return requestGrant(config, oauth2, privateKey, now);
   };
 
   const first = await requestToken();
@@ -113,35 +78,97 @@ export async function connectSalesforce(
     instanceUrl: first.instance_url,
     accessToken: first.access_token,
     version: config.apiVersion,
-    refreshFn: (conn, callback) => {
-      const t = now();
-      while (recentRefreshes.length > 0 && recentRefreshes[0]! <= t - windowMs) recentRefreshes.shift();
-      if (recentRefreshes.length >= maxRefreshes) {
-        callback(
-          new SyncError(
-            'SALESFORCE_AUTH_FAILED',
-            `session refresh cap reached (${maxRefreshes} in ${windowMs} ms)`,
-            {
-              record: { system: 'salesforce' },
-            },
-          ),
-        );
-        return;
-      }
-      recentRefreshes.push(t);
-      requestToken().then(
-        (token) => {
-          log.info({ refreshes: recentRefreshes.length }, 'salesforce session refreshed');
-          conn.accessToken = token.access_token;
-          conn.instanceUrl = token.instance_url;
-          callback(undefined, token.access_token, token as never);
-        },
-        (err: unknown) => {
-          callback(err as Error);
-        },
-      );
-    },
+    refreshFn: cappedRefresh(requestToken, now, options, log),
   });
   log.info({ flow: auth.kind, apiVersion: config.apiVersion }, 'connected to salesforce');
   return { connection, tokenRequests: () => requests };
+}
+
+/** One token request with the configured grant; a failure becomes an outage or a refusal. */
+async function requestGrant(
+  config: Config['salesforce'],
+  oauth2: OAuth2,
+  privateKey: string,
+  now: () => number,
+): Promise<TokenResponse> {
+  const auth = config.auth;
+  try {
+    const response =
+      auth.kind === 'client_credentials'
+        ? await oauth2.requestToken({ grant_type: 'client_credentials' })
+        : await oauth2.requestToken({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: buildJwtAssertion(auth, config.loginUrl, privateKey, Math.floor(now() / 1000)),
+          });
+    return response;
+  } catch (err) {
+    throw tokenFailure(err, auth.kind);
+  }
+}
+
+function tokenFailure(err: unknown, grant: Config['salesforce']['auth']['kind']): SyncError {
+  const name = (err as { name?: unknown }).name;
+  const upstream = typeof name === 'string' ? name : 'UNKNOWN';
+  // An unreachable or failing token endpoint (5xx, 429, a dropped connection, or Salesforce's own
+  // "unknown_error: retry your request") is an outage, not a refusal: the writes waiting on this
+  // token must be retried, not dead-lettered as if the record were at fault.
+  const outage =
+    /^ERROR_HTTP_(5\d\d|429)$/.test(upstream) ||
+    upstream === 'unknown_error' ||
+    callFailure(err, 'token').code === 'SALESFORCE_UNAVAILABLE';
+  if (outage) {
+    return new SyncError('SALESFORCE_UNAVAILABLE', `Salesforce's token endpoint failed (${upstream})`, {
+      record: { system: 'salesforce' },
+      upstreamCode: upstream,
+      cause: err,
+    });
+  }
+  return new SyncError('SALESFORCE_AUTH_FAILED', `Salesforce refused the ${grant} grant`, {
+    record: { system: 'salesforce' },
+    upstreamCode: typeof name === 'string' ? name : undefined,
+    cause: err,
+  });
+}
+
+/**
+ * jsforce's session refresh (called on INVALID_SESSION_ID), capped at `maxRefreshes` (default 5) in any
+ * `refreshWindowMs` (default 60 s).
+ */
+function cappedRefresh(
+  requestToken: () => Promise<TokenResponse>,
+  now: () => number,
+  options: ConnectionOptions,
+  log: Logger,
+): NonNullable<ConnectionConfig['refreshFn']> {
+  const maxRefreshes = options.maxRefreshes ?? 5;
+  const windowMs = options.refreshWindowMs ?? 60_000;
+  const recentRefreshes: number[] = [];
+  return (conn, callback) => {
+    const t = now();
+    while (recentRefreshes.length > 0 && recentRefreshes[0]! <= t - windowMs) recentRefreshes.shift();
+    if (recentRefreshes.length >= maxRefreshes) {
+      callback(
+        new SyncError(
+          'SALESFORCE_AUTH_FAILED',
+          `session refresh cap reached (${maxRefreshes} in ${windowMs} ms)`,
+          {
+            record: { system: 'salesforce' },
+          },
+        ),
+      );
+      return;
+    }
+    recentRefreshes.push(t);
+    requestToken().then(
+      (token) => {
+        log.info({ refreshes: recentRefreshes.length }, 'salesforce session refreshed');
+        conn.accessToken = token.access_token;
+        conn.instanceUrl = token.instance_url;
+        callback(undefined, token.access_token, token as never);
+      },
+      (err: unknown) => {
+        callback(err as Error);
+      },
+    );
+  };
 }

@@ -95,146 +95,180 @@ function csvText(value: unknown): string {
 export function createSalesforceWriter(connection: Connection, logger: Logger): SalesforceWriter {
   const log = logger.child({ module: 'salesforce-writer' });
   let calls = 0;
-
-  async function upsertCollection(
-    object: string,
-    externalIdField: string,
-    records: readonly SalesforceRecord[],
-  ): Promise<WriteResult[]> {
-    const results: WriteResult[] = [];
-    for (let i = 0; i < records.length; i += COLLECTION_LIMIT) {
-      const chunk = records.slice(i, i + COLLECTION_LIMIT);
-      calls += 1;
-      let raw: RawSaveResult[];
-      try {
-        raw = await connection.upsert(
-          object,
-          chunk.map((r) => ({ ...r })),
-          externalIdField,
-          {
-            allOrNone: false,
-          },
-        );
-      } catch (err) {
-        throw callFailure(err, object);
-      }
-      chunk.forEach((record, index) =>
-        results.push(toResult(csvText(record[externalIdField]), raw[index], record)),
-      );
-    }
-    return results;
-  }
-
-  async function upsertBulk(
-    object: string,
-    externalIdField: string,
-    records: readonly SalesforceRecord[],
-  ): Promise<WriteResult[]> {
+  const countCall = (): void => {
     calls += 1;
-    const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
-    // Bulk 2.0 takes flat CSV columns: a parent reference becomes `Contact__r.Cliniko_Patient_Id__c`,
-    // and a null must be sent as #N/A to clear a field.
-    const rows = records.map((record) => {
-      const row: Record<string, string> = {};
-      for (const column of columns) {
-        const value = record[column];
-        if (value && typeof value === 'object' && !Array.isArray(value)) {
-          for (const [refField, refValue] of Object.entries(value as Record<string, unknown>)) {
-            row[`${column}.${refField}`] = csvCell(refValue);
-          }
-        } else {
-          row[column] = csvCell(value);
-        }
-      }
-      return row;
-    });
-    try {
-      const outcome = await connection.bulk2.loadAndWaitForResults({
-        object,
-        operation: 'upsert',
-        externalIdFieldName: externalIdField,
-        input: rows,
-        pollInterval: 500,
-        pollTimeout: 10 * 60_000,
-      });
-      const byKey = new Map<string, WriteResult>();
-      const sent = new Map(records.map((r) => [csvText(r[externalIdField]), r]));
-      for (const ok of outcome.successfulResults as Array<Record<string, unknown>>) {
-        const key = csvText(ok[externalIdField]);
-        byKey.set(key, { key, success: true, id: csvText(ok.sf__Id), created: ok.sf__Created === 'true' });
-      }
-      for (const failed of outcome.failedResults as Array<Record<string, unknown>>) {
-        const key = csvText(failed[externalIdField]);
-        const [code = 'UNKNOWN_EXCEPTION', ...rest] = csvText(failed.sf__Error).split(':');
-        byKey.set(key, {
-          key,
-          success: false,
-          id: null,
-          created: null,
-          error: {
-            code,
-            message: withoutValues(rest.join(':'), sent.get(key)),
-            fields: [],
-            kind: classifySalesforceCode(code),
-          },
-        });
-      }
-      for (const unprocessed of outcome.unprocessedRecords as Array<Record<string, unknown>>) {
-        const key = String(unprocessed[externalIdField]);
-        byKey.set(key, {
-          key,
-          success: false,
-          id: null,
-          created: null,
-          error: {
-            code: 'UNPROCESSED',
-            message: 'the bulk job ended before this row was processed',
-            fields: [],
-            kind: 'transient',
-          },
-        });
-      }
-      return records.map((r) => {
-        const key = String(r[externalIdField]);
-        return byKey.get(key) ?? toResult(key, undefined);
-      });
-    } catch (err) {
-      throw callFailure(err, object);
-    }
-  }
+  };
 
   return {
     async upsert(object, externalIdField, records, options = {}) {
       if (records.length === 0) return [];
       const results = options.bulk
-        ? await upsertBulk(object, externalIdField, records)
-        : await upsertCollection(object, externalIdField, records);
+        ? await upsertBulk(connection, countCall, object, externalIdField, records)
+        : await upsertCollection(connection, countCall, object, externalIdField, records);
       const failed = results.filter((r) => !r.success).length;
       log.debug({ object, records: records.length, failed, bulk: options.bulk === true }, 'upsert finished');
       return results;
     },
-    async publish(eventObject, events) {
-      const results: WriteResult[] = [];
-      for (let i = 0; i < events.length; i += COLLECTION_LIMIT) {
-        const chunk = events.slice(i, i + COLLECTION_LIMIT);
-        calls += 1;
-        let raw: RawSaveResult[];
-        try {
-          raw = await connection.sobject(eventObject).create(
-            chunk.map((e) => ({ ...e })),
-            { allOrNone: false },
-          );
-        } catch (err) {
-          throw callFailure(err, eventObject);
-        }
-        chunk.forEach((event, index) => results.push(toResult(String(i + index), raw[index], event)));
-      }
-      return results;
-    },
+    publish: (eventObject, events) => publishEvents(connection, countCall, eventObject, events),
     apiUsage() {
       const info = connection.limitInfo;
       return info.apiUsage ? { used: info.apiUsage.used, max: info.apiUsage.limit } : undefined;
     },
     calls: () => calls,
   };
+}
+
+/** Upserts through sObject Collections, 200 records a call, never all-or-none. */
+async function upsertCollection(
+  connection: Connection,
+  countCall: () => void,
+  object: string,
+  externalIdField: string,
+  records: readonly SalesforceRecord[],
+): Promise<WriteResult[]> {
+  const results: WriteResult[] = [];
+  for (let i = 0; i < records.length; i += COLLECTION_LIMIT) {
+    const chunk = records.slice(i, i + COLLECTION_LIMIT);
+    countCall();
+    let raw: RawSaveResult[];
+    try {
+      raw = await connection.upsert(
+        object,
+        chunk.map((r) => ({ ...r })),
+        externalIdField,
+        {
+          allOrNone: false,
+        },
+      );
+    } catch (err) {
+      throw callFailure(err, object);
+    }
+    chunk.forEach((record, index) =>
+      results.push(toResult(csvText(record[externalIdField]), raw[index], record)),
+    );
+  }
+  return results;
+}
+
+/** Publishes platform events, 200 a call; each result is keyed by the event's position. */
+async function publishEvents(
+  connection: Connection,
+  countCall: () => void,
+  eventObject: string,
+  events: readonly SalesforceRecord[],
+): Promise<WriteResult[]> {
+  const results: WriteResult[] = [];
+  for (let i = 0; i < events.length; i += COLLECTION_LIMIT) {
+    const chunk = events.slice(i, i + COLLECTION_LIMIT);
+    countCall();
+    let raw: RawSaveResult[];
+    try {
+      raw = await connection.sobject(eventObject).create(
+        chunk.map((e) => ({ ...e })),
+        { allOrNone: false },
+      );
+    } catch (err) {
+      throw callFailure(err, eventObject);
+    }
+    chunk.forEach((event, index) => results.push(toResult(String(i + index), raw[index], event)));
+  }
+  return results;
+}
+
+/** Upserts through one Bulk API 2.0 job, polled for up to 10 minutes. */
+async function upsertBulk(
+  connection: Connection,
+  countCall: () => void,
+  object: string,
+  externalIdField: string,
+  records: readonly SalesforceRecord[],
+): Promise<WriteResult[]> {
+  countCall();
+  const rows = bulkRows(records);
+  try {
+    const outcome = await connection.bulk2.loadAndWaitForResults({
+      object,
+      operation: 'upsert',
+      externalIdFieldName: externalIdField,
+      input: rows,
+      pollInterval: 500,
+      pollTimeout: 10 * 60_000,
+    });
+    return bulkResults(outcome, externalIdField, records);
+  } catch (err) {
+    throw callFailure(err, object);
+  }
+}
+
+/**
+ * Bulk 2.0 takes flat CSV columns: a parent reference becomes `Contact__r.Cliniko_Patient_Id__c`, and a
+ * null must be sent as #N/A to clear a field.
+ */
+function bulkRows(records: readonly SalesforceRecord[]): Array<Record<string, string>> {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  return records.map((record) => {
+    const row: Record<string, string> = {};
+    for (const column of columns) {
+      const value = record[column];
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [refField, refValue] of Object.entries(value as Record<string, unknown>)) {
+          row[`${column}.${refField}`] = csvCell(refValue);
+        }
+      } else {
+        row[column] = csvCell(value);
+      }
+    }
+    return row;
+  });
+}
+
+type BulkOutcome = Awaited<ReturnType<Connection['bulk2']['loadAndWaitForResults']>>;
+
+/** One result per record sent, in order, from the job's successful, failed and unprocessed rows. */
+function bulkResults(
+  outcome: BulkOutcome,
+  externalIdField: string,
+  records: readonly SalesforceRecord[],
+): WriteResult[] {
+  const byKey = new Map<string, WriteResult>();
+  const sent = new Map(records.map((r) => [csvText(r[externalIdField]), r]));
+  for (const ok of outcome.successfulResults as Array<Record<string, unknown>>) {
+    const key = csvText(ok[externalIdField]);
+    byKey.set(key, { key, success: true, id: csvText(ok.sf__Id), created: ok.sf__Created === 'true' });
+  }
+  for (const failed of outcome.failedResults as Array<Record<string, unknown>>) {
+    const key = csvText(failed[externalIdField]);
+    const [code = 'UNKNOWN_EXCEPTION', ...rest] = csvText(failed.sf__Error).split(':');
+    byKey.set(key, {
+      key,
+      success: false,
+      id: null,
+      created: null,
+      error: {
+        code,
+        message: withoutValues(rest.join(':'), sent.get(key)),
+        fields: [],
+        kind: classifySalesforceCode(code),
+      },
+    });
+  }
+  for (const unprocessed of outcome.unprocessedRecords as Array<Record<string, unknown>>) {
+    const key = String(unprocessed[externalIdField]);
+    byKey.set(key, {
+      key,
+      success: false,
+      id: null,
+      created: null,
+      error: {
+        code: 'UNPROCESSED',
+        message: 'the bulk job ended before this row was processed',
+        fields: [],
+        kind: 'transient',
+      },
+    });
+  }
+  return records.map((r) => {
+    const key = String(r[externalIdField]);
+    return byKey.get(key) ?? toResult(key, undefined);
+  });
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+// eslint-disable-next-line import/no-restricted-paths -- goes with the runtime/ move (issue #14): run.ts will import runtime/, not the process
 import { runForeground } from '../../server.js';
 import type { Command } from '../types.js';
 
