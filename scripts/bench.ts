@@ -31,9 +31,9 @@ import { buildAuditEntry, type ChainHead } from '../sync-service/src/governance/
 import { createKeyring } from '../sync-service/src/governance/encryption.js';
 import { createLogger } from '../sync-service/src/logger.js';
 import { PostgresStore, SqliteStore, type AuditRow, type Store } from '../sync-service/src/store/index.js';
-import { keyringCipher } from '../sync-service/src/sync/cipher.js';
-import type { RunSummary } from '../sync-service/src/sync/runner.js';
-import { createSyncService } from '../sync-service/src/sync/service.js';
+import { keyringCipher } from '../sync-service/src/runtime/cipher.js';
+import type { RunSummary } from '../sync-service/src/sync/cycle/runner.js';
+import { createSyncService } from '../sync-service/src/runtime/wiring.js';
 import { recordId, startClinikoEmulator } from '../test/emulators/cliniko/index.js';
 import { startSalesforceEmulator } from '../test/emulators/salesforce/server.js';
 import { startTestPostgres } from '../test/support/postgres.js';

@@ -18,7 +18,7 @@ import { startClinikoEmulator, recordId } from '../test/emulators/cliniko/index.
 import { startSalesforceEmulator } from '../test/emulators/salesforce/server.js';
 import { loadConfig } from '../sync-service/src/config/index.js';
 import { createLogger } from '../sync-service/src/logger.js';
-import type { RunSummary } from '../sync-service/src/sync/runner.js';
+import type { RunSummary } from '../sync-service/src/sync/cycle/runner.js';
 import { printSummary } from '../sync-service/src/cli/commands/run-once.js';
 import { startService } from '../sync-service/src/server.js';
 import { randomBytes } from 'node:crypto';

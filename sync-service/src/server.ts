@@ -17,10 +17,10 @@ import {
   type Scheduler,
   type SchedulerOptions,
   type SchedulerTimers,
-} from './sync/scheduler.js';
+} from './runtime/scheduler.js';
 import { reconcilerForService } from './sync/reconcile.js';
 import { createReversePoller, resolveIntegrationUserId } from './sync/reverse.js';
-import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
+import { createSyncService, type SyncService, type SyncServiceOptions } from './runtime/wiring.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -9,7 +9,7 @@ import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulato
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { createLogger } from '../../sync-service/src/logger.js';
-import { createSyncService } from '../../sync-service/src/sync/service.js';
+import { createSyncService } from '../../sync-service/src/runtime/wiring.js';
 import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
 
 /**

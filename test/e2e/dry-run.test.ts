@@ -6,7 +6,7 @@ import { dryRunCommand } from '../../sync-service/src/cli/commands/dry-run.js';
 import type { CliContext } from '../../sync-service/src/cli/types.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { runDryRun, type RecordPreview } from '../../sync-service/src/sync/dry-run/index.js';
-import { createSyncService, type SyncServiceOptions } from '../../sync-service/src/sync/service.js';
+import { createSyncService, type SyncServiceOptions } from '../../sync-service/src/runtime/wiring.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../sync-service/src/config/index.js';
 import { buildAuditEntry, type AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { createStore, type Store } from '../../sync-service/src/store/index.js';
-import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
+import { keyringCipher } from '../../sync-service/src/runtime/cipher.js';
 import pg from 'pg';
 import { cliContext, offlineEnv, tempRepoRoot } from '../support/governance.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';

@@ -6,7 +6,7 @@ import { dataMapCommand } from '../../sync-service/src/cli/commands/data-map.js'
 import { ConfigError, loadConfig } from '../../sync-service/src/config/index.js';
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { createStore } from '../../sync-service/src/store/index.js';
-import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
+import { keyringCipher } from '../../sync-service/src/runtime/cipher.js';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { cliContext, editMap, offlineEnv, tempRepoRoot } from '../support/governance.js';
 

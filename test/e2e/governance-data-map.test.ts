@@ -8,9 +8,9 @@ import { SyncError } from '../../sync-service/src/errors.js';
 import type { AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { createStore } from '../../sync-service/src/store/index.js';
-import { keyringCipher } from '../../sync-service/src/sync/cipher.js';
+import { keyringCipher } from '../../sync-service/src/runtime/cipher.js';
 import { createLogger } from '../../sync-service/src/logger.js';
-import { createSyncService, loadSignedDataMap } from '../../sync-service/src/sync/service.js';
+import { createSyncService, loadSignedDataMap } from '../../sync-service/src/runtime/wiring.js';
 import { cliContext, editMap, offlineEnv, readMap, tempRepoRoot } from '../support/governance.js';
 
 /**

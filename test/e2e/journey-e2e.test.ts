@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { addDays, localDate, startOfLocalDay } from '../../sync-service/src/journey/time.js';
 import { createLogger } from '../../sync-service/src/logger.js';
-import type { RunSummary } from '../../sync-service/src/sync/runner.js';
-import { createSyncService, type SyncService } from '../../sync-service/src/sync/service.js';
+import type { RunSummary } from '../../sync-service/src/sync/cycle/runner.js';
+import { createSyncService, type SyncService } from '../../sync-service/src/runtime/wiring.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../../sync-service/src/config/index.js';
 import { verifyAuditChain, type AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { PostgresStore } from '../../sync-service/src/store/index.js';
-import { createSyncService, type SyncService } from '../../sync-service/src/sync/service.js';
+import { createSyncService, type SyncService } from '../../sync-service/src/runtime/wiring.js';
 import { startClinikoEmulator, recordId, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';

@@ -8,7 +8,7 @@ import {
   createSyncService,
   type SyncService,
   type SyncServiceOptions,
-} from '../../sync-service/src/sync/service.js';
+} from '../../sync-service/src/runtime/wiring.js';
 import {
   startClinikoEmulator,
   type ClinikoEmulator,

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { projectRecord } from '../../sync-service/src/governance/project.js';
 import { suppressInactiveMarketing } from '../../sync-service/src/governance/suppression.js';
-import type { SyncService } from '../../sync-service/src/sync/service.js';
+import type { SyncService } from '../../sync-service/src/runtime/wiring.js';
 import type { SalesforceEmulator } from '../emulators/salesforce/server.js';
 
 /** Records of an object in the emulated org, deleted ones left out. */

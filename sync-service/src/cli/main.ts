@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { createSyncService } from '../sync/service.js';
+import { createSyncService } from '../runtime/wiring.js';
 import { COMMANDS } from './registry.js';
 import type { CliContext } from './types.js';
 

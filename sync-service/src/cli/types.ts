@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import type { SyncService, SyncServiceOptions } from '../sync/service.js';
+import type { SyncService, SyncServiceOptions } from '../runtime/wiring.js';
 
 /** What every command gets: the environment-derived config, a logger, output, and service wiring. */
 export interface CliContext {

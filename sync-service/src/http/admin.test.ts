@@ -10,9 +10,9 @@ import { createKeyring } from '../governance/encryption.js';
 import { DEFAULT_JOURNEY_CONFIG } from '../journey/index.js';
 import { createLogger } from '../logger.js';
 import { SqliteStore, type Store } from '../store/index.js';
-import { keyringCipher } from '../sync/cipher.js';
-import type { CycleMode, RunSummary } from '../sync/runner.js';
-import { createScheduler, type Scheduler } from '../sync/scheduler.js';
+import { keyringCipher } from '../runtime/cipher.js';
+import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
+import { createScheduler, type Scheduler } from '../runtime/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 /**

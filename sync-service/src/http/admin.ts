@@ -3,8 +3,8 @@ import type { AdminToken } from '../config/index.js';
 import { appointmentTypeInfo } from '../journey/appointment-type.js';
 import type { JourneyConfig } from '../journey/index.js';
 import type { DeadLetter, RunRecord, Store } from '../store/index.js';
-import type { CycleMode } from '../sync/runner.js';
-import type { TriggerResult } from '../sync/scheduler.js';
+import type { CycleMode } from '../sync/cycle/runner.js';
+import type { TriggerResult } from '../runtime/scheduler.js';
 import { requireRole, sendError } from './auth.js';
 
 /**

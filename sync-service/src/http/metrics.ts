@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { TransportStats } from '../cliniko/transport.js';
 import type { ApiUsage } from '../salesforce/writer.js';
 import type { OutboxStats, Watermark } from '../store/index.js';
-import type { JobOutcome } from '../sync/scheduler.js';
+import type { JobOutcome } from '../runtime/scheduler.js';
 import type { AdminToken } from '../config/index.js';
 import { requireRole } from './auth.js';
 

@@ -8,9 +8,9 @@ import { outstandingCents } from '../journey/aggregates.js';
 import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
 import { formatCents } from '../journey/money.js';
 import type { FactInput, OutboxInput } from '../store/index.js';
-import { appointmentFact, caseFact, invoiceFact } from './facts.js';
+import { appointmentFact, caseFact, invoiceFact } from './cycle/facts.js';
 import { PRIORITY } from './objects.js';
-import type { References } from './references.js';
+import type { References } from './cycle/references.js';
 
 /**
  * What a Cliniko record becomes in Salesforce, built one way for every caller (the runner, the

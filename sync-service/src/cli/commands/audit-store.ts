@@ -2,7 +2,7 @@ import { SyncError } from '../../errors.js';
 import type { AuditEntry, ChainHead } from '../../governance/audit.js';
 import { createKeyring } from '../../governance/encryption.js';
 import { createStore, type AuditHead, type AuditRow, type Store } from '../../store/index.js';
-import { keyringCipher } from '../../sync/cipher.js';
+import { keyringCipher } from '../../runtime/cipher.js';
 import type { CliContext } from '../types.js';
 
 /**

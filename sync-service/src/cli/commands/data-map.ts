@@ -16,7 +16,7 @@ import {
 } from '../../governance/data-map.js';
 import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '../../governance/signoff.js';
 import { readPackageFields } from '../../governance-io/lookups.js';
-import { loadClinikoFieldCatalogue } from '../../sync/service.js';
+import { loadClinikoFieldCatalogue } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
 import { auditRowOf, chainHeadOf, openStoreOnly } from './audit-store.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { RunSummary } from '../../sync/runner.js';
+import type { RunSummary } from '../../sync/cycle/runner.js';
 import type { Command, CliContext } from '../types.js';
 
 export function printSummary(summary: RunSummary, ctx: Pick<CliContext, 'print'>): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { addDays, localDate, startOfLocalDay } from '../journey/time.js';
 import type { Logger } from '../logger.js';
 import type { RunRecord, Store } from '../store/index.js';
-import type { CycleMode, RunSummary } from './runner.js';
+import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
 
 /**
  * The scheduler of the long-running service: an incremental cycle every poll interval, a daily journey

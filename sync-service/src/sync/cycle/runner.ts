@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { ClinikoClient, QuarantineItem as ClinikoQuarantine, StreamEvent } from '../cliniko/index.js';
-import { DEFAULT_OVERLAP_SECONDS, toClinikoTime } from '../cliniko/index.js';
-import { SyncError } from '../errors.js';
-import type { DataMap } from '../governance/data-map.js';
-import { payloadSha256 } from '../governance/stable-json.js';
-import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../governance/sync-run.js';
-import { evaluateJourney, type JourneyConfig, type JourneyState } from '../journey/index.js';
-import type { Logger } from '../logger.js';
-import type { FactInput, OutboxInput, QuarantineInput, Store } from '../store/index.js';
+import type { ClinikoClient, QuarantineItem as ClinikoQuarantine, StreamEvent } from '../../cliniko/index.js';
+import { DEFAULT_OVERLAP_SECONDS, toClinikoTime } from '../../cliniko/index.js';
+import { SyncError } from '../../errors.js';
+import type { DataMap } from '../../governance/data-map.js';
+import { payloadSha256 } from '../../governance/stable-json.js';
+import { buildSyncRunPayload, RunCounter, type RunMode as SyncRunMode } from '../../governance/sync-run.js';
+import { evaluateJourney, type JourneyConfig, type JourneyState } from '../../journey/index.js';
+import type { Logger } from '../../logger.js';
+import type { FactInput, OutboxInput, QuarantineInput, Store } from '../../store/index.js';
 import { factsByKind } from './facts.js';
-import type { DrainResult, OutboxWorker } from './outbox-worker.js';
-import { JOURNEY_EVENT, PRIORITY, UPSERT_KEYS } from './objects.js';
+import type { DrainResult, OutboxWorker } from '../outbox/worker.js';
+import { JOURNEY_EVENT, PRIORITY, UPSERT_KEYS } from '../objects.js';
 import { loadReferences as readReferences, type References } from './references.js';
 import {
   createPayloadRules,
@@ -18,7 +18,7 @@ import {
   patientRefOf,
   survivorOf,
   type PayloadCandidate,
-} from './payloads.js';
+} from '../payloads.js';
 
 /**
  * One sync cycle: read every stream incrementally from Cliniko, validate, project through the signed

@@ -1,7 +1,7 @@
-import { idFromLink } from '../cliniko/index.js';
-import type { ClinikoIndividualAppointment, ClinikoInvoice, ClinikoPatientCase } from '../cliniko/index.js';
-import type { Appointment, Invoice, PatientCase } from '../journey/index.js';
-import type { FactInput } from '../store/index.js';
+import { idFromLink } from '../../cliniko/index.js';
+import type { ClinikoIndividualAppointment, ClinikoInvoice, ClinikoPatientCase } from '../../cliniko/index.js';
+import type { Appointment, Invoice, PatientCase } from '../../journey/index.js';
+import type { FactInput } from '../../store/index.js';
 
 /**
  * The non-clinical facts the journey engine needs, cut from Cliniko records: times, type names,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SyncError } from '../errors.js';
-import { buildAuditEntry, type AuditEntry, type ChainHead } from '../governance/audit.js';
-import type { Logger } from '../logger.js';
-import type { SalesforceWriter, WriteResult } from '../salesforce/writer.js';
-import type { AuditHead, AuditRow, CompletedWrite, OutboxItem, Store } from '../store/index.js';
-import { UPSERT_KEYS } from './objects.js';
-import { catalogueCode } from '../salesforce/classify.js';
+import { SyncError } from '../../errors.js';
+import { buildAuditEntry, type AuditEntry, type ChainHead } from '../../governance/audit.js';
+import type { Logger } from '../../logger.js';
+import type { SalesforceWriter, WriteResult } from '../../salesforce/writer.js';
+import type { AuditHead, AuditRow, CompletedWrite, OutboxItem, Store } from '../../store/index.js';
+import { UPSERT_KEYS } from '../objects.js';
+import { catalogueCode } from '../../salesforce/classify.js';
 
 /**
  * Drains the durable outbox into Salesforce. Items are leased (so several instances can drain one

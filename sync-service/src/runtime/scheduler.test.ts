@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import type { RunRecord } from '../store/index.js';
-import type { CycleMode, RunSummary } from './runner.js';
+import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
 import {
   createScheduler,
   nextLocalTime,

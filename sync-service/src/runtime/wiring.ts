@@ -19,8 +19,8 @@ import {
 import { createSalesforceWriter, type SalesforceWriter } from '../salesforce/writer.js';
 import { createStore, type Store } from '../store/index.js';
 import { keyringCipher } from './cipher.js';
-import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
-import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from './runner.js';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from '../sync/outbox/worker.js';
+import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from '../sync/cycle/runner.js';
 
 /**
  * Wires the concrete pieces together from a Config: store (encrypted), Cliniko client, Salesforce

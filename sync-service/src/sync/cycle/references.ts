@@ -1,5 +1,5 @@
-import type { ClinikoClient } from '../cliniko/index.js';
-import type { ProjectionContext } from '../governance/transforms.js';
+import type { ClinikoClient } from '../../cliniko/index.js';
+import type { ProjectionContext } from '../../governance/transforms.js';
 
 /**
  * The reference records a projection needs (business, practitioner and appointment-type names, each
