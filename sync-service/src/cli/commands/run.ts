@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runForeground } from '../../server.js';
+import { runForeground } from '../../runtime/foreground.js';
 import type { Command } from '../types.js';
 
 /** `npm run sync -- run`: the long-running service (scheduler + admin API) in the foreground. */
