@@ -27,10 +27,10 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../sync-service/src/config/index.js';
-import { buildAuditEntry, type ChainHead } from '../sync-service/src/governance/audit.js';
 import { createKeyring } from '../sync-service/src/governance/encryption.js';
 import { createLogger } from '../sync-service/src/logger.js';
-import { PostgresStore, SqliteStore, type AuditRow, type Store } from '../sync-service/src/store/index.js';
+import { PostgresStore, SqliteStore, type Store } from '../sync-service/src/store/index.js';
+import { auditRowsFor } from '../sync-service/src/sync/outbox/audit.js';
 import { keyringCipher } from '../sync-service/src/runtime/cipher.js';
 import type { RunSummary } from '../sync-service/src/sync/cycle/runner.js';
 import { createSyncService } from '../sync-service/src/runtime/wiring.js';
@@ -269,36 +269,15 @@ async function benchStore(kind: StoreResult['store'], store: Store): Promise<Sto
         payloadHash: item.payloadHash,
         salesforceId: null,
       })),
-      (previous) => {
-        let head: ChainHead | undefined = previous
-          ? { seq: (JSON.parse(previous.entry) as { seq: number }).seq, hash: previous.hash }
-          : undefined;
-        return items.map((item): AuditRow => {
-          const entry = buildAuditEntry(
-            {
-              timestamp: new Date().toISOString(),
-              actor: 'bench',
-              sourceSystem: 'cliniko',
-              object: item.object,
-              externalId: item.externalId,
-              operation: 'create',
-              changedFields: ['LastName', 'Email', 'Phone'],
-              payload: item.payload,
-              runId,
-            },
-            head,
-          );
-          head = { seq: entry.seq, hash: entry.hash };
-          return {
-            hash: entry.hash,
-            prevHash: entry.previousHash,
-            object: item.object,
-            externalId: item.externalId,
-            createdAt: Date.now(),
-            entry: JSON.stringify(entry),
-          };
-        });
-      },
+      // The worker's own audit callback, so the bench measures the chain the product writes.
+      auditRowsFor(
+        items.map((item) => ({
+          item,
+          result: { key: item.externalId, success: true, id: null, created: true },
+          fields: JSON.parse(item.payload) as Record<string, unknown>,
+        })),
+        { actor: 'bench', now: Date.now },
+      ),
       Date.now(),
     );
     completeMs += performance.now() - w0;

@@ -20,7 +20,7 @@ import { loadConfig } from '../sync-service/src/config/index.js';
 import { createLogger } from '../sync-service/src/logger.js';
 import type { RunSummary } from '../sync-service/src/sync/cycle/runner.js';
 import { printSummary } from '../sync-service/src/cli/commands/run-once.js';
-import { startService } from '../sync-service/src/server.js';
+import { startService } from '../sync-service/src/runtime/start.js';
 import { randomBytes } from 'node:crypto';
 
 const { values } = parseArgs({

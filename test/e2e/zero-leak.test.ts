@@ -11,7 +11,7 @@ import { readPackageFields } from '../../sync-service/src/governance-io/lookups.
 import { createLogger } from '../../sync-service/src/logger.js';
 import type { RunSummary } from '../../sync-service/src/sync/cycle/runner.js';
 import { keyringCipher } from '../../sync-service/src/runtime/cipher.js';
-import { startService, type RunningService } from '../../sync-service/src/server.js';
+import { startService, type RunningService } from '../../sync-service/src/runtime/start.js';
 import { loadClinikoFieldCatalogue, type SyncService } from '../../sync-service/src/runtime/wiring.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import type { HealthReport } from '../../sync-service/src/http/health.js';
 import { createLogger } from '../../sync-service/src/logger.js';
-import { startService, type RunningService } from '../../sync-service/src/server.js';
+import { startService, type RunningService } from '../../sync-service/src/runtime/start.js';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { emulatorEnv } from '../support/harness.js';

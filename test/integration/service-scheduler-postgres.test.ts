@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { PostgresStore, type PayloadCipher } from '../../sync-service/src/store/index.js';
 import type { CycleMode, RunSummary } from '../../sync-service/src/sync/cycle/runner.js';
-import { createScheduler, type JobOutcome, type Scheduler } from '../../sync-service/src/runtime/scheduler.js';
+import {
+  createScheduler,
+  type JobOutcome,
+  type Scheduler,
+} from '../../sync-service/src/runtime/scheduler.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**

@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import type { RunRecord } from '../store/index.js';
 import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
-import {
-  createScheduler,
-  nextLocalTime,
-  parseLocalTime,
-  type JobOutcome,
-  type SchedulerTimers,
-} from './scheduler.js';
+import { nextLocalTime, parseLocalTime } from './local-time.js';
+import { createScheduler, type JobOutcome, type SchedulerTimers } from './scheduler.js';
 
 /** A fake clock with timers that fire only when the test advances time. */
 function fakeTime(start: number) {

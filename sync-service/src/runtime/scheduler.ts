@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { addDays, localDate, startOfLocalDay } from '../journey/time.js';
 import type { Logger } from '../logger.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
+import { nextLocalTime, parseLocalTime } from './local-time.js';
 
 /**
  * The scheduler of the long-running service: an incremental cycle every poll interval, a daily journey
@@ -66,337 +66,340 @@ export type TriggerResult =
 
 export const SCHEDULER_LEASE = 'scheduler:poll';
 
-/** Parses `HH:MM` (24 h). */
-export function parseLocalTime(value: string): { hour: number; minute: number } {
-  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
-  if (!match) throw new Error(`local time must be HH:MM (24 h), got "${value}"`);
-  return { hour: Number(match[1]), minute: Number(match[2]) };
-}
-
-/**
- * The next instant strictly after `now` at which the clinic's wall clock shows `at`. Measured as an
- * offset from local midnight, so on a daylight-saving change day the job runs an hour early or late
- * rather than twice or never.
- */
-export function nextLocalTime(now: number, at: string, zone: string): number {
-  const { hour, minute } = parseLocalTime(at);
-  const offset = (hour * 60 + minute) * 60_000;
-  const today = localDate(now, zone);
-  for (const date of [today, addDays(today, 1), addDays(today, 2)]) {
-    const candidate = startOfLocalDay(date, zone) + offset;
-    if (candidate > now) return candidate;
-  }
-  /* c8 ignore next */
-  throw new Error('no next local time within two days');
-}
-
 const realTimers: SchedulerTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+type Slot = 'poll' | 'journey' | 'reconcile';
+type JobResult = Omit<JobOutcome, 'kind' | 'trigger' | 'startedAt' | 'finishedAt'>;
+
+/** Everything the scheduler knows: settings resolved once, and the mutable state of its timers and job. */
+interface SchedulerState {
+  readonly deps: SchedulerDeps;
+  readonly options: SchedulerOptions;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly timers: SchedulerTimers;
+  readonly yieldTick: () => Promise<void>;
+  readonly owner: string;
+  readonly intervalMs: number;
+  readonly journeyAt: string | null;
+  readonly reconcileAt: string;
+  /** The lease must outlive a renewal period comfortably; it is renewed while a job runs. */
+  readonly leaseTtlMs: number;
+  started: boolean;
+  stopped: boolean;
+  current: { kind: JobKind; startedAt: number; promise: Promise<JobOutcome> } | undefined;
+  /** Timed jobs that fell due while another job ran; they run next, in order. */
+  readonly queued: JobKind[];
+  readonly due: Record<Slot, { at: number; handle: unknown } | undefined>;
+}
+
+/** One job from the moment it is marked current until its outcome is resolved. */
+interface Job {
+  readonly s: SchedulerState;
+  readonly kind: JobKind;
+  readonly trigger: JobOutcome['trigger'];
+  readonly startedAt: number;
+  readonly resolve: (outcome: JobOutcome) => void;
+  leaseRenewal: unknown;
+}
+
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) {
-  const log = deps.logger.child({ module: 'scheduler' });
-  const now = deps.now ?? Date.now;
-  const timers = deps.timers ?? realTimers;
-  const yieldTick = deps.yieldTick ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
-  const owner = options.owner ?? `scheduler-${randomUUID()}`;
   const intervalMs = options.pollIntervalSeconds * 1000;
   const journeyAt = options.journeyDailyAt === undefined ? '06:00' : options.journeyDailyAt;
   const reconcileAt = options.reconcileAt ?? '02:30';
   if (journeyAt !== null) parseLocalTime(journeyAt);
   if (options.reconcile) parseLocalTime(reconcileAt);
-  // The lease must outlive a renewal period comfortably; it is renewed while a job runs.
-  const leaseTtlMs = Math.max(30_000, intervalMs * 2);
-
-  let started = false;
-  let stopped = false;
-  let current: { kind: JobKind; startedAt: number; promise: Promise<JobOutcome> } | undefined;
-  /** Timed jobs that fell due while another job ran; they run next, in order. */
-  const queued: JobKind[] = [];
-  const due: Record<'poll' | 'journey' | 'reconcile', { at: number; handle: unknown } | undefined> = {
-    poll: undefined,
-    journey: undefined,
-    reconcile: undefined,
+  const s: SchedulerState = {
+    deps,
+    options,
+    log: deps.logger.child({ module: 'scheduler' }),
+    now: deps.now ?? Date.now,
+    timers: deps.timers ?? realTimers,
+    yieldTick: deps.yieldTick ?? (() => new Promise<void>((resolve) => setImmediate(resolve))),
+    owner: options.owner ?? `scheduler-${randomUUID()}`,
+    intervalMs,
+    journeyAt,
+    reconcileAt,
+    leaseTtlMs: Math.max(30_000, intervalMs * 2),
+    started: false,
+    stopped: false,
+    current: undefined,
+    queued: [],
+    due: { poll: undefined, journey: undefined, reconcile: undefined },
   };
-
-  function schedule(slot: keyof typeof due, at: number, fire: () => void): void {
-    const existing = due[slot];
-    if (existing) timers.clearTimeout(existing.handle);
-    if (stopped) {
-      due[slot] = undefined;
-      return;
-    }
-    const handle = timers.setTimeout(
-      () => {
-        due[slot] = undefined;
-        fire();
-      },
-      Math.max(0, at - now()),
-    );
-    due[slot] = { at, handle };
-  }
-
-  function schedulePoll(at: number): void {
-    schedule('poll', at, () => {
-      // A poll that falls due during another job is not queued: the next one is planned when it ends.
-      if (current) return;
-      void startJob('incremental', 'schedule');
-    });
-  }
-
-  function scheduleJourney(): void {
-    if (journeyAt === null) return;
-    schedule('journey', nextLocalTime(now(), journeyAt, options.clinicTimezone), () => {
-      scheduleJourney();
-      enqueue('journey-daily');
-    });
-  }
-
-  function scheduleReconcile(): void {
-    if (!options.reconcile) return;
-    schedule('reconcile', nextLocalTime(now(), reconcileAt, options.clinicTimezone), () => {
-      scheduleReconcile();
-      enqueue('reconcile');
-    });
-  }
-
-  function enqueue(kind: JobKind): void {
-    if (current) {
-      if (!queued.includes(kind)) queued.push(kind);
-      return;
-    }
-    void startJob(kind, 'schedule');
-  }
-
-  async function execute(kind: JobKind): Promise<RunSummary | undefined> {
-    switch (kind) {
-      case 'incremental':
-      case 'backfill':
-        return deps.runner.runCycle(kind);
-      case 'journey-daily':
-        return deps.runner.runJourneyDaily();
-      case 'reconcile':
-        await options.reconcile?.();
-        return undefined;
-    }
-  }
-
-  function notify(outcome: JobOutcome): void {
-    try {
-      options.onJobFinished?.(outcome);
-    } catch (err) {
-      log.warn({ err }, 'job listener failed');
-    }
-  }
-
-  /**
-   * Runs one job if no other runs here and (with leases) no other instance holds the lease. Returns
-   * undefined when it did not start. Synchronously marks the job current, so a second caller in the same
-   * tick sees it.
-   */
-  function startJob(
-    kind: JobKind,
-    trigger: JobOutcome['trigger'],
-  ): Promise<{ outcome: Promise<JobOutcome> } | undefined> {
-    if (current || stopped) return Promise.resolve(undefined);
-    let leaseRenewal: unknown;
-    let resolveOutcome!: (o: JobOutcome) => void;
-    const outcome = new Promise<JobOutcome>((resolve) => (resolveOutcome = resolve));
-    const startedAt = now();
-    current = { kind, startedAt, promise: outcome };
-
-    const finish = (result: Omit<JobOutcome, 'kind' | 'trigger' | 'startedAt' | 'finishedAt'>): void => {
-      const done: JobOutcome = { kind, trigger, startedAt, finishedAt: now(), ...result };
-      notify(done);
-      current = undefined;
-      resolveOutcome(done);
-      afterJob(kind, startedAt, false);
-    };
-
-    const acquire = async (): Promise<boolean> => {
-      if (!options.useLease) return true;
-      return deps.store.acquireLease(SCHEDULER_LEASE, owner, leaseTtlMs, now());
-    };
-
-    return acquire().then(
-      async (held) => {
-        if (held && stopped) {
-          // stop() came while the lease was being taken: give it back and do nothing.
-          if (options.useLease) {
-            await deps.store.releaseLease(SCHEDULER_LEASE, owner).catch(() => undefined);
-          }
-          current = undefined;
-          resolveOutcome({ kind, trigger, startedAt, finishedAt: now(), error: 'stopped' });
-          return undefined;
-        }
-        if (!held) {
-          log.debug({ kind }, 'another instance holds the scheduler lease; skipping');
-          current = undefined;
-          const skipped: JobOutcome = {
-            kind,
-            trigger,
-            startedAt,
-            finishedAt: now(),
-            error: 'leased-elsewhere',
-          };
-          notify(skipped);
-          resolveOutcome(skipped);
-          afterJob(kind, startedAt, true);
-          return undefined;
-        }
-        if (options.useLease) {
-          const renew = (): void => {
-            leaseRenewal = timers.setTimeout(() => {
-              deps.store
-                .acquireLease(SCHEDULER_LEASE, owner, leaseTtlMs, now())
-                .then((still) => {
-                  if (!still) log.warn({ kind }, 'lost the scheduler lease during a job');
-                })
-                .catch((err: unknown) => log.warn({ err }, 'could not renew the scheduler lease'));
-              renew();
-            }, leaseTtlMs / 3);
-          };
-          renew();
-        }
-        log.info({ kind, trigger }, 'job started');
-        execute(kind)
-          .then(
-            (summary) => ({ ...(summary ? { summary } : {}) }),
-            (err: unknown) => {
-              log.error({ err, kind }, 'job failed');
-              return { error: err instanceof Error ? err.message : String(err) };
-            },
-          )
-          .then(async (result) => {
-            if (leaseRenewal !== undefined) timers.clearTimeout(leaseRenewal);
-            if (options.useLease) {
-              await deps.store
-                .releaseLease(SCHEDULER_LEASE, owner)
-                .catch((err: unknown) => log.warn({ err }, 'could not release the scheduler lease'));
-            }
-            finish(result);
-          })
-          .catch((err: unknown) => log.error({ err }, 'scheduler bookkeeping failed'));
-        return { outcome };
-      },
-      (err: unknown) => {
-        log.warn({ err, kind }, 'could not take the scheduler lease; skipping');
-        current = undefined;
-        const failed: JobOutcome = {
-          kind,
-          trigger,
-          startedAt,
-          finishedAt: now(),
-          error: 'lease unavailable',
-        };
-        notify(failed);
-        resolveOutcome(failed);
-        afterJob(kind, startedAt, true);
-        return undefined;
-      },
-    );
-  }
-
-  /**
-   * After any job: run what was queued, then plan the next poll. A cycle (or a skipped attempt) plans
-   * it one interval after it began; any other job leaves a planned poll alone, or polls at once if the
-   * poll fell due (and was dropped) while it ran.
-   */
-  function afterJob(kind: JobKind, startedAt: number, skipped: boolean): void {
-    if (stopped) return;
-    // A manual run before start() (a one-off caller) plans nothing.
-    if (!started) return;
-    if (skipped || kind === 'incremental' || kind === 'backfill') {
-      schedulePoll(Math.max(now(), startedAt + intervalMs));
-    } else if (!due.poll) {
-      schedulePoll(now());
-    }
-    const next = queued.shift();
-    if (next) void startJob(next, 'schedule');
-  }
-
-  /** Finds the id of the run a manual job just started (the runner names its runs). */
-  async function discoverRunId(
-    mode: CycleMode,
-    before: ReadonlySet<string>,
-    outcome: Promise<JobOutcome>,
-  ): Promise<string | null> {
-    let settled: JobOutcome | undefined;
-    void outcome.then((o) => (settled = o));
-    for (let attempt = 0; attempt < 500; attempt += 1) {
-      if (settled) return settled.summary?.runId ?? null;
-      const runs: RunRecord[] = await deps.store.listRuns({ limit: 10 });
-      const found = runs.find((r) => r.status === 'running' && r.mode === mode && !before.has(r.id));
-      if (found) return found.id;
-      await yieldTick();
-    }
-    return null;
-  }
-
   return {
-    owner,
+    owner: s.owner,
     /** Starts the timers. The first poll runs at once unless `runAtStart` is false. */
-    start(): void {
-      if (started) return;
-      started = true;
-      schedulePoll(options.runAtStart === false ? now() + intervalMs : now());
-      scheduleJourney();
-      scheduleReconcile();
-    },
-
+    start: (): void => start(s),
     /**
      * A manual run (POST /sync/run). Refused while a job runs here or another instance holds the lease;
      * otherwise resolves once the run is recorded, with its id.
      */
-    async trigger(mode: CycleMode = 'incremental'): Promise<TriggerResult> {
-      if (stopped) return { accepted: false, reason: 'stopped' };
-      if (current) return { accepted: false, reason: 'running' };
-      const before = new Set(
-        (await deps.store.listRuns({ limit: 10 })).filter((r) => r.status === 'running').map((r) => r.id),
-      );
-      // The await above yielded; another job may have begun meanwhile.
-      if (current) return { accepted: false, reason: 'running' };
-      const startedJob = await startJob(mode, 'manual');
-      if (!startedJob) return { accepted: false, reason: current ? 'running' : 'leased-elsewhere' };
-      const runId = await discoverRunId(mode, before, startedJob.outcome);
-      return { accepted: true, runId, done: startedJob.outcome };
-    },
-
+    trigger: (mode: CycleMode = 'incremental'): Promise<TriggerResult> => trigger(s, mode),
     /** The job in progress, if any. */
-    running(): JobKind | undefined {
-      return current?.kind;
-    },
-
+    running: (): JobKind | undefined => s.current?.kind,
     /**
      * When the next poll is planned; while a job runs, one interval after it began (when it will be
      * planned at the earliest). Null before start and after stop.
      */
     nextRun(): number | null {
-      if (stopped || !started) return null;
-      return due.poll?.at ?? (current ? current.startedAt + intervalMs : null);
+      if (s.stopped || !s.started) return null;
+      return s.due.poll?.at ?? (s.current ? s.current.startedAt + s.intervalMs : null);
     },
-
-    nextJourneyPass(): number | null {
-      return due.journey?.at ?? null;
-    },
-
-    nextReconcile(): number | null {
-      return due.reconcile?.at ?? null;
-    },
-
+    nextJourneyPass: (): number | null => s.due.journey?.at ?? null,
+    nextReconcile: (): number | null => s.due.reconcile?.at ?? null,
     /** Stops planning new jobs and waits for the one in progress. */
-    async stop(): Promise<void> {
-      stopped = true;
-      for (const slot of Object.keys(due) as Array<keyof typeof due>) {
-        const entry = due[slot];
-        if (entry) timers.clearTimeout(entry.handle);
-        due[slot] = undefined;
-      }
-      queued.length = 0;
-      if (current) await current.promise;
-    },
+    stop: (): Promise<void> => stop(s),
   };
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;
+
+function start(s: SchedulerState): void {
+  if (s.started) return;
+  s.started = true;
+  schedulePoll(s, s.options.runAtStart === false ? s.now() + s.intervalMs : s.now());
+  scheduleJourney(s);
+  scheduleReconcile(s);
+}
+
+async function stop(s: SchedulerState): Promise<void> {
+  s.stopped = true;
+  for (const slot of Object.keys(s.due) as Slot[]) {
+    const entry = s.due[slot];
+    if (entry) s.timers.clearTimeout(entry.handle);
+    s.due[slot] = undefined;
+  }
+  s.queued.length = 0;
+  if (s.current) await s.current.promise;
+}
+
+async function trigger(s: SchedulerState, mode: CycleMode): Promise<TriggerResult> {
+  if (s.stopped) return { accepted: false, reason: 'stopped' };
+  if (s.current) return { accepted: false, reason: 'running' };
+  const before = new Set(
+    (await s.deps.store.listRuns({ limit: 10 })).filter((r) => r.status === 'running').map((r) => r.id),
+  );
+  // The await above yielded; another job may have begun meanwhile.
+  if (s.current) return { accepted: false, reason: 'running' };
+  const startedJob = await startJob(s, mode, 'manual');
+  if (!startedJob) return { accepted: false, reason: s.current ? 'running' : 'leased-elsewhere' };
+  const runId = await discoverRunId(s, mode, before, startedJob.outcome);
+  return { accepted: true, runId, done: startedJob.outcome };
+}
+
+function schedule(s: SchedulerState, slot: Slot, at: number, fire: () => void): void {
+  const existing = s.due[slot];
+  if (existing) s.timers.clearTimeout(existing.handle);
+  if (s.stopped) {
+    s.due[slot] = undefined;
+    return;
+  }
+  const handle = s.timers.setTimeout(
+    () => {
+      s.due[slot] = undefined;
+      fire();
+    },
+    Math.max(0, at - s.now()),
+  );
+  s.due[slot] = { at, handle };
+}
+
+function schedulePoll(s: SchedulerState, at: number): void {
+  schedule(s, 'poll', at, () => {
+    // A poll that falls due during another job is not queued: the next one is planned when it ends.
+    if (s.current) return;
+    void startJob(s, 'incremental', 'schedule');
+  });
+}
+
+function scheduleJourney(s: SchedulerState): void {
+  const at = s.journeyAt;
+  if (at === null) return;
+  schedule(s, 'journey', nextLocalTime(s.now(), at, s.options.clinicTimezone), () => {
+    scheduleJourney(s);
+    enqueue(s, 'journey-daily');
+  });
+}
+
+function scheduleReconcile(s: SchedulerState): void {
+  if (!s.options.reconcile) return;
+  schedule(s, 'reconcile', nextLocalTime(s.now(), s.reconcileAt, s.options.clinicTimezone), () => {
+    scheduleReconcile(s);
+    enqueue(s, 'reconcile');
+  });
+}
+
+function enqueue(s: SchedulerState, kind: JobKind): void {
+  if (s.current) {
+    if (!s.queued.includes(kind)) s.queued.push(kind);
+    return;
+  }
+  void startJob(s, kind, 'schedule');
+}
+
+async function execute(s: SchedulerState, kind: JobKind): Promise<RunSummary | undefined> {
+  switch (kind) {
+    case 'incremental':
+    case 'backfill':
+      return s.deps.runner.runCycle(kind);
+    case 'journey-daily':
+      return s.deps.runner.runJourneyDaily();
+    case 'reconcile':
+      await s.options.reconcile?.();
+      return undefined;
+  }
+}
+
+function notify(s: SchedulerState, outcome: JobOutcome): void {
+  try {
+    s.options.onJobFinished?.(outcome);
+  } catch (err) {
+    s.log.warn({ err }, 'job listener failed');
+  }
+}
+
+/**
+ * Runs one job if no other runs here and (with leases) no other instance holds the lease. Returns
+ * undefined when it did not start. Synchronously marks the job current, so a second caller in the same
+ * tick sees it.
+ */
+function startJob(
+  s: SchedulerState,
+  kind: JobKind,
+  trigger: JobOutcome['trigger'],
+): Promise<{ outcome: Promise<JobOutcome> } | undefined> {
+  if (s.current || s.stopped) return Promise.resolve(undefined);
+  let resolveOutcome!: (o: JobOutcome) => void;
+  const outcome = new Promise<JobOutcome>((resolve) => (resolveOutcome = resolve));
+  const job: Job = { s, kind, trigger, startedAt: s.now(), resolve: resolveOutcome, leaseRenewal: undefined };
+  s.current = { kind, startedAt: job.startedAt, promise: outcome };
+  const acquire = async (): Promise<boolean> =>
+    !s.options.useLease || s.deps.store.acquireLease(SCHEDULER_LEASE, s.owner, s.leaseTtlMs, s.now());
+  return acquire().then(
+    async (held) => ((await leaseDecided(job, held)) ? { outcome } : undefined),
+    (err: unknown) => {
+      s.log.warn({ err, kind }, 'could not take the scheduler lease; skipping');
+      endUnstarted(job, 'lease unavailable');
+      return undefined;
+    },
+  );
+}
+
+/** Whether the job runs, now that the lease (if any) was asked for; starts it when it does. */
+async function leaseDecided(job: Job, held: boolean): Promise<boolean> {
+  const { s, kind, trigger, startedAt } = job;
+  if (held && s.stopped) {
+    // stop() came while the lease was being taken: give it back and do nothing.
+    if (s.options.useLease) {
+      await s.deps.store.releaseLease(SCHEDULER_LEASE, s.owner).catch(() => undefined);
+    }
+    s.current = undefined;
+    job.resolve({ kind, trigger, startedAt, finishedAt: s.now(), error: 'stopped' });
+    return false;
+  }
+  if (!held) {
+    s.log.debug({ kind }, 'another instance holds the scheduler lease; skipping');
+    endUnstarted(job, 'leased-elsewhere');
+    return false;
+  }
+  if (s.options.useLease) renewLease(job);
+  s.log.info({ kind, trigger }, 'job started');
+  runJob(job);
+  return true;
+}
+
+/** A job that never ran (lease held elsewhere or unavailable): reported, and the next poll planned. */
+function endUnstarted(job: Job, error: string): void {
+  const { s, kind, trigger, startedAt } = job;
+  s.current = undefined;
+  const outcome: JobOutcome = { kind, trigger, startedAt, finishedAt: s.now(), error };
+  notify(s, outcome);
+  job.resolve(outcome);
+  afterJob(s, kind, startedAt, true);
+}
+
+function renewLease(job: Job): void {
+  const { s, kind } = job;
+  job.leaseRenewal = s.timers.setTimeout(() => {
+    s.deps.store
+      .acquireLease(SCHEDULER_LEASE, s.owner, s.leaseTtlMs, s.now())
+      .then((still) => {
+        if (!still) s.log.warn({ kind }, 'lost the scheduler lease during a job');
+      })
+      .catch((err: unknown) => s.log.warn({ err }, 'could not renew the scheduler lease'));
+    renewLease(job);
+  }, s.leaseTtlMs / 3);
+}
+
+/** Runs the job in the background; its end releases the lease, reports and plans what comes next. */
+function runJob(job: Job): void {
+  const { s, kind } = job;
+  execute(s, kind)
+    .then(
+      (summary): JobResult => ({ ...(summary ? { summary } : {}) }),
+      (err: unknown): JobResult => {
+        s.log.error({ err, kind }, 'job failed');
+        return { error: err instanceof Error ? err.message : String(err) };
+      },
+    )
+    .then(async (result) => {
+      if (job.leaseRenewal !== undefined) s.timers.clearTimeout(job.leaseRenewal);
+      if (s.options.useLease) {
+        await s.deps.store
+          .releaseLease(SCHEDULER_LEASE, s.owner)
+          .catch((err: unknown) => s.log.warn({ err }, 'could not release the scheduler lease'));
+      }
+      endJob(job, result);
+    })
+    .catch((err: unknown) => s.log.error({ err }, 'scheduler bookkeeping failed'));
+}
+
+function endJob(job: Job, result: JobResult): void {
+  const { s, kind, trigger, startedAt } = job;
+  const done: JobOutcome = { kind, trigger, startedAt, finishedAt: s.now(), ...result };
+  notify(s, done);
+  s.current = undefined;
+  job.resolve(done);
+  afterJob(s, kind, startedAt, false);
+}
+
+/**
+ * After any job: run what was queued, then plan the next poll. A cycle (or a skipped attempt) plans
+ * it one interval after it began; any other job leaves a planned poll alone, or polls at once if the
+ * poll fell due (and was dropped) while it ran.
+ */
+function afterJob(s: SchedulerState, kind: JobKind, startedAt: number, skipped: boolean): void {
+  if (s.stopped) return;
+  // A manual run before start() (a one-off caller) plans nothing.
+  if (!s.started) return;
+  if (skipped || kind === 'incremental' || kind === 'backfill') {
+    schedulePoll(s, Math.max(s.now(), startedAt + s.intervalMs));
+  } else if (!s.due.poll) {
+    schedulePoll(s, s.now());
+  }
+  const next = s.queued.shift();
+  if (next) void startJob(s, next, 'schedule');
+}
+
+/** Finds the id of the run a manual job just started (the runner names its runs). */
+async function discoverRunId(
+  s: SchedulerState,
+  mode: CycleMode,
+  before: ReadonlySet<string>,
+  outcome: Promise<JobOutcome>,
+): Promise<string | null> {
+  let settled: JobOutcome | undefined;
+  void outcome.then((o) => (settled = o));
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    if (settled) return settled.summary?.runId ?? null;
+    const runs: RunRecord[] = await s.deps.store.listRuns({ limit: 10 });
+    const found = runs.find((r) => r.status === 'running' && r.mode === mode && !before.has(r.id));
+    if (found) return found.id;
+    await s.yieldTick();
+  }
+  return null;
+}

@@ -25,7 +25,8 @@ import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from '../sync/
 /**
  * Wires the concrete pieces together from a Config: store (encrypted), Cliniko client, Salesforce
  * connection and writer, the signed data map, journey config, the outbox worker and the runner.
- * Only server.ts, the CLI and the demo call this; everything below takes its dependencies as arguments.
+ * Only runtime/start.ts, the CLI, the demo and tests call this; everything below takes its dependencies
+ * as arguments. The CLI's store-only and Cliniko-only commands use openStore and openCliniko below.
  */
 export interface SyncServiceOptions {
   /** Repository root (config/, force-app/); default: the current directory. */
@@ -99,6 +100,43 @@ export async function loadJourneyConfig(config: Config, rootDir: string): Promis
   return parseJourneyConfig(parseYaml(text) as unknown);
 }
 
+/**
+ * The configured store, encrypted with the keyring (the active key and the retired ones, so older
+ * blobs still open) and migrated; closed again if migrating fails.
+ */
+async function openKeyedStore(config: Config, key: Buffer): Promise<Store> {
+  const store = createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+/**
+ * The store alone, for commands that must run while Cliniko or Salesforce is unreachable (audit
+ * verify/show/prune, data-map sign). It refuses to open without the key the store was written with.
+ */
+export function openStore(config: Config): Promise<Store> {
+  if (config.encryptionKey === undefined) {
+    return Promise.reject(
+      new SyncError(
+        'ENCRYPTION_KEY_MISSING',
+        'SYNC_ENCRYPTION_KEY is not set: the store cannot be opened without the key it was written with',
+        { record: { system: 'config' } },
+      ),
+    );
+  }
+  return openKeyedStore(config, config.encryptionKey);
+}
+
+/** The Cliniko client alone (read-only commands such as `data-map coverage`). Closed by the caller. */
+export function openCliniko(config: Config, logger: Logger, deps?: ClinikoClientDeps): ClinikoClient {
+  return createClinikoClient(config.cliniko, logger, deps);
+}
+
 export async function createSyncService(
   config: Config,
   logger: Logger,
@@ -126,9 +164,8 @@ export async function createSyncService(
     loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
     loadJourneyConfig(config, rootDir),
   ]);
-  const store = createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
-  await store.migrate();
-  const cliniko = createClinikoClient(config.cliniko, logger, options.cliniko);
+  const store = await openKeyedStore(config, key);
+  const cliniko = openCliniko(config, logger, options.cliniko);
   let salesforce: SalesforceSession;
   try {
     salesforce = await connectSalesforce(config.salesforce, logger, options.salesforce);

@@ -1,8 +1,6 @@
-import { SyncError } from '../../errors.js';
 import type { AuditEntry, ChainHead } from '../../governance/audit.js';
-import { createKeyring } from '../../governance/encryption.js';
-import { createStore, type AuditHead, type AuditRow, type Store } from '../../store/index.js';
-import { keyringCipher } from '../../runtime/cipher.js';
+import { openStore } from '../../runtime/wiring.js';
+import type { AuditHead, AuditRow, Store } from '../../store/index.js';
 import type { CliContext } from '../types.js';
 
 /**
@@ -11,26 +9,8 @@ import type { CliContext } from '../types.js';
  */
 
 /** Opens and migrates the configured store with the configured keyring (active and retired keys). */
-export async function openStoreOnly(ctx: CliContext): Promise<Store> {
-  const config = ctx.config();
-  if (config.encryptionKey === undefined) {
-    throw new SyncError(
-      'ENCRYPTION_KEY_MISSING',
-      'SYNC_ENCRYPTION_KEY is not set: the store cannot be opened without the key it was written with',
-      { record: { system: 'config' } },
-    );
-  }
-  const store = createStore(
-    config.database,
-    keyringCipher(createKeyring(config.encryptionKey, config.retiredEncryptionKeys)),
-  );
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+export function openStoreOnly(ctx: CliContext): Promise<Store> {
+  return openStore(ctx.config());
 }
 
 const PAGE = 5_000;

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { createClinikoClient } from '../../cliniko/index.js';
 import { RESOURCES } from '../../cliniko/resources.js';
 import { buildAuditEntry } from '../../governance/audit.js';
 import { CoverageCollector } from '../../governance/coverage.js';
@@ -16,7 +15,7 @@ import {
 } from '../../governance/data-map.js';
 import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '../../governance/signoff.js';
 import { readPackageFields } from '../../governance-io/lookups.js';
-import { loadClinikoFieldCatalogue } from '../../runtime/wiring.js';
+import { loadClinikoFieldCatalogue, openCliniko } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
 import { auditRowOf, chainHeadOf, openStoreOnly } from './audit-store.js';
 
@@ -205,7 +204,7 @@ async function coverageCommand(args: string[], ctx: CliContext): Promise<number>
   // Coverage is a review of a map, possibly a new one not yet signed: no sign-off check here.
   const map = loadDataMap(text, lookups);
   const collector = new CoverageCollector(map);
-  const cliniko = createClinikoClient(config.cliniko, ctx.logger());
+  const cliniko = openCliniko(config, ctx.logger());
   let invalid = 0;
   try {
     for (const key of Object.keys(RESOURCES) as (keyof typeof RESOURCES)[]) {

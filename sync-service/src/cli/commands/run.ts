@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-// eslint-disable-next-line import/no-restricted-paths -- goes with the runtime/ move (issue #14): run.ts will import runtime/, not the process
-import { runForeground } from '../../server.js';
+import { runForeground } from '../../runtime/foreground.js';
 import type { Command } from '../types.js';
 
 /** `npm run sync -- run`: the long-running service (scheduler + admin API) in the foreground. */

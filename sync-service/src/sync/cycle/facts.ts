@@ -1,5 +1,9 @@
 import { idFromLink } from '../../cliniko/index.js';
-import type { ClinikoIndividualAppointment, ClinikoInvoice, ClinikoPatientCase } from '../../cliniko/index.js';
+import type {
+  ClinikoIndividualAppointment,
+  ClinikoInvoice,
+  ClinikoPatientCase,
+} from '../../cliniko/index.js';
 import type { Appointment, Invoice, PatientCase } from '../../journey/index.js';
 import type { FactInput } from '../../store/index.js';
 

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { OutboxStats } from './store/index.js';
-import { queueCheck, runForeground, schedulerCheck, STALE_QUEUE_INTERVALS } from './server.js';
+import { describe, expect, it } from 'vitest';
+import type { OutboxStats } from '../store/index.js';
+import { queueCheck, schedulerCheck, STALE_QUEUE_INTERVALS } from './health.js';
 
 const T = Date.parse('2026-11-22T00:00:00.000Z');
 const stats = (over: Partial<OutboxStats>): { outboxStats: () => Promise<OutboxStats> } => ({
@@ -48,30 +48,5 @@ describe('/health scheduler check', () => {
     });
     expect(schedulerCheck({ nextRun: () => T - 121_000 }, T, 60_000).status).toBe('degraded');
     expect(schedulerCheck({ nextRun: () => null }, T, 60_000)).toEqual({ status: 'error', nextRun: null });
-  });
-});
-
-describe('runForeground', () => {
-  afterEach(() => vi.restoreAllMocks());
-
-  it('refuses to start without SYNC_ENCRYPTION_KEY, saying so, with exit code 1', async () => {
-    const errors: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
-    const code = await runForeground({
-      LOG_LEVEL: 'silent',
-      CLINIKO_API_KEY: 'MS0xLTEyMzQ1Njc4OTAtYWJjZGVmZ2hpams-au1',
-      CLINIKO_CONTACT_EMAIL: 'ops@clinic.example',
-      SALESFORCE_CLIENT_ID: 'id',
-      SALESFORCE_CLIENT_SECRET: 'secret',
-    });
-    expect(code).toBe(1);
-    expect(errors.join('\n')).toMatch(/^ENCRYPTION_KEY_MISSING: SYNC_ENCRYPTION_KEY is not set/);
-  });
-
-  it('lists configuration problems by variable and exits 1', async () => {
-    const errors: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
-    expect(await runForeground({})).toBe(1);
-    expect(errors.join('\n')).toMatch(/CLINIKO_API_KEY/);
   });
 });

@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.js';
+import type { Config } from '../config/index.js';
+import { createMetrics, type Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import { reconcilerForService } from '../sync/reconcile.js';
+import { createReversePoller, resolveIntegrationUserId } from '../sync/reverse.js';
+import { serviceProbes } from './health.js';
+import {
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+  type SchedulerRunner,
+  type SchedulerTimers,
+} from './scheduler.js';
+import { createSyncService, type SyncService, type SyncServiceOptions } from './wiring.js';
+
+/**
+ * Starts the whole service for a parsed config: the wired sync service, its jobs (cycle plus
+ * write-back, daily journey pass, nightly reconciliation), the scheduler, metrics and the admin API
+ * listening on config.http. Used by the process (server.ts), `npm run sync -- run`, the demo and tests.
+ */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export interface StartServiceOptions {
+  /** Passed to createSyncService (rootDir, worker timings, emulator clock...). */
+  readonly service?: SyncServiceOptions;
+  /** Scheduler settings beyond the config's poll interval and clinic zone. */
+  readonly scheduler?: Partial<
+    Pick<SchedulerOptions, 'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner'>
+  > & { readonly timers?: SchedulerTimers };
+  /** Wall clock for health, metrics and the scheduler. */
+  readonly now?: () => number;
+  /** Include Node's process metrics in /metrics (default true). */
+  readonly processMetrics?: boolean;
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly service: SyncService;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  /** Stops the scheduler (awaiting the run in progress), closes the admin API, then the service. */
+  close(): Promise<void>;
+}
+
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: StartServiceOptions = {},
+): Promise<RunningService> {
+  const now = options.now ?? Date.now;
+  const service = await createSyncService(config, logger, options.service);
+  const jobs = await serviceJobs(service, logger, options.service?.now ?? Date.now);
+  // Jobs only finish after start(), by which time `metrics` exists.
+  const scheduler = serviceScheduler(service, logger, now, options, jobs, (outcome) =>
+    metrics.recordJob(outcome),
+  );
+  const metrics = serviceMetrics(service, scheduler, now, options.processMetrics !== false);
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp({
+      config,
+      logger,
+      version: packageVersion(),
+      probes: serviceProbes(service, scheduler, now),
+      admin: {
+        store: service.store,
+        trigger: (mode) => scheduler.trigger(mode),
+        journeyConfig: service.journeyConfig,
+        metrics,
+      },
+      now,
+    });
+    const url = await listen(app, config, logger);
+    scheduler.start();
+    logger.info({ url, pollIntervalSeconds: config.pollIntervalSeconds }, 'sync service running');
+    return running(url, app, service, scheduler, metrics);
+  } catch (err) {
+    await app?.close();
+    await service.close();
+    throw err;
+  }
+}
+
+/**
+ * The scheduled jobs around the runner. Contact details edited in Salesforce flow back after each
+ * incremental cycle (fields the map marks `both`; consent only as a recorded opt-out), so the forward
+ * read that precedes it is fresh. Nightly: read Salesforce edits first (reconciliation rewrites every
+ * synced field that differs from Cliniko, and would otherwise undo an edit that has not flowed back
+ * yet), then repair drift and take the consent and access snapshots.
+ */
+async function serviceJobs(
+  service: SyncService,
+  logger: Logger,
+  now: () => number,
+): Promise<{ runner: SchedulerRunner; reconcile: () => Promise<unknown> }> {
+  const writeback = createReversePoller({
+    store: service.store,
+    cliniko: service.cliniko,
+    connection: service.salesforce.connection,
+    dataMap: service.dataMap,
+    integrationUserId: await resolveIntegrationUserId(service.salesforce.connection),
+    logger,
+    now,
+  });
+  const runner: SchedulerRunner = {
+    async runCycle(mode) {
+      const summary = await service.runner.runCycle(mode);
+      if (mode === 'incremental' && summary.status !== 'skipped' && summary.status !== 'failed') {
+        await writeback
+          .poll()
+          .catch((err: unknown) => logger.warn({ err }, 'write-back poll failed; retried next cycle'));
+      }
+      return summary;
+    },
+    runJourneyDaily: () => service.runner.runJourneyDaily(),
+  };
+  const reconciler = reconcilerForService(service, logger, now);
+  const reconcile = async (): Promise<unknown> => {
+    await writeback.poll();
+    const report = await reconciler.reconcile();
+    logger.info({ status: report.status }, 'nightly reconciliation finished');
+    return report;
+  };
+  return { runner, reconcile };
+}
+
+function serviceScheduler(
+  service: SyncService,
+  logger: Logger,
+  now: () => number,
+  options: StartServiceOptions,
+  jobs: { runner: SchedulerRunner; reconcile: () => Promise<unknown> },
+  onJobFinished: SchedulerOptions['onJobFinished'],
+): Scheduler {
+  const { config } = service;
+  return createScheduler(
+    {
+      runner: jobs.runner,
+      store: service.store,
+      logger,
+      now,
+      ...(options.scheduler?.timers ? { timers: options.scheduler.timers } : {}),
+    },
+    {
+      pollIntervalSeconds: config.pollIntervalSeconds,
+      clinicTimezone: config.clinicTimezone,
+      useLease: service.store.kind === 'postgres',
+      journeyDailyAt: config.journeyDailyAt,
+      reconcileAt: config.reconcileAt,
+      reconcile: jobs.reconcile,
+      ...options.scheduler,
+      ...(onJobFinished ? { onJobFinished } : {}),
+    },
+  );
+}
+
+function serviceMetrics(
+  service: SyncService,
+  scheduler: Scheduler,
+  now: () => number,
+  defaultMetrics: boolean,
+): Metrics {
+  return createMetrics(
+    {
+      clinikoStats: () => service.cliniko.stats(),
+      salesforceUsage: () => service.writer.apiUsage(),
+      salesforceCalls: () => service.writer.calls(),
+      outboxStats: (at) => service.store.outboxStats(at),
+      watermarks: () => service.store.listWatermarks(),
+      nextRun: () => scheduler.nextRun(),
+      now,
+    },
+    { defaultMetrics },
+  );
+}
+
+async function listen(app: FastifyInstance, config: Config, logger: Logger): Promise<string> {
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  if (config.adminTokens.length === 0) {
+    logger.warn({}, 'ADMIN_TOKENS is empty: every admin route except /health answers 401');
+  }
+  return url;
+}
+
+function running(
+  url: string,
+  app: FastifyInstance,
+  service: SyncService,
+  scheduler: Scheduler,
+  metrics: Metrics,
+): RunningService {
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    service,
+    scheduler,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        await scheduler.stop();
+        await app.close();
+        await service.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import type { QuarantineItem as ClinikoQuarantine, StreamEvent } from '../../cliniko/index.js';
+import { toClinikoTime } from '../../cliniko/index.js';
+import { SyncError } from '../../errors.js';
+import type { FactInput, QuarantineInput, Watermark } from '../../store/index.js';
+import { MERGED_FACT, survivorOf, type PayloadCandidate } from '../payloads.js';
+import { changedItems } from './changes.js';
+import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
+import { pointChildrenAtSurvivors } from './merges.js';
+
+/**
+ * One stream's incremental read, page by page: validate and project each record, keep its facts, and
+ * commit each page's outbox items, quarantine and facts in the transaction that moves the watermark.
+ *
+ * Bookmark discipline: the signpost is Cliniko's clock when the read starts (the Date header of the
+ * first page); the watermark never passes it, and only moves in the transaction that makes the page's
+ * work durable. Reads overlap the previous watermark and de-duplicate, so records updated in the same
+ * second across a page boundary are not missed.
+ */
+type Event = StreamEvent<Record<string, unknown>>;
+type RecordEvent = Extract<Event, { kind: 'record' }>;
+
+interface StreamRead {
+  readonly ctx: CycleContext;
+  readonly run: CycleRun;
+  readonly stream: DataStream;
+  readonly watermark: Watermark | undefined;
+  /**
+   * A read without `since` pages by id, so only its end may move the watermark (to Cliniko's clock when
+   * it started); an incremental read is ordered by updated_at and may advance page by page.
+   */
+  readonly backfilling: boolean;
+  pending: PayloadCandidate[];
+  quarantine: QuarantineInput[];
+  facts: FactInput[];
+  complete: boolean;
+  pages: number;
+  read: number;
+  signpostMs: number | undefined;
+  /** A page flush advanced the watermark during this read. */
+  moved: boolean;
+}
+
+export async function readStream(
+  ctx: CycleContext,
+  run: CycleRun,
+  stream: DataStream,
+  mode: CycleMode,
+): Promise<void> {
+  const watermark = mode === 'backfill' ? undefined : await ctx.deps.store.getWatermark(stream.resource);
+  const s: StreamRead = {
+    ctx,
+    run,
+    stream,
+    watermark,
+    backfilling: watermark === undefined,
+    pending: [],
+    quarantine: [],
+    facts: [],
+    complete: true,
+    pages: 0,
+    read: 0,
+    signpostMs: undefined,
+    moved: false,
+  };
+  const events = ctx.deps.cliniko.streams[stream.key].read({
+    ...(watermark ? { since: watermark.cursor } : {}),
+    overlapSeconds: ctx.overlapSeconds,
+  }) as AsyncGenerator<Event>;
+  for await (const ev of events) await onEvent(s, ev);
+  if (!s.complete)
+    ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+}
+
+async function onEvent(s: StreamRead, ev: Event): Promise<void> {
+  if (ev.kind === 'page') await onPage(s, ev);
+  else if (ev.kind === 'end') await onEnd(s, ev);
+  else if (ev.kind === 'quarantine') {
+    s.run.counter.add(s.stream.resource, 'quarantined');
+    s.quarantine.push(toQuarantine(ev.item, s.run.runId));
+  } else onRecord(s, ev);
+}
+
+async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Promise<void> {
+  const { deps } = s.ctx;
+  s.pages += 1;
+  deps.onProgress?.({
+    stream: s.stream.resource,
+    pages: s.pages,
+    records: s.read,
+    ...(ev.totalEntries !== undefined ? { totalEntries: ev.totalEntries } : {}),
+  });
+  const lease = s.run.lease;
+  if (lease && !(await deps.store.acquireLease(lease, deps.worker.owner, LEASE_MS, Date.now()))) {
+    throw new SyncError('STORE_CONFLICT', `lost the ${lease} lease to another instance`);
+  }
+  s.signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
+  await flush(s, s.backfilling ? undefined : capped(s, ev.maxUpdatedAt));
+}
+
+async function onEnd(s: StreamRead, ev: Extract<Event, { kind: 'end' }>): Promise<void> {
+  s.complete = ev.complete;
+  s.signpostMs ??= Date.parse(ev.startedAt ?? new Date(s.ctx.deps.now()).toISOString());
+  // A complete pass has read everything updated up to the signpost, whichever order it read in:
+  // the watermark goes to the signpost, so an idle stream's lag stays honest. Rows committed late
+  // with an earlier updated_at fall inside the next read's overlap window.
+  await flush(
+    s,
+    s.complete ? capped(s, ev.startedAt ?? toClinikoTime(s.signpostMs)) : undefined,
+    !s.complete,
+  );
+}
+
+/** A Cliniko time, never later than the signpost; undefined when `t` is missing or not a time. */
+function capped(s: StreamRead, t: string | undefined): string | undefined {
+  const ms = t === undefined ? NaN : Date.parse(t);
+  return Number.isFinite(ms) ? toClinikoTime(Math.min(ms, s.signpostMs ?? ms)) : undefined;
+}
+
+/** Validates and projects one record into pending payloads (or quarantine), and keeps its facts. */
+function onRecord(s: StreamRead, ev: RecordEvent): void {
+  const { counter, refs, runId, affectedPatients } = s.run;
+  const resource = s.stream.resource;
+  counter.add(resource, 'read');
+  s.read += 1;
+  const built = s.ctx.rules.recordPayloads(resource, ev.raw, ev.record, refs);
+  if (!built.ok) {
+    counter.add(resource, 'quarantined');
+    const first = built.problems[0];
+    s.quarantine.push({
+      resource,
+      recordId: ev.id,
+      field: first?.field ?? first?.entry ?? '(record)',
+      reason: built.problems.map((p) => `${p.entry ?? p.field ?? 'record'}: ${p.message}`).join('; '),
+      payload: JSON.stringify(ev.raw),
+      runId,
+    });
+    return;
+  }
+  s.pending.push(...built.payloads);
+  if (built.fact) {
+    s.facts.push(built.fact);
+    affectedPatients.add(built.fact.patientId);
+  }
+  if (resource === 'patients') notePatient(s, ev);
+}
+
+/** A patient read this run: its journey is derived again, and a merge it records is remembered. */
+function notePatient(s: StreamRead, ev: RecordEvent): void {
+  s.run.affectedPatients.add(ev.id);
+  const survivor = survivorOf(ev.raw, ev.id);
+  if (!survivor) return;
+  s.run.merges.survivors.set(ev.id, survivor);
+  s.run.merges.discovered.set(ev.id, survivor);
+  s.facts.push({ resource: MERGED_FACT, id: ev.id, patientId: ev.id, data: JSON.stringify({ survivor }) });
+}
+
+/**
+ * Commits what was read since the last flush (changed payloads, quarantine, facts) and, when the read
+ * is complete so far and `candidate` is past the stored watermark, the watermark in the same
+ * transaction. `restore`: a read that never saw the list hold still may have had a row slide past it,
+ * so the page flushes must not keep the watermark they moved: it goes back to where this read began.
+ */
+async function flush(s: StreamRead, candidate: string | undefined, restore = false): Promise<void> {
+  const { deps } = s.ctx;
+  await pointChildrenAtSurvivors(s.ctx, s.pending, s.run.merges.survivors);
+  const outbox = await changedItems(s.ctx, s.pending, s.run.runId, s.run.counter);
+  const advance =
+    candidate !== undefined &&
+    s.complete &&
+    (s.watermark === undefined || Date.parse(candidate) > Date.parse(s.watermark.cursor));
+  const target = advance ? candidate : restore && s.moved && s.watermark ? s.watermark.cursor : undefined;
+  if (advance) s.moved = true;
+  await deps.store.commitBatch({
+    stream: s.stream.resource,
+    ...(target !== undefined ? { watermark: target } : {}),
+    outbox,
+    quarantine: s.quarantine,
+    facts: s.facts,
+    now: deps.now(),
+  });
+  s.pending = [];
+  s.quarantine = [];
+  s.facts = [];
+}
+
+function toQuarantine(item: ClinikoQuarantine, runId: string): QuarantineInput {
+  return {
+    resource: item.resource,
+    recordId: item.id,
+    field: item.field,
+    reason: item.reason,
+    // The stream already dropped the invalid record's value; keep what identifies it for replay.
+    payload: JSON.stringify({ resource: item.resource, id: item.id, updated_at: item.updatedAt ?? null }),
+    runId,
+  };
+}

@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadDataMap } from '../../governance/data-map.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
+import { DEFAULT_JOURNEY_CONFIG } from '../../journey/index.js';
+import { createLogger } from '../../logger.js';
+import type { BatchCommit, SqliteStore } from '../../store/index.js';
+import { createOutboxWorker } from '../outbox/worker.js';
+import {
+  ev,
+  fakeCliniko,
+  fakeWriter,
+  manualClock,
+  memoryStore,
+  rejectWith,
+  accept,
+  type ScriptedRead,
+} from '../test-fakes.js';
+import { createSyncRunner } from './runner.js';
+
+/**
+ * The poll cycle over fakes at its edges: a scripted Cliniko stream source and a recording Salesforce
+ * writer, with the real outbox worker and a real SQLite store in memory.
+ */
+
+const T0 = Date.parse('2026-11-22T01:00:00.000Z');
+const W0 = '2026-11-22T00:00:00Z';
+const logger = createLogger({ level: 'silent' });
+const dataMap = loadDataMap(FIXTURE_MAP, FIXTURE_LOOKUPS);
+
+function patient(id: string, updatedAt: string, over: Record<string, unknown> = {}) {
+  return {
+    id,
+    updated_at: updatedAt,
+    first_name: 'Ann',
+    last_name: `Lee${id}`,
+    email: `p${id}@example.com`,
+    accepted_email_marketing: true,
+    patient_phone_numbers: [],
+    archived_at: null,
+    merged_at: null,
+    deleted_at: null,
+    merged_with_patient: null,
+    ...over,
+  };
+}
+
+let store: SqliteStore;
+/** Every commit the cycle made for the patients stream, in order. */
+let commits: BatchCommit[];
+
+beforeEach(async () => {
+  store = await memoryStore();
+  commits = [];
+  const commit = store.commitBatch.bind(store);
+  store.commitBatch = (batch) => {
+    if (batch.stream === 'patients') commits.push(batch);
+    return commit(batch);
+  };
+});
+afterEach(async () => {
+  await store.close();
+});
+
+function setup(patients: (since: string | undefined) => ScriptedRead, writerAnswer = accept) {
+  const clock = manualClock(T0);
+  const cliniko = fakeCliniko({ patients: (o) => patients(o.since) });
+  const sf = fakeWriter(writerAnswer);
+  const worker = createOutboxWorker(
+    { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep },
+    { retryDelaysMs: [1_000], jitterMs: 0, maxWaitMs: 0 },
+  );
+  const runner = createSyncRunner({
+    store,
+    cliniko: cliniko.client,
+    worker,
+    dataMap,
+    dataMapHash: 'test-map',
+    journeyConfig: DEFAULT_JOURNEY_CONFIG,
+    clinicTimezone: 'Australia/Sydney',
+    logger,
+    now: clock.now,
+  });
+  /** External ids of the base Contact records Salesforce received (slots and run records aside). */
+  const contactsWritten = () =>
+    sf.calls
+      .filter((c) => c.object === 'Contact')
+      .flatMap((c) => c.records.map((r) => r.Cliniko_Patient_Id__c as string))
+      .filter((_, i, all) => all.indexOf(_) === i);
+  const contactPayloads = (id: string) =>
+    sf.calls
+      .filter((c) => c.object === 'Contact')
+      .flatMap((c) => c.records)
+      .filter((r) => r.Cliniko_Patient_Id__c === id && 'Email' in r);
+  return { runner, cliniko, sf, clock, contactsWritten, contactPayloads };
+}
+
+const watermark = async () => (await store.getWatermark('patients'))?.cursor;
+
+describe('bookmark discipline', () => {
+  it('moves the watermark in the same commit as the page it covers, never past Cliniko’s clock', async () => {
+    // Arrange: the record was updated "after" Cliniko's clock said the read began (clock skew).
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    commits.length = 0;
+    const { runner } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:20:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:20:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+      ev.end('patients', true, '2026-11-22T00:10:00Z'),
+    ]);
+    // Act
+    const summary = await runner.runCycle('incremental');
+    // Assert: the page's commit carries its item and a watermark capped at the signpost.
+    expect(summary.status).toBe('succeeded');
+    expect(commits[0]?.outbox?.map((o) => o.externalId)).toEqual(['1']);
+    expect(commits[0]?.watermark).toBe('2026-11-22T00:10:00Z');
+    expect(await watermark()).toBe('2026-11-22T00:10:00Z');
+  });
+
+  it('advances page by page on an incremental read, each watermark with its own page (control: no cap)', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    commits.length = 0;
+    const { runner, cliniko } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+      ev.record('patients', patient('2', '2026-11-22T00:02:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:02:00Z' }),
+      ev.end('patients', true, '2026-11-22T00:10:00Z'),
+    ]);
+    await runner.runCycle('incremental');
+    // The read overlaps the stored watermark (the stream de-duplicates).
+    expect(cliniko.reads.find((r) => r.stream === 'patients')?.options).toEqual({
+      since: W0,
+      overlapSeconds: 120,
+    });
+    expect(commits.map((c) => [c.watermark, c.outbox?.map((o) => o.externalId)])).toEqual([
+      ['2026-11-22T00:01:00Z', ['1']],
+      ['2026-11-22T00:02:00Z', ['2']],
+      ['2026-11-22T00:10:00Z', []],
+    ]);
+    expect(await watermark()).toBe('2026-11-22T00:10:00Z');
+  });
+
+  it('keeps only the durable page when the read fails after it: the watermark stays with that page', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    const { runner, contactsWritten } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+      ev.record('patients', patient('2', '2026-11-22T00:02:00Z')),
+      new Error('connection reset'),
+    ]);
+    const summary = await runner.runCycle('incremental');
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toBe('connection reset');
+    expect(await watermark()).toBe('2026-11-22T00:01:00Z');
+    // Patient 1 was durable with its watermark (and is written by the run record's drain); 2 never was.
+    expect(contactsWritten()).toEqual(['1']);
+  });
+
+  it('leaves the watermark alone when the commit itself fails (nothing durable, nothing moved)', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    const commit = store.commitBatch.bind(store);
+    store.commitBatch = (batch) =>
+      batch.stream === 'patients' && batch.outbox?.length
+        ? Promise.reject(new Error('disk full'))
+        : commit(batch);
+    const { runner, contactsWritten } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+      ev.end('patients', true, '2026-11-22T00:10:00Z'),
+    ]);
+    expect((await runner.runCycle('incremental')).status).toBe('failed');
+    expect(await watermark()).toBe(W0);
+    expect(contactsWritten()).toEqual([]);
+  });
+
+  it('gives the watermark back when the list never held still (control: a complete read keeps it)', async () => {
+    for (const complete of [false, true]) {
+      await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+      commits.length = 0;
+      const { runner, contactsWritten } = setup(() => [
+        ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+        ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+        ev.end('patients', complete, '2026-11-22T00:10:00Z'),
+      ]);
+      await runner.runCycle('incremental');
+      // The page's items stay durable either way; only the bookmark differs.
+      expect(contactsWritten()).toEqual(['1']);
+      expect(commits[0]?.watermark).toBe('2026-11-22T00:01:00Z');
+      expect(await watermark()).toBe(complete ? '2026-11-22T00:10:00Z' : W0);
+      await store.forgetRecordStates('Contact', ['1']);
+    }
+  });
+});
+
+describe('change detection', () => {
+  it('skips a payload equal to the one last written, and writes it once it changes (control)', async () => {
+    let email = 'first@example.com';
+    const { runner, contactPayloads } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z', { email })),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z' }),
+      ev.end('patients', true),
+    ]);
+    await runner.runCycle('incremental');
+    const again = await runner.runCycle('incremental');
+    expect(contactPayloads('1')).toHaveLength(1);
+    expect(again.counts.Contact?.skipped).toBeGreaterThanOrEqual(1);
+    expect(again.counts.Contact?.written ?? 0).toBe(0);
+
+    email = 'second@example.com';
+    await runner.runCycle('incremental');
+    expect(contactPayloads('1').map((r) => r.Email)).toEqual(['first@example.com', 'second@example.com']);
+  });
+
+  it('does not skip a reverted payload while a different one still waits for a retry', async () => {
+    let email = 'first@example.com';
+    const { runner, sf, clock, contactPayloads } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z', { email })),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z' }),
+      ev.end('patients', true),
+    ]);
+    await runner.runCycle('incremental');
+    // The change is refused with a row lock: it waits in the outbox for its retry.
+    email = 'second@example.com';
+    sf.state.answer = rejectWith('UNABLE_TO_LOCK_ROW', 'transient');
+    expect((await runner.runCycle('incremental')).drain?.retried).toBeGreaterThanOrEqual(1);
+    // Reverted in Cliniko before the retry: equal to what was last written, yet it must be queued,
+    // or the waiting "second" payload would be written after it and win.
+    email = 'first@example.com';
+    sf.state.answer = accept;
+    clock.advance(5_000);
+    await runner.runCycle('incremental');
+    expect(contactPayloads('1').at(-1)?.Email).toBe('first@example.com');
+  });
+});
+
+describe('quarantine', () => {
+  it('quarantines what fails validation, by field, and still writes the valid records', async () => {
+    const { runner, contactsWritten } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+      ev.record('patients', patient('2', '2026-11-22T00:01:00Z', { email: 'ann.at.example' })),
+      ev.quarantine('patients', '3', 'patients.updated_at'),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z' }),
+      ev.end('patients', true),
+    ]);
+    const summary = await runner.runCycle('incremental');
+    expect(summary.counts.patients).toMatchObject({ read: 2, quarantined: 2 });
+    expect((await store.outboxStats(T0)).quarantined).toBe(2);
+    // Control: the valid record in the same page was written; the invalid one never reached Salesforce.
+    expect(contactsWritten()).toEqual(['1']);
+    expect(commits[0]?.quarantine?.map((q) => [q.recordId, q.field])).toEqual([
+      ['2', 'Contact.Email'],
+      ['3', 'patients.updated_at'],
+    ]);
+    // The reason names the rule that failed, never the value.
+    expect(commits[0]?.quarantine?.[0]?.reason).not.toContain('ann.at.example');
+  });
+});
+
+describe('slots', () => {
+  it('writes the journey slot of a patient as its own outbox item, onto the same Salesforce record', async () => {
+    const { runner, sf } = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z' }),
+      ev.end('patients', true),
+    ]);
+    await runner.runCycle('incremental');
+    const contactCalls = sf.calls.filter((c) => c.object === 'Contact');
+    // Base payload and journey slot: two calls (one record may not appear twice in one), same key.
+    expect(contactCalls).toHaveLength(2);
+    expect(contactCalls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([['1'], ['1']]);
+    expect(contactCalls[1]?.records[0]).not.toHaveProperty('Email');
+    expect((await store.getRecordStates('Contact', ['1', '1#journey'])).size).toBe(2);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SyncError } from '../../errors.js';
+import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
+import { createLogger } from '../../logger.js';
+import type { OutboxInput, SqliteStore } from '../../store/index.js';
+import { accept, fakeWriter, manualClock, memoryStore, rejectWith, type Answer } from '../test-fakes.js';
+import { createOutboxWorker, type OutboxWorkerOptions } from './worker.js';
+
+/**
+ * The outbox worker over a fake Salesforce writer and a real SQLite store in memory: what it completes,
+ * retries and dead-letters, how it keeps a record's slots apart, and where it stops.
+ */
+
+const T0 = Date.parse('2026-11-22T01:00:00.000Z');
+const logger = createLogger({ level: 'silent' });
+
+let store: SqliteStore;
+beforeEach(async () => {
+  store = await memoryStore();
+});
+afterEach(async () => {
+  await store.close();
+});
+
+function contact(externalId: string, fields: Record<string, unknown> = {}): OutboxInput {
+  const id = externalId.split('#')[0]!;
+  const payload = { Cliniko_Patient_Id__c: id, ...fields };
+  return {
+    object: 'Contact',
+    externalId,
+    operation: 'upsert',
+    payload: JSON.stringify(payload),
+    payloadHash: `hash-${externalId}-${JSON.stringify(fields)}`,
+    runId: 'run-test',
+  };
+}
+
+async function enqueue(...items: OutboxInput[]): Promise<void> {
+  await store.commitBatch({ stream: 'test', outbox: items, now: T0 });
+}
+
+function setup(answer: Answer = accept, options: OutboxWorkerOptions = {}) {
+  const clock = manualClock(T0);
+  const sf = fakeWriter(answer);
+  const worker = createOutboxWorker(
+    { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep, random: () => 0 },
+    { retryDelaysMs: [1_000, 2_000], jitterMs: 0, maxWaitMs: 60_000, ...options },
+  );
+  return { worker, sf, clock };
+}
+
+async function auditEntries(): Promise<AuditEntry[]> {
+  return (await store.listAudit()).map((row) => JSON.parse(row.entry) as AuditEntry);
+}
+
+describe('accepted writes', () => {
+  it('leave the outbox with the record state and one chained audit entry each', async () => {
+    await enqueue(contact('1', { LastName: 'A' }), contact('2', { LastName: 'B' }));
+    const { worker, sf } = setup();
+    const result = await worker.drain();
+    expect(result).toMatchObject({ written: 2, created: 2, retried: 0, deadLettered: 0, pending: 0 });
+    expect(result.writtenByObject).toEqual({ Contact: 2 });
+    expect(sf.calls).toHaveLength(1);
+    const states = await store.getRecordStates('Contact', ['1', '2']);
+    expect(states.get('1')?.payloadHash).toBe('hash-1-{"LastName":"A"}');
+    const entries = await auditEntries();
+    expect(entries.map((e) => [e.externalId, e.operation, e.patientId, e.changedFields])).toEqual([
+      ['1', 'create', '1', ['Cliniko_Patient_Id__c', 'LastName']],
+      ['2', 'create', '2', ['Cliniko_Patient_Id__c', 'LastName']],
+    ]);
+    expect(verifyAuditChain(entries).ok).toBe(true);
+  });
+});
+
+describe('classified failures', () => {
+  it('retries a retryable rejection after each delay, then dead-letters it when the delays run out', async () => {
+    await enqueue(contact('1'));
+    const { worker, sf } = setup(rejectWith('UNABLE_TO_LOCK_ROW', 'transient'));
+    const result = await worker.drain();
+    // Two delays configured: attempts 1 and 2 are retried, attempt 3 is dead-lettered.
+    expect(sf.calls).toHaveLength(3);
+    expect(result).toMatchObject({ written: 0, retried: 2, deadLettered: 1, pending: 0 });
+    const [dead] = await store.listDeadLetters();
+    expect(dead).toMatchObject({
+      externalId: '1',
+      errorCode: 'SALESFORCE_RECORD_LOCKED',
+      upstreamCode: 'UNABLE_TO_LOCK_ROW',
+      attempts: 3,
+    });
+  });
+
+  it('writes a retryable rejection once the org accepts it again (control: retries are not dead ends)', async () => {
+    await enqueue(contact('1'));
+    const { worker, sf } = setup((call) =>
+      sf.calls.length === 1 ? rejectWith('UNABLE_TO_LOCK_ROW', 'transient')(call) : accept(call),
+    );
+    const result = await worker.drain();
+    expect(result).toMatchObject({ written: 1, retried: 1, deadLettered: 0, pending: 0 });
+  });
+
+  it('dead-letters a permanent rejection at once, naming the object, the record and the field', async () => {
+    await enqueue(contact('1'));
+    const { worker, sf } = setup(rejectWith('FIELD_CUSTOM_VALIDATION_EXCEPTION', 'permanent', ['Email']));
+    const result = await worker.drain();
+    expect(sf.calls).toHaveLength(1);
+    expect(result).toMatchObject({ retried: 0, deadLettered: 1, deadLetteredByObject: { Contact: 1 } });
+    const [dead] = await store.listDeadLetters();
+    expect(dead).toMatchObject({ errorCode: 'SALESFORCE_RECORD_REJECTED', attempts: 1 });
+    expect(dead?.errorMessage).toMatch(/^Contact 1 \(Email\): FIELD_CUSTOM_VALIDATION_EXCEPTION/);
+  });
+
+  it('fails every item of a call that failed as a whole, by the call’s retryability', async () => {
+    await enqueue(contact('1'), contact('2'));
+    const unavailable = setup(
+      () => {
+        throw new SyncError('SALESFORCE_UNAVAILABLE', 'HTTP 503');
+      },
+      { maxWaitMs: 0 },
+    );
+    expect(await unavailable.worker.drain()).toMatchObject({ retried: 2, deadLettered: 0, pending: 2 });
+
+    // Control: an unexpected error is not retryable, so the same items are dead-lettered.
+    const bug = setup(
+      () => {
+        throw new TypeError('boom');
+      },
+      { maxWaitMs: 0 },
+    );
+    bug.clock.advance(10_000);
+    expect(await bug.worker.drain()).toMatchObject({ retried: 0, deadLettered: 2, pending: 0 });
+    expect((await store.listDeadLetters()).map((d) => [d.externalId, d.errorCode])).toEqual(
+      expect.arrayContaining([
+        ['1', 'INTERNAL'],
+        ['2', 'INTERNAL'],
+      ]),
+    );
+  });
+});
+
+describe('slots', () => {
+  it('writes a record and its slot in separate calls, both keyed by the record’s external id', async () => {
+    await enqueue(contact('7', { LastName: 'Base' }), contact('7#journey', { Journey_Stage__c: 'Active' }));
+    const { worker, sf } = setup();
+    expect((await worker.drain()).written).toBe(2);
+    expect(sf.calls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([['7'], ['7']]);
+    expect((await auditEntries()).map((e) => e.externalId)).toEqual(['7', '7#journey']);
+  });
+
+  it('lets a slot written before its base wait for it; a base missing a required field is dead-lettered (control)', async () => {
+    await enqueue(
+      contact('7#journey', { Journey_Stage__c: 'Active' }),
+      contact('8', { Email: 'x@example.com' }),
+    );
+    const { worker } = setup(rejectWith('REQUIRED_FIELD_MISSING', 'permanent', ['LastName']), {
+      maxWaitMs: 0,
+    });
+    expect(await worker.drain()).toMatchObject({ retried: 1, deadLettered: 1, pending: 1 });
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['8']);
+  });
+});
+
+describe('limits', () => {
+  it('stops before writing once the API allowance share is used (control: below it, it writes)', async () => {
+    await enqueue(contact('1'));
+    const spent = setup();
+    spent.sf.state.usage = { used: 95, max: 100 };
+    expect(await spent.worker.drain()).toMatchObject({ paused: 'api-limit', written: 0, pending: 1 });
+    expect(spent.sf.calls).toHaveLength(0);
+
+    const fresh = setup();
+    fresh.sf.state.usage = { used: 10, max: 100 };
+    expect(await fresh.worker.drain()).toMatchObject({ paused: null, written: 1, pending: 0 });
+  });
+});

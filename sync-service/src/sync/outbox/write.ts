@@ -1,0 +1,215 @@
+import { SyncError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { catalogueCode } from '../../salesforce/classify.js';
+import type { SalesforceWriter, WriteResult } from '../../salesforce/writer.js';
+import type { CompletedWrite, OutboxItem, Store } from '../../store/index.js';
+import { UPSERT_KEYS } from '../objects.js';
+import { auditRowsFor, type CompletedItem } from './audit.js';
+import { externalIdOf } from './keys.js';
+
+/**
+ * Writing one group of claimed items and classifying every result:
+ * - success: the item leaves the outbox, its payload hash becomes the record's state, and an audit entry
+ *   is chained on, all in one transaction;
+ * - retryable (lock, 5xx, time-out, expired session, API limit): retried after the next delay (plus
+ *   jitter) while delays remain, then dead-lettered;
+ * - permanent (validation, FLS, picklist, length...): dead-lettered at once with the code, the message
+ *   and the record's key, replayable once the cause is fixed.
+ */
+export interface WriteContext {
+  readonly store: Store;
+  readonly writer: SalesforceWriter;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly delays: readonly number[];
+  readonly jitterMs: number;
+  readonly bulkThreshold: number;
+  readonly actor: string;
+}
+
+/** What one drain did so far. */
+export interface Tally {
+  written: number;
+  created: number;
+  updated: number;
+  retried: number;
+  deadLettered: number;
+  paused: 'api-limit' | null;
+  writtenByObject: Record<string, number>;
+  deadByObject: Record<string, number>;
+}
+
+export function emptyTally(): Tally {
+  return {
+    written: 0,
+    created: 0,
+    updated: 0,
+    retried: 0,
+    deadLettered: 0,
+    paused: null,
+    writtenByObject: {},
+    deadByObject: {},
+  };
+}
+
+export async function writeGroup(
+  ctx: WriteContext,
+  object: string,
+  operation: OutboxItem['operation'],
+  items: OutboxItem[],
+  tally: Tally,
+): Promise<void> {
+  const payloads = items.map((item) => JSON.parse(item.payload) as Record<string, unknown>);
+  let results: WriteResult[];
+  try {
+    results = await callWriter(ctx, object, operation, items, payloads);
+  } catch (err) {
+    await failWholeCall(ctx, object, items, err, tally);
+    return;
+  }
+  const done: CompletedItem[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const result = results[i] ?? { key: item.externalId, success: false, id: null, created: null };
+    if (result.success) done.push({ item, result, fields: payloads[i]! });
+    else {
+      const error = recordError(item, result);
+      await fail(ctx, item, error, tally);
+      if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
+    }
+  }
+  if (done.length > 0) await complete(ctx, done, tally);
+}
+
+function callWriter(
+  ctx: WriteContext,
+  object: string,
+  operation: OutboxItem['operation'],
+  items: readonly OutboxItem[],
+  payloads: Array<Record<string, unknown>>,
+): Promise<WriteResult[]> {
+  if (operation === 'publish') return ctx.writer.publish(object, payloads);
+  const externalIdField = UPSERT_KEYS[object];
+  if (!externalIdField) throw new SyncError('INTERNAL', `${object}: outbox payload without an external id`);
+  return ctx.writer.upsert(object, externalIdField, payloads, { bulk: items.length > ctx.bulkThreshold });
+}
+
+/** The whole call failed (transport, session, limit): every item fails with the call's code and retryability. */
+async function failWholeCall(
+  ctx: WriteContext,
+  object: string,
+  items: readonly OutboxItem[],
+  err: unknown,
+  tally: Tally,
+): Promise<void> {
+  const error =
+    err instanceof SyncError ? err : new SyncError('INTERNAL', `${object}: ${String(err)}`, { cause: err });
+  ctx.log.warn(
+    { object, items: items.length, code: error.code, upstreamCode: error.upstreamCode },
+    'write call failed',
+  );
+  for (const item of items) {
+    // Name the record in what the operator sees; keep the call's code and retryability.
+    const perItem = new SyncError(error.code, `${object} ${externalIdOf(item)}: ${error.message}`, {
+      ...(error.upstreamCode ? { upstreamCode: error.upstreamCode } : {}),
+      record: { system: 'salesforce', object, id: externalIdOf(item) },
+      retryable: error.retryable,
+      cause: error,
+    });
+    await fail(ctx, item, perItem, tally);
+  }
+  if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
+}
+
+/** Accepted writes leave the outbox with their record state and chained audit rows, in one transaction. */
+async function complete(ctx: WriteContext, done: readonly CompletedItem[], tally: Tally): Promise<void> {
+  const writes: CompletedWrite[] = done.map(({ item, result }) => ({
+    outboxId: item.id,
+    object: item.object,
+    externalId: item.externalId,
+    payloadHash: item.payloadHash,
+    salesforceId: result.id,
+  }));
+  await ctx.store.completeWrites(writes, auditRowsFor(done, { actor: ctx.actor, now: ctx.now }), ctx.now());
+  for (const { item, result } of done) {
+    tally.written += 1;
+    if (result.created === true) tally.created += 1;
+    else tally.updated += 1;
+    tally.writtenByObject[item.object] = (tally.writtenByObject[item.object] ?? 0) + 1;
+  }
+}
+
+/** A retryable failure with delays left is retried later; anything else is dead-lettered. */
+async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally: Tally): Promise<void> {
+  const attempts = item.attempts + 1;
+  if (error.retryable && attempts <= ctx.delays.length) {
+    const delay =
+      (ctx.delays[attempts - 1] ?? ctx.delays[ctx.delays.length - 1] ?? 1_000) +
+      Math.floor(ctx.random() * ctx.jitterMs);
+    await ctx.store.retryLater(item.id, {
+      attempts,
+      nextAttemptAt: ctx.now() + delay,
+      errorCode: error.upstreamCode ?? error.code,
+      payloadHash: item.payloadHash,
+    });
+    tally.retried += 1;
+    return;
+  }
+  await deadLetter(ctx, item, error, attempts, tally);
+}
+
+async function deadLetter(
+  ctx: WriteContext,
+  item: OutboxItem,
+  error: SyncError,
+  attempts: number,
+  tally: Tally,
+): Promise<void> {
+  const moved = await ctx.store.deadLetter(
+    item.id,
+    {
+      code: error.code,
+      message: error.message,
+      upstreamCode: error.upstreamCode ?? null,
+      attempts,
+      payloadHash: item.payloadHash,
+    },
+    ctx.now(),
+  );
+  // A newer payload replaced this one in flight: it stays queued and is written next.
+  if (!moved) return;
+  tally.deadLettered += 1;
+  tally.deadByObject[item.object] = (tally.deadByObject[item.object] ?? 0) + 1;
+  ctx.log.warn(
+    {
+      object: item.object,
+      externalId: item.externalId,
+      code: error.code,
+      upstreamCode: error.upstreamCode,
+      attempts,
+    },
+    'write dead-lettered',
+  );
+}
+
+/** The catalogue error for one record Salesforce rejected, naming the record and its fields. */
+function recordError(item: OutboxItem, result: WriteResult): SyncError {
+  const e = result.error;
+  const upstream = e?.code ?? 'UNKNOWN_EXCEPTION';
+  const fields = e?.fields.length ? ` (${e.fields.join(', ')})` : '';
+  const message = `${item.object} ${externalIdOf(item)}${fields}: ${upstream}: ${e?.message ?? 'failed'}`;
+  // A derived slot (`123#journey`) only adds fields to a record its base payload creates. Written
+  // before the base (which may be waiting on a retry), it has no required fields: wait for the base.
+  const waitsForBase = item.externalId.includes('#') && upstream === 'REQUIRED_FIELD_MISSING';
+  const code = waitsForBase ? 'SALESFORCE_UNAVAILABLE' : catalogueCode(e?.kind ?? 'permanent', upstream);
+  return new SyncError(code, message, {
+    upstreamCode: upstream,
+    record: {
+      system: 'salesforce',
+      object: item.object,
+      id: externalIdOf(item),
+      ...(e?.fields[0] ? { field: e.fields[0] } : {}),
+    },
+  });
+}
