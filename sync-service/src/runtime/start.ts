@@ -4,8 +4,8 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import { reconcilerForService } from '../sync/reconcile.js';
-import { createReversePoller, resolveIntegrationUserId } from '../sync/reverse.js';
+import { reconcilerForService } from '../sync/reconcile/index.js';
+import { createReversePoller, resolveIntegrationUserId } from '../sync/writeback/index.js';
 import { serviceProbes } from './health.js';
 import {
   createScheduler,

@@ -8,7 +8,7 @@ import type { Store } from '../../store/index.js';
 import { storedSurvivors } from '../common/merges.js';
 import { fieldTypesOf, type FieldTypes } from '../common/value-equality.js';
 import { createPayloadRules, patientRefOf, survivorOf, type PayloadRules } from '../payloads.js';
-import { loadReferences, type References } from '../references.js';
+import { loadReferences, type References } from '../cycle/references.js';
 import {
   currentValuesQuery,
   diffRecord,

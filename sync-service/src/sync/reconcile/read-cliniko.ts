@@ -1,7 +1,7 @@
 import type { StreamEvent } from '../../cliniko/index.js';
 import { storedSurvivors } from '../common/merges.js';
 import { patientRefOf, survivorOf } from '../payloads.js';
-import type { References } from '../references.js';
+import type { References } from '../cycle/references.js';
 import type { ReconcileContext } from './context.js';
 import { RECONCILED_OBJECTS, type Row } from './types.js';
 

@@ -5,7 +5,7 @@ import type { JourneyConfig } from '../../journey/index.js';
 import type { Logger } from '../../logger.js';
 import type { SalesforceWriter } from '../../salesforce/writer.js';
 import type { Store } from '../../store/index.js';
-import type { DrainResult, OutboxWorker } from '../outbox-worker.js';
+import type { DrainResult, OutboxWorker } from '../outbox/worker.js';
 
 /**
  * The nightly reconciliation (issue 6): Cliniko is the source of truth, so every synced Salesforce record

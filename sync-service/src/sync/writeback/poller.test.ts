@@ -8,7 +8,7 @@ import { createKeyring } from '../../governance/encryption.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
 import { createLogger } from '../../logger.js';
 import { SqliteStore } from '../../store/index.js';
-import { keyringCipher } from '../cipher.js';
+import { keyringCipher } from '../../runtime/cipher.js';
 import { createReversePoller, reverseFields, REVERSE_STREAM, type QueryPage } from './index.js';
 
 const INTEGRATION = '005000000000001AAA';
