@@ -170,6 +170,9 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     let pending: PayloadCandidate[] = [];
     let quarantine: QuarantineInput[] = [];
     let facts: FactInput[] = [];
+    // Records read and projected cleanly: any quarantine row of theirs is stale (the record changed
+    // since it was quarantined and now passes), so it is released once the page is durable.
+    let clean: string[] = [];
     let complete = true;
     let pages = 0;
     let read = 0;
@@ -214,6 +217,8 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       pending = [];
       quarantine = [];
       facts = [];
+      if (clean.length > 0) await deps.store.releaseQuarantine(stream.resource, clean);
+      clean = [];
     };
 
     const events = deps.cliniko.streams[stream.key].read({
@@ -262,6 +267,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
           continue;
         }
         pending.push(...built.payloads);
+        clean.push(ev.id);
         if (built.fact) {
           facts.push(built.fact);
           affectedPatients.add(built.fact.patientId);

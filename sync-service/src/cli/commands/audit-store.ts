@@ -1,6 +1,7 @@
 import { SyncError } from '../../errors.js';
 import type { AuditEntry, ChainHead } from '../../governance/audit.js';
 import { createKeyring } from '../../governance/encryption.js';
+import { loadLocalConfig, type LocalConfig } from '../../config/index.js';
 import { createStore, type AuditHead, type AuditRow, type Store } from '../../store/index.js';
 import { keyringCipher } from '../../sync/cipher.js';
 import type { CliContext } from '../types.js';
@@ -10,9 +11,17 @@ import type { CliContext } from '../types.js';
  * while Cliniko or Salesforce is unreachable, so they never build the whole service.
  */
 
+/**
+ * The store, files and schedule settings alone: these commands must not demand Cliniko or Salesforce
+ * credentials (an auditor's machine does not have them).
+ */
+export function localConfigOf(ctx: Pick<CliContext, 'env'>): LocalConfig {
+  return loadLocalConfig(ctx.env);
+}
+
 /** Opens and migrates the configured store with the configured keyring (active and retired keys). */
 export async function openStoreOnly(ctx: CliContext): Promise<Store> {
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   if (config.encryptionKey === undefined) {
     throw new SyncError(
       'ENCRYPTION_KEY_MISSING',
