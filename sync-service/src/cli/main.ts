@@ -37,7 +37,11 @@ export function withEnvFile(
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { argv: rest, env, error: `--env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+    return {
+      argv: rest,
+      env,
+      error: `--env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    };
   }
   return { argv: rest, env: { ...env, ...(parseEnv(text) as Record<string, string>) } };
 }

@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import { SyncError } from '../errors.js';
-import { configSchema, crossVariableProblems, localConfigSchema, type Config, type LocalConfig } from './schema.js';
+import {
+  configSchema,
+  crossVariableProblems,
+  localConfigSchema,
+  type Config,
+  type LocalConfig,
+} from './schema.js';
 
 export type { Config, LocalConfig, DatabaseConfig, SalesforceAuth, AdminRole, AdminToken } from './schema.js';
 export { shardFromApiKey, clinikoBaseUrlForShard, ADMIN_ROLES } from './schema.js';

@@ -389,7 +389,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listQuarantine(options: { limit?: number } = {}): Promise<{ items: QuarantineItem[]; total: number }> {
+  async listQuarantine(
+    options: { limit?: number } = {},
+  ): Promise<{ items: QuarantineItem[]; total: number }> {
     const rows = await this.rows(quarantineListSql('$1'), [quarantineLimit(options.limit)]);
     const [total] = await this.rows(QUARANTINE_TOTAL_SQL);
     return { items: rows.map(toQuarantineItem), total: Number(total?.n ?? 0) };
@@ -400,7 +402,10 @@ export class PostgresStore implements Store {
     for (let i = 0; i < recordIds.length; i += 500) {
       const ids = recordIds.slice(i, i + 500);
       const result = await this.pool.query(
-        quarantineReleaseSql('$1', ids.map((_, n) => `$${n + 2}`)),
+        quarantineReleaseSql(
+          '$1',
+          ids.map((_, n) => `$${n + 2}`),
+        ),
         [resource, ...ids],
       );
       deleted += result.rowCount ?? 0;

@@ -436,7 +436,9 @@ export class SqliteStore implements Store {
     return Promise.resolve(replayed);
   }
 
-  async listQuarantine(options: { limit?: number } = {}): Promise<{ items: QuarantineItem[]; total: number }> {
+  async listQuarantine(
+    options: { limit?: number } = {},
+  ): Promise<{ items: QuarantineItem[]; total: number }> {
     const items = this.all(quarantineListSql('?'), quarantineLimit(options.limit)).map(toQuarantineItem);
     return Promise.resolve({ items, total: Number(this.get(QUARANTINE_TOTAL_SQL)?.n ?? 0) });
   }
@@ -445,7 +447,14 @@ export class SqliteStore implements Store {
     let deleted = 0;
     for (let i = 0; i < recordIds.length; i += 500) {
       const ids = recordIds.slice(i, i + 500);
-      deleted += this.run(quarantineReleaseSql('?', ids.map(() => '?')), resource, ...ids);
+      deleted += this.run(
+        quarantineReleaseSql(
+          '?',
+          ids.map(() => '?'),
+        ),
+        resource,
+        ...ids,
+      );
     }
     return Promise.resolve(deleted);
   }
