@@ -13,7 +13,7 @@
  * The service's own log lines go to `service.log` beside the store, so the console is the report alone.
  *
  * Options: --patients N (default 300), --seed S, --once, --keep-db (SQLite file under ./data instead of a
- * temp dir), --env-file PATH (default .demo.env).
+ * temp dir), --env-out PATH (where to write the env file; default .demo.env; tsx itself takes --env-file).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     once: { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
-    'env-file': { type: 'string', default: '.demo.env' },
+    'env-out': { type: 'string', default: '.demo.env' },
   },
 });
 
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const envFile = resolve(values['env-file']);
+  const envFile = resolve(values['env-out']);
   const text = envFileText(
     {
       ...env,
@@ -269,8 +269,8 @@ async function main(): Promise<void> {
   writeFileSync(envFile, text, { mode: 0o600 });
 
   heading('Try the operator commands against this demo');
-  console.log(`Its environment is in ${values['env-file']} (git-ignored). In another terminal:`);
-  const cmd = (rest: string) => console.log(`  npm run sync -- --env-file ${values['env-file']} ${rest}`);
+  console.log(`Its environment is in ${values['env-out']} (git-ignored). In another terminal:`);
+  const cmd = (rest: string) => console.log(`  npm run sync -- --env-file ${values['env-out']} ${rest}`);
   cmd('status');
   cmd('quarantine');
   cmd('replay --list');
