@@ -32,39 +32,72 @@ function readmeBlock(): string[] {
   return m[1].split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'demo-commands-'));
-  envFile = path.join(dir, 'demo.env');
-  demo = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/demo.ts', '--env-out', envFile], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0' },
-    detached: true, // its own process group, so the whole tree can be stopped and checked
-    stdio: ['ignore', 'pipe', 'pipe'],
+describe('the README demo block', () => {
+  it('covers every operator command and every `npm run sync -- ...` the docs mention', () => {
+    const block = readmeBlock().join('\n');
+    const ran = (command: string) =>
+      new RegExp(`npm run sync -- (--env-file \\S+ )?${command}\\b`).test(block);
+    for (const command of COMMANDS.map((c) => c.name).filter((n) => !NOT_AGAINST_THE_DEMO.has(n))) {
+      expect(ran(command), command).toBe(true);
+    }
+    for (const sub of [
+      'data-map sign',
+      'data-map diff',
+      'data-map coverage',
+      'audit verify',
+      'audit show',
+      'audit prune',
+    ]) {
+      expect(ran(sub), sub).toBe(true);
+    }
+    for (const doc of DOCS) {
+      const text = readFileSync(path.join(ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/npm run sync --\s+(?:--env-file \S+ )?([a-z-]+)(?: ([a-z-]+))?/g)) {
+        const [name, sub] = [m[1]!, m[2]];
+        if (NOT_AGAINST_THE_DEMO.has(name) || name === 'env-file') continue;
+        const withSub = (name === 'data-map' || name === 'audit') && sub ? `${name} ${sub}` : name;
+        expect(ran(withSub), `${doc}: ${m[0]}`).toBe(true);
+      }
+    }
   });
-  exited = new Promise((resolve) => demo.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      demoOutput += b.toString();
-      if (demoOutput.includes('press Ctrl-C to stop')) resolve();
-    };
-    demo.stdout!.on('data', onData);
-    demo.stderr!.on('data', onData);
-    void exited.then((code) =>
-      reject(new Error(`the demo exited (${code}) before it was ready:\n${demoOutput}`)),
-    );
-  });
-}, 300_000);
-
-afterAll(async () => {
-  if (demo?.pid !== undefined && demo.exitCode === null) {
-    process.kill(-demo.pid, 'SIGINT');
-    const stopped = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
-    if (stopped === 'timeout') process.kill(-demo.pid, 'SIGKILL');
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe('npm run demo', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'demo-commands-'));
+    envFile = path.join(dir, 'demo.env');
+    demo = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/demo.ts', '--env-out', envFile], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0' },
+      detached: true, // its own process group, so the whole tree can be stopped and checked
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => demo.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const onData = (b: Buffer) => {
+        demoOutput += b.toString();
+        if (demoOutput.includes('press Ctrl-C to stop')) resolve();
+      };
+      demo.stdout!.on('data', onData);
+      demo.stderr!.on('data', onData);
+      void exited.then((code) =>
+        reject(new Error(`the demo exited (${code}) before it was ready:\n${demoOutput}`)),
+      );
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (demo?.pid !== undefined && demo.exitCode === null) {
+      process.kill(-demo.pid, 'SIGINT');
+      const stopped = await Promise.race([
+        exited,
+        new Promise((r) => setTimeout(() => r('timeout'), 30_000)),
+      ]);
+      if (stopped === 'timeout') process.kill(-demo.pid, 'SIGKILL');
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
   it('prints a human-readable report: no raw JSON log lines, no URL of a stopped server', () => {
     expect(demoOutput.split('\n').filter((l) => l.trim().startsWith('{'))).toEqual([]);
     expect(demoOutput).toContain('1 dead letter(s), 1 quarantined record field(s)');
@@ -115,34 +148,6 @@ describe('npm run demo', () => {
     // Corrected in Cliniko, the record was retried by the next cycle and left the quarantine.
     expect(outputOf(/quarantine$/).at(-1)).toContain('nothing is quarantined');
   }, 600_000);
-
-  it('covers every operator command and every `npm run sync -- ...` the docs mention', () => {
-    const block = readmeBlock().join('\n');
-    const ran = (command: string) =>
-      new RegExp(`npm run sync -- (--env-file \\S+ )?${command}\\b`).test(block);
-    for (const command of COMMANDS.map((c) => c.name).filter((n) => !NOT_AGAINST_THE_DEMO.has(n))) {
-      expect(ran(command), command).toBe(true);
-    }
-    for (const sub of [
-      'data-map sign',
-      'data-map diff',
-      'data-map coverage',
-      'audit verify',
-      'audit show',
-      'audit prune',
-    ]) {
-      expect(ran(sub), sub).toBe(true);
-    }
-    for (const doc of DOCS) {
-      const text = readFileSync(path.join(ROOT, doc), 'utf8');
-      for (const m of text.matchAll(/npm run sync --\s+(?:--env-file \S+ )?([a-z-]+)(?: ([a-z-]+))?/g)) {
-        const [name, sub] = [m[1]!, m[2]];
-        if (NOT_AGAINST_THE_DEMO.has(name) || name === 'env-file') continue;
-        const withSub = (name === 'data-map' || name === 'audit') && sub ? `${name} ${sub}` : name;
-        expect(ran(withSub), `${doc}: ${m[0]}`).toBe(true);
-      }
-    }
-  });
 
   it('stops on Ctrl-C, deletes its env file and leaves no process behind', async () => {
     process.kill(-demo.pid!, 'SIGINT');
