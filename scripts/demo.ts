@@ -276,7 +276,7 @@ async function main(): Promise<void> {
   cmd('replay --list');
   cmd('replay');
   cmd('audit verify');
-  console.log('  (README.md lists every command; `set -a; . ./.demo.env; set +a` works too)');
+  console.log(`  (README.md lists every command; or load the file once: set -a; . ${envFile}; set +a)`);
   console.log(`Admin API: ${running.url}  (GET /health is open; the rest need the operator token)`);
   console.log(`  curl ${running.url}/health`);
   console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/quarantine`);
