@@ -2,26 +2,40 @@
  * `npm run demo`: the product's main job on one machine with no accounts.
  *
  * Starts the Cliniko emulator (the default synthetic chiropractic group) and the Salesforce emulator
- * (loaded from this repository's force-app), wires the real sync service to them on an embedded SQLite
- * store, runs a full backfill and a few incremental cycles with live changes in the clinic (a new
- * booking, an arrival, a no-show, a cancellation, a corrected email), prints what happened, then keeps
- * the emulators and the admin API up until Ctrl-C. `--once` exits after the summary.
+ * (loaded from this repository's force-app, with its fault controls on), wires the real sync service to
+ * them on an embedded SQLite store, runs a full backfill and a few incremental cycles with live changes in
+ * the clinic (a new booking, an arrival, a corrected email), and two things an operator must be able to
+ * see: a write Salesforce keeps refusing (a locked row: dead-lettered, replayable) and a record Cliniko
+ * serves that fails validation (quarantined). It prints what happened, writes the environment of what it
+ * started to an env file (git-ignored) so that every `npm run sync -- <command>` runs against it, and
+ * keeps the emulators and the admin API up until Ctrl-C. `--once` exits after the summary.
+ *
+ * The service's own log lines go to `service.log` beside the store, so the console is the report alone.
  *
  * Options: --patients N (default 300), --seed S, --once, --keep-db (SQLite file under ./data instead of a
- * temp dir).
+ * temp dir), --env-out PATH (where to write the env file; default .demo.env; tsx itself takes --env-file).
  */
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startClinikoEmulator, recordId } from '../test/emulators/cliniko/index.js';
 import { startSalesforceEmulator } from '../test/emulators/salesforce/server.js';
 import { loadConfig } from '../sync-service/src/config/index.js';
 import { createLogger } from '../sync-service/src/logger.js';
-import type { RunSummary } from '../sync-service/src/sync/cycle/runner.js';
 import { printSummary } from '../sync-service/src/cli/commands/run-once.js';
 import { startService } from '../sync-service/src/runtime/start.js';
-import { randomBytes } from 'node:crypto';
+
+type RunSummary = Parameters<typeof printSummary>[0];
 
 const { values } = parseArgs({
   options: {
@@ -29,18 +43,36 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     once: { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
+    'env-out': { type: 'string', default: '.demo.env' },
   },
 });
 
-const ctx = { print: (line: string) => console.log(line), tty: process.stdout.isTTY === true };
+const ctx = { print: (line: string) => console.log(line) };
 
 function heading(text: string): void {
   console.log(`\n== ${text}`);
 }
 
+/** One `KEY=value` line per variable; values are single-quoted when they hold anything unusual. */
+function envFileText(vars: Record<string, string>, header: string): string {
+  const line = ([k, v]: [string, string]) => `${k}=${/^[\w@:/.,+=-]*$/.test(v) ? v : `'${v}'`}`;
+  return `${header}\n${Object.entries(vars).map(line).join('\n')}\n`;
+}
+
+async function salesforceFault(baseUrl: string, method: 'POST' | 'DELETE', body?: unknown): Promise<void> {
+  const response = await fetch(`${baseUrl}/__emulator/faults`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`the Salesforce emulator refused the fault control (${response.status})`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const adminToken = randomBytes(24).toString('base64url');
+  const encryptionKey = randomBytes(32).toString('base64');
   const patients = Number(values.patients);
   if (!Number.isInteger(patients) || patients < 1)
     throw new Error('--patients must be a positive whole number');
@@ -52,17 +84,20 @@ async function main(): Promise<void> {
     controls: true,
     now: new Date().toISOString(),
   });
-  const salesforce = await startSalesforceEmulator({});
+  const salesforce = await startSalesforceEmulator({ controls: true });
   console.log(
-    `Cliniko emulator:    ${cliniko.baseUrl}  (${cliniko.practice.patients.length} patients, ${cliniko.practice.appointments.length} appointments)`,
+    `Cliniko emulator:    ${cliniko.practice.patients.length} patients, ${cliniko.practice.appointments.length} appointments`,
   );
-  console.log(`Salesforce emulator: ${salesforce.loginUrl}  (integration user ${salesforce.username})`);
+  console.log(`Salesforce emulator: integration user ${salesforce.username}, fault controls on`);
 
-  const dbPath = values['keep-db']
-    ? './data/demo.db'
-    : join(mkdtempSync(join(tmpdir(), 'cliniko-sync-demo-')), 'sync.db');
-  const config = loadConfig({
-    ...process.env,
+  const demoDir = values['keep-db'] ? resolve('data') : mkdtempSync(join(tmpdir(), 'cliniko-sync-demo-'));
+  mkdirSync(demoDir, { recursive: true });
+  const dbPath = join(demoDir, values['keep-db'] ? 'demo.db' : 'sync.db');
+  // The demo signs nothing in the repository: `data-map sign` against the demo signs this copy.
+  const dataMapPath = join(demoDir, 'data-map.yaml');
+  copyFileSync('config/data-map.yaml', dataMapPath);
+  const logPath = join(demoDir, 'service.log');
+  const env: Record<string, string> = {
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'demo@clinic.example',
@@ -73,15 +108,24 @@ async function main(): Promise<void> {
     SALESFORCE_PRIVATE_KEY_FILE: '',
     DATABASE_URL: '',
     SYNC_DB_PATH: dbPath,
-    PORT: process.env.PORT ?? '0',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    SYNC_ENCRYPTION_KEY: encryptionKey,
+    SYNC_ENCRYPTION_KEYS_RETIRED: '',
+    DATA_MAP_PATH: dataMapPath,
     ADMIN_TOKENS: `operator:${adminToken}`,
+  };
+  const config = loadConfig({
+    ...process.env,
+    ...env,
+    PORT: process.env.PORT ?? '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   });
-  const logger = createLogger({ level: config.logLevel, pretty: ctx.tty });
+  const logFile = createWriteStream(logPath, { flags: 'a' });
+  const logger = createLogger({ level: config.logLevel, destination: logFile });
   // The real service process: sync service, scheduler (first poll a minute from now; the demo's own
-  // cycles go through the scheduler too, so two never overlap) and the admin API.
+  // cycles go through the scheduler too, so two never overlap) and the admin API. Retries are shortened
+  // from the production 1-2-4-8-16 s so that the locked row below is dead-lettered within the cycle.
   const running = await startService(config, logger, {
-    service: { allowEphemeralKey: true, now: () => Date.parse(cliniko.controls.now()) },
+    service: { now: () => Date.parse(cliniko.controls.now()), worker: { retryDelaysMs: [200, 400] } },
     scheduler: { runAtStart: false },
     processMetrics: false,
   });
@@ -93,13 +137,11 @@ async function main(): Promise<void> {
     if (!outcome.summary) throw new Error(`the ${mode} run failed: ${outcome.error ?? 'no summary'}`);
     return outcome.summary;
   };
-  if (service.ephemeralKey) {
-    console.log(
-      'Encryption: no SYNC_ENCRYPTION_KEY set, so the demo encrypts its store with a throwaway key.',
-    );
-  }
-  console.log(`Store:               SQLite at ${dbPath}`);
-  console.log(`Data map:            signed, sha256 ${service.dataMapHash.slice(0, 16)}…`);
+  console.log(`Store:               SQLite at ${dbPath}, encrypted with a throwaway key`);
+  console.log(
+    `Data map:            signed, sha256 ${service.dataMapHash.slice(0, 16)}… (a copy in ${demoDir})`,
+  );
+  console.log(`Service log:         ${logPath}`);
 
   const runs: RunSummary[] = [];
   heading('Backfill');
@@ -113,6 +155,22 @@ async function main(): Promise<void> {
   const someoneId = recordId('patient', someone.idx);
   cliniko.controls.updatePatient(someoneId, { email: 'corrected.email@example.com' });
   console.log(`- patient ${someoneId}: email corrected at the front desk`);
+  // Salesforce keeps this patient's Contact locked for the whole cycle: the write is retried, then
+  // dead-lettered. The lock is lifted afterwards, so replaying the dead letter succeeds.
+  await salesforceFault(salesforce.loginUrl, 'POST', {
+    kind: 'lockRow',
+    object: 'Contact',
+    field: 'Cliniko_Patient_Id__c',
+    value: someoneId,
+  });
+  console.log(`  (Salesforce keeps that Contact locked during this cycle: the write will be dead-lettered)`);
+  // A record Cliniko serves that the sync's schema rejects: a date of birth typed day-first by an old
+  // import. The API would never accept it through a write, so it is planted straight in the emulator.
+  const broken = active[1]!;
+  const brokenId = recordId('patient', broken.idx);
+  broken.f.date_of_birth = '30/02/1985';
+  cliniko.controls.touch('patients', [brokenId]);
+  console.log(`- patient ${brokenId}: a date of birth in the wrong format (it will be quarantined)`);
   const newcomer = cliniko.controls.createPatient({
     first_name: 'Aroha',
     last_name: 'Ngata',
@@ -130,6 +188,7 @@ async function main(): Promise<void> {
   console.log(`- new patient ${newcomerId} booked an Initial Appointment (${String(booking.id)})`);
   runs.push(await cycle('incremental'));
   printSummary(runs[runs.length - 1]!, ctx);
+  await salesforceFault(salesforce.loginUrl, 'DELETE');
 
   cliniko.controls.setClock({ advanceSeconds: 3 * 86_400 });
   cliniko.controls.markArrived(String(booking.id));
@@ -165,8 +224,12 @@ async function main(): Promise<void> {
     `  Cliniko requests: ${runs.reduce((n, r) => n + r.clinikoRequests, 0)}   Salesforce API calls: ${usage ? `${usage.used} of ${usage.max} daily` : service.writer.calls()}`,
   );
   console.log(
-    `  queue: ${stats.pending} pending, ${stats.deadLettered} dead letters, ${stats.quarantined} quarantined`,
+    `  queue: ${stats.pending} pending, ${stats.deadLettered} dead letter(s), ${stats.quarantined} quarantined record field(s)`,
   );
+  for (const d of await service.store.listDeadLetters())
+    console.log(`    dead letter ${d.id}: ${d.object} ${d.externalId} ${d.upstreamCode ?? d.errorCode}`);
+  for (const q of (await service.store.listQuarantine()).items)
+    console.log(`    quarantined: ${q.resource} ${q.id} ${q.field} (${q.reason})`);
   for (const w of await service.store.listWatermarks()) {
     console.log(
       `  lag ${w.stream.padEnd(24)} ${Math.max(0, Math.round((Date.parse(cliniko.controls.now()) - Date.parse(w.cursor)) / 1000))} s behind Cliniko`,
@@ -174,27 +237,62 @@ async function main(): Promise<void> {
   }
   console.log(`  total time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  console.log(`\nAdmin API: ${running.url}  (GET /health is open; the rest need the operator token below)`);
-  console.log(`  curl ${running.url}/health`);
-  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/metrics`);
-  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/runs`);
-
   const failed = runs.some((r) => r.status === 'failed');
-  if (values.once) {
+  const stop = async (): Promise<void> => {
     await running.close();
     await cliniko.close();
     await salesforce.close();
+    await new Promise<void>((done) => logFile.end(done));
+  };
+  if (values.once) {
+    await stop();
+    console.log(
+      '\n--once: the emulators and the admin API are stopped. Run `npm run demo` (without --once) to try the',
+    );
+    console.log('operator commands and the admin API against a running demo.');
     if (failed) process.exitCode = 1;
     return;
   }
+
+  const envFile = resolve(values['env-out']);
+  const text = envFileText(
+    {
+      ...env,
+      DEMO_ADMIN_URL: running.url,
+      DEMO_ADMIN_TOKEN: adminToken,
+      DEMO_CLINIKO_CONTROLS: `${cliniko.baseUrl.replace(/\/v1$/, '')}/__control`,
+      DEMO_SALESFORCE_CONTROLS: `${salesforce.loginUrl}/__emulator`,
+    },
+    `# Written by \`npm run demo\` (pid ${process.pid}) at ${new Date().toISOString()}; valid while it runs.\n` +
+      '# Throwaway emulator credentials and keys: never reuse them. Deleted when the demo stops.',
+  );
+  writeFileSync(envFile, text, { mode: 0o600 });
+
+  heading('Try the operator commands against this demo');
+  console.log(`Its environment is in ${values['env-out']} (git-ignored). In another terminal:`);
+  const cmd = (rest: string) => console.log(`  npm run sync -- --env-file ${values['env-out']} ${rest}`);
+  cmd('status');
+  cmd('quarantine');
+  cmd('replay --list');
+  cmd('replay');
+  cmd('audit verify');
+  console.log(`  (README.md lists every command; or load the file once: set -a; . ${envFile}; set +a)`);
+  console.log(`Admin API: ${running.url}  (GET /health is open; the rest need the operator token)`);
+  console.log(`  curl ${running.url}/health`);
+  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/quarantine`);
+  console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/dlq`);
   console.log('Emulators, scheduler (a cycle every minute) and admin API running; press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await running.close();
-  await cliniko.close();
-  await salesforce.close();
+  // The file's URLs die with the demo; leave it only if another demo has since written its own.
+  try {
+    if (readFileSync(envFile, 'utf8') === text) rmSync(envFile);
+  } catch {
+    // already gone
+  }
+  await stop();
 }
 
 main().catch((err: unknown) => {

@@ -118,6 +118,16 @@ describe('validate:metadata on a deliberately broken copy', () => {
       '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n  <apiVersion>66.0</apiVersion>\n  <isExposed>yes</isExposed>\n</LightningComponentBundle>\n',
     );
     write(root, 'force-app/main/default/lwc/brokenBundle/brokenBundle.js', 'export default class X {}\n');
+    // LWC: a bundle whose TypeScript was never compiled (it would deploy as an empty component).
+    const bundleMeta =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle xmlns="http://soap.sforce.com/2006/04/metadata">\n  <apiVersion>66.0</apiVersion>\n  <isExposed>false</isExposed>\n</LightningComponentBundle>\n';
+    write(root, 'force-app/main/default/lwc/unbuiltCard/unbuiltCard.js-meta.xml', bundleMeta);
+    write(root, 'force-app/main/default/lwc/unbuiltCard/unbuiltCard.html', '<template></template>\n');
+    write(
+      root,
+      'force-app/main/default/lwc/unbuiltCard/unbuiltCard.ts',
+      'export default class UnbuiltCard {}\n',
+    );
     // Act
     report = await validateRepository(root, { schema, spec });
   });
@@ -136,6 +146,14 @@ describe('validate:metadata on a deliberately broken copy', () => {
 
   it('checks component bundles against the schema too', () => {
     expectError(/brokenBundle\.js-meta\.xml.*'isExposed'.*'yes' is not a valid value.*\(schema\)/);
+  });
+
+  it('fails an LWC bundle that lacks its compiled .js, and only that one', () => {
+    expectError(/unbuiltCard\/unbuiltCard\.js \[unbuiltCard\]: is missing.*npm run build:lwc.*\(lwc\)/);
+    // Control: brokenBundle has its .js, so the check does not name it.
+    expect(lines(report).filter((l) => l.includes('(lwc)'))).toEqual([
+      expect.stringContaining('unbuiltCard/unbuiltCard.js'),
+    ]);
   });
 
   it('rejects an external id that is not Text, Number or Email', () => {

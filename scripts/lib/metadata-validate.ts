@@ -5,18 +5,20 @@ import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retri
 import { loadClinikoSpec, type ClinikoSpec } from './metadata-cliniko-spec.js';
 import { DataMapError, loadDataMap, type LoadedDataMap } from './metadata-datamap.js';
 import { compareGenerated, DATA_MAP_PATH, expectedGeneratedFiles } from './metadata-files.js';
+import { lwcBundlesMissingJavaScript } from './metadata-lwc.js';
 import { loadProject, metadataFilesUnder } from './metadata-project.js';
 import { checkProjectRules } from './metadata-rules.js';
 import { loadMetadataSchema, validateAgainstSchema, type MetadataSchema } from './metadata-schema.js';
 
 /**
  * Everything `npm run validate:metadata` checks, with no org: XML Schema validity of every
- * `*-meta.xml`, conversion to metadata format with source-deploy-retrieve, the project rules, and the
- * generator's drift check. Runs on any repository root so tests can break a temporary copy.
+ * `*-meta.xml`, conversion to metadata format with source-deploy-retrieve, the project rules, the
+ * generator's drift check, and that every Lightning Web Component bundle has the JavaScript Salesforce
+ * deploys (a bundle without it deploys as an empty component). Runs on any repository root so tests can break a temporary copy.
  */
 
 export interface Finding {
-  readonly check: 'schema' | 'convert' | 'rules' | 'drift' | 'data-map';
+  readonly check: 'schema' | 'convert' | 'rules' | 'drift' | 'data-map' | 'lwc';
   readonly file: string;
   readonly element: string;
   readonly message: string;
@@ -148,6 +150,18 @@ export async function validateRepository(
         element: '',
         message: `is no longer generated from config/data-map.yaml; ${advice}`,
       });
+  }
+
+  // 5. Every LWC bundle carries its compiled JavaScript (the `.ts` never deploys).
+  for (const m of lwcBundlesMissingJavaScript(repoRoot, packageDirectories(repoRoot))) {
+    errors.push({
+      check: 'lwc',
+      file: m.file,
+      element: m.bundle,
+      message: m.hasTypeScript
+        ? 'is missing: the bundle would deploy as an empty component; run `npm run build:lwc`'
+        : 'is missing and there is no .ts to build it from: the bundle would deploy as an empty component',
+    });
   }
 
   return { errors, warnings, filesChecked: files.size };

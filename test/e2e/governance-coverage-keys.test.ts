@@ -100,14 +100,14 @@ describe('retired encryption keys', () => {
     const rotated = { ...before, SYNC_ENCRYPTION_KEY: newKey, SYNC_ENCRYPTION_KEYS_RETIRED: oldKey };
     const reopened = await openStoreOnly(cliContext(rotated, root).ctx);
     try {
-      expect((await reopened.listQuarantine())[0]?.payload).toBe('{"id":"7"}');
+      expect((await reopened.listQuarantinePayloads())[0]?.payload).toBe('{"id":"7"}');
     } finally {
       await reopened.close();
     }
 
     const forgotten = await openStoreOnly(cliContext({ ...before, SYNC_ENCRYPTION_KEY: newKey }, root).ctx);
     try {
-      await expect(forgotten.listQuarantine()).rejects.toThrow();
+      await expect(forgotten.listQuarantinePayloads()).rejects.toThrow();
     } finally {
       await forgotten.close();
     }

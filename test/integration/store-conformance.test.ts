@@ -180,7 +180,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       updatedAt: T0,
     });
     expect((await store.outboxStats(T0)).pending).toBe(1);
-    expect((await store.listQuarantine()).map((q) => [q.recordId, q.field, q.payload])).toEqual([
+    expect((await store.listQuarantinePayloads()).map((q) => [q.recordId, q.field, q.payload])).toEqual([
       ['200', 'email', '{"id":"200"}'],
     ]);
     expect((await store.getJourneyState('100'))?.state).toBe('{"stage":"Lead"}');
@@ -524,9 +524,63 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     const q = { resource: 'patients', recordId: '2', field: 'date_of_birth', payload: '{}', runId: 'r' };
     await store.commitBatch({ stream: 's', quarantine: [{ ...q, reason: 'first' }], now: T0 });
     await store.commitBatch({ stream: 's', quarantine: [{ ...q, reason: 'second' }], now: T0 + 1 });
-    const items = await store.listQuarantine();
+    const items = await store.listQuarantinePayloads();
     expect(items.map((i) => i.reason)).toEqual(['second']);
     expect((await store.outboxStats(T0)).quarantined).toBe(1);
+  });
+
+  it('lists the quarantine for operators (newest first, first and last seen, no values) and releases it', async () => {
+    const secret = 'canary-value-zoe@example.com';
+    const q = (recordId: string, field: string) => ({
+      resource: 'patients',
+      recordId,
+      field,
+      reason: `${field} is invalid`,
+      payload: secret,
+      runId: 'r',
+    });
+    await store.commitBatch({ stream: 's', quarantine: [q('1', 'email'), q('2', 'date_of_birth')], now: T0 });
+    await store.commitBatch({ stream: 's', quarantine: [q('3', 'email')], now: T0 + 1_000 });
+    // Record 1 read again, still invalid: its last sighting moves, its first does not.
+    await store.commitBatch({ stream: 's', quarantine: [q('1', 'email')], now: T0 + 2_000 });
+
+    const listed = await store.listQuarantine({ limit: 2 });
+    expect(listed.total).toBe(3);
+    expect(listed.items).toEqual([
+      {
+        resource: 'patients',
+        id: '1',
+        field: 'email',
+        reason: 'email is invalid',
+        firstSeen: new Date(T0).toISOString(),
+        lastSeen: new Date(T0 + 2_000).toISOString(),
+      },
+      {
+        resource: 'patients',
+        id: '3',
+        field: 'email',
+        reason: 'email is invalid',
+        firstSeen: new Date(T0 + 1_000).toISOString(),
+        lastSeen: new Date(T0 + 1_000).toISOString(),
+      },
+    ]);
+    expect(JSON.stringify(await store.listQuarantine())).not.toContain(secret);
+    expect((await store.listQuarantine()).items.map((i) => i.id)).toEqual(['1', '3', '2']);
+    // Limits are clamped to 1..1000.
+    expect((await store.listQuarantine({ limit: 0 })).items).toHaveLength(1);
+
+    // Release is per resource and record: another resource's row with the same id stays.
+    await store.commitBatch({
+      stream: 's',
+      quarantine: [{ ...q('1', 'starts_at'), resource: 'individual_appointments' }],
+      now: T0 + 3_000,
+    });
+    expect(await store.releaseQuarantine('patients', ['1', '2', '99'])).toBe(2);
+    expect((await store.listQuarantine()).items.map((i) => `${i.resource}/${i.id}`)).toEqual([
+      'individual_appointments/1',
+      'patients/3',
+    ]);
+    expect(await store.releaseQuarantine('patients', [])).toBe(0);
   });
 
   it('looks up record state for many ids and forgets on request', async () => {

@@ -9,6 +9,7 @@ import { appointmentTypeCommand } from './commands/appointment-type.js';
 import { dryRunCommand } from './commands/dry-run.js';
 import { writebackCommand } from './commands/writeback.js';
 import { reconcileCommand } from './commands/reconcile.js';
+import { quarantineCommand } from './commands/quarantine.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   dryRunCommand,
   replayCommand,
   statusCommand,
+  quarantineCommand,
   dataMapCommand,
   auditCommand,
   appointmentTypeCommand,

@@ -1,7 +1,14 @@
+import type { z } from 'zod';
 import { SyncError } from '../errors.js';
-import { configSchema, crossVariableProblems, type Config } from './schema.js';
+import {
+  configSchema,
+  crossVariableProblems,
+  localConfigSchema,
+  type Config,
+  type LocalConfig,
+} from './schema.js';
 
-export type { Config, DatabaseConfig, SalesforceAuth, AdminRole, AdminToken } from './schema.js';
+export type { Config, LocalConfig, DatabaseConfig, SalesforceAuth, AdminRole, AdminToken } from './schema.js';
 export { shardFromApiKey, clinikoBaseUrlForShard, ADMIN_ROLES } from './schema.js';
 
 export interface ConfigProblem {
@@ -31,10 +38,25 @@ export class ConfigError extends SyncError {
  * problem by variable name; values are never echoed.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const result = configSchema.safeParse(env);
-  const crossProblems = crossVariableProblems(env);
+  return parseOrThrow(configSchema, env, crossVariableProblems(env));
+}
+
+/**
+ * The store, files and schedule only: for commands that never contact Cliniko or Salesforce, so that
+ * they run without those credentials. Same error discipline as loadConfig.
+ */
+export function loadLocalConfig(env: Readonly<Record<string, string | undefined>>): LocalConfig {
+  return parseOrThrow(localConfigSchema, env, []);
+}
+
+function parseOrThrow<T>(
+  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: z.ZodError } },
+  env: Readonly<Record<string, string | undefined>>,
+  crossProblems: readonly ConfigProblem[],
+): T {
+  const result = schema.safeParse(env);
   if (!result.success || crossProblems.length > 0) {
-    const fieldProblems = (result.error?.issues ?? []).map((issue) => ({
+    const fieldProblems = (result.success ? [] : result.error.issues).map((issue) => ({
       variable: String(issue.path[0] ?? '(environment)'),
       // Zod's own messages for type errors can describe the input; ours are hand-written. For any
       // other issue we fall back to its code, which never carries a value.

@@ -255,6 +255,57 @@ export function crossVariableProblems(
   return problems;
 }
 
+/** The variables that name Cliniko or Salesforce: commands that never contact them do not need them. */
+const EXTERNAL_VARIABLES = {
+  CLINIKO_API_KEY: true,
+  CLINIKO_BASE_URL: true,
+  CLINIKO_CONTACT_EMAIL: true,
+  CLINIKO_REQUESTS_PER_MINUTE: true,
+  SALESFORCE_LOGIN_URL: true,
+  SALESFORCE_CLIENT_ID: true,
+  SALESFORCE_CLIENT_SECRET: true,
+  SALESFORCE_USERNAME: true,
+  SALESFORCE_PRIVATE_KEY_FILE: true,
+  SALESFORCE_API_VERSION: true,
+  SALESFORCE_BULK_THRESHOLD: true,
+  SALESFORCE_API_SHARE_PERCENT: true,
+} as const;
+
+/** The environment of the store, files and schedule alone (no Cliniko or Salesforce credentials). */
+export const localEnvSchema = envSchema.omit(EXTERNAL_VARIABLES);
+
+type LocalEnv = z.infer<typeof localEnvSchema>;
+
+function localPart(env: LocalEnv) {
+  const database: DatabaseConfig =
+    env.DATABASE_URL !== undefined
+      ? { kind: 'postgres', url: env.DATABASE_URL }
+      : { kind: 'sqlite', path: env.SYNC_DB_PATH };
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { host: env.HOST, port: env.PORT },
+    database,
+    encryptionKey: env.SYNC_ENCRYPTION_KEY,
+    retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
+    auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
+    pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
+    journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
+    reconcileAt: env.SYNC_RECONCILE_AT,
+    clinicTimezone: env.CLINIC_TIMEZONE,
+    files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },
+    adminTokens: env.ADMIN_TOKENS,
+  };
+}
+
+/**
+ * The configuration of commands that work on the store and the map files only (`audit *`,
+ * `data-map sign/diff`): they must run where Cliniko and Salesforce credentials are not set.
+ */
+export const localConfigSchema = localEnvSchema.transform(localPart);
+
+export type LocalConfig = Readonly<z.output<typeof localConfigSchema>>;
+
 /** The whole service configuration, derived values included. */
 export const configSchema = envSchema.transform((env) => {
   const shard = shardFromApiKey(env.CLINIKO_API_KEY);
@@ -271,14 +322,11 @@ export const configSchema = envSchema.transform((env) => {
           clientId: env.SALESFORCE_CLIENT_ID,
           clientSecret: env.SALESFORCE_CLIENT_SECRET ?? '',
         };
-  const database: DatabaseConfig =
-    env.DATABASE_URL !== undefined
-      ? { kind: 'postgres', url: env.DATABASE_URL }
-      : { kind: 'sqlite', path: env.SYNC_DB_PATH };
+  const local = localPart(env);
   return {
-    env: env.NODE_ENV,
-    logLevel: env.LOG_LEVEL,
-    http: { host: env.HOST, port: env.PORT },
+    env: local.env,
+    logLevel: local.logLevel,
+    http: local.http,
     cliniko: {
       apiKey: env.CLINIKO_API_KEY,
       shard,
@@ -291,18 +339,18 @@ export const configSchema = envSchema.transform((env) => {
       apiVersion: env.SALESFORCE_API_VERSION,
       auth: salesforceAuth,
     },
-    database,
-    encryptionKey: env.SYNC_ENCRYPTION_KEY,
-    retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
-    auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
-    pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
-    journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
-    reconcileAt: env.SYNC_RECONCILE_AT,
+    database: local.database,
+    encryptionKey: local.encryptionKey,
+    retiredEncryptionKeys: local.retiredEncryptionKeys,
+    auditRetentionYears: local.auditRetentionYears,
+    pollIntervalSeconds: local.pollIntervalSeconds,
+    journeyDailyAt: local.journeyDailyAt,
+    reconcileAt: local.reconcileAt,
     bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,
     apiShare: env.SALESFORCE_API_SHARE_PERCENT / 100,
-    clinicTimezone: env.CLINIC_TIMEZONE,
-    files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },
-    adminTokens: env.ADMIN_TOKENS,
+    clinicTimezone: local.clinicTimezone,
+    files: local.files,
+    adminTokens: local.adminTokens,
   };
 });
 

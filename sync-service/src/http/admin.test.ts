@@ -187,6 +187,7 @@ describe('admin API authentication', () => {
   const routes = [
     ['GET', '/metrics'],
     ['GET', '/dlq'],
+    ['GET', '/quarantine'],
     ['GET', '/runs'],
     ['GET', '/appointment-types/validate?name=Initial%20Consultation'],
     ['POST', '/sync/run'],
@@ -292,6 +293,41 @@ describe('GET /dlq and POST /dlq/:id/replay', () => {
     ).not.toBeNull();
     const open = await app.inject({ method: 'GET', url: '/dlq', headers: as(VIEWER) });
     expect(open.json<{ items: unknown[] }>().items).toEqual([]);
+  });
+});
+
+describe('GET /quarantine', () => {
+  it('lists quarantined records by resource, id, field and reason, never values', async () => {
+    const response = await app.inject({ method: 'GET', url: '/quarantine', headers: as(VIEWER) });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      items: [
+        {
+          resource: 'patients',
+          id: `${PATIENT_ID}9`,
+          field: 'email',
+          reason: 'not an email address',
+          firstSeen: new Date(T0).toISOString(),
+          lastSeen: new Date(T0).toISOString(),
+        },
+      ],
+      total: 1,
+    });
+    expect(response.body).not.toContain(CANARY);
+  });
+
+  it('takes ?limit= from 1 to 1000 and rejects anything else with BAD_REQUEST', async () => {
+    const one = await app.inject({ method: 'GET', url: '/quarantine?limit=1000', headers: as(VIEWER) });
+    expect(one.statusCode).toBe(200);
+    for (const limit of ['0', '1001', 'x']) {
+      const response = await app.inject({
+        method: 'GET',
+        url: `/quarantine?limit=${limit}`,
+        headers: as(VIEWER),
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    }
   });
 });
 

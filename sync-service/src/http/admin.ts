@@ -1,4 +1,4 @@
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import type { AdminToken } from '../config/index.js';
 import { appointmentTypeInfo } from '../journey/appointment-type.js';
 import type { JourneyConfig } from '../journey/index.js';
@@ -8,14 +8,17 @@ import type { TriggerResult } from '../runtime/scheduler.js';
 import { requireRole, sendError } from './auth.js';
 
 /**
- * The operator routes of the admin API: trigger a run, list and replay dead letters, list runs, and
- * check an appointment type name against the journey config. GET routes need the viewer role, POST
+ * The operator routes of the admin API: trigger a run, list and replay dead letters, list the
+ * quarantine, list runs, and check an appointment type name against the journey config. GET routes need the viewer role, POST
  * routes the operator role. Responses never carry payload values: dead letters are listed by key,
  * error code and message (messages name records and fields, never values).
  */
 export interface AdminRouteOptions {
   readonly tokens: readonly AdminToken[];
-  readonly store: Pick<Store, 'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns'>;
+  readonly store: Pick<
+    Store,
+    'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns' | 'listQuarantine'
+  >;
   readonly trigger: (mode: CycleMode) => Promise<TriggerResult>;
   readonly journeyConfig: JourneyConfig;
   readonly now: () => number;
@@ -81,10 +84,10 @@ const limitQuery = {
   additionalProperties: false,
 } as const;
 
-export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, options, done) => {
-  const viewer = requireRole(options.tokens, 'viewer');
-  const operator = requireRole(options.tokens, 'operator');
+type Guard = ReturnType<typeof requireRole>;
 
+/** `POST /sync/run`: starts a cycle now (empty body: incremental). */
+function registerRunTrigger(app: FastifyInstance, options: AdminRouteOptions, operator: Guard): void {
   app.post<{ Body: { mode?: CycleMode } | undefined }>(
     '/sync/run',
     { preHandler: operator },
@@ -113,7 +116,15 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
       return reply.code(202).send({ runId: result.runId, mode: mode ?? 'incremental' });
     },
   );
+}
 
+/** `GET /dlq` and `POST /dlq/:id/replay`: dead letters by key and code, and putting one back. */
+function registerDeadLetters(
+  app: FastifyInstance,
+  options: AdminRouteOptions,
+  viewer: Guard,
+  operator: Guard,
+): void {
   app.get<{ Querystring: { limit: number; includeReplayed: boolean } }>(
     '/dlq',
     { preHandler: viewer, schema: { querystring: limitQuery } },
@@ -147,7 +158,34 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
       return reply.code(202).send({ id, replayed: true });
     },
   );
+}
 
+/**
+ * `GET /quarantine`: records that failed validation or projection, newest last sighting first, with
+ * resource, id, field, reason and first/last seen. Never values (the store's listing has none).
+ */
+function registerQuarantine(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
+  app.get<{ Querystring: { limit: number } }>(
+    '/quarantine',
+    {
+      preHandler: viewer,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const { items, total } = await options.store.listQuarantine({ limit: request.query.limit });
+      return { items, total };
+    },
+  );
+}
+
+/** `GET /runs`: run history, newest first. */
+function registerRuns(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
   app.get<{ Querystring: { limit: number } }>(
     '/runs',
     {
@@ -164,7 +202,10 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
       runs: (await options.store.listRuns({ limit: request.query.limit })).map(runView),
     }),
   );
+}
 
+/** `GET /appointment-types/validate?name=`: what the journey does with that appointment type. */
+function registerAppointmentTypes(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
   app.get<{ Querystring: { name: string } }>(
     '/appointment-types/validate',
     {
@@ -179,6 +220,15 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
     },
     (request) => Promise.resolve(appointmentTypeInfo(request.query.name, options.journeyConfig)),
   );
+}
 
+export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, options, done) => {
+  const viewer = requireRole(options.tokens, 'viewer');
+  const operator = requireRole(options.tokens, 'operator');
+  registerRunTrigger(app, options, operator);
+  registerDeadLetters(app, options, viewer, operator);
+  registerQuarantine(app, options, viewer);
+  registerRuns(app, options, viewer);
+  registerAppointmentTypes(app, options, viewer);
   done();
 };

@@ -104,7 +104,10 @@ export async function loadJourneyConfig(config: Config, rootDir: string): Promis
  * The configured store, encrypted with the keyring (the active key and the retired ones, so older
  * blobs still open) and migrated; closed again if migrating fails.
  */
-async function openKeyedStore(config: Config, key: Buffer): Promise<Store> {
+/** What opening the store needs: the full config or the store-only one (`LocalConfig`). */
+type StoreSettings = Pick<Config, 'database' | 'encryptionKey' | 'retiredEncryptionKeys'>;
+
+async function openKeyedStore(config: StoreSettings, key: Buffer): Promise<Store> {
   const store = createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
   try {
     await store.migrate();
@@ -119,7 +122,7 @@ async function openKeyedStore(config: Config, key: Buffer): Promise<Store> {
  * The store alone, for commands that must run while Cliniko or Salesforce is unreachable (audit
  * verify/show/prune, data-map sign). It refuses to open without the key the store was written with.
  */
-export function openStore(config: Config): Promise<Store> {
+export function openStore(config: StoreSettings): Promise<Store> {
   if (config.encryptionKey === undefined) {
     return Promise.reject(
       new SyncError(

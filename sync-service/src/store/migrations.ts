@@ -125,6 +125,17 @@ CREATE TABLE facts (
 CREATE INDEX facts_patient ON facts (patient_id);
 `,
   },
+  {
+    version: 3,
+    name: 'quarantine-first-seen',
+    // The operator's listing shows when a record was first and last quarantined; `created_at` is
+    // rewritten on every re-quarantine (so it is the last seen), the first sighting is kept here.
+    sql: `
+ALTER TABLE quarantine ADD COLUMN first_seen_at BIGINT;
+UPDATE quarantine SET first_seen_at = created_at;
+CREATE INDEX quarantine_last_seen ON quarantine (created_at);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

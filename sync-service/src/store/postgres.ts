@@ -1,4 +1,11 @@
 import pg from 'pg';
+import {
+  QUARANTINE_TOTAL_SQL,
+  quarantineLimit,
+  quarantineListSql,
+  quarantineReleaseSql,
+  toQuarantineItem,
+} from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
   type AuditHead,
@@ -12,6 +19,7 @@ import {
   type OutboxStats,
   type PayloadCipher,
   type QuarantineItem,
+  type QuarantineRecord,
   type RecordState,
   type RunMode,
   type RunRecord,
@@ -149,7 +157,7 @@ export class PostgresStore implements Store {
       }
       for (const q of batch.quarantine ?? []) {
         await client.query(
-          `INSERT INTO quarantine (resource, record_id, field, reason, payload, run_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO quarantine (resource, record_id, field, reason, payload, run_id, created_at, first_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
            ON CONFLICT (resource, record_id, field) DO UPDATE SET reason = EXCLUDED.reason, payload = EXCLUDED.payload,
              run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at`,
           [
@@ -381,7 +389,31 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listQuarantine(options: { limit?: number } = {}): Promise<QuarantineItem[]> {
+  async listQuarantine(
+    options: { limit?: number } = {},
+  ): Promise<{ items: QuarantineItem[]; total: number }> {
+    const rows = await this.rows(quarantineListSql('$1'), [quarantineLimit(options.limit)]);
+    const [total] = await this.rows(QUARANTINE_TOTAL_SQL);
+    return { items: rows.map(toQuarantineItem), total: Number(total?.n ?? 0) };
+  }
+
+  async releaseQuarantine(resource: string, recordIds: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < recordIds.length; i += 500) {
+      const ids = recordIds.slice(i, i + 500);
+      const result = await this.pool.query(
+        quarantineReleaseSql(
+          '$1',
+          ids.map((_, n) => `$${n + 2}`),
+        ),
+        [resource, ...ids],
+      );
+      deleted += result.rowCount ?? 0;
+    }
+    return deleted;
+  }
+
+  async listQuarantinePayloads(options: { limit?: number } = {}): Promise<QuarantineRecord[]> {
     return (await this.rows('SELECT * FROM quarantine ORDER BY id LIMIT $1', [options.limit ?? 1000])).map(
       (r) => toQuarantine(r, this.cipher),
     );

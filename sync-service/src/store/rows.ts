@@ -5,7 +5,7 @@ import type {
   JourneyStateRow,
   OutboxItem,
   PayloadCipher,
-  QuarantineItem,
+  QuarantineRecord,
   RecordState,
   RunMode,
   RunRecord,
@@ -61,7 +61,7 @@ export function toDeadLetter(row: Row, cipher: PayloadCipher): DeadLetter {
   };
 }
 
-export function toQuarantine(row: Row, cipher: PayloadCipher): QuarantineItem {
+export function toQuarantine(row: Row, cipher: PayloadCipher): QuarantineRecord {
   return {
     id: str(row.id),
     resource: str(row.resource),

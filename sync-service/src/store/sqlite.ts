@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import {
+  QUARANTINE_TOTAL_SQL,
+  quarantineLimit,
+  quarantineListSql,
+  quarantineReleaseSql,
+  toQuarantineItem,
+} from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
   type AuditHead,
@@ -14,6 +21,7 @@ import {
   type OutboxStats,
   type PayloadCipher,
   type QuarantineItem,
+  type QuarantineRecord,
   type RecordState,
   type RunMode,
   type RunRecord,
@@ -151,7 +159,7 @@ export class SqliteStore implements Store {
       }
       for (const q of batch.quarantine ?? []) {
         this.run(
-          `INSERT INTO quarantine (resource, record_id, field, reason, payload, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO quarantine (resource, record_id, field, reason, payload, run_id, created_at, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (resource, record_id, field) DO UPDATE SET reason = excluded.reason, payload = excluded.payload,
              run_id = excluded.run_id, created_at = excluded.created_at`,
           q.resource,
@@ -160,6 +168,7 @@ export class SqliteStore implements Store {
           q.reason,
           this.cipher.encrypt(q.payload),
           q.runId,
+          batch.now,
           batch.now,
         );
       }
@@ -427,7 +436,30 @@ export class SqliteStore implements Store {
     return Promise.resolve(replayed);
   }
 
-  async listQuarantine(options: { limit?: number } = {}): Promise<QuarantineItem[]> {
+  async listQuarantine(
+    options: { limit?: number } = {},
+  ): Promise<{ items: QuarantineItem[]; total: number }> {
+    const items = this.all(quarantineListSql('?'), quarantineLimit(options.limit)).map(toQuarantineItem);
+    return Promise.resolve({ items, total: Number(this.get(QUARANTINE_TOTAL_SQL)?.n ?? 0) });
+  }
+
+  async releaseQuarantine(resource: string, recordIds: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < recordIds.length; i += 500) {
+      const ids = recordIds.slice(i, i + 500);
+      deleted += this.run(
+        quarantineReleaseSql(
+          '?',
+          ids.map(() => '?'),
+        ),
+        resource,
+        ...ids,
+      );
+    }
+    return Promise.resolve(deleted);
+  }
+
+  async listQuarantinePayloads(options: { limit?: number } = {}): Promise<QuarantineRecord[]> {
     return Promise.resolve(
       this.all('SELECT * FROM quarantine ORDER BY id LIMIT ?', options.limit ?? 1000).map((r) =>
         toQuarantine(r, this.cipher),

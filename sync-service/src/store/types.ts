@@ -54,9 +54,25 @@ export interface QuarantineInput {
   readonly payload: string;
   readonly runId: string;
 }
-export interface QuarantineItem extends QuarantineInput {
+/** A stored quarantine row with its payload (decrypted): for tools that inspect or replay a record. */
+export interface QuarantineRecord extends QuarantineInput {
   readonly id: string;
   readonly createdAt: number;
+}
+
+/**
+ * One quarantined record as operators see it (admin API `GET /quarantine`): what, where and why,
+ * never a value. `id` is the record's id in its system (the Cliniko id for Cliniko resources).
+ */
+export interface QuarantineItem {
+  readonly resource: string;
+  readonly id: string;
+  readonly field: string;
+  readonly reason: string;
+  /** ISO 8601. */
+  readonly firstSeen: string;
+  /** ISO 8601: the last read that found the record still invalid. */
+  readonly lastSeen: string;
 }
 
 export interface DeadLetter {
@@ -237,7 +253,15 @@ export interface Store {
   /** Put a dead letter back in the outbox (marked replayed); returns false if it does not exist or was replayed. */
   replayDeadLetter(id: string, now: number, runId: string): Promise<boolean>;
 
-  listQuarantine(options?: { limit?: number }): Promise<QuarantineItem[]>;
+  /** Quarantined rows with their payloads, oldest first (default limit 1000). */
+  listQuarantinePayloads(options?: { limit?: number }): Promise<QuarantineRecord[]>;
+  /** The operator's listing: newest last-seen first, limit 1..1000 (default 100), and the total. No values. */
+  listQuarantine(options?: { limit?: number }): Promise<{ items: QuarantineItem[]; total: number }>;
+  /**
+   * Forgets the quarantine rows of these records (they have read and projected cleanly since): a
+   * quarantined record is retried by the next read that sees it changed. Returns the rows deleted.
+   */
+  releaseQuarantine(resource: string, recordIds: readonly string[]): Promise<number>;
 
   /** Every fact of these patients, all resources. */
   listFacts(patientIds: readonly string[]): Promise<FactInput[]>;

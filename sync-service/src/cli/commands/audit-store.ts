@@ -1,4 +1,5 @@
 import type { AuditEntry, ChainHead } from '../../governance/audit.js';
+import { loadLocalConfig, type LocalConfig } from '../../config/index.js';
 import { openStore } from '../../runtime/wiring.js';
 import type { AuditHead, AuditRow, Store } from '../../store/index.js';
 import type { CliContext } from '../types.js';
@@ -8,9 +9,17 @@ import type { CliContext } from '../types.js';
  * while Cliniko or Salesforce is unreachable, so they never build the whole service.
  */
 
+/**
+ * The store, files and schedule settings alone: these commands must not demand Cliniko or Salesforce
+ * credentials (an auditor's machine does not have them).
+ */
+export function localConfigOf(ctx: Pick<CliContext, 'env'>): LocalConfig {
+  return loadLocalConfig(ctx.env);
+}
+
 /** Opens and migrates the configured store with the configured keyring (active and retired keys). */
 export function openStoreOnly(ctx: CliContext): Promise<Store> {
-  return openStore(ctx.config());
+  return openStore(localConfigOf(ctx));
 }
 
 const PAGE = 5_000;

@@ -8,7 +8,7 @@ import {
   type AuditEntry,
 } from '../../governance/audit.js';
 import type { Command, CliContext } from '../types.js';
-import { auditRowOf, chainHeadOf, openStoreOnly, readAuditLog } from './audit-store.js';
+import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, readAuditLog } from './audit-store.js';
 
 /**
  * `audit verify | show --patient ID | prune [--years N]`: the compliance officer's view of the
@@ -97,7 +97,7 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
     options: { years: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
     allowPositionals: false,
   });
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const years = values.years === undefined ? config.auditRetentionYears : Number(values.years);
   if (!Number.isInteger(years) || years < 1) {
     ctx.print('--years must be a whole number of years, at least 1');

@@ -17,7 +17,7 @@ import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '.
 import { readPackageFields } from '../../governance-io/lookups.js';
 import { loadClinikoFieldCatalogue, openCliniko } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
-import { auditRowOf, chainHeadOf, openStoreOnly } from './audit-store.js';
+import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-store.js';
 
 /**
  * `data-map sign | diff | coverage`: the compliance officer's side of the signed data map.
@@ -43,7 +43,7 @@ interface MapFiles {
 }
 
 async function readMapFiles(ctx: CliContext): Promise<MapFiles> {
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const file = path.resolve(ctx.rootDir, config.files.dataMap);
   const [text, clinikoSpecFields, packageFields] = await Promise.all([
     readFile(file, 'utf8'),
@@ -74,7 +74,7 @@ async function sign(args: string[], ctx: CliContext): Promise<number> {
     ctx.print('data-map sign needs --by "Name" (the person approving the map)');
     return 2;
   }
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const { file, text, lookups } = await readMapFiles(ctx);
   const map = loadDataMap(text, lookups);
   const before = checkSignoff(map);

@@ -14,6 +14,15 @@ export function printSummary(summary: RunSummary, ctx: Pick<CliContext, 'print'>
       `  ${object.padEnd(28)}${String(c.read).padStart(8)}${String(c.written).padStart(9)}${String(c.skipped).padStart(9)}${String(c.quarantined).padStart(9)}${String(c.deadLettered).padStart(6)}`,
     );
   }
+  const contacts = summary.counts.Contact?.written ?? 0;
+  const patients = summary.counts.patients?.read ?? 0;
+  if (contacts > patients) {
+    ctx.print(
+      `  (Contact "written" counts writes, not Contacts: a patient's details and their journey fields are two writes
+` +
+        `   to one Contact, and a journey or care-plan change rewrites a Contact whose patient record did not change)`,
+    );
+  }
   const seconds = summary.durationMs / 1000;
   ctx.print(
     `  Cliniko requests: ${summary.clinikoRequests}   Salesforce calls: ${summary.salesforceCalls}   time: ${seconds.toFixed(1)} s` +

@@ -32,6 +32,11 @@ interface StreamRead {
   pending: PayloadCandidate[];
   quarantine: QuarantineInput[];
   facts: FactInput[];
+  /**
+   * Records read and projected cleanly since the last flush: any quarantine row of theirs is stale (the
+   * record changed since it was quarantined and now passes), so it is released once the page is durable.
+   */
+  clean: string[];
   complete: boolean;
   pages: number;
   read: number;
@@ -56,6 +61,7 @@ export async function readStream(
     pending: [],
     quarantine: [],
     facts: [],
+    clean: [],
     complete: true,
     pages: 0,
     read: 0,
@@ -137,6 +143,7 @@ function onRecord(s: StreamRead, ev: RecordEvent): void {
     return;
   }
   s.pending.push(...built.payloads);
+  s.clean.push(ev.id);
   if (built.fact) {
     s.facts.push(built.fact);
     affectedPatients.add(built.fact.patientId);
@@ -181,6 +188,8 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
   s.pending = [];
   s.quarantine = [];
   s.facts = [];
+  if (s.clean.length > 0) await deps.store.releaseQuarantine(s.stream.resource, s.clean);
+  s.clean = [];
 }
 
 function toQuarantine(item: ClinikoQuarantine, runId: string): QuarantineInput {

@@ -332,7 +332,7 @@ describe('reverse poller', () => {
     const result = await poller(sf, cliniko).poll();
     expect(result).toMatchObject({ quarantined: 1, writtenBack: 1 });
     expect(cliniko.patches.map((x) => x.id)).toEqual(['110']);
-    const [q] = await store.listQuarantine();
+    const [q] = await store.listQuarantinePayloads();
     expect(q).toMatchObject({ resource: 'salesforce:Contact', recordId: '109', field: 'email' });
     expect(q?.reason).toContain('email');
     expect(q?.reason).not.toContain('not-accepted');
@@ -351,7 +351,7 @@ describe('reverse poller', () => {
     const cliniko = fakeCliniko([good]);
     const result = await poller(sf, cliniko).poll();
     expect(result).toMatchObject({ quarantined: 1, failed: 0, writtenBack: 1 });
-    const [q] = await store.listQuarantine();
+    const [q] = await store.listQuarantinePayloads();
     expect(q).toMatchObject({ resource: 'salesforce:Contact', recordId: '150' });
     expect(q?.reason).toContain('CLINIKO_NOT_FOUND');
     expect(q?.reason).not.toContain('gone@example.com');
@@ -365,7 +365,7 @@ describe('reverse poller', () => {
     const cliniko = fakeCliniko([p]);
     cliniko.reject.set('152', new SyncError('CLINIKO_AUTH_FAILED', 'Cliniko rejected the API key (401)'));
     expect(await poller(sf, cliniko).poll()).toMatchObject({ failed: 1, quarantined: 0 });
-    expect(await store.listQuarantine()).toEqual([]);
+    expect(await store.listQuarantinePayloads()).toEqual([]);
     expect((await store.getWatermark(REVERSE_STREAM))?.cursor).toBe('2026-11-22T01:59:59.999Z');
   });
 
