@@ -21,6 +21,9 @@ import {
 import { reconcilerForService } from './sync/reconcile.js';
 import { createReversePoller, resolveIntegrationUserId } from './sync/reverse.js';
 import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
+import { createSyncControl, type SyncControl } from './runtime/control.js';
+import { createOperations, type Operations } from './runtime/operations.js';
+import { createProgress } from './runtime/progress.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -41,8 +44,22 @@ export async function queueCheck(store: Pick<Store, 'outboxStats'>, now: number,
   return { status, pending: stats.pending, failed: stats.deadLettered } satisfies QueueCheck;
 }
 
-/** The /health scheduler check: ok while a poll is planned and not overdue. */
-export function schedulerCheck(scheduler: Pick<Scheduler, 'nextRun'>, now: number, pollIntervalMs: number) {
+/** The /health scheduler check: ok while a poll is planned and not overdue; degraded while paused. */
+export function schedulerCheck(
+  scheduler: Pick<Scheduler, 'nextRun'>,
+  now: number,
+  pollIntervalMs: number,
+  paused = false,
+) {
+  // Console hook: an operator's pause shows on /health (degraded, so a forgotten pause is noticed).
+  if (paused) {
+    const next = scheduler.nextRun();
+    return {
+      status: 'degraded',
+      nextRun: next === null ? null : new Date(next).toISOString(),
+      paused: true,
+    } satisfies SchedulerCheck;
+  }
   const next = scheduler.nextRun();
   if (next === null) return { status: 'error', nextRun: null } satisfies SchedulerCheck;
   // A poll two intervals overdue means the run in progress is far longer than planned (or stuck).
@@ -55,6 +72,7 @@ export function serviceProbes(
   service: SyncService,
   scheduler: Pick<Scheduler, 'nextRun'>,
   now: () => number,
+  control?: Pick<SyncControl, 'isPaused'>,
 ): HealthProbes {
   const pollIntervalMs = service.config.pollIntervalSeconds * 1000;
   return {
@@ -66,7 +84,7 @@ export function serviceProbes(
     },
     database: async () => ((await service.store.ping()) ? 'ok' : 'error'),
     jobQueue: () => queueCheck(service.store, now(), pollIntervalMs),
-    scheduler: () => schedulerCheck(scheduler, now(), pollIntervalMs),
+    scheduler: () => schedulerCheck(scheduler, now(), pollIntervalMs, control?.isPaused() ?? false),
   };
 }
 
@@ -81,6 +99,8 @@ export interface StartServiceOptions {
   readonly now?: () => number;
   /** Include Node's process metrics in /metrics (default true). */
   readonly processMetrics?: boolean;
+  /** Operations overrides (tests): the alert sender and the usage sampling period. */
+  readonly operations?: Pick<Parameters<typeof createOperations>[0], 'send' | 'usageEveryMs'>;
 }
 
 export interface RunningService {
@@ -89,6 +109,8 @@ export interface RunningService {
   readonly service: SyncService;
   readonly scheduler: Scheduler;
   readonly metrics: Metrics;
+  /** Pause control, live progress, usage history, audit verification and alerts (the console's data). */
+  readonly operations: Operations;
   /** Stops the scheduler (awaiting the run in progress), closes the admin API, then the service. */
   close(): Promise<void>;
 }
@@ -103,7 +125,31 @@ export async function startService(
   options: StartServiceOptions = {},
 ): Promise<RunningService> {
   const now = options.now ?? Date.now;
-  const service = await createSyncService(config, logger, options.service);
+  const startedAt = now();
+  // Console hooks: the runner reports each page read and the outbox worker each write to `progress`.
+  // The Cliniko client exists only once the service is built; until then the configured budget.
+  const budget: { of?: () => { limit: number; windowMs: number } } = {};
+  const progress = createProgress({
+    now,
+    budget: () => budget.of?.() ?? { limit: config.cliniko.requestsPerMinute, windowMs: 60_000 },
+  });
+  const callerProgress = options.service?.onProgress;
+  const service = await createSyncService(config, logger, {
+    ...options.service,
+    onProgress: (p) => {
+      progress.read(p);
+      callerProgress?.(p);
+    },
+    worker: { ...options.service?.worker, onWritten: (object, n) => progress.written(object, n) },
+  });
+  budget.of = () => service.cliniko.stats().budget;
+  const control = createSyncControl({ store: service.store, logger, now });
+  try {
+    await control.start();
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
   // Contact details edited in Salesforce flow back after each incremental cycle (fields the map marks
   // `both`; consent only as a recorded opt-out), so the forward read that precedes it is fresh.
   const writeback = createReversePoller({
@@ -117,6 +163,7 @@ export async function startService(
   });
   const runner = {
     async runCycle(mode: Parameters<typeof service.runner.runCycle>[0]) {
+      progress.begin(mode);
       const summary = await service.runner.runCycle(mode);
       if (mode === 'incremental' && summary.status !== 'skipped' && summary.status !== 'failed') {
         await writeback
@@ -125,13 +172,17 @@ export async function startService(
       }
       return summary;
     },
-    runJourneyDaily: () => service.runner.runJourneyDaily(),
+    runJourneyDaily: () => {
+      progress.begin('journey-daily');
+      return service.runner.runJourneyDaily();
+    },
   };
   // Nightly: read Salesforce edits first (reconciliation rewrites every synced field that differs from
   // Cliniko, and would otherwise undo an edit that has not flowed back yet), then repair drift and take
   // the consent and access snapshots.
   const reconciler = reconcilerForService(service, logger, options.service?.now ?? Date.now);
   const reconcile = async (): Promise<unknown> => {
+    progress.begin('reconcile');
     await writeback.poll();
     const report = await reconciler.reconcile();
     logger.info({ status: report.status }, 'nightly reconciliation finished');
@@ -143,6 +194,7 @@ export async function startService(
       store: service.store,
       logger,
       now,
+      isPaused: () => control.isPaused(),
       ...(options.scheduler?.timers ? { timers: options.scheduler.timers } : {}),
     },
     {
@@ -154,7 +206,12 @@ export async function startService(
       reconcile,
       ...options.scheduler,
       // Jobs only finish after start(), by which time `metrics` exists.
-      onJobFinished: (outcome) => metrics.recordJob(outcome),
+      onJobFinished: (outcome) => {
+        metrics.recordJob(outcome);
+        if (outcome.error !== 'leased-elsewhere') {
+          progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
+        }
+      },
     },
   );
   const metrics: Metrics = createMetrics(
@@ -169,26 +226,45 @@ export async function startService(
     },
     { defaultMetrics: options.processMetrics !== false },
   );
+  const probes = serviceProbes(service, scheduler, now, control);
+  const operations = createOperations({
+    config,
+    service,
+    scheduler,
+    progress,
+    control,
+    probes,
+    version: packageVersion(),
+    logger,
+    now,
+    startedAt,
+    rootDir: options.service?.rootDir ?? process.cwd(),
+    ...options.operations,
+  });
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({
       config,
       logger,
       version: packageVersion(),
-      probes: serviceProbes(service, scheduler, now),
+      probes,
       admin: {
         store: service.store,
         trigger: (mode) => scheduler.trigger(mode),
         journeyConfig: service.journeyConfig,
         metrics,
+        control,
+        overview: () => operations.overview(),
       },
       now,
+      startedAt,
     });
     const url = await app.listen({ host: config.http.host, port: config.http.port });
     if (config.adminTokens.length === 0) {
       logger.warn({}, 'ADMIN_TOKENS is empty: every admin route except /health answers 401');
     }
     scheduler.start();
+    operations.start();
     logger.info({ url, pollIntervalSeconds: config.pollIntervalSeconds }, 'sync service running');
     const running = app;
     let closing: Promise<void> | undefined;
@@ -198,8 +274,10 @@ export async function startService(
       service,
       scheduler,
       metrics,
+      operations,
       close() {
         closing ??= (async () => {
+          await operations.stop();
           await scheduler.stop();
           await running.close();
           await service.close();
@@ -209,6 +287,7 @@ export async function startService(
     };
   } catch (err) {
     await app?.close();
+    await operations.stop();
     await service.close();
     throw err;
   }

@@ -34,6 +34,8 @@ export interface OutboxWorkerOptions {
   /** Who the audit log names for writes made by the service. */
   readonly actor?: string;
   readonly owner?: string;
+  /** Console hook: told of each durable write, for the live progress display (runtime/progress.ts). */
+  readonly onWritten?: (object: string, count: number) => void;
 }
 
 export interface DrainResult {
@@ -256,6 +258,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
       if (result.created === true) tally.created += 1;
       else tally.updated += 1;
       tally.writtenByObject[item.object] = (tally.writtenByObject[item.object] ?? 0) + 1;
+      options.onWritten?.(item.object, 1); // console hook: progress
     }
   }
 

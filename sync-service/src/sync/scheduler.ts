@@ -40,6 +40,8 @@ export interface SchedulerDeps {
   readonly timers?: SchedulerTimers;
   /** Yields to the event loop while waiting for a manual run's id; injected for tests. */
   readonly yieldTick?: () => Promise<void>;
+  /** Console hook: while true, timed jobs are skipped (manual runs still start). runtime/control.ts. */
+  readonly isPaused?: () => boolean;
 }
 
 export interface SchedulerOptions {
@@ -141,6 +143,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     schedule('poll', at, () => {
       // A poll that falls due during another job is not queued: the next one is planned when it ends.
       if (current) return;
+      if (deps.isPaused?.()) return schedulePoll(now() + intervalMs); // console hook: paused
       void startJob('incremental', 'schedule');
     });
   }
@@ -162,6 +165,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
   }
 
   function enqueue(kind: JobKind): void {
+    if (deps.isPaused?.()) return; // console hook: a paused service skips its timed jobs
     if (current) {
       if (!queued.includes(kind)) queued.push(kind);
       return;
