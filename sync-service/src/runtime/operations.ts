@@ -2,7 +2,7 @@ import { createNotifier, type Notifier } from '../alerts/notifier.js';
 import { sendWebhook, type Notification } from '../alerts/webhook.js';
 import type { Config } from '../config/index.js';
 import { checkSignoff } from '../governance/signoff.js';
-import { checkHealth, type HealthProbes, type HealthReport } from '../http/health.js';
+import { checkHealth, overallStatus, type HealthProbes, type HealthReport } from '../http/health.js';
 import type { Logger } from '../logger.js';
 import { loadSignedDataMap, type SyncService } from '../sync/service.js';
 import { createAuditCheck, type AuditCheck } from './audit-check.js';
@@ -92,15 +92,19 @@ export function createOperations(deps: OperationsDeps): Operations {
   );
 
   let health: { at: number; report: Promise<HealthReport> } | undefined;
-  function cachedHealth(): Promise<HealthReport> {
-    // The Cliniko probe spends a request of the budget: a console left open must not drain it.
+  async function cachedHealth(): Promise<HealthReport> {
+    // The Cliniko probe spends a request of the budget: a console left open must not drain it. The
+    // scheduler check is free and changes with a pause, so it is always fresh.
     if (!health || now() - health.at > HEALTH_CACHE_MS) {
       health = {
         at: now(),
         report: checkHealth({ version: deps.version, probes: deps.probes, now, startedAt: deps.startedAt }),
       };
     }
-    return health.report;
+    const report = await health.report;
+    if (!deps.probes.scheduler) return report;
+    const services = { ...report.services, scheduler: deps.probes.scheduler() };
+    return { ...report, services, status: overallStatus(services) };
   }
 
   async function overview(): Promise<Record<string, unknown>> {
