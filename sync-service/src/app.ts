@@ -79,8 +79,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       now,
     });
     // Console registration: pause/resume routes, then the console page and its session routes.
-    if (deps.admin.control) await app.register(syncControlRoutes, { tokens, control: deps.admin.control, now });
-    if (deps.admin.overview) await app.register(consoleRoutes, { tokens, now, overview: deps.admin.overview });
+    if (deps.admin.control)
+      await app.register(syncControlRoutes, { tokens, control: deps.admin.control, now });
+    if (deps.admin.overview)
+      await app.register(consoleRoutes, { tokens, now, overview: deps.admin.overview });
   }
   return app;
 }

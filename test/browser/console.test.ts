@@ -48,15 +48,30 @@ async function axeViolations(): Promise<Array<{ id: string; impact: string | nul
   // evaluate() is not subject to the page's Content-Security-Policy, which forbids inline script.
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe;
-    const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] } });
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run: (
+            o: unknown,
+          ) => Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run({
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] },
+    });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
   });
 }
 
 beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
-  cliniko = await startClinikoEmulator({ patients: 120, seed: 7, controls: true, now: new Date().toISOString() });
+  cliniko = await startClinikoEmulator({
+    patients: 120,
+    seed: 7,
+    controls: true,
+    now: new Date().toISOString(),
+  });
   salesforce = await startSalesforceEmulator({ controls: true });
   dir = await mkdtemp(path.join(tmpdir(), 'console-test-'));
   // A patient whose Contact write always meets a row lock: it is dead-lettered after its retries.
@@ -70,7 +85,12 @@ beforeAll(async () => {
     times: 1_000,
   });
   // Slow appointment pages so the backfill takes a few seconds and its progress can be watched.
-  cliniko.controls.injectFault({ path: '/v1/individual_appointments*', kind: 'slow', delayMs: 250, count: 40 });
+  cliniko.controls.injectFault({
+    path: '/v1/individual_appointments*',
+    kind: 'slow',
+    delayMs: 250,
+    count: 40,
+  });
   const config = loadConfig({
     ...emulatorEnv(cliniko, salesforce, dir),
     HOST: '127.0.0.1',
@@ -89,7 +109,15 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -124,7 +152,9 @@ describe('the web console in headless Chromium', () => {
     // The script cannot read it.
     expect(await page.evaluate(() => document.cookie)).toBe('');
     // Control: without the console header the cookie alone does not authenticate (cross-site forms).
-    const bare = await page.evaluate(async () => (await fetch('/runs', { credentials: 'same-origin' })).status);
+    const bare = await page.evaluate(
+      async () => (await fetch('/runs', { credentials: 'same-origin' })).status,
+    );
     expect(bare).toBe(401);
   });
 
@@ -151,7 +181,9 @@ describe('the web console in headless Chromium', () => {
     expect(midRun).toMatch(/ETA for reading \(.*patients.*\) at the Cliniko budget's pace/);
 
     // Finished: the bar is full, the status is partial (the locked Contact was dead-lettered).
-    await expect.poll(() => page.locator('#run-progress').evaluate((p) => (p as HTMLProgressElement).value)).toBe(1);
+    await expect
+      .poll(() => page.locator('#run-progress').evaluate((p) => (p as HTMLProgressElement).value))
+      .toBe(1);
     const done = await shoot('console-backfill-done');
     expect(done).toMatch(/Last backfill run partial at .*: \d+ records read, \d+ written\./);
     const read = Number(/: (\d+) records read/.exec(done)?.[1]);
@@ -162,23 +194,31 @@ describe('the web console in headless Chromium', () => {
   });
 
   it('replays a dead letter and sees it written', async () => {
-    expect(activeRecords(salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === lockedPatient)).toBe(false);
+    expect(activeRecords(salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === lockedPatient)).toBe(
+      false,
+    );
     salesforce.org.lockFaults.length = 0; // the cause is fixed
     await page.getByRole('button', { name: `Replay Contact ${lockedPatient}`, exact: true }).click();
     await expect
       .poll(() => page.locator('#notice').innerText())
       .toBe(`Dead letter Contact ${lockedPatient} is back in the outbox; the next run writes it.`);
     await page.getByRole('button', { name: 'Run now' }).click();
-    await expect.poll(() => page.locator('#run-state').innerText(), { timeout: 60_000 }).toMatch(/^Last incremental run/);
+    await expect
+      .poll(() => page.locator('#run-state').innerText(), { timeout: 60_000 })
+      .toMatch(/^Last incremental run/);
     const text = await shoot('console-after-replay');
     expect(text).not.toContain(`Contact\t${lockedPatient}\t`);
-    expect(activeRecords(salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === lockedPatient)).toBe(true);
+    expect(activeRecords(salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === lockedPatient)).toBe(
+      true,
+    );
     expect(text).toMatch(/Written per Salesforce object\s+Object\tWritten\s+Contact\t\d+/);
   });
 
   it('pauses and resumes automatic sync, shown on /health and in the audit log', async () => {
     await page.getByRole('button', { name: 'Pause automatic sync' }).click();
-    await expect.poll(() => page.locator('#pause-state').innerText()).toMatch(/^Paused since .* by console:operator:[0-9a-f]{12}\./);
+    await expect
+      .poll(() => page.locator('#pause-state').innerText())
+      .toMatch(/^Paused since .* by console:operator:[0-9a-f]{12}\./);
     const health = (await (await fetch(`${running.url}/health`)).json()) as {
       services: { scheduler: { paused?: boolean; status: string } };
     };
@@ -186,7 +226,9 @@ describe('the web console in headless Chromium', () => {
     const paused = await shoot('console-paused');
     expect(paused).toContain('paused by an operator');
     await page.getByRole('button', { name: 'Resume automatic sync' }).click();
-    await expect.poll(() => page.locator('#pause-state').innerText()).toMatch(/^Running: a poll every 3600 s\./);
+    await expect
+      .poll(() => page.locator('#pause-state').innerText())
+      .toMatch(/^Running: a poll every 3600 s\./);
     const entries = await running.service.store.listAudit({ externalId: 'automatic-sync' });
     expect(entries.map((e) => (JSON.parse(e.entry) as { operation: string }).operation)).toEqual([
       'sync-pause',
@@ -198,8 +240,12 @@ describe('the web console in headless Chromium', () => {
     await page.reload();
     await page.locator('#dashboard').waitFor({ state: 'visible' });
     await expect.poll(() => page.locator('#audit').innerText()).toMatch(/^Intact: \d+ entries, verified /);
-    await expect.poll(() => page.locator('#chart-cliniko-text').innerText()).toMatch(/^Now \d+ of \d+ requests per minute; peak \d+ %/);
-    await expect.poll(() => page.locator('#chart-salesforce-text').innerText()).toMatch(/^Now \d+ of \d+ requests today/);
+    await expect
+      .poll(() => page.locator('#chart-cliniko-text').innerText())
+      .toMatch(/^Now \d+ of \d+ requests per minute; peak \d+ %/);
+    await expect
+      .poll(() => page.locator('#chart-salesforce-text').innerText())
+      .toMatch(/^Now \d+ of \d+ requests today/);
     const quarantine = await page.locator('#quarantine-state').innerText();
     // The listing route comes from another branch: until merged, a clear "not available" panel.
     expect(quarantine).toMatch(/^(Not available: .*|No quarantined records\.|\d+ quarantined records?\.)$/);

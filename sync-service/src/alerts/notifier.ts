@@ -31,7 +31,10 @@ export function createNotifier(deps: {
       log.info({ key: n.alert.key, status: n.status }, 'alert sent');
       return true;
     } catch (err) {
-      log.warn({ key: n.alert.key, status: n.status, err: err instanceof Error ? err.message : 'error' }, 'alert not sent; retried at the next evaluation');
+      log.warn(
+        { key: n.alert.key, status: n.status, err: err instanceof Error ? err.message : 'error' },
+        'alert not sent; retried at the next evaluation',
+      );
       return false;
     }
   }

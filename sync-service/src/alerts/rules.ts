@@ -77,7 +77,9 @@ export function evaluateAlerts(input: AlertInput, thresholds: AlertThresholds): 
       details: {
         minutesSinceSuccess: minutes,
         thresholdMinutes: Math.round(thresholds.noSuccessMs / 60_000),
-        ...(input.lastSuccessAt !== null ? { lastSuccessAt: new Date(input.lastSuccessAt).toISOString() } : {}),
+        ...(input.lastSuccessAt !== null
+          ? { lastSuccessAt: new Date(input.lastSuccessAt).toISOString() }
+          : {}),
       },
     });
   }

@@ -40,8 +40,14 @@ export function webhookBody(n: Notification, format: WebhookFormat, source: stri
       ...(n.endsAt !== undefined ? { endsAt: n.endsAt } : {}),
     };
   }
-  const icon = n.status === 'resolved' ? ':white_check_mark:' : n.alert.severity === 'critical' ? ':rotating_light:' : ':warning:';
-  const head = n.status === 'resolved' ? `RESOLVED ${n.alert.key}` : `${n.alert.severity.toUpperCase()} ${n.alert.key}`;
+  const icon =
+    n.status === 'resolved'
+      ? ':white_check_mark:'
+      : n.alert.severity === 'critical'
+        ? ':rotating_light:'
+        : ':warning:';
+  const head =
+    n.status === 'resolved' ? `RESOLVED ${n.alert.key}` : `${n.alert.severity.toUpperCase()} ${n.alert.key}`;
   return { text: `${icon} [${source}] ${head}: ${n.alert.summary}` };
 }
 
@@ -60,9 +66,7 @@ export async function sendWebhook(options: WebhookOptions, n: Notification): Pro
       redirect: 'error',
     });
   } catch (err) {
-    throw new WebhookError(
-      `alert webhook unreachable (${err instanceof Error ? err.name : 'error'})`,
-    );
+    throw new WebhookError(`alert webhook unreachable (${err instanceof Error ? err.name : 'error'})`);
   }
   // Drain the body so the connection is reused.
   await response.arrayBuffer().catch(() => undefined);

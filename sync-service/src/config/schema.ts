@@ -214,7 +214,10 @@ export const envSchema = z.object({
   ADMIN_TOKENS: adminTokens,
   // ---- alerts and the console (sync-service/src/alerts, runtime/monitor.ts) ----
   ALERT_WEBHOOK_URL: optionalString.pipe(
-    z.string().refine((v) => isHttpUrl(v), { message: 'must be an http(s) URL (the webhook receiver)' }).optional(),
+    z
+      .string()
+      .refine((v) => isHttpUrl(v), { message: 'must be an http(s) URL (the webhook receiver)' })
+      .optional(),
   ),
   ALERT_WEBHOOK_FORMAT: z
     .enum(['slack', 'generic'], { message: 'must be slack or generic' })

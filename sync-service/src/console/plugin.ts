@@ -38,7 +38,10 @@ const CSP =
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
   const out = new Map<string, { body: Buffer; type: string }>();
   for (const [route, asset] of Object.entries(ASSETS)) {
-    out.set(route, { body: readFileSync(new URL(`./static/${asset.file}`, import.meta.url)), type: asset.type });
+    out.set(route, {
+      body: readFileSync(new URL(`./static/${asset.file}`, import.meta.url)),
+      type: asset.type,
+    });
   }
   return out;
 }

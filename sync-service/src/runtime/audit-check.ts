@@ -31,7 +31,13 @@ export function createAuditCheck(
     const at = new Date(deps.now()).toISOString();
     const { entries, rowProblem } = await readAuditLog(deps.store);
     if (rowProblem !== undefined) {
-      return { at, ok: false, entries: entries.length, brokenAtSeq: rowProblem.seq, reason: rowProblem.reason };
+      return {
+        at,
+        ok: false,
+        entries: entries.length,
+        brokenAtSeq: rowProblem.seq,
+        reason: rowProblem.reason,
+      };
     }
     const result = verifyAuditChain(entries);
     return result.ok

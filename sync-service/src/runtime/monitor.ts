@@ -12,7 +12,10 @@ import type { AuditVerificationResult } from './audit-check.js';
  */
 export interface MonitorSources {
   readonly store: Pick<Store, 'listDeadLetters' | 'outboxStats' | 'listRuns'>;
-  readonly clinikoStats: () => { readonly rateLimited: number; readonly budget: { used: number; limit: number } };
+  readonly clinikoStats: () => {
+    readonly rateLimited: number;
+    readonly budget: { used: number; limit: number };
+  };
   readonly salesforceUsage: () => { readonly used: number; readonly max: number } | undefined;
   /** Re-checks the data map file's sign-off. */
   readonly dataMapCheck: () => Promise<{ ok: boolean; message?: string }>;

@@ -72,10 +72,12 @@ export function createProgress(deps: ProgressDeps) {
     /** The runner's onProgress, called after each page: `records` counts the whole read so far. */
     read(progress: { stream: string; pages: number; records: number; totalEntries?: number }): void {
       const previous = streams.get(progress.stream);
+      // The first page's total_entries is the whole read: a backfill pages by keyset (`id:>last`), so
+      // later pages report only what is left after their cursor.
       streams.set(progress.stream, {
         pages: progress.pages,
         read: progress.records,
-        total: progress.totalEntries ?? previous?.total ?? null,
+        total: previous?.total ?? progress.totalEntries ?? null,
       });
     },
     /** The outbox worker's onWritten. */
@@ -113,7 +115,14 @@ export function createProgress(deps: ProgressDeps) {
         written: writtenObj,
         readTotal,
         writtenTotal: [...written.values()].reduce((a, b) => a + b, 0),
-        readFraction: knownTotal > 0 ? Math.min(1, knownRead / knownTotal) : null,
+        // A finished read has read everything there was (rows that failed validation are counted in
+        // Cliniko's totals but quarantined, not read), so a completed job shows a full bar.
+        readFraction:
+          !running && (status === 'succeeded' || status === 'partial')
+            ? 1
+            : knownTotal > 0
+              ? Math.min(1, knownRead / knownTotal)
+              : null,
         etaSeconds,
         etaCovers: etaSeconds === null ? [] : known.map((s) => s.stream),
       };

@@ -127,7 +127,8 @@ function renderHealth(health) {
     let detail = '';
     if ('latency' in check) detail = `${check.latency} ms`;
     if ('pending' in check) detail = `${check.pending} pending, ${check.failed} dead-lettered`;
-    if ('nextRun' in check) detail = check.paused ? 'paused by an operator' : `next poll ${when(check.nextRun)}`;
+    if ('nextRun' in check)
+      detail = check.paused ? 'paused by an operator' : `next poll ${when(check.nextRun)}`;
     rows.append(row([name, badge(check.status), detail]));
   }
 }
@@ -154,14 +155,17 @@ function renderProgress(p) {
   if (!p.kind) {
     $('run-state').textContent = 'No run since the service started.';
   } else if (p.running) {
-    $('run-state').textContent = `A ${p.kind} run started ${when(p.startedAt)}: ${p.readTotal} records read, ${p.writtenTotal} written.`;
+    $('run-state').textContent =
+      `A ${p.kind} run started ${when(p.startedAt)}: ${p.readTotal} records read, ${p.writtenTotal} written.`;
   } else {
-    $('run-state').textContent = `Last ${p.kind} run ${p.status} at ${when(p.finishedAt)}: ${p.readTotal} records read, ${p.writtenTotal} written.`;
+    $('run-state').textContent =
+      `Last ${p.kind} run ${p.status} at ${when(p.finishedAt)}: ${p.readTotal} records read, ${p.writtenTotal} written.`;
   }
   const fraction = p.readFraction ?? (p.kind && !p.running ? 1 : 0);
   bar.value = fraction;
   bar.textContent = `${Math.round(fraction * 100)} %`;
-  $('run-progress-label').textContent = `Records read: ${Math.round(fraction * 100)} % of the totals Cliniko reported`;
+  $('run-progress-label').textContent =
+    `Records read: ${Math.round(fraction * 100)} % of the totals Cliniko reported`;
   $('run-eta').textContent =
     p.etaSeconds === null
       ? ''
@@ -169,7 +173,9 @@ function renderProgress(p) {
   const reads = $('read-rows');
   reads.replaceChildren();
   for (const s of p.streams) {
-    reads.append(row([s.stream, { text: s.read, className: 'num' }, { text: s.total ?? '—', className: 'num' }]));
+    reads.append(
+      row([s.stream, { text: s.read, className: 'num' }, { text: s.total ?? '—', className: 'num' }]),
+    );
   }
   const writes = $('written-rows');
   writes.replaceChildren();
@@ -208,7 +214,14 @@ function renderDeadLetters(items) {
   $('dlq-empty').hidden = items.length > 0;
   $('dlq-table').hidden = items.length === 0;
   for (const d of items) {
-    const cells = [d.object, d.externalId, d.code, d.message, { text: d.attempts, className: 'num' }, when(d.createdAt)];
+    const cells = [
+      d.object,
+      d.externalId,
+      d.code,
+      d.message,
+      { text: d.attempts, className: 'num' },
+      when(d.createdAt),
+    ];
     if (role === 'operator') {
       const button = el('button', 'Replay', 'secondary');
       button.type = 'button';
@@ -238,7 +251,8 @@ function renderQuarantine(result) {
   }
   const { items } = result.data;
   const count = typeof result.data.total === 'number' ? result.data.total : items.length;
-  state.textContent = count === 0 ? 'No quarantined records.' : `${count} quarantined record${count === 1 ? '' : 's'}.`;
+  state.textContent =
+    count === 0 ? 'No quarantined records.' : `${count} quarantined record${count === 1 ? '' : 's'}.`;
   table.hidden = items.length === 0;
   const rows = $('quarantine-rows');
   rows.replaceChildren();
@@ -250,7 +264,9 @@ function renderGovernance(overview) {
   $('data-map').textContent = map.signed
     ? `Signed by ${map.approvedBy} on ${map.approvedOn} (sha256 ${String(map.sha256).slice(0, 12)}…)`
     : 'Not signed';
-  $('data-map-disk').textContent = map.onDisk.ok ? 'Signed (matches its sign-off)' : `Refused: ${map.onDisk.message}`;
+  $('data-map-disk').textContent = map.onDisk.ok
+    ? 'Signed (matches its sign-off)'
+    : `Refused: ${map.onDisk.message}`;
   const audit = overview.audit;
   $('audit').textContent = !audit
     ? 'Not verified yet'
@@ -298,7 +314,8 @@ function chart(svgId, textId, samples, usedKey, maxKey, unit) {
   svg.append(line);
   const last = points[points.length - 1];
   const peak = points.reduce((m, s) => Math.max(m, s[usedKey] / s[maxKey]), 0);
-  $(textId).textContent = `Now ${last[usedKey]} of ${last[maxKey]} ${unit}; peak ${Math.round(peak * 100)} % over ${points.length} sample${points.length === 1 ? '' : 's'}.`;
+  $(textId).textContent =
+    `Now ${last[usedKey]} of ${last[maxKey]} ${unit}; peak ${Math.round(peak * 100)} % over ${points.length} sample${points.length === 1 ? '' : 's'}.`;
 }
 
 // ---- actions ----
@@ -309,7 +326,9 @@ async function act(method, path, done, body) {
   try {
     const result = await api(method, path, body);
     if (result.status === 401) return showSignIn('Your session ended. Sign in again.');
-    notice(result.ok ? done(result.data) : `Refused: ${result.data?.error?.message ?? `HTTP ${result.status}`}`);
+    notice(
+      result.ok ? done(result.data) : `Refused: ${result.data?.error?.message ?? `HTTP ${result.status}`}`,
+    );
   } finally {
     busy = false;
   }
@@ -318,7 +337,11 @@ async function act(method, path, done, body) {
 
 async function replay(d, button) {
   button.disabled = true;
-  await act('POST', `/dlq/${encodeURIComponent(d.id)}/replay`, () => `Dead letter ${d.object} ${d.externalId} is back in the outbox; the next run writes it.`);
+  await act(
+    'POST',
+    `/dlq/${encodeURIComponent(d.id)}/replay`,
+    () => `Dead letter ${d.object} ${d.externalId} is back in the outbox; the next run writes it.`,
+  );
 }
 
 // ---- polling ----
@@ -345,8 +368,22 @@ async function refresh() {
     renderProgress(o.progress);
     renderGovernance(o);
     renderAlerts(o.alerts);
-    chart('chart-cliniko', 'chart-cliniko-text', o.usage, 'clinikoUsed', 'clinikoLimit', 'requests per minute');
-    chart('chart-salesforce', 'chart-salesforce-text', o.usage, 'salesforceUsed', 'salesforceMax', 'requests today');
+    chart(
+      'chart-cliniko',
+      'chart-cliniko-text',
+      o.usage,
+      'clinikoUsed',
+      'clinikoLimit',
+      'requests per minute',
+    );
+    chart(
+      'chart-salesforce',
+      'chart-salesforce-text',
+      o.usage,
+      'salesforceUsed',
+      'salesforceMax',
+      'requests today',
+    );
     fast = o.progress.running || Boolean(o.scheduler.running);
     const [runs, dlq, quarantine] = await Promise.all([
       api('GET', '/runs?limit=10'),
