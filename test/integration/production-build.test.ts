@@ -15,7 +15,9 @@ import { emulatorEnv } from '../support/harness.js';
  * and stops cleanly on SIGTERM. .ci/run builds before the tests; a missing build is built here.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
 let cliniko: ClinikoEmulator;
 let salesforce: SalesforceEmulator;
 let child: ChildProcess | undefined;
@@ -26,7 +28,12 @@ beforeAll(async () => {
     const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
   }
-  cliniko = await startClinikoEmulator({ patients: 5, seed: 2, controls: true, now: new Date().toISOString() });
+  cliniko = await startClinikoEmulator({
+    patients: 5,
+    seed: 2,
+    controls: true,
+    now: new Date().toISOString(),
+  });
   salesforce = await startSalesforceEmulator({});
   dir = await mkdtemp(path.join(tmpdir(), 'prod-build-'));
 }, 240_000);
@@ -67,7 +74,8 @@ describe('the production build', () => {
     while (!url) {
       const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output);
       if (match) url = match[1];
-      else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`);
+      else if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`service did not start:\n${output}`);
       else await new Promise((r) => setTimeout(r, 100));
     }
     const health = await fetch(`${url}/health`);
