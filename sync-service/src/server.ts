@@ -222,6 +222,7 @@ export async function startService(
       outboxStats: (at) => service.store.outboxStats(at),
       watermarks: () => service.store.listWatermarks(),
       nextRun: () => scheduler.nextRun(),
+      paused: () => control.isPaused(),
       now,
     },
     { defaultMetrics: options.processMetrics !== false },

@@ -20,6 +20,8 @@ export interface MetricSources {
   readonly watermarks?: () => Promise<Watermark[]>;
   readonly nextRun?: () => number | null;
   readonly now?: () => number;
+  /** Console hook: whether an operator paused automatic sync (runtime/control.ts). */
+  readonly paused?: () => boolean;
 }
 
 const PREFIX = 'cliniko_sync_';
@@ -66,6 +68,22 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
     help: 'When the last job of each kind finished (Unix seconds).',
     labelNames: ['kind'],
     registers: [registry],
+  });
+
+  // Console/alerting hooks: the last successful cycle (what "no successful run for N minutes" alerts
+  // on) and the pause switch.
+  const lastSuccess = new Gauge({
+    name: `${PREFIX}last_success_timestamp_seconds`,
+    help: 'When the last sync cycle (incremental or backfill) finished succeeded or partial (Unix seconds).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: `${PREFIX}paused`,
+    help: '1 while an operator has paused automatic sync, else 0.',
+    registers: [registry],
+    collect() {
+      if (sources.paused) this.set(sources.paused() ? 1 : 0);
+    },
   });
 
   new Gauge({
@@ -208,6 +226,11 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
         Math.max(0, (outcome.finishedAt - outcome.startedAt) / 1000),
       );
       lastRunFinished.set({ kind: outcome.kind }, outcome.finishedAt / 1000);
+      if (
+        (outcome.kind === 'incremental' || outcome.kind === 'backfill') &&
+        (status === 'succeeded' || status === 'partial')
+      )
+        lastSuccess.set(outcome.finishedAt / 1000);
       for (const [object, counts] of Object.entries(outcome.summary?.counts ?? {})) {
         for (const [field, label] of OUTCOMES) {
           if (counts[field] > 0) records.inc({ object, outcome: label }, counts[field]);
