@@ -21,6 +21,7 @@ import {
 import { reconcilerForService } from './sync/reconcile.js';
 import { createReversePoller, resolveIntegrationUserId } from './sync/reverse.js';
 import { createSyncService, type SyncService, type SyncServiceOptions } from './sync/service.js';
+import { sendWebhook } from './alerts/webhook.js';
 import { createSyncControl, type SyncControl } from './runtime/control.js';
 import { createOperations, type Operations } from './runtime/operations.js';
 import { createProgress } from './runtime/progress.js';
@@ -302,6 +303,30 @@ export function describeStartupError(err: unknown): string {
 }
 
 /**
+ * A data map refused at start stops the service before its monitor runs: the alert webhook hears it
+ * here instead (once per failed start; the process manager's restarts repeat it, which is wanted).
+ */
+export async function alertRefusedDataMap(config: Config, err: unknown): Promise<void> {
+  const url = config.alerts.webhookUrl;
+  if (url === undefined || !(err instanceof SyncError) || err.code !== 'DATA_MAP_NOT_SIGNED') return;
+  await sendWebhook(
+    { url, format: config.alerts.format, source: config.alerts.source },
+    {
+      status: 'firing',
+      alert: {
+        key: 'data-map-refused',
+        severity: 'critical',
+        summary: `the service refused to start: ${err.message}`,
+        details: { code: err.code },
+      },
+      startsAt: new Date().toISOString(),
+    },
+  ).catch((sendErr: unknown) =>
+    console.error(`alert webhook: ${sendErr instanceof Error ? sendErr.message : 'not sent'}`),
+  );
+}
+
+/**
  * Runs the service until SIGTERM/SIGINT. Resolves to the exit code (0 after a clean shutdown, 1 when
  * it cannot start). Shared by this file's main and `npm run sync -- run`.
  */
@@ -319,6 +344,7 @@ export async function runForeground(env: Readonly<Record<string, string | undefi
     running = await startService(config, logger);
   } catch (err) {
     console.error(describeStartupError(err));
+    await alertRefusedDataMap(config, err);
     return 1;
   }
   return new Promise<number>((resolve) => {

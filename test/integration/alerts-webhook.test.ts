@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { createLogger } from '../../sync-service/src/logger.js';
-import { startService, type RunningService } from '../../sync-service/src/server.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { alertRefusedDataMap, startService, type RunningService } from '../../sync-service/src/server.js';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { emulatorEnv, FAST_RETRIES } from '../support/harness.js';
@@ -25,6 +26,7 @@ let salesforce: SalesforceEmulator;
 let running: RunningService;
 let dir: string;
 let patientId: string;
+let hook: string;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -36,7 +38,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   cliniko = await startClinikoEmulator({
     patients: 8,
     seed: 3,
@@ -120,5 +122,46 @@ describe('alert webhook on loopback', () => {
     expect(received[1]).toHaveProperty('endsAt');
     // Counts and keys only: the patient's name is in no body.
     expect(JSON.stringify(received)).not.toMatch(/Zebedee|Quarrington/);
+  });
+
+  it('a data map refused at start is alerted before the process exits', async () => {
+    const before = received.length;
+    // An edited map whose sign-off no longer matches its content.
+    const map = (await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8')).replace(
+      /sha256: '[0-9a-f]{64}'/,
+      `sha256: '${'0'.repeat(64)}'`,
+    );
+    const edited = path.join(dir, 'data-map.yaml');
+    await writeFile(edited, map);
+    const config = loadConfig({
+      ...emulatorEnv(cliniko, salesforce, dir),
+      SYNC_DB_PATH: path.join(dir, 'refused.db'),
+      PORT: '0',
+      DATA_MAP_PATH: edited,
+      ALERT_WEBHOOK_URL: hook,
+      ALERT_WEBHOOK_FORMAT: 'slack',
+      ALERT_SOURCE_NAME: 'alerts-test',
+    });
+    const failure = await startService(config, createLogger({ level: 'silent' }), {
+      service: { rootDir: ROOT },
+      scheduler: { runAtStart: false, journeyDailyAt: null },
+      processMetrics: false,
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ code: 'DATA_MAP_NOT_SIGNED' });
+    await alertRefusedDataMap(config, failure);
+    expect(received.slice(before)).toEqual([
+      {
+        contentType: 'application/json',
+        text: expect.stringMatching(
+          /^:rotating_light: \[alerts-test\] CRITICAL data-map-refused: the service refused to start: /,
+        ) as unknown,
+      },
+    ]);
+    // Control: any other start failure sends nothing.
+    await alertRefusedDataMap(config, new Error('port in use'));
+    expect(received.length).toBe(before + 1);
   });
 });
