@@ -211,6 +211,10 @@ export async function startService(
         metrics.recordJob(outcome);
         if (outcome.error !== 'leased-elsewhere') {
           progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
+          // Alerts follow a job at once (dead letters it left, a success that resolves "no success").
+          operations.monitor
+            .evaluate()
+            .catch((err: unknown) => logger.warn({ err }, 'alert evaluation failed'));
         }
       },
     },
