@@ -47,6 +47,7 @@ export interface Operations {
 }
 
 const HEALTH_CACHE_MS = 10_000;
+const DATA_MAP_CACHE_MS = 60_000;
 
 export function createOperations(deps: OperationsDeps): Operations {
   const { config, service, logger, now } = deps;
@@ -70,10 +71,20 @@ export function createOperations(deps: OperationsDeps): Operations {
       : (n: Notification) =>
           sendWebhook({ url: webhookUrl, format: config.alerts.format, source: config.alerts.source }, n));
   const notifier = createNotifier({ send, now, logger });
-  const dataMapCheck = async () => {
-    const { map } = await loadSignedDataMap(config, deps.rootDir, { allowUnsigned: true });
-    const check = checkSignoff(map);
-    return check.ok ? { ok: true } : { ok: false, message: check.message };
+  // Reading the map re-parses the package's object definitions: at most once a minute, however often
+  // the console refreshes.
+  let mapCheck: { at: number; result: Promise<{ ok: boolean; message?: string }> } | undefined;
+  const dataMapCheck = (): Promise<{ ok: boolean; message?: string }> => {
+    if (!mapCheck || now() - mapCheck.at > DATA_MAP_CACHE_MS) {
+      mapCheck = {
+        at: now(),
+        result: loadSignedDataMap(config, deps.rootDir, { allowUnsigned: true }).then(({ map }) => {
+          const check = checkSignoff(map);
+          return check.ok ? { ok: true } : { ok: false, message: check.message };
+        }),
+      };
+    }
+    return mapCheck.result;
   };
   const monitor = createMonitor(
     {
