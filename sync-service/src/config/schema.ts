@@ -226,7 +226,7 @@ export const envSchema = z.object({
   ALERT_NO_SUCCESS_MINUTES: intInRange('ALERT_NO_SUCCESS_MINUTES', 5, 10_080, 60),
   ALERT_SALESFORCE_API_PERCENT: intInRange('ALERT_SALESFORCE_API_PERCENT', 1, 100, 80),
   ALERT_CHECK_SECONDS: intInRange('ALERT_CHECK_SECONDS', 5, 3_600, 60),
-  AUDIT_VERIFY_INTERVAL_MINUTES: intInRange('AUDIT_VERIFY_INTERVAL_MINUTES', 5, 10_080, 60),
+  AUDIT_VERIFY_MINUTES: intInRange('AUDIT_VERIFY_MINUTES', 5, 10_080, 60),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
@@ -326,7 +326,7 @@ export const configSchema = envSchema.transform((env) => {
       salesforceShare: env.ALERT_SALESFORCE_API_PERCENT / 100,
       checkSeconds: env.ALERT_CHECK_SECONDS,
     },
-    auditVerifyMinutes: env.AUDIT_VERIFY_INTERVAL_MINUTES,
+    auditVerifyMinutes: env.AUDIT_VERIFY_MINUTES,
   };
 });
 
