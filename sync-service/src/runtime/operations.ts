@@ -2,7 +2,7 @@ import { createNotifier, type Notifier } from '../alerts/notifier.js';
 import { sendWebhook, type Notification } from '../alerts/webhook.js';
 import type { Config } from '../config/index.js';
 import { checkSignoff } from '../governance/signoff.js';
-import { checkHealth, overallStatus, type HealthProbes, type HealthReport } from '../http/health.js';
+import { checkHealth, type HealthProbes, type HealthReport } from '../http/health.js';
 import type { Logger } from '../logger.js';
 import { loadSignedDataMap, type SyncService } from '../sync/service.js';
 import { createAuditCheck, type AuditCheck } from './audit-check.js';
@@ -102,26 +102,30 @@ export function createOperations(deps: OperationsDeps): Operations {
     { logger, everyMs: config.alerts.checkSeconds * 1000 },
   );
 
-  let health: { at: number; report: Promise<HealthReport> } | undefined;
-  async function cachedHealth(): Promise<HealthReport> {
-    // The Cliniko probe spends a request of the budget: a console left open must not drain it. The
-    // scheduler check is free and changes with a pause, so it is always fresh.
-    if (!health || now() - health.at > HEALTH_CACHE_MS) {
-      health = {
-        at: now(),
-        report: checkHealth({ version: deps.version, probes: deps.probes, now, startedAt: deps.startedAt }),
-      };
-    }
-    const report = await health.report;
-    if (!deps.probes.scheduler) return report;
-    const services = { ...report.services, scheduler: deps.probes.scheduler() };
-    return { ...report, services, status: overallStatus(services) };
+  // The Cliniko and Salesforce probes each spend an API request: a console left open must not drain
+  // the budgets, so their answers are reused for HEALTH_CACHE_MS. The store, queue and scheduler checks
+  // cost nothing and are always fresh (a dead letter or a pause shows at once).
+  function cachedProbe(probe: HealthProbes['cliniko']): HealthProbes['cliniko'] {
+    if (!probe) return undefined;
+    let last: { at: number; status: ReturnType<typeof probe> } | undefined;
+    return () => {
+      if (!last || now() - last.at > HEALTH_CACHE_MS) last = { at: now(), status: probe() };
+      return last.status;
+    };
+  }
+  const consoleProbes: HealthProbes = {
+    ...deps.probes,
+    cliniko: cachedProbe(deps.probes.cliniko),
+    salesforce: cachedProbe(deps.probes.salesforce),
+  };
+  function consoleHealth(): Promise<HealthReport> {
+    return checkHealth({ version: deps.version, probes: consoleProbes, now, startedAt: deps.startedAt });
   }
 
   async function overview(): Promise<Record<string, unknown>> {
     const running = checkSignoff(service.dataMap);
     const [healthReport, onDisk] = await Promise.all([
-      cachedHealth(),
+      consoleHealth(),
       dataMapCheck().catch((err: unknown) => ({
         ok: false,
         message: err instanceof Error ? err.message : 'the data map could not be read',
