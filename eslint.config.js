@@ -107,6 +107,7 @@ export default tseslint.config(
       'force-app/main/default/lwc/**/*.js',
       'force-app/test/jest-mocks/**',
       'bench-results/**',
+      'sync-service/dist/**',
       'jest.config.js',
     ],
   },

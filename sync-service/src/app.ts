@@ -4,6 +4,8 @@ import type { Logger } from './logger.js';
 import { adminRoutes, type AdminRouteOptions } from './http/admin.js';
 import { healthRoutes, type HealthProbes } from './http/health.js';
 import { metricsRoutes, type Metrics } from './http/metrics.js';
+import { consoleRoutes, type ConsoleOptions } from './console/plugin.js';
+import { syncControlRoutes, type SyncControlRouteOptions } from './http/sync-control.js';
 
 /** What the authenticated routes act on; absent in a health-only app (e.g. a probe test). */
 export interface AdminDeps {
@@ -11,6 +13,10 @@ export interface AdminDeps {
   readonly trigger: AdminRouteOptions['trigger'];
   readonly journeyConfig: AdminRouteOptions['journeyConfig'];
   readonly metrics: Metrics;
+  /** Pause and resume of automatic sync (POST /sync/pause, /sync/resume). */
+  readonly control?: SyncControlRouteOptions['control'];
+  /** The web console's overview; the console is served when given. */
+  readonly overview?: ConsoleOptions['overview'];
 }
 
 /** Everything the HTTP application needs, built by server.ts (or a test) and passed in. */
@@ -28,7 +34,8 @@ export interface AppDeps {
  * Builds the admin HTTP application from injected dependencies. It never listens and never reads
  * process.env, so tests build it freely and drive it with `app.inject`.
  * Plugins are registered in a fixed order: health first (unauthenticated), then metrics, then the
- * operator routes (both behind bearer tokens from config.adminTokens).
+ * operator routes (both behind bearer tokens from config.adminTokens), then pause/resume and the web
+ * console (bearer token or the console's session cookie).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
@@ -71,6 +78,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       journeyConfig: deps.admin.journeyConfig,
       now,
     });
+    // Console registration: pause/resume routes, then the console page and its session routes.
+    if (deps.admin.control)
+      await app.register(syncControlRoutes, { tokens, control: deps.admin.control, now });
+    if (deps.admin.overview)
+      await app.register(consoleRoutes, { tokens, now, overview: deps.admin.overview });
   }
   return app;
 }

@@ -212,6 +212,21 @@ export const envSchema = z.object({
   DATA_MAP_PATH: z.string().trim().min(1).default('config/data-map.yaml'),
   JOURNEY_CONFIG_PATH: z.string().trim().min(1).default('config/journey.yaml'),
   ADMIN_TOKENS: adminTokens,
+  // ---- alerts and the console (sync-service/src/alerts, runtime/monitor.ts) ----
+  ALERT_WEBHOOK_URL: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => isHttpUrl(v), { message: 'must be an http(s) URL (the webhook receiver)' })
+      .optional(),
+  ),
+  ALERT_WEBHOOK_FORMAT: z
+    .enum(['slack', 'generic'], { message: 'must be slack or generic' })
+    .default('slack'),
+  ALERT_SOURCE_NAME: z.string().trim().min(1, { message: 'must not be empty' }).default('cliniko-sync'),
+  ALERT_NO_SUCCESS_MINUTES: intInRange('ALERT_NO_SUCCESS_MINUTES', 5, 10_080, 60),
+  ALERT_SALESFORCE_API_PERCENT: intInRange('ALERT_SALESFORCE_API_PERCENT', 1, 100, 80),
+  ALERT_CHECK_SECONDS: intInRange('ALERT_CHECK_SECONDS', 5, 3_600, 60),
+  AUDIT_VERIFY_MINUTES: intInRange('AUDIT_VERIFY_MINUTES', 5, 10_080, 60),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
@@ -351,6 +366,15 @@ export const configSchema = envSchema.transform((env) => {
     clinicTimezone: local.clinicTimezone,
     files: local.files,
     adminTokens: local.adminTokens,
+    alerts: {
+      webhookUrl: env.ALERT_WEBHOOK_URL,
+      format: env.ALERT_WEBHOOK_FORMAT,
+      source: env.ALERT_SOURCE_NAME,
+      noSuccessMinutes: env.ALERT_NO_SUCCESS_MINUTES,
+      salesforceShare: env.ALERT_SALESFORCE_API_PERCENT / 100,
+      checkSeconds: env.ALERT_CHECK_SECONDS,
+    },
+    auditVerifyMinutes: env.AUDIT_VERIFY_MINUTES,
   };
 });
 

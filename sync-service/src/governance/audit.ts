@@ -24,6 +24,9 @@ export const AUDIT_OPERATIONS = [
   'write-back',
   'data-map-sign',
   'prune',
+  // Operators pausing and resuming automatic sync from the console or the admin API (runtime/control.ts).
+  'sync-pause',
+  'sync-resume',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRole, AdminToken } from '../config/index.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+import { consoleSession } from './console-session.js';
 
 /**
  * Bearer-token authentication for the admin API. Only sha256 digests of the configured tokens are held
@@ -60,7 +61,9 @@ export function sendError(
 export function requireRole(tokens: readonly AdminToken[], role: AdminRole, compare?: Comparer) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const token = bearerToken(request.headers.authorization);
-    const held = token === undefined ? undefined : roleForToken(tokens, token, compare);
+    // Console hook: without a bearer token, the web console's session cookie (http/console-session.ts).
+    const held =
+      token === undefined ? consoleSession(tokens, request)?.role : roleForToken(tokens, token, compare);
     if (held === undefined) {
       reply.header('www-authenticate', 'Bearer');
       return sendError(reply, 401, 'UNAUTHORIZED');

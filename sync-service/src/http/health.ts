@@ -22,6 +22,8 @@ export interface SchedulerCheck {
   readonly status: ServiceStatus;
   /** ISO timestamp of the next scheduled poll, or null when nothing is scheduled. */
   readonly nextRun: string | null;
+  /** Console hook: present and true while an operator has paused automatic sync (runtime/control.ts). */
+  readonly paused?: boolean;
 }
 
 /** The probes the health route runs. Each resolves; a thrown error or a time-out counts as `error`. */

@@ -20,6 +20,8 @@ export interface MetricSources {
   readonly watermarks?: () => Promise<Watermark[]>;
   readonly nextRun?: () => number | null;
   readonly now?: () => number;
+  /** Console hook: whether an operator paused automatic sync (runtime/control.ts). */
+  readonly paused?: () => boolean;
 }
 
 const PREFIX = 'cliniko_sync_';
@@ -36,7 +38,7 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
   const now = sources.now ?? Date.now;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   // Registration order is the order of the exposition: jobs, Cliniko, Salesforce, outbox, streams, scheduler.
-  const recordJob = registerJobMetrics(registry);
+  const recordJob = registerJobMetrics(registry, sources);
   registerClinikoMetrics(registry, sources);
   registerSalesforceMetrics(registry, sources);
   registerOutboxMetrics(registry, sources, now);
@@ -49,7 +51,7 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics?
 }
 
 /** Counters and gauges fed by finished scheduler jobs; returns the function that feeds them. */
-function registerJobMetrics(registry: Registry): (outcome: JobOutcome) => void {
+function registerJobMetrics(registry: Registry, sources: MetricSources): (outcome: JobOutcome) => void {
   const records = new Counter({
     name: `${PREFIX}records_total`,
     help: 'Records processed by sync runs, by Salesforce object and outcome (read, written, skipped, quarantined, dead_lettered).',
@@ -82,6 +84,22 @@ function registerJobMetrics(registry: Registry): (outcome: JobOutcome) => void {
     registers: [registry],
   });
 
+  // Console/alerting hooks: the last successful cycle (what "no successful run for N minutes" alerts
+  // on) and the pause switch.
+  const lastSuccess = new Gauge({
+    name: `${PREFIX}last_success_timestamp_seconds`,
+    help: 'When the last sync cycle (incremental or backfill) finished succeeded or partial (Unix seconds).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: `${PREFIX}paused`,
+    help: '1 while an operator has paused automatic sync, else 0.',
+    registers: [registry],
+    collect() {
+      if (sources.paused) this.set(sources.paused() ? 1 : 0);
+    },
+  });
+
   return (outcome) => {
     if (outcome.error === 'leased-elsewhere') {
       skippedForLease.inc({ kind: outcome.kind });
@@ -91,6 +109,11 @@ function registerJobMetrics(registry: Registry): (outcome: JobOutcome) => void {
     runs.inc({ kind: outcome.kind, status });
     runDuration.observe({ kind: outcome.kind }, Math.max(0, (outcome.finishedAt - outcome.startedAt) / 1000));
     lastRunFinished.set({ kind: outcome.kind }, outcome.finishedAt / 1000);
+    if (
+      (outcome.kind === 'incremental' || outcome.kind === 'backfill') &&
+      (status === 'succeeded' || status === 'partial')
+    )
+      lastSuccess.set(outcome.finishedAt / 1000);
     for (const [object, counts] of Object.entries(outcome.summary?.counts ?? {})) {
       for (const [field, label] of OUTCOMES) {
         if (counts[field] > 0) records.inc({ object, outcome: label }, counts[field]);

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { sendWebhook } from '../alerts/webhook.js';
 import { startService, type RunningService } from './start.js';
 
 /** Prints a startup failure the operator can act on; never a stack for known failures. */
@@ -28,6 +29,7 @@ export async function runForeground(env: Readonly<Record<string, string | undefi
     running = await startService(config, logger);
   } catch (err) {
     console.error(describeStartupError(err));
+    await alertRefusedDataMap(config, err);
     return 1;
   }
   return untilSignalled(running, logger);
@@ -60,4 +62,28 @@ function untilSignalled(running: RunningService, logger: Logger): Promise<number
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/**
+ * A data map refused at start stops the service before its monitor runs: the alert webhook hears it
+ * here instead (once per failed start; the process manager's restarts repeat it, which is wanted).
+ */
+export async function alertRefusedDataMap(config: Config, err: unknown): Promise<void> {
+  const url = config.alerts.webhookUrl;
+  if (url === undefined || !(err instanceof SyncError) || err.code !== 'DATA_MAP_NOT_SIGNED') return;
+  await sendWebhook(
+    { url, format: config.alerts.format, source: config.alerts.source },
+    {
+      status: 'firing',
+      alert: {
+        key: 'data-map-refused',
+        severity: 'critical',
+        summary: `the service refused to start: ${err.message}`,
+        details: { code: err.code },
+      },
+      startsAt: new Date().toISOString(),
+    },
+  ).catch((sendErr: unknown) =>
+    console.error(`alert webhook: ${sendErr instanceof Error ? sendErr.message : 'not sent'}`),
+  );
 }

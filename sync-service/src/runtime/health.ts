@@ -1,5 +1,6 @@
 import type { HealthProbes, QueueCheck, SchedulerCheck, ServiceStatus } from '../http/health.js';
 import type { Store } from '../store/index.js';
+import type { SyncControl } from './control.js';
 import type { Scheduler } from './scheduler.js';
 import type { SyncService } from './wiring.js';
 
@@ -15,9 +16,22 @@ export async function queueCheck(store: Pick<Store, 'outboxStats'>, now: number,
   return { status, pending: stats.pending, failed: stats.deadLettered } satisfies QueueCheck;
 }
 
-/** The /health scheduler check: ok while a poll is planned and not overdue. */
-export function schedulerCheck(scheduler: Pick<Scheduler, 'nextRun'>, now: number, pollIntervalMs: number) {
+/** The /health scheduler check: ok while a poll is planned and not overdue; degraded while paused. */
+export function schedulerCheck(
+  scheduler: Pick<Scheduler, 'nextRun'>,
+  now: number,
+  pollIntervalMs: number,
+  paused = false,
+) {
   const next = scheduler.nextRun();
+  // An operator's pause shows on /health (degraded, so a forgotten pause is noticed).
+  if (paused) {
+    return {
+      status: 'degraded',
+      nextRun: next === null ? null : new Date(next).toISOString(),
+      paused: true,
+    } satisfies SchedulerCheck;
+  }
   if (next === null) return { status: 'error', nextRun: null } satisfies SchedulerCheck;
   // A poll two intervals overdue means the run in progress is far longer than planned (or stuck).
   const status: ServiceStatus = now - next > 2 * pollIntervalMs ? 'degraded' : 'ok';
@@ -29,6 +43,7 @@ export function serviceProbes(
   service: SyncService,
   scheduler: Pick<Scheduler, 'nextRun'>,
   now: () => number,
+  control?: Pick<SyncControl, 'isPaused'>,
 ): HealthProbes {
   const pollIntervalMs = service.config.pollIntervalSeconds * 1000;
   return {
@@ -40,6 +55,6 @@ export function serviceProbes(
     },
     database: async () => ((await service.store.ping()) ? 'ok' : 'error'),
     jobQueue: () => queueCheck(service.store, now(), pollIntervalMs),
-    scheduler: () => schedulerCheck(scheduler, now(), pollIntervalMs),
+    scheduler: () => schedulerCheck(scheduler, now(), pollIntervalMs, control?.isPaused() ?? false),
   };
 }

@@ -40,6 +40,8 @@ export interface SchedulerDeps {
   readonly timers?: SchedulerTimers;
   /** Yields to the event loop while waiting for a manual run's id; injected for tests. */
   readonly yieldTick?: () => Promise<void>;
+  /** While true, timed jobs are skipped (manual runs still start): the operator's pause (control.ts). */
+  readonly isPaused?: () => boolean;
 }
 
 export interface SchedulerOptions {
@@ -212,6 +214,7 @@ function schedulePoll(s: SchedulerState, at: number): void {
   schedule(s, 'poll', at, () => {
     // A poll that falls due during another job is not queued: the next one is planned when it ends.
     if (s.current) return;
+    if (s.deps.isPaused?.()) return schedulePoll(s, s.now() + s.intervalMs);
     void startJob(s, 'incremental', 'schedule');
   });
 }
@@ -234,6 +237,8 @@ function scheduleReconcile(s: SchedulerState): void {
 }
 
 function enqueue(s: SchedulerState, kind: JobKind): void {
+  // A paused service skips its timed jobs.
+  if (s.deps.isPaused?.()) return;
   if (s.current) {
     if (!s.queued.includes(kind)) s.queued.push(kind);
     return;

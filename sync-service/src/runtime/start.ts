@@ -6,7 +6,10 @@ import { createMetrics, type Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { reconcilerForService } from '../sync/reconcile/index.js';
 import { createReversePoller, resolveIntegrationUserId } from '../sync/writeback/index.js';
+import { createSyncControl, type SyncControl } from './control.js';
 import { serviceProbes } from './health.js';
+import { createOperations, type Operations } from './operations.js';
+import { createProgress, type Progress } from './progress.js';
 import {
   createScheduler,
   type Scheduler,
@@ -39,6 +42,8 @@ export interface StartServiceOptions {
   readonly now?: () => number;
   /** Include Node's process metrics in /metrics (default true). */
   readonly processMetrics?: boolean;
+  /** Operations overrides (tests): the alert sender and the usage sampling period. */
+  readonly operations?: Pick<Parameters<typeof createOperations>[0], 'send' | 'usageEveryMs'>;
 }
 
 export interface RunningService {
@@ -47,6 +52,8 @@ export interface RunningService {
   readonly service: SyncService;
   readonly scheduler: Scheduler;
   readonly metrics: Metrics;
+  /** Pause control, live progress, usage history, audit verification and alerts (the console's data). */
+  readonly operations: Operations;
   /** Stops the scheduler (awaiting the run in progress), closes the admin API, then the service. */
   close(): Promise<void>;
 }
@@ -57,37 +64,104 @@ export async function startService(
   options: StartServiceOptions = {},
 ): Promise<RunningService> {
   const now = options.now ?? Date.now;
-  const service = await createSyncService(config, logger, options.service);
-  const jobs = await serviceJobs(service, logger, options.service?.now ?? Date.now);
-  // Jobs only finish after start(), by which time `metrics` exists.
-  const scheduler = serviceScheduler(service, logger, now, options, jobs, (outcome) =>
-    metrics.recordJob(outcome),
-  );
-  const metrics = serviceMetrics(service, scheduler, now, options.processMetrics !== false);
+  const startedAt = now();
+  const { service, progress } = await progressedService(config, logger, options, now);
+  const control = await startedControl(service, logger, now);
+  const jobs = await serviceJobs(service, logger, options.service?.now ?? Date.now, progress);
+  // Jobs only finish after start(), by which time `metrics` and `operations` exist.
+  const scheduler = serviceScheduler(service, logger, now, options, jobs, control, (outcome) => {
+    metrics.recordJob(outcome);
+    if (outcome.error === 'leased-elsewhere') return;
+    progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
+    // Alerts follow a job at once (dead letters it left, a success that resolves "no success").
+    operations.monitor.evaluate().catch((err: unknown) => logger.warn({ err }, 'alert evaluation failed'));
+  });
+  const metrics = serviceMetrics(service, scheduler, now, options.processMetrics !== false, control);
+  const probes = serviceProbes(service, scheduler, now, control);
+  const operations = createOperations({
+    config,
+    service,
+    scheduler,
+    progress,
+    control,
+    probes,
+    version: packageVersion(),
+    logger,
+    now,
+    startedAt,
+    rootDir: options.service?.rootDir ?? process.cwd(),
+    ...options.operations,
+  });
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({
       config,
       logger,
       version: packageVersion(),
-      probes: serviceProbes(service, scheduler, now),
+      probes,
       admin: {
         store: service.store,
         trigger: (mode) => scheduler.trigger(mode),
         journeyConfig: service.journeyConfig,
         metrics,
+        control,
+        overview: () => operations.overview(),
       },
       now,
+      startedAt,
     });
     const url = await listen(app, config, logger);
     scheduler.start();
+    operations.start();
     logger.info({ url, pollIntervalSeconds: config.pollIntervalSeconds }, 'sync service running');
-    return running(url, app, service, scheduler, metrics);
+    return running(url, app, service, scheduler, metrics, operations);
   } catch (err) {
     await app?.close();
+    await operations.stop();
     await service.close();
     throw err;
   }
+}
+
+/**
+ * The wired service, with the console's live progress fed by the runner (each page read) and the
+ * outbox worker (each write). The Cliniko client exists only once the service is built; until then the
+ * progress estimates with the configured budget.
+ */
+async function progressedService(
+  config: Config,
+  logger: Logger,
+  options: StartServiceOptions,
+  now: () => number,
+): Promise<{ service: SyncService; progress: Progress }> {
+  const budget: { of?: () => { limit: number; windowMs: number } } = {};
+  const progress = createProgress({
+    now,
+    budget: () => budget.of?.() ?? { limit: config.cliniko.requestsPerMinute, windowMs: 60_000 },
+  });
+  const callerProgress = options.service?.onProgress;
+  const service = await createSyncService(config, logger, {
+    ...options.service,
+    onProgress: (p) => {
+      progress.read(p);
+      callerProgress?.(p);
+    },
+    worker: { ...options.service?.worker, onWritten: (object, n) => progress.written(object, n) },
+  });
+  budget.of = () => service.cliniko.stats().budget;
+  return { service, progress };
+}
+
+/** The pause switch, read back from the audit log before the scheduler starts. */
+async function startedControl(service: SyncService, logger: Logger, now: () => number): Promise<SyncControl> {
+  const control = createSyncControl({ store: service.store, logger, now });
+  try {
+    await control.start();
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+  return control;
 }
 
 /**
@@ -101,6 +175,7 @@ async function serviceJobs(
   service: SyncService,
   logger: Logger,
   now: () => number,
+  progress: Progress,
 ): Promise<{ runner: SchedulerRunner; reconcile: () => Promise<unknown> }> {
   const writeback = createReversePoller({
     store: service.store,
@@ -113,6 +188,7 @@ async function serviceJobs(
   });
   const runner: SchedulerRunner = {
     async runCycle(mode) {
+      progress.begin(mode);
       const summary = await service.runner.runCycle(mode);
       if (mode === 'incremental' && summary.status !== 'skipped' && summary.status !== 'failed') {
         await writeback
@@ -121,10 +197,14 @@ async function serviceJobs(
       }
       return summary;
     },
-    runJourneyDaily: () => service.runner.runJourneyDaily(),
+    runJourneyDaily: () => {
+      progress.begin('journey-daily');
+      return service.runner.runJourneyDaily();
+    },
   };
   const reconciler = reconcilerForService(service, logger, now);
   const reconcile = async (): Promise<unknown> => {
+    progress.begin('reconcile');
     await writeback.poll();
     const report = await reconciler.reconcile();
     logger.info({ status: report.status }, 'nightly reconciliation finished');
@@ -139,6 +219,7 @@ function serviceScheduler(
   now: () => number,
   options: StartServiceOptions,
   jobs: { runner: SchedulerRunner; reconcile: () => Promise<unknown> },
+  control: Pick<SyncControl, 'isPaused'>,
   onJobFinished: SchedulerOptions['onJobFinished'],
 ): Scheduler {
   const { config } = service;
@@ -148,6 +229,7 @@ function serviceScheduler(
       store: service.store,
       logger,
       now,
+      isPaused: () => control.isPaused(),
       ...(options.scheduler?.timers ? { timers: options.scheduler.timers } : {}),
     },
     {
@@ -168,6 +250,7 @@ function serviceMetrics(
   scheduler: Scheduler,
   now: () => number,
   defaultMetrics: boolean,
+  control: Pick<SyncControl, 'isPaused'>,
 ): Metrics {
   return createMetrics(
     {
@@ -177,6 +260,7 @@ function serviceMetrics(
       outboxStats: (at) => service.store.outboxStats(at),
       watermarks: () => service.store.listWatermarks(),
       nextRun: () => scheduler.nextRun(),
+      paused: () => control.isPaused(),
       now,
     },
     { defaultMetrics },
@@ -197,6 +281,7 @@ function running(
   service: SyncService,
   scheduler: Scheduler,
   metrics: Metrics,
+  operations: Operations,
 ): RunningService {
   let closing: Promise<void> | undefined;
   return {
@@ -205,8 +290,10 @@ function running(
     service,
     scheduler,
     metrics,
+    operations,
     close() {
       closing ??= (async () => {
+        await operations.stop();
         await scheduler.stop();
         await app.close();
         await service.close();

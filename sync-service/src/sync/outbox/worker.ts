@@ -28,6 +28,8 @@ export interface OutboxWorkerOptions {
   /** Who the audit log names for writes made by the service. */
   readonly actor?: string;
   readonly owner?: string;
+  /** Told of each durable write, for the console's live progress (runtime/progress.ts). */
+  readonly onWritten?: (object: string, count: number) => void;
 }
 
 export interface DrainResult {
@@ -82,6 +84,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     leaseMs: options.leaseMs ?? 15 * 60_000,
     maxWaitMs: options.maxWaitMs ?? 60_000,
     actor: options.actor ?? 'sync-service',
+    ...(options.onWritten ? { onWritten: options.onWritten } : {}),
     owner: options.owner ?? `worker-${randomUUID()}`,
   };
   /** Writes everything due now, then waits (up to maxWaitMs) for retries that come due, until empty. */

@@ -26,6 +26,8 @@ export interface WriteContext {
   readonly jitterMs: number;
   readonly bulkThreshold: number;
   readonly actor: string;
+  /** Told of each durable write (the console's live progress). */
+  readonly onWritten?: (object: string, count: number) => void;
 }
 
 /** What one drain did so far. */
@@ -137,6 +139,7 @@ async function complete(ctx: WriteContext, done: readonly CompletedItem[], tally
     if (result.created === true) tally.created += 1;
     else tally.updated += 1;
     tally.writtenByObject[item.object] = (tally.writtenByObject[item.object] ?? 0) + 1;
+    ctx.onWritten?.(item.object, 1);
   }
 }
 
