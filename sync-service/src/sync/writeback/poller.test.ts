@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClinikoValidationError } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
 import { loadDataMap } from '../../governance/data-map.js';
 import { verifyAuditChain } from '../../governance/audit.js';
-import { createKeyring } from '../../governance/encryption.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
 import { createLogger } from '../../logger.js';
-import { SqliteStore } from '../../store/index.js';
-import { keyringCipher } from '../../runtime/cipher.js';
+import type { SqliteStore } from '../../store/index.js';
+import { memoryStore } from '../test-fakes.js';
 import { createReversePoller, reverseFields, REVERSE_STREAM, type QueryPage } from './index.js';
 
 const INTEGRATION = '005000000000001AAA';
@@ -139,8 +137,7 @@ function fakeCliniko(patients: Patient[]) {
 
 let store: SqliteStore;
 beforeEach(async () => {
-  store = new SqliteStore(':memory:', keyringCipher(createKeyring(randomBytes(32))));
-  await store.migrate();
+  store = await memoryStore();
   // The forward sync has read every patient change up to here (see the deferred test).
   await store.commitBatch({ stream: 'patients', watermark: '2026-11-21T00:00:00Z', now: 0 });
 });
