@@ -53,9 +53,9 @@ export default tseslint.config(
       'jest.config.js',
     ],
   },
-  // ---- TypeScript: service, emulators, scripts, tests ----
+  // ---- TypeScript: service, emulators, scripts, shared lib/, tests ----
   {
-    files: ['sync-service/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'vitest.config.ts'],
+    files: ['sync-service/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'lib/**/*.ts', 'vitest.config.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: { ...globals.node },

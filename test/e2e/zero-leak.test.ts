@@ -335,7 +335,7 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
     );
     const lookups = {
       clinikoSpecFields: await loadClinikoFieldCatalogue(root),
-      packageFields: await readPackageFields(join(root, 'force-app/main/default/objects')),
+      packageFields: await readPackageFields(join(root, 'config/salesforce-fields.json')),
     };
     const text = readMap(root);
     writeMap(root, signDataMap(text, loadDataMap(text, lookups), 'Mistaken Approver', '2026-11-21'));

@@ -15,11 +15,11 @@ import { createLogger } from '../../sync-service/src/logger.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A temp root with config/{data-map.yaml, cliniko-fields.json, journey.yaml} and force-app objects. */
+/** A temp root with config/{data-map.yaml, cliniko-fields.json, salesforce-fields.json, journey.yaml} and force-app objects. */
 export function tempRepoRoot(prefix = 'governance-'): string {
   const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, 'config'));
-  for (const file of ['data-map.yaml', 'cliniko-fields.json', 'journey.yaml']) {
+  for (const file of ['data-map.yaml', 'cliniko-fields.json', 'salesforce-fields.json', 'journey.yaml']) {
     cpSync(join(REPO_ROOT, 'config', file), join(root, 'config', file));
   }
   cpSync(join(REPO_ROOT, 'force-app/main/default/objects'), join(root, 'force-app/main/default/objects'), {

@@ -1,12 +1,22 @@
 /**
  * The emulator's schema: built-in standard objects plus everything `force-app/` declares (custom
  * objects and fields, fields added to standard objects, custom metadata types and records, platform
- * events, permission sets). Parsed with fast-xml-parser from source format, so a field added to
+ * events, permission sets). Parsed from source format with the shared reader in lib/metadata, so a field added to
  * `force-app/` appears here with no code change.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
+import { join } from 'node:path';
+import { fieldName, readObjectFields } from '../../../lib/metadata/fields.js';
+import {
+  bool,
+  child,
+  children,
+  int as num,
+  parseMetadataXml,
+  text as str,
+  texts,
+  type XmlNode,
+} from '../../../lib/metadata/xml.js';
 import { HISTORY_KEY_PREFIX, STANDARD_KEY_PREFIXES } from './ids.js';
 import type { SoqlField, SoqlFieldType, SoqlObject } from './model.js';
 
@@ -367,37 +377,14 @@ function standardObjects(): ObjectDef[] {
 // ---------------------------------------------------------------------------------------------
 // force-app parsing.
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  trimValues: true,
-  // Repeated elements become arrays even when a file holds only one; `value` only inside a picklist's
-  // value set (a custom metadata record's `values.value` is a scalar).
-  isArray: (name, jpath) =>
-    ['fieldPermissions', 'objectPermissions', 'values', 'referenceTo'].includes(name) ||
-    (name === 'value' && String(jpath).endsWith('valueSetDefinition.value')),
-});
+type Xml = XmlNode;
 
-type Xml = Record<string, unknown>;
-
+/** Reads a metadata file with the shared parser (lib/metadata); throws naming the file on a wrong root. */
 function readXml(path: string, root: string): Xml {
-  const parsed = parser.parse(readFileSync(path, 'utf8')) as Xml;
-  const body = parsed[root];
-  if (body === undefined || typeof body !== 'object' || body === null) {
-    throw new Error(`${path}: expected a <${root}> document`);
-  }
-  return body as Xml;
+  const parsed = parseMetadataXml(readFileSync(path, 'utf8'));
+  if (parsed.root !== root) throw new Error(`${path}: expected a <${root}> document`);
+  return parsed.node;
 }
-
-const str = (x: Xml, key: string): string | undefined => {
-  const v = x[key];
-  return typeof v === 'string' ? v : undefined;
-};
-const bool = (x: Xml, key: string): boolean => str(x, key) === 'true';
-const num = (x: Xml, key: string): number | undefined => {
-  const v = str(x, key);
-  return v === undefined ? undefined : Number(v);
-};
 
 const TYPE_MAP: Record<string, SoqlFieldType> = {
   Text: 'string',
@@ -445,7 +432,7 @@ const DEFAULT_LENGTHS: Partial<Record<string, number>> = {
 
 /** Parses one `<CustomField>` into a FieldDef; `objectName` is for error messages and relationships. */
 export function parseCustomField(xml: Xml, objectName: string, file: string): FieldDef {
-  const name = str(xml, 'fullName') ?? basename(file).replace(/\.field-meta\.xml$/, '');
+  const name = fieldName(xml, file);
   const sfType = str(xml, 'type');
   if (sfType === undefined) throw new Error(`${file}: field ${objectName}.${name} has no <type>`);
   const type = TYPE_MAP[sfType];
@@ -484,7 +471,7 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
   if (isCheckbox) def.defaultValue = str(xml, 'defaultValue') === 'true';
   if (autoNumber) def.autoNumberFormat = str(xml, 'displayFormat') ?? 'A-{0}';
   if (type === 'reference') {
-    const to = (xml.referenceTo as string[] | undefined) ?? [];
+    const to = texts(xml, 'referenceTo');
     if (to.length === 0) throw new Error(`${file}: lookup ${objectName}.${name} has no <referenceTo>`);
     def.referenceTo = to;
     def.relationshipName = name.replace(/__c$/, '__r');
@@ -493,9 +480,8 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
     def.childRelationshipName = `${str(xml, 'relationshipName') ?? objectName.replace(/__c$/, '') + 's'}__r`;
   }
   if (type === 'picklist' || type === 'multipicklist') {
-    const valueSet = xml.valueSet as Xml | undefined;
-    const definition = valueSet?.valueSetDefinition as Xml | undefined;
-    const values = (definition?.value as Xml[] | undefined) ?? [];
+    const valueSet = child(xml, 'valueSet');
+    const values = children(child(valueSet, 'valueSetDefinition'), 'value');
     def.picklistValues = values.map((v) => ({
       value: str(v, 'fullName') ?? '',
       label: str(v, 'label') ?? str(v, 'fullName') ?? '',
@@ -538,7 +524,7 @@ function baseFieldsFor(category: ObjectCategory, objectXml: Xml | undefined): Fi
       sys('SystemModstamp', 'datetime'),
     ];
   }
-  const nameField = objectXml?.nameField as Xml | undefined;
+  const nameField = child(objectXml, 'nameField');
   const nameLabel = (nameField && str(nameField, 'label')) ?? 'Name';
   const nameIsAuto = nameField !== undefined && str(nameField, 'type') === 'AutoNumber';
   const name = nameIsAuto
@@ -668,16 +654,8 @@ export function loadSchema(projectDir: string): Schema {
       objects.set(name.toLowerCase(), object);
     }
     if (objectXml !== undefined && bool(objectXml, 'enableHistory')) object.enableHistory = true;
-    const fieldsDir = join(path, 'fields');
-    if (!existsSync(fieldsDir)) continue;
-    for (const file of readdirSync(fieldsDir)
-      .filter((f) => f.endsWith('.field-meta.xml'))
-      .sort()) {
-      const filePath = join(fieldsDir, file);
-      const xml = readXml(filePath, 'CustomField');
-      const existing = object.fields.get(
-        (str(xml, 'fullName') ?? file.replace(/\.field-meta\.xml$/, '')).toLowerCase(),
-      );
+    for (const { node: xml, name: fieldApiName, file: filePath } of readObjectFields(name, path)) {
+      const existing = object.fields.get(fieldApiName.toLowerCase());
       if (existing !== undefined && !existing.custom) {
         // A standard field's file only carries settings such as trackHistory.
         existing.trackHistory = bool(xml, 'trackHistory');
@@ -754,7 +732,7 @@ export function loadSchema(projectDir: string): Schema {
         fields: new Map(),
         objects: new Map(),
       };
-      for (const fp of (xml.fieldPermissions as Xml[] | undefined) ?? []) {
+      for (const fp of children(xml, 'fieldPermissions')) {
         const f = str(fp, 'field') ?? '';
         ps.fields.set(f.toLowerCase(), {
           field: f,
@@ -762,7 +740,7 @@ export function loadSchema(projectDir: string): Schema {
           editable: bool(fp, 'editable'),
         });
       }
-      for (const op of (xml.objectPermissions as Xml[] | undefined) ?? []) {
+      for (const op of children(xml, 'objectPermissions')) {
         const object = str(op, 'object') ?? '';
         ps.objects.set(object.toLowerCase(), {
           object,
@@ -788,10 +766,11 @@ export function loadSchema(projectDir: string): Schema {
       const [type, developerName] = file.replace(/\.md-meta\.xml$/, '').split('.');
       if (!type || !developerName) throw new Error(`${join(dir, file)}: expected <Type>.<Name>.md-meta.xml`);
       const values: Record<string, unknown> = {};
-      for (const v of (xml.values as Xml[] | undefined) ?? []) {
-        const fieldName = str(v, 'field');
-        // `<value xsi:nil="true"/>` parses to an empty string: Salesforce stores it as null.
-        if (fieldName) values[fieldName] = typeof v.value === 'string' && v.value !== '' ? v.value : null;
+      for (const v of children(xml, 'values')) {
+        const valueField = str(v, 'field');
+        const value = str(v, 'value');
+        // `<value xsi:nil="true"/>` has no text: Salesforce stores it as null.
+        if (valueField) values[valueField] = value !== undefined && value !== '' ? value : null;
       }
       metadataRecords.push({
         type: `${type}__mdt`,
