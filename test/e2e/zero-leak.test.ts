@@ -15,7 +15,7 @@ import { startService, type RunningService } from '../../sync-service/src/server
 import { loadClinikoFieldCatalogue, type SyncService } from '../../sync-service/src/sync/service.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
-import { editMap, readMap, tempRepoRoot, writeMap } from '../support/governance.js';
+import { editMap, readMap, regenerateFieldCatalogue, tempRepoRoot, writeMap } from '../support/governance.js';
 import {
   captureStream,
   dumpSqliteStore,
@@ -315,6 +315,7 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
 </CustomField>
 `,
     );
+    regenerateFieldCatalogue(root);
     editMap(
       root,
       `  - resource: patients

@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { salesforceFieldCatalogue } from '../../scripts/lib/metadata-field-catalogue.js';
 import type { CliContext } from '../../sync-service/src/cli/types.js';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { createLogger } from '../../sync-service/src/logger.js';
@@ -26,6 +27,14 @@ export function tempRepoRoot(prefix = 'governance-'): string {
     recursive: true,
   });
   return root;
+}
+
+/**
+ * After a test changes the package's fields in `root`, does what `npm run generate:metadata` does for
+ * the service: rewrites `config/salesforce-fields.json`, which the service reads instead of `force-app/`.
+ */
+export function regenerateFieldCatalogue(root: string): void {
+  writeFileSync(join(root, 'config/salesforce-fields.json'), salesforceFieldCatalogue(root), 'utf8');
 }
 
 export function readMap(root: string): string {
