@@ -194,7 +194,9 @@ describe('canonicalJson pins its encoding', () => {
   });
 
   it('writes a Date as its full ISO instant, so two instants on one day differ', () => {
-    expect(canonicalJson({ at: new Date('2025-01-31T23:59:59.123Z') })).toBe('{"at":"2025-01-31T23:59:59.123Z"}');
+    expect(canonicalJson({ at: new Date('2025-01-31T23:59:59.123Z') })).toBe(
+      '{"at":"2025-01-31T23:59:59.123Z"}',
+    );
     expect(payloadSha256({ at: new Date('2025-01-31T00:00:00Z') })).not.toBe(
       payloadSha256({ at: new Date('2025-01-31T12:00:00Z') }),
     );
@@ -229,7 +231,9 @@ describe('canonicalDataMapJson date rule', () => {
 describe('canonicalDataMapJson own keys', () => {
   it('hashes a "__proto__" key like any other key (the former encoder dropped it silently)', () => {
     const plain = JSON.parse('[{"resource":"patients","source":"email"}]') as unknown[];
-    const withProto = JSON.parse('[{"resource":"patients","source":"email","__proto__":{"x":1}}]') as unknown[];
+    const withProto = JSON.parse(
+      '[{"resource":"patients","source":"email","__proto__":{"x":1}}]',
+    ) as unknown[];
     expect(canonicalDataMapJson(withProto)).toContain('"__proto__":{"x":1}');
     expect(dataMapSha256(withProto)).not.toBe(dataMapSha256(plain));
   });

@@ -25,11 +25,14 @@ export function canonicalJson(value: unknown, where = 'value'): string {
     case 'boolean':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where}: non-finite number ${String(value)} has no JSON form`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`${where}: non-finite number ${String(value)} has no JSON form`);
       return JSON.stringify(value);
     case 'object':
       if (Array.isArray(value)) {
-        const items = value.map((v: unknown, i) => (v === undefined ? 'null' : canonicalJson(v, `${where}[${i}]`)));
+        const items = value.map((v: unknown, i) =>
+          v === undefined ? 'null' : canonicalJson(v, `${where}[${i}]`),
+        );
         return `[${items.join(',')}]`;
       }
       if (value instanceof Date) return JSON.stringify(value.toISOString());
@@ -100,7 +103,9 @@ function normaliseEntry(item: unknown): unknown {
 
 function sortKey(entry: unknown, keys: readonly string[]): string {
   const record =
-    entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : {};
+    entry !== null && typeof entry === 'object' && !Array.isArray(entry)
+      ? (entry as Record<string, unknown>)
+      : {};
   // Each part is JSON-encoded so that a separator inside a value cannot make two keys collide.
   return keys.map((k) => canonicalJson(record[k] ?? '')).join('\u0000');
 }
