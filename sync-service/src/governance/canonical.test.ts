@@ -209,11 +209,31 @@ describe('canonicalJson pins its encoding', () => {
   });
 
   it('writes numbers as JSON.stringify does', () => {
-    expect(canonicalJson([12.5, 12.5, -0, 1e21, 0.1 + 0.2, 1e-7, 42])).toBe(
-      '[12.5,12.5,0,1e+21,0.30000000000000004,1e-7,42]',
+    expect(canonicalJson([12.5, -0, 1e21, 0.1 + 0.2, 1e-7, 42])).toBe(
+      '[12.5,0,1e+21,0.30000000000000004,1e-7,42]',
     );
     expect(canonicalJson([undefined, null, true])).toBe('[null,null,true]');
     expect(() => canonicalJson({ a: [1, Number.POSITIVE_INFINITY] })).toThrow(/value\.a\[1\]: non-finite/);
+  });
+});
+
+describe('payloadSha256 is pinned', () => {
+  it('matches an independent computation (Python json.dumps sort_keys, no whitespace, ensure_ascii=False)', () => {
+    // A change here breaks every stored audit chain and payload hash: change it only with a migration.
+    const entry = {
+      seq: 3,
+      timestamp: '2026-11-21T03:04:05.000Z',
+      changedFields: ['Email', 'FirstName'],
+      object: 'Contact',
+      note: 'Zoë 名前',
+      amount: 12.5,
+      prevHash: null,
+    };
+    expect(payloadSha256(entry)).toBe('fb5b360d8ad0df2389209f8fe7ba0523d4eb1334197b21b2024d094091a1e07a');
+    // Control: one character more and the hash moves.
+    expect(payloadSha256({ ...entry, note: 'Zoë 名前.' })).not.toBe(
+      'fb5b360d8ad0df2389209f8fe7ba0523d4eb1334197b21b2024d094091a1e07a',
+    );
   });
 });
 
