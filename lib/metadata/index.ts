@@ -1,2 +1,0 @@
-export * from './xml.js';
-export * from './fields.js';
