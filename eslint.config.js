@@ -111,7 +111,7 @@ export default tseslint.config(
       'jest.config.js',
     ],
   },
-  // ---- TypeScript: service, emulators, scripts, tests ----
+  // ---- TypeScript: service, emulators, scripts, shared lib/, tests ----
   {
     files: TS_FILES,
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],

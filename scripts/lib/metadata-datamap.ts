@@ -1,17 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { z } from 'zod';
 import { dataMapSha256 } from '../../sync-service/src/governance/canonical.js';
+import {
+  CLASSIFICATIONS,
+  entryKey,
+  readDataMapDocument,
+  shapeDerived,
+  shapeEntry,
+  sourcesOf,
+  type Classification,
+  type DataMapProblem,
+  type DerivedShape,
+  type EntryShape,
+  type SignoffShape,
+} from '../../sync-service/src/governance/data-map-schema.js';
 
 /**
- * config/data-map.yaml as the metadata tools need it (format: docs/data-model.md). The service's
- * governance module validates the map in depth at run time; this loader checks the structure the
- * generator relies on and reports problems naming the entry, so the tools fail with a clear message
+ * config/data-map.yaml as the metadata tools need it (format: docs/data-model.md). The shape and the
+ * classifications are the service's (sync-service/src/governance/data-map-schema.ts, declared once);
+ * the service validates the map in depth at run time, and this loader checks the structure the
+ * generator relies on, reporting problems naming the entry, so the tools fail with a clear message
  * rather than write wrong permissions.
  */
 
-export const CLASSIFICATIONS = ['marketing-safe', 'operations-safe', 'billing', 'clinician-only'] as const;
-export type Classification = (typeof CLASSIFICATIONS)[number];
+export { CLASSIFICATIONS, type Classification };
 
 /** The people a permission set serves, in the order the docs list them. */
 export const AUDIENCES = ['marketing', 'operations', 'billing', 'compliance'] as const;
@@ -27,35 +38,6 @@ export const AUDIENCES_BY_CLASSIFICATION: Readonly<Record<Classification, readon
   billing: ['billing', 'compliance'],
   'clinician-only': [],
 };
-
-const text = z.string().trim().min(1);
-const entrySchema = z.strictObject({
-  resource: text,
-  source: z.union([text, z.array(text).min(1)]),
-  classification: z.enum(CLASSIFICATIONS),
-  target: text.optional(),
-  direction: z.enum(['cliniko-to-salesforce', 'both']).optional(),
-  transform: text.optional(),
-  rationale: text,
-});
-const derivedSchema = z.strictObject({
-  target: text,
-  classification: z.enum(CLASSIFICATIONS),
-  from: z.array(text).min(1),
-  rationale: text,
-});
-const mapSchema = z.strictObject({
-  version: z.literal(1),
-  signoff: z.strictObject({
-    approvedBy: text,
-    // YAML reads an unquoted 2026-11-22 as a string with the `yaml` package's core schema.
-    approvedOn: z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), z.date()]),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    entries: z.record(z.string(), z.string()).optional(),
-  }),
-  entries: z.array(z.unknown()),
-  derived: z.array(z.unknown()).default([]),
-});
 
 export interface MapEntry {
   readonly index: number;
@@ -94,59 +76,67 @@ export class DataMapError extends Error {
   }
 }
 
-function issues(where: string, error: z.ZodError): string[] {
-  return error.issues.map((i) => `${where}${i.path.length > 0 ? ` ${i.path.join('.')}` : ''}: ${i.message}`);
+function line(p: DataMapProblem): string {
+  return `${p.where}${p.key === undefined ? '' : ` ${p.key}`}: ${p.message}`;
 }
 
-/** Parses the map text; throws DataMapError listing every structural problem. */
+function toEntry(e: EntryShape, index: number): MapEntry {
+  const sources = sourcesOf(e.source);
+  return {
+    index,
+    resource: e.resource,
+    sources,
+    classification: e.classification,
+    target: e.target,
+    direction: e.direction ?? 'cliniko-to-salesforce',
+    transform: e.transform,
+    rationale: e.rationale,
+    label: `entries[${index}] (${entryKey(e.resource, sources, e.target)})`,
+  };
+}
+
+function toDerived(d: DerivedShape, index: number): MapDerived {
+  return { index, ...d, label: `derived[${index}] (${d.target})` };
+}
+
+/**
+ * The generator writes the sign-off into Data_Map_Signoff__mdt, so it needs one, with a real hash
+ * (the service also parses an unsigned map, for a dry run; the tools do not).
+ */
+function signoffOf(signoff: SignoffShape | undefined, problems: string[]): LoadedDataMap['signoff'] {
+  if (signoff === undefined) problems.push('signoff: is required');
+  else if (!/^[0-9a-f]{64}$/.test(signoff.sha256))
+    problems.push('signoff sha256: must be 64 lower-case hex digits');
+  return {
+    approvedBy: signoff?.approvedBy ?? '',
+    approvedOn: signoff?.approvedOn ?? '',
+    sha256: signoff?.sha256 ?? '',
+  };
+}
+
+/**
+ * Parses the map text with the service's one declaration of its shape (governance/data-map-schema.ts);
+ * throws DataMapError listing every structural problem.
+ */
 export function parseDataMapText(yamlText: string): LoadedDataMap {
-  const problems: string[] = [];
-  const doc: unknown = parse(yamlText);
-  const top = mapSchema.safeParse(doc);
-  if (!top.success) throw new DataMapError(issues('data map', top.error));
+  const doc = readDataMapDocument(yamlText);
+  const problems = doc.problems.map(line);
+  if (!doc.readable) throw new DataMapError(problems);
+  const signoff = signoffOf(doc.signoff, problems);
   const entries: MapEntry[] = [];
-  top.data.entries.forEach((raw, index) => {
-    const r = entrySchema.safeParse(raw);
-    if (!r.success) {
-      problems.push(...issues(`entries[${index}]`, r.error));
-      return;
-    }
-    const e = r.data;
-    const sources = typeof e.source === 'string' ? [e.source] : e.source;
-    const label = `${e.resource}.${sources.join('+')}${e.target === undefined ? '' : ` -> ${e.target}`}`;
-    entries.push({
-      index,
-      resource: e.resource,
-      sources,
-      classification: e.classification,
-      target: e.target,
-      direction: e.direction ?? 'cliniko-to-salesforce',
-      transform: e.transform,
-      rationale: e.rationale,
-      label: `entries[${index}] (${label})`,
-    });
+  doc.rawEntries.forEach((raw, index) => {
+    const shaped = shapeEntry(raw, index);
+    problems.push(...shaped.problems.map(line));
+    if (shaped.ok) entries.push(toEntry(shaped.value, index));
   });
   const derived: MapDerived[] = [];
-  top.data.derived.forEach((raw, index) => {
-    const r = derivedSchema.safeParse(raw);
-    if (!r.success) {
-      problems.push(...issues(`derived[${index}]`, r.error));
-      return;
-    }
-    derived.push({ index, ...r.data, label: `derived[${index}] (${r.data.target})` });
+  doc.rawDerived.forEach((raw, index) => {
+    const shaped = shapeDerived(raw, index);
+    problems.push(...shaped.problems.map(line));
+    if (shaped.ok) derived.push(toDerived(shaped.value, index));
   });
   if (problems.length > 0) throw new DataMapError(problems);
-  const { approvedOn } = top.data.signoff;
-  return {
-    signoff: {
-      approvedBy: top.data.signoff.approvedBy,
-      approvedOn: approvedOn instanceof Date ? approvedOn.toISOString().slice(0, 10) : approvedOn,
-      sha256: top.data.signoff.sha256,
-    },
-    entries,
-    derived,
-    currentSha256: dataMapSha256(top.data.entries, top.data.derived),
-  };
+  return { signoff, entries, derived, currentSha256: dataMapSha256(doc.rawEntries, doc.rawDerived) };
 }
 
 export function loadDataMap(file: string): LoadedDataMap {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { loadDataMap } from './metadata-datamap.js';
 import { generateMetadata, isGeneratedPath } from './metadata-generate.js';
 import { loadProject, metadataFilesUnder } from './metadata-project.js';
+import * as prettier from 'prettier';
+import { SALESFORCE_FIELDS_FILE, salesforceFieldCatalogue } from './metadata-field-catalogue.js';
 import { formatXml } from './metadata-xml.js';
 
 /**
@@ -24,7 +26,17 @@ export async function expectedGeneratedFiles(repoRoot: string): Promise<Map<stri
   for (const [rel, xml] of generateMetadata(map, project, coreObjectXml)) {
     out.set(rel, await formatXml(xml, path.join(repoRoot, rel)));
   }
+  out.set(
+    SALESFORCE_FIELDS_FILE,
+    await formatJson(salesforceFieldCatalogue(repoRoot), path.join(repoRoot, SALESFORCE_FIELDS_FILE)),
+  );
   return out;
+}
+
+/** Formats JSON as the repository's Prettier configuration does for a file at `filePath`. */
+async function formatJson(json: string, filePath: string): Promise<string> {
+  const options = (await prettier.resolveConfig(filePath)) ?? {};
+  return prettier.format(json, { ...options, parser: 'json', filepath: filePath });
 }
 
 /** Generated-looking files currently in the repository (whether or not the generator still wants them). */

@@ -54,6 +54,30 @@ describe('generate:metadata', () => {
     expect(driftCount(compareGenerated(copy.root, await expectedGeneratedFiles(copy.root)))).toBe(0);
   });
 
+  it('regenerates config/salesforce-fields.json when a field changes (the service reads it, not force-app)', async () => {
+    // Arrange: a fresh copy, then widen one field in force-app.
+    const fresh = copyPackage();
+    try {
+      edit(
+        fresh.root,
+        'force-app/main/default/objects/Care_Plan__c/fields/Cliniko_Case_Id__c.field-meta.xml',
+        '<length>20</length>',
+        '<length>40</length>',
+      );
+      // Act
+      const expected = await expectedGeneratedFiles(fresh.root);
+      const drift = compareGenerated(fresh.root, expected);
+      // Assert: exactly the catalogue drifts, and its new content carries the new length.
+      expect(drift).toEqual({ changed: ['config/salesforce-fields.json'], missing: [], stale: [] });
+      const catalogue = JSON.parse(expected.get('config/salesforce-fields.json') ?? '{}') as {
+        fields: Record<string, { length?: number }>;
+      };
+      expect(catalogue.fields['Care_Plan__c.Cliniko_Case_Id__c']?.length).toBe(40);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('reports generated files the map no longer produces as stale, and deletes them on write', async () => {
     edit(
       copy.root,

@@ -8,7 +8,7 @@ import { loadDataMap, parseDataMapText, type Classification } from './metadata-d
 import { planPermissionSets, type PermissionSetName } from './metadata-generate.js';
 import { fieldPermissionNames, loadProject } from './metadata-project.js';
 import { REPO_ROOT } from './metadata-test-support.js';
-import { children, parseMetadataXml, text } from './metadata-xml.js';
+import { children, parseMetadataXml, text } from '../../lib/metadata/xml.js';
 
 /**
  * The visibility lattice (docs/data-model.md): marketing reads marketing-safe; operations reads

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { bool, children, int, parseMetadataXml, text, type XmlNode } from './metadata-xml.js';
+import { bool, children, int, parseMetadataXml, text, type XmlNode } from '../../lib/metadata/xml.js';
+import { fieldName } from '../../lib/metadata/fields.js';
 
 /**
  * A read-only model of the SFDX package (`force-app/main/default`) built from its source files:
@@ -269,7 +270,7 @@ export function loadProject(repoRoot: string, packageDir = 'force-app'): Project
         enableHistory: bool(f.node, 'enableHistory'),
       };
     } else if (f.root === 'CustomField' && parts[1] === 'fields') {
-      const fullName = text(f.node, 'fullName') ?? path.basename(f.file, '.field-meta.xml');
+      const fullName = fieldName(f.node, f.file);
       const existing = o.fields.get(fullName);
       if (existing?.standard === true) {
         // A standard field's file only customises it (history tracking); type and length stay Salesforce's.

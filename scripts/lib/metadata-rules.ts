@@ -10,7 +10,7 @@ import {
   type ObjectInfo,
   type Project,
 } from './metadata-project.js';
-import { children, text, texts, type XmlNode } from './metadata-xml.js';
+import { children, text, texts, type XmlNode } from '../../lib/metadata/xml.js';
 
 /**
  * Project rules: what Salesforce would reject at deploy time (or what would silently break the

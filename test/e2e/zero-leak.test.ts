@@ -15,7 +15,7 @@ import { startService, type RunningService } from '../../sync-service/src/runtim
 import { loadClinikoFieldCatalogue, type SyncService } from '../../sync-service/src/runtime/wiring.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
-import { editMap, readMap, tempRepoRoot, writeMap } from '../support/governance.js';
+import { editMap, readMap, regenerateFieldCatalogue, tempRepoRoot, writeMap } from '../support/governance.js';
 import {
   captureStream,
   dumpSqliteStore,
@@ -315,6 +315,7 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
 </CustomField>
 `,
     );
+    regenerateFieldCatalogue(root);
     editMap(
       root,
       `  - resource: patients
@@ -335,7 +336,7 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
     );
     const lookups = {
       clinikoSpecFields: await loadClinikoFieldCatalogue(root),
-      packageFields: await readPackageFields(join(root, 'force-app/main/default/objects')),
+      packageFields: await readPackageFields(join(root, 'config/salesforce-fields.json')),
     };
     const text = readMap(root);
     writeMap(root, signDataMap(text, loadDataMap(text, lookups), 'Mistaken Approver', '2026-11-21'));

@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { salesforceFieldCatalogue } from '../../scripts/lib/metadata-field-catalogue.js';
 import type { CliContext } from '../../sync-service/src/cli/types.js';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { createLogger } from '../../sync-service/src/logger.js';
@@ -15,17 +16,25 @@ import { createLogger } from '../../sync-service/src/logger.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A temp root with config/{data-map.yaml, cliniko-fields.json, journey.yaml} and force-app objects. */
+/** A temp root with config/{data-map.yaml, cliniko-fields.json, salesforce-fields.json, journey.yaml} and force-app objects. */
 export function tempRepoRoot(prefix = 'governance-'): string {
   const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, 'config'));
-  for (const file of ['data-map.yaml', 'cliniko-fields.json', 'journey.yaml']) {
+  for (const file of ['data-map.yaml', 'cliniko-fields.json', 'salesforce-fields.json', 'journey.yaml']) {
     cpSync(join(REPO_ROOT, 'config', file), join(root, 'config', file));
   }
   cpSync(join(REPO_ROOT, 'force-app/main/default/objects'), join(root, 'force-app/main/default/objects'), {
     recursive: true,
   });
   return root;
+}
+
+/**
+ * After a test changes the package's fields in `root`, does what `npm run generate:metadata` does for
+ * the service: rewrites `config/salesforce-fields.json`, which the service reads instead of `force-app/`.
+ */
+export function regenerateFieldCatalogue(root: string): void {
+  writeFileSync(join(root, 'config/salesforce-fields.json'), salesforceFieldCatalogue(root), 'utf8');
 }
 
 export function readMap(root: string): string {

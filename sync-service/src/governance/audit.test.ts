@@ -10,7 +10,7 @@ import {
   type AuditEntry,
   type AuditInput,
 } from './audit.js';
-import { payloadSha256 } from './stable-json.js';
+import { payloadSha256 } from './canonical.js';
 
 function input(n: number, overrides: Partial<AuditInput> = {}): AuditInput {
   return {

@@ -1,4 +1,4 @@
-import { payloadSha256, sha256Hex, stableJson } from './stable-json.js';
+import { canonicalJson, payloadSha256, sha256Hex } from './canonical.js';
 
 /**
  * The audit log: append-only, hash-chained entries for every Salesforce create/update, every Cliniko
@@ -93,7 +93,7 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.]*$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
-  return sha256Hex(stableJson(entry));
+  return sha256Hex(canonicalJson(entry));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalDataMapJson, dataMapSha256 } from './canonical.js';
+import { canonicalDataMapJson, canonicalJson, dataMapSha256, payloadSha256 } from './canonical.js';
 
 const entries = [
   {
@@ -163,5 +163,98 @@ describe('dataMapSha256', () => {
     expect(dataMapSha256(reordered, derived)).not.toBe(reference);
     const derivedChanged = derived.map((d, i) => (i === 0 ? { ...d, classification: 'operations-safe' } : d));
     expect(dataMapSha256(entries, derivedChanged)).not.toBe(reference);
+  });
+});
+
+// Moved from spec-fields.test.ts with the encoder (formerly `stableJson`, now the one canonicalJson).
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+    );
+    expect(payloadSha256({ a: 1, b: 2 })).toBe(payloadSha256({ b: 2, a: 1 }));
+  });
+
+  it('refuses values with no JSON form', () => {
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson({ a: 1n })).toThrow(/bigint/);
+  });
+});
+
+// The encoding is pinned byte for byte: the audit chain's hashes and every signed data map depend on it.
+// Each expected text was written by hand from the rules in canonical.ts, not produced by the code.
+describe('canonicalJson pins its encoding', () => {
+  it('orders keys by UTF-16 code unit, not by locale', () => {
+    const value = { b: 1, a: 2, B: 3, é: 4, _: 5, '10': 6, '9': 7 };
+    const text = canonicalJson(value);
+    expect(text).toBe('{"10":6,"9":7,"B":3,"_":5,"a":2,"b":1,"é":4}');
+    // Control: a locale-aware order would differ, so the assertion above can fail.
+    const localeOrder = Object.keys(value).sort((x, y) => x.localeCompare(y, 'en'));
+    expect(localeOrder.join(',')).not.toBe('10,9,B,_,a,b,é');
+  });
+
+  it('writes a Date as its full ISO instant, so two instants on one day differ', () => {
+    expect(canonicalJson({ at: new Date('2025-01-31T23:59:59.123Z') })).toBe(
+      '{"at":"2025-01-31T23:59:59.123Z"}',
+    );
+    expect(payloadSha256({ at: new Date('2025-01-31T00:00:00Z') })).not.toBe(
+      payloadSha256({ at: new Date('2025-01-31T12:00:00Z') }),
+    );
+  });
+
+  it('keeps non-ASCII text as is and escapes what JSON must', () => {
+    expect(canonicalJson({ name: 'Zoë 名前 😀', q: 'a"b\\c\n', lone: '\ud800' })).toBe(
+      '{"lone":"\\ud800","name":"Zoë 名前 😀","q":"a\\"b\\\\c\\n"}',
+    );
+  });
+
+  it('writes numbers as JSON.stringify does', () => {
+    expect(canonicalJson([12.5, -0, 1e21, 0.1 + 0.2, 1e-7, 42])).toBe(
+      '[12.5,0,1e+21,0.30000000000000004,1e-7,42]',
+    );
+    expect(canonicalJson([undefined, null, true])).toBe('[null,null,true]');
+    expect(() => canonicalJson({ a: [1, Number.POSITIVE_INFINITY] })).toThrow(/value\.a\[1\]: non-finite/);
+  });
+});
+
+describe('payloadSha256 is pinned', () => {
+  it('matches an independent computation (Python json.dumps sort_keys, no whitespace, ensure_ascii=False)', () => {
+    // A change here breaks every stored audit chain and payload hash: change it only with a migration.
+    const entry = {
+      seq: 3,
+      timestamp: '2026-11-21T03:04:05.000Z',
+      changedFields: ['Email', 'FirstName'],
+      object: 'Contact',
+      note: 'Zoë 名前',
+      amount: 12.5,
+      prevHash: null,
+    };
+    expect(payloadSha256(entry)).toBe('fb5b360d8ad0df2389209f8fe7ba0523d4eb1334197b21b2024d094091a1e07a');
+    // Control: one character more and the hash moves.
+    expect(payloadSha256({ ...entry, note: 'Zoë 名前.' })).not.toBe(
+      'fb5b360d8ad0df2389209f8fe7ba0523d4eb1334197b21b2024d094091a1e07a',
+    );
+  });
+});
+
+describe('canonicalDataMapJson date rule', () => {
+  it('writes a YAML date as the calendar date the clinic wrote, keeping every signed hash', () => {
+    const withDate = [{ ...entries[0], reviewed: new Date('2025-01-31T00:00:00Z') }];
+    const withText = [{ ...entries[0], reviewed: '2025-01-31' }];
+    expect(canonicalDataMapJson(withDate)).toBe(canonicalDataMapJson(withText));
+    expect(canonicalDataMapJson(withDate)).toContain('"reviewed":"2025-01-31"');
+    // Control: the payload encoding of the same Date is the instant, so the map's rule is not a no-op.
+    expect(canonicalJson(withDate)).toContain('"reviewed":"2025-01-31T00:00:00.000Z"');
+  });
+});
+
+describe('canonicalDataMapJson own keys', () => {
+  it('hashes a "__proto__" key like any other key (the former encoder dropped it silently)', () => {
+    const plain = JSON.parse('[{"resource":"patients","source":"email"}]') as unknown[];
+    const withProto = JSON.parse(
+      '[{"resource":"patients","source":"email","__proto__":{"x":1}}]',
+    ) as unknown[];
+    expect(canonicalDataMapJson(withProto)).toContain('"__proto__":{"x":1}');
+    expect(dataMapSha256(withProto)).not.toBe(dataMapSha256(plain));
   });
 });

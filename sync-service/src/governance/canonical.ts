@@ -1,51 +1,52 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The canonical form of the data map that a sign-off covers (docs/data-map.md, "Canonical form").
- * Shared by the metadata generator (scripts/generate-metadata.ts, which writes the hash into
- * Data_Map_Signoff__mdt) and the service's sign-off gate, so that both always agree on one hash.
+ * The one canonical JSON of the service (issue #14: there used to be two, and they encoded dates
+ * differently). Everything that is hashed goes through `canonicalJson`: runtime payloads and audit
+ * entries (`payloadSha256`, the audit chain) and the data map a sign-off covers (`canonicalDataMapJson`).
  *
- * Input is `entries` and `derived` exactly as parsed from the YAML (plain objects). The form:
- *  1. in each entry a `source` written as one field name becomes a one-element list, so
- *     `source: email` and `source: [email]` mean (and hash) the same;
- *  2. members whose value is `undefined` are dropped (a YAML key that is absent);
- *  3. object keys are sorted by UTF-16 code unit, at every depth; lists keep their order
- *     (the order of `source` matters: it is the order a transform reads its inputs in);
- *  4. `entries` are sorted by resource, then source list, then target (absent = empty), and
- *     `derived` by target; ties (identical keys, which validation rejects) fall back to the
- *     canonical JSON of the whole entry, so the result never depends on the order in the file;
- *  5. the document `{"derived":[...],"entries":[...]}` is serialised as JSON with no whitespace,
- *     and its sha256 is taken over the UTF-8 bytes, written as 64 lower-case hex digits.
+ * Encoding, the same at every depth:
+ *  - object keys sorted by UTF-16 code unit (never locale order), no whitespace;
+ *  - members whose value is `undefined` dropped; `undefined` inside a list written `null`
+ *    (both as `JSON.stringify` does);
+ *  - strings and numbers written by `JSON.stringify` (non-ASCII kept as is, lone surrogates escaped,
+ *    `12.50` -> `12.5`, `-0` -> `0`, `1e21` -> `1e+21`);
+ *  - a `Date` written as its full ISO-8601 instant (`toISOString`), so two instants never collide;
+ *  - non-finite numbers, functions, symbols and bigints refused with an error naming the path: they
+ *    have no JSON form, and silently writing `null` would hide a bug.
  *
- * `version` and `signoff` are deliberately outside the hash: the sign-off records the hash.
- * Pure: no I/O.
+ * The data map's form (docs/data-map.md, "Canonical form") is this encoding applied to a normalised
+ * document; the normalisation is the map's own business (see `canonicalDataMapJson`). Pure: no I/O.
  */
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function toJson(value: unknown, where: string): Json {
-  if (value === null) return null;
+export function canonicalJson(value: unknown, where = 'value'): string {
+  if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return value;
+      return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where}: ${String(value)} has no JSON form`);
-      return value;
-    case 'object': {
-      if (Array.isArray(value)) return value.map((v: unknown, i) => toJson(v, `${where}[${i}]`));
-      // YAML may hand back a Date for an unquoted date; its canonical form is the calendar date.
-      if (value instanceof Date) return value.toISOString().slice(0, 10);
-      const out: { [key: string]: Json } = {};
-      const obj = value as Record<string, unknown>;
-      for (const key of Object.keys(obj).sort(compareCodeUnits)) {
-        if (obj[key] !== undefined) out[key] = toJson(obj[key], `${where}.${key}`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`${where}: non-finite number ${String(value)} has no JSON form`);
+      return JSON.stringify(value);
+    case 'object':
+      if (Array.isArray(value)) {
+        const items = value.map((v: unknown, i) =>
+          v === undefined ? 'null' : canonicalJson(v, `${where}[${i}]`),
+        );
+        return `[${items.join(',')}]`;
       }
-      return out;
-    }
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      return canonicalObject(value as Record<string, unknown>, where);
     default:
       throw new TypeError(`${where}: a ${typeof value} has no JSON form`);
   }
+}
+
+function canonicalObject(obj: Record<string, unknown>, where: string): string {
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort(compareCodeUnits);
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k], `${where}.${k}`)}`).join(',')}}`;
 }
 
 /** Plain code-unit order (what `Array.prototype.sort` does by default), independent of locale. */
@@ -53,46 +54,80 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** JSON with object keys in code-unit order and no whitespace. */
-function serialise(value: Json): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(serialise).join(',')}]`;
-  const keys = Object.keys(value).sort(compareCodeUnits);
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(value[k] as Json)}`).join(',')}}`;
+/** sha256 of UTF-8 text, as 64 lower-case hex digits. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-function asRecord(value: Json): Record<string, Json> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+/** sha256 of the canonical JSON of a value: the payload fingerprint used by audit and change detection. */
+export function payloadSha256(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
 }
 
-function sortKey(entry: Json, keys: readonly string[]): string {
-  const record = asRecord(entry);
+// ---------------------------------------------------------------------------------------------------
+// The data map's canonical document: what a sign-off covers (docs/data-map.md, "Canonical form").
+// Shared by the metadata generator (scripts/generate-metadata.ts, which writes the hash into
+// Data_Map_Signoff__mdt) and the service's sign-off gate, so both always agree on one hash.
+//
+// Input is `entries` and `derived` exactly as parsed from the YAML (plain objects). Normalisation,
+// before the encoding above:
+//  1. in each entry a `source` written as one field name becomes a one-element list, so
+//     `source: email` and `source: [email]` mean (and hash) the same;
+//  2. a date YAML hands back as a `Date` (an unquoted `2025-01-31` under the YAML 1.1 schema) becomes
+//     its calendar date `"2025-01-31"`, the text the clinic wrote; every signed map was hashed so;
+//  3. `entries` are sorted by resource, then source list, then target (absent = empty), and
+//     `derived` by target; ties (identical keys, which validation rejects) fall back to the
+//     canonical JSON of the whole entry, so the result never depends on the order in the file;
+//  4. the document `{"derived":[...],"entries":[...]}` is encoded by `canonicalJson`, and its
+//     sha256 taken over the UTF-8 bytes.
+// `version` and `signoff` are deliberately outside the hash: the sign-off records the hash.
+// ---------------------------------------------------------------------------------------------------
+
+/** Rule 2: YAML dates become calendar-date strings, at any depth; everything else is kept. */
+function calendarDates(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (Array.isArray(value)) return value.map(calendarDates);
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(obj).map((k) => [k, calendarDates(obj[k])]));
+  }
+  return value;
+}
+
+function normaliseEntry(item: unknown): unknown {
+  const value = calendarDates(item);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  return typeof record.source === 'string' ? { ...record, source: [record.source] } : record;
+}
+
+function sortKey(entry: unknown, keys: readonly string[]): string {
+  const record =
+    entry !== null && typeof entry === 'object' && !Array.isArray(entry)
+      ? (entry as Record<string, unknown>)
+      : {};
   // Each part is JSON-encoded so that a separator inside a value cannot make two keys collide.
-  return keys.map((k) => serialise(record?.[k] ?? '')).join('\u0000');
+  return keys.map((k) => canonicalJson(record[k] ?? '')).join('\u0000');
 }
 
-function canonicalList(list: readonly unknown[], name: string, keys: readonly string[]): Json[] {
-  return list
+function canonicalList(list: readonly unknown[], name: string, keys: readonly string[]): string {
+  const items = list
     .map((item, index) => {
-      const json = toJson(item, `${name}[${index}]`);
-      const record = asRecord(json);
-      if (record !== undefined && typeof record.source === 'string') record.source = [record.source];
-      return json;
+      const json = normaliseEntry(item);
+      return { key: sortKey(json, keys), text: canonicalJson(json, `${name}[${index}]`) };
     })
-    .map((json) => ({ json, key: sortKey(json, keys), text: serialise(json) }))
-    .sort((a, b) => compareCodeUnits(a.key, b.key) || compareCodeUnits(a.text, b.text))
-    .map((item) => item.json);
+    .sort((a, b) => compareCodeUnits(a.key, b.key) || compareCodeUnits(a.text, b.text));
+  return `[${items.map((item) => item.text).join(',')}]`;
 }
 
 /** The canonical JSON text of a data map's `entries` and `derived` lists (see the rules above). */
 export function canonicalDataMapJson(entries: readonly unknown[], derived: readonly unknown[] = []): string {
-  return serialise({
-    derived: canonicalList(derived, 'derived', ['target']),
-    entries: canonicalList(entries, 'entries', ['resource', 'source', 'target']),
-  });
+  const derivedJson = canonicalList(derived, 'derived', ['target']);
+  const entriesJson = canonicalList(entries, 'entries', ['resource', 'source', 'target']);
+  return `{"derived":${derivedJson},"entries":${entriesJson}}`;
 }
 
 /** sha256 (lower-case hex) of `canonicalDataMapJson(entries, derived)`: the value a sign-off records. */
 export function dataMapSha256(entries: readonly unknown[], derived: readonly unknown[] = []): string {
-  return createHash('sha256').update(canonicalDataMapJson(entries, derived), 'utf8').digest('hex');
+  return sha256Hex(canonicalDataMapJson(entries, derived));
 }

@@ -296,7 +296,7 @@ describe('the real config/data-map.yaml', () => {
   beforeAll(async () => {
     lookups = await readDataMapLookups({
       openApiPath: path.resolve(ROOT, 'reference/cliniko-openapi.yaml'),
-      objectsDir: path.join(ROOT, 'force-app/main/default/objects'),
+      salesforceFieldsPath: path.join(ROOT, 'config/salesforce-fields.json'),
     });
     text = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');
   });

@@ -386,7 +386,7 @@ describe('zero-leak property', () => {
   beforeAll(async () => {
     lookups = await readDataMapLookups({
       openApiPath: path.resolve(ROOT, 'reference/cliniko-openapi.yaml'),
-      objectsDir: path.join(ROOT, 'force-app/main/default/objects'),
+      salesforceFieldsPath: path.join(ROOT, 'config/salesforce-fields.json'),
     });
     realText = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');
     realMap = mapOf(realText, lookups);

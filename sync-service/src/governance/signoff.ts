@@ -1,8 +1,7 @@
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { SyncError } from '../errors.js';
-import { canonicalDataMapJson, dataMapSha256 } from './canonical.js';
+import { canonicalDataMapJson, dataMapSha256, sha256Hex } from './canonical.js';
 import type { DataMap } from './data-map.js';
-import { sha256Hex } from './stable-json.js';
 
 /**
  * The sign-off gate. A data map is signed when `signoff.sha256` equals the sha256 of the canonical

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { clinikoSpecFieldsFromOpenApi, packageFieldsFromMetadata } from './spec-fields.js';
-import { stableJson, payloadSha256 } from './stable-json.js';
 
 describe('clinikoSpecFieldsFromOpenApi', () => {
   it('reads list endpoints, following $ref and allOf', () => {
@@ -59,19 +58,5 @@ describe('packageFieldsFromMetadata', () => {
     expect(fields.get('Contact.Email')).toEqual({ type: 'Email', length: 80 });
     expect(fields.get('Contact.LastName')).toEqual({ type: 'Text', length: 80 });
     expect(fields.has('Contact.Mystery__c')).toBe(false);
-  });
-});
-
-describe('stableJson', () => {
-  it('sorts keys at every depth and drops undefined members', () => {
-    expect(stableJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe(
-      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
-    );
-    expect(payloadSha256({ a: 1, b: 2 })).toBe(payloadSha256({ b: 2, a: 1 }));
-  });
-
-  it('refuses values with no JSON form', () => {
-    expect(() => stableJson({ a: Number.NaN })).toThrow(/non-finite/);
-    expect(() => stableJson({ a: 1n })).toThrow(/bigint/);
   });
 });

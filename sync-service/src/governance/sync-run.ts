@@ -1,4 +1,4 @@
-import { stableJson } from './stable-json.js';
+import { canonicalJson } from './canonical.js';
 
 /**
  * The `Sync_Run__c` record each run upserts (by `Run_Id__c`) at its start and end: counts by object and
@@ -75,10 +75,10 @@ export function buildSyncRunPayload(input: SyncRunInput): Record<string, string 
         : troubled
           ? 'Partial'
           : 'Succeeded';
-  let countsJson = stableJson(input.counts);
+  let countsJson = canonicalJson(input.counts);
   if (countsJson.length > COUNTS_MAX) {
     // Never happens with the handful of synced objects; keep the record writable if it ever does.
-    countsJson = stableJson({ truncated: true, objects: Object.keys(input.counts).length });
+    countsJson = canonicalJson({ truncated: true, objects: Object.keys(input.counts).length });
   }
   return {
     Run_Id__c: input.runId,

@@ -8,7 +8,7 @@ import { SyncError } from '../errors.js';
 import { loadDataMap, type DataMap } from '../governance/data-map.js';
 import { createKeyring } from '../governance/encryption.js';
 import { checkSignoff, currentDataMapSha256 } from '../governance/signoff.js';
-import { readPackageFields } from '../governance-io/lookups.js';
+import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../governance-io/lookups.js';
 import { parseJourneyConfig, type JourneyConfig } from '../journey/index.js';
 import type { Logger } from '../logger.js';
 import {
@@ -83,7 +83,7 @@ export async function loadSignedDataMap(
   const [text, clinikoSpecFields, packageFields] = await Promise.all([
     readFile(path.resolve(rootDir, config.files.dataMap), 'utf8'),
     loadClinikoFieldCatalogue(rootDir),
-    readPackageFields(path.join(rootDir, 'force-app/main/default/objects')),
+    readPackageFields(path.join(rootDir, SALESFORCE_FIELDS_FILE)),
   ]);
   const map = loadDataMap(text, { clinikoSpecFields, packageFields });
   const check = checkSignoff(map);

@@ -1,8 +1,8 @@
 /**
  * The operator's view of the quarantine (`GET /quarantine`, `npm run sync -- quarantine`): which
  * record, which field, why, and when it was first and last seen. Never the payload: the listing is for
- * people who may not see patient data. Both adapters run these statements; kept here, apart from the
- * write path, so the listing and the release stay one small piece.
+ * people who may not see patient data. The statements are in statements.ts; this is the page size and
+ * the row mapper both adapters share.
  *
  * `created_at` is when the row was last written (a re-read of a still-invalid record rewrites it), so it
  * is the "last seen"; `first_seen_at` (migration 3) is kept from the first write.
@@ -20,14 +20,6 @@ export function quarantineLimit(limit: number | undefined): number {
   return Math.min(QUARANTINE_LIMIT_MAX, Math.max(1, Math.floor(limit)));
 }
 
-/** Newest last-seen first; the id breaks ties so the order is stable. One positional parameter: the limit. */
-export function quarantineListSql(placeholder: string): string {
-  return `SELECT resource, record_id, field, reason, COALESCE(first_seen_at, created_at) AS first_seen, created_at AS last_seen
-    FROM quarantine ORDER BY created_at DESC, id DESC LIMIT ${placeholder}`;
-}
-
-export const QUARANTINE_TOTAL_SQL = 'SELECT COUNT(*) AS n FROM quarantine';
-
 export function toQuarantineItem(row: Row): QuarantineItem {
   return {
     resource: String(row.resource),
@@ -37,9 +29,4 @@ export function toQuarantineItem(row: Row): QuarantineItem {
     firstSeen: new Date(Number(row.first_seen)).toISOString(),
     lastSeen: new Date(Number(row.last_seen)).toISOString(),
   };
-}
-
-/** Deletes the rows of records that have since read and projected cleanly (a `?` or `$n` list). */
-export function quarantineReleaseSql(resourcePlaceholder: string, idPlaceholders: readonly string[]): string {
-  return `DELETE FROM quarantine WHERE resource = ${resourcePlaceholder} AND record_id IN (${idPlaceholders.join(', ')})`;
 }

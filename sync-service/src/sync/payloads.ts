@@ -2,7 +2,7 @@ import { idFromLink } from '../cliniko/index.js';
 import type { ClinikoIndividualAppointment, ClinikoInvoice, ClinikoPatientCase } from '../cliniko/index.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord, type ProjectionProblem } from '../governance/project.js';
-import { payloadSha256 } from '../governance/stable-json.js';
+import { payloadSha256 } from '../governance/canonical.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { outstandingCents } from '../journey/aggregates.js';
 import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';

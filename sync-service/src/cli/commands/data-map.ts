@@ -14,7 +14,7 @@ import {
   type DataMapLookups,
 } from '../../governance/data-map.js';
 import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '../../governance/signoff.js';
-import { readPackageFields } from '../../governance-io/lookups.js';
+import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../../governance-io/lookups.js';
 import { loadClinikoFieldCatalogue, openCliniko } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
 import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-store.js';
@@ -48,7 +48,7 @@ async function readMapFiles(ctx: CliContext): Promise<MapFiles> {
   const [text, clinikoSpecFields, packageFields] = await Promise.all([
     readFile(file, 'utf8'),
     loadClinikoFieldCatalogue(ctx.rootDir),
-    readPackageFields(path.join(ctx.rootDir, 'force-app/main/default/objects')),
+    readPackageFields(path.join(ctx.rootDir, SALESFORCE_FIELDS_FILE)),
   ]);
   return { file, text, lookups: { clinikoSpecFields, packageFields } };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../../errors.js';
-import { payloadSha256 } from '../../governance/stable-json.js';
+import { payloadSha256 } from '../../governance/canonical.js';
 import type { BatchCommit } from '../../store/index.js';
 import { describeError, newRunId, recordRunSummary, runSummaryItem } from './run-record.js';
 

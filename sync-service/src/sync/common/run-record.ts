@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SyncError } from '../../errors.js';
-import { payloadSha256 } from '../../governance/stable-json.js';
+import { payloadSha256 } from '../../governance/canonical.js';
 import { buildSyncRunPayload, type SyncRunInput } from '../../governance/sync-run.js';
 import type { Logger } from '../../logger.js';
 import type { OutboxInput, Store } from '../../store/index.js';

@@ -1,5 +1,5 @@
 import { SyncError } from '../../errors.js';
-import { payloadSha256 } from '../../governance/stable-json.js';
+import { payloadSha256 } from '../../governance/canonical.js';
 import {
   buildSyncRunPayload,
   type RunCounter,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataMap } from '../../governance/data-map.js';
-import { payloadSha256 } from '../../governance/stable-json.js';
+import { payloadSha256 } from '../../governance/canonical.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
 import { soqlString } from '../common/soql.js';
 import { sameSalesforceValue as sameValue } from '../common/value-equality.js';

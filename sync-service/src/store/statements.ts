@@ -1,0 +1,314 @@
+import type { SqlDialect } from './dialect.js';
+import type { AuditRow, BatchCommit, CompletedWrite, RunMode, RunStatus } from './types.js';
+
+/**
+ * The store's SQL, written once for both adapters (issue #14: they used to repeat it). Each function
+ * returns a statement and its parameters; the dialect supplies the few spellings that differ
+ * (dialect.ts). The adapters own only connections and transactions. Placeholders are `$n`.
+ */
+
+export interface Query {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+const q = (sql: string, params: readonly unknown[] = []): Query => ({ sql, params });
+
+type OutboxInput = NonNullable<BatchCommit['outbox']>[number];
+type QuarantineInput = NonNullable<BatchCommit['quarantine']>[number];
+type JourneyInput = NonNullable<BatchCommit['journeyStates']>[number];
+type FactRow = NonNullable<BatchCommit['facts']>[number];
+
+const RECORD_STATE_COLUMNS = 'object, external_id, salesforce_id, payload_hash, updated_at';
+
+// ---- migrations and health
+
+export const selectMigrations = (): Query => q('SELECT version FROM schema_migrations');
+export const insertMigration = (version: number, name: string, at: number): Query =>
+  q('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [version, name, at]);
+export const ping = (): Query => q('SELECT 1 AS one');
+
+// ---- watermarks
+
+export const selectWatermark = (stream: string): Query =>
+  q('SELECT stream, cursor, updated_at FROM watermarks WHERE stream = $1', [stream]);
+export const selectWatermarks = (): Query =>
+  q('SELECT stream, cursor, updated_at FROM watermarks ORDER BY stream');
+export const upsertWatermark = (stream: string, cursor: string, now: number): Query =>
+  q(
+    `INSERT INTO watermarks (stream, cursor, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = EXCLUDED.updated_at`,
+    [stream, cursor, now],
+  );
+
+// ---- the batch a poll commits
+
+export const upsertOutbox = (item: OutboxInput, payload: Uint8Array, now: number): Query =>
+  q(
+    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8)
+     ON CONFLICT (object, external_id) DO UPDATE SET
+       operation = EXCLUDED.operation, payload = EXCLUDED.payload, payload_hash = EXCLUDED.payload_hash,
+       run_id = EXCLUDED.run_id, priority = EXCLUDED.priority, attempts = 0,
+       next_attempt_at = EXCLUDED.next_attempt_at, last_error_code = NULL`,
+    [
+      item.object,
+      item.externalId,
+      item.operation,
+      payload,
+      item.payloadHash,
+      item.runId,
+      item.priority ?? 100,
+      now,
+    ],
+  );
+
+export const upsertQuarantine = (item: QuarantineInput, payload: Uint8Array, now: number): Query =>
+  q(
+    `INSERT INTO quarantine (resource, record_id, field, reason, payload, run_id, created_at, first_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (resource, record_id, field) DO UPDATE SET reason = EXCLUDED.reason, payload = EXCLUDED.payload,
+       run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at`,
+    [item.resource, item.recordId, item.field, item.reason, payload, item.runId, now],
+  );
+
+export const upsertJourneyState = (item: JourneyInput, now: number): Query =>
+  q(
+    `INSERT INTO journey_state (patient_id, state, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+    [item.patientId, item.state, now],
+  );
+
+export const upsertFact = (item: FactRow, data: Uint8Array, now: number): Query =>
+  q(
+    `INSERT INTO facts (resource, id, patient_id, data, updated_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (resource, id) DO UPDATE SET patient_id = EXCLUDED.patient_id, data = EXCLUDED.data,
+       updated_at = EXCLUDED.updated_at`,
+    [item.resource, item.id, item.patientId, data, now],
+  );
+
+// ---- record state
+
+export const selectRecordStates = (d: SqlDialect, object: string, externalIds: readonly string[]): Query =>
+  q(`SELECT ${RECORD_STATE_COLUMNS} FROM record_state WHERE object = $1 AND ${d.inList('external_id', 2)}`, [
+    object,
+    d.listParam(externalIds),
+  ]);
+export const selectPendingHashes = (d: SqlDialect, object: string, externalIds: readonly string[]): Query =>
+  q(`SELECT external_id, payload_hash FROM outbox WHERE object = $1 AND ${d.inList('external_id', 2)}`, [
+    object,
+    d.listParam(externalIds),
+  ]);
+export const selectObjectRecordStates = (object: string): Query =>
+  q(`SELECT ${RECORD_STATE_COLUMNS} FROM record_state WHERE object = $1 ORDER BY external_id`, [object]);
+export const deleteRecordStates = (d: SqlDialect, object: string, externalIds: readonly string[]): Query =>
+  q(`DELETE FROM record_state WHERE object = $1 AND ${d.inList('external_id', 2)}`, [
+    object,
+    d.listParam(externalIds),
+  ]);
+export const upsertRecordState = (w: CompletedWrite, now: number): Query =>
+  q(
+    `INSERT INTO record_state (${RECORD_STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (object, external_id) DO UPDATE SET
+       salesforce_id = COALESCE(EXCLUDED.salesforce_id, record_state.salesforce_id),
+       payload_hash = EXCLUDED.payload_hash, updated_at = EXCLUDED.updated_at`,
+    [w.object, w.externalId, w.salesforceId, w.payloadHash, now],
+  );
+
+// ---- the outbox
+
+export interface ClaimOptions {
+  readonly owner: string;
+  readonly limit: number;
+  readonly leaseMs: number;
+  readonly now: number;
+  readonly objects?: readonly string[];
+}
+
+/** Leases the due items, highest priority first; rows come back unordered (the adapter sorts). */
+export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
+  const filter = o.objects?.length ? `AND ${d.inList('object', 5)}` : '';
+  const params: unknown[] = [o.owner, o.now + o.leaseMs, o.now, o.limit];
+  if (o.objects?.length) params.push(d.listParam(o.objects));
+  return q(
+    `UPDATE outbox SET lease_owner = $1, lease_expires_at = $2
+     WHERE id IN (
+       SELECT id FROM outbox
+       WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) ${filter}
+       ORDER BY priority, id LIMIT $4
+       ${d.skipLocked})
+     RETURNING *`,
+    params,
+  );
+};
+export const deleteWrittenOutbox = (id: string, payloadHash: string): Query =>
+  q('DELETE FROM outbox WHERE id = $1 AND payload_hash = $2', [Number(id), payloadHash]);
+export const releaseOutbox = (id: string): Query =>
+  q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1', [Number(id)]);
+/** Releases the item only when a newer payload replaced `payloadHash` (changes 1 row then). */
+export const releaseReplacedOutbox = (id: string, payloadHash: string): Query =>
+  q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND payload_hash <> $2', [
+    Number(id),
+    payloadHash,
+  ]);
+export const retryOutbox = (
+  id: string,
+  u: { attempts: number; nextAttemptAt: number; errorCode: string },
+): Query =>
+  q(
+    'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL WHERE id = $4',
+    [u.attempts, u.nextAttemptAt, u.errorCode, Number(id)],
+  );
+export const deleteOutbox = (id: string): Query => q('DELETE FROM outbox WHERE id = $1', [Number(id)]);
+
+// ---- dead letters and quarantine
+
+export interface DeadLetterError {
+  readonly code: string;
+  readonly message: string;
+  readonly upstreamCode: string | null;
+  readonly attempts: number;
+}
+export const moveToDeadLetters = (id: string, e: DeadLetterError, now: number): Query =>
+  q(
+    `INSERT INTO dead_letters (object, external_id, operation, payload, payload_hash, error_code, error_message, upstream_code, attempts, run_id, created_at)
+     SELECT object, external_id, operation, payload, payload_hash, $2, $3, $4, $5, run_id, $6 FROM outbox WHERE id = $1`,
+    [Number(id), e.code, e.message, e.upstreamCode, e.attempts, now],
+  );
+export const selectDeadLetters = (includeReplayed: boolean, limit: number): Query =>
+  q(`SELECT * FROM dead_letters ${includeReplayed ? '' : 'WHERE replayed_at IS NULL'} ORDER BY id LIMIT $1`, [
+    limit,
+  ]);
+export const selectDeadLetter = (id: string): Query =>
+  q('SELECT * FROM dead_letters WHERE id = $1', [Number(id)]);
+export const lockOpenDeadLetter = (d: SqlDialect, id: string): Query =>
+  q(`SELECT id FROM dead_letters WHERE id = $1 AND replayed_at IS NULL ${d.forUpdate}`, [Number(id)]);
+/** Back into the outbox, unless a newer payload for the record is already waiting there. */
+export const requeueDeadLetter = (id: string, runId: string, now: number): Query =>
+  q(
+    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, next_attempt_at, created_at)
+     SELECT object, external_id, operation, payload, payload_hash, $2, 100, 0, $3, $3 FROM dead_letters WHERE id = $1
+     ON CONFLICT (object, external_id) DO NOTHING`,
+    [Number(id), runId, now],
+  );
+export const markReplayed = (id: string, now: number): Query =>
+  q('UPDATE dead_letters SET replayed_at = $1 WHERE id = $2', [now, Number(id)]);
+export const selectQuarantine = (limit: number): Query =>
+  q('SELECT * FROM quarantine ORDER BY id LIMIT $1', [limit]);
+/**
+ * The operator's listing (quarantine.ts): newest last sighting first, the id breaking ties. `created_at`
+ * is rewritten at every sighting (the last seen); `first_seen_at` (migration 3) is kept from the first.
+ */
+export const selectQuarantineItems = (limit: number): Query =>
+  q(
+    `SELECT resource, record_id, field, reason, COALESCE(first_seen_at, created_at) AS first_seen, created_at AS last_seen
+     FROM quarantine ORDER BY created_at DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+export const countQuarantine = (): Query => q('SELECT COUNT(*) AS n FROM quarantine');
+export const deleteQuarantine = (d: SqlDialect, resource: string, recordIds: readonly string[]): Query =>
+  q(`DELETE FROM quarantine WHERE resource = $1 AND ${d.inList('record_id', 2)}`, [
+    resource,
+    d.listParam(recordIds),
+  ]);
+
+// ---- facts and journey state
+
+export const selectFacts = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(
+    `SELECT resource, id, patient_id, data FROM facts WHERE ${d.inList('patient_id', 1)} ORDER BY resource, id`,
+    [d.listParam(patientIds)],
+  );
+export const selectFactPatientIds = (): Query =>
+  q('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id');
+export const selectJourneyState = (patientId: string): Query =>
+  q('SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = $1', [patientId]);
+export const selectJourneyStates = (): Query =>
+  q('SELECT patient_id, state, updated_at FROM journey_state ORDER BY patient_id');
+
+// ---- runs
+
+export const insertRun = (run: {
+  id: string;
+  mode: RunMode;
+  startedAt: number;
+  dataMapHash: string;
+}): Query =>
+  q("INSERT INTO runs (id, mode, status, started_at, data_map_hash) VALUES ($1, $2, 'running', $3, $4)", [
+    run.id,
+    run.mode,
+    run.startedAt,
+    run.dataMapHash,
+  ]);
+export const finishRun = (run: {
+  id: string;
+  status: RunStatus;
+  finishedAt: number;
+  counts: string;
+  error: string | null;
+}): Query =>
+  q('UPDATE runs SET status = $1, finished_at = $2, counts = $3, error = $4 WHERE id = $5', [
+    run.status,
+    run.finishedAt,
+    run.counts,
+    run.error,
+    run.id,
+  ]);
+export const selectRuns = (limit: number): Query =>
+  q('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT $1', [limit]);
+
+// ---- the audit chain
+
+export const selectAuditHead = (): Query => q('SELECT hash, entry FROM audit_log ORDER BY seq DESC LIMIT 1');
+export const selectLastAudit = (): Query => q('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');
+export const insertAudit = (row: AuditRow): Query =>
+  q(
+    'INSERT INTO audit_log (hash, prev_hash, object, external_id, created_at, entry) VALUES ($1, $2, $3, $4, $5, $6)',
+    [row.hash, row.prevHash, row.object, row.externalId, row.createdAt, row.entry],
+  );
+export const selectAudit = (o: { externalId?: string; afterSeq?: number; limit?: number }): Query => {
+  const params: unknown[] = [o.afterSeq ?? 0];
+  let where = 'seq > $1';
+  if (o.externalId !== undefined) {
+    params.push(o.externalId);
+    where += ` AND external_id = $${params.length}`;
+  }
+  params.push(o.limit ?? 10_000);
+  return q(`SELECT * FROM audit_log WHERE ${where} ORDER BY seq LIMIT $${params.length}`, params);
+};
+export const deleteAuditBefore = (before: number): Query =>
+  q('DELETE FROM audit_log WHERE created_at < $1', [before]);
+
+// ---- leases
+
+/** Takes or renews the lease; returns the row (with `owner`) only when `owner` holds it afterwards. */
+export const acquireLease = (name: string, owner: string, ttlMs: number, now: number): Query =>
+  q(
+    `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+     WHERE leases.owner = EXCLUDED.owner OR leases.expires_at <= $4
+     RETURNING owner`,
+    [name, owner, now + ttlMs, now],
+  );
+export const releaseLease = (name: string, owner: string): Query =>
+  q('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+
+// ---- composite: the statements of one batch, in the order they run
+
+/** Sealed bytes for a payload column (a Buffer: what `pg` binds as bytea and node:sqlite as a BLOB). */
+const seal = (encrypt: (text: string) => Uint8Array, text: string): Buffer => Buffer.from(encrypt(text));
+
+/** Every statement of a poll's batch: outbox, quarantine, journey states, facts, then the watermark. */
+export function batchStatements(batch: BatchCommit, encrypt: (text: string) => Uint8Array): Query[] {
+  return [
+    ...(batch.outbox ?? []).map((item) => upsertOutbox(item, seal(encrypt, item.payload), batch.now)),
+    ...(batch.quarantine ?? []).map((item) => upsertQuarantine(item, seal(encrypt, item.payload), batch.now)),
+    ...(batch.journeyStates ?? []).map((item) => upsertJourneyState(item, batch.now)),
+    ...(batch.facts ?? []).map((item) => upsertFact(item, seal(encrypt, item.data), batch.now)),
+    ...(batch.watermark !== undefined ? [upsertWatermark(batch.stream, batch.watermark, batch.now)] : []),
+  ];
+}
+
+/** Claimed rows come back in no particular order from `RETURNING`: priority, then id. */
+export function byPriorityThenId<T extends { priority?: number; id: string }>(a: T, b: T): number {
+  return (a.priority ?? 100) - (b.priority ?? 100) || Number(a.id) - Number(b.id);
+}

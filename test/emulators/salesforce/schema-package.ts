@@ -1,0 +1,222 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readObjectFields } from '../../../lib/metadata/fields.js';
+import { bool, children, text as str } from '../../../lib/metadata/xml.js';
+import type { FieldDef, MetadataRecord, ObjectDef, PermissionSetDef } from './schema.js';
+import { makeObject } from './schema-fields.js';
+import {
+  addHistoryObject,
+  baseFieldsFor,
+  categoryOf,
+  customKeyPrefix,
+  findFolders,
+  listDirs,
+  parseCustomField,
+  readXml,
+  type Xml,
+} from './schema-source.js';
+
+/**
+ * Loading a package's source into the schema: objects and their fields, child relationships, history
+ * objects, permission sets and custom metadata records. Each step is one function; `loadSchema`
+ * (schema.ts) runs them in order.
+ */
+
+type Objects = Map<string, ObjectDef>;
+type ChildLink = { object: ObjectDef; field: FieldDef };
+
+/** Hands out key prefixes per kind of object, in the (sorted) order objects are met. */
+function keyPrefixes(): (category: ObjectDef['category']) => string {
+  const next = { metadata: 0, event: 0, custom: 0 };
+  return (category) =>
+    category === 'metadata'
+      ? customKeyPrefix(next.metadata++, 'm')
+      : category === 'event'
+        ? customKeyPrefix(next.event++, 'e')
+        : customKeyPrefix(next.custom++, 'a');
+}
+
+function objectFor(
+  objects: Objects,
+  name: string,
+  path: string,
+  objectXml: Xml | undefined,
+  keyPrefix: (category: ObjectDef['category']) => string,
+): ObjectDef {
+  const existing = objects.get(name.toLowerCase());
+  if (existing !== undefined) return existing;
+  const category = categoryOf(name);
+  if (category === 'standard')
+    throw new Error(`${path}: standard object ${name} is not built into the emulator`);
+  const object = makeObject(name, category, baseFieldsFor(category, objectXml), {
+    keyPrefix: keyPrefix(category),
+    ...(objectXml && str(objectXml, 'label') ? { label: str(objectXml, 'label') } : {}),
+    ...(objectXml && str(objectXml, 'pluralLabel') ? { labelPlural: str(objectXml, 'pluralLabel') } : {}),
+  });
+  objects.set(name.toLowerCase(), object);
+  return object;
+}
+
+/** The object's field files: custom fields become FieldDefs; a standard field's file only sets history. */
+function addFields(object: ObjectDef, name: string, path: string, childLinks: ChildLink[]): void {
+  const category = categoryOf(name);
+  for (const { node: xml, name: fieldApiName, file: filePath } of readObjectFields(name, path)) {
+    const existing = object.fields.get(fieldApiName.toLowerCase());
+    if (existing !== undefined && !existing.custom) {
+      // A standard field's file only carries settings such as trackHistory.
+      existing.trackHistory = bool(xml, 'trackHistory');
+      continue;
+    }
+    const def = parseCustomField(xml, name, filePath);
+    if (category === 'event' || category === 'metadata') {
+      def.permissionable = false;
+      def.trackHistory = false;
+    }
+    if (category === 'metadata') {
+      def.createable = false;
+      def.updateable = false;
+    }
+    object.fields.set(def.name.toLowerCase(), def);
+    if (def.type === 'reference') childLinks.push({ object, field: def });
+  }
+}
+
+/** Objects and fields of every package root; returns the lookups whose parents need a child relationship. */
+export function loadObjects(objects: Objects, roots: readonly string[]): ChildLink[] {
+  // Sorted so that key prefixes are stable from run to run.
+  const objectDirs = roots
+    .flatMap((root) => findFolders(root, 'objects'))
+    .flatMap((dir) => listDirs(dir).map((name) => ({ name, path: join(dir, name) })))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const keyPrefix = keyPrefixes();
+  const childLinks: ChildLink[] = [];
+  for (const { name, path } of objectDirs) {
+    const objectFile = join(path, `${name}.object-meta.xml`);
+    const objectXml = existsSync(objectFile) ? readXml(objectFile, 'CustomObject') : undefined;
+    const object = objectFor(objects, name, path, objectXml, keyPrefix);
+    if (objectXml !== undefined && bool(objectXml, 'enableHistory')) object.enableHistory = true;
+    addFields(object, name, path, childLinks);
+  }
+  return childLinks;
+}
+
+/** Each lookup gives its parent a child relationship; a lookup to an unknown object is an error. */
+export function linkChildren(objects: Objects, childLinks: readonly ChildLink[]): void {
+  for (const { object, field: f } of childLinks) {
+    const childName = f.childRelationshipName;
+    for (const target of f.referenceTo ?? []) {
+      const parent = objects.get(target.toLowerCase());
+      if (parent === undefined) {
+        throw new Error(
+          `${object.name}.${f.name} refers to ${target}, which is neither standard nor in force-app`,
+        );
+      }
+      if (childName)
+        parent.childRelationships.set(childName.toLowerCase(), {
+          childObject: object.name,
+          field: f.name,
+          relationshipName: childName,
+        });
+    }
+  }
+}
+
+/** The standard child relationships every org has between Contact and Account. */
+export function linkStandardChildren(objects: Objects): void {
+  objects.get('contact')?.childRelationships.set('contacts', {
+    childObject: 'Contact',
+    field: 'ReportsToId',
+    relationshipName: 'Contacts',
+  });
+  objects.get('account')?.childRelationships.set('contacts', {
+    childObject: 'Contact',
+    field: 'AccountId',
+    relationshipName: 'Contacts',
+  });
+}
+
+/** History objects: ContactHistory and AccountHistory exist in every org; custom ones when enabled. */
+export function addHistoryObjects(objects: Objects): void {
+  for (const object of [...objects.values()]) {
+    if (
+      object.name === 'Contact' ||
+      object.name === 'Account' ||
+      (object.category === 'custom' && object.enableHistory)
+    ) {
+      addHistoryObject(objects, object);
+    }
+  }
+}
+
+function permissionSetFrom(name: string, xml: Xml): PermissionSetDef {
+  const ps: PermissionSetDef = {
+    name,
+    label: str(xml, 'label') ?? name,
+    description: str(xml, 'description') ?? '',
+    fields: new Map(),
+    objects: new Map(),
+  };
+  for (const fp of children(xml, 'fieldPermissions')) {
+    const f = str(fp, 'field') ?? '';
+    ps.fields.set(f.toLowerCase(), {
+      field: f,
+      readable: bool(fp, 'readable'),
+      editable: bool(fp, 'editable'),
+    });
+  }
+  for (const op of children(xml, 'objectPermissions')) {
+    const object = str(op, 'object') ?? '';
+    ps.objects.set(object.toLowerCase(), {
+      object,
+      create: bool(op, 'allowCreate'),
+      read: bool(op, 'allowRead'),
+      edit: bool(op, 'allowEdit'),
+      delete: bool(op, 'allowDelete'),
+      viewAll: bool(op, 'viewAllRecords'),
+      modifyAll: bool(op, 'modifyAllRecords'),
+    });
+  }
+  return ps;
+}
+
+/** `permissionsets/*.permissionset-meta.xml` of every package root. */
+export function loadPermissionSets(roots: readonly string[]): Map<string, PermissionSetDef> {
+  const permissionSets = new Map<string, PermissionSetDef>();
+  for (const dir of roots.flatMap((root) => findFolders(root, 'permissionsets'))) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.permissionset-meta.xml'))
+      .sort()) {
+      const name = file.replace(/\.permissionset-meta\.xml$/, '');
+      permissionSets.set(name, permissionSetFrom(name, readXml(join(dir, file), 'PermissionSet')));
+    }
+  }
+  return permissionSets;
+}
+
+/** Custom metadata records: `customMetadata/<Type>.<DeveloperName>.md-meta.xml`. */
+export function loadMetadataRecords(roots: readonly string[]): MetadataRecord[] {
+  const metadataRecords: MetadataRecord[] = [];
+  for (const dir of roots.flatMap((root) => findFolders(root, 'customMetadata'))) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.md-meta.xml'))
+      .sort()) {
+      const xml = readXml(join(dir, file), 'CustomMetadata');
+      const [type, developerName] = file.replace(/\.md-meta\.xml$/, '').split('.');
+      if (!type || !developerName) throw new Error(`${join(dir, file)}: expected <Type>.<Name>.md-meta.xml`);
+      const values: Record<string, unknown> = {};
+      for (const v of children(xml, 'values')) {
+        const valueField = str(v, 'field');
+        const value = str(v, 'value');
+        // `<value xsi:nil="true"/>` has no text: Salesforce stores it as null.
+        if (valueField) values[valueField] = value !== undefined && value !== '' ? value : null;
+      }
+      metadataRecords.push({
+        type: `${type}__mdt`,
+        developerName,
+        label: str(xml, 'label') ?? developerName,
+        values,
+      });
+    }
+  }
+  return metadataRecords;
+}
