@@ -43,17 +43,27 @@ export function referencePath(repoRoot: string, file: string): string {
   return path.resolve(repoRoot, 'reference', file);
 }
 
-function packageDirectories(repoRoot: string): string[] {
+/**
+ * Every source folder that is deployed: the package directories and the unpackaged folders the admin
+ * deploys after installing the package (`plugins.clinikoGovernedSync.unpackagedDirectories` in
+ * sfdx-project.json; they are not package directories, so a plain `sf project deploy start` never
+ * merges them into one deploy with the package).
+ */
+export function deployedDirectories(repoRoot: string): string[] {
   const project = JSON.parse(readFileSync(path.join(repoRoot, 'sfdx-project.json'), 'utf8')) as {
     packageDirectories?: { path: string }[];
+    plugins?: { clinikoGovernedSync?: { unpackagedDirectories?: { path: string }[] } };
   };
-  return (project.packageDirectories ?? []).map((d) => d.path);
+  return [
+    ...(project.packageDirectories ?? []),
+    ...(project.plugins?.clinikoGovernedSync?.unpackagedDirectories ?? []),
+  ].map((d) => d.path);
 }
 
 /** Converts each package directory on its own (as each is deployed on its own) into a temp dir. */
 async function convertPackages(repoRoot: string): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const dir of packageDirectories(repoRoot)) {
+  for (const dir of deployedDirectories(repoRoot)) {
     const abs = path.join(repoRoot, dir);
     if (!existsSync(abs)) continue;
     const out = mkdtempSync(path.join(os.tmpdir(), 'validate-metadata-'));
@@ -86,7 +96,7 @@ export async function validateRepository(
     options.schema ??
     loadMetadataSchema(options.wsdlPath ?? referencePath(repoRoot, 'salesforce-metadata-v66.wsdl'));
   const files = new Map<string, string>();
-  for (const dir of packageDirectories(repoRoot)) {
+  for (const dir of deployedDirectories(repoRoot)) {
     for (const abs of metadataFilesUnder(path.join(repoRoot, dir))) {
       files.set(path.relative(repoRoot, abs).split(path.sep).join('/'), readFileSync(abs, 'utf8'));
     }
