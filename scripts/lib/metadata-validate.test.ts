@@ -30,7 +30,8 @@ describe('validate:metadata on a clean copy of the package', () => {
     const report = await validateRepository(copy.root, { schema, spec });
     expect(lines(report)).toEqual([]);
     expect(report.filesChecked).toBeGreaterThan(100);
-  });
+    // Schema, conversion of three deploy folders and the drift check: seconds on a shared machine.
+  }, 30_000);
 });
 
 describe('validate:metadata on a deliberately broken copy', () => {
@@ -73,7 +74,7 @@ describe('validate:metadata on a deliberately broken copy', () => {
     edit(
       root,
       `${PS}/Cliniko_Sync_Billing.permissionset-meta.xml`,
-      '<field>Contact.Email</field>',
+      '<field>Cliniko_Invoice__c.Total_Amount__c</field>',
       '<field>Contact.Emial__c</field>',
     );
     // Rule: a list view column that does not exist.

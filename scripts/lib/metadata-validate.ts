@@ -6,7 +6,14 @@ import { loadClinikoSpec, type ClinikoSpec } from './metadata-cliniko-spec.js';
 import { DataMapError, loadDataMap, type LoadedDataMap } from './metadata-datamap.js';
 import { compareGenerated, DATA_MAP_PATH, expectedGeneratedFiles } from './metadata-files.js';
 import { loadProject, metadataFilesUnder } from './metadata-project.js';
-import { checkProjectRules } from './metadata-rules.js';
+import { ORG_SETUP_DIR } from './metadata-generate.js';
+import {
+  checkContactVisibility,
+  checkPackageContents,
+  checkProjectRules,
+  CONTACT_VIEW_ALL_SETS,
+  type RuleProblem,
+} from './metadata-rules.js';
 import { loadMetadataSchema, validateAgainstSchema, type MetadataSchema } from './metadata-schema.js';
 
 /**
@@ -129,7 +136,21 @@ export async function validateRepository(
     options.spec ??
     loadClinikoSpec(options.clinikoSpecPath ?? referencePath(repoRoot, 'cliniko-openapi.yaml'));
   const project = loadProject(repoRoot);
-  for (const r of checkProjectRules(project, map, spec, DATA_MAP_PATH)) {
+  const orgSetup = loadProject(repoRoot, ORG_SETUP_DIR);
+  const ruleProblems: RuleProblem[] = [
+    ...checkProjectRules(project, map, spec, DATA_MAP_PATH),
+    // What the package cannot carry must not be in it (force-app-org-setup/README.md).
+    ...checkPackageContents(project),
+    // The org-setup folder: the same deploy-time rules (tracked-field limit, permission set names),
+    // and View All on Contact for the integration user only.
+    ...(existsSync(path.join(repoRoot, ORG_SETUP_DIR))
+      ? [
+          ...checkProjectRules(orgSetup, undefined, undefined),
+          ...checkContactVisibility(orgSetup.files, (name) => CONTACT_VIEW_ALL_SETS.has(name)),
+        ]
+      : []),
+  ];
+  for (const r of ruleProblems) {
     (r.severity === 'error' ? errors : warnings).push({
       check: 'rules',
       file: r.file,
