@@ -652,7 +652,8 @@ export function planContactHistory(
   const contact = project.objects.get('Contact');
   for (const name of CONTACT_TRACKED_FIELDS) {
     const f = contact?.fields.get(name);
-    if (f === undefined) throw new Error(`CONTACT_TRACKED_FIELDS: Contact.${name} is not a field of the package`);
+    if (f === undefined)
+      throw new Error(`CONTACT_TRACKED_FIELDS: Contact.${name} is not a field of the package`);
     const file = `${dir}/fields/${name}.field-meta.xml`;
     if (f.standard) {
       out.set(

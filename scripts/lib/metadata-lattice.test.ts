@@ -36,7 +36,11 @@ function committed(name: PermissionSetName): Grants {
   const objects = new Map<string, { read: boolean; edit: boolean; create: boolean }>();
   for (const file of [
     path.join(REPO_ROOT, 'force-app/main/default/permissionsets', `${name}.permissionset-meta.xml`),
-    path.join(REPO_ROOT, 'force-app-org-setup/main/default/permissionsets', `${name}_Org.permissionset-meta.xml`),
+    path.join(
+      REPO_ROOT,
+      'force-app-org-setup/main/default/permissionsets',
+      `${name}_Org.permissionset-meta.xml`,
+    ),
   ]) {
     const { root, node } = parseMetadataXml(readFileSync(file, 'utf8'));
     expect(root).toBe('PermissionSet');

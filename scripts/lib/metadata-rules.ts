@@ -556,10 +556,10 @@ export const PACKAGE_CONTENT_RULES = {
   standardObjectPermission:
     'object permissions on a standard object are not installed by a package ("During package installation, all object permissions for standard objects are ignored"); grant them in the set\'s force-app-org-setup companion',
   standardFieldPermission:
-    'field permissions on a standard field belong to a standard object, which a package does not grant; grant them in the set\'s force-app-org-setup companion',
+    "field permissions on a standard field belong to a standard object, which a package does not grant; grant them in the set's force-app-org-setup companion",
   standardTab: 'a standard tab belongs to a standard object; set its visibility in force-app-org-setup',
   userPermission:
-    'user permissions are not carried by a packaged permission set; grant them in the set\'s force-app-org-setup companion',
+    "user permissions are not carried by a packaged permission set; grant them in the set's force-app-org-setup companion",
   viewAllContact:
     'View All or Modify All on Contact opens every Contact in the org, not only patients (least privilege); only the integration user may see every patient Contact',
 } as const;
@@ -571,7 +571,10 @@ export interface PackageContentProblem extends RuleProblem {
 }
 
 function isStandardObjectName(project: Pick<Project, 'objects'>, name: string): boolean {
-  return (project.objects.get(name)?.kind ?? (/__(c|e|mdt|x|b)$/.test(name) ? 'custom' : 'standard')) === 'standard';
+  return (
+    (project.objects.get(name)?.kind ?? (/__(c|e|mdt|x|b)$/.test(name) ? 'custom' : 'standard')) ===
+    'standard'
+  );
 }
 
 /** The packaged folder must carry nothing a package cannot (PACKAGE_CONTENT_RULES). */
@@ -593,7 +596,8 @@ export function checkPackageContents(project: Pick<Project, 'objects' | 'files'>
     if (f.root !== 'PermissionSet') continue;
     for (const op of children(f.node, 'objectPermissions')) {
       const object = text(op, 'object') ?? '';
-      if (isStandardObjectName(project, object)) add('standardObjectPermission', f.file, `objectPermissions ${object}`);
+      if (isStandardObjectName(project, object))
+        add('standardObjectPermission', f.file, `objectPermissions ${object}`);
     }
     for (const fp of children(f.node, 'fieldPermissions')) {
       const field = text(fp, 'field') ?? '';
