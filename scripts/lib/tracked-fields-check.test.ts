@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONSENT_SOURCES } from '../../sync-service/src/sync/writeback/types.js';
+import { loadDataMap } from './metadata-datamap.js';
 import { CONTACT_TRACKED_FIELDS } from './metadata-generate.js';
+import { COMPOUND_OF } from './metadata-project.js';
 import { REPO_ROOT } from './metadata-test-support.js';
 import {
   checkTrackedFieldCapacity,
@@ -28,6 +32,23 @@ describe('the org-setup folder', () => {
     expect([...tracked.keys()]).toEqual(['Contact']);
     expect(tracked.get('Contact')).toEqual([...CONTACT_TRACKED_FIELDS].sort());
     expect(CONTACT_TRACKED_FIELDS.length).toBeLessThanOrEqual(15);
+  });
+
+  it('tracks every Contact field whose history the write-back poller reads', () => {
+    // The poller (sync-service/src/sync/writeback) finds a person's edits in ContactHistory: the
+    // `both` fields and the consent fields. Address parts are tracked by Salesforce as the compound
+    // MailingAddress, which we leave untracked (docs/data-map.md, "History tracking").
+    const map = loadDataMap(path.join(REPO_ROOT, 'config/data-map.yaml'));
+    const needed = map.entries
+      .filter((e) => e.resource === 'patients' && e.target?.startsWith('Contact.') === true)
+      .filter(
+        (e) => e.direction === 'both' || (e.sources.length === 1 && CONSENT_SOURCES.has(e.sources[0] ?? '')),
+      )
+      .map((e) => e.target ?? '')
+      .filter((t) => !COMPOUND_OF.has(t))
+      .map((t) => t.slice('Contact.'.length));
+    expect(needed.length).toBeGreaterThanOrEqual(8);
+    expect(needed.filter((f) => !CONTACT_TRACKED_FIELDS.includes(f))).toEqual([]);
   });
 });
 
