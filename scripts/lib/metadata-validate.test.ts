@@ -98,6 +98,19 @@ describe('validate:metadata on a deliberately broken copy', () => {
       '<flexiPage>Cliniko_Governance<',
       '<flexiPage>Missing_Page<',
     );
+    // Package contents: a user permission in a packaged set; org setup: View All on Contact for marketing.
+    edit(
+      root,
+      `${PS}/Cliniko_Sync_Marketing.permissionset-meta.xml`,
+      '</PermissionSet>',
+      '  <userPermissions><enabled>true</enabled><name>ViewSetup</name></userPermissions>\n</PermissionSet>',
+    );
+    edit(
+      root,
+      'force-app-org-setup/main/default/permissionsets/Cliniko_Sync_Marketing_Org.permissionset-meta.xml',
+      '<viewAllRecords>false</viewAllRecords>',
+      '<viewAllRecords>true</viewAllRecords>',
+    );
     // Data map: a clinician-only field given a target.
     edit(
       root,
@@ -149,6 +162,17 @@ describe('validate:metadata on a deliberately broken copy', () => {
     expectError(
       /Mode__c\.field-meta\.xml \[trackHistory\]: Sync_Run__c\.Mode__c tracks history but Sync_Run__c does not enable history/,
     );
+  });
+
+  it('rejects what a package cannot carry, and View All on Contact for an audience in org setup', () => {
+    expectError(
+      /Cliniko_Sync_Marketing\.permissionset-meta\.xml \[userPermissions ViewSetup\]: user permissions are not carried by a packaged permission set/,
+    );
+    expectError(
+      /Cliniko_Sync_Marketing_Org\.permissionset-meta\.xml \[objectPermissions Contact\]: View All or Modify All on Contact/,
+    );
+    // Control: the integration user's org-setup set keeps View All on Contact without an error.
+    expect(lines(report).filter((l) => l.includes('Cliniko_Sync_Integration_Org'))).toEqual([]);
   });
 
   it('rejects a required field in fieldPermissions and a field that does not exist', () => {
