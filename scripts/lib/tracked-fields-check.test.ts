@@ -11,6 +11,7 @@ import {
   orgSetupTrackedFields,
   parseTrackedFields,
   SALESFORCE_TRACKED_FIELDS_MESSAGE,
+  sfQueryResult,
   TrackedFieldsError,
   trackedFieldsQuery,
 } from './tracked-fields-check.js';
@@ -108,6 +109,20 @@ describe('parseTrackedFields', () => {
       /record 0 has no QualifiedApiName/,
     );
     expect(() => parseTrackedFields('Contact', null)).toThrow(/not an object/);
+  });
+});
+
+describe('sfQueryResult (scripts/check-tracked-fields.ts reads `sf data query --json`)', () => {
+  it('unwraps a successful answer and refuses a failed one', () => {
+    const ok = JSON.stringify({ status: 0, result: answer(['Email']) });
+    expect(parseTrackedFields('Contact', sfQueryResult(ok))).toEqual(['Email']);
+    const failed = JSON.stringify({
+      status: 1,
+      name: 'INVALID_TYPE',
+      message: "sObject type 'FieldDefinition' is not supported.",
+    });
+    expect(() => sfQueryResult(failed)).toThrow(/sf data query failed: sObject type/);
+    expect(() => sfQueryResult('Warning: update available')).toThrow(/did not print JSON/);
   });
 });
 

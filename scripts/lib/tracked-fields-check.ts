@@ -49,6 +49,27 @@ export function parseTrackedFields(object: string, result: unknown): string[] {
   });
 }
 
+/**
+ * The query answer inside `sf data query --json` output: `{ status: 0, result: { records, totalSize,
+ * done } }`. A failed query (`status` not 0) throws with the CLI's message (it names the problem,
+ * not data).
+ */
+export function sfQueryResult(stdout: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    throw new Error('sf data query did not print JSON');
+  }
+  const p = parsed as { status?: unknown; result?: unknown; message?: unknown; name?: unknown };
+  if (p.status !== 0) {
+    const why =
+      typeof p.message === 'string' ? p.message : typeof p.name === 'string' ? p.name : 'unknown error';
+    throw new Error(`sf data query failed: ${why}`);
+  }
+  return p.result;
+}
+
 export interface TrackedFieldsVerdict {
   readonly object: string;
   readonly ok: boolean;
