@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ComponentSet } from '@salesforce/source-deploy-retrieve';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './metadata-test-support.js';
-import { deployedDirectories } from './metadata-validate.js';
+import { deployedDirectories, deployUnits } from './metadata-validate.js';
 
 /**
  * A plain `sf project deploy start` deploys every package directory of sfdx-project.json in one
@@ -44,6 +44,11 @@ describe('what a plain `sf project deploy start` sends', () => {
     expect(packageDirs).toEqual(['force-app']);
     expect(unpackaged).toEqual(['force-app-org-setup', 'force-app-shield']);
     expect(deployedDirectories(REPO_ROOT)).toEqual(['force-app', 'force-app-org-setup', 'force-app-shield']);
+    expect(deployUnits(REPO_ROOT)).toEqual([
+      { path: 'force-app', packaged: true, optional: false },
+      { path: 'force-app-org-setup', packaged: false, optional: false },
+      { path: 'force-app-shield', packaged: false, optional: true },
+    ]);
   });
 
   it('never holds a component twice (control: listing all three folders would)', () => {

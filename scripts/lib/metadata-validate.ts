@@ -50,21 +50,40 @@ export function referencePath(repoRoot: string, file: string): string {
   return path.resolve(repoRoot, 'reference', file);
 }
 
+/** One source folder the project deploys, in deploy order. */
+export interface DeployUnit {
+  readonly path: string;
+  /** The package directory (installed as the package) or a folder the admin deploys beside it. */
+  readonly packaged: boolean;
+  /** Deployed only where the org has the licence for it (force-app-shield: Shield or Field Audit Trail). */
+  readonly optional: boolean;
+}
+
 /**
- * Every source folder that is deployed: the package directories and the unpackaged folders the admin
- * deploys after installing the package (`plugins.clinikoGovernedSync.unpackagedDirectories` in
- * sfdx-project.json; they are not package directories, so a plain `sf project deploy start` never
- * merges them into one deploy with the package).
+ * Every source folder that is deployed, in order: the package directories, then the unpackaged
+ * folders the admin deploys after installing the package (`plugins.clinikoGovernedSync.
+ * unpackagedDirectories` in sfdx-project.json). The unpackaged ones are not package directories, so a
+ * plain `sf project deploy start` never merges them into one deploy with the package; deploy each on
+ * its own with `--source-dir`, in this order (docs/go-live.md).
  */
-export function deployedDirectories(repoRoot: string): string[] {
+export function deployUnits(repoRoot: string): DeployUnit[] {
   const project = JSON.parse(readFileSync(path.join(repoRoot, 'sfdx-project.json'), 'utf8')) as {
     packageDirectories?: { path: string }[];
-    plugins?: { clinikoGovernedSync?: { unpackagedDirectories?: { path: string }[] } };
+    plugins?: { clinikoGovernedSync?: { unpackagedDirectories?: { path: string; optional?: boolean }[] } };
   };
   return [
-    ...(project.packageDirectories ?? []),
-    ...(project.plugins?.clinikoGovernedSync?.unpackagedDirectories ?? []),
-  ].map((d) => d.path);
+    ...(project.packageDirectories ?? []).map((d) => ({ path: d.path, packaged: true, optional: false })),
+    ...(project.plugins?.clinikoGovernedSync?.unpackagedDirectories ?? []).map((d) => ({
+      path: d.path,
+      packaged: false,
+      optional: d.optional === true,
+    })),
+  ];
+}
+
+/** The paths of deployUnits(). */
+export function deployedDirectories(repoRoot: string): string[] {
+  return deployUnits(repoRoot).map((u) => u.path);
 }
 
 /** Converts each package directory on its own (as each is deployed on its own) into a temp dir. */
