@@ -1,9 +1,11 @@
 /**
  * npm run generate:metadata [-- --check]
  *
- * Turns config/data-map.yaml into the package's access rules: the five Cliniko_Sync_* permission sets,
- * the Data_Map_Field__mdt / Data_Map_Signoff__mdt records, and the Field Audit Trail retention
- * policies in force-app-shield (see docs/data-map.md). Deterministic: on an unchanged map it changes
+ * Turns config/data-map.yaml into the package's access rules: the five packaged Cliniko_Sync_*
+ * permission sets and their Cliniko_Sync_*_Org companions in force-app-org-setup (the Contact and user
+ * permissions a package cannot carry), Contact's history tracking (force-app-org-setup), the
+ * Data_Map_Field__mdt / Data_Map_Signoff__mdt records, and the Field Audit Trail retention policies in
+ * force-app-shield (see docs/data-map.md). Deterministic: on an unchanged map it changes
  * nothing. With --check it writes nothing and exits 1 listing every file that differs (the drift
  * check that `npm run validate:metadata` runs). With --hash it prints the canonical sha256 of the map
  * and whether the sign-off matches it (exit 1 when it does not), for recording a sign-off.

@@ -19,11 +19,16 @@ export async function expectedGeneratedFiles(repoRoot: string): Promise<Map<stri
   const map = loadDataMap(path.join(repoRoot, DATA_MAP_PATH));
   const project = loadProject(repoRoot);
   const coreObjectXml = new Map<string, string>();
+  const packagedFieldXml = new Map<string, string>();
   for (const o of project.objects.values()) {
     if (o.file !== undefined) coreObjectXml.set(o.name, readFileSync(path.join(repoRoot, o.file), 'utf8'));
+    for (const f of o.fields.values()) {
+      if (f.file !== undefined && !f.standard)
+        packagedFieldXml.set(`${o.name}.${f.name}`, readFileSync(path.join(repoRoot, f.file), 'utf8'));
+    }
   }
   const out = new Map<string, string>();
-  for (const [rel, xml] of generateMetadata(map, project, coreObjectXml)) {
+  for (const [rel, xml] of generateMetadata(map, project, coreObjectXml, packagedFieldXml)) {
     out.set(rel, await formatXml(xml, path.join(repoRoot, rel)));
   }
   out.set(
@@ -45,6 +50,8 @@ export function currentGeneratedFiles(repoRoot: string): string[] {
     'force-app/main/default/permissionsets',
     'force-app/main/default/customMetadata',
     'force-app-shield/main/default/objects',
+    'force-app-org-setup/main/default/permissionsets',
+    'force-app-org-setup/main/default/objects',
   ];
   return dirs
     .flatMap((d) => metadataFilesUnder(path.join(repoRoot, d)))

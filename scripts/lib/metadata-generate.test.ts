@@ -34,18 +34,19 @@ describe('generate:metadata', () => {
     // Act
     const expected = await expectedGeneratedFiles(copy.root);
     const drift = compareGenerated(copy.root, expected);
-    // Assert: the operations and billing sets, the data-map record and the sign-off (hash) differ.
+    // Assert: the data-map record, the sign-off (hash) and the operations and billing grants differ;
+    // Birthdate is a standard field, so its grant lives in the sets' org-setup companions.
     expect([...drift.changed].sort()).toEqual([
+      'force-app-org-setup/main/default/permissionsets/Cliniko_Sync_Billing_Org.permissionset-meta.xml',
+      'force-app-org-setup/main/default/permissionsets/Cliniko_Sync_Operations_Org.permissionset-meta.xml',
       'force-app/main/default/customMetadata/Data_Map_Field.Patient_Birthdate.md-meta.xml',
       'force-app/main/default/customMetadata/Data_Map_Signoff.Current.md-meta.xml',
-      'force-app/main/default/permissionsets/Cliniko_Sync_Billing.permissionset-meta.xml',
-      'force-app/main/default/permissionsets/Cliniko_Sync_Operations.permissionset-meta.xml',
     ]);
     applyGenerated(copy.root, expected);
     const billing = readFileSync(
       path.join(
         copy.root,
-        'force-app/main/default/permissionsets/Cliniko_Sync_Billing.permissionset-meta.xml',
+        'force-app-org-setup/main/default/permissionsets/Cliniko_Sync_Billing_Org.permissionset-meta.xml',
       ),
       'utf8',
     );

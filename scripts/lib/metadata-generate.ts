@@ -10,15 +10,20 @@ import { renderMetadataXml, type XmlChild } from './metadata-xml.js';
 
 /**
  * What `npm run generate:metadata` writes, as a pure function of the data map and the package:
- * the five permission sets, the Data_Map_Field__mdt and Data_Map_Signoff__mdt records, and the
- * Field Audit Trail retention policies in force-app-shield. Output is unformatted XML keyed by
- * repository-relative path; the caller formats it (metadata-xml.ts) and writes or compares it.
+ * the five packaged permission sets, their five unpackaged companions in force-app-org-setup (the
+ * standard-object and user permissions a package cannot carry), Contact's history tracking (also in
+ * force-app-org-setup), the Data_Map_Field__mdt and Data_Map_Signoff__mdt records, and the Field Audit
+ * Trail retention policies in force-app-shield. Output is unformatted XML keyed by repository-relative
+ * path; the caller formats it (metadata-xml.ts) and writes or compares it.
  *
  * Every list is sorted, so the output depends only on the inputs' content.
  */
 
 const PKG = 'force-app/main/default';
 const SHIELD = 'force-app-shield/main/default';
+/** The unpackaged folder the admin deploys after installing the package (force-app-org-setup/README.md). */
+export const ORG_SETUP_DIR = 'force-app-org-setup';
+const ORG_SETUP = `${ORG_SETUP_DIR}/main/default`;
 
 export type PermissionSetName =
   | 'Cliniko_Sync_Integration'
@@ -26,6 +31,16 @@ export type PermissionSetName =
   | 'Cliniko_Sync_Operations'
   | 'Cliniko_Sync_Billing'
   | 'Cliniko_Sync_Compliance';
+
+/**
+ * The unpackaged companion of each packaged set: Contact object access, standard Contact fields and
+ * user permissions, none of which a package installs (force-app-org-setup/README.md). A separate set,
+ * not the packaged one redeployed: since API 40.0 deploying a permission set replaces its contents, so
+ * a second file of the same name would wipe what the package granted.
+ */
+export function orgSetupSetName(name: PermissionSetName): `${PermissionSetName}_Org` {
+  return `${name}_Org`;
+}
 
 export const PERMISSION_SET_BY_AUDIENCE: Readonly<Record<Audience, PermissionSetName>> = {
   marketing: 'Cliniko_Sync_Marketing',
@@ -64,6 +79,34 @@ const PERMISSION_SET_TEXT: Readonly<Record<PermissionSetName, { label: string; d
 
 type Access = 'read' | 'edit';
 
+/** The Apex controller behind the governance components; without class access they fail to load. */
+export const GOVERNANCE_CONTROLLER = 'ClinikoGovernanceController';
+
+/**
+ * Contact fields whose history is tracked (force-app-org-setup; Salesforce allows 20 per object, and
+ * an org often tracks some Contact fields already, so we take 13 and leave 7). Chosen by what an audit
+ * must answer that no other record does: consent and opt-outs (what a campaign was allowed to use),
+ * the contact details Salesforce users may edit and the sync writes back to Cliniko (direction
+ * `both`: Salesforce's history is the only record of who changed them there), and identity, lifecycle
+ * and journey stage. Fields that only flow from Cliniko are left out: Cliniko holds their history and
+ * the service's audit log records every write it makes (docs/data-map.md, "History tracking").
+ */
+export const CONTACT_TRACKED_FIELDS: readonly string[] = [
+  'Cliniko_Patient_Id__c',
+  'Cliniko_Status__c',
+  'DoNotCall',
+  'Email',
+  'Email_Marketing_Consent__c',
+  'HasOptedOutOfEmail',
+  'HomePhone',
+  'Journey_Stage__c',
+  'Merged_Into__c',
+  'MobilePhone',
+  'Phone',
+  'Privacy_Policy_Status__c',
+  'SMS_Marketing_Consent__c',
+];
+
 /**
  * Governance objects are not in the data map (they hold no Cliniko data); who may do what with them
  * is fixed here. The service writes run, consent and access records; the compliance officer reads
@@ -99,25 +142,78 @@ interface FieldGrant {
 interface ObjectGrant {
   readonly object: string;
   readonly access: Access | 'publish';
+  /**
+   * View All. Our custom objects' records are owned by the integration user under private sharing, so
+   * an audience sees them only through View All. Never on Contact for an audience: Contact holds the
+   * org's other people too (least privilege; the org's own Contact sharing applies).
+   */
+  readonly viewAll: boolean;
 }
 
 /** Who gets what: the permission set contents before rendering. */
 export interface PermissionPlan {
-  readonly name: PermissionSetName;
+  readonly name: PermissionSetName | `${PermissionSetName}_Org`;
+  /** Packaged in force-app, or deployed by the admin from force-app-org-setup. */
+  readonly packaged: boolean;
   readonly fields: readonly FieldGrant[];
   readonly objects: readonly ObjectGrant[];
   readonly customMetadataTypes: readonly string[];
   readonly tabs: readonly string[];
   readonly app: boolean;
   readonly userPermissions: readonly string[];
+  readonly apexClasses: readonly string[];
 }
 
 function sortBy<T>(items: readonly T[], key: (t: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** The permission plans for the five sets, from the map's classifications and the package. */
+/**
+ * The permission plans: the five packaged sets and their five unpackaged companions, from the map's
+ * classifications and the package. What a package cannot carry goes to the companion: object
+ * permissions on standard objects ("During package installation, all object permissions for standard
+ * objects are ignored", Salesforce's packaging guide, Permission Set Groups), field permissions on
+ * standard fields, standard tabs, and user permissions. Custom fields on Contact are ours and stay in
+ * the package.
+ */
 export function planPermissionSets(map: LoadedDataMap, project: Project): PermissionPlan[] {
+  return planWholePermissionSets(map, project).flatMap((whole) => splitForPackaging(whole, project));
+}
+
+function isStandardObject(project: Project, object: string): boolean {
+  return (project.objects.get(object)?.kind ?? 'standard') === 'standard';
+}
+
+function splitForPackaging(whole: PermissionPlan, project: Project): PermissionPlan[] {
+  const standardField = (field: string) => {
+    const object = field.slice(0, field.indexOf('.'));
+    const f = project.objects.get(object)?.fields.get(field.slice(object.length + 1));
+    return f === undefined ? !field.endsWith('__c') : f.standard;
+  };
+  const packaged: PermissionPlan = {
+    ...whole,
+    packaged: true,
+    fields: whole.fields.filter((f) => !standardField(f.field)),
+    objects: whole.objects.filter((o) => !isStandardObject(project, o.object)),
+    tabs: whole.tabs.filter((t) => !t.startsWith('standard-')),
+    userPermissions: [],
+  };
+  const org: PermissionPlan = {
+    name: orgSetupSetName(whole.name as PermissionSetName),
+    packaged: false,
+    fields: whole.fields.filter((f) => standardField(f.field)),
+    objects: whole.objects.filter((o) => isStandardObject(project, o.object)),
+    customMetadataTypes: [],
+    tabs: whole.tabs.filter((t) => t.startsWith('standard-')),
+    app: false,
+    userPermissions: whole.userPermissions,
+    apexClasses: [],
+  };
+  return [packaged, org];
+}
+
+/** Each audience's (and the integration user's) complete grant, before the packaging split. */
+function planWholePermissionSets(map: LoadedDataMap, project: Project): PermissionPlan[] {
   const synced = syncedFields(map);
   const permissionable = (target: string): boolean => {
     const dot = target.indexOf('.');
@@ -131,6 +227,15 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
   const governancePageTab = project.files.some(
     (f) => f.root === 'CustomTab' && f.file.endsWith(`${GOVERNANCE_PAGE_TAB}.tab-meta.xml`),
   );
+  const hasController = project.files.some(
+    (f) => f.root === 'ApexClass' && f.file.endsWith(`/${GOVERNANCE_CONTROLLER}.cls-meta.xml`),
+  );
+  // View All only where records are ours (custom objects); see ObjectGrant.viewAll.
+  const grant = (object: string, access: ObjectGrant['access'], integration: boolean): ObjectGrant => ({
+    object,
+    access,
+    viewAll: access !== 'publish' && (project.objects.get(object)?.kind === 'custom' || integration),
+  });
 
   const plans: PermissionPlan[] = [];
 
@@ -152,9 +257,12 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
     objects.set(JOURNEY_EVENT, 'publish');
     plans.push({
       name: 'Cliniko_Sync_Integration',
+      packaged: true,
       fields: sortBy(fields, (f) => f.field),
       objects: sortBy(
-        [...objects].map(([object, access]) => ({ object, access })),
+        // The integration user keeps View All on Contact: it must find every patient Contact it
+        // upserts, including ones an admin reassigned, or the unique external id would collide.
+        [...objects].map(([object, access]) => grant(object, access, true)),
         (o) => o.object,
       ),
       customMetadataTypes: [],
@@ -162,6 +270,7 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
       app: false,
       // API access for the service; View Setup so the access-change snapshot can read permission set assignments.
       userPermissions: ['ApiEnabled', 'ViewSetup'],
+      apexClasses: [],
     });
   }
 
@@ -188,11 +297,12 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
       customMetadataTypes = [...CMDT_TYPES];
     }
     const objectList = sortBy(
-      [...objects].map(([object, access]) => ({ object, access })),
+      [...objects].map(([object, access]) => grant(object, access, false)),
       (o) => o.object,
     );
     plans.push({
       name: PERMISSION_SET_BY_AUDIENCE[audience],
+      packaged: true,
       fields: sortBy(fields, (f) => f.field),
       objects: objectList,
       customMetadataTypes,
@@ -205,6 +315,8 @@ export function planPermissionSets(map: LoadedDataMap, project: Project): Permis
       ].sort(),
       app: true,
       userPermissions: [],
+      // The governance components call the controller; only the compliance officer uses them.
+      apexClasses: audience === 'compliance' && hasController ? [GOVERNANCE_CONTROLLER] : [],
     });
   }
   return plans;
@@ -227,15 +339,23 @@ function objectPermission(grant: ObjectGrant): XmlChild {
       ['allowRead', 'true'],
       ['modifyAllRecords', 'false'],
       ['object', grant.object],
-      // Synced records are owned by the integration user under private sharing; "View All" on the
-      // object is what lets an audience see them, so access comes from this set and nowhere else.
-      ['viewAllRecords', b(!publish)],
+      ['viewAllRecords', b(grant.viewAll)],
     ],
   ];
 }
 
+/** Label and description of a set; the unpackaged companion says what it is for and where it lives. */
+function permissionSetText(plan: PermissionPlan): { label: string; description: string } {
+  if (plan.packaged) return PERMISSION_SET_TEXT[plan.name as PermissionSetName];
+  const base = PERMISSION_SET_TEXT[plan.name.replace(/_Org$/, '') as PermissionSetName];
+  return {
+    label: `${base.label} (org setup)`,
+    description: `Assign with ${plan.name.replace(/_Org$/, '')}: the Contact and user permissions a package cannot carry. Deployed from force-app-org-setup; generated from config/data-map.yaml.`,
+  };
+}
+
 export function renderPermissionSet(plan: PermissionPlan): string {
-  const textOf = PERMISSION_SET_TEXT[plan.name];
+  const textOf = permissionSetText(plan);
   const items: XmlChild[] = [];
   if (plan.app)
     items.push([
@@ -245,6 +365,15 @@ export function renderPermissionSet(plan: PermissionPlan): string {
         ['visible', 'true'],
       ],
     ]);
+  for (const name of plan.apexClasses) {
+    items.push([
+      'classAccesses',
+      [
+        ['apexClass', name],
+        ['enabled', 'true'],
+      ],
+    ]);
+  }
   for (const name of plan.customMetadataTypes) {
     items.push([
       'customMetadataTypeAccesses',
@@ -444,6 +573,8 @@ export function planDataMapRecords(map: LoadedDataMap): Map<string, string> {
 export function planShieldObjects(
   project: Project,
   coreObjectXml: ReadonlyMap<string, string>,
+  /** History-enabled objects whose definition lives outside the package (Contact, in force-app-org-setup). */
+  unpackagedHistoryObjects: ReadonlyMap<string, string> = new Map(),
 ): Map<string, string> {
   const out = new Map<string, string>();
   const policy =
@@ -476,9 +607,16 @@ export function planShieldObjects(
     'visibility',
     'webLinks',
   ]);
-  for (const object of [...project.objects.values()].filter((o) => o.enableHistory && o.file !== undefined)) {
-    const xml = coreObjectXml.get(object.name);
-    if (xml === undefined) continue;
+  const historyObjects = new Map(
+    [...project.objects.values()]
+      .filter((o) => o.enableHistory && o.file !== undefined)
+      .flatMap((o) => {
+        const xml = coreObjectXml.get(o.name);
+        return xml === undefined ? [] : [[o.name, xml] as const];
+      }),
+  );
+  for (const [name, xml] of unpackagedHistoryObjects) historyObjects.set(name, xml);
+  for (const [name, xml] of historyObjects) {
     // Insert before the first top-level element that the sequence puts after historyRetentionPolicy.
     const re = /\n {2}<([A-Za-z]+)[\s>]/g;
     let insertAt = xml.lastIndexOf('</CustomObject>');
@@ -489,7 +627,52 @@ export function planShieldObjects(
       }
     }
     const withPolicy = `${xml.slice(0, insertAt)}${policy}\n${xml.slice(insertAt)}`;
-    out.set(`${SHIELD}/objects/${object.name}/${object.name}.object-meta.xml`, withPolicy);
+    out.set(`${SHIELD}/objects/${name}/${name}.object-meta.xml`, withPolicy);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Contact history tracking (force-app-org-setup)
+
+/**
+ * Contact's history tracking, which a package cannot carry: `enableHistory` on Contact and
+ * `trackHistory` on CONTACT_TRACKED_FIELDS. A standard field's file carries only the setting; a custom
+ * field's file is the packaged definition with `trackHistory` switched on (a CustomField deploy
+ * replaces the whole definition, so it must match the package in everything else).
+ * `packagedFieldXml` maps `Contact.<Field>` to the packaged field file's text.
+ */
+export function planContactHistory(
+  project: Project,
+  packagedFieldXml: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = `${ORG_SETUP}/objects/Contact`;
+  out.set(`${dir}/Contact.object-meta.xml`, renderMetadataXml('CustomObject', [['enableHistory', 'true']]));
+  const contact = project.objects.get('Contact');
+  for (const name of CONTACT_TRACKED_FIELDS) {
+    const f = contact?.fields.get(name);
+    if (f === undefined)
+      throw new Error(`CONTACT_TRACKED_FIELDS: Contact.${name} is not a field of the package`);
+    const file = `${dir}/fields/${name}.field-meta.xml`;
+    if (f.standard) {
+      out.set(
+        file,
+        renderMetadataXml('CustomField', [
+          ['fullName', name],
+          ['trackFeedHistory', 'false'],
+          ['trackHistory', 'true'],
+        ]),
+      );
+      continue;
+    }
+    const xml = packagedFieldXml.get(`Contact.${name}`);
+    if (xml === undefined || !/<trackHistory>false<\/trackHistory>/.test(xml)) {
+      throw new Error(
+        `${f.file ?? `Contact.${name}`}: a packaged Contact field must say <trackHistory>false</trackHistory> (history on Contact is org setup)`,
+      );
+    }
+    out.set(file, xml.replace('<trackHistory>false</trackHistory>', '<trackHistory>true</trackHistory>'));
   }
   return out;
 }
@@ -501,21 +684,38 @@ export function isGeneratedPath(rel: string): boolean {
     /^force-app\/main\/default\/customMetadata\/Data_Map_(Field|Signoff)\.[A-Za-z0-9_]+\.md-meta\.xml$/.test(
       rel,
     ) ||
-    /^force-app-shield\/main\/default\/objects\/[A-Za-z0-9_]+\/[A-Za-z0-9_]+\.object-meta\.xml$/.test(rel)
+    /^force-app-shield\/main\/default\/objects\/[A-Za-z0-9_]+\/[A-Za-z0-9_]+\.object-meta\.xml$/.test(rel) ||
+    /^force-app-org-setup\/main\/default\/permissionsets\/Cliniko_Sync_[A-Za-z]+_Org\.permissionset-meta\.xml$/.test(
+      rel,
+    ) ||
+    /^force-app-org-setup\/main\/default\/objects\/Contact\/(Contact\.object|fields\/[A-Za-z0-9_]+\.field)-meta\.xml$/.test(
+      rel,
+    )
   );
 }
 
-/** Everything the generator writes (unformatted), keyed by repository-relative path. */
+/**
+ * Everything the generator writes (unformatted), keyed by repository-relative path. `coreObjectXml`
+ * maps an object name to its packaged object file's text, `packagedFieldXml` maps `Object.Field` to a
+ * packaged field file's text.
+ */
 export function generateMetadata(
   map: LoadedDataMap,
   project: Project,
   coreObjectXml: ReadonlyMap<string, string>,
+  packagedFieldXml: ReadonlyMap<string, string>,
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const plan of planPermissionSets(map, project)) {
-    out.set(`${PKG}/permissionsets/${plan.name}.permissionset-meta.xml`, renderPermissionSet(plan));
+    const dir = plan.packaged ? PKG : ORG_SETUP;
+    out.set(`${dir}/permissionsets/${plan.name}.permissionset-meta.xml`, renderPermissionSet(plan));
   }
   for (const [k, v] of planDataMapRecords(map)) out.set(k, v);
-  for (const [k, v] of planShieldObjects(project, coreObjectXml)) out.set(k, v);
+  const history = planContactHistory(project, packagedFieldXml);
+  for (const [k, v] of history) out.set(k, v);
+  // Contact's retention policy builds on the org-setup definition, which is where its history is enabled.
+  const contactObject = history.get(`${ORG_SETUP}/objects/Contact/Contact.object-meta.xml`);
+  const extra = new Map(contactObject === undefined ? [] : [['Contact', contactObject] as const]);
+  for (const [k, v] of planShieldObjects(project, coreObjectXml, extra)) out.set(k, v);
   return new Map(sortBy([...out], ([k]) => k));
 }

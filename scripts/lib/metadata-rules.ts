@@ -539,6 +539,119 @@ function checkDataMap(
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Package contents: what an unlocked package cannot carry
+
+/**
+ * What a package cannot carry, each as Salesforce documents it. These belong in the unpackaged
+ * force-app-org-setup/ (or force-app-shield/), which the admin deploys after installing the package
+ * (docs/go-live.md). Exported on their own so the Salesforce emulator's deploy can apply the same
+ * rules to a package it is asked to install.
+ */
+export const PACKAGE_CONTENT_RULES = {
+  standardObjectHistory:
+    'history tracking on a standard object is an org setting a package cannot carry (enableHistory, and trackHistory on any of its fields); deploy it from force-app-org-setup',
+  historyRetentionPolicy:
+    'a history retention policy needs Field Audit Trail (Shield) in the org; deploy it from force-app-shield',
+  standardObjectPermission:
+    'object permissions on a standard object are not installed by a package ("During package installation, all object permissions for standard objects are ignored"); grant them in the set\'s force-app-org-setup companion',
+  standardFieldPermission:
+    "field permissions on a standard field belong to a standard object, which a package does not grant; grant them in the set's force-app-org-setup companion",
+  standardTab: 'a standard tab belongs to a standard object; set its visibility in force-app-org-setup',
+  userPermission:
+    "user permissions are not carried by a packaged permission set; grant them in the set's force-app-org-setup companion",
+  viewAllContact:
+    'View All or Modify All on Contact opens every Contact in the org, not only patients (least privilege); only the integration user may see every patient Contact',
+} as const;
+
+export type PackageContentRule = keyof typeof PACKAGE_CONTENT_RULES;
+
+export interface PackageContentProblem extends RuleProblem {
+  readonly rule: PackageContentRule;
+}
+
+function isStandardObjectName(project: Pick<Project, 'objects'>, name: string): boolean {
+  return (
+    (project.objects.get(name)?.kind ?? (/__(c|e|mdt|x|b)$/.test(name) ? 'custom' : 'standard')) ===
+    'standard'
+  );
+}
+
+/** The packaged folder must carry nothing a package cannot (PACKAGE_CONTENT_RULES). */
+export function checkPackageContents(project: Pick<Project, 'objects' | 'files'>): PackageContentProblem[] {
+  const out: PackageContentProblem[] = [];
+  const add = (rule: PackageContentRule, file: string, element: string) =>
+    out.push({ rule, file, element, message: PACKAGE_CONTENT_RULES[rule], severity: 'error' });
+  for (const o of project.objects.values()) {
+    if (o.kind !== 'standard') continue;
+    if (o.enableHistory && o.file !== undefined) add('standardObjectHistory', o.file, 'enableHistory');
+    for (const f of o.fields.values()) {
+      if (f.trackHistory && f.file !== undefined)
+        add('standardObjectHistory', f.file, `trackHistory ${o.name}.${f.name}`);
+    }
+  }
+  for (const f of project.files) {
+    if (f.root === 'CustomObject' && children(f.node, 'historyRetentionPolicy').length > 0)
+      add('historyRetentionPolicy', f.file, 'historyRetentionPolicy');
+    if (f.root !== 'PermissionSet') continue;
+    for (const op of children(f.node, 'objectPermissions')) {
+      const object = text(op, 'object') ?? '';
+      if (isStandardObjectName(project, object))
+        add('standardObjectPermission', f.file, `objectPermissions ${object}`);
+    }
+    for (const fp of children(f.node, 'fieldPermissions')) {
+      const field = text(fp, 'field') ?? '';
+      const object = field.slice(0, Math.max(field.indexOf('.'), 0));
+      const name = field.slice(object.length + 1);
+      const info = project.objects.get(object)?.fields.get(name);
+      const standardField = info === undefined ? !name.endsWith('__c') : info.standard;
+      if (isStandardObjectName(project, object) && standardField)
+        add('standardFieldPermission', f.file, `fieldPermissions ${field}`);
+    }
+    for (const t of children(f.node, 'tabSettings')) {
+      const tab = text(t, 'tab') ?? '';
+      if (tab.startsWith('standard-')) add('standardTab', f.file, `tabSettings ${tab}`);
+    }
+    for (const up of children(f.node, 'userPermissions'))
+      add('userPermission', f.file, `userPermissions ${text(up, 'name') ?? ''}`);
+  }
+  // In the package no set may (any Contact grant there is already standardObjectPermission; say both).
+  out.push(...checkContactVisibility(project.files, () => false));
+  return out;
+}
+
+/**
+ * No permission set but the integration user's opens every Contact (View All or Modify All): an
+ * audience sees patient Contacts through the org's own Contact sharing, not every Contact there is.
+ * `mayViewAll` names the sets allowed to (the integration user's org-setup companion).
+ */
+export function checkContactVisibility(
+  files: readonly MetadataFile[],
+  mayViewAll: (permissionSet: string) => boolean,
+): PackageContentProblem[] {
+  const out: PackageContentProblem[] = [];
+  for (const f of files) {
+    if (f.root !== 'PermissionSet') continue;
+    const name = baseName(f.file, '.permissionset-meta.xml');
+    for (const op of children(f.node, 'objectPermissions')) {
+      if (text(op, 'object') !== 'Contact') continue;
+      const wide = text(op, 'viewAllRecords') === 'true' || text(op, 'modifyAllRecords') === 'true';
+      if (wide && !mayViewAll(name))
+        out.push({
+          rule: 'viewAllContact',
+          file: f.file,
+          element: 'objectPermissions Contact',
+          message: PACKAGE_CONTENT_RULES.viewAllContact,
+          severity: 'error',
+        });
+    }
+  }
+  return out;
+}
+
+/** The integration user's org-setup set: the one that may see every patient Contact. */
+export const CONTACT_VIEW_ALL_SETS: ReadonlySet<string> = new Set(['Cliniko_Sync_Integration_Org']);
+
 /** Runs every project rule. */
 export function checkProjectRules(
   project: Project,

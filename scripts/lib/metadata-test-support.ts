@@ -21,6 +21,7 @@ export function copyPackage(): { root: string; cleanup: () => void } {
   for (const item of [
     'force-app',
     'force-app-shield',
+    'force-app-org-setup',
     'config',
     'sfdx-project.json',
     '.forceignore',

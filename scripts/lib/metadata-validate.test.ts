@@ -30,7 +30,8 @@ describe('validate:metadata on a clean copy of the package', () => {
     const report = await validateRepository(copy.root, { schema, spec });
     expect(lines(report)).toEqual([]);
     expect(report.filesChecked).toBeGreaterThan(100);
-  });
+    // Schema, conversion of three deploy folders and the drift check: seconds on a shared machine.
+  }, 30_000);
 });
 
 describe('validate:metadata on a deliberately broken copy', () => {
@@ -73,7 +74,7 @@ describe('validate:metadata on a deliberately broken copy', () => {
     edit(
       root,
       `${PS}/Cliniko_Sync_Billing.permissionset-meta.xml`,
-      '<field>Contact.Email</field>',
+      '<field>Cliniko_Invoice__c.Total_Amount__c</field>',
       '<field>Contact.Emial__c</field>',
     );
     // Rule: a list view column that does not exist.
@@ -96,6 +97,19 @@ describe('validate:metadata on a deliberately broken copy', () => {
       'force-app/main/default/tabs/Cliniko_Governance.tab-meta.xml',
       '<flexiPage>Cliniko_Governance<',
       '<flexiPage>Missing_Page<',
+    );
+    // Package contents: a user permission in a packaged set; org setup: View All on Contact for marketing.
+    edit(
+      root,
+      `${PS}/Cliniko_Sync_Marketing.permissionset-meta.xml`,
+      '</PermissionSet>',
+      '  <userPermissions><enabled>true</enabled><name>ViewSetup</name></userPermissions>\n</PermissionSet>',
+    );
+    edit(
+      root,
+      'force-app-org-setup/main/default/permissionsets/Cliniko_Sync_Marketing_Org.permissionset-meta.xml',
+      '<viewAllRecords>false</viewAllRecords>',
+      '<viewAllRecords>true</viewAllRecords>',
     );
     // Data map: a clinician-only field given a target.
     edit(
@@ -166,6 +180,17 @@ describe('validate:metadata on a deliberately broken copy', () => {
     expectError(
       /Mode__c\.field-meta\.xml \[trackHistory\]: Sync_Run__c\.Mode__c tracks history but Sync_Run__c does not enable history/,
     );
+  });
+
+  it('rejects what a package cannot carry, and View All on Contact for an audience in org setup', () => {
+    expectError(
+      /Cliniko_Sync_Marketing\.permissionset-meta\.xml \[userPermissions ViewSetup\]: user permissions are not carried by a packaged permission set/,
+    );
+    expectError(
+      /Cliniko_Sync_Marketing_Org\.permissionset-meta\.xml \[objectPermissions Contact\]: View All or Modify All on Contact/,
+    );
+    // Control: the integration user's org-setup set keeps View All on Contact without an error.
+    expect(lines(report).filter((l) => l.includes('Cliniko_Sync_Integration_Org'))).toEqual([]);
   });
 
   it('rejects a required field in fieldPermissions and a field that does not exist', () => {

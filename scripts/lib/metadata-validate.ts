@@ -7,7 +7,14 @@ import { DataMapError, loadDataMap, type LoadedDataMap } from './metadata-datama
 import { compareGenerated, DATA_MAP_PATH, expectedGeneratedFiles } from './metadata-files.js';
 import { lwcBundlesMissingJavaScript } from './metadata-lwc.js';
 import { loadProject, metadataFilesUnder } from './metadata-project.js';
-import { checkProjectRules } from './metadata-rules.js';
+import { ORG_SETUP_DIR } from './metadata-generate.js';
+import {
+  checkContactVisibility,
+  checkPackageContents,
+  checkProjectRules,
+  CONTACT_VIEW_ALL_SETS,
+  type RuleProblem,
+} from './metadata-rules.js';
 import { loadMetadataSchema, validateAgainstSchema, type MetadataSchema } from './metadata-schema.js';
 
 /**
@@ -45,17 +52,46 @@ export function referencePath(repoRoot: string, file: string): string {
   return path.resolve(repoRoot, 'reference', file);
 }
 
-function packageDirectories(repoRoot: string): string[] {
+/** One source folder the project deploys, in deploy order. */
+export interface DeployUnit {
+  readonly path: string;
+  /** The package directory (installed as the package) or a folder the admin deploys beside it. */
+  readonly packaged: boolean;
+  /** Deployed only where the org has the licence for it (force-app-shield: Shield or Field Audit Trail). */
+  readonly optional: boolean;
+}
+
+/**
+ * Every source folder that is deployed, in order: the package directories, then the unpackaged
+ * folders the admin deploys after installing the package (`plugins.clinikoGovernedSync.
+ * unpackagedDirectories` in sfdx-project.json). The unpackaged ones are not package directories, so a
+ * plain `sf project deploy start` never merges them into one deploy with the package; deploy each on
+ * its own with `--source-dir`, in this order (docs/go-live.md).
+ */
+export function deployUnits(repoRoot: string): DeployUnit[] {
   const project = JSON.parse(readFileSync(path.join(repoRoot, 'sfdx-project.json'), 'utf8')) as {
     packageDirectories?: { path: string }[];
+    plugins?: { clinikoGovernedSync?: { unpackagedDirectories?: { path: string; optional?: boolean }[] } };
   };
-  return (project.packageDirectories ?? []).map((d) => d.path);
+  return [
+    ...(project.packageDirectories ?? []).map((d) => ({ path: d.path, packaged: true, optional: false })),
+    ...(project.plugins?.clinikoGovernedSync?.unpackagedDirectories ?? []).map((d) => ({
+      path: d.path,
+      packaged: false,
+      optional: d.optional === true,
+    })),
+  ];
+}
+
+/** The paths of deployUnits(). */
+export function deployedDirectories(repoRoot: string): string[] {
+  return deployUnits(repoRoot).map((u) => u.path);
 }
 
 /** Converts each package directory on its own (as each is deployed on its own) into a temp dir. */
 async function convertPackages(repoRoot: string): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const dir of packageDirectories(repoRoot)) {
+  for (const dir of deployedDirectories(repoRoot)) {
     const abs = path.join(repoRoot, dir);
     if (!existsSync(abs)) continue;
     const out = mkdtempSync(path.join(os.tmpdir(), 'validate-metadata-'));
@@ -88,7 +124,7 @@ export async function validateRepository(
     options.schema ??
     loadMetadataSchema(options.wsdlPath ?? referencePath(repoRoot, 'salesforce-metadata-v66.wsdl'));
   const files = new Map<string, string>();
-  for (const dir of packageDirectories(repoRoot)) {
+  for (const dir of deployedDirectories(repoRoot)) {
     for (const abs of metadataFilesUnder(path.join(repoRoot, dir))) {
       files.set(path.relative(repoRoot, abs).split(path.sep).join('/'), readFileSync(abs, 'utf8'));
     }
@@ -121,7 +157,21 @@ export async function validateRepository(
     options.spec ??
     loadClinikoSpec(options.clinikoSpecPath ?? referencePath(repoRoot, 'cliniko-openapi.yaml'));
   const project = loadProject(repoRoot);
-  for (const r of checkProjectRules(project, map, spec, DATA_MAP_PATH)) {
+  const orgSetup = loadProject(repoRoot, ORG_SETUP_DIR);
+  const ruleProblems: RuleProblem[] = [
+    ...checkProjectRules(project, map, spec, DATA_MAP_PATH),
+    // What the package cannot carry must not be in it (force-app-org-setup/README.md).
+    ...checkPackageContents(project),
+    // The org-setup folder: the same deploy-time rules (tracked-field limit, permission set names),
+    // and View All on Contact for the integration user only.
+    ...(existsSync(path.join(repoRoot, ORG_SETUP_DIR))
+      ? [
+          ...checkProjectRules(orgSetup, undefined, undefined),
+          ...checkContactVisibility(orgSetup.files, (name) => CONTACT_VIEW_ALL_SETS.has(name)),
+        ]
+      : []),
+  ];
+  for (const r of ruleProblems) {
     (r.severity === 'error' ? errors : warnings).push({
       check: 'rules',
       file: r.file,

@@ -92,7 +92,8 @@ describe('OAuth', () => {
     expect(conn.userInfo?.organizationId).toBe(emu.orgId);
     expect(conn.instanceUrl).toBe(emu.instanceUrl);
     expect(identity.username).toBe(emu.username);
-    expect(emu.permissionSets).toEqual(['Cliniko_Sync_Integration']);
+    // The packaged set and its org-setup companion (Contact and user permissions), as go-live assigns them.
+    expect(emu.permissionSets).toEqual(['Cliniko_Sync_Integration', 'Cliniko_Sync_Integration_Org']);
   });
 
   it('rejects a wrong client secret with invalid_client', async () => {

@@ -157,8 +157,8 @@ describe('the package in the Salesforce emulator', () => {
     await emulator.close();
   });
 
-  it('runs the integration user with the generated integration permission set only', () => {
-    expect(emulator.permissionSets).toEqual(['Cliniko_Sync_Integration']);
+  it('runs the integration user with the generated integration set and its org-setup companion only', () => {
+    expect(emulator.permissionSets).toEqual(['Cliniko_Sync_Integration', 'Cliniko_Sync_Integration_Org']);
   });
 
   it('lets the integration user publish a journey event with every event field', async () => {

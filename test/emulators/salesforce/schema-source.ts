@@ -214,8 +214,13 @@ export function packageDirectories(projectDir: string): string[] {
   if (!existsSync(projectFile)) return [join(projectDir, 'force-app')];
   const project = JSON.parse(readFileSync(projectFile, 'utf8')) as {
     packageDirectories?: Array<{ path: string }>;
+    plugins?: { clinikoGovernedSync?: { unpackagedDirectories?: Array<{ path: string }> } };
   };
-  return (project.packageDirectories ?? [{ path: 'force-app' }]).map((d) => join(projectDir, d.path));
+  // The org as an admin leaves it: the package, then what go-live deploys beside it (org setup, Shield).
+  const unpackaged = project.plugins?.clinikoGovernedSync?.unpackagedDirectories ?? [];
+  return [...(project.packageDirectories ?? [{ path: 'force-app' }]), ...unpackaged].map((d) =>
+    join(projectDir, d.path),
+  );
 }
 
 export function addHistoryObject(objects: Map<string, ObjectDef>, parent: ObjectDef): void {

@@ -40,7 +40,7 @@ export interface SalesforceEmulatorOptions {
   /** Certificate of the connected app for the JWT bearer flow; default: a generated self-signed one. */
   jwtCertificatePem?: string;
   integrationUsername?: string;
-  /** Permission sets the integration user holds; default ['Cliniko_Sync_Integration'] when it exists. */
+  /** Permission sets the integration user holds; default Cliniko_Sync_Integration and Cliniko_Sync_Integration_Org, those that exist. */
   integrationPermissionSets?: string[];
   /**
    * JSON file holding the org's records: loaded at start when it exists, written on close(). Without
@@ -89,9 +89,11 @@ export async function startSalesforceEmulator(
 ): Promise<SalesforceEmulator> {
   const schema = loadSchema(options.projectDir ?? REPO_ROOT);
   const clock = new Clock();
-  const defaultSets = schema.permissionSets.has('Cliniko_Sync_Integration')
-    ? ['Cliniko_Sync_Integration']
-    : [];
+  // As docs/go-live.md has the admin do: the packaged set and its org-setup companion (Contact and
+  // user permissions, which a package cannot carry), each when the project has it.
+  const defaultSets = ['Cliniko_Sync_Integration', 'Cliniko_Sync_Integration_Org'].filter((name) =>
+    schema.permissionSets.has(name),
+  );
   const integrationPermissionSets = options.integrationPermissionSets ?? defaultSets;
   for (const name of integrationPermissionSets) {
     if (!schema.permissionSets.has(name))
