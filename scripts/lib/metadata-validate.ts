@@ -203,7 +203,7 @@ export async function validateRepository(
   }
 
   // 5. Every LWC bundle carries its compiled JavaScript (the `.ts` never deploys).
-  for (const m of lwcBundlesMissingJavaScript(repoRoot, packageDirectories(repoRoot))) {
+  for (const m of lwcBundlesMissingJavaScript(repoRoot, deployedDirectories(repoRoot))) {
     errors.push({
       check: 'lwc',
       file: m.file,

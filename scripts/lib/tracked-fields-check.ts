@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ORG_SETUP_DIR } from './metadata-generate.js';
 import { MAX_TRACKED_FIELDS } from './metadata-rules.js';
-import { bool, parseMetadataXml, text } from './metadata-xml.js';
+import { bool, parseMetadataXml, text } from '../../lib/metadata/xml.js';
 
 /**
  * The pre-deploy check for history tracking (force-app-org-setup/README.md): Salesforce tracks at
