@@ -9,9 +9,10 @@ import type { PatientFields } from './practice.js';
 import { parseDateTime } from './query.js';
 import * as R from './resources.js';
 import type { Json } from './resources.js';
-import type { Fault, FaultSpec, RequestLogEntry, ServerRuntime } from './server.js';
+import type { Fault, FaultSpec } from './faults.js';
 import type { EmulatorState } from './state.js';
 import { emptyPatientFields, MutationError } from './state.js';
+import type { RequestLogEntry, ServerRuntime } from './transport.js';
 
 const FAULT_KINDS = ['429', '500', '502', '503', '504', 'slow', 'malformed', 'drop'] as const;
 const PATIENT_FIELD_NAMES = new Set(Object.keys(emptyPatientFields()));

@@ -11,6 +11,7 @@ import type { FieldValue } from '../query.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, RenderContext, ResourceDef } from './common.js';
 import { commonField, idOrNull, link, patientLabel, qLink, sortKeys } from './common.js';
+import type { ApiRoutes, Source } from '../listing.js';
 
 function appointmentField(row: Appointment, name: string, ctx: RenderContext, kind: Kind): FieldValue {
   switch (name) {
@@ -199,3 +200,28 @@ export const attendees: ResourceDef<Appointment> = {
     return sortKeys(out);
   },
 };
+
+/** Appointments, bookings and attendees, also as children of an appointment and of a case. */
+export function registerAppointmentRoutes(api: ApiRoutes): void {
+  api.list({ path: '/individual_appointments', def: individualAppointments });
+  api.get('/individual_appointments/{id}', individualAppointments);
+  api.list({ path: '/bookings', def: bookings });
+  api.get('/bookings/{id}', bookings);
+  api.list({ path: '/attendees', def: attendees });
+  api.get('/attendees/{id}', attendees);
+  api.list({
+    path: '/individual_appointments/{individual_appointment_id}/attendees',
+    def: attendees,
+    source: (params, p) => {
+      const idx = api.parent(KIND.appointment, p.appointments, params.individual_appointment_id);
+      return p.appointments.slice(idx, idx + 1);
+    },
+  });
+  const caseAppointments: Source<Appointment> = (params, p) => {
+    const idx = api.parent(KIND.patientCase, p.patientCases, params.patient_case_id);
+    const c = p.patientCases[idx];
+    return (c?.appointments ?? []).map((a) => p.appointments[a]).filter((a) => a !== undefined);
+  };
+  api.list({ path: '/patient_cases/{patient_case_id}/attendees', def: attendees, source: caseAppointments });
+  api.list({ path: '/patient_cases/{patient_case_id}/bookings', def: bookings, source: caseAppointments });
+}

@@ -7,6 +7,7 @@ import type { PatientCase } from '../practice.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, ResourceDef } from './common.js';
 import { commonField, link, sortKeys } from './common.js';
+import type { ApiRoutes } from '../listing.js';
 
 const CASE_NAMES = {
   workcover: 'WorkCover claim: lumbar strain',
@@ -75,4 +76,10 @@ export const patientCases: ResourceDef<PatientCase> = {
 
 function caseName(row: PatientCase, seed: number): string {
   return `${CASE_NAMES[row.kind]} ${canary(seed, 'caseName', row.idx)}`;
+}
+
+export function registerCaseRoutes(api: ApiRoutes): void {
+  api.list({ path: '/patient_cases', def: patientCases });
+  api.list({ path: '/patient_cases/active', def: patientCases, where: (c) => c.closedAt === null });
+  api.get('/patient_cases/{id}', patientCases);
 }

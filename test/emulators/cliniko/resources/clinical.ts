@@ -8,6 +8,7 @@ import type { MedicalAlert, TreatmentNote } from '../practice.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, ResourceDef } from './common.js';
 import { commonField, link, sortKeys } from './common.js';
+import type { ApiRoutes } from '../listing.js';
 
 export const treatmentNotes: ResourceDef<TreatmentNote> = {
   kind: KIND.treatmentNote,
@@ -116,3 +117,27 @@ export const medicalAlerts: ResourceDef<MedicalAlert> = {
     };
   },
 };
+
+/** Clinical records, served so that tests can prove the sync never copies them. */
+export function registerClinicalRoutes(api: ApiRoutes): void {
+  api.list({ path: '/treatment_notes', def: treatmentNotes });
+  api.get('/treatment_notes/{id}', treatmentNotes);
+  api.list({
+    path: '/patients/{patient_id}/treatment_notes',
+    def: treatmentNotes,
+    source: (params, p) => {
+      const idx = api.parent(KIND.patient, p.patients, params.patient_id);
+      return p.treatmentNotes.filter((t) => p.appointments[t.appointment]?.patient === idx);
+    },
+  });
+  api.list({ path: '/medical_alerts', def: medicalAlerts });
+  api.get('/medical_alerts/{id}', medicalAlerts);
+  api.list({
+    path: '/patients/{patient_id}/medical_alerts',
+    def: medicalAlerts,
+    source: (params, p) => {
+      const idx = api.parent(KIND.patient, p.patients, params.patient_id);
+      return p.medicalAlerts.filter((m) => m.patient === idx);
+    },
+  });
+}

@@ -7,6 +7,7 @@ import type { Contact } from '../practice.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { ResourceDef } from './common.js';
 import { commonField } from './common.js';
+import type { ApiRoutes } from '../listing.js';
 
 const CONTACT_TYPE_CODE = { Standard: 0, Doctor: 1, '3rd Party Payer': 2 } as const;
 export const contacts: ResourceDef<Contact> = {
@@ -69,3 +70,8 @@ export const contacts: ResourceDef<Contact> = {
     };
   },
 };
+
+export function registerContactRoutes(api: ApiRoutes): void {
+  api.list({ path: '/contacts', def: contacts });
+  api.get('/contacts/{id}', contacts);
+}

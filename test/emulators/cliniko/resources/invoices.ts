@@ -10,6 +10,8 @@ import type { FieldValue } from '../query.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, RenderContext, ResourceDef } from './common.js';
 import { commonField, link, money, patientLabel, qLink, sortKeys } from './common.js';
+import type { ApiRoutes, Source } from '../listing.js';
+import type { Practice } from '../practice.js';
 
 function invoiceField(row: Invoice, name: string, ctx: RenderContext, kind: Kind): FieldValue {
   const a = ctx.practice.appointments[row.appointment];
@@ -127,3 +129,69 @@ export const invoiceItems: ResourceDef<Invoice> = {
     };
   },
 };
+
+/** Invoices (also per patient, appointment, attendee, case and practitioner) and invoice items. */
+export function registerInvoiceRoutes(api: ApiRoutes): void {
+  api.list({ path: '/invoices', def: invoices });
+  api.get('/invoices/{id}', invoices);
+  const invoicesWhere =
+    (
+      kind: Kind,
+      param: string,
+      rowsOf: (p: Practice) => readonly unknown[],
+      test: (inv: Invoice, idx: number, p: Practice) => boolean,
+    ): Source<Invoice> =>
+    (params, p) => {
+      const idx = api.parent(kind, rowsOf(p), params[param]);
+      return p.invoices.filter((inv) => test(inv, idx, p));
+    };
+  const byAppointment = (inv: Invoice, idx: number): boolean => inv.appointment === idx;
+  for (const [path, kind, param, rowsOf, test] of [
+    [
+      '/patients/{patient_id}/invoices',
+      KIND.patient,
+      'patient_id',
+      (p: Practice) => p.patients,
+      (inv: Invoice, idx: number, p: Practice) => p.appointments[inv.appointment]?.patient === idx,
+    ],
+    [
+      '/appointments/{appointment_id}/invoices',
+      KIND.appointment,
+      'appointment_id',
+      (p: Practice) => p.appointments,
+      byAppointment,
+    ],
+    [
+      '/attendees/{attendee_id}/invoices',
+      KIND.attendee,
+      'attendee_id',
+      (p: Practice) => p.appointments,
+      byAppointment,
+    ],
+    [
+      '/patient_cases/{patient_case_id}/invoices',
+      KIND.patientCase,
+      'patient_case_id',
+      (p: Practice) => p.patientCases,
+      (inv: Invoice, idx: number, p: Practice) => p.appointments[inv.appointment]?.patientCase === idx,
+    ],
+    [
+      '/practitioners/{practitioner_id}/invoices',
+      KIND.practitioner,
+      'practitioner_id',
+      (p: Practice) => p.practitioners,
+      (inv: Invoice, idx: number, p: Practice) => p.appointments[inv.appointment]?.practitioner === idx,
+    ],
+  ] as const)
+    api.list({ path, def: invoices, source: invoicesWhere(kind, param, rowsOf, test) });
+  api.list({ path: '/invoice_items', def: invoiceItems });
+  api.get('/invoice_items/{id}', invoiceItems);
+  api.list({
+    path: '/invoices/{invoice_id}/invoice_items',
+    def: invoiceItems,
+    source: (params, p) => {
+      const idx = api.parent(KIND.invoice, p.invoices, params.invoice_id);
+      return p.invoices.slice(idx, idx + 1);
+    },
+  });
+}

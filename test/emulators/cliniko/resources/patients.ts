@@ -8,6 +8,9 @@ import type { Patient } from '../practice.js';
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, RenderContext, ResourceDef } from './common.js';
 import { commonField, link, patientLabel, qLink, sortKeys } from './common.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRoutes } from '../listing.js';
+import { validatePatientPatch } from '../patch.js';
 
 function normalizedPhone(number: string): string {
   const digits = number.replace(/\D/g, '');
@@ -125,4 +128,34 @@ function addRelations(out: Json, row: Patient, ctx: RenderContext): void {
     out.merged_with_patient = link(ctx, `/patients/${toId(KIND.patient, row.mergedInto)}`);
   if (row.referringDoctor >= 0)
     out.referring_doctor = link(ctx, `/contacts/${toId(KIND.contact, row.referringDoctor)}`);
+}
+
+/** `/patients`: list, get, PATCH (422 on invalid input), archive (POST or DELETE) and unarchive. */
+export function registerPatientRoutes(api: ApiRoutes): void {
+  const { app, state } = api;
+  api.list({ path: '/patients', def: patients });
+  api.get('/patients/{id}', patients);
+  const patchPatient = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const p = api.findVisible(patients, (req.params as { id: string }).id);
+    const result = validatePatientPatch(req.body, state.practice);
+    if (!result.ok) return reply.code(422).send({ message: 'Validation Failed', errors: result.errors });
+    state.applyPatientFields(p, result.patch.changes, {
+      concessionType: result.patch.concessionType,
+      referringDoctor: result.patch.referringDoctor,
+    });
+    return reply.send(patients.render(p, api.ctx()));
+  };
+  app.patch('/v1/patients/:id', patchPatient);
+  const archive = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const p = api.findVisible(patients, (req.params as { id: string }).id);
+    state.archivePatient(p);
+    return reply.code(204).send();
+  };
+  app.post('/v1/patients/:id/archive', archive);
+  app.delete('/v1/patients/:id', archive);
+  app.post('/v1/patients/:id/unarchive', async (req, reply) => {
+    const p = state.patient((req.params as { id: string }).id);
+    state.unarchivePatient(p);
+    return reply.send(patients.render(p, api.ctx()));
+  });
 }

@@ -6,6 +6,9 @@ import type { AppointmentType, Business, ConcessionType, Practice, Practitioner,
 import { isoOrNull, isoSeconds } from '../time.js';
 import type { Json, ResourceDef } from './common.js';
 import { commonField, link, qLink, sortKeys } from './common.js';
+import type { ApiRoutes } from '../listing.js';
+import { MutationError } from '../state.js';
+import type { EmulatorState } from '../state.js';
 
 export const appointmentTypes: ResourceDef<AppointmentType> = {
   kind: KIND.appointmentType,
@@ -220,3 +223,105 @@ export const users: ResourceDef<User> = {
     };
   },
 };
+
+/** Appointment types, practitioners (active, inactive, per business, per type), businesses, users, settings. */
+export function registerSetupRoutes(api: ApiRoutes): void {
+  const { app, state } = api;
+  api.list({ path: '/appointment_types', def: appointmentTypes });
+  api.get('/appointment_types/{id}', appointmentTypes);
+  api.list({
+    path: '/practitioners/{practitioner_id}/appointment_types',
+    def: appointmentTypes,
+    source: (params, p) => (
+      api.parent(KIND.practitioner, p.practitioners, params.practitioner_id),
+      p.appointmentTypes
+    ),
+  });
+  registerPractitionerRoutes(api);
+  api.list({ path: '/businesses', def: businesses });
+  api.get('/businesses/{id}', businesses);
+  api.list({ path: '/concession_types', def: concessionTypes });
+  api.get('/concession_types/{id}', concessionTypes);
+  api.list({ path: '/users', def: users });
+  api.get('/users/{id}', users);
+  // The key belongs to the practice's administrator.
+  app.get('/v1/user', async (_req, reply) => {
+    const admin = state.practice.users.find((u) => u.role === 'administrator');
+    if (!admin) throw new MutationError(404, { message: 'Not found' });
+    return reply.send(users.render(admin, api.ctx()));
+  });
+  app.get('/v1/settings/public', async (_req, reply) => reply.send(publicSettings(state)));
+}
+
+function registerPractitionerRoutes(api: ApiRoutes): void {
+  api.list({ path: '/practitioners', def: practitioners, where: (pr) => pr.active });
+  api.list({ path: '/practitioners/inactive', def: practitioners, where: (pr) => !pr.active });
+  api.get('/practitioners/{id}', practitioners);
+  api.list({
+    path: '/businesses/{business_id}/practitioners',
+    def: practitioners,
+    where: (pr) => pr.active,
+    source: (params, p) => {
+      const idx = api.parent(KIND.business, p.businesses, params.business_id);
+      return p.practitioners.filter((pr) => pr.business === idx);
+    },
+  });
+  api.list({
+    path: '/appointment_types/{appointment_type_id}/practitioners',
+    def: practitioners,
+    where: (pr) => pr.active,
+    source: (params, p) => (
+      api.parent(KIND.appointmentType, p.appointmentTypes, params.appointment_type_id),
+      p.practitioners
+    ),
+  });
+}
+
+function publicSettings(state: EmulatorState): Json {
+  return {
+    account: {
+      country: 'Australia',
+      country_code: 'AU',
+      currency_symbol: '$',
+      has_time_travelers: false,
+      id: toId(KIND.account, 0),
+      name: 'Northside Chiropractic Group',
+      subdomain: 'northside-chiro',
+      time_zone_support: true,
+    },
+    calendar: {
+      end_hour: 19,
+      multiple_appointments_gap: false,
+      show_current_time_indicator: true,
+      start_hour: 7,
+      timeslot_height_in_pixels: 24,
+      timeslot_size_in_minutes: 15,
+    },
+    online_bookings: {
+      allow_bookings_days_in_advance: 60,
+      allow_online_bookings_time_zone_choice: false,
+      booking_reservation_minutes: 10,
+      calendar_info: null,
+      daily_bookings_limit: 0,
+      disabled_text: null,
+      disabled_title: null,
+      enabled: true,
+      logo_url: null,
+      max_appointments_per_day_segment: 0,
+      min_hours_advance_required_to_book: 2,
+      min_hours_notice_for_patient_cancellation: 24,
+      notice_enabled: false,
+      notice_text: null,
+      notice_title: null,
+      notify_practitioner_by_email: true,
+      notify_practitioner_by_sms: false,
+      policy: null,
+      practitioner_order: state.practice.practitioners.map((p) => state.idOf('practitioner', p.idx)),
+      privacy_policy_url: null,
+      require_patient_address: false,
+      show_appointment_duration: true,
+      show_prices: true,
+    },
+    online_payments: { activated: false },
+  };
+}
