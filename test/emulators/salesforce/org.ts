@@ -1233,7 +1233,7 @@ export class RecordErrors extends Error {
   }
 }
 
-function rolledBack(): SaveResult {
+export function rolledBack(): SaveResult {
   return {
     success: false,
     errors: [

@@ -15,7 +15,7 @@ import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
 import { ApiError } from './errors.js';
 import { Clock, Org, type OrgSnapshot } from './org.js';
-import { registerRest } from './rest.js';
+import { registerRest } from './rest/index.js';
 import { loadSchema } from './schema.js';
 import { SoqlError } from './soql/index.js';
 
