@@ -8,10 +8,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PatientFields } from './practice.js';
 import { parseDateTime } from './query.js';
 import * as R from './resources.js';
-import type { Json } from './resources.js';
-import type { Fault, FaultSpec, RequestLogEntry, ServerRuntime } from './server.js';
+import type { Json, RenderContext } from './resources.js';
+import type { Fault, FaultSpec } from './faults.js';
 import type { EmulatorState } from './state.js';
 import { emptyPatientFields, MutationError } from './state.js';
+import type { RequestLogEntry, ServerRuntime } from './transport.js';
 
 const FAULT_KINDS = ['429', '500', '502', '503', '504', 'slow', 'malformed', 'drop'] as const;
 const PATIENT_FIELD_NAMES = new Set(Object.keys(emptyPatientFields()));
@@ -50,8 +51,19 @@ export interface Controls {
 }
 
 export function createControls(state: EmulatorState, runtime: ServerRuntime): Controls {
-  const ctx = () => state.context(runtime.base);
-  const iso = (s: number): string => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ctx = (): RenderContext => state.context(runtime.base);
+  return {
+    ...clockControls(state),
+    ...patientControls(state, ctx),
+    ...appointmentControls(state, ctx),
+    touch: (resource, ids) => state.touch(resource, ids),
+    ...transportControls(runtime),
+  };
+}
+
+const iso = (s: number): string => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function clockControls(state: EmulatorState): Pick<Controls, 'now' | 'setClock'> {
   return {
     now: () => iso(state.clock.now()),
     setClock(input) {
@@ -72,6 +84,16 @@ export function createControls(state: EmulatorState, runtime: ServerRuntime): Co
       if (input.frozen !== undefined) state.clock.freeze(input.frozen);
       return iso(state.clock.now());
     },
+  };
+}
+
+type PatientControls = Pick<
+  Controls,
+  'createPatient' | 'updatePatient' | 'archivePatient' | 'unarchivePatient' | 'mergePatient'
+>;
+
+function patientControls(state: EmulatorState, ctx: () => RenderContext): PatientControls {
+  return {
     createPatient(fields) {
       checkPatientFields(fields);
       if (typeof fields.first_name !== 'string' || typeof fields.last_name !== 'string') {
@@ -100,6 +122,16 @@ export function createControls(state: EmulatorState, runtime: ServerRuntime): Co
       state.mergePatients(from, state.patient(intoId));
       return R.patients.render(from, ctx());
     },
+  };
+}
+
+type AppointmentControls = Pick<
+  Controls,
+  'book' | 'reschedule' | 'cancel' | 'markArrived' | 'markDidNotArrive'
+>;
+
+function appointmentControls(state: EmulatorState, ctx: () => RenderContext): AppointmentControls {
+  return {
     book(input) {
       return R.individualAppointments.render(state.book(input), ctx());
     },
@@ -123,7 +155,16 @@ export function createControls(state: EmulatorState, runtime: ServerRuntime): Co
       state.markArrived(a, false);
       return R.individualAppointments.render(a, ctx());
     },
-    touch: (resource, ids) => state.touch(resource, ids),
+  };
+}
+
+type TransportControls = Pick<
+  Controls,
+  'injectFault' | 'faults' | 'clearFaults' | 'requestLog' | 'clearRequestLog' | 'resetRateLimit'
+>;
+
+function transportControls(runtime: ServerRuntime): TransportControls {
+  return {
     injectFault(spec) {
       if (!(FAULT_KINDS as readonly string[]).includes(spec.kind)) {
         throw new MutationError(400, { message: `kind must be one of ${FAULT_KINDS.join(', ')}` });
@@ -169,17 +210,17 @@ function checkPatientFields(fields: unknown): void {
     throw new MutationError(400, { message: `unknown patient fields: ${unknown.join(', ')}` });
 }
 
+const body = (req: FastifyRequest): Record<string, unknown> => {
+  const b = req.body;
+  return typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+};
+const id = (req: FastifyRequest): string => (req.params as { id: string }).id;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const ok = (reply: FastifyReply, payload: unknown, code = 200): FastifyReply =>
+  reply.code(code).send(payload);
+
 /** HTTP routes for the controls; no auth (they exist only in test processes). */
 export function registerControlRoutes(app: FastifyInstance, controls: Controls, state: EmulatorState): void {
-  const body = (req: FastifyRequest): Record<string, unknown> => {
-    const b = req.body;
-    return typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
-  };
-  const id = (req: FastifyRequest): string => (req.params as { id: string }).id;
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  const ok = (reply: FastifyReply, payload: unknown, code = 200): FastifyReply =>
-    reply.code(code).send(payload);
-
   app.get('/__control/clock', async (_req, reply) =>
     ok(reply, { now: controls.now(), frozen: state.clock.isFrozen }),
   );
@@ -193,6 +234,15 @@ export function registerControlRoutes(app: FastifyInstance, controls: Controls, 
     return ok(reply, { now, frozen: state.clock.isFrozen });
   });
 
+  registerPatientControlRoutes(app, controls);
+  registerAppointmentControlRoutes(app, controls);
+  registerTransportControlRoutes(app, controls);
+  app.get('/__control/canaries', async (_req, reply) =>
+    ok(reply, { canaries: [...R.allCanaries(state.practice)] }),
+  );
+}
+
+function registerPatientControlRoutes(app: FastifyInstance, controls: Controls): void {
   app.post('/__control/patients', async (req, reply) =>
     ok(
       reply,
@@ -214,7 +264,9 @@ export function registerControlRoutes(app: FastifyInstance, controls: Controls, 
     if (!into) throw new MutationError(400, { message: 'into (the surviving patient id) is required' });
     return ok(reply, controls.mergePatient(id(req), into));
   });
+}
 
+function registerAppointmentControlRoutes(app: FastifyInstance, controls: Controls): void {
   app.post('/__control/appointments', async (req, reply) => {
     const b = body(req);
     const patient = str(b.patient_id);
@@ -264,7 +316,9 @@ export function registerControlRoutes(app: FastifyInstance, controls: Controls, 
     }
     return ok(reply, { touched: controls.touch(resource, ids.map(String)) });
   });
+}
 
+function registerTransportControlRoutes(app: FastifyInstance, controls: Controls): void {
   app.get('/__control/faults', async (_req, reply) => ok(reply, { faults: controls.faults() }));
   app.post('/__control/faults', async (req, reply) =>
     ok(reply, controls.injectFault(body(req) as unknown as FaultSpec), 201),
@@ -282,7 +336,4 @@ export function registerControlRoutes(app: FastifyInstance, controls: Controls, 
     controls.resetRateLimit();
     return reply.code(204).send();
   });
-  app.get('/__control/canaries', async (_req, reply) =>
-    ok(reply, { canaries: [...R.allCanaries(state.practice)] }),
-  );
 }

@@ -9,13 +9,14 @@ import type { Practice } from './practice.js';
 import { defaultNow, generatePractice } from './practice.js';
 import { Prng } from './prng.js';
 import { allCanaries } from './resources.js';
-import type { RequestLogEntry, ServerRuntime } from './server.js';
 import { buildServer } from './server.js';
 import type { EmulatorClock } from './state.js';
 import { EmulatorState } from './state.js';
+import type { RequestLogEntry, ServerRuntime } from './transport.js';
 
 export type { Controls, BookInput } from './controls.js';
-export type { Fault, FaultKind, FaultSpec, RequestLogEntry } from './server.js';
+export type { Fault, FaultKind, FaultSpec } from './faults.js';
+export type { RequestLogEntry } from './transport.js';
 export { CANARY_PATTERN } from './canary.js';
 export { KIND, toId, fromId } from './ids.js';
 

@@ -60,16 +60,36 @@ export interface PatientPatch {
 
 export type PatchResult = { ok: true; patch: PatientPatch } | { ok: false; errors: Record<string, string> };
 
+/** One body being validated: its keys, the errors found so far and the changes accepted. */
+interface Validation {
+  input: Record<string, unknown>;
+  errors: Record<string, string>;
+  changes: Record<string, unknown>;
+  has: (key: string) => boolean;
+}
+
+/**
+ * The checks run in a fixed order (names, plain strings, booleans, formats, structured values,
+ * relations, the SMS opt-out), which is also the order of the keys in a 422 body.
+ */
 export function validatePatientPatch(body: unknown, practice: Practice): PatchResult {
-  const errors: Record<string, string> = {};
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: { base: 'must be a JSON object' } };
   }
   const input = body as Record<string, unknown>;
-  const changes: Record<string, unknown> = {};
-  const patch: PatientPatch = { changes };
-  const has = (k: string): boolean => Object.hasOwn(input, k);
+  const v: Validation = { input, errors: {}, changes: {}, has: (k) => Object.hasOwn(input, k) };
+  const patch: PatientPatch = { changes: v.changes };
+  checkStrings(v);
+  checkFormats(v);
+  checkStructured(v);
+  checkRelations(v, patch, practice);
+  checkSmsOptOut(v);
+  if (Object.keys(v.errors).length > 0) return { ok: false, errors: v.errors };
+  return { ok: true, patch };
+}
 
+function checkStrings(v: Validation): void {
+  const { input, errors, changes, has } = v;
   for (const k of ['first_name', 'last_name'] as const) {
     if (!has(k)) continue;
     const v = input[k];
@@ -96,6 +116,10 @@ export function validatePatientPatch(body: unknown, practice: Practice): PatchRe
     if (v !== null && typeof v !== 'boolean') errors[k] = 'must be true or false';
     else changes[k] = v;
   }
+}
+
+function checkFormats(v: Validation): void {
+  const { input, errors, changes, has } = v;
   for (const k of ['email', 'invoice_email'] as const) {
     if (!has(k)) continue;
     const v = input[k];
@@ -125,6 +149,10 @@ export function validatePatientPatch(body: unknown, practice: Practice): PatchRe
     if (v !== null && (typeof v !== 'string' || !/^[A-Z]{2}$/.test(v))) errors.country_code = 'is invalid';
     else changes.country_code = v;
   }
+}
+
+function checkStructured(v: Validation): void {
+  const { input, errors, changes, has } = v;
   if (has('patient_phone_numbers')) {
     const v = input.patient_phone_numbers;
     const valid =
@@ -161,6 +189,10 @@ export function validatePatientPatch(body: unknown, practice: Practice): PatchRe
           ? null
           : Object.fromEntries(PRONOUN_KEYS.map((k) => [k, (v as Record<string, string>)[k]]));
   }
+}
+
+function checkRelations(v: Validation, patch: PatientPatch, practice: Practice): void {
+  const { input, errors, has } = v;
   if (has('concession_type_id')) {
     const v = input.concession_type_id;
     if (v === null) patch.concessionType = -1;
@@ -179,14 +211,16 @@ export function validatePatientPatch(body: unknown, practice: Practice): PatchRe
       else patch.referringDoctor = idx;
     }
   }
+}
+
+function checkSmsOptOut(v: Validation): void {
+  const { input, errors, changes, has } = v;
   if (has('unsubscribe_sms_marketing')) {
     const v = input.unsubscribe_sms_marketing;
     if (typeof v !== 'boolean') errors.unsubscribe_sms_marketing = 'must be true or false';
     // Opt-out only: `false` does not opt anyone in.
     else if (v) changes.accepted_sms_marketing = false;
   }
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, patch };
 }
 
 function isValidDate(s: string): boolean {

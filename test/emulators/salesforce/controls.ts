@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Sessions } from './auth.js';
 import { ApiError } from './errors.js';
-import type { Clock, Org } from './org.js';
+import type { Clock, Org, UserDef } from './org.js';
 
 export interface RequestLogEntry {
   seq: number;
@@ -44,23 +44,8 @@ type FaultBody =
   | { kind: 'exhaustLimit' };
 
 export function registerControls(app: FastifyInstance, deps: ControlDeps): void {
-  const { org, sessions, requestLog, faults, clock } = deps;
-  const userNamed = (username: string | undefined) => {
-    const user = username ? org.userByUsername(username) : undefined;
-    if (!user) throw new ApiError(404, 'NOT_FOUND', `No user named ${username ?? '(missing)'}`);
-    return user;
-  };
-
-  app.get<{ Querystring: { since?: string } }>('/__emulator/requests', (request) => {
-    const since = Number(request.query.since ?? 0);
-    // The request for the log itself is left out.
-    return requestLog.filter((e) => e.seq > since && !e.url.startsWith('/__emulator/'));
-  });
-  app.delete('/__emulator/requests', () => {
-    requestLog.length = 0;
-    return { cleared: true };
-  });
-
+  const { org, clock } = deps;
+  registerLogControls(app, deps);
   app.get<{ Params: { object: string } }>('/__emulator/records/:object', (request) => {
     const object = org.schema.objects.get(request.params.object.toLowerCase());
     if (!object) throw new ApiError(404, 'NOT_FOUND', `No object named ${request.params.object}`);
@@ -76,36 +61,7 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     org.events.length = 0;
     return { cleared: true };
   });
-
-  app.get('/__emulator/users', () =>
-    [...org.users.values()].map((u) => ({ ...u, permissionSets: org.permissionSetNames(u.id) })),
-  );
-  app.post<{
-    Body: { username?: string; firstName?: string; lastName?: string; permissionSets?: string[] } | undefined;
-  }>('/__emulator/users', async (request, reply) => {
-    const body = request.body ?? {};
-    if (!body.username) throw new ApiError(400, 'MISSING_ARGUMENT', 'username is required');
-    const user = org.createUser(body.username, body.firstName ?? 'Test', body.lastName ?? 'User');
-    for (const name of body.permissionSets ?? []) org.assignPermissionSet(user.id, name);
-    return reply.code(201).send({ ...user, permissionSets: org.permissionSetNames(user.id) });
-  });
-  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
-    '/__emulator/permission-sets/assign',
-    (request) => {
-      const user = userNamed(request.body?.username);
-      org.assignPermissionSet(user.id, request.body?.permissionSet ?? '');
-      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
-    },
-  );
-  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
-    '/__emulator/permission-sets/unassign',
-    (request) => {
-      const user = userNamed(request.body?.username);
-      org.unassignPermissionSet(user.id, request.body?.permissionSet ?? '');
-      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
-    },
-  );
-
+  registerUserControls(app, deps);
   app.get('/__emulator/clock', () => ({ now: clock.now().toISOString() }));
   app.post<{ Body: { now?: string; advanceSeconds?: number; freeze?: boolean } | undefined }>(
     '/__emulator/clock',
@@ -121,7 +77,66 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
       return { now: clock.now().toISOString() };
     },
   );
+  registerFaultControls(app, deps);
+  registerSessionControls(app, deps);
+}
 
+const userNamed = (org: Org, username: string | undefined): UserDef => {
+  const user = username ? org.userByUsername(username) : undefined;
+  if (!user) throw new ApiError(404, 'NOT_FOUND', `No user named ${username ?? '(missing)'}`);
+  return user;
+};
+
+/** The request log, with the bodies as received. */
+function registerLogControls(app: FastifyInstance, deps: ControlDeps): void {
+  const { requestLog } = deps;
+  app.get<{ Querystring: { since?: string } }>('/__emulator/requests', (request) => {
+    const since = Number(request.query.since ?? 0);
+    // The request for the log itself is left out.
+    return requestLog.filter((e) => e.seq > since && !e.url.startsWith('/__emulator/'));
+  });
+  app.delete('/__emulator/requests', () => {
+    requestLog.length = 0;
+    return { cleared: true };
+  });
+}
+
+/** Users and their permission-set assignments. */
+function registerUserControls(app: FastifyInstance, deps: ControlDeps): void {
+  const { org } = deps;
+  app.get('/__emulator/users', () =>
+    [...org.users.values()].map((u) => ({ ...u, permissionSets: org.permissionSetNames(u.id) })),
+  );
+  app.post<{
+    Body: { username?: string; firstName?: string; lastName?: string; permissionSets?: string[] } | undefined;
+  }>('/__emulator/users', async (request, reply) => {
+    const body = request.body ?? {};
+    if (!body.username) throw new ApiError(400, 'MISSING_ARGUMENT', 'username is required');
+    const user = org.createUser(body.username, body.firstName ?? 'Test', body.lastName ?? 'User');
+    for (const name of body.permissionSets ?? []) org.assignPermissionSet(user.id, name);
+    return reply.code(201).send({ ...user, permissionSets: org.permissionSetNames(user.id) });
+  });
+  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
+    '/__emulator/permission-sets/assign',
+    (request) => {
+      const user = userNamed(org, request.body?.username);
+      org.assignPermissionSet(user.id, request.body?.permissionSet ?? '');
+      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
+    },
+  );
+  app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
+    '/__emulator/permission-sets/unassign',
+    (request) => {
+      const user = userNamed(org, request.body?.username);
+      org.unassignPermissionSet(user.id, request.body?.permissionSet ?? '');
+      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
+    },
+  );
+}
+
+/** Lock faults, 503s, latency, expired sessions and the API budget. */
+function registerFaultControls(app: FastifyInstance, deps: ControlDeps): void {
+  const { org, sessions, faults } = deps;
   app.post<{ Body: FaultBody | undefined }>('/__emulator/faults', (request) => {
     const body = request.body;
     switch (body?.kind) {
@@ -172,10 +187,14 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     if (request.body?.used !== undefined) org.api.used = request.body.used;
     return { used: org.api.used, max: org.api.max };
   });
+}
 
+/** Refresh tokens and the access-token lifetime. */
+function registerSessionControls(app: FastifyInstance, deps: ControlDeps): void {
+  const { org, sessions } = deps;
   // A refresh token as if the user had completed the web-server flow earlier (the emulator has no login UI).
   app.post<{ Body: { username?: string } | undefined }>('/__emulator/refresh-tokens', (request) => {
-    const user = userNamed(request.body?.username);
+    const user = userNamed(org, request.body?.username);
     return { refresh_token: sessions.mintRefreshToken(user.id), client_id: deps.clientId };
   });
 

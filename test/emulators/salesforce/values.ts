@@ -69,28 +69,7 @@ export function coerceValue(field: FieldDef, value: unknown): unknown {
     case 'double':
     case 'currency':
     case 'percent': {
-      const n =
-        typeof value === 'number'
-          ? value
-          : typeof value === 'string' && value.trim() !== ''
-            ? Number(value)
-            : NaN;
-      if (!Number.isFinite(n)) throw notOfType(field, value);
-      const scale = field.scale ?? 0;
-      const rounded = Number(n.toFixed(scale));
-      const integerDigits = Math.trunc(Math.abs(rounded)).toString().length;
-      if (
-        field.precision !== undefined &&
-        integerDigits > field.precision - scale &&
-        Math.trunc(rounded) !== 0
-      ) {
-        throw new RecordError(
-          'NUMBER_OUTSIDE_VALID_RANGE',
-          `${field.label}: value outside of valid range on numeric field: ${asText(value)}`,
-          [field.name],
-        );
-      }
-      return field.type === 'int' ? Math.trunc(rounded) : rounded;
+      return coerceNumber(field, value);
     }
     case 'date': {
       if (typeof value !== 'string' || !isValidDate(value)) throw notOfType(field, value);
@@ -107,36 +86,63 @@ export function coerceValue(field: FieldDef, value: unknown): unknown {
       return value;
     }
     default: {
-      if (typeof value === 'object') throw notOfType(field, value);
-      const s = asText(value);
-      if (s === '') return null;
-      if (field.length !== undefined && s.length > field.length) {
-        throw new RecordError(
-          'STRING_TOO_LONG',
-          `${field.label}: data value too large: ${s.length > 50 ? s.slice(0, 50) + '...' : s} (max length=${field.length})`,
-          [field.name],
-        );
-      }
-      if (field.type === 'email' && !EMAIL.test(s)) {
-        throw new RecordError('INVALID_EMAIL_ADDRESS', `${field.label}: invalid email address: ${s}`, [
-          field.name,
-        ]);
-      }
-      if ((field.type === 'picklist' || field.type === 'multipicklist') && field.restrictedPicklist) {
-        const allowed = new Set((field.picklistValues ?? []).map((p) => p.value));
-        const chosen = field.type === 'multipicklist' ? s.split(';') : [s];
-        const bad = chosen.find((c) => !allowed.has(c));
-        if (bad !== undefined) {
-          throw new RecordError(
-            'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
-            `${field.label}: bad value for restricted picklist field: ${bad}`,
-            [field.name],
-          );
-        }
-      }
-      return s;
+      return coerceText(field, value);
     }
   }
+}
+
+/** Numbers: finite, rounded to the field's scale, within its precision. */
+function coerceNumber(field: FieldDef, value: unknown): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
+  if (!Number.isFinite(n)) throw notOfType(field, value);
+  const scale = field.scale ?? 0;
+  const rounded = Number(n.toFixed(scale));
+  const integerDigits = Math.trunc(Math.abs(rounded)).toString().length;
+  if (field.precision !== undefined && integerDigits > field.precision - scale && Math.trunc(rounded) !== 0) {
+    throw new RecordError(
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      `${field.label}: value outside of valid range on numeric field: ${asText(value)}`,
+      [field.name],
+    );
+  }
+  return field.type === 'int' ? Math.trunc(rounded) : rounded;
+}
+
+/** Text types: length, e-mail shape, restricted picklist values; '' stores null. */
+function coerceText(field: FieldDef, value: unknown): string | null {
+  if (typeof value === 'object') throw notOfType(field, value);
+  const s = asText(value);
+  if (s === '') return null;
+  if (field.length !== undefined && s.length > field.length) {
+    throw new RecordError(
+      'STRING_TOO_LONG',
+      `${field.label}: data value too large: ${s.length > 50 ? s.slice(0, 50) + '...' : s} (max length=${field.length})`,
+      [field.name],
+    );
+  }
+  if (field.type === 'email' && !EMAIL.test(s)) {
+    throw new RecordError('INVALID_EMAIL_ADDRESS', `${field.label}: invalid email address: ${s}`, [
+      field.name,
+    ]);
+  }
+  if ((field.type === 'picklist' || field.type === 'multipicklist') && field.restrictedPicklist) {
+    const allowed = new Set((field.picklistValues ?? []).map((p) => p.value));
+    const chosen = field.type === 'multipicklist' ? s.split(';') : [s];
+    const bad = chosen.find((c) => !allowed.has(c));
+    if (bad !== undefined) {
+      throw new RecordError(
+        'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+        `${field.label}: bad value for restricted picklist field: ${bad}`,
+        [field.name],
+      );
+    }
+  }
+  return s;
 }
 
 /** Salesforce's history `DataType` for a field type. */

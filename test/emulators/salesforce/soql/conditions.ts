@@ -232,14 +232,7 @@ function compileCondition<R>(
   const op = c.operator;
 
   if (c.valueQuery !== undefined) {
-    if (op !== 'IN' && op !== 'NOT IN') throw malformed(`unexpected token: '${op}'`);
-    if (!compiler.semiJoin) throw malformed('Nesting of semi join sub-selects is not supported');
-    const values = compiler.semiJoin(c as ConditionWithValueQuery & { valueQuery: unknown });
-    return (r) => {
-      const v = operand.get(r);
-      const found = v !== null && values.some((x) => sameValue(operand.type, v, x));
-      return op === 'IN' ? found : !found;
-    };
+    return semiJoin(c as ConditionWithValueQuery & { valueQuery: unknown }, op, operand, compiler);
   }
 
   const rawValues = Array.isArray(c.value) ? c.value : [c.value ?? ''];
@@ -299,19 +292,41 @@ function compileCondition<R>(
     case '<=':
     case '>':
     case '>=':
-      return (r) => {
-        const v = operand.get(r);
-        if (v === null) return false;
-        if (literal.kind === 'range') {
-          const n = v as number;
-          const { start, end } = literal.range;
-          return op === '<' ? n < start : op === '<=' ? n < end : op === '>' ? n >= end : n >= start;
-        }
-        if (literal.value === null) return false;
-        const cmp = compareValues(v, literal.value);
-        return op === '<' ? cmp < 0 : op === '<=' ? cmp <= 0 : op === '>' ? cmp > 0 : cmp >= 0;
-      };
+      return relational(op, operand, literal);
     default:
       throw malformed(`unexpected token: '${String(op)}'`);
   }
+}
+
+/** `field IN (SELECT ...)` / `NOT IN`: the sub-select runs once, then each row is looked up. */
+function semiJoin<R>(
+  c: ConditionWithValueQuery & { valueQuery: unknown },
+  op: string | undefined,
+  operand: Operand<R>,
+  compiler: ConditionCompiler<R>,
+): Predicate<R> {
+  if (op !== 'IN' && op !== 'NOT IN') throw malformed(`unexpected token: '${op}'`);
+  if (!compiler.semiJoin) throw malformed('Nesting of semi join sub-selects is not supported');
+  const values = compiler.semiJoin(c);
+  return (r) => {
+    const v = operand.get(r);
+    const found = v !== null && values.some((x) => sameValue(operand.type, v, x));
+    return op === 'IN' ? found : !found;
+  };
+}
+
+/** `<`, `<=`, `>`, `>=`: null never compares; a date range compares by its bounds. */
+function relational<R>(op: '<' | '<=' | '>' | '>=', operand: Operand<R>, literal: Literal): Predicate<R> {
+  return (r) => {
+    const v = operand.get(r);
+    if (v === null) return false;
+    if (literal.kind === 'range') {
+      const n = v as number;
+      const { start, end } = literal.range;
+      return op === '<' ? n < start : op === '<=' ? n < end : op === '>' ? n >= end : n >= start;
+    }
+    if (literal.value === null) return false;
+    const cmp = compareValues(v, literal.value);
+    return op === '<' ? cmp < 0 : op === '<=' ? cmp <= 0 : op === '>' ? cmp > 0 : cmp >= 0;
+  };
 }

@@ -1,0 +1,117 @@
+/**
+ * What a new org holds before anyone writes: the Organization row, the integration and admin users,
+ * the permission sets of `force-app/` with their FieldPermissions and ObjectPermissions rows (so SOQL
+ * on them works as in an org), the integration user's assignments and the custom metadata records.
+ */
+import type { Schema } from '../schema.js';
+import { coerceValue } from '../values.js';
+import type { Security } from './security.js';
+import type { RecordStore } from './store.js';
+import type { Rec, UserDef } from './types.js';
+
+export interface SeedOptions {
+  orgId: string;
+  integrationUsername: string;
+  adminUsername: string;
+  integrationPermissionSets: string[];
+}
+
+export function seedOrg(
+  schema: Schema,
+  store: RecordStore,
+  security: Security,
+  options: SeedOptions,
+): { integrationUser: UserDef; adminUser: UserDef } {
+  store.insertSystem('Organization', {
+    Id: options.orgId,
+    Name: 'Cliniko Sync Emulator',
+    InstanceName: 'EMU1',
+    IsSandbox: false,
+    OrganizationType: 'Developer Edition',
+  });
+  const integrationUser = security.addUser(options.integrationUsername, 'Cliniko Sync', 'Integration', false);
+  const adminUser = security.addUser(options.adminUsername, 'Emulator', 'Admin', true);
+  store.systemUserId = adminUser.id;
+  seedPermissionSets(schema, store);
+  for (const name of options.integrationPermissionSets)
+    security.assignPermissionSet(integrationUser.id, name);
+  seedMetadataRecords(schema, store);
+  return { integrationUser, adminUser };
+}
+
+function seedPermissionSets(schema: Schema, store: RecordStore): void {
+  for (const ps of schema.permissionSets.values()) {
+    const id = store.nextId('PermissionSet');
+    store.insertSystem('PermissionSet', {
+      Id: id,
+      Name: ps.name,
+      Label: ps.label,
+      Description: ps.description,
+      IsOwnedByProfile: false,
+      IsCustom: true,
+      NamespacePrefix: null,
+    });
+    for (const fp of ps.fields.values()) {
+      const [sobject] = fp.field.split('.');
+      store.insertSystem('FieldPermissions', {
+        Id: store.nextId('FieldPermissions'),
+        ParentId: id,
+        SobjectType: sobject,
+        Field: fp.field,
+        PermissionsRead: fp.readable || fp.editable,
+        PermissionsEdit: fp.editable,
+      });
+    }
+    for (const op of ps.objects.values()) {
+      store.insertSystem('ObjectPermissions', {
+        Id: store.nextId('ObjectPermissions'),
+        ParentId: id,
+        SobjectType: op.object,
+        PermissionsCreate: op.create,
+        PermissionsRead: op.read,
+        PermissionsEdit: op.edit,
+        PermissionsDelete: op.delete,
+        PermissionsViewAllRecords: op.viewAll,
+        PermissionsModifyAllRecords: op.modifyAll,
+      });
+    }
+  }
+}
+
+/** Custom metadata records become rows of their type; a bad one names the record and the field. */
+function seedMetadataRecords(schema: Schema, store: RecordStore): void {
+  for (const record of schema.metadataRecords) {
+    const object = schema.objects.get(record.type.toLowerCase());
+    if (!object)
+      throw new Error(
+        `custom metadata record ${record.type}.${record.developerName}: type ${record.type} has no object definition`,
+      );
+    const row: Rec = {
+      Id: store.nextId(object.name),
+      DeveloperName: record.developerName,
+      MasterLabel: record.label,
+      Label: record.label,
+      Language: 'en_US',
+      NamespacePrefix: null,
+      QualifiedApiName: record.developerName,
+    };
+    for (const [fieldName, raw] of Object.entries(record.values)) {
+      const f = object.fields.get(fieldName.toLowerCase());
+      if (!f)
+        throw new Error(
+          `custom metadata record ${record.type}.${record.developerName}: unknown field ${fieldName}`,
+        );
+      try {
+        row[f.name] = coerceValue(f, raw);
+      } catch (error) {
+        throw new Error(
+          `custom metadata record ${record.type}.${record.developerName}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    store.insertSystem(object.name, row);
+  }
+}

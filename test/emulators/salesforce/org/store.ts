@@ -1,0 +1,240 @@
+/**
+ * Record storage: one table per object, an id index (an 18-character id names its table), a value
+ * index for external id and unique fields, id and auto-number counters, and a journal that makes a
+ * batch transactional (rollback restores every record the batch touched, in reverse order); snapshots
+ * of the business data.
+ */
+import { makeId, STANDARD_KEY_PREFIXES, to18 } from '../ids.js';
+import type { FieldDef, ObjectDef, Schema } from '../schema.js';
+import { asText, formatDateTime } from '../values.js';
+import type { Clock } from './clock.js';
+import type { OrgSnapshot, Rec } from './types.js';
+
+interface Journal {
+  saved: Map<string, { table: string; prev: Rec | undefined }>;
+}
+
+export class RecordStore {
+  private readonly tables = new Map<string, Map<string, Rec>>();
+  private readonly idIndex = new Map<string, string>();
+  /** `object.field` (lower-cased) -> normalised value -> ids; for external id and unique fields. */
+  private readonly valueIndex = new Map<string, Map<string, Set<string>>>();
+  private readonly counters = new Map<string, number>();
+  private readonly autoNumbers = new Map<string, number>();
+  private journal: Journal | undefined;
+  /** CreatedById / LastModifiedById of system rows, once the admin user exists. */
+  systemUserId: string | undefined;
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly clock: Clock,
+    /** Called after every write to an object (security caches watch PermissionSetAssignment). */
+    private readonly onWrite: (objectName: string) => void,
+  ) {
+    for (const object of schema.objects.values()) this.tables.set(object.name.toLowerCase(), new Map());
+  }
+
+  table(objectName: string): Map<string, Rec> {
+    const t = this.tables.get(objectName.toLowerCase());
+    if (!t) throw new Error(`no table for ${objectName}`);
+    return t;
+  }
+
+  nextId(objectName: string): string {
+    const object = this.schema.objects.get(objectName.toLowerCase());
+    const prefix = object?.keyPrefix ?? STANDARD_KEY_PREFIXES[objectName] ?? '000';
+    const n = (this.counters.get(prefix) ?? 0) + 1;
+    this.counters.set(prefix, n);
+    return makeId(prefix, n);
+  }
+
+  autoNumber(object: ObjectDef, field: FieldDef): string {
+    const key = `${object.name}.${field.name}`;
+    const n = (this.autoNumbers.get(key) ?? 0) + 1;
+    this.autoNumbers.set(key, n);
+    return (field.autoNumberFormat ?? '{0}').replace(/\{(0+)\}/, (_m, zeros: string) =>
+      String(n).padStart(zeros.length, '0'),
+    );
+  }
+
+  private indexedFields(object: ObjectDef): FieldDef[] {
+    return [...object.fields.values()].filter((f) => f.externalId || f.unique);
+  }
+
+  private normalise(field: FieldDef, value: unknown): string {
+    const s = typeof value === 'string' ? value : JSON.stringify(value);
+    return field.caseSensitive ? s : s.toLowerCase();
+  }
+
+  private unindex(object: ObjectDef, record: Rec): void {
+    for (const f of this.indexedFields(object)) {
+      const v = record[f.name];
+      if (v === null || v === undefined) continue;
+      this.valueIndex
+        .get(`${object.name}.${f.name}`.toLowerCase())
+        ?.get(this.normalise(f, v))
+        ?.delete(String(record.Id));
+    }
+  }
+
+  private index(object: ObjectDef, record: Rec): void {
+    if (record.IsDeleted === true) return;
+    for (const f of this.indexedFields(object)) {
+      const v = record[f.name];
+      if (v === null || v === undefined) continue;
+      const key = `${object.name}.${f.name}`.toLowerCase();
+      let byValue = this.valueIndex.get(key);
+      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, Set<string>>()));
+      const normalised = this.normalise(f, v);
+      let ids = byValue.get(normalised);
+      if (!ids) byValue.set(normalised, (ids = new Set()));
+      ids.add(String(record.Id));
+    }
+  }
+
+  /** Writes (or removes, with `next` undefined) one record, keeping indexes and the journal. */
+  put(object: ObjectDef, id: string, next: Rec | undefined): void {
+    const table = this.table(object.name);
+    const prev = table.get(id);
+    if (this.journal && !this.journal.saved.has(id)) {
+      this.journal.saved.set(id, { table: object.name, prev: prev ? { ...prev } : undefined });
+    }
+    if (prev) this.unindex(object, prev);
+    if (next) {
+      table.set(id, next);
+      this.idIndex.set(id, object.name.toLowerCase());
+      this.index(object, next);
+    } else {
+      table.delete(id);
+      this.idIndex.delete(id);
+    }
+    this.onWrite(object.name);
+  }
+
+  /** Removes a row outside the journal and without the write hook (permission set unassignment). */
+  removeRaw(objectName: string, id: string): void {
+    this.table(objectName).delete(id);
+    this.idIndex.delete(id);
+  }
+
+  /** A row the org itself writes (setup data): every field present, audit fields by the admin. */
+  insertSystem(objectName: string, values: Rec): void {
+    const object = this.schema.objects.get(objectName.toLowerCase());
+    if (!object) throw new Error(`unknown object ${objectName}`);
+    const now = formatDateTime(this.clock.now());
+    const record: Rec = {};
+    for (const f of object.fields.values()) record[f.name] = f.type === 'boolean' ? false : null;
+    Object.assign(record, { CreatedDate: now, LastModifiedDate: now, SystemModstamp: now }, values);
+    for (const key of Object.keys(record)) if (!object.fields.has(key.toLowerCase())) delete record[key];
+    if (object.fields.has('createdbyid') && record.CreatedById === null && this.systemUserId)
+      record.CreatedById = this.systemUserId;
+    if (object.fields.has('lastmodifiedbyid') && record.LastModifiedById === null && this.systemUserId)
+      record.LastModifiedById = this.systemUserId;
+    this.put(object, String(record.Id), record);
+  }
+
+  /** Runs `work` in a transaction; rolls back when it throws or `shouldCommit` says no. Nests. */
+  transaction<T>(work: () => T, shouldCommit: (result: T) => boolean): T {
+    const outer = this.journal;
+    this.journal = { saved: new Map() };
+    try {
+      const result = work();
+      if (!shouldCommit(result)) this.rollback();
+      return result;
+    } catch (error) {
+      this.rollback();
+      throw error;
+    } finally {
+      this.journal = outer;
+    }
+  }
+
+  private rollback(): void {
+    const journal = this.journal;
+    if (!journal) return;
+    this.journal = undefined;
+    for (const [id, { table, prev }] of [...journal.saved].reverse()) {
+      const object = this.schema.objects.get(table.toLowerCase());
+      if (object) this.put(object, id, prev);
+    }
+    this.journal = journal;
+    journal.saved.clear();
+  }
+
+  findRecords(objectName: string, predicate: (r: Rec) => boolean): Rec[] {
+    return [...this.table(objectName).values()].filter(predicate);
+  }
+
+  byId(id: string): { object: ObjectDef; record: Rec } | undefined {
+    const full = to18(id);
+    if (!full) return undefined;
+    const table = this.idIndex.get(full);
+    if (!table) return undefined;
+    const object = this.schema.objects.get(table);
+    const record = this.tables.get(table)?.get(full);
+    return object && record ? { object, record } : undefined;
+  }
+
+  /** Live (not deleted) records whose `field` equals `value` (case rules of the field). */
+  matchByField(object: ObjectDef, field: FieldDef, value: unknown): Rec[] {
+    if (field.name === 'Id') {
+      const hit = typeof value === 'string' ? this.byId(value) : undefined;
+      return hit && hit.object === object && hit.record.IsDeleted !== true ? [hit.record] : [];
+    }
+    const table = this.table(object.name);
+    if (field.externalId || field.unique) {
+      const ids = this.valueIndex
+        .get(`${object.name}.${field.name}`.toLowerCase())
+        ?.get(this.normalise(field, value));
+      return ids ? [...ids].map((id) => table.get(id)).filter((r): r is Rec => r !== undefined) : [];
+    }
+    const wanted = this.normalise(field, value);
+    return [...table.values()].filter(
+      (r) =>
+        r.IsDeleted !== true &&
+        r[field.name] !== null &&
+        r[field.name] !== undefined &&
+        this.normalise(field, r[field.name]) === wanted,
+    );
+  }
+
+  /** Business data (standard, custom and history objects) and id counters, for a snapshot file. */
+  snapshot(): OrgSnapshot {
+    const tables: Record<string, Rec[]> = {};
+    for (const object of this.schema.objects.values()) {
+      if (!['standard', 'custom', 'history'].includes(object.category)) continue;
+      const rows = [...this.table(object.name).values()];
+      if (rows.length > 0) tables[object.name] = rows;
+    }
+    return {
+      version: 1,
+      tables,
+      counters: Object.fromEntries(this.counters),
+      autoNumbers: Object.fromEntries(this.autoNumbers),
+    };
+  }
+
+  /**
+   * Loads a snapshot taken by snapshot(). Objects or fields that no longer exist in force-app are
+   * reported, not silently dropped: the caller decides whether a schema change invalidates the file.
+   */
+  restore(snapshot: OrgSnapshot): void {
+    if (snapshot.version !== 1)
+      throw new Error(`snapshot version ${String(snapshot.version)} is not supported`);
+    for (const [objectName, rows] of Object.entries(snapshot.tables)) {
+      const object = this.schema.objects.get(objectName.toLowerCase());
+      if (!object) throw new Error(`snapshot holds ${objectName}, which the project no longer defines`);
+      for (const row of rows) {
+        const unknown = Object.keys(row).filter((k) => !object.fields.has(k.toLowerCase()));
+        if (unknown.length > 0)
+          throw new Error(
+            `snapshot record ${objectName} ${asText(row.Id)}: unknown fields ${unknown.join(', ')}`,
+          );
+        this.put(object, asText(row.Id), { ...row });
+      }
+    }
+    for (const [prefix, n] of Object.entries(snapshot.counters))
+      this.counters.set(prefix, Math.max(n, this.counters.get(prefix) ?? 0));
+    for (const [key, n] of Object.entries(snapshot.autoNumbers)) this.autoNumbers.set(key, n);
+  }
+}
