@@ -9,7 +9,7 @@ import { PRIORITY } from '../objects.js';
 /**
  * Run recording shared by the use cases that write (the cycle, the reconciliation): run ids, the cycle
  * lease, the description of a failure, and the Sync_Run__c summary sent through the outbox. The
- * runner's copy (sync/runner.ts `finish`, `cycle`, `exclusive`) is the reference these were taken from.
+ * cycle (sync/cycle/) and the reconciliation (sync/reconcile/) both use them.
  */
 
 /**

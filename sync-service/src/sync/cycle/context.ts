@@ -87,8 +87,7 @@ export interface CycleRun {
  * twice; the outbox is drained by whichever instance holds it, and its items are leased one by one
  * besides. A crashed holder's lease expires after LEASE_MS. SQLite serves one instance and needs none.
  */
-export const CYCLE_LEASE = 'sync-cycle';
-export const LEASE_MS = 10 * 60_000;
+export { CYCLE_LEASE, LEASE_MS } from '../common/run-record.js';
 
 /** Streams whose records become Salesforce records, in the order they are read. */
 export const DATA_STREAMS = [

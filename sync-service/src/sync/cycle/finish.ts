@@ -1,12 +1,6 @@
-import { SyncError } from '../../errors.js';
-import { payloadSha256 } from '../../governance/canonical.js';
-import {
-  buildSyncRunPayload,
-  type RunCounter,
-  type RunMode as SyncRunMode,
-} from '../../governance/sync-run.js';
+import type { RunCounter, RunMode as SyncRunMode } from '../../governance/sync-run.js';
+import { describeError, recordRunSummary } from '../common/run-record.js';
 import type { DrainResult } from '../outbox/worker.js';
-import { PRIORITY } from '../objects.js';
 import type { CycleContext, RunSummary } from './context.js';
 
 /**
@@ -44,13 +38,8 @@ export async function startRun(
   return { runId, mode, started, counter, before };
 }
 
-export function describeRunError(err: unknown): string {
-  return err instanceof SyncError
-    ? `${err.code}: ${err.message}`
-    : err instanceof Error
-      ? err.message
-      : 'unknown error';
-}
+/** A run's failure as recorded: the one description shared with the reconciliation. */
+export const describeRunError = describeError;
 
 export async function finish(ctx: CycleContext, run: RunStart, failure: string | null): Promise<RunSummary> {
   let error = failure;
@@ -135,29 +124,17 @@ async function queueRunRecord(
 ): Promise<void> {
   const syncRunMode: SyncRunMode =
     run.mode === 'backfill' ? 'backfill' : run.mode === 'journey-daily' ? 'reconcile' : 'incremental';
-  const summaryPayload = buildSyncRunPayload({
-    runId: run.runId,
-    mode: syncRunMode,
-    startedAt: new Date(run.started).toISOString(),
-    finishedAt: new Date(finished).toISOString(),
-    failed: error !== null,
-    counts,
-    dataMapSha256: ctx.deps.dataMapHash,
-  });
-  await ctx.deps.store.commitBatch({
-    stream: 'runs',
-    outbox: [
-      {
-        object: 'Sync_Run__c',
-        externalId: run.runId,
-        operation: 'upsert',
-        payload: JSON.stringify(summaryPayload),
-        payloadHash: payloadSha256(summaryPayload),
-        runId: run.runId,
-        priority: PRIORITY.Sync_Run__c ?? 90,
-      },
-    ],
-    now: finished,
-  });
-  await ctx.deps.worker.drain().catch((err: unknown) => ctx.log.warn({ err }, 'run summary not written yet'));
+  await recordRunSummary(
+    { store: ctx.deps.store, worker: ctx.deps.worker, log: ctx.log },
+    {
+      runId: run.runId,
+      mode: syncRunMode,
+      startedAt: new Date(run.started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      failed: error !== null,
+      counts,
+      dataMapSha256: ctx.deps.dataMapHash,
+    },
+    finished,
+  );
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_OVERLAP_SECONDS } from '../../cliniko/index.js';
 import { RunCounter } from '../../governance/sync-run.js';
+import { newRunId } from '../common/run-record.js';
 import { createPayloadRules } from '../payloads.js';
 import {
   CYCLE_LEASE,
@@ -59,10 +60,7 @@ function references(ctx: CycleContext) {
 }
 
 async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefined): Promise<RunSummary> {
-  const runId = `run-${new Date(ctx.deps.now())
-    .toISOString()
-    .replace(/[-:.TZ]/g, '')
-    .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const runId = newRunId('run', ctx.deps.now());
   const counter = new RunCounter();
   const start = await startRun(ctx, runId, mode, counter);
   let error: string | null = null;
