@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     : join(mkdtempSync(join(tmpdir(), 'cliniko-sync-demo-')), 'sync.db');
   const config = loadConfig({
     ...process.env,
+    // The demo runs the repository's map, signed with the published demo key: demo mode accepts it.
+    SYNC_MODE: 'demo',
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'demo@clinic.example',

@@ -70,6 +70,7 @@ async function startHarness(options: { patients: number; seed: number; rootDir?:
   const encryptionKey = randomBytes(32).toString('base64');
   const adminToken = randomBytes(24).toString('hex');
   const config = loadConfig({
+    SYNC_MODE: 'test',
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',

@@ -23,6 +23,8 @@ export const AUDIT_OPERATIONS = [
   'delete',
   'write-back',
   'data-map-sign',
+  'journey-sign',
+  'approvers-change',
   'prune',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];

@@ -1,5 +1,6 @@
 import { SyncError } from '../errors.js';
 import { deniedSources } from './clinical-deny-list.js';
+import type { DocumentSignature } from './signatures.js';
 import {
   type Classification,
   type DataMapProblem,
@@ -88,6 +89,8 @@ export interface DataMapSignoff {
    * `signDataMap`, so that a refusal can name the entries that changed without the old file.
    */
   readonly entries: Readonly<Record<string, string>> | undefined;
+  /** Approvers' Ed25519 signatures over the map's hash (signatures.ts); the gate verifies each. */
+  readonly signatures?: readonly DocumentSignature[] | undefined;
 }
 
 export interface DataMap {
