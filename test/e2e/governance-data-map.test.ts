@@ -16,7 +16,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { dataMapSha256 } from '../../sync-service/src/governance/canonical.js';
-import { parsePrivateKey, publicKeyText, signStatement } from '../../sync-service/src/governance/signatures.js';
+import {
+  parsePrivateKey,
+  publicKeyText,
+  signStatement,
+} from '../../sync-service/src/governance/signatures.js';
 
 const DEMO = 'Demo Compliance Officer (DEMO ONLY)';
 const demoKey = (root: string) => join(root, 'config/demo-keys/DEMO-ONLY-approver.key');
@@ -78,7 +82,9 @@ describe('data-map sign-off at run time', () => {
     expect(code, out).toBe(0);
     const text = readMap(root);
     expect(text).toContain(`approvedBy: ${DEMO}`);
-    expect(text).toMatch(/signatures:\n {4}- approver: Demo Compliance Officer \(DEMO ONLY\)\n {6}role: compliance-officer/);
+    expect(text).toMatch(
+      /signatures:\n {4}- approver: Demo Compliance Officer \(DEMO ONLY\)\n {6}role: compliance-officer/,
+    );
     expect(text).toContain('approvedOn: 2026-11-20');
     expect(text).toContain(`${CITY_KEY}:`);
     // Comments survive the rewrite.
@@ -200,13 +206,22 @@ function forgeSignature(root: string, keyFile: string, approver: string): void {
   const text = readMap(root);
   const doc = parseYaml(text) as { entries: unknown[]; derived: unknown[] };
   const sha256 = dataMapSha256(doc.entries, doc.derived);
-  const statement = { document: 'data-map', sha256, approver, role: 'compliance-officer', signedOn: '2026-11-21' };
+  const statement = {
+    document: 'data-map',
+    sha256,
+    approver,
+    role: 'compliance-officer',
+    signedOn: '2026-11-21',
+  };
   const signature = signStatement(parsePrivateKey(readFileSync(keyFile, 'utf8')), statement);
   writeMap(
     root,
     text
       .replace(/ {2}sha256: '[0-9a-f]{64}'/, `  sha256: '${sha256}'`)
-      .replace(/ {6}signedOn: .*\n {6}signature: .*\n/, `      signedOn: 2026-11-21\n      signature: ${signature}\n`),
+      .replace(
+        / {6}signedOn: .*\n {6}signature: .*\n/,
+        `      signedOn: 2026-11-21\n      signature: ${signature}\n`,
+      ),
   );
 }
 
@@ -215,10 +230,17 @@ describe('attacks on the sign-off, each refused (with a control that passes)', (
     const { root, env, config } = setup();
     editMap(root, CITY, NOTES_TO_CITY);
     forgeSignature(root, demoKey(root), DEMO);
-    const deny = { code: 'DATA_MAP_INVALID', message: expect.stringContaining(`${NOTES_KEY}) source: patients.notes is on the clinical deny-list`) as unknown };
+    const deny = {
+      code: 'DATA_MAP_INVALID',
+      message: expect.stringContaining(
+        `${NOTES_KEY}) source: patients.notes is on the clinical deny-list`,
+      ) as unknown,
+    };
     await expect(loadSignedDataMap(config, root)).rejects.toMatchObject(deny);
     await expect(loadSignedDataMap(config, root, { allowUnsigned: true })).rejects.toMatchObject(deny);
-    await expect(createSyncService(config, createLogger({ level: 'silent' }), { rootDir: root, allowUnsignedMap: true })).rejects.toMatchObject(deny);
+    await expect(
+      createSyncService(config, createLogger({ level: 'silent' }), { rootDir: root, allowUnsignedMap: true }),
+    ).rejects.toMatchObject(deny);
     await expect(run(['sign', '--key', demoKey(root)], env, root)).rejects.toMatchObject(deny);
     // Control: the same forged-signature path over the city map is a valid sign-off.
     editMap(root, NOTES_TO_CITY, CITY);
@@ -226,14 +248,19 @@ describe('attacks on the sign-off, each refused (with a control that passes)', (
     await expect(loadSignedDataMap(config, root)).resolves.toBeDefined();
   });
 
-  it('a map signed by a stranger\'s key is refused, naming the approver; the CLI will not sign with it', async () => {
+  it("a map signed by a stranger's key is refused, naming the approver; the CLI will not sign with it", async () => {
     const { root, env, config } = setup();
     const stranger = join(root, 'stranger.key');
-    writeFileSync(stranger, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(
+      stranger,
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
     forgeSignature(root, stranger, DEMO);
     const refused = await loadSignedDataMap(config, root).catch((err: unknown) => err as SyncError);
     expect(refused).toMatchObject({ code: 'DATA_MAP_NOT_SIGNED' });
-    expect((refused as SyncError).message).toContain(`the signature of ${DEMO} (2026-11-21) does not match this data-map`);
+    expect((refused as SyncError).message).toContain(
+      `the signature of ${DEMO} (2026-11-21) does not match this data-map`,
+    );
     expect((refused as SyncError).message).not.toMatch(/PRIVATE KEY|[A-Za-z0-9+/]{80,}==/);
     const cli = await run(['sign', '--key', stranger], env, root);
     expect(cli.code).toBe(2);
@@ -249,7 +276,16 @@ describe('attacks on the sign-off, each refused (with a control that passes)', (
     const mallory = generateKeyPairSync('ed25519').privateKey;
     writeFileSync(stranger, mallory.export({ type: 'pkcs8', format: 'pem' }));
     const registryBefore = readFileSync(join(root, 'config/approvers.yaml'), 'utf8');
-    const add = ['approvers', 'add', '--name', 'Mallory', '--role', 'compliance-officer', '--public-key', publicKeyText(mallory)];
+    const add = [
+      'approvers',
+      'add',
+      '--name',
+      'Mallory',
+      '--role',
+      'compliance-officer',
+      '--public-key',
+      publicKeyText(mallory),
+    ];
     const refused = await run([...add, '--key', stranger], env, root);
     expect(refused.code).toBe(2);
     expect(refused.out).toContain('belongs to no registered approver');
@@ -261,7 +297,9 @@ describe('attacks on the sign-off, each refused (with a control that passes)', (
     );
     const broken = await loadSignedDataMap(config, root).catch((err: unknown) => err as SyncError);
     expect(broken).toMatchObject({ code: 'CONFIG_INVALID' });
-    expect((broken as SyncError).message).toContain('approver change 3 (add Mallory): does not follow the change before it');
+    expect((broken as SyncError).message).toContain(
+      'approver change 3 (add Mallory): does not follow the change before it',
+    );
     writeFileSync(join(root, 'config/approvers.yaml'), registryBefore);
     // Control: the registered officer adds Mallory; the change is signed, written and audited.
     const added = await run([...add, '--key', demoKey(root)], env, root);

@@ -5,7 +5,12 @@ import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/index.js';
 import { SyncError } from '../errors.js';
 import type { SignoffTrust } from '../governance/signoff.js';
-import { parsePrivateKey, replayApprovers, type ApproverRegistry, type SignatureMode } from '../governance/signatures.js';
+import {
+  parsePrivateKey,
+  replayApprovers,
+  type ApproverRegistry,
+  type SignatureMode,
+} from '../governance/signatures.js';
 
 /**
  * The file side of signing: reads config/approvers.yaml and replays it (governance/signatures.ts),
@@ -36,9 +41,13 @@ export async function readApproverRegistry(
   const changes = (doc as { changes?: unknown } | null)?.changes;
   const result = replayApprovers(changes, options);
   if (!result.ok) {
-    throw new SyncError('CONFIG_INVALID', `the approver registry is not valid: ${result.problems.join('; ')}`, {
-      record: { system: 'config', object: 'approvers' },
-    });
+    throw new SyncError(
+      'CONFIG_INVALID',
+      `the approver registry is not valid: ${result.problems.join('; ')}`,
+      {
+        record: { system: 'config', object: 'approvers' },
+      },
+    );
   }
   return result.registry;
 }

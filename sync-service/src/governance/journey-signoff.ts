@@ -3,7 +3,12 @@ import { isMap, isScalar, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { SignoffTrust } from './signoff.js';
-import { checkDocumentSignatures, signDocument, type Approver, type DocumentSignature } from './signatures.js';
+import {
+  checkDocumentSignatures,
+  signDocument,
+  type Approver,
+  type DocumentSignature,
+} from './signatures.js';
 
 /**
  * config/journey.yaml is signed like the data map (issue #17, item 6): it decides what marketing sees
@@ -21,7 +26,9 @@ const signoffSchema = z.object({
       z.object({
         approver: z.string(),
         role: z.string(),
-        signedOn: z.union([z.string(), z.date()]).transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v)),
+        signedOn: z
+          .union([z.string(), z.date()])
+          .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v)),
         signature: z.string(),
       }),
     )
@@ -30,7 +37,10 @@ const signoffSchema = z.object({
 
 /** sha256 of the journey document's canonical JSON, `signoff` left out. */
 export function journeySha256(doc: unknown): string {
-  const body = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? { ...(doc as Record<string, unknown>) } : doc;
+  const body =
+    doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+      ? { ...(doc as Record<string, unknown>) }
+      : doc;
   if (body !== null && typeof body === 'object') delete (body as Record<string, unknown>).signoff;
   return sha256Hex(canonicalJson(body, 'journey'));
 }
@@ -43,12 +53,14 @@ export function checkJourneySignoff(yamlText: string, trust: SignoffTrust): Jour
   const doc = parseYaml(yamlText) as unknown;
   const sha256 = journeySha256(doc);
   const raw = (doc as { signoff?: unknown } | null)?.signoff;
-  const fix = 'a registered approver must sign it (`npm run sync -- data-map sign-journey --key <private key file>`)';
+  const fix =
+    'a registered approver must sign it (`npm run sync -- data-map sign-journey --key <private key file>`)';
   if (raw === undefined || raw === null) {
     return { ok: false, sha256, message: `config/journey.yaml has never been signed off; ${fix}` };
   }
   const parsed = signoffSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, sha256, message: `config/journey.yaml: its signoff block is malformed; ${fix}` };
+  if (!parsed.success)
+    return { ok: false, sha256, message: `config/journey.yaml: its signoff block is malformed; ${fix}` };
   if (parsed.data.sha256 !== sha256) {
     return {
       ok: false,
@@ -56,8 +68,19 @@ export function checkJourneySignoff(yamlText: string, trust: SignoffTrust): Jour
       message: `config/journey.yaml changed after its sign-off${parsed.data.approvedBy ? ` by ${parsed.data.approvedBy}` : ''}; ${fix}`,
     };
   }
-  const check = checkDocumentSignatures('journey', sha256, parsed.data.signatures, trust.registry, trust.mode);
-  if (!check.ok) return { ok: false, sha256, message: `config/journey.yaml's sign-off is not valid: ${check.problems.join('; ')}; ${fix}` };
+  const check = checkDocumentSignatures(
+    'journey',
+    sha256,
+    parsed.data.signatures,
+    trust.registry,
+    trust.mode,
+  );
+  if (!check.ok)
+    return {
+      ok: false,
+      sha256,
+      message: `config/journey.yaml's sign-off is not valid: ${check.problems.join('; ')}; ${fix}`,
+    };
   return { ok: true, sha256, signers: check.signers.map((s) => s.approver) };
 }
 
@@ -67,7 +90,8 @@ export function signJourney(
   signer: { readonly approver: Approver; readonly privateKey: KeyObject; readonly signedOn: string },
 ): string {
   const doc = parseDocument(yamlText);
-  if (doc.errors.length > 0 || !isMap(doc.contents)) throw new RangeError('config/journey.yaml is not a YAML mapping');
+  if (doc.errors.length > 0 || !isMap(doc.contents))
+    throw new RangeError('config/journey.yaml is not a YAML mapping');
   const plain = doc.toJS() as { signoff?: unknown };
   const sha256 = journeySha256(plain);
   const previous = signoffSchema.safeParse(plain.signoff);
@@ -75,10 +99,16 @@ export function signJourney(
     previous.success && previous.data.sha256 === sha256
       ? previous.data.signatures.filter((s) => s.approver !== signer.approver.name)
       : [];
-  const signatures = [...kept, signDocument('journey', sha256, signer.approver, signer.privateKey, signer.signedOn)];
+  const signatures = [
+    ...kept,
+    signDocument('journey', sha256, signer.approver, signer.privateKey, signer.signedOn),
+  ];
   const node = doc.createNode({
     approvedBy: signatures.map((s) => s.approver).join(' and '),
-    approvedOn: signatures.map((s) => s.signedOn).sort().at(-1),
+    approvedOn: signatures
+      .map((s) => s.signedOn)
+      .sort()
+      .at(-1),
     sha256,
     signatures: signatures.map((s) => ({ ...s })),
   });

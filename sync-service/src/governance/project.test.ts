@@ -467,7 +467,9 @@ describe('zero-leak property', () => {
     expect(() => mapOf(notesMapped)).toThrow(/patients\.notes is on the clinical deny-list/);
     const map = mapOf(FIXTURE_MAP);
     const planted = { id: '1', last_name: `X ${CANARY}`, notes: 'left knee' };
-    expect(leaks(projectRecord('patients', planted, map), map, 'patients')).toEqual(['canary in projection result']);
+    expect(leaks(projectRecord('patients', planted, map), map, 'patients')).toEqual([
+      'canary in projection result',
+    ]);
     const record = { id: '1', last_name: 'X', notes: `left knee ${CANARY}` };
     expect(leaks(projectRecord('patients', record, map), map, 'patients')).toEqual([]);
   });

@@ -99,7 +99,8 @@ export function projectRecord(
     // way, and it runs before any value of the record is read.
     const denied = deniedSources(resource, entry.sources);
     if (denied.length > 0) {
-      for (const d of denied) problem(entry.key, d.field, `${d.field} is on the clinical deny-list; not sent`);
+      for (const d of denied)
+        problem(entry.key, d.field, `${d.field} is on the clinical deny-list; not sent`);
       continue;
     }
     const input = slice(rawRecord, entry.sources);

@@ -26,7 +26,11 @@ function mapOf(text: string): DataMap {
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.map;
 }
-const janeSigned = signDataMap(FIXTURE_MAP, mapOf(FIXTURE_MAP), { approver: A.jane, privateKey: A.keys.jane, signedOn: ON });
+const janeSigned = signDataMap(FIXTURE_MAP, mapOf(FIXTURE_MAP), {
+  approver: A.jane,
+  privateKey: A.keys.jane,
+  signedOn: ON,
+});
 
 describe('attack: a map signed by a stranger', () => {
   it('is refused, naming the signer and why (the stranger is not registered)', () => {
@@ -39,14 +43,21 @@ describe('attack: a map signed by a stranger', () => {
     );
     const check = checkSignoff(mapOf(forged), A.trust);
     expect(check.ok).toBe(false);
-    if (!check.ok) expect(check.message).toContain('Mallory signed the data-map but is not a registered approver');
+    if (!check.ok)
+      expect(check.message).toContain('Mallory signed the data-map but is not a registered approver');
     expect(checkSignoff(mapOf(janeSigned), A.trust).ok).toBe(true); // control
   });
 
   it('is refused when the stranger signs under a registered name (the signature does not verify)', () => {
     const sha256 = mapOf(janeSigned).signoff!.sha256;
     const good = mapOf(janeSigned).signoff!.signatures![0]!.signature;
-    const bad = signStatement(A.keys.stranger, { document: 'data-map', sha256, approver: A.jane.name, role: 'compliance-officer', signedOn: ON });
+    const bad = signStatement(A.keys.stranger, {
+      document: 'data-map',
+      sha256,
+      approver: A.jane.name,
+      role: 'compliance-officer',
+      signedOn: ON,
+    });
     const check = checkSignoff(mapOf(janeSigned.replace(good, bad)), A.trust);
     expect(check.ok).toBe(false);
     if (!check.ok) {
@@ -67,7 +78,12 @@ describe('attack: a map signed by a stranger', () => {
 describe('the two-approver policy', () => {
   const policyChange = signApproverChange(
     A.registry,
-    { op: 'policy', policy: { 'data-map': ['compliance-officer', 'integration-owner'], journey: ['compliance-officer'] }, on: ON, by: A.jane.name },
+    {
+      op: 'policy',
+      policy: { 'data-map': ['compliance-officer', 'integration-owner'], journey: ['compliance-officer'] },
+      on: ON,
+      by: A.jane.name,
+    },
     A.keys.jane,
     'test',
   );
@@ -78,9 +94,19 @@ describe('the two-approver policy', () => {
   it('needs both roles, by different approvers; one signature is not enough', () => {
     const once = checkSignoff(mapOf(janeSigned), trust);
     expect(once.ok).toBe(false);
-    if (!once.ok) expect(once.message).toContain('missing integration-owner; valid signatures by Jane Citizen (Compliance Officer) (compliance-officer)');
-    const twice = signDataMap(janeSigned, mapOf(janeSigned), { approver: A.omar, privateKey: A.keys.omar, signedOn: ON });
-    expect(checkSignoff(mapOf(twice), trust)).toMatchObject({ ok: true, approvedBy: 'Jane Citizen (Compliance Officer) and Omar Owner' });
+    if (!once.ok)
+      expect(once.message).toContain(
+        'missing integration-owner; valid signatures by Jane Citizen (Compliance Officer) (compliance-officer)',
+      );
+    const twice = signDataMap(janeSigned, mapOf(janeSigned), {
+      approver: A.omar,
+      privateKey: A.keys.omar,
+      signedOn: ON,
+    });
+    expect(checkSignoff(mapOf(twice), trust)).toMatchObject({
+      ok: true,
+      approvedBy: 'Jane Citizen (Compliance Officer) and Omar Owner',
+    });
   });
 });
 
@@ -110,51 +136,103 @@ describe('attack: an approver added without a valid signature', () => {
       );
     }
     // Control: the same add signed by Jane's key is accepted.
-    const real = signApproverChange(A.registry, { op: 'add', name: 'Mallory', role: 'compliance-officer', publicKey: malloryKey, on: ON, by: A.jane.name }, A.keys.jane, 'test');
+    const real = signApproverChange(
+      A.registry,
+      {
+        op: 'add',
+        name: 'Mallory',
+        role: 'compliance-officer',
+        publicKey: malloryKey,
+        on: ON,
+        by: A.jane.name,
+      },
+      A.keys.jane,
+      'test',
+    );
     expect(replayApprovers([...A.changes, real], { mode: 'test' }).ok).toBe(true);
   });
 
   it('an add signed by an unregistered name, a hand-edited role, or a dropped change is refused', () => {
-    const selfSigned = { op: 'add', name: 'Mallory', role: 'compliance-officer', publicKey: malloryKey, on: ON, by: 'Mallory', seq: 3, previous: A.registry.head!.sha256 } as const;
-    const r1 = replayApprovers([...A.changes, { ...selfSigned, signature: signStatement(A.keys.stranger, selfSigned) }], { mode: 'test' });
-    expect(r1.ok ? '' : r1.problems[0]).toBe('approver change 3 (add Mallory): signed by Mallory, who is not a registered approver');
+    const selfSigned = {
+      op: 'add',
+      name: 'Mallory',
+      role: 'compliance-officer',
+      publicKey: malloryKey,
+      on: ON,
+      by: 'Mallory',
+      seq: 3,
+      previous: A.registry.head!.sha256,
+    } as const;
+    const r1 = replayApprovers(
+      [...A.changes, { ...selfSigned, signature: signStatement(A.keys.stranger, selfSigned) }],
+      { mode: 'test' },
+    );
+    expect(r1.ok ? '' : r1.problems[0]).toBe(
+      'approver change 3 (add Mallory): signed by Mallory, who is not a registered approver',
+    );
     const promoted = { ...A.changes[1]!, role: 'compliance-officer' } as ApproverChange;
     const r2 = replayApprovers([A.changes[0], promoted], { mode: 'test' });
-    expect(r2.ok ? '' : r2.problems[0]).toContain('(add Omar Owner): the signature of Jane Citizen (Compliance Officer) does not verify');
+    expect(r2.ok ? '' : r2.problems[0]).toContain(
+      '(add Omar Owner): the signature of Jane Citizen (Compliance Officer) does not verify',
+    );
     const r3 = replayApprovers([A.changes[1]], { mode: 'test' });
     expect(r3.ok ? '' : r3.problems[0]).toContain('expected seq 1');
     expect(replayApprovers(A.changes, { mode: 'test' }).ok).toBe(true); // control
     // A whole registry rewritten from a new root fails against the pinned root.
     const pinned = replayApprovers(A.changes, { mode: 'test', pinnedRoot: '0123456789abcdef' });
     expect(pinned.ok ? '' : pinned.problems[0]).toContain('is not the pinned root SYNC_APPROVERS_ROOT');
-    expect(replayApprovers(A.changes, { mode: 'test', pinnedRoot: A.registry.rootFingerprint }).ok).toBe(true);
+    expect(replayApprovers(A.changes, { mode: 'test', pinnedRoot: A.registry.rootFingerprint }).ok).toBe(
+      true,
+    );
     expect(mallory.asymmetricKeyType).toBe('ed25519');
   });
 });
 
 describe('attack: the published demo key in production', () => {
-  const committed = parseYaml(readFileSync(path.join(ROOT, 'config/approvers.yaml'), 'utf8')) as { changes: unknown };
+  const committed = parseYaml(readFileSync(path.join(ROOT, 'config/approvers.yaml'), 'utf8')) as {
+    changes: unknown;
+  };
 
   it('the committed registry replays in test and demo mode, and production refuses it', () => {
     expect(replayApprovers(committed.changes, { mode: 'test' }).ok).toBe(true);
     expect(replayApprovers(committed.changes, { mode: 'demo' }).ok).toBe(true);
     const production = replayApprovers(committed.changes, { mode: 'production' });
     expect(production.ok).toBe(false);
-    if (!production.ok) expect(production.problems[0]).toContain('with a published demo key, which production refuses');
+    if (!production.ok)
+      expect(production.problems[0]).toContain('with a published demo key, which production refuses');
   });
 
   it('a demo-key signature over a map is refused in production even with a registry that lists it', () => {
     const demo = testApprovers('test');
-    const demoKey = parsePrivateKey(readFileSync(path.join(ROOT, 'config/demo-keys/DEMO-ONLY-approver.key'), 'utf8'));
-    const withDemo = signApproverChange(demo.registry, { op: 'add', name: 'Demo', role: 'compliance-officer', publicKey: publicKeyText(demoKey), on: ON, by: demo.jane.name }, demo.keys.jane, 'test');
+    const demoKey = parsePrivateKey(
+      readFileSync(path.join(ROOT, 'config/demo-keys/DEMO-ONLY-approver.key'), 'utf8'),
+    );
+    const withDemo = signApproverChange(
+      demo.registry,
+      {
+        op: 'add',
+        name: 'Demo',
+        role: 'compliance-officer',
+        publicKey: publicKeyText(demoKey),
+        on: ON,
+        by: demo.jane.name,
+      },
+      demo.keys.jane,
+      'test',
+    );
     const r = applyChange(demo.registry, withDemo, { mode: 'test' });
     if (!r.ok) throw new Error(r.problems.join());
     const sha = 'a'.repeat(64);
     const sig = { approver: 'Demo', role: 'compliance-officer', signedOn: ON };
-    const signature = { ...sig, signature: signStatement(demoKey, { document: 'data-map', sha256: sha, ...sig }) };
+    const signature = {
+      ...sig,
+      signature: signStatement(demoKey, { document: 'data-map', sha256: sha, ...sig }),
+    };
     expect(checkDocumentSignatures('data-map', sha, [signature], r.registry, 'test').ok).toBe(true);
     const prod = checkDocumentSignatures('data-map', sha, [signature], r.registry, 'production');
-    expect(prod.ok ? '' : prod.problems[0]).toContain('Demo signed the data-map with a published demo key, which production refuses');
+    expect(prod.ok ? '' : prod.problems[0]).toContain(
+      'Demo signed the data-map with a published demo key, which production refuses',
+    );
     // And production refuses registering it in the first place.
     expect(applyChange(demo.registry, withDemo, { mode: 'production' }).ok).toBe(false);
   });
@@ -164,7 +242,9 @@ describe('config/journey.yaml is signed like the map', () => {
   const text = readFileSync(path.join(ROOT, 'config/journey.yaml'), 'utf8');
 
   it('the committed journey verifies against the committed registry (test mode), not in production', () => {
-    const committed = parseYaml(readFileSync(path.join(ROOT, 'config/approvers.yaml'), 'utf8')) as { changes: unknown };
+    const committed = parseYaml(readFileSync(path.join(ROOT, 'config/approvers.yaml'), 'utf8')) as {
+      changes: unknown;
+    };
     const reg = replayApprovers(committed.changes, { mode: 'test' });
     if (!reg.ok) throw new Error(reg.problems.join());
     expect(checkJourneySignoff(text, { registry: reg.registry, mode: 'test' }).ok).toBe(true);
@@ -178,11 +258,23 @@ describe('config/journey.yaml is signed like the map', () => {
     expect(checkJourneySignoff(unsigned, A.trust).ok).toBe(false);
     const signed = signJourney(unsigned, { approver: A.jane, privateKey: A.keys.jane, signedOn: ON });
     expect(checkJourneySignoff(signed, A.trust).ok).toBe(true);
-    const edited = signed.replace(/lapsedAfterDays: (\d+)/, (_m, n: string) => `lapsedAfterDays: ${Number(n) + 1}`);
+    const edited = signed.replace(
+      /lapsedAfterDays: (\d+)/,
+      (_m, n: string) => `lapsedAfterDays: ${Number(n) + 1}`,
+    );
     expect(edited).not.toBe(signed);
     const check = checkJourneySignoff(edited, A.trust);
-    expect(check.ok ? '' : check.message).toContain('changed after its sign-off by Jane Citizen (Compliance Officer)');
-    expect(() => signJourney(edited, { approver: A.jane, privateKey: A.keys.stranger, signedOn: ON })).toThrow(/registered key/);
-    expect(checkJourneySignoff(signJourney(edited, { approver: A.jane, privateKey: A.keys.jane, signedOn: ON }), A.trust).ok).toBe(true);
+    expect(check.ok ? '' : check.message).toContain(
+      'changed after its sign-off by Jane Citizen (Compliance Officer)',
+    );
+    expect(() =>
+      signJourney(edited, { approver: A.jane, privateKey: A.keys.stranger, signedOn: ON }),
+    ).toThrow(/registered key/);
+    expect(
+      checkJourneySignoff(
+        signJourney(edited, { approver: A.jane, privateKey: A.keys.jane, signedOn: ON }),
+        A.trust,
+      ).ok,
+    ).toBe(true);
   });
 });

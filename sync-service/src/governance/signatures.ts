@@ -66,7 +66,10 @@ export function publicKeyText(key: KeyObject): string {
 
 function publicKeyObject(text: string): KeyObject {
   if (!PUBLIC_KEY.test(text)) throw new RangeError('not an ed25519:<base64url> public key');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: text.slice('ed25519:'.length) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: text.slice('ed25519:'.length) },
+    format: 'jwk',
+  });
 }
 
 /** A short, public name for a key (16 hex of the sha256 of its text); safe to print and to pin. */
@@ -86,7 +89,12 @@ export function signStatement(privateKey: KeyObject, statement: unknown): string
 /** True when `signature` is `publicKey`'s signature of the canonical JSON of `statement`. */
 export function verifyStatement(publicKey: string, statement: unknown, signature: string): boolean {
   try {
-    return verify(null, Buffer.from(canonicalJson(statement), 'utf8'), publicKeyObject(publicKey), Buffer.from(signature, 'base64'));
+    return verify(
+      null,
+      Buffer.from(canonicalJson(statement), 'utf8'),
+      publicKeyObject(publicKey),
+      Buffer.from(signature, 'base64'),
+    );
   } catch {
     return false;
   }
@@ -118,11 +126,19 @@ const common = {
   seq: z.number().int().positive(),
   on: date,
   by: name,
-  previous: z.string().regex(/^(genesis|[0-9a-f]{64})$/, 'must be "genesis" or the previous change\'s sha256'),
+  previous: z
+    .string()
+    .regex(/^(genesis|[0-9a-f]{64})$/, 'must be "genesis" or the previous change\'s sha256'),
   signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'must be a base64 Ed25519 signature'),
 };
 const changeSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('add'), name, role, publicKey: z.string().regex(PUBLIC_KEY, 'must be ed25519:<base64url>'), ...common }),
+  z.object({
+    op: z.literal('add'),
+    name,
+    role,
+    publicKey: z.string().regex(PUBLIC_KEY, 'must be ed25519:<base64url>'),
+    ...common,
+  }),
   z.object({ op: z.literal('remove'), name, ...common }),
   z.object({ op: z.literal('policy'), policy: policySchema, ...common }),
 ]);
@@ -180,7 +196,12 @@ export function replayApprovers(
   options: { mode: SignatureMode; pinnedRoot?: string | undefined },
 ): RegistryResult {
   if (!Array.isArray(rawChanges) || rawChanges.length === 0) {
-    return { ok: false, problems: ['config/approvers.yaml has no changes: register the first approver with `data-map approvers init`'] };
+    return {
+      ok: false,
+      problems: [
+        'config/approvers.yaml has no changes: register the first approver with `data-map approvers init`',
+      ],
+    };
   }
   let registry: ApproverRegistry = EMPTY_REGISTRY;
   for (const [index, raw] of rawChanges.entries()) {
@@ -205,7 +226,8 @@ export function applyChange(
   const what = describe(change);
   const fail = (message: string): RegistryResult => ({ ok: false, problems: [`${what}: ${message}`] });
   const expectedSeq = (registry.head?.seq ?? 0) + 1;
-  if (change.seq !== expectedSeq) return fail(`expected seq ${expectedSeq}; a change was removed, added or reordered`);
+  if (change.seq !== expectedSeq)
+    return fail(`expected seq ${expectedSeq}; a change was removed, added or reordered`);
   if (change.previous !== (registry.head?.sha256 ?? 'genesis')) {
     return fail('does not follow the change before it (its `previous` hash differs); the log was edited');
   }
@@ -214,7 +236,8 @@ export function applyChange(
   let signerKey: string;
   if (genesis) {
     if (change.op !== 'add') return fail('the first change must register an approver');
-    if (change.by !== change.name) return fail(`the first approver signs their own registration, not ${change.by}`);
+    if (change.by !== change.name)
+      return fail(`the first approver signs their own registration, not ${change.by}`);
     signerKey = change.publicKey;
   } else {
     const signer = registry.approvers.get(change.by);
@@ -222,7 +245,9 @@ export function applyChange(
     signerKey = signer.publicKey;
   }
   if (!verifyStatement(signerKey, unsignedOf(change), change.signature)) {
-    return fail(`the signature of ${change.by} does not verify (the change was edited, or signed with another key)`);
+    return fail(
+      `the signature of ${change.by} does not verify (the change was edited, or signed with another key)`,
+    );
   }
   if (options.mode === 'production' && isDemoKey(signerKey)) {
     return fail(
@@ -245,7 +270,9 @@ export function applyChange(
       if (genesis) {
         rootFingerprint = fingerprint;
         if (options.pinnedRoot !== undefined && options.pinnedRoot !== fingerprint) {
-          return fail(`the first approver's key (${fingerprint}) is not the pinned root SYNC_APPROVERS_ROOT (${options.pinnedRoot}); the registry was replaced`);
+          return fail(
+            `the first approver's key (${fingerprint}) is not the pinned root SYNC_APPROVERS_ROOT (${options.pinnedRoot}); the registry was replaced`,
+          );
         }
       }
       approvers.set(change.name, {
@@ -287,14 +314,15 @@ export function signApproverChange(
   if (registry.head !== undefined) {
     const signer = registry.approvers.get(change.by);
     if (signer === undefined) throw new RangeError(`${change.by} is not a registered approver`);
-    if (signer.publicKey !== signerKey) throw new RangeError(`the key file is not ${change.by}'s registered key`);
+    if (signer.publicKey !== signerKey)
+      throw new RangeError(`the key file is not ${change.by}'s registered key`);
   }
   const unsigned = {
     ...change,
     seq: (registry.head?.seq ?? 0) + 1,
     previous: registry.head?.sha256 ?? 'genesis',
   };
-  const signed = { ...unsigned, signature: signStatement(privateKey, unsigned) } as ApproverChange;
+  const signed: ApproverChange = { ...unsigned, signature: signStatement(privateKey, unsigned) };
   const applied = applyChange(registry, signed, { mode });
   if (!applied.ok) throw new RangeError(applied.problems.join('; '));
   return signed;
@@ -324,7 +352,13 @@ export function documentStatement(
   sha256: string,
   signature: Omit<DocumentSignature, 'signature'>,
 ): Record<string, string> {
-  return { document, sha256, approver: signature.approver, role: signature.role, signedOn: signature.signedOn };
+  return {
+    document,
+    sha256,
+    approver: signature.approver,
+    role: signature.role,
+    signedOn: signature.signedOn,
+  };
 }
 
 export function signDocument(
@@ -334,7 +368,8 @@ export function signDocument(
   privateKey: KeyObject,
   signedOn: string,
 ): DocumentSignature {
-  if (publicKeyText(privateKey) !== approver.publicKey) throw new RangeError(`the key file is not ${approver.name}'s registered key`);
+  if (publicKeyText(privateKey) !== approver.publicKey)
+    throw new RangeError(`the key file is not ${approver.name}'s registered key`);
   const unsigned = { approver: approver.name, role: approver.role, signedOn };
   return { ...unsigned, signature: signStatement(privateKey, documentStatement(document, sha256, unsigned)) };
 }
@@ -364,7 +399,9 @@ export function checkDocumentSignatures(
       continue;
     }
     if (approver.role !== s.role) {
-      problems.push(`${s.approver} signed the ${document} as ${s.role} but is registered as ${approver.role}`);
+      problems.push(
+        `${s.approver} signed the ${document} as ${s.role} but is registered as ${approver.role}`,
+      );
       continue;
     }
     if (!verifyStatement(approver.publicKey, documentStatement(document, sha256, s), s.signature)) {
@@ -390,7 +427,10 @@ export function checkDocumentSignatures(
     else unused.splice(at, 1);
   }
   if (missing.length > 0) {
-    const have = valid.length === 0 ? 'no valid signature' : `valid signatures by ${valid.map((v) => `${v.name} (${v.role})`).join(', ')}`;
+    const have =
+      valid.length === 0
+        ? 'no valid signature'
+        : `valid signatures by ${valid.map((v) => `${v.name} (${v.role})`).join(', ')}`;
     problems.push(
       `the policy needs the ${document} signed by ${registry.policy[document].join(' and ')} (different approvers); missing ${missing.join(', ')}; ${have}`,
     );

@@ -55,7 +55,13 @@ describe('signDataMap', () => {
 
   it('refuses a key that is not the approver’s, a bad date, or text that is not the parsed map', () => {
     const map = mapOf(FIXTURE_MAP);
-    expect(() => signDataMap(FIXTURE_MAP, map, { approver: APPROVERS.jane, privateKey: APPROVERS.keys.stranger, signedOn: '2026-11-22' })).toThrow(/not Jane Citizen \(Compliance Officer\)'s registered key/);
+    expect(() =>
+      signDataMap(FIXTURE_MAP, map, {
+        approver: APPROVERS.jane,
+        privateKey: APPROVERS.keys.stranger,
+        signedOn: '2026-11-22',
+      }),
+    ).toThrow(/not Jane Citizen \(Compliance Officer\)'s registered key/);
     expect(() => signDataMap(FIXTURE_MAP, map, { ...JANE, signedOn: '22/11/2026' })).toThrow(/YYYY-MM-DD/);
     expect(() =>
       signDataMap(FIXTURE_MAP.replace(...CITY_TO_EMAIL_RATIONALE), map, { ...JANE, signedOn: '2026-11-22' }),

@@ -164,7 +164,12 @@ export function checkSignoff(
       trust.mode,
     );
     if (signatures.ok) {
-      return { ok: true, sha256: currentSha256, approvedBy: signoff.approvedBy, approvedOn: signoff.approvedOn };
+      return {
+        ok: true,
+        sha256: currentSha256,
+        approvedBy: signoff.approvedBy,
+        approvedOn: signoff.approvedOn,
+      };
     }
     return {
       ok: false,
@@ -206,7 +211,11 @@ export function checkSignoff(
 }
 
 /** checkSignoff for the runner: throws DATA_MAP_NOT_SIGNED with the check's message. */
-export function assertSigned(map: DataMap, trust: SignoffTrust, options: { signedMap?: DataMap } = {}): string {
+export function assertSigned(
+  map: DataMap,
+  trust: SignoffTrust,
+  options: { signedMap?: DataMap } = {},
+): string {
   const check = checkSignoff(map, trust, options);
   if (check.ok) return check.sha256;
   throw new SyncError('DATA_MAP_NOT_SIGNED', check.message, {
@@ -248,7 +257,11 @@ export function signDataMap(
   const signatures = [...kept, mine];
   const signoff = doc.createNode({
     approvedBy: signatures.map((s) => s.approver).join(' and '),
-    approvedOn: signatures.map((s) => s.signedOn).sort().at(-1) ?? signedOn,
+    approvedOn:
+      signatures
+        .map((s) => s.signedOn)
+        .sort()
+        .at(-1) ?? signedOn,
     sha256: check,
     entries: entryDigests(map),
     signatures: signatures.map((s) => ({ ...s })),

@@ -1,7 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataMapLookups, PackageField } from './data-map.js';
 import { STANDARD_FIELDS } from './spec-fields.js';
-import { applyChange, EMPTY_REGISTRY, publicKeyText, signApproverChange, type SignatureMode } from './signatures.js';
+import {
+  applyChange,
+  EMPTY_REGISTRY,
+  publicKeyText,
+  signApproverChange,
+  type SignatureMode,
+} from './signatures.js';
 
 /**
  * A small, hand-written data map and lookups for the governance unit tests (tests of the real
@@ -179,7 +185,14 @@ export function testApprovers(mode: SignatureMode = 'test') {
   const janeName = 'Jane Citizen (Compliance Officer)';
   const c1 = signApproverChange(
     EMPTY_REGISTRY,
-    { op: 'add', name: janeName, role: 'compliance-officer', publicKey: publicKeyText(jane), on, by: janeName },
+    {
+      op: 'add',
+      name: janeName,
+      role: 'compliance-officer',
+      publicKey: publicKeyText(jane),
+      on,
+      by: janeName,
+    },
     jane,
     mode,
   );
@@ -187,7 +200,14 @@ export function testApprovers(mode: SignatureMode = 'test') {
   if (!r1.ok) throw new Error(r1.problems.join('; '));
   const c2 = signApproverChange(
     r1.registry,
-    { op: 'add', name: 'Omar Owner', role: 'integration-owner', publicKey: publicKeyText(omar), on, by: janeName },
+    {
+      op: 'add',
+      name: 'Omar Owner',
+      role: 'integration-owner',
+      publicKey: publicKeyText(omar),
+      on,
+      by: janeName,
+    },
     jane,
     mode,
   );

@@ -111,7 +111,9 @@ export async function loadJourneyConfig(
   if (!options.allowUnsigned) {
     const check = checkJourneySignoff(text, await loadSignoffTrust(config, rootDir));
     if (!check.ok) {
-      throw new SyncError('CONFIG_INVALID', check.message, { record: { system: 'config', object: 'journey.yaml' } });
+      throw new SyncError('CONFIG_INVALID', check.message, {
+        record: { system: 'config', object: 'journey.yaml' },
+      });
     }
   }
   return parsed;

@@ -42,9 +42,12 @@ export const SIGNING_USAGE = `  sign-journey --key FILE   Sign config/journey.ya
 
 /** Today's date in the clinic's zone (a sign-off is a calendar date, as the approver sees it). */
 export function clinicToday(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(),
-  );
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date());
 }
 
 /** Appends one audit entry for a signing action; throws (after `undo`) when the store refuses it. */
@@ -90,7 +93,9 @@ export async function auditSigning(
 /** The registered approver holding `keyFile`'s key, or a printed reason (never key material). */
 export async function signerFromKey(ctx: CliContext, keyFile: string | undefined) {
   if (keyFile === undefined) {
-    ctx.print('--key FILE is required: the private key file of a registered approver (kept outside the repository)');
+    ctx.print(
+      '--key FILE is required: the private key file of a registered approver (kept outside the repository)',
+    );
     return undefined;
   }
   const config = ctx.config();
@@ -131,7 +136,9 @@ async function signJourneyCommand(args: string[], ctx: CliContext): Promise<numb
     },
     () => writeFile(file, text, 'utf8'),
   );
-  ctx.print(`signed config/journey.yaml (sha256 ${check.sha256}) as ${signer.approver.name} (${signer.approver.role}) on ${signedOn}`);
+  ctx.print(
+    `signed config/journey.yaml (sha256 ${check.sha256}) as ${signer.approver.name} (${signer.approver.role}) on ${signedOn}`,
+  );
   ctx.print(check.ok ? 'the journey sign-off now satisfies the policy' : `still needed: ${check.message}`);
   return 0;
 }
@@ -145,11 +152,17 @@ async function keygen(args: string[], ctx: CliContext): Promise<number> {
   const out = path.resolve(values.out);
   const relative = path.relative(path.resolve(ctx.rootDir), out);
   if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
-    ctx.print(`refusing to write a private key inside the repository (${relative}); keep it outside, e.g. in ~/.cliniko-sync/`);
+    ctx.print(
+      `refusing to write a private key inside the repository (${relative}); keep it outside, e.g. in ~/.cliniko-sync/`,
+    );
     return 2;
   }
   const { privateKey } = generateKeyPairSync('ed25519');
-  await writeFile(out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { encoding: 'utf8', mode: 0o600, flag: 'wx' });
+  await writeFile(out, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+    encoding: 'utf8',
+    mode: 0o600,
+    flag: 'wx',
+  });
   const publicKey = publicKeyText(privateKey);
   ctx.print(`private key written to ${out} (mode 600); keep it secret and outside the repository`);
   ctx.print(`public key (give this to an existing approver for \`approvers add\`): ${publicKey}`);
@@ -165,10 +178,16 @@ async function readRegistryDoc(ctx: CliContext) {
 
 function printRegistry(ctx: CliContext, registry: ApproverRegistry): void {
   for (const a of registry.approvers.values()) {
-    ctx.print(`  ${a.name.padEnd(36)} ${a.role.padEnd(20)} key ${a.fingerprint}${a.demo ? '  (PUBLISHED DEMO KEY: demo and test mode only)' : ''}`);
+    ctx.print(
+      `  ${a.name.padEnd(36)} ${a.role.padEnd(20)} key ${a.fingerprint}${a.demo ? '  (PUBLISHED DEMO KEY: demo and test mode only)' : ''}`,
+    );
   }
-  ctx.print(`policy: data map signed by ${registry.policy['data-map'].join(' and ')}; journey by ${registry.policy.journey.join(' and ')}`);
-  ctx.print(`root of trust (SYNC_APPROVERS_ROOT): ${registry.rootFingerprint ?? '-'}; ${registry.head?.seq ?? 0} changes`);
+  ctx.print(
+    `policy: data map signed by ${registry.policy['data-map'].join(' and ')}; journey by ${registry.policy.journey.join(' and ')}`,
+  );
+  ctx.print(
+    `root of trust (SYNC_APPROVERS_ROOT): ${registry.rootFingerprint ?? '-'}; ${registry.head?.seq ?? 0} changes`,
+  );
 }
 
 function roleOf(value: string | undefined, ctx: CliContext): Role | undefined {
@@ -178,8 +197,12 @@ function roleOf(value: string | undefined, ctx: CliContext): Role | undefined {
 }
 
 function rolesOf(value: string | undefined, flag: string, ctx: CliContext): Role[] | undefined {
-  const roles = (value ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
-  if (roles.length > 0 && roles.every((r) => (ROLES as readonly string[]).includes(r))) return roles as Role[];
+  const roles = (value ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  if (roles.length > 0 && roles.every((r) => (ROLES as readonly string[]).includes(r)))
+    return roles as Role[];
   ctx.print(`${flag} must list roles from ${ROLES.join(', ')}, comma-separated`);
   return undefined;
 }
@@ -218,7 +241,9 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
     const name = values.name?.trim() ?? '';
     if (role === undefined || name === '') return (ctx.print('init needs --name and --role'), 2);
     if (text !== undefined && /^\s*changes:\s*\n\s*-/m.test(text)) {
-      ctx.print(`${path.relative(ctx.rootDir, file)} already has approvers; add to it instead (a new root needs a new file, reviewed)`);
+      ctx.print(
+        `${path.relative(ctx.rootDir, file)} already has approvers; add to it instead (a new root needs a new file, reviewed)`,
+      );
       return 2;
     }
     registry = EMPTY_REGISTRY;
@@ -227,14 +252,17 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
     registry = await readApproverRegistry(file, { mode, pinnedRoot: config.signing.approversRoot });
     const signer = approverOfKey(registry, privateKey);
     if (signer === undefined) {
-      ctx.print(`the key in ${values.key} belongs to no registered approver, so it cannot change the registry`);
+      ctx.print(
+        `the key in ${values.key} belongs to no registered approver, so it cannot change the registry`,
+      );
       return 2;
     }
     const name = values.name?.trim() ?? '';
     if (sub === 'add') {
       const role = roleOf(values.role, ctx);
       const publicKey = values['public-key']?.trim() ?? '';
-      if (role === undefined || name === '' || publicKey === '') return (ctx.print('add needs --name, --role and --public-key'), 2);
+      if (role === undefined || name === '' || publicKey === '')
+        return (ctx.print('add needs --name, --role and --public-key'), 2);
       change = { op: 'add', name, role, publicKey, on, by: signer.name };
     } else if (sub === 'remove') {
       if (name === '') return (ctx.print('remove needs --name'), 2);
@@ -256,7 +284,10 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
     ctx.print(`refused: ${(err as Error).message}`);
     return 2;
   }
-  const doc = parseDocument(text ?? '# Registered approvers (docs/governance.md). Changed only through `npm run sync -- data-map approvers`.\nversion: 1\nchanges: []\n');
+  const doc = parseDocument(
+    text ??
+      '# Registered approvers (docs/governance.md). Changed only through `npm run sync -- data-map approvers`.\nversion: 1\nchanges: []\n',
+  );
   const list = doc.get('changes', true);
   if (!isSeq(list)) {
     ctx.print(`${path.relative(ctx.rootDir, file)} has no changes: list`);
@@ -275,11 +306,17 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
     },
     () => (text === undefined ? writeFile(file, '', 'utf8') : writeFile(file, text, 'utf8')),
   );
-  ctx.print(`approver change ${signed.seq} (${signed.op}) signed by ${change.by}, written to ${path.relative(ctx.rootDir, file)} and audited`);
+  ctx.print(
+    `approver change ${signed.seq} (${signed.op}) signed by ${change.by}, written to ${path.relative(ctx.rootDir, file)} and audited`,
+  );
   return 0;
 }
 
-export async function signingCommand(sub: string, args: string[], ctx: CliContext): Promise<number | undefined> {
+export async function signingCommand(
+  sub: string,
+  args: string[],
+  ctx: CliContext,
+): Promise<number | undefined> {
   switch (sub) {
     case 'sign-journey':
       return signJourneyCommand(args, ctx);

@@ -16,7 +16,13 @@ import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '.
 import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../../governance-io/lookups.js';
 import { loadClinikoFieldCatalogue } from '../../sync/service.js';
 import type { Command, CliContext } from '../types.js';
-import { auditSigning, clinicToday, signerFromKey, signingCommand, SIGNING_USAGE } from './data-map-signing.js';
+import {
+  auditSigning,
+  clinicToday,
+  signerFromKey,
+  signingCommand,
+  SIGNING_USAGE,
+} from './data-map-signing.js';
 import { loadSignoffTrust } from '../../governance-io/signing.js';
 
 /**
@@ -70,7 +76,11 @@ async function sign(args: string[], ctx: CliContext): Promise<number> {
   const map = loadDataMap(text, lookups);
   const before = checkSignoff(map, signer.trust);
   const date = values.date ?? clinicToday(config.clinicTimezone);
-  const next = signDataMap(text, map, { approver: signer.approver, privateKey: signer.privateKey, signedOn: date });
+  const next = signDataMap(text, map, {
+    approver: signer.approver,
+    privateKey: signer.privateKey,
+    signedOn: date,
+  });
   const sha256 = currentDataMapSha256(map);
   const after = checkSignoff(loadDataMap(next, lookups), signer.trust);
   await writeFile(file, next, 'utf8');
@@ -90,7 +100,11 @@ async function sign(args: string[], ctx: CliContext): Promise<number> {
   }
   ctx.print(`signed: ${map.entries.length} entries, sha256 ${sha256}, by ${name} (${role}) on ${date}`);
   ctx.print(`written to ${path.relative(ctx.rootDir, file)}; the sign-off is recorded in the audit log`);
-  ctx.print(after.ok ? 'the sign-off satisfies the policy: the service will sync this map' : `still needed: ${after.message}`);
+  ctx.print(
+    after.ok
+      ? 'the sign-off satisfies the policy: the service will sync this map'
+      : `still needed: ${after.message}`,
+  );
   return 0;
 }
 
@@ -126,7 +140,8 @@ function printDiff(before: DataMap, after: DataMap, ctx: CliContext): number {
   for (const key of diff.removed) ctx.print(`  - ${key}`);
   for (const c of diff.changed) {
     ctx.print(`  ~ ${c.key}`);
-    for (const v of c.values) ctx.print(`      ${v.field}: ${JSON.stringify(v.before)} -> ${JSON.stringify(v.after)}`);
+    for (const v of c.values)
+      ctx.print(`      ${v.field}: ${JSON.stringify(v.before)} -> ${JSON.stringify(v.after)}`);
   }
   return diff.added.length + diff.removed.length + diff.changed.length;
 }
