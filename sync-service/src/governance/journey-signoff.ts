@@ -6,7 +6,9 @@ import type { SignoffTrust } from './signoff.js';
 import {
   checkDocumentSignatures,
   signDocument,
+  verifiedSignatures,
   type Approver,
+  type ApproverRegistry,
   type DocumentSignature,
 } from './signatures.js';
 
@@ -87,7 +89,12 @@ export function checkJourneySignoff(yamlText: string, trust: SignoffTrust): Jour
 /** Adds (or renews) `approver`'s signature; keeps others' signatures over the same content. */
 export function signJourney(
   yamlText: string,
-  signer: { readonly approver: Approver; readonly privateKey: KeyObject; readonly signedOn: string },
+  signer: {
+    readonly approver: Approver;
+    readonly privateKey: KeyObject;
+    readonly signedOn: string;
+    readonly registry: ApproverRegistry;
+  },
 ): string {
   const doc = parseDocument(yamlText);
   if (doc.errors.length > 0 || !isMap(doc.contents))
@@ -97,7 +104,9 @@ export function signJourney(
   const previous = signoffSchema.safeParse(plain.signoff);
   const kept: DocumentSignature[] =
     previous.success && previous.data.sha256 === sha256
-      ? previous.data.signatures.filter((s) => s.approver !== signer.approver.name)
+      ? verifiedSignatures('journey', sha256, previous.data.signatures, signer.registry).filter(
+          (s) => s.approver !== signer.approver.name,
+        )
       : [];
   const signatures = [
     ...kept,

@@ -29,6 +29,7 @@ function mapOf(text: string): DataMap {
 const janeSigned = signDataMap(FIXTURE_MAP, mapOf(FIXTURE_MAP), {
   approver: A.jane,
   privateKey: A.keys.jane,
+  registry: A.registry,
   signedOn: ON,
 });
 
@@ -75,6 +76,24 @@ describe('attack: a map signed by a stranger', () => {
   });
 });
 
+describe('re-signing under a new registry (a clinic replacing the demo approvers)', () => {
+  it("drops signatures the new registry cannot verify, so the new approver's sign-off stands alone", () => {
+    const clinic = testApprovers();
+    // Same name, different person and key: the old signature must not survive.
+    const resigned = signDataMap(janeSigned, mapOf(janeSigned), {
+      approver: clinic.jane,
+      privateKey: clinic.keys.jane,
+      registry: clinic.registry,
+      signedOn: '2026-12-01',
+    });
+    expect(mapOf(resigned).signoff?.signatures).toHaveLength(1);
+    expect(mapOf(resigned).signoff?.signatures?.[0]?.signedOn).toBe('2026-12-01');
+    expect(checkSignoff(mapOf(resigned), clinic.trust).ok).toBe(true);
+    // Control: the old map carries a signature the new registry refuses.
+    expect(checkSignoff(mapOf(janeSigned), clinic.trust).ok).toBe(false);
+  });
+});
+
 describe('the two-approver policy', () => {
   const policyChange = signApproverChange(
     A.registry,
@@ -101,6 +120,7 @@ describe('the two-approver policy', () => {
     const twice = signDataMap(janeSigned, mapOf(janeSigned), {
       approver: A.omar,
       privateKey: A.keys.omar,
+      registry: A.registry,
       signedOn: ON,
     });
     expect(checkSignoff(mapOf(twice), trust)).toMatchObject({
@@ -256,7 +276,12 @@ describe('config/journey.yaml is signed like the map', () => {
     // Jane's own registry: start from the journey without the demo sign-off.
     const unsigned = text.slice(0, text.indexOf('\nsignoff:') + 1);
     expect(checkJourneySignoff(unsigned, A.trust).ok).toBe(false);
-    const signed = signJourney(unsigned, { approver: A.jane, privateKey: A.keys.jane, signedOn: ON });
+    const signed = signJourney(unsigned, {
+      approver: A.jane,
+      privateKey: A.keys.jane,
+      registry: A.registry,
+      signedOn: ON,
+    });
     expect(checkJourneySignoff(signed, A.trust).ok).toBe(true);
     const edited = signed.replace(
       /lapsedAfterDays: (\d+)/,
@@ -268,11 +293,21 @@ describe('config/journey.yaml is signed like the map', () => {
       'changed after its sign-off by Jane Citizen (Compliance Officer)',
     );
     expect(() =>
-      signJourney(edited, { approver: A.jane, privateKey: A.keys.stranger, signedOn: ON }),
+      signJourney(edited, {
+        approver: A.jane,
+        privateKey: A.keys.stranger,
+        registry: A.registry,
+        signedOn: ON,
+      }),
     ).toThrow(/registered key/);
     expect(
       checkJourneySignoff(
-        signJourney(edited, { approver: A.jane, privateKey: A.keys.jane, signedOn: ON }),
+        signJourney(edited, {
+          approver: A.jane,
+          privateKey: A.keys.jane,
+          registry: A.registry,
+          signedOn: ON,
+        }),
         A.trust,
       ).ok,
     ).toBe(true);

@@ -374,6 +374,27 @@ export function signDocument(
   return { ...unsigned, signature: signStatement(privateKey, documentStatement(document, sha256, unsigned)) };
 }
 
+/**
+ * The signatures that verify for this document and hash under the registry (registered approver, same
+ * role, good signature), whatever the mode or policy: what a new signature may be added next to. A
+ * signature by someone no longer registered, or from a previous registry, is dropped on re-signing.
+ */
+export function verifiedSignatures(
+  document: SignedDocument,
+  sha256: string,
+  signatures: readonly DocumentSignature[],
+  registry: ApproverRegistry,
+): DocumentSignature[] {
+  return signatures.filter((s) => {
+    const approver = registry.approvers.get(s.approver);
+    return (
+      approver !== undefined &&
+      approver.role === s.role &&
+      verifyStatement(approver.publicKey, documentStatement(document, sha256, s), s.signature)
+    );
+  });
+}
+
 export type SignatureCheck =
   | { readonly ok: true; readonly signers: readonly { readonly approver: string; readonly role: Role }[] }
   | { readonly ok: false; readonly problems: readonly string[] };

@@ -18,7 +18,7 @@ import { FIXTURE_LOOKUPS, FIXTURE_MAP, testApprovers } from './test-fixtures.js'
 
 const APPROVERS = testApprovers();
 const TRUST = APPROVERS.trust;
-const JANE = { approver: APPROVERS.jane, privateKey: APPROVERS.keys.jane };
+const JANE = { approver: APPROVERS.jane, privateKey: APPROVERS.keys.jane, registry: APPROVERS.registry };
 
 function mapOf(text: string): DataMap {
   const result = parseDataMap(text, FIXTURE_LOOKUPS);
@@ -59,6 +59,7 @@ describe('signDataMap', () => {
       signDataMap(FIXTURE_MAP, map, {
         approver: APPROVERS.jane,
         privateKey: APPROVERS.keys.stranger,
+        registry: APPROVERS.registry,
         signedOn: '2026-11-22',
       }),
     ).toThrow(/not Jane Citizen \(Compliance Officer\)'s registered key/);

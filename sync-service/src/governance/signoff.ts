@@ -5,6 +5,7 @@ import type { DataMap } from './data-map.js';
 import {
   checkDocumentSignatures,
   signDocument,
+  verifiedSignatures,
   type Approver,
   type ApproverRegistry,
   type DocumentSignature,
@@ -227,14 +228,21 @@ export function assertSigned(
  * Records an approver's signature: returns the YAML text with `signoff` replaced (the current hash,
  * per-entry digests, the signatures, and `approvedBy`/`approvedOn` summarising them); everything else,
  * comments included, is left as written. Signatures other approvers made over the same hash are kept
- * (a two-approver policy collects them one by one); any over an older hash are dropped. The caller has
+ * (a two-approver policy collects them one by one) if they verify under the registry; any over an older
+ * hash, or by someone the registry does not know, are dropped. The caller has
  * already checked the map (the deny-list refuses at parse), writes the file and appends a
  * `data-map-sign` audit entry.
  */
 export function signDataMap(
   yamlText: string,
   map: DataMap,
-  signer: { readonly approver: Approver; readonly privateKey: KeyObject; readonly signedOn: string },
+  signer: {
+    readonly approver: Approver;
+    readonly privateKey: KeyObject;
+    readonly signedOn: string;
+    /** Other approvers' signatures are kept only if they verify under this registry. */
+    readonly registry: ApproverRegistry;
+  },
 ): string {
   const { approver, privateKey, signedOn } = signer;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(signedOn) || Number.isNaN(Date.parse(`${signedOn}T00:00:00Z`))) {
@@ -252,7 +260,9 @@ export function signDataMap(
   const mine = signDocument('data-map', check, approver, privateKey, signedOn);
   const kept: DocumentSignature[] =
     map.signoff?.sha256 === check
-      ? (map.signoff.signatures ?? []).filter((s) => s.approver !== approver.name)
+      ? verifiedSignatures('data-map', check, map.signoff.signatures ?? [], signer.registry).filter(
+          (s) => s.approver !== approver.name,
+        )
       : [];
   const signatures = [...kept, mine];
   const signoff = doc.createNode({

@@ -123,7 +123,7 @@ async function signJourneyCommand(args: string[], ctx: CliContext): Promise<numb
   const file = path.resolve(ctx.rootDir, config.files.journey);
   const text = await readFile(file, 'utf8');
   const signedOn = values.date ?? clinicToday(config.clinicTimezone);
-  const next = signJourney(text, { ...signer, signedOn });
+  const next = signJourney(text, { ...signer, registry: signer.trust.registry, signedOn });
   const check = checkJourneySignoff(next, signer.trust);
   await writeFile(file, next, 'utf8');
   await auditSigning(

@@ -79,6 +79,7 @@ async function sign(args: string[], ctx: CliContext): Promise<number> {
   const next = signDataMap(text, map, {
     approver: signer.approver,
     privateKey: signer.privateKey,
+    registry: signer.trust.registry,
     signedOn: date,
   });
   const sha256 = currentDataMapSha256(map);
@@ -174,8 +175,10 @@ async function diff(args: string[], ctx: CliContext): Promise<number> {
     ctx.print('changes since the signed version (from git history):');
     printDiff(signed, map, ctx);
   } else if (check.changedEntries !== undefined) {
-    ctx.print('entries whose content differs from the sign-off digests:');
-    for (const key of check.changedEntries) ctx.print(`  ~ ${key}`);
+    if (check.changedEntries.length > 0) {
+      ctx.print('entries whose content differs from the sign-off digests:');
+      for (const key of check.changedEntries) ctx.print(`  ~ ${key}`);
+    }
   }
   return 1;
 }
