@@ -140,6 +140,7 @@ async function benchSync(
     cases: cliniko.practice.patientCases.length,
   };
   const config = loadConfig({
+    SYNC_MODE: 'test',
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'bench@clinic.example',

@@ -98,6 +98,8 @@ async function main(): Promise<void> {
   copyFileSync('config/data-map.yaml', dataMapPath);
   const logPath = join(demoDir, 'service.log');
   const env: Record<string, string> = {
+    // The demo runs the repository's map, signed with the published demo key: demo mode accepts it.
+    SYNC_MODE: 'demo',
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'demo@clinic.example',

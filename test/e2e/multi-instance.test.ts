@@ -35,6 +35,7 @@ beforeAll(async () => {
   const schemaUrl = `${pgServer.url}?options=${encodeURIComponent(String(poolConfig.options))}`;
   for (let i = 0; i < 2; i++) {
     const config = loadConfig({
+      SYNC_MODE: 'test',
       CLINIKO_API_KEY: cliniko.apiKey,
       CLINIKO_BASE_URL: cliniko.baseUrl,
       CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',

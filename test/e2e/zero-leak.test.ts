@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { createKeyring } from '../../sync-service/src/governance/encryption.js';
 import { loadDataMap } from '../../sync-service/src/governance/data-map.js';
-import { signDataMap } from '../../sync-service/src/governance/signoff.js';
 import { readPackageFields } from '../../sync-service/src/governance-io/lookups.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import type { RunSummary } from '../../sync-service/src/sync/cycle/runner.js';
@@ -15,7 +14,7 @@ import { startService, type RunningService } from '../../sync-service/src/runtim
 import { loadClinikoFieldCatalogue, type SyncService } from '../../sync-service/src/runtime/wiring.js';
 import { recordId, startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
-import { editMap, readMap, regenerateFieldCatalogue, tempRepoRoot, writeMap } from '../support/governance.js';
+import { editMap, readMap, REPO_ROOT, tempRepoRoot } from '../support/governance.js';
 import {
   captureStream,
   dumpSqliteStore,
@@ -33,8 +32,9 @@ import { startRecordingProxy, type RecordingProxy } from '../support/recording-p
  * log line at trace level, the store's files and every table cell (decrypted where encrypted) are
  * scanned. No canary may appear anywhere, and no patient value or secret may appear in any log line.
  *
- * The second part signs a copy of the map in which patients' notes are mapped to a Contact field and
- * shows the same scanner finds the canaries: the proof can fail.
+ * The second part shows that a map sending patients' notes to a Contact field is refused by the
+ * clinical deny-list (no signature can open it), and that the same scanner does find a canary that
+ * reaches Salesforce through a field the map sends: the proof can fail.
  */
 
 interface Harness {
@@ -70,6 +70,7 @@ async function startHarness(options: { patients: number; seed: number; rootDir?:
   const encryptionKey = randomBytes(32).toString('base64');
   const adminToken = randomBytes(24).toString('hex');
   const config = loadConfig({
+    SYNC_MODE: 'test',
     CLINIKO_API_KEY: cliniko.apiKey,
     CLINIKO_BASE_URL: cliniko.baseUrl,
     CLINIKO_CONTACT_EMAIL: 'integration@clinic.example',
@@ -296,52 +297,16 @@ describe('zero leak: a full sync of the canary practice', () => {
   });
 });
 
-describe('zero leak: the scanner fails when a clinical field is mapped', () => {
-  let h: Harness;
+describe('zero leak: a clinical field cannot be mapped, and the scanner fails when a canary does reach Salesforce', () => {
+  let h: Harness | undefined;
   let root: string;
+  // Planted in a field the signed map does send (address line 2 -> MailingStreet), as a leak would be.
+  const PLANTED = 'CANARY-00c0ffee000000aa';
 
-  beforeAll(async () => {
-    // A copy of the package with a long text field on Contact, and a map that sends patients' notes there.
+  beforeAll(() => {
+    // The attack of issue #17: patients' notes sent to Contact.MailingCity.
     root = tempRepoRoot('zero-leak-mismap-');
-    writeFileSync(
-      join(root, 'force-app/main/default/objects/Contact/fields/Clinical_Notes__c.field-meta.xml'),
-      `<?xml version="1.0" encoding="UTF-8"?>
-<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
-    <fullName>Clinical_Notes__c</fullName>
-    <label>Clinical Notes</label>
-    <length>32768</length>
-    <type>LongTextArea</type>
-    <visibleLines>5</visibleLines>
-</CustomField>
-`,
-    );
-    regenerateFieldCatalogue(root);
-    editMap(
-      root,
-      `  - resource: patients
-    source: [appointment_notes, notes]
-    classification: clinician-only
-`,
-      `  - resource: patients
-    source: notes
-    classification: operations-safe
-    target: Contact.Clinical_Notes__c
-    direction: cliniko-to-salesforce
-    transform: text
-    rationale: A deliberate mistake, to prove the zero-leak scan can fail.
-  - resource: patients
-    source: appointment_notes
-    classification: clinician-only
-`,
-    );
-    const lookups = {
-      clinikoSpecFields: await loadClinikoFieldCatalogue(root),
-      packageFields: await readPackageFields(join(root, 'config/salesforce-fields.json')),
-    };
-    const text = readMap(root);
-    writeMap(root, signDataMap(text, loadDataMap(text, lookups), 'Mistaken Approver', '2026-11-21'));
-    h = await startHarness({ patients: 8, seed: 5, rootDir: root });
-    await h.cycle('backfill');
+    editMap(root, '    source: city\n', '    source: notes\n');
   });
 
   afterAll(async () => {
@@ -349,15 +314,33 @@ describe('zero leak: the scanner fails when a clinical field is mapped', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('finds the patients-notes canaries in what Salesforce received', async () => {
-    expect(
-      h.service.dataMap.entries.some((e) => e.key === 'patients.notes -> Contact.Clinical_Notes__c'),
-    ).toBe(true);
-    const metrics = await fetchMetrics(h);
-    await h.closeService();
-    const findings = scanForCanaries(h, storeDump(h), metrics);
+  it('a map that sends patients.notes anywhere is refused before anything is read (clinical deny-list)', async () => {
+    const lookups = {
+      clinikoSpecFields: await loadClinikoFieldCatalogue(root),
+      packageFields: await readPackageFields(join(root, 'config/salesforce-fields.json')),
+    };
+    expect(() => loadDataMap(readMap(root), lookups)).toThrow(
+      /patients\.notes -> Contact\.MailingCity\) source: patients\.notes is on the clinical deny-list/,
+    );
+    // Control: the repository's own map loads with the same lookups.
+    expect(() =>
+      loadDataMap(readFileSync(join(REPO_ROOT, 'config/data-map.yaml'), 'utf8'), lookups),
+    ).not.toThrow();
+  });
+
+  it('finds a canary planted in a field the map sends, in what Salesforce received', async () => {
+    h = await startHarness({ patients: 8, seed: 5 });
+    const harness = h;
+    const patient = harness.cliniko.practice.patients.find((p) => p.archivedAt === null);
+    if (!patient) throw new Error('the practice has no active patient');
+    harness.cliniko.controls.updatePatient(recordId('patient', patient.idx), { address_2: PLANTED });
+    await harness.cycle('backfill');
+    const metrics = await fetchMetrics(harness);
+    await harness.closeService();
+    const findings = scanForCanaries(harness, storeDump(harness), metrics);
     const received = findings.filter((f) => f.where === 'salesforce: received bytes');
-    expect(received.length).toBeGreaterThan(0);
-    expect(received.some((f) => h.cliniko.canaries.includes(f.needle))).toBe(true);
+    expect(received.map((f) => f.needle)).toContain(PLANTED);
+    // And still none of the practice's own clinical canaries.
+    expect(received.filter((f) => harness.cliniko.canaries.includes(f.needle))).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ beforeAll(async () => {
   salesforce = await startSalesforceEmulator({});
   dir = mkdtempSync(join(tmpdir(), 'service-run-'));
   const config = loadConfig({
+    SYNC_MODE: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     ...emulatorEnv(cliniko, salesforce, dir),

@@ -16,13 +16,21 @@ import { createLogger } from '../../sync-service/src/logger.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A temp root with config/{data-map.yaml, cliniko-fields.json, salesforce-fields.json, journey.yaml} and force-app objects. */
+/** A temp root with config/ (map, field catalogues, journey, approvers, deny-list, demo keys) and force-app objects. */
 export function tempRepoRoot(prefix = 'governance-'): string {
   const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, 'config'));
-  for (const file of ['data-map.yaml', 'cliniko-fields.json', 'salesforce-fields.json', 'journey.yaml']) {
+  for (const file of [
+    'data-map.yaml',
+    'cliniko-fields.json',
+    'salesforce-fields.json',
+    'journey.yaml',
+    'approvers.yaml',
+    'clinical-deny-list.yaml',
+  ]) {
     cpSync(join(REPO_ROOT, 'config', file), join(root, 'config', file));
   }
+  cpSync(join(REPO_ROOT, 'config/demo-keys'), join(root, 'config/demo-keys'), { recursive: true });
   cpSync(join(REPO_ROOT, 'force-app/main/default/objects'), join(root, 'force-app/main/default/objects'), {
     recursive: true,
   });
@@ -67,6 +75,7 @@ export function offlineEnv(root: string, extra: Record<string, string> = {}): Re
     SALESFORCE_CLIENT_SECRET: 'offline-secret',
     SYNC_DB_PATH: join(root, 'sync.db'),
     SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SYNC_MODE: 'test',
     ...extra,
   };
 }

@@ -61,6 +61,9 @@ export function emulatorEnv(
     SYNC_DB_PATH: join(dir, 'sync.db'),
     SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     CLINIC_TIMEZONE: 'Australia/Sydney',
+    // The repository's map and journey are signed with the published demo key, which only test and
+    // demo mode accept.
+    SYNC_MODE: 'test',
   };
 }
 

@@ -211,6 +211,20 @@ export const envSchema = z.object({
     .default('Australia/Sydney'),
   DATA_MAP_PATH: z.string().trim().min(1).default('config/data-map.yaml'),
   JOURNEY_CONFIG_PATH: z.string().trim().min(1).default('config/journey.yaml'),
+  APPROVERS_PATH: z.string().trim().min(1).default('config/approvers.yaml'),
+  // Which signing keys are trusted: `production` refuses the published demo keys (config/demo-keys/);
+  // `demo` (npm run demo) and `test` (the test harnesses) accept them. Not NODE_ENV: that one tunes
+  // libraries, and a `development` build must not quietly trust a published key.
+  SYNC_MODE: z
+    .enum(['production', 'demo', 'test'], { message: 'must be production, demo or test' })
+    .default('production'),
+  // Optional pin of the approver registry's root: the fingerprint of the first approver's key
+  // (`npm run sync -- data-map approvers list` prints it). A registry rewritten from scratch then fails.
+  SYNC_APPROVERS_ROOT: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-f]{16}$/, { message: 'must be the 16-hex fingerprint of the first approver key' })
+    .optional(),
   ADMIN_TOKENS: adminTokens,
   // ---- alerts and the console (sync-service/src/alerts, runtime/monitor.ts) ----
   ALERT_WEBHOOK_URL: optionalString.pipe(
@@ -308,7 +322,8 @@ function localPart(env: LocalEnv) {
     journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
     reconcileAt: env.SYNC_RECONCILE_AT,
     clinicTimezone: env.CLINIC_TIMEZONE,
-    files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH },
+    files: { dataMap: env.DATA_MAP_PATH, journey: env.JOURNEY_CONFIG_PATH, approvers: env.APPROVERS_PATH },
+    signing: { mode: env.SYNC_MODE, approversRoot: env.SYNC_APPROVERS_ROOT },
     adminTokens: env.ADMIN_TOKENS,
   };
 }
@@ -365,6 +380,7 @@ export const configSchema = envSchema.transform((env) => {
     apiShare: env.SALESFORCE_API_SHARE_PERCENT / 100,
     clinicTimezone: local.clinicTimezone,
     files: local.files,
+    signing: local.signing,
     adminTokens: local.adminTokens,
     alerts: {
       webhookUrl: env.ALERT_WEBHOOK_URL,

@@ -23,6 +23,8 @@ export const AUDIT_OPERATIONS = [
   'delete',
   'write-back',
   'data-map-sign',
+  'journey-sign',
+  'approvers-change',
   'prune',
   // Operators pausing and resuming automatic sync from the console or the admin API (runtime/control.ts).
   'sync-pause',

@@ -77,6 +77,17 @@ export const signoffSchema = z.object({
   // the sign-off gate's business, and an unsigned map must still parse so that dry-run can preview it.
   sha256: nonEmpty('sha256'),
   entries: z.record(z.string(), z.string().regex(/^[0-9a-f]{16,64}$/, 'must be a hex digest')).optional(),
+  // Ed25519 signatures of registered approvers (governance/signatures.ts); checked by the sign-off gate.
+  signatures: z
+    .array(
+      z.object({
+        approver: nonEmpty('approver'),
+        role: nonEmpty('role'),
+        signedOn: isoDate,
+        signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'must be a base64 Ed25519 signature'),
+      }),
+    )
+    .optional(),
 });
 export type SignoffShape = z.infer<typeof signoffSchema>;
 

@@ -1,4 +1,6 @@
 import { SyncError } from '../errors.js';
+import { deniedSources } from './clinical-deny-list.js';
+import type { DocumentSignature } from './signatures.js';
 import {
   type Classification,
   type DataMapProblem,
@@ -92,6 +94,8 @@ export interface DataMapSignoff {
    * `signDataMap`, so that a refusal can name the entries that changed without the old file.
    */
   readonly entries: Readonly<Record<string, string>> | undefined;
+  /** Approvers' Ed25519 signatures over the map's hash (signatures.ts); the gate verifies each. */
+  readonly signatures?: readonly DocumentSignature[] | undefined;
 }
 
 export interface DataMap {
@@ -195,6 +199,20 @@ function checkClassification(c: Checker, where: string, e: EntryShape, direction
   }
 }
 
+/**
+ * The clinical deny-list (clinical-deny-list.ts) outranks the map and its signature: an entry that sends
+ * a denied field anywhere is refused, naming the entry, the field and the reason.
+ */
+function checkDenyList(c: Checker, where: string, resource: string, sources: readonly string[]): void {
+  for (const denied of deniedSources(resource, sources)) {
+    c.add(
+      where,
+      'source',
+      `${denied.field} is on the clinical deny-list (${denied.reason}); no sign-off can send it to Salesforce`,
+    );
+  }
+}
+
 /** The transform must exist and take the sources the entry lists. */
 function checkTransform(
   c: Checker,
@@ -282,6 +300,7 @@ function checkEntry(c: Checker, raw: unknown, index: number): DataMapEntry | und
   const direction = e.direction ?? 'cliniko-to-salesforce';
   checkSources(c, where, e.resource, sources);
   checkClassification(c, where, e, direction);
+  if (e.classification !== 'clinician-only') checkDenyList(c, where, e.resource, sources);
   const def =
     e.classification === 'clinician-only'
       ? TRANSFORMS.get(transform)
@@ -316,6 +335,13 @@ function checkDerivedInputs(c: Checker, where: string, d: DerivedShape): void {
     const spec = c.lookups.clinikoSpecFields.get(resource);
     if (spec === undefined || !spec.has(field))
       c.add(where, 'from', `"${input}" is not resource.field of the Cliniko spec`);
+    for (const denied of deniedSources(resource, [field])) {
+      c.add(
+        where,
+        'from',
+        `${denied.field} is on the clinical deny-list (${denied.reason}); no derived field may read it`,
+      );
+    }
   }
 }
 

@@ -456,20 +456,21 @@ describe('zero-leak property', () => {
   });
 
   it('detects a leak when a clinical field is mapped (the property can fail)', () => {
-    const misMapped = mapOf(
-      FIXTURE_MAP.replace(
-        '  - resource: patients\n    source: [notes, appointment_notes, medicare]\n    classification: clinician-only\n    rationale: Clinical.\n',
-        '  - resource: patients\n    source: notes\n    classification: marketing-safe\n    target: Contact.Notes_For_Test__c\n    transform: text\n    rationale: Oops.\n' +
-          '  - resource: patients\n    source: [appointment_notes, medicare]\n    classification: clinician-only\n    rationale: Clinical.\n',
-      ),
+    // Since the clinical deny-list (issue #17), a map that sends notes anywhere is refused before it can
+    // be projected, so the leak detector's own proof plants the canary in a field the map does send.
+    const notesMapped = FIXTURE_MAP.replace(
+      '  - resource: patients\n    source: [notes, appointment_notes, medicare]\n    classification: clinician-only\n    rationale: Clinical.\n',
+      '  - resource: patients\n    source: notes\n    classification: marketing-safe\n    target: Contact.Notes_For_Test__c\n    transform: text\n    rationale: Oops.\n' +
+        '  - resource: patients\n    source: [appointment_notes, medicare]\n    classification: clinician-only\n    rationale: Clinical.\n',
     );
-    const record = { id: '1', last_name: 'X', notes: `left knee ${CANARY}` };
-    // The generator would now treat notes as mapped; feed the canary directly as the e2e test does.
-    expect(leaks(projectRecord('patients', record, misMapped), misMapped, 'patients')).toEqual([
+    expect(notesMapped).not.toBe(FIXTURE_MAP);
+    expect(() => mapOf(notesMapped)).toThrow(/patients\.notes is on the clinical deny-list/);
+    const map = mapOf(FIXTURE_MAP);
+    const planted = { id: '1', last_name: `X ${CANARY}`, notes: 'left knee' };
+    expect(leaks(projectRecord('patients', planted, map), map, 'patients')).toEqual([
       'canary in projection result',
     ]);
-    expect(
-      leaks(projectRecord('patients', record, mapOf(FIXTURE_MAP)), mapOf(FIXTURE_MAP), 'patients'),
-    ).toEqual([]);
+    const record = { id: '1', last_name: 'X', notes: `left knee ${CANARY}` };
+    expect(leaks(projectRecord('patients', record, map), map, 'patients')).toEqual([]);
   });
 });

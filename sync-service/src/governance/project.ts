@@ -1,3 +1,4 @@
+import { deniedSources } from './clinical-deny-list.js';
 import { EXTERNAL_ID_FIELDS, type DataMap, type DataMapEntry } from './data-map.js';
 import {
   TRANSFORMS,
@@ -94,6 +95,14 @@ export function projectRecord(
     const target = entry.target;
     const def = TRANSFORMS.get(entry.transform);
     if (target === undefined || def === undefined) continue; // parseDataMap guarantees both
+    // parseDataMap refuses denied fields too; this second check holds for a map object built any other
+    // way, and it runs before any value of the record is read.
+    const denied = deniedSources(resource, entry.sources);
+    if (denied.length > 0) {
+      for (const d of denied)
+        problem(entry.key, d.field, `${d.field} is on the clinical deny-list; not sent`);
+      continue;
+    }
     const input = slice(rawRecord, entry.sources);
     // Nothing sent for this entry (a partial record): say nothing rather than derive from absence.
     if (Object.keys(input).length === 0) continue;

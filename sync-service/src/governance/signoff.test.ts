@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors.js';
 import { readDataMapLookups } from '../governance-io/lookups.js';
+import { readApproverRegistry } from '../governance-io/signing.js';
+import type { ApproverRegistry } from './signatures.js';
 import { parseDataMap, type DataMap, type DataMapLookups } from './data-map.js';
 import {
   assertSigned,
@@ -12,7 +14,11 @@ import {
   entryDigests,
   signDataMap,
 } from './signoff.js';
-import { FIXTURE_LOOKUPS, FIXTURE_MAP } from './test-fixtures.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP, testApprovers } from './test-fixtures.js';
+
+const APPROVERS = testApprovers();
+const TRUST = APPROVERS.trust;
+const JANE = { approver: APPROVERS.jane, privateKey: APPROVERS.keys.jane, registry: APPROVERS.registry };
 
 function mapOf(text: string): DataMap {
   const result = parseDataMap(text, FIXTURE_LOOKUPS);
@@ -21,7 +27,7 @@ function mapOf(text: string): DataMap {
 }
 
 function signed(text = FIXTURE_MAP): string {
-  return signDataMap(text, mapOf(text), 'Jane Citizen (Compliance Officer)', '2026-11-22');
+  return signDataMap(text, mapOf(text), { ...JANE, signedOn: '2026-11-22' });
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -47,19 +53,26 @@ describe('signDataMap', () => {
     );
   });
 
-  it('refuses a missing name, a bad date, or text that is not the parsed map', () => {
+  it('refuses a key that is not the approver’s, a bad date, or text that is not the parsed map', () => {
     const map = mapOf(FIXTURE_MAP);
-    expect(() => signDataMap(FIXTURE_MAP, map, ' ', '2026-11-22')).toThrow(/approver/);
-    expect(() => signDataMap(FIXTURE_MAP, map, 'Jane', '22/11/2026')).toThrow(/YYYY-MM-DD/);
     expect(() =>
-      signDataMap(FIXTURE_MAP.replace(...CITY_TO_EMAIL_RATIONALE), map, 'Jane', '2026-11-22'),
+      signDataMap(FIXTURE_MAP, map, {
+        approver: APPROVERS.jane,
+        privateKey: APPROVERS.keys.stranger,
+        registry: APPROVERS.registry,
+        signedOn: '2026-11-22',
+      }),
+    ).toThrow(/not Jane Citizen \(Compliance Officer\)'s registered key/);
+    expect(() => signDataMap(FIXTURE_MAP, map, { ...JANE, signedOn: '22/11/2026' })).toThrow(/YYYY-MM-DD/);
+    expect(() =>
+      signDataMap(FIXTURE_MAP.replace(...CITY_TO_EMAIL_RATIONALE), map, { ...JANE, signedOn: '2026-11-22' }),
     ).toThrow(/not the map that was parsed/);
   });
 });
 
 describe('checkSignoff', () => {
   it('passes a signed map', () => {
-    expect(checkSignoff(mapOf(signed()))).toEqual({
+    expect(checkSignoff(mapOf(signed()), TRUST)).toEqual({
       ok: true,
       sha256: currentDataMapSha256(mapOf(FIXTURE_MAP)),
       approvedBy: 'Jane Citizen (Compliance Officer)',
@@ -69,14 +82,14 @@ describe('checkSignoff', () => {
 
   it('names the one changed entry, the approver and the date (from the per-entry digests)', () => {
     const edited = mapOf(signed().replace(...CITY_TO_EMAIL_RATIONALE));
-    const check = checkSignoff(edited);
+    const check = checkSignoff(edited, TRUST);
     expect(check.ok).toBe(false);
     if (check.ok) return;
     expect(check.changedEntries).toEqual(['patients.email -> Contact.Email']);
     expect(check.message).toContain('sign-off by Jane Citizen (Compliance Officer) on 2026-11-22');
     expect(check.message).toContain('Changed since then: patients.email -> Contact.Email.');
     try {
-      assertSigned(edited);
+      assertSigned(edited, TRUST);
       expect.unreachable();
     } catch (err) {
       expect(isSyncError(err) && err.code).toBe('DATA_MAP_NOT_SIGNED');
@@ -97,7 +110,7 @@ describe('checkSignoff', () => {
           'derived',
         ),
       );
-    const check = checkSignoff(mapOf(text));
+    const check = checkSignoff(mapOf(text), TRUST);
     expect(check.ok ? [] : check.changedEntries).toEqual([
       'individual_appointments.notes',
       'patients.city -> Contact.MailingCity',
@@ -109,32 +122,32 @@ describe('checkSignoff', () => {
     const withoutDigests = signedText.replace(/\n {2}entries:\n(?: {4}.*\n)+/, '\n');
     expect(mapOf(withoutDigests).signoff?.entries).toBeUndefined();
     const edited = mapOf(withoutDigests.replace(...CITY_TO_EMAIL_RATIONALE));
-    const blind = checkSignoff(edited);
+    const blind = checkSignoff(edited, TRUST);
     expect(blind.ok ? 'ok' : blind.changedEntries).toBeUndefined();
     expect(blind.ok ? '' : blind.message).toMatch(/cannot be named/);
-    const informed = checkSignoff(edited, { signedMap: mapOf(signedText) });
+    const informed = checkSignoff(edited, TRUST, { signedMap: mapOf(signedText) });
     expect(informed.ok ? [] : informed.changedEntries).toEqual(['patients.email -> Contact.Email']);
     // A "signed" copy whose hash is not the signed hash is ignored.
-    const bogus = checkSignoff(edited, { signedMap: edited });
+    const bogus = checkSignoff(edited, TRUST, { signedMap: edited });
     expect(bogus.ok ? 'ok' : bogus.changedEntries).toBeUndefined();
   });
 
   it('says so when every entry matches its digest but the hash does not (hand-edited sign-off)', () => {
     const text = signed().replace(/sha256: '?[0-9a-f]{64}'?/, `sha256: '${'f'.repeat(64)}'`);
-    const check = checkSignoff(mapOf(text));
+    const check = checkSignoff(mapOf(text), TRUST);
     expect(check.ok ? 'ok' : check.changedEntries).toEqual([]);
     expect(check.ok ? '' : check.message).toMatch(/edited by hand/);
   });
 
   it('reports a map that was never signed', () => {
     const unsigned = mapOf(FIXTURE_MAP.replace(/signoff:\n(?: {2}.*\n)+/, ''));
-    const check = checkSignoff(unsigned);
+    const check = checkSignoff(unsigned, TRUST);
     expect(check).toMatchObject({
       ok: false,
       approvedBy: undefined,
       message: expect.stringMatching(/never been signed/) as unknown,
     });
-    const pending = checkSignoff(mapOf(FIXTURE_MAP));
+    const pending = checkSignoff(mapOf(FIXTURE_MAP), TRUST);
     expect(pending).toMatchObject({
       ok: false,
       approvedBy: 'Jane Citizen (Compliance Officer)',
@@ -148,7 +161,7 @@ describe('checkSignoff', () => {
     const end = text.indexOf('  - resource: patients\n    source: last_name');
     const block = text.slice(start, end);
     const moved = text.slice(0, start) + text.slice(end).replace('derived:\n', `${block}derived:\n`);
-    expect(checkSignoff(mapOf(moved)).ok).toBe(true);
+    expect(checkSignoff(mapOf(moved), TRUST).ok).toBe(true);
   });
 });
 
@@ -167,9 +180,27 @@ describe('diffDataMaps', () => {
       added: [],
       removed: [],
       changed: [
-        { key: 'derived -> Contact.Journey_Stage__c', fields: ['from'] },
-        { key: 'patients.email -> Contact.Email', fields: ['rationale'] },
-        { key: 'patients.first_name -> Contact.FirstName', fields: ['direction'] },
+        {
+          key: 'derived -> Contact.Journey_Stage__c',
+          fields: ['from'],
+          values: [
+            {
+              field: 'from',
+              before: 'individual_appointments.starts_at',
+              after: 'individual_appointments.starts_at,individual_appointments.business',
+            },
+          ],
+        },
+        {
+          key: 'patients.email -> Contact.Email',
+          fields: ['rationale'],
+          values: [{ field: 'rationale', before: 'Email.', after: 'Email address for newsletters.' }],
+        },
+        {
+          key: 'patients.first_name -> Contact.FirstName',
+          fields: ['direction'],
+          values: [{ field: 'direction', before: 'both', after: 'cliniko-to-salesforce' }],
+        },
       ],
     });
     expect(diffDataMaps(before, before)).toEqual({ added: [], removed: [], changed: [] });
@@ -185,7 +216,9 @@ describe('the real config/data-map.yaml', () => {
       salesforceFieldsPath: path.join(ROOT, 'config/salesforce-fields.json'),
     });
     text = await readFile(path.join(ROOT, 'config/data-map.yaml'), 'utf8');
+    demoRegistry = await readApproverRegistry(path.join(ROOT, 'config/approvers.yaml'), { mode: 'test' });
   });
+  let demoRegistry: ApproverRegistry;
 
   function parse(yaml: string): DataMap {
     const result = parseDataMap(yaml, lookups);
@@ -193,12 +226,20 @@ describe('the real config/data-map.yaml', () => {
     return result.map;
   }
 
-  it('is signed as committed', () => {
-    expect(checkSignoff(parse(text))).toMatchObject({ ok: true });
+  it('is signed as committed, with the published demo key: accepted in test and demo mode only', () => {
+    expect(checkSignoff(parse(text), { registry: demoRegistry, mode: 'test' })).toMatchObject({ ok: true });
+    expect(checkSignoff(parse(text), { registry: demoRegistry, mode: 'demo' })).toMatchObject({ ok: true });
+    const production = checkSignoff(parse(text), { registry: demoRegistry, mode: 'production' });
+    expect(production.ok).toBe(false);
+    if (!production.ok) {
+      expect(production.message).toContain(
+        'Demo Compliance Officer (DEMO ONLY) signed the data-map with a published demo key, which production refuses',
+      );
+    }
   });
 
   it('once signed with digests, one changed entry stops the sync with a message naming it', () => {
-    const signedText = signDataMap(text, parse(text), 'Jane Citizen (Compliance Officer)', '2026-11-22');
+    const signedText = signDataMap(text, parse(text), { ...JANE, signedOn: '2026-11-22' });
     // Only the signoff block changes.
     const body = (t: string): string => t.slice(t.indexOf('\nentries:\n'));
     expect(body(signedText)).toBe(body(text));
@@ -207,9 +248,9 @@ describe('the real config/data-map.yaml', () => {
       '$1marketing-safe',
     );
     expect(edited).not.toBe(signedText);
-    const check = checkSignoff(parse(edited));
+    const check = checkSignoff(parse(edited), TRUST);
     expect(check.ok ? [] : check.changedEntries).toEqual(['patients.date_of_birth -> Contact.Birthdate']);
-    expect(() => assertSigned(parse(edited))).toThrow(
+    expect(() => assertSigned(parse(edited), TRUST)).toThrow(
       /Changed since then: patients\.date_of_birth -> Contact\.Birthdate\./,
     );
   });

@@ -2,10 +2,23 @@ import { isMap, isScalar, parseDocument } from 'yaml';
 import { SyncError } from '../errors.js';
 import { canonicalDataMapJson, dataMapSha256, sha256Hex } from './canonical.js';
 import type { DataMap } from './data-map.js';
+import {
+  checkDocumentSignatures,
+  signDocument,
+  verifiedSignatures,
+  type Approver,
+  type ApproverRegistry,
+  type DocumentSignature,
+  type SignatureMode,
+} from './signatures.js';
+import type { KeyObject } from 'node:crypto';
 
 /**
  * The sign-off gate. A data map is signed when `signoff.sha256` equals the sha256 of the canonical
- * form of its `entries` and `derived` (canonical.ts). The service refuses to sync an unsigned map
+ * form of its `entries` and `derived` (canonical.ts) AND its `signoff.signatures` satisfy the approver
+ * registry and its policy (signatures.ts: Ed25519 signatures of registered approvers over that hash;
+ * the demo keys only outside production). The hash alone proves nothing (anyone can recompute it); the
+ * signatures are the sign-off, and `approvedBy`/`approvedOn` only summarise them for people and metadata. The service refuses to sync an unsigned map
  * (dry-run may still preview it), and the refusal names the last approver, the date, and the entries
  * that changed.
  *
@@ -59,8 +72,21 @@ export function entryDigests(map: DataMap): Record<string, string> {
 export interface DataMapDiff {
   readonly added: readonly string[];
   readonly removed: readonly string[];
-  /** Same key, different content; `fields` names what changed (classification, direction, ...). */
-  readonly changed: readonly { readonly key: string; readonly fields: readonly string[] }[];
+  /**
+   * Same key, different content; `fields` names what changed (classification, direction, ...) and
+   * `values` gives each one's old and new value (the map's own words, never patient data).
+   */
+  readonly changed: readonly {
+    readonly key: string;
+    readonly fields: readonly string[];
+    readonly values: readonly { readonly field: string; readonly before: string; readonly after: string }[];
+  }[];
+}
+
+/** What the gate trusts: the replayed approver registry and the mode (production refuses demo keys). */
+export interface SignoffTrust {
+  readonly registry: ApproverRegistry;
+  readonly mode: SignatureMode;
 }
 
 /** What changed from `before` to `after`, entry by entry (keys as in DataMapEntry.key). */
@@ -85,12 +111,17 @@ export function diffDataMaps(before: DataMap, after: DataMap): DataMapDiff {
   const b = describe(after);
   const added = [...b.keys()].filter((k) => !a.has(k)).sort();
   const removed = [...a.keys()].filter((k) => !b.has(k)).sort();
-  const changed: { key: string; fields: string[] }[] = [];
+  const changed: DataMapDiff['changed'][number][] = [];
   for (const [key, was] of a) {
     const now = b.get(key);
     if (now === undefined) continue;
-    const fields = Object.keys({ ...was, ...now }).filter((f) => was[f] !== now[f]);
-    if (fields.length > 0) changed.push({ key, fields: fields.sort() });
+    const fields = Object.keys({ ...was, ...now })
+      .filter((f) => was[f] !== now[f])
+      .sort();
+    if (fields.length > 0) {
+      const values = fields.map((field) => ({ field, before: was[field] ?? '', after: now[field] ?? '' }));
+      changed.push({ key, fields, values });
+    }
   }
   changed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   return { added, removed, changed };
@@ -106,7 +137,11 @@ function changedFromDigests(map: DataMap, signed: Readonly<Record<string, string
  * Checks the map against its sign-off. `signedMap`, when given, is the map as signed (see above); it is
  * ignored unless its own hash equals the recorded one.
  */
-export function checkSignoff(map: DataMap, options: { signedMap?: DataMap } = {}): SignoffCheck {
+export function checkSignoff(
+  map: DataMap,
+  trust: SignoffTrust,
+  options: { signedMap?: DataMap } = {},
+): SignoffCheck {
   const currentSha256 = currentDataMapSha256(map);
   const signoff = map.signoff;
   if (signoff === undefined) {
@@ -118,15 +153,35 @@ export function checkSignoff(map: DataMap, options: { signedMap?: DataMap } = {}
       signedSha256: undefined,
       changedEntries: undefined,
       message:
-        'The data map has never been signed off. Review it and run `npm run sync -- data-map sign --by "Name"`.',
+        'The data map has never been signed off. Review it and run `npm run sync -- data-map sign --key <your private key file>`.',
     };
   }
   if (signoff.sha256 === currentSha256) {
+    const signatures = checkDocumentSignatures(
+      'data-map',
+      currentSha256,
+      signoff.signatures ?? [],
+      trust.registry,
+      trust.mode,
+    );
+    if (signatures.ok) {
+      return {
+        ok: true,
+        sha256: currentSha256,
+        approvedBy: signoff.approvedBy,
+        approvedOn: signoff.approvedOn,
+      };
+    }
     return {
-      ok: true,
-      sha256: currentSha256,
+      ok: false,
+      currentSha256,
       approvedBy: signoff.approvedBy,
       approvedOn: signoff.approvedOn,
+      signedSha256: signoff.sha256,
+      changedEntries: [],
+      message:
+        `The data map's hash matches its sign-off, but the sign-off is not valid: ${signatures.problems.join('; ')}. ` +
+        'A registered approver must sign it (`npm run sync -- data-map sign --key <private key file>`); dry-run still works.',
     };
   }
   let changedEntries: string[] | undefined;
@@ -152,13 +207,17 @@ export function checkSignoff(map: DataMap, options: { signedMap?: DataMap } = {}
     changedEntries,
     message:
       `The data map does not match its sign-off by ${signoff.approvedBy} on ${signoff.approvedOn}. ${what} ` +
-      'A new sign-off is needed before the service syncs (`npm run sync -- data-map sign --by "Name"`); dry-run still works.',
+      'A new sign-off is needed before the service syncs (`npm run sync -- data-map sign --key <private key file>`); dry-run still works.',
   };
 }
 
 /** checkSignoff for the runner: throws DATA_MAP_NOT_SIGNED with the check's message. */
-export function assertSigned(map: DataMap, options: { signedMap?: DataMap } = {}): string {
-  const check = checkSignoff(map, options);
+export function assertSigned(
+  map: DataMap,
+  trust: SignoffTrust,
+  options: { signedMap?: DataMap } = {},
+): string {
+  const check = checkSignoff(map, trust, options);
   if (check.ok) return check.sha256;
   throw new SyncError('DATA_MAP_NOT_SIGNED', check.message, {
     record: { system: 'config', object: 'data-map' },
@@ -166,13 +225,27 @@ export function assertSigned(map: DataMap, options: { signedMap?: DataMap } = {}
 }
 
 /**
- * Records a sign-off: returns the YAML text with `signoff` replaced (approver, date, the current hash and
- * per-entry digests); everything else, comments included, is left as written. The caller writes the file
- * and appends a `data-map-sign` audit entry.
+ * Records an approver's signature: returns the YAML text with `signoff` replaced (the current hash,
+ * per-entry digests, the signatures, and `approvedBy`/`approvedOn` summarising them); everything else,
+ * comments included, is left as written. Signatures other approvers made over the same hash are kept
+ * (a two-approver policy collects them one by one) if they verify under the registry; any over an older
+ * hash, or by someone the registry does not know, are dropped. The caller has
+ * already checked the map (the deny-list refuses at parse), writes the file and appends a
+ * `data-map-sign` audit entry.
  */
-export function signDataMap(yamlText: string, map: DataMap, approvedBy: string, approvedOn: string): string {
-  if (approvedBy.trim() === '') throw new RangeError("a sign-off needs the approver's name");
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(approvedOn) || Number.isNaN(Date.parse(`${approvedOn}T00:00:00Z`))) {
+export function signDataMap(
+  yamlText: string,
+  map: DataMap,
+  signer: {
+    readonly approver: Approver;
+    readonly privateKey: KeyObject;
+    readonly signedOn: string;
+    /** Other approvers' signatures are kept only if they verify under this registry. */
+    readonly registry: ApproverRegistry;
+  },
+): string {
+  const { approver, privateKey, signedOn } = signer;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(signedOn) || Number.isNaN(Date.parse(`${signedOn}T00:00:00Z`))) {
     throw new RangeError('the sign-off date must be YYYY-MM-DD');
   }
   const doc = parseDocument(yamlText);
@@ -184,11 +257,24 @@ export function signDataMap(yamlText: string, map: DataMap, approvedBy: string, 
   if (dataMapSha256(reparsed.entries ?? [], reparsed.derived ?? []) !== check) {
     throw new RangeError('the YAML text is not the map that was parsed; parse it again before signing');
   }
+  const mine = signDocument('data-map', check, approver, privateKey, signedOn);
+  const kept: DocumentSignature[] =
+    map.signoff?.sha256 === check
+      ? verifiedSignatures('data-map', check, map.signoff.signatures ?? [], signer.registry).filter(
+          (s) => s.approver !== approver.name,
+        )
+      : [];
+  const signatures = [...kept, mine];
   const signoff = doc.createNode({
-    approvedBy: approvedBy.trim(),
-    approvedOn,
+    approvedBy: signatures.map((s) => s.approver).join(' and '),
+    approvedOn:
+      signatures
+        .map((s) => s.signedOn)
+        .sort()
+        .at(-1) ?? signedOn,
     sha256: check,
     entries: entryDigests(map),
+    signatures: signatures.map((s) => ({ ...s })),
   });
   // A hex digest made only of digits and one `e` would read back as a number: always quote it.
   const hash = isMap(signoff) ? signoff.get('sha256', true) : undefined;

@@ -114,3 +114,72 @@ export function packageFieldsFromMetadata(
   }
   return result;
 }
+
+/** How the OpenAPI document declares one property of a resource (what the deny-list test classifies by). */
+export interface SpecFieldShape {
+  /** `string`, `integer`, `boolean`, `array`, `object`, ... (`unknown` when the schema names none). */
+  readonly type: string;
+  readonly format: string | undefined;
+  /** True when the schema lists the allowed values (a code, not free text). */
+  readonly enumerated: boolean;
+}
+
+function shapeOf(doc: Json, schema: unknown): SpecFieldShape {
+  const resolved = resolveRef(doc, schema) ?? {};
+  let type = resolved.type;
+  // OpenAPI 3.1 writes a nullable string as `type: [string, 'null']`.
+  if (Array.isArray(type)) type = type.find((t) => t !== 'null');
+  if (type === undefined) {
+    for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+      const list = resolved[key];
+      if (!Array.isArray(list)) continue;
+      const parts = list.map((p) => shapeOf(doc, p)).filter((p) => p.type !== 'null' && p.type !== 'unknown');
+      if (parts.length > 0 && parts[0] !== undefined) return parts[0];
+    }
+  }
+  return {
+    type: typeof type === 'string' ? type : 'unknown',
+    format: typeof resolved.format === 'string' ? resolved.format : undefined,
+    enumerated: Array.isArray(resolved.enum),
+  };
+}
+
+function propertyShapes(doc: Json, schema: unknown, into: Map<string, SpecFieldShape>, depth = 0): void {
+  const resolved = resolveRef(doc, schema);
+  if (resolved === undefined || depth > 10) return;
+  if (isObject(resolved.properties)) {
+    for (const [name, prop] of Object.entries(resolved.properties)) into.set(name, shapeOf(doc, prop));
+  }
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+    const list = resolved[key];
+    if (Array.isArray(list)) for (const part of list) propertyShapes(doc, part, into, depth + 1);
+  }
+}
+
+/** Cliniko resource -> field -> declared shape, from the same list endpoints as `clinikoSpecFieldsFromOpenApi`. */
+export function clinikoFieldShapesFromOpenApi(doc: unknown): Map<string, Map<string, SpecFieldShape>> {
+  const result = new Map<string, Map<string, SpecFieldShape>>();
+  if (!isObject(doc) || !isObject(doc.paths)) throw new TypeError('not an OpenAPI document (no paths)');
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const resource = /^\/([a-z_]+)$/.exec(path)?.[1];
+    if (resource === undefined || !isObject(item) || !isObject(item.get)) continue;
+    const responses = item.get.responses;
+    const ok = isObject(responses) ? responses['200'] : undefined;
+    const content = isObject(ok) && isObject(ok.content) ? ok.content['application/json'] : undefined;
+    const body = isObject(content) ? resolveRef(doc, content.schema) : undefined;
+    const list = body && isObject(body.properties) ? body.properties[resource] : undefined;
+    if (!isObject(list) || list.type !== 'array') continue;
+    const fields = new Map<string, SpecFieldShape>();
+    propertyShapes(doc, list.items, fields);
+    if (fields.size > 0) result.set(resource, fields);
+  }
+  return result;
+}
+
+/**
+ * Free text, as the deny-list test reads the spec: a string with no `format` (a date, date-time, uri or
+ * email is not prose) and no `enum` (a code). Every such field of a resource we read must be classified.
+ */
+export function isFreeTextShape(shape: SpecFieldShape): boolean {
+  return shape.type === 'string' && shape.format === undefined && !shape.enumerated;
+}

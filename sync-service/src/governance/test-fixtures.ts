@@ -1,5 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { DataMapLookups, PackageField } from './data-map.js';
 import { STANDARD_FIELDS } from './spec-fields.js';
+import {
+  applyChange,
+  EMPTY_REGISTRY,
+  publicKeyText,
+  signApproverChange,
+  type SignatureMode,
+} from './signatures.js';
 
 /**
  * A small, hand-written data map and lookups for the governance unit tests (tests of the real
@@ -164,3 +172,54 @@ derived:
     from: [individual_appointments.starts_at]
     rationale: Journey.
 `;
+
+/**
+ * A registry for tests: Jane (compliance officer, the root) and Omar (integration owner, added by Jane),
+ * with fresh keys each run, plus a stranger's key that nobody registered.
+ */
+export function testApprovers(mode: SignatureMode = 'test') {
+  const jane = generateKeyPairSync('ed25519').privateKey;
+  const omar = generateKeyPairSync('ed25519').privateKey;
+  const stranger = generateKeyPairSync('ed25519').privateKey;
+  const on = '2026-11-01';
+  const janeName = 'Jane Citizen (Compliance Officer)';
+  const c1 = signApproverChange(
+    EMPTY_REGISTRY,
+    {
+      op: 'add',
+      name: janeName,
+      role: 'compliance-officer',
+      publicKey: publicKeyText(jane),
+      on,
+      by: janeName,
+    },
+    jane,
+    mode,
+  );
+  const r1 = applyChange(EMPTY_REGISTRY, c1, { mode });
+  if (!r1.ok) throw new Error(r1.problems.join('; '));
+  const c2 = signApproverChange(
+    r1.registry,
+    {
+      op: 'add',
+      name: 'Omar Owner',
+      role: 'integration-owner',
+      publicKey: publicKeyText(omar),
+      on,
+      by: janeName,
+    },
+    jane,
+    mode,
+  );
+  const r2 = applyChange(r1.registry, c2, { mode });
+  if (!r2.ok) throw new Error(r2.problems.join('; '));
+  const registry = r2.registry;
+  return {
+    registry,
+    changes: [c1, c2],
+    trust: { registry, mode },
+    keys: { jane, omar, stranger },
+    jane: registry.approvers.get(janeName)!,
+    omar: registry.approvers.get('Omar Owner')!,
+  };
+}

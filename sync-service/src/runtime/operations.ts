@@ -1,7 +1,8 @@
 import { createNotifier, type Notifier } from '../alerts/notifier.js';
 import { sendWebhook, type Notification } from '../alerts/webhook.js';
 import type { Config } from '../config/index.js';
-import { checkSignoff } from '../governance/signoff.js';
+import { checkSignoff, type SignoffTrust } from '../governance/signoff.js';
+import { loadSignoffTrust } from '../governance-io/signing.js';
 import { checkHealth, type HealthProbes, type HealthReport } from '../http/health.js';
 import type { Logger } from '../logger.js';
 import { loadSignedDataMap, type SyncService } from './wiring.js';
@@ -78,8 +79,8 @@ export function createOperations(deps: OperationsDeps): Operations {
     if (!mapCheck || now() - mapCheck.at > DATA_MAP_CACHE_MS) {
       mapCheck = {
         at: now(),
-        result: loadSignedDataMap(config, deps.rootDir, { allowUnsigned: true }).then(({ map }) => {
-          const check = checkSignoff(map);
+        result: loadSignedDataMap(config, deps.rootDir, { allowUnsigned: true }).then(async ({ map }) => {
+          const check = checkSignoff(map, await loadSignoffTrust(config, deps.rootDir));
           return check.ok ? { ok: true } : { ok: false, message: check.message };
         }),
       };
@@ -122,8 +123,13 @@ export function createOperations(deps: OperationsDeps): Operations {
     return checkHealth({ version: deps.version, probes: consoleProbes, now, startedAt: deps.startedAt });
   }
 
+  // The approvers the running map was checked against at start (config/approvers.yaml, read once).
+  let startTrust: Promise<SignoffTrust> | undefined;
   async function overview(): Promise<Record<string, unknown>> {
-    const running = checkSignoff(service.dataMap);
+    const running = checkSignoff(
+      service.dataMap,
+      await (startTrust ??= loadSignoffTrust(config, deps.rootDir)),
+    );
     const [healthReport, onDisk] = await Promise.all([
       consoleHealth(),
       dataMapCheck().catch((err: unknown) => ({

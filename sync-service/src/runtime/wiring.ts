@@ -8,7 +8,9 @@ import { SyncError } from '../errors.js';
 import { loadDataMap, type DataMap } from '../governance/data-map.js';
 import { createKeyring } from '../governance/encryption.js';
 import { checkSignoff, currentDataMapSha256 } from '../governance/signoff.js';
+import { checkJourneySignoff } from '../governance/journey-signoff.js';
 import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../governance-io/lookups.js';
+import { loadSignoffTrust } from '../governance-io/signing.js';
 import { parseJourneyConfig, type JourneyConfig } from '../journey/index.js';
 import type { Logger } from '../logger.js';
 import {
@@ -74,7 +76,10 @@ export async function loadClinikoFieldCatalogue(rootDir: string): Promise<Map<st
   );
 }
 
-/** Reads, validates and (unless previewing) sign-off-checks the data map. */
+/**
+ * Reads, validates and (unless previewing) sign-off-checks the data map: its hash and its approvers'
+ * signatures against config/approvers.yaml (governance/signatures.ts; production refuses demo keys).
+ */
 export async function loadSignedDataMap(
   config: Config,
   rootDir: string,
@@ -86,8 +91,9 @@ export async function loadSignedDataMap(
     readPackageFields(path.join(rootDir, SALESFORCE_FIELDS_FILE)),
   ]);
   const map = loadDataMap(text, { clinikoSpecFields, packageFields });
-  const check = checkSignoff(map);
-  if (!check.ok && !options.allowUnsigned) {
+  if (options.allowUnsigned) return { map, hash: currentDataMapSha256(map) };
+  const check = checkSignoff(map, await loadSignoffTrust(config, rootDir));
+  if (!check.ok) {
     throw new SyncError('DATA_MAP_NOT_SIGNED', check.message, {
       record: { system: 'config', object: 'data-map' },
     });
@@ -95,9 +101,23 @@ export async function loadSignedDataMap(
   return { map, hash: currentDataMapSha256(map) };
 }
 
-export async function loadJourneyConfig(config: Config, rootDir: string): Promise<JourneyConfig> {
+/** Reads the journey config and (unless previewing) checks its sign-off like the data map's. */
+export async function loadJourneyConfig(
+  config: Config,
+  rootDir: string,
+  options: { allowUnsigned?: boolean } = {},
+): Promise<JourneyConfig> {
   const text = await readFile(path.resolve(rootDir, config.files.journey), 'utf8');
-  return parseJourneyConfig(parseYaml(text) as unknown);
+  const parsed = parseJourneyConfig(parseYaml(text) as unknown);
+  if (!options.allowUnsigned) {
+    const check = checkJourneySignoff(text, await loadSignoffTrust(config, rootDir));
+    if (!check.ok) {
+      throw new SyncError('CONFIG_INVALID', check.message, {
+        record: { system: 'config', object: 'journey.yaml' },
+      });
+    }
+  }
+  return parsed;
 }
 
 /**
@@ -165,7 +185,7 @@ export async function createSyncService(
 
   const [{ map, hash }, journeyConfig] = await Promise.all([
     loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
-    loadJourneyConfig(config, rootDir),
+    loadJourneyConfig(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
   ]);
   const store = await openKeyedStore(config, key);
   const cliniko = openCliniko(config, logger, options.cliniko);

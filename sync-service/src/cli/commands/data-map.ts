@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { RESOURCES } from '../../cliniko/resources.js';
-import { buildAuditEntry } from '../../governance/audit.js';
 import { CoverageCollector } from '../../governance/coverage.js';
 import {
   formatDataMapProblems,
@@ -18,6 +16,14 @@ import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../../governance-io/l
 import { loadClinikoFieldCatalogue, openCliniko } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
 import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-store.js';
+import {
+  auditSigning,
+  clinicToday,
+  signerFromKey,
+  signingCommand,
+  SIGNING_USAGE,
+} from './data-map-signing.js';
+import { loadSignoffTrust } from '../../governance-io/signing.js';
 
 /**
  * `data-map sign | diff | coverage`: the compliance officer's side of the signed data map.
@@ -25,14 +31,16 @@ import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-s
  * `coverage` reads Cliniko, never Salesforce.
  */
 
-const USAGE = `npm run sync -- data-map <sign --by "Name" [--date YYYY-MM-DD] | diff [--against FILE] | coverage [--max N]>
+const USAGE = `npm run sync -- data-map <sign --key FILE [--date YYYY-MM-DD] | diff [--against FILE] | coverage [--max N] | sign-journey | keygen | approvers ...>
 
-  sign --by "Name"    Record the approver's sign-off of the current map (hash and per-entry digests) in
-                      the map file, and a data-map-sign entry in the audit log.
+  sign --key FILE     Sign the current map with your private key (a registered approver's; keep the
+                      file outside the repository): hash, per-entry digests and your Ed25519 signature
+                      go into the map file, and a data-map-sign entry into the audit log.
   diff                What changed since the signed version (exit 1 when the map differs from it).
     --against FILE    Compare with another copy of the map instead of the signed one.
   coverage            Read Cliniko and list the fields its payloads carry that the map never mentions
-    --max N           (counts only; they are not shared). Stop each resource after N records.`;
+    --max N           (counts only; they are not shared). Stop each resource after N records.
+${SIGNING_USAGE}`;
 
 const execFileAsync = promisify(execFile);
 
@@ -53,75 +61,51 @@ async function readMapFiles(ctx: CliContext): Promise<MapFiles> {
   return { file, text, lookups: { clinikoSpecFields, packageFields } };
 }
 
-/** Today's date in the clinic's zone (the sign-off is a calendar date, as the approver sees it). */
-function today(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date());
-}
-
 async function sign(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { by: { type: 'string' }, date: { type: 'string' } },
+    options: { key: { type: 'string' }, date: { type: 'string' } },
     allowPositionals: false,
   });
-  const by = values.by?.trim() ?? '';
-  if (by === '') {
-    ctx.print('data-map sign needs --by "Name" (the person approving the map)');
-    return 2;
-  }
+  // The approver is whoever holds a registered key (config/approvers.yaml), not a name typed here.
+  const signer = await signerFromKey(ctx, values.key);
+  if (signer === undefined) return 2;
   const config = localConfigOf(ctx);
   const { file, text, lookups } = await readMapFiles(ctx);
+  // loadDataMap refuses a map that targets a field of the clinical deny-list: it cannot be signed.
   const map = loadDataMap(text, lookups);
-  const before = checkSignoff(map);
-  const date = values.date ?? today(config.clinicTimezone);
-  const next = signDataMap(text, map, by, date);
+  const before = checkSignoff(map, signer.trust);
+  const date = values.date ?? clinicToday(config.clinicTimezone);
+  const next = signDataMap(text, map, {
+    approver: signer.approver,
+    privateKey: signer.privateKey,
+    registry: signer.trust.registry,
+    signedOn: date,
+  });
   const sha256 = currentDataMapSha256(map);
-  // Open the store first: a sign-off that cannot be audited is not recorded at all.
-  const store = await openStoreOnly(ctx);
-  try {
-    await writeFile(file, next, 'utf8');
-    try {
-      const now = Date.now();
-      await store.completeWrites(
-        [],
-        (previous) => [
-          auditRowOf(
-            buildAuditEntry(
-              {
-                timestamp: new Date(now).toISOString(),
-                actor: `cli:${by}`,
-                sourceSystem: 'sync-service',
-                object: 'data-map',
-                externalId: '-',
-                operation: 'data-map-sign',
-                changedFields: [],
-                payload: { sha256, approvedBy: by, approvedOn: date },
-                runId: randomUUID(),
-              },
-              chainHeadOf(previous),
-            ),
-            now,
-          ),
-        ],
-        now,
-      );
-    } catch (err) {
-      await writeFile(file, text, 'utf8');
-      throw err;
-    }
-  } finally {
-    await store.close();
-  }
+  const after = checkSignoff(loadDataMap(next, lookups), signer.trust);
+  await writeFile(file, next, 'utf8');
+  const { name, role } = signer.approver;
+  await auditSigning(
+    ctx,
+    {
+      operation: 'data-map-sign',
+      actor: name,
+      object: 'data-map',
+      payload: { sha256, approvedBy: name, role, approvedOn: date },
+    },
+    () => writeFile(file, text, 'utf8'),
+  );
   if (!before.ok && before.changedEntries !== undefined && before.changedEntries.length > 0) {
     ctx.print(`changed since the previous sign-off: ${before.changedEntries.join('; ')}`);
   }
-  ctx.print(`signed: ${map.entries.length} entries, sha256 ${sha256}, by ${by} on ${date}`);
+  ctx.print(`signed: ${map.entries.length} entries, sha256 ${sha256}, by ${name} (${role}) on ${date}`);
   ctx.print(`written to ${path.relative(ctx.rootDir, file)}; the sign-off is recorded in the audit log`);
+  ctx.print(
+    after.ok
+      ? 'the sign-off satisfies the policy: the service will sync this map'
+      : `still needed: ${after.message}`,
+  );
   return 0;
 }
 
@@ -155,7 +139,11 @@ function printDiff(before: DataMap, after: DataMap, ctx: CliContext): number {
   const diff = diffDataMaps(before, after);
   for (const key of diff.added) ctx.print(`  + ${key}`);
   for (const key of diff.removed) ctx.print(`  - ${key}`);
-  for (const c of diff.changed) ctx.print(`  ~ ${c.key}  (${c.fields.join(', ')})`);
+  for (const c of diff.changed) {
+    ctx.print(`  ~ ${c.key}`);
+    for (const v of c.values)
+      ctx.print(`      ${v.field}: ${JSON.stringify(v.before)} -> ${JSON.stringify(v.after)}`);
+  }
   return diff.added.length + diff.removed.length + diff.changed.length;
 }
 
@@ -174,7 +162,8 @@ async function diff(args: string[], ctx: CliContext): Promise<number> {
   }
   const signed =
     map.signoff === undefined ? undefined : await signedCopyFromGit(file, map.signoff.sha256, lookups);
-  const check = checkSignoff(map, signed === undefined ? {} : { signedMap: signed });
+  const trust = await loadSignoffTrust(ctx.config(), ctx.rootDir);
+  const check = checkSignoff(map, trust, signed === undefined ? {} : { signedMap: signed });
   if (check.ok) {
     ctx.print(
       `the data map matches its sign-off by ${check.approvedBy} on ${check.approvedOn} (${check.sha256})`,
@@ -186,8 +175,10 @@ async function diff(args: string[], ctx: CliContext): Promise<number> {
     ctx.print('changes since the signed version (from git history):');
     printDiff(signed, map, ctx);
   } else if (check.changedEntries !== undefined) {
-    ctx.print('entries whose content differs from the sign-off digests:');
-    for (const key of check.changedEntries) ctx.print(`  ~ ${key}`);
+    if (check.changedEntries.length > 0) {
+      ctx.print('entries whose content differs from the sign-off digests:');
+      for (const key of check.changedEntries) ctx.print(`  ~ ${key}`);
+    }
   }
   return 1;
 }
@@ -261,9 +252,12 @@ export const dataMapCommand: Command = {
         return diff(rest, ctx);
       case 'coverage':
         return coverageCommand(rest, ctx);
-      default:
+      default: {
+        const code = sub === undefined ? undefined : await signingCommand(sub, rest, ctx);
+        if (code !== undefined) return code;
         ctx.print(USAGE);
         return 2;
+      }
     }
   },
 };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Connection } from 'jsforce';
 import { checkSignoff } from '../../governance/signoff.js';
+import { loadSignoffTrust } from '../../governance-io/signing.js';
 import { formatPreview, runDryRun, type DryRunResult } from '../../sync/dry-run/index.js';
 import type { Command, CliContext } from '../types.js';
 
@@ -98,7 +99,11 @@ export const dryRunCommand: Command = {
     const service = await ctx.service({ allowUnsignedMap: true });
     const bar = progress(process.stderr.isTTY === true);
     try {
-      const signoff = checkSignoff(service.dataMap);
+      // A preview still runs with a broken registry; it only says why a real sync would refuse.
+      const signoff = await loadSignoffTrust(service.config, ctx.rootDir).then(
+        (trust) => checkSignoff(service.dataMap, trust),
+        (err: unknown) => ({ ok: false as const, message: (err as Error).message }),
+      );
       ctx.print(
         signoff.ok
           ? `data map: ${service.dataMapHash.slice(0, 12)}… (signed)`
