@@ -96,6 +96,11 @@ async function main(): Promise<void> {
   // The demo signs nothing in the repository: `data-map sign` against the demo signs this copy.
   const dataMapPath = join(demoDir, 'data-map.yaml');
   copyFileSync('config/data-map.yaml', dataMapPath);
+  // Likewise the journey configuration and the approver registry (sign-journey, approvers add).
+  const journeyPath = join(demoDir, 'journey.yaml');
+  copyFileSync('config/journey.yaml', journeyPath);
+  const approversPath = join(demoDir, 'approvers.yaml');
+  copyFileSync('config/approvers.yaml', approversPath);
   const logPath = join(demoDir, 'service.log');
   const env: Record<string, string> = {
     // The demo runs the repository's map, signed with the published demo key: demo mode accepts it.
@@ -113,6 +118,8 @@ async function main(): Promise<void> {
     SYNC_ENCRYPTION_KEY: encryptionKey,
     SYNC_ENCRYPTION_KEYS_RETIRED: '',
     DATA_MAP_PATH: dataMapPath,
+    JOURNEY_CONFIG_PATH: journeyPath,
+    APPROVERS_PATH: approversPath,
     ADMIN_TOKENS: `operator:${adminToken}`,
   };
   const config = loadConfig({
@@ -260,6 +267,7 @@ async function main(): Promise<void> {
   const text = envFileText(
     {
       ...env,
+      DEMO_DIR: demoDir,
       DEMO_ADMIN_URL: running.url,
       DEMO_ADMIN_TOKEN: adminToken,
       DEMO_CLINIKO_CONTROLS: `${cliniko.baseUrl.replace(/\/v1$/, '')}/__control`,

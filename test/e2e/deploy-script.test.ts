@@ -58,6 +58,8 @@ beforeAll(() => {
   copy = mkdtempSync(path.join(tmpdir(), 'deploy-test-'));
   for (const item of [
     'force-app',
+    'force-app-org-setup',
+    'lib',
     'force-app-shield',
     'config',
     'reference',

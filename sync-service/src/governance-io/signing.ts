@@ -53,7 +53,10 @@ export async function readApproverRegistry(
 }
 
 /** The registry and mode the sign-off gates check against, from the config. */
-export async function loadSignoffTrust(config: Config, rootDir: string): Promise<SignoffTrust> {
+export async function loadSignoffTrust(
+  config: Pick<Config, 'files' | 'signing'>,
+  rootDir: string,
+): Promise<SignoffTrust> {
   const registry = await readApproverRegistry(path.resolve(rootDir, config.files.approvers), {
     mode: config.signing.mode,
     pinnedRoot: config.signing.approversRoot,

@@ -1,4 +1,4 @@
-import { readAuditLog } from '../cli/commands/audit-store.js';
+import { readAuditLog } from '../sync/common/audit-log.js';
 import { verifyAuditChain } from '../governance/audit.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';

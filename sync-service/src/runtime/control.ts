@@ -1,6 +1,6 @@
-import { buildAuditEntry, type ChainHead } from '../governance/audit.js';
+import { appendEntry } from '../sync/common/audit-log.js';
 import type { Logger } from '../logger.js';
-import type { AuditHead, AuditRow, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 
 /**
  * Pause and resume of automatic sync (scheduled polls, the daily journey pass and the nightly
@@ -64,35 +64,20 @@ export function createSyncControl(deps: SyncControlDeps) {
 
   async function record(paused: boolean, actor: string): Promise<PauseState> {
     const timestamp = new Date(deps.now()).toISOString();
-    const build = (previous: AuditHead | null): AuditRow[] => {
-      const head: ChainHead | undefined = previous
-        ? { seq: (JSON.parse(previous.entry) as { seq?: number }).seq ?? 0, hash: previous.hash }
-        : undefined;
-      const entry = buildAuditEntry(
-        {
-          timestamp,
-          actor,
-          sourceSystem: 'sync-service',
-          object: CONTROL_OBJECT,
-          externalId: CONTROL_KEY,
-          operation: paused ? 'sync-pause' : 'sync-resume',
-          changedFields: [],
-          payload: { paused },
-          runId: '-',
-        },
-        head,
-      );
-      return [
-        {
-          hash: entry.hash,
-          prevHash: entry.previousHash,
-          object: CONTROL_OBJECT,
-          externalId: CONTROL_KEY,
-          createdAt: deps.now(),
-          entry: JSON.stringify(entry),
-        },
-      ];
-    };
+    const build = appendEntry(
+      {
+        timestamp,
+        actor,
+        sourceSystem: 'sync-service',
+        object: CONTROL_OBJECT,
+        externalId: CONTROL_KEY,
+        operation: paused ? 'sync-pause' : 'sync-resume',
+        changedFields: [],
+        payload: { paused },
+        runId: '-',
+      },
+      deps.now(),
+    );
     await deps.store.completeWrites([], build, deps.now());
     state = { paused, since: timestamp, by: actor };
     log.info({ paused, actor }, paused ? 'automatic sync paused' : 'automatic sync resumed');

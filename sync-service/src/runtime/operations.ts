@@ -64,29 +64,8 @@ export function createOperations(deps: OperationsDeps): Operations {
     { store: service.store, logger, now },
     { everyMs: config.auditVerifyMinutes * 60_000 },
   );
-  const webhookUrl = config.alerts.webhookUrl;
-  const send =
-    deps.send ??
-    (webhookUrl === undefined
-      ? () => Promise.resolve() // no receiver configured: alerts are still shown on the console
-      : (n: Notification) =>
-          sendWebhook({ url: webhookUrl, format: config.alerts.format, source: config.alerts.source }, n));
-  const notifier = createNotifier({ send, now, logger });
-  // Reading the map re-parses the package's object definitions: at most once a minute, however often
-  // the console refreshes.
-  let mapCheck: { at: number; result: Promise<{ ok: boolean; message?: string }> } | undefined;
-  const dataMapCheck = (): Promise<{ ok: boolean; message?: string }> => {
-    if (!mapCheck || now() - mapCheck.at > DATA_MAP_CACHE_MS) {
-      mapCheck = {
-        at: now(),
-        result: loadSignedDataMap(config, deps.rootDir, { allowUnsigned: true }).then(async ({ map }) => {
-          const check = checkSignoff(map, await loadSignoffTrust(config, deps.rootDir));
-          return check.ok ? { ok: true } : { ok: false, message: check.message };
-        }),
-      };
-    }
-    return mapCheck.result;
-  };
+  const notifier = createNotifier({ send: alertSender(config, deps.send), now, logger });
+  const dataMapCheck = dataMapChecker(config, deps.rootDir, now);
   const monitor = createMonitor(
     {
       store: service.store,
@@ -102,10 +81,66 @@ export function createOperations(deps: OperationsDeps): Operations {
     { noSuccessMs: config.alerts.noSuccessMinutes * 60_000, salesforceShare: config.alerts.salesforceShare },
     { logger, everyMs: config.alerts.checkSeconds * 1000 },
   );
+  const parts = { usage, audit, notifier, dataMapCheck, consoleHealth: consoleHealthOf(deps) };
+  return {
+    control: deps.control,
+    progress: deps.progress,
+    usage,
+    audit,
+    notifier,
+    monitor,
+    overview: overviewOf(deps, parts),
+    start() {
+      usage.start();
+      audit.start();
+      monitor.start();
+    },
+    async stop() {
+      usage.stop();
+      deps.control.stop();
+      await monitor.stop();
+      await audit.stop();
+    },
+  };
+}
 
-  // The Cliniko and Salesforce probes each spend an API request: a console left open must not drain
-  // the budgets, so their answers are reused for HEALTH_CACHE_MS. The store, queue and scheduler checks
-  // cost nothing and are always fresh (a dead letter or a pause shows at once).
+type DataMapState = { ok: boolean; message?: string };
+
+/** Where alerts go: the configured webhook, or nowhere (they are still shown on the console). */
+function alertSender(config: Config, override: OperationsDeps['send']): (n: Notification) => Promise<void> {
+  if (override) return override;
+  const url = config.alerts.webhookUrl;
+  if (url === undefined) return () => Promise.resolve();
+  return (n) => sendWebhook({ url, format: config.alerts.format, source: config.alerts.source }, n);
+}
+
+/**
+ * Whether the map on disk still matches a valid sign-off. Reading the map re-parses the package's field
+ * catalogue and the approver registry: at most once a minute, however often the console refreshes.
+ */
+function dataMapChecker(config: Config, rootDir: string, now: () => number): () => Promise<DataMapState> {
+  let mapCheck: { at: number; result: Promise<DataMapState> } | undefined;
+  return () => {
+    if (!mapCheck || now() - mapCheck.at > DATA_MAP_CACHE_MS) {
+      mapCheck = {
+        at: now(),
+        result: loadSignedDataMap(config, rootDir, { allowUnsigned: true }).then(async ({ map }) => {
+          const check = checkSignoff(map, await loadSignoffTrust(config, rootDir));
+          return check.ok ? { ok: true } : { ok: false, message: check.message };
+        }),
+      };
+    }
+    return mapCheck.result;
+  };
+}
+
+/**
+ * The console's health view. The Cliniko and Salesforce probes each spend an API request: a console left
+ * open must not drain the budgets, so their answers are reused for HEALTH_CACHE_MS. The store, queue and
+ * scheduler checks cost nothing and are always fresh (a dead letter or a pause shows at once).
+ */
+function consoleHealthOf(deps: OperationsDeps): () => Promise<HealthReport> {
+  const { now } = deps;
   function cachedProbe(probe: HealthProbes['cliniko']): HealthProbes['cliniko'] {
     if (!probe) return undefined;
     let last: { at: number; status: ReturnType<typeof probe> } | undefined;
@@ -114,25 +149,35 @@ export function createOperations(deps: OperationsDeps): Operations {
       return last.status;
     };
   }
-  const consoleProbes: HealthProbes = {
+  const probes: HealthProbes = {
     ...deps.probes,
     cliniko: cachedProbe(deps.probes.cliniko),
     salesforce: cachedProbe(deps.probes.salesforce),
   };
-  function consoleHealth(): Promise<HealthReport> {
-    return checkHealth({ version: deps.version, probes: consoleProbes, now, startedAt: deps.startedAt });
-  }
+  return () => checkHealth({ version: deps.version, probes, now, startedAt: deps.startedAt });
+}
 
+interface OverviewParts {
+  readonly usage: UsageHistory;
+  readonly audit: AuditCheck;
+  readonly notifier: Notifier;
+  readonly dataMapCheck: () => Promise<DataMapState>;
+  readonly consoleHealth: () => Promise<HealthReport>;
+}
+
+/** Everything the console shows at a glance, in one document (`GET /console/api/overview`). */
+function overviewOf(deps: OperationsDeps, parts: OverviewParts): () => Promise<Record<string, unknown>> {
+  const { config, service, now } = deps;
   // The approvers the running map was checked against at start (config/approvers.yaml, read once).
   let startTrust: Promise<SignoffTrust> | undefined;
-  async function overview(): Promise<Record<string, unknown>> {
+  return async () => {
     const running = checkSignoff(
       service.dataMap,
       await (startTrust ??= loadSignoffTrust(config, deps.rootDir)),
     );
     const [healthReport, onDisk] = await Promise.all([
-      consoleHealth(),
-      dataMapCheck().catch((err: unknown) => ({
+      parts.consoleHealth(),
+      parts.dataMapCheck().catch((err: unknown) => ({
         ok: false,
         message: err instanceof Error ? err.message : 'the data map could not be read',
       })),
@@ -156,11 +201,11 @@ export function createOperations(deps: OperationsDeps): Operations {
         approvedOn: running.approvedOn ?? null,
         onDisk,
       },
-      audit: audit.last(),
-      usage: usage.last24h(),
+      audit: parts.audit.last(),
+      usage: parts.usage.last24h(),
       alerts: {
-        webhook: webhookUrl === undefined ? null : config.alerts.format,
-        active: notifier.active().map((a) => ({
+        webhook: config.alerts.webhookUrl === undefined ? null : config.alerts.format,
+        active: parts.notifier.active().map((a) => ({
           key: a.alert.key,
           severity: a.alert.severity,
           summary: a.alert.summary,
@@ -169,26 +214,5 @@ export function createOperations(deps: OperationsDeps): Operations {
         })),
       },
     };
-  }
-
-  return {
-    control: deps.control,
-    progress: deps.progress,
-    usage,
-    audit,
-    notifier,
-    monitor,
-    overview,
-    start() {
-      usage.start();
-      audit.start();
-      monitor.start();
-    },
-    async stop() {
-      usage.stop();
-      deps.control.stop();
-      await monitor.stop();
-      await audit.stop();
-    },
   };
 }

@@ -1,4 +1,4 @@
-import { randomUUID, generateKeyPairSync } from 'node:crypto';
+import { randomUUID, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import {
 } from '../../governance/signatures.js';
 import { loadSignoffTrust, readApproverRegistry, readPrivateKeyFile } from '../../governance-io/signing.js';
 import type { CliContext } from '../types.js';
-import { auditRowOf, chainHeadOf, openStoreOnly } from './audit-store.js';
+import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-store.js';
 
 /**
  * The signing half of `data-map` (issue #17): `sign-journey`, `keygen` and `approvers ...`. Each change
@@ -98,7 +98,7 @@ export async function signerFromKey(ctx: CliContext, keyFile: string | undefined
     );
     return undefined;
   }
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const trust = await loadSignoffTrust(config, ctx.rootDir);
   const privateKey = await readPrivateKeyFile(path.resolve(keyFile));
   const approver = approverOfKey(trust.registry, privateKey);
@@ -119,7 +119,7 @@ async function signJourneyCommand(args: string[], ctx: CliContext): Promise<numb
   const { values } = parseArgs({ args, options: { key: { type: 'string' }, date: { type: 'string' } } });
   const signer = await signerFromKey(ctx, values.key);
   if (signer === undefined) return 2;
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const file = path.resolve(ctx.rootDir, config.files.journey);
   const text = await readFile(file, 'utf8');
   const signedOn = values.date ?? clinicToday(config.clinicTimezone);
@@ -170,7 +170,7 @@ async function keygen(args: string[], ctx: CliContext): Promise<number> {
 }
 
 async function readRegistryDoc(ctx: CliContext) {
-  const config = ctx.config();
+  const config = localConfigOf(ctx);
   const file = path.resolve(ctx.rootDir, config.files.approvers);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   return { config, file, text };
@@ -207,6 +207,10 @@ function rolesOf(value: string | undefined, flag: string, ctx: CliContext): Role
   return undefined;
 }
 
+type ApproverValues = Partial<
+  Record<'key' | 'name' | 'role' | 'public-key' | 'data-map' | 'journey' | 'date', string>
+>;
+
 async function approvers(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
@@ -221,11 +225,11 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
       date: { type: 'string' },
     },
   });
-  const { config, file, text } = await readRegistryDoc(ctx);
+  const doc = await readRegistryDoc(ctx);
+  const { config, file } = doc;
   const mode = config.signing.mode;
   if (sub === 'list') {
-    const registry = await readApproverRegistry(file, { mode, pinnedRoot: config.signing.approversRoot });
-    printRegistry(ctx, registry);
+    printRegistry(ctx, await readApproverRegistry(file, { mode, pinnedRoot: config.signing.approversRoot }));
     return 0;
   }
   if (values.key === undefined) {
@@ -234,68 +238,112 @@ async function approvers(args: string[], ctx: CliContext): Promise<number> {
   }
   const privateKey = await readPrivateKeyFile(path.resolve(values.key));
   const on = values.date ?? clinicToday(config.clinicTimezone);
-  let registry: ApproverRegistry;
-  let change: UnsignedChange;
-  if (sub === 'init') {
-    const role = roleOf(values.role, ctx);
-    const name = values.name?.trim() ?? '';
-    if (role === undefined || name === '') return (ctx.print('init needs --name and --role'), 2);
-    if (text !== undefined && /^\s*changes:\s*\n\s*-/m.test(text)) {
-      ctx.print(
-        `${path.relative(ctx.rootDir, file)} already has approvers; add to it instead (a new root needs a new file, reviewed)`,
-      );
-      return 2;
-    }
-    registry = EMPTY_REGISTRY;
-    change = { op: 'add', name, role, publicKey: publicKeyText(privateKey), on, by: name };
-  } else {
-    registry = await readApproverRegistry(file, { mode, pinnedRoot: config.signing.approversRoot });
-    const signer = approverOfKey(registry, privateKey);
-    if (signer === undefined) {
-      ctx.print(
-        `the key in ${values.key} belongs to no registered approver, so it cannot change the registry`,
-      );
-      return 2;
-    }
-    const name = values.name?.trim() ?? '';
-    if (sub === 'add') {
-      const role = roleOf(values.role, ctx);
-      const publicKey = values['public-key']?.trim() ?? '';
-      if (role === undefined || name === '' || publicKey === '')
-        return (ctx.print('add needs --name, --role and --public-key'), 2);
-      change = { op: 'add', name, role, publicKey, on, by: signer.name };
-    } else if (sub === 'remove') {
-      if (name === '') return (ctx.print('remove needs --name'), 2);
-      change = { op: 'remove', name, on, by: signer.name };
-    } else if (sub === 'policy') {
-      const dataMap = rolesOf(values['data-map'], '--data-map', ctx);
-      const journey = rolesOf(values.journey, '--journey', ctx);
-      if (dataMap === undefined || journey === undefined) return 2;
-      change = { op: 'policy', policy: { 'data-map': dataMap, journey }, on, by: signer.name };
-    } else {
-      ctx.print(SIGNING_USAGE);
-      return 2;
-    }
+  const planned =
+    sub === 'init'
+      ? initChange(values, ctx, doc, privateKey, on)
+      : await laterChange(sub, values, ctx, doc, privateKey, on);
+  if (planned === undefined) return 2;
+  return writeApproverChange(ctx, doc, planned.registry, planned.change, privateKey);
+}
+
+type RegistryDoc = Awaited<ReturnType<typeof readRegistryDoc>>;
+type PlannedChange = { registry: ApproverRegistry; change: UnsignedChange } | undefined;
+
+/** `approvers init`: the first approver registers themself (a new root, on an empty registry). */
+function initChange(
+  values: ApproverValues,
+  ctx: CliContext,
+  doc: RegistryDoc,
+  privateKey: KeyObject,
+  on: string,
+): PlannedChange {
+  const role = roleOf(values.role, ctx);
+  const name = values.name?.trim() ?? '';
+  if (role === undefined || name === '') return (ctx.print('init needs --name and --role'), undefined);
+  if (doc.text !== undefined && /^\s*changes:\s*\n\s*-/m.test(doc.text)) {
+    ctx.print(
+      `${path.relative(ctx.rootDir, doc.file)} already has approvers; add to it instead (a new root needs a new file, reviewed)`,
+    );
+    return undefined;
   }
+  return {
+    registry: EMPTY_REGISTRY,
+    change: { op: 'add', name, role, publicKey: publicKeyText(privateKey), on, by: name },
+  };
+}
+
+/** `approvers add|remove|policy`: a change signed by an approver the registry already holds. */
+async function laterChange(
+  sub: string | undefined,
+  values: ApproverValues,
+  ctx: CliContext,
+  doc: RegistryDoc,
+  privateKey: KeyObject,
+  on: string,
+): Promise<PlannedChange> {
+  const { config, file } = doc;
+  const registry = await readApproverRegistry(file, {
+    mode: config.signing.mode,
+    pinnedRoot: config.signing.approversRoot,
+  });
+  const signer = approverOfKey(registry, privateKey);
+  if (signer === undefined) {
+    ctx.print(`the key in ${values.key} belongs to no registered approver, so it cannot change the registry`);
+    return undefined;
+  }
+  const name = values.name?.trim() ?? '';
+  if (sub === 'add') {
+    const role = roleOf(values.role, ctx);
+    const publicKey = values['public-key']?.trim() ?? '';
+    if (role === undefined || name === '' || publicKey === '')
+      return (ctx.print('add needs --name, --role and --public-key'), undefined);
+    return { registry, change: { op: 'add', name, role, publicKey, on, by: signer.name } };
+  }
+  if (sub === 'remove') {
+    if (name === '') return (ctx.print('remove needs --name'), undefined);
+    return { registry, change: { op: 'remove', name, on, by: signer.name } };
+  }
+  if (sub === 'policy') {
+    const dataMap = rolesOf(values['data-map'], '--data-map', ctx);
+    const journey = rolesOf(values.journey, '--journey', ctx);
+    if (dataMap === undefined || journey === undefined) return undefined;
+    return {
+      registry,
+      change: { op: 'policy', policy: { 'data-map': dataMap, journey }, on, by: signer.name },
+    };
+  }
+  ctx.print(SIGNING_USAGE);
+  return undefined;
+}
+
+/** Signs the change, appends it to the registry file and audits it (the file is restored if the audit fails). */
+async function writeApproverChange(
+  ctx: CliContext,
+  doc: RegistryDoc,
+  registry: ApproverRegistry,
+  change: UnsignedChange,
+  privateKey: KeyObject,
+): Promise<number> {
+  const { config, file, text } = doc;
   let signed;
   try {
-    signed = signApproverChange(registry, change, privateKey, mode);
+    signed = signApproverChange(registry, change, privateKey, config.signing.mode);
   } catch (err) {
     ctx.print(`refused: ${(err as Error).message}`);
     return 2;
   }
-  const doc = parseDocument(
+  const yaml = parseDocument(
     text ??
       '# Registered approvers (docs/governance.md). Changed only through `npm run sync -- data-map approvers`.\nversion: 1\nchanges: []\n',
   );
-  const list = doc.get('changes', true);
+  const list = yaml.get('changes', true);
   if (!isSeq(list)) {
     ctx.print(`${path.relative(ctx.rootDir, file)} has no changes: list`);
     return 2;
   }
   list.flow = false;
-  list.add(doc.createNode({ ...signed }));
-  await writeFile(file, doc.toString({ lineWidth: 0 }), 'utf8');
+  list.add(yaml.createNode({ ...signed }));
+  await writeFile(file, yaml.toString({ lineWidth: 0 }), 'utf8');
   await auditSigning(
     ctx,
     {

@@ -15,7 +15,7 @@ import { checkSignoff, currentDataMapSha256, diffDataMaps, signDataMap } from '.
 import { readPackageFields, SALESFORCE_FIELDS_FILE } from '../../governance-io/lookups.js';
 import { loadClinikoFieldCatalogue, openCliniko } from '../../runtime/wiring.js';
 import type { Command, CliContext } from '../types.js';
-import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly } from './audit-store.js';
+import { localConfigOf } from './audit-store.js';
 import {
   auditSigning,
   clinicToday,
@@ -162,7 +162,7 @@ async function diff(args: string[], ctx: CliContext): Promise<number> {
   }
   const signed =
     map.signoff === undefined ? undefined : await signedCopyFromGit(file, map.signoff.sha256, lookups);
-  const trust = await loadSignoffTrust(ctx.config(), ctx.rootDir);
+  const trust = await loadSignoffTrust(localConfigOf(ctx), ctx.rootDir);
   const check = checkSignoff(map, trust, signed === undefined ? {} : { signedMap: signed });
   if (check.ok) {
     ctx.print(

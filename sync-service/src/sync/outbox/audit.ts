@@ -1,4 +1,5 @@
 import { buildAuditEntry, type AuditEntry, type ChainHead } from '../../governance/audit.js';
+import { chainHeadOf } from '../common/audit-log.js';
 import type { WriteResult } from '../../salesforce/writer.js';
 import type { AuditHead, AuditRow, OutboxItem } from '../../store/index.js';
 import { patientOf } from './keys.js';
@@ -20,7 +21,7 @@ export function auditRowsFor(
   options: { readonly actor: string; readonly now: () => number },
 ): (previous: AuditHead | null) => AuditRow[] {
   return (previous) => {
-    let head: ChainHead | undefined = previous ? chainHeadOf(previous) : undefined;
+    let head: ChainHead | undefined = chainHeadOf(previous);
     return done.map(({ item, result, fields }) => {
       const entry: AuditEntry = buildAuditEntry(
         {
@@ -49,9 +50,4 @@ export function auditRowsFor(
       };
     });
   };
-}
-
-function chainHeadOf(previous: AuditHead): ChainHead {
-  const parsed = JSON.parse(previous.entry) as { seq?: unknown };
-  return { seq: typeof parsed.seq === 'number' ? parsed.seq : 0, hash: previous.hash };
 }

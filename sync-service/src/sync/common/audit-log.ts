@@ -1,0 +1,73 @@
+import { buildAuditEntry, type AuditEntry, type AuditInput, type ChainHead } from '../../governance/audit.js';
+import type { AuditHead, AuditRow, Store } from '../../store/index.js';
+
+/**
+ * The audit log as rows of the store: reading it back whole (verification), the head a new entry chains
+ * onto, and the row an entry is stored as. One home for the service's writers (the outbox worker, the
+ * pause control, the governance commands) and readers (audit verify, the periodic self-check).
+ */
+
+const PAGE = 5_000;
+
+/** Every audit row in append order, with its entry parsed; a row whose JSON does not parse is reported. */
+export async function readAuditLog(
+  store: Store,
+): Promise<{ entries: AuditEntry[]; rowProblem: { seq: number; reason: string } | undefined }> {
+  const entries: AuditEntry[] = [];
+  let afterSeq = 0;
+  for (;;) {
+    const rows = await store.listAudit({ afterSeq, limit: PAGE });
+    for (const row of rows) {
+      let entry: AuditEntry;
+      try {
+        entry = JSON.parse(row.entry) as AuditEntry;
+      } catch {
+        return { entries, rowProblem: { seq: row.seq, reason: `row ${row.seq} does not hold valid JSON` } };
+      }
+      // The row's own columns are indexes over the entry; a mismatch means one of them was edited.
+      if (row.hash !== entry.hash || (row.prevHash ?? null) !== (entry.previousHash ?? null)) {
+        return {
+          entries,
+          rowProblem: {
+            seq: row.seq,
+            reason: `row ${row.seq}: its hash columns do not match the entry it holds`,
+          },
+        };
+      }
+      entries.push(entry);
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length < PAGE || last === undefined) break;
+    afterSeq = last.seq;
+  }
+  return { entries, rowProblem: undefined };
+}
+
+/** The chain head an entry appended after `previous` links to (none for the first entry). */
+export function chainHeadOf(previous: AuditHead | null): ChainHead | undefined {
+  if (previous === null) return undefined;
+  const parsed = JSON.parse(previous.entry) as { seq?: unknown };
+  return { seq: typeof parsed.seq === 'number' ? parsed.seq : 0, hash: previous.hash };
+}
+
+export function auditRowOf(entry: AuditEntry, createdAt: number): AuditRow {
+  return {
+    hash: entry.hash,
+    prevHash: entry.previousHash,
+    object: entry.object,
+    externalId: entry.externalId,
+    createdAt,
+    entry: JSON.stringify(entry),
+  };
+}
+
+/**
+ * The store's append callback for one entry (`completeWrites([], appendEntry(input, now), now)`): the
+ * entry is chained onto whatever head the store holds inside its transaction.
+ */
+export function appendEntry(
+  input: AuditInput,
+  createdAt: number,
+): (previous: AuditHead | null) => AuditRow[] {
+  return (previous) => [auditRowOf(buildAuditEntry(input, chainHeadOf(previous)), createdAt)];
+}
