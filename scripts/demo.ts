@@ -293,8 +293,10 @@ async function main(): Promise<void> {
   console.log(`  curl -H 'Authorization: Bearer ${adminToken}' ${running.url}/dlq`);
   console.log('Emulators, scheduler (a cycle every minute) and admin API running; press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    // `on`, not `once`: Ctrl-C signals the whole process group, so the signal can arrive twice (directly
+    // and relayed by tsx); a second one with no listener left would kill the demo mid-shutdown (130).
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   // The file's URLs die with the demo; leave it only if another demo has since written its own.
   try {
