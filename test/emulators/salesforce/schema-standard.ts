@@ -169,6 +169,9 @@ function organizationObject(): ObjectDef {
         createable: false,
         updateable: false,
       }),
+      // What the Salesforce CLI reads on every login and `org display` (null outside trial orgs).
+      sys('TrialExpirationDate', 'datetime'),
+      text('NamespacePrefix', 15, { createable: false, updateable: false }),
     ],
     { createable: false, updateable: false, deletable: false },
   );

@@ -13,7 +13,7 @@ import { Sessions } from './auth.js';
 import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
-import { addApiGate, addBodyParsers, addRequestLog, setErrorHandlers } from './http.js';
+import { addApiGate, addBodyParsers, addRequestLog, collapseSlashes, setErrorHandlers } from './http.js';
 import { registerOAuthRoutes } from './oauth.js';
 import { Clock, Org, type OrgSnapshot } from './org.js';
 import { registerRest } from './rest/index.js';
@@ -146,7 +146,11 @@ export async function startSalesforceEmulator(
   const requestLog: RequestLogEntry[] = [];
   const faults = { http503: 0, latencyMs: 0, latencyTimes: 0 };
 
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 160 * 1024 * 1024 });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: 160 * 1024 * 1024,
+    rewriteUrl: (raw) => collapseSlashes(raw.url ?? '/'),
+  });
   let baseUrl = '';
   addBodyParsers(app);
   if (controls) addRequestLog(app, clock, requestLog);
