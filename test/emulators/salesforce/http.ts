@@ -65,6 +65,7 @@ export function addRequestLog(app: FastifyInstance, clock: Clock, requestLog: Re
       at: clock.now().toISOString(),
       method: request.method,
       url: request.url,
+      ...(request.originalUrl !== request.url ? { sentUrl: request.originalUrl } : {}),
       headers: { ...request.headers },
       body: '',
       status: 0,
