@@ -1,4 +1,5 @@
 import type { ObjectDef } from './schema.js';
+import { crmStandardObjects } from './schema-standard-crm.js';
 import {
   address,
   auditFields,
@@ -188,5 +189,6 @@ export function standardObjects(): ObjectDef[] {
     fieldPermissionsObject(),
     objectPermissionsObject(),
     organizationObject(),
+    ...crmStandardObjects(),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * startSalesforceEmulator(): the programmatic entry point. Builds the Fastify app from its parts in a
  * fixed order (body parsers, request log, the /services/data gate and error shapes in http.ts; OAuth and
- * identity in oauth.ts; REST in rest/; Bulk 2.0 in bulk/; test controls), listens on loopback and
+ * identity in oauth.ts; REST in rest/; CometD streaming in streaming.ts; Bulk 2.0 in bulk/; test controls), listens on loopback and
  * reports the credentials a client needs. See README.md and docs/emulators.md for the surface and its limits.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,7 @@ import { registerOAuthRoutes } from './oauth.js';
 import { Clock, Org, type OrgSnapshot } from './org.js';
 import { registerRest } from './rest/index.js';
 import { loadSchema } from './schema.js';
+import { registerStreaming } from './streaming.js';
 
 export const DEFAULT_API_VERSION = '66.0';
 
@@ -166,6 +167,7 @@ export async function startSalesforceEmulator(
     baseUrl: () => baseUrl,
   });
   registerRest(app, org);
+  registerStreaming(app, { org, sessions });
   await registerBulk(app, org, options);
   if (controls) registerControls(app, { org, sessions, requestLog, faults, clock, clientId });
 

@@ -40,11 +40,7 @@ function fieldOf(object: SoqlObject | undefined, name: string): SoqlField | unde
   return object?.fields.get(name.toLowerCase());
 }
 
-function column(
-  name: string,
-  field: SoqlField | undefined,
-  extra: Partial<QueryColumn> = {},
-): QueryColumn {
+function column(name: string, field: SoqlField | undefined, extra: Partial<QueryColumn> = {}): QueryColumn {
   const type = field?.type ?? 'string';
   const apexType = APEX_TYPES[type] ?? 'String';
   return {
