@@ -119,7 +119,7 @@ function columnsOf(ctx: SoqlContext, query: Query, objectName: string): QueryCol
           apexType: null,
           textType: false,
           displayName: canonical,
-          joinColumns: columnsOf(ctx, f.subquery as Query, childName),
+          joinColumns: columnsOf(ctx, f.subquery, childName),
         });
       }
       default:
@@ -130,7 +130,7 @@ function columnsOf(ctx: SoqlContext, query: Query, objectName: string): QueryCol
 
 export function queryColumns(soql: string, ctx: SoqlContext) {
   executeSoql(soql, ctx); // same errors as the query itself
-  const query = parseQuery(soql) as Query;
+  const query = parseQuery(soql);
   const object = ctx.describe(query.sObject ?? '');
   const fields = query.fields ?? [];
   const hasAggregate = fields.some((f) => f.type === 'FieldFunctionExpression' && f.isAggregateFn);
