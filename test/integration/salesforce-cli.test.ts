@@ -124,6 +124,12 @@ describe('the real sf CLI against the emulator', () => {
     });
     const afterLogin = await control<LoggedRequest[]>(emu.loginUrl, 'GET', 'requests');
     expect(afterLogin.find((r) => r.url === '/services/oauth2/userinfo')?.status).toBe(200);
+    // The CLI stores `<instance>/` and sends `//services/...` from then on; those must be served.
+    const doubled = afterLogin.filter((r) => r.sentUrl?.startsWith('//services/'));
+    expect(doubled.length).toBeGreaterThan(0);
+    expect(doubled.filter((r) => r.status === 200 && !r.url.includes('/tooling/')).length).toBe(
+      doubled.filter((r) => !r.url.includes('/tooling/')).length,
+    );
 
     const display = await sf('org', 'display', '--target-org', 'emu');
     expect(display.json).toMatchObject({

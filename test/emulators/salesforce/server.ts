@@ -1,8 +1,9 @@
 /**
  * startSalesforceEmulator(): the programmatic entry point. Builds the Fastify app from its parts in a
  * fixed order (body parsers, request log, the /services/data gate and error shapes in http.ts; OAuth and
- * identity in oauth.ts; REST in rest/; CometD streaming in streaming.ts; Bulk 2.0 in bulk/; test controls), listens on loopback and
- * reports the credentials a client needs. See README.md and docs/emulators.md for the surface and its limits.
+ * identity in oauth.ts; REST in rest/; CometD streaming in streaming.ts; Bulk 2.0 in bulk/; test
+ * controls), listens on loopback and reports the credentials a client needs. Runs of slashes in a path
+ * are collapsed before routing (the Salesforce CLI sends `//services/...`). See README.md and docs/emulators.md for the surface and its limits.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
