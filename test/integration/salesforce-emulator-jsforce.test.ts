@@ -304,3 +304,51 @@ describe('a jsforce streaming subscriber receives the journey events of a sync',
     }
   }, 60_000);
 });
+
+describe('query columns (`columns=true`, what `sf data query` asks)', () => {
+  interface Column {
+    columnName: string;
+    displayName: string;
+    aggregate: boolean;
+    apexType: string | null;
+    foreignKeyName: string | null;
+    joinColumns: Column[];
+  }
+  const names = (columns: Column[]): unknown[] =>
+    columns.map((c) => (c.joinColumns.length ? { [c.columnName]: names(c.joinColumns) } : c.columnName));
+
+  it('answers columnMetadata with canonical names, relationships, subqueries and aggregates', async () => {
+    const conn = await integrationConnection();
+    const columns = await conn.request<{ columnMetadata: Column[]; entityName: string; idSelected: boolean }>(
+      `/services/data/v${VERSION}/query?q=${encodeURIComponent(
+        'SELECT id, lastname, Owner.Name, (SELECT Name FROM care_plans__r) FROM contact',
+      )}&columns=true`,
+    );
+    expect(columns.entityName).toBe('Contact');
+    expect(columns.idSelected).toBe(true);
+    expect(names(columns.columnMetadata)).toEqual([
+      'Id',
+      'LastName',
+      { Owner: ['Name'] },
+      { Care_Plans__r: ['Name'] },
+    ]);
+    expect(columns.columnMetadata[2]?.foreignKeyName).toBe('OwnerId');
+    expect(columns.columnMetadata[3]?.aggregate).toBe(true);
+    const counted = await conn.request<{ columnMetadata: Column[] }>(
+      `/services/data/v${VERSION}/query?q=${encodeURIComponent('SELECT COUNT(Id), MAX(LastName) m FROM Contact')}&columns=true`,
+    );
+    expect(counted.columnMetadata.map((c) => [c.columnName, c.displayName, c.aggregate])).toEqual([
+      ['expr0', 'COUNT(Id)', true],
+      ['m', 'm', true],
+    ]);
+  });
+
+  it('control: a bad query fails with the same error as the query itself', async () => {
+    const conn = await integrationConnection();
+    await expect(
+      conn.request(
+        `/services/data/v${VERSION}/query?q=${encodeURIComponent('SELECT Nope__c FROM Contact')}&columns=true`,
+      ),
+    ).rejects.toMatchObject({ errorCode: 'INVALID_FIELD' });
+  });
+});
