@@ -352,3 +352,71 @@ describe('query columns (`columns=true`, what `sf data query` asks)', () => {
     ).rejects.toMatchObject({ errorCode: 'INVALID_FIELD' });
   });
 });
+
+describe('Bayeux as Salesforce speaks it (raw messages)', () => {
+  async function bayeux(token: string, messages: unknown[]): Promise<Array<Record<string, unknown>>> {
+    const response = await fetch(`${emu.instanceUrl}/cometd/${VERSION}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `OAuth ${token}` },
+      body: JSON.stringify(messages),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Array<Record<string, unknown>>;
+  }
+
+  it('handshake, subscribe with an invalid replay id, unknown client, bad session', async () => {
+    const conn = await integrationConnection();
+    const token = conn.accessToken ?? '';
+    const [hello] = await bayeux(token, [
+      { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'], id: '1' },
+    ]);
+    expect(hello).toMatchObject({
+      successful: true,
+      ext: { replay: true },
+      supportedConnectionTypes: ['long-polling'],
+    });
+    const clientId = String(hello?.clientId);
+    const [first] = await bayeux(token, [
+      { channel: '/meta/connect', clientId, connectionType: 'long-polling', id: '2' },
+    ]);
+    expect(first).toMatchObject({ successful: true, advice: { reconnect: 'retry', timeout: 110_000 } });
+    const [badReplay] = await bayeux(token, [
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: CHANNEL,
+        id: '3',
+        ext: { replay: { [CHANNEL]: 999_999 } },
+      },
+    ]);
+    expect(badReplay).toMatchObject({ successful: false });
+    expect(String(badReplay?.error)).toMatch(/^400::The replayId \{999999\} you provided was invalid/);
+    // Control: the same subscribe with -2 is accepted.
+    const [good] = await bayeux(token, [
+      {
+        channel: '/meta/subscribe',
+        clientId,
+        subscription: CHANNEL,
+        id: '4',
+        ext: { replay: { [CHANNEL]: -2 } },
+      },
+    ]);
+    expect(good).toMatchObject({ successful: true, subscription: CHANNEL });
+    const [unknown] = await bayeux(token, [
+      { channel: '/meta/connect', clientId: 'not-a-client', connectionType: 'long-polling', id: '5' },
+    ]);
+    expect(unknown).toMatchObject({
+      successful: false,
+      error: '403::Unknown client',
+      advice: { reconnect: 'handshake' },
+    });
+    const [denied] = await bayeux('not-a-token', [{ channel: '/meta/handshake', version: '1.0', id: '6' }]);
+    expect(denied).toMatchObject({
+      successful: false,
+      error: '403::Handshake denied',
+      ext: { sfdc: { failureReason: '401::Authentication invalid' } },
+    });
+    const [bye] = await bayeux(token, [{ channel: '/meta/disconnect', clientId, id: '7' }]);
+    expect(bye).toMatchObject({ successful: true });
+  });
+});
