@@ -12,7 +12,10 @@ export interface RequestLogEntry {
   seq: number;
   at: string;
   method: string;
+  /** The path as routed (runs of slashes collapsed, see collapseSlashes in http.ts). */
   url: string;
+  /** The path exactly as the client sent it, only when it differs from `url` (e.g. `//services/...`). */
+  sentUrl?: string;
   headers: Record<string, unknown>;
   /** The raw request body as received (UTF-8). */
   body: string;

@@ -53,6 +53,15 @@ export const STANDARD_KEY_PREFIXES: Record<string, string> = {
   PermissionSetAssignment: '0Pa',
   FieldPermissions: '01k',
   ObjectPermissions: '110',
+  Lead: '00Q',
+  Opportunity: '006',
+  Campaign: '701',
+  CampaignMember: '00v',
+  Task: '00T',
+  Event: '00U',
+  Case: '500',
+  Profile: '00e',
+  PermissionSetGroup: '0PG',
 };
 /** Every history object shares this prefix in a real org. */
 export const HISTORY_KEY_PREFIX = '017';

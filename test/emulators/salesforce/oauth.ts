@@ -1,9 +1,9 @@
 /**
  * OAuth 2.0 and identity: the token endpoint (client credentials, JWT bearer, refresh token), token
- * revocation and the identity URL. Session and JWT mechanics are in auth.ts; the token endpoint's
+ * revocation, the identity URL and OpenID Connect UserInfo. Session and JWT mechanics are in auth.ts; the token endpoint's
  * failures are answered in OAuth's own shape by the error handler in http.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sessions } from './auth.js';
 import { OAuthError, tokenSignature, verifyJwtAssertion } from './auth.js';
 import type { Clock, Org } from './org.js';
@@ -88,6 +88,46 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     deps.sessions.revoke(request.body?.token ?? '');
     return reply.code(200).send();
   });
+
+  // OpenID Connect UserInfo (what `sf org login access-token` asks first): the token's own user, in the
+  // OIDC claim names Salesforce uses; 403 Bad_OAuth_Token as plain text for a bad token, as Salesforce.
+  const userInfo = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { org } = deps;
+    const caller = authenticate(deps.sessions, request);
+    const user = caller ? org.users.get(caller) : undefined;
+    if (!user) return reply.code(403).send('Bad_OAuth_Token');
+    const baseUrl = deps.baseUrl();
+    const rest = `${baseUrl}/services/data/v{version}/`;
+    return {
+      sub: `${baseUrl}/id/${org.orgId}/${user.id}`,
+      user_id: user.id,
+      organization_id: org.orgId,
+      preferred_username: user.username,
+      nickname: user.username.split('@')[0],
+      name: `${user.firstName} ${user.lastName}`,
+      email: user.email,
+      email_verified: true,
+      given_name: user.firstName,
+      family_name: user.lastName,
+      zoneinfo: 'Australia/Sydney',
+      profile: `${baseUrl}/${user.id}`,
+      active: true,
+      user_type: 'STANDARD',
+      language: 'en_US',
+      locale: 'en_AU',
+      utcOffset: 36_000_000,
+      urls: {
+        rest,
+        sobjects: `${rest}sobjects/`,
+        query: `${rest}query/`,
+        limits: `${rest}limits/`,
+        profile: `${baseUrl}/${user.id}`,
+      },
+      is_app_installed: true,
+    };
+  };
+  app.get('/services/oauth2/userinfo', userInfo);
+  app.post('/services/oauth2/userinfo', userInfo);
 
   app.get<{ Params: { orgId: string; userId: string } }>('/id/:orgId/:userId', async (request, reply) => {
     const { org } = deps;

@@ -1,4 +1,5 @@
 import type { ObjectDef } from './schema.js';
+import { crmStandardObjects } from './schema-standard-crm.js';
 import {
   address,
   auditFields,
@@ -169,6 +170,9 @@ function organizationObject(): ObjectDef {
         createable: false,
         updateable: false,
       }),
+      // What the Salesforce CLI reads on every login and `org display` (null outside trial orgs).
+      sys('TrialExpirationDate', 'datetime'),
+      text('NamespacePrefix', 15, { createable: false, updateable: false }),
     ],
     { createable: false, updateable: false, deletable: false },
   );
@@ -185,5 +189,6 @@ export function standardObjects(): ObjectDef[] {
     fieldPermissionsObject(),
     objectPermissionsObject(),
     organizationObject(),
+    ...crmStandardObjects(),
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * startSalesforceEmulator(): the programmatic entry point. Builds the Fastify app from its parts in a
  * fixed order (body parsers, request log, the /services/data gate and error shapes in http.ts; OAuth and
- * identity in oauth.ts; REST in rest/; Bulk 2.0 in bulk/; test controls), listens on loopback and
- * reports the credentials a client needs. See README.md and docs/emulators.md for the surface and its limits.
+ * identity in oauth.ts; REST in rest/; CometD streaming in streaming.ts; Bulk 2.0 in bulk/; test
+ * controls), listens on loopback and reports the credentials a client needs. Runs of slashes in a path
+ * are collapsed before routing (the Salesforce CLI sends `//services/...`). See README.md and docs/emulators.md for the surface and its limits.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,11 +14,12 @@ import { Sessions } from './auth.js';
 import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
-import { addApiGate, addBodyParsers, addRequestLog, setErrorHandlers } from './http.js';
+import { addApiGate, addBodyParsers, addRequestLog, collapseSlashes, setErrorHandlers } from './http.js';
 import { registerOAuthRoutes } from './oauth.js';
 import { Clock, Org, type OrgSnapshot } from './org.js';
 import { registerRest } from './rest/index.js';
 import { loadSchema } from './schema.js';
+import { registerStreaming } from './streaming.js';
 
 export const DEFAULT_API_VERSION = '66.0';
 
@@ -146,7 +148,11 @@ export async function startSalesforceEmulator(
   const requestLog: RequestLogEntry[] = [];
   const faults = { http503: 0, latencyMs: 0, latencyTimes: 0 };
 
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 160 * 1024 * 1024 });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: 160 * 1024 * 1024,
+    rewriteUrl: (raw) => collapseSlashes(raw.url ?? '/'),
+  });
   let baseUrl = '';
   addBodyParsers(app);
   if (controls) addRequestLog(app, clock, requestLog);
@@ -162,6 +168,7 @@ export async function startSalesforceEmulator(
     baseUrl: () => baseUrl,
   });
   registerRest(app, org);
+  registerStreaming(app, { org, sessions });
   await registerBulk(app, org, options);
   if (controls) registerControls(app, { org, sessions, requestLog, faults, clock, clientId });
 

@@ -92,10 +92,16 @@ function runCollection(
   return results;
 }
 
+/** A field's value in a request body, whatever the case of its name (as Salesforce matches them). */
+function valueOf(record: Rec, name: string): unknown {
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : record[key];
+}
+
 /** The same external id twice in one request fails both records (Salesforce cannot order them). */
 function duplicateKeys(records: Rec[], f: FieldDef): boolean[] {
   const keyOf = (r: Rec) => {
-    const v = r[f.name];
+    const v = valueOf(r, f.name);
     return v === undefined || v === null ? undefined : f.caseSensitive ? asText(v) : asText(v).toLowerCase();
   };
   const counts = new Map<string, number>();
@@ -126,7 +132,7 @@ function upsertCollection(
         errors: [
           {
             statusCode: 'DUPLICATE_EXTERNAL_ID',
-            message: `Duplicate external id specified: ${String(record[f.name])}`,
+            message: `Duplicate external id specified: ${String(valueOf(record, f.name))}`,
             fields: [f.name],
           },
         ],
@@ -164,7 +170,9 @@ export function registerCollectionRoutes(app: FastifyInstance, org: Org): void {
       collectionRecords(request.body),
       request.body?.allOrNone === true,
       (object, record) => {
-        const { Id, ...values } = record;
+        // Field names are case-insensitive in Salesforce: jsforce's multi-record update sends `id`.
+        const idKey = Object.keys(record).find((k) => k.toLowerCase() === 'id');
+        const { [idKey ?? 'Id']: Id, ...values } = record;
         return { operation: 'update', object, values, ...(typeof Id === 'string' ? { id: Id } : {}) };
       },
     ),

@@ -1,7 +1,8 @@
 /**
  * SOQL: `query` and `queryAll` (which also returns deleted records), paged 2,000 records at a time
  * (fewer with `Sforce-Query-Options: batchSize=N`, 200 at least) through `nextRecordsUrl` cursors.
- * The engine itself is `../soql/`.
+ * With `columns=true`, the query's columns instead of its rows (`query-columns.ts`). The engine itself
+ * is `../soql/`.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,6 +10,7 @@ import { ApiError } from '../errors.js';
 import type { Org, Rec } from '../org.js';
 import { executeSoql } from '../soql/index.js';
 import type { Params } from './common.js';
+import { queryColumns } from './query-columns.js';
 import { userOf, versionOf } from './common.js';
 
 const DEFAULT_PAGE = 2000;
@@ -60,14 +62,16 @@ export function registerQueryRoutes(app: FastifyInstance, org: Org): void {
   const cursors: Cursors = new Map();
 
   const runQuery = (
-    request: FastifyRequest<{ Params: Partial<Params>; Querystring: { q?: string } }>,
+    request: FastifyRequest<{ Params: Partial<Params>; Querystring: { q?: string; columns?: string } }>,
     queryAll: boolean,
   ) => {
     const userId = userOf(request);
     const version = versionOf(request);
     const q = request.query.q;
     if (!q) throw new ApiError(400, 'MALFORMED_QUERY', 'A query string parameter q is required');
-    const result = executeSoql(q, org.soqlContext(userId, queryAll, version));
+    const ctx = org.soqlContext(userId, queryAll, version);
+    if (request.query.columns === 'true') return queryColumns(q, ctx);
+    const result = executeSoql(q, ctx);
     const header = request.headers['sforce-query-options'];
     const size = /batchSize=(\d+)/.exec(typeof header === 'string' ? header : '')?.[1];
     const pageSize = size ? Math.min(DEFAULT_PAGE, Math.max(200, Number(size))) : DEFAULT_PAGE;
@@ -79,11 +83,11 @@ export function registerQueryRoutes(app: FastifyInstance, org: Org): void {
       version,
     );
   };
-  app.get<{ Params: Partial<Params>; Querystring: { q?: string } }>(
+  app.get<{ Params: Partial<Params>; Querystring: { q?: string; columns?: string } }>(
     '/services/data/:version/query',
     (request) => runQuery(request, false),
   );
-  app.get<{ Params: Partial<Params>; Querystring: { q?: string } }>(
+  app.get<{ Params: Partial<Params>; Querystring: { q?: string; columns?: string } }>(
     '/services/data/:version/queryAll',
     (request) => runQuery(request, true),
   );
