@@ -1,6 +1,6 @@
 /**
  * OAuth 2.0 and identity: the token endpoint (client credentials, JWT bearer, refresh token), token
- * revocation and the identity URL. Session and JWT mechanics are in auth.ts; the token endpoint's
+ * revocation, the identity URL and OpenID userinfo. Session and JWT mechanics are in auth.ts; the token endpoint's
  * failures are answered in OAuth's own shape by the error handler in http.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -87,6 +87,34 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
   app.post<{ Body: TokenBody | undefined }>('/services/oauth2/revoke', async (request, reply) => {
     deps.sessions.revoke(request.body?.token ?? '');
     return reply.code(200).send();
+  });
+
+  // OpenID Connect userinfo: `sf org login access-token` reads user_id and organization_id from it,
+  // then the User row for the username. Same bearer check as the identity URL.
+  app.get('/services/oauth2/userinfo', async (request, reply) => {
+    const { org } = deps;
+    const caller = authenticate(deps.sessions, request);
+    const user = caller ? org.users.get(caller) : undefined;
+    if (!user) return reply.code(403).send('Bad_OAuth_Token');
+    const baseUrl = deps.baseUrl();
+    return {
+      sub: `${baseUrl}/id/${org.orgId}/${user.id}`,
+      user_id: user.id,
+      organization_id: org.orgId,
+      preferred_username: user.username,
+      nickname: user.username.split('@')[0],
+      name: `${user.firstName} ${user.lastName}`,
+      email: user.email,
+      email_verified: true,
+      given_name: user.firstName,
+      family_name: user.lastName,
+      zoneinfo: 'Australia/Sydney',
+      locale: 'en_AU',
+      language: 'en_US',
+      active: true,
+      user_type: 'STANDARD',
+      is_app_installed: true,
+    };
   });
 
   app.get<{ Params: { orgId: string; userId: string } }>('/id/:orgId/:userId', async (request, reply) => {
