@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords, expectOrgMatchesProjection } from '../support/org-state.js';
-import { assignPermissionSets, deploy, loginSfCli, type SfCli, type SfResult } from '../support/sf-cli.js';
+import { deploy, installPackage, loginSfCli, type SfCli, type SfResult } from '../support/sf-cli.js';
 
 /**
  * The package installed as an admin installs it: the real `sf` CLI deploys force-app, then the
@@ -46,7 +46,7 @@ function trackedContactFields(sf: SalesforceEmulator): string[] {
 
 describe('sf project deploy start into an empty org, then a sync', () => {
   let h: SyncHarness;
-  let cli: SfCli | undefined;
+  let install: { seconds: number } | undefined;
   const before = { carePlan: true, permissionSets: [] as string[] };
 
   beforeAll(async () => {
@@ -57,25 +57,19 @@ describe('sf project deploy start into an empty org, then a sync', () => {
         // Control: the empty org has nothing of ours, and the integration user holds nothing.
         before.carePlan = hasObject(sf, 'Care_Plan__c');
         before.permissionSets = sf.org.permissionSetNames(sf.userId);
-        cli = await loginSfCli(sf);
-        for (const dir of ['force-app', 'force-app-org-setup']) {
-          const answer = await deploy(cli, dir);
-          if (answer.code !== 0) throw new Error(`deploy ${dir}: ${JSON.stringify(failures(answer))}`);
-        }
-        const assigned = await assignPermissionSets(cli, sf.username, INTEGRATION_SETS);
-        if (assigned.code !== 0) throw new Error(`assign permset: ${JSON.stringify(assigned.json)}`);
+        install = await installPackage(sf);
       },
     });
   }, 240_000);
 
   afterAll(async () => {
-    cli?.close();
     await h?.close();
   });
 
   it('starts empty and holds the package after the deploys', () => {
     expect(before.carePlan).toBe(false);
     expect(before.permissionSets).toEqual([]);
+    expect(install?.seconds).toBeGreaterThan(0);
     for (const name of [
       'Care_Plan__c',
       'Cliniko_Appointment__c',

@@ -197,3 +197,34 @@ export function deploy(cli: SfCli, sourceDir: string, options: { dryRun?: boolea
     ...(options.dryRun ? ['--dry-run'] : []),
   ]);
 }
+
+/**
+ * Installs the package as docs/go-live.md has an admin do it, through the real CLI: deploy force-app,
+ * then force-app-org-setup beside it, then assign the integration user its two permission sets.
+ * Throws with the org's component failures when a step is refused. Returns how long it took.
+ */
+export async function installPackage(salesforce: SalesforceEmulator): Promise<{ seconds: number }> {
+  const started = Date.now();
+  const cli = await loginSfCli(salesforce);
+  try {
+    for (const dir of ['force-app', 'force-app-org-setup']) {
+      const answer = await deploy(cli, dir);
+      if (answer.code !== 0) {
+        const result = answer.json.result as
+          { details?: { componentFailures?: Array<{ fullName: string; problem: string }> } } | undefined;
+        const problems = (result?.details?.componentFailures ?? []).map((f) => `${f.fullName}: ${f.problem}`);
+        throw new Error(
+          `sf project deploy start --source-dir ${dir} was refused: ${problems.join('; ') || (answer.json.message ?? 'no details')}`,
+        );
+      }
+    }
+    const assigned = await assignPermissionSets(cli, salesforce.username, [
+      'Cliniko_Sync_Integration',
+      'Cliniko_Sync_Integration_Org',
+    ]);
+    if (assigned.code !== 0) throw new Error(`sf org assign permset failed: ${assigned.json.message ?? ''}`);
+  } finally {
+    cli.close();
+  }
+  return { seconds: (Date.now() - started) / 1000 };
+}
