@@ -20,6 +20,18 @@ export function errorBody(message: string, errorCode: string) {
   return [{ message, errorCode }];
 }
 
+/**
+ * The path with runs of slashes collapsed, query untouched. The Salesforce CLI stores the instance URL
+ * with a trailing `/` and appends `/services/...`, so every request it sends starts `//services/`;
+ * Salesforce serves those, so the emulator rewrites them before routing and before every hook.
+ */
+export function collapseSlashes(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const collapsed = path.replace(/\/{2,}/g, '/');
+  return q < 0 ? collapsed : collapsed + url.slice(q);
+}
+
 /** JSON bodies may be empty (DELETE with a content type); form bodies are the OAuth token requests. */
 export function addBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');

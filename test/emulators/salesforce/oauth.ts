@@ -1,9 +1,9 @@
 /**
  * OAuth 2.0 and identity: the token endpoint (client credentials, JWT bearer, refresh token), token
- * revocation, the identity URL and OpenID userinfo. Session and JWT mechanics are in auth.ts; the token endpoint's
+ * revocation, the identity URL and OpenID Connect UserInfo. Session and JWT mechanics are in auth.ts; the token endpoint's
  * failures are answered in OAuth's own shape by the error handler in http.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Sessions } from './auth.js';
 import { OAuthError, tokenSignature, verifyJwtAssertion } from './auth.js';
 import type { Clock, Org } from './org.js';
@@ -89,14 +89,15 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     return reply.code(200).send();
   });
 
-  // OpenID Connect userinfo: `sf org login access-token` reads user_id and organization_id from it,
-  // then the User row for the username. Same bearer check as the identity URL.
-  app.get('/services/oauth2/userinfo', async (request, reply) => {
+  // OpenID Connect UserInfo (what `sf org login access-token` asks first): the token's own user, in the
+  // OIDC claim names Salesforce uses; 403 Bad_OAuth_Token as plain text for a bad token, as Salesforce.
+  const userInfo = async (request: FastifyRequest, reply: FastifyReply) => {
     const { org } = deps;
     const caller = authenticate(deps.sessions, request);
     const user = caller ? org.users.get(caller) : undefined;
     if (!user) return reply.code(403).send('Bad_OAuth_Token');
     const baseUrl = deps.baseUrl();
+    const rest = `${baseUrl}/services/data/v{version}/`;
     return {
       sub: `${baseUrl}/id/${org.orgId}/${user.id}`,
       user_id: user.id,
@@ -109,13 +110,24 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
       given_name: user.firstName,
       family_name: user.lastName,
       zoneinfo: 'Australia/Sydney',
-      locale: 'en_AU',
-      language: 'en_US',
+      profile: `${baseUrl}/${user.id}`,
       active: true,
       user_type: 'STANDARD',
+      language: 'en_US',
+      locale: 'en_AU',
+      utcOffset: 36_000_000,
+      urls: {
+        rest,
+        sobjects: `${rest}sobjects/`,
+        query: `${rest}query/`,
+        limits: `${rest}limits/`,
+        profile: `${baseUrl}/${user.id}`,
+      },
       is_app_installed: true,
     };
-  });
+  };
+  app.get('/services/oauth2/userinfo', userInfo);
+  app.post('/services/oauth2/userinfo', userInfo);
 
   app.get<{ Params: { orgId: string; userId: string } }>('/id/:orgId/:userId', async (request, reply) => {
     const { org } = deps;

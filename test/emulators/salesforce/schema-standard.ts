@@ -165,14 +165,13 @@ function organizationObject(): ObjectDef {
       text('Name', 80, { createable: false, updateable: false }),
       text('InstanceName', 5, { createable: false, updateable: false }),
       sys('IsSandbox', 'boolean'),
-      // The sf CLI reads these three before it deploys (`sf project deploy start`, `sf org display`).
-      sys('TrialExpirationDate', 'datetime'),
-      sys('NamespacePrefix', 'string', { length: 15 }),
-      sys('IsReadOnly', 'boolean'),
       picklist('OrganizationType', ['Developer Edition', 'Enterprise Edition'], {
         createable: false,
         updateable: false,
       }),
+      // What the Salesforce CLI reads on every login and `org display` (null outside trial orgs).
+      sys('TrialExpirationDate', 'datetime'),
+      text('NamespacePrefix', 15, { createable: false, updateable: false }),
     ],
     { createable: false, updateable: false, deletable: false },
   );

@@ -13,7 +13,7 @@ import { Sessions } from './auth.js';
 import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
-import { addApiGate, addBodyParsers, addRequestLog, setErrorHandlers } from './http.js';
+import { addApiGate, addBodyParsers, addRequestLog, collapseSlashes, setErrorHandlers } from './http.js';
 import type { DeployedComponents } from './metadata/apply.js';
 import { registerMetadataApi } from './metadata/soap.js';
 import { registerOAuthRoutes } from './oauth.js';
@@ -159,9 +159,7 @@ export async function startSalesforceEmulator(
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: 160 * 1024 * 1024,
-    // The sf CLI stores the instance URL with a trailing '/', so its requests start '//services/...';
-    // Salesforce's servers collapse the leading slashes, and so does the emulator, before any hook.
-    rewriteUrl: (request) => (request.url ?? '/').replace(/^\/{2,}/, '/'),
+    rewriteUrl: (raw) => collapseSlashes(raw.url ?? '/'),
   });
   let baseUrl = '';
   addBodyParsers(app);

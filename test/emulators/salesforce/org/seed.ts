@@ -28,6 +28,8 @@ export function seedOrg(
     InstanceName: 'EMU1',
     IsSandbox: false,
     OrganizationType: 'Developer Edition',
+    TrialExpirationDate: null,
+    NamespacePrefix: null,
   });
   const integrationUser = security.addUser(options.integrationUsername, 'Cliniko Sync', 'Integration', false);
   const adminUser = security.addUser(options.adminUsername, 'Emulator', 'Admin', true);
