@@ -90,6 +90,11 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The org of the project's schema, restored from the snapshot file when there is one. */
 function createOrg(options: SalesforceEmulatorOptions, clock: Clock): Org {
+  if (options.emptyOrg && options.snapshotFile)
+    // A snapshot holds records, not the schema deploys added, so a restart could not restore it.
+    throw new Error(
+      'emptyOrg cannot be combined with snapshotFile: a snapshot does not keep deployed metadata',
+    );
   const schema = loadSchema(options.emptyOrg ? undefined : (options.projectDir ?? REPO_ROOT));
   // As docs/go-live.md has the admin do: the packaged set and its org-setup companion (Contact and
   // user permissions, which a package cannot carry), each when the project has it.
