@@ -2,7 +2,8 @@
  * `npm run demo`: the product's main job on one machine with no accounts.
  *
  * Starts the Cliniko emulator (the default synthetic chiropractic group) and the Salesforce emulator
- * (loaded from this repository's force-app, with its fault controls on), wires the real sync service to
+ * (empty, with its fault controls on; the package is then installed into it with the real `sf` CLI, as
+ * an admin would: force-app, then force-app-org-setup, then the integration permission sets), wires the real sync service to
  * them on an embedded SQLite store, runs a full backfill and a few incremental cycles with live changes in
  * the clinic (a new booking, an arrival, a corrected email), and two things an operator must be able to
  * see: a write Salesforce keeps refusing (a locked row: dead-lettered, replayable) and a record Cliniko
@@ -30,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startClinikoEmulator, recordId } from '../test/emulators/cliniko/index.js';
 import { startSalesforceEmulator } from '../test/emulators/salesforce/server.js';
+import { installPackage } from '../test/support/sf-cli.js';
 import { loadConfig } from '../sync-service/src/config/index.js';
 import { createLogger } from '../sync-service/src/logger.js';
 import { printSummary } from '../sync-service/src/cli/commands/run-once.js';
@@ -84,7 +86,13 @@ async function main(): Promise<void> {
     controls: true,
     now: new Date().toISOString(),
   });
-  const salesforce = await startSalesforceEmulator({ controls: true });
+  // The org starts empty and the package goes in as an admin installs it: the real `sf` CLI deploys
+  // force-app and the org setup through the Metadata API and assigns the integration permission sets.
+  const salesforce = await startSalesforceEmulator({ controls: true, emptyOrg: true });
+  const install = await installPackage(salesforce);
+  console.log(
+    `Salesforce emulator: started empty; package installed with the sf CLI (sf project deploy start) in ${install.seconds.toFixed(1)} s`,
+  );
   console.log(
     `Cliniko emulator:    ${cliniko.practice.patients.length} patients, ${cliniko.practice.appointments.length} appointments`,
   );

@@ -40,6 +40,11 @@ export interface HarnessOptions {
   readonly service?: SyncServiceOptions;
   readonly env?: Record<string, string>;
   readonly logger?: Logger;
+  /**
+   * Runs once the Salesforce emulator listens and before the service is built: e.g. deploy the
+   * package into an empty org (`salesforce: { emptyOrg: true }`) as an admin would.
+   */
+  readonly prepareSalesforce?: (salesforce: SalesforceEmulator) => Promise<void>;
 }
 
 /**
@@ -79,6 +84,15 @@ export async function startSyncHarness(options: HarnessOptions = {}): Promise<Sy
     ...options.cliniko,
   });
   const salesforce = await startSalesforceEmulator({ ...options.salesforce });
+  if (options.prepareSalesforce) {
+    try {
+      await options.prepareSalesforce(salesforce);
+    } catch (error) {
+      await cliniko.close();
+      await salesforce.close();
+      throw error;
+    }
+  }
   const dir = mkdtempSync(join(tmpdir(), 'sync-harness-'));
   const config = loadConfig({ ...emulatorEnv(cliniko, salesforce, dir), ...options.env });
   const service = await createSyncService(config, options.logger ?? createLogger({ level: 'silent' }), {

@@ -1,5 +1,5 @@
 /**
- * `npm run emulator:salesforce -- --port P [--json] [--controls] [--project-dir DIR]
+ * `npm run emulator:salesforce -- --port P [--json] [--controls] [--empty] [--project-dir DIR]
  *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE]`
  *
  * Runs the Salesforce emulator until stopped. Prints the login URL, the client id/secret, the
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     json: { type: 'boolean', default: false },
     controls: { type: 'boolean', default: false },
+    empty: { type: 'boolean', default: false },
     'project-dir': { type: 'string' },
     'token-lifetime': { type: 'string' },
     'daily-api-limit': { type: 'string' },
@@ -44,6 +45,7 @@ const emulator = await startSalesforceEmulator({
   host: values.host,
   port,
   controls: values.controls,
+  emptyOrg: values.empty,
   ...(values['project-dir'] ? { projectDir: resolve(values['project-dir']) } : {}),
   ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
   ...(dailyApiLimit !== undefined ? { dailyApiLimit } : {}),

@@ -23,11 +23,12 @@ import {
  */
 
 type Objects = Map<string, ObjectDef>;
-type ChildLink = { object: ObjectDef; field: FieldDef };
+export type ChildLink = { object: ObjectDef; field: FieldDef };
 
 /** Hands out key prefixes per kind of object, in the (sorted) order objects are met. */
-function keyPrefixes(): (category: ObjectDef['category']) => string {
-  const next = { metadata: 0, event: 0, custom: 0 };
+export function keyPrefixes(
+  next = { metadata: 0, event: 0, custom: 0 },
+): (category: ObjectDef['category']) => string {
   return (category) =>
     category === 'metadata'
       ? customKeyPrefix(next.metadata++, 'm')
@@ -36,7 +37,7 @@ function keyPrefixes(): (category: ObjectDef['category']) => string {
         : customKeyPrefix(next.custom++, 'a');
 }
 
-function objectFor(
+export function objectFor(
   objects: Objects,
   name: string,
   path: string,
@@ -57,10 +58,25 @@ function objectFor(
   return object;
 }
 
-/** The object's field files: custom fields become FieldDefs; a standard field's file only sets history. */
-function addFields(object: ObjectDef, name: string, path: string, childLinks: ChildLink[]): void {
+/** One parsed `<CustomField>`: from a source file, or a `<fields>` element of a deployed `.object`. */
+export interface FieldNode {
+  readonly node: Xml;
+  readonly name: string;
+  readonly file: string;
+}
+
+/**
+ * The object's fields: custom fields become FieldDefs (replacing an earlier definition); a standard
+ * field's entry only sets history tracking. Lookups are pushed to `childLinks` for `linkChildren`.
+ */
+export function addFieldNodes(
+  object: ObjectDef,
+  fields: readonly FieldNode[],
+  childLinks: ChildLink[],
+): void {
+  const name = object.name;
   const category = categoryOf(name);
-  for (const { node: xml, name: fieldApiName, file: filePath } of readObjectFields(name, path)) {
+  for (const { node: xml, name: fieldApiName, file: filePath } of fields) {
     const existing = object.fields.get(fieldApiName.toLowerCase());
     if (existing !== undefined && !existing.custom) {
       // A standard field's file only carries settings such as trackHistory.
@@ -95,7 +111,7 @@ export function loadObjects(objects: Objects, roots: readonly string[]): ChildLi
     const objectXml = existsSync(objectFile) ? readXml(objectFile, 'CustomObject') : undefined;
     const object = objectFor(objects, name, path, objectXml, keyPrefix);
     if (objectXml !== undefined && bool(objectXml, 'enableHistory')) object.enableHistory = true;
-    addFields(object, name, path, childLinks);
+    addFieldNodes(object, readObjectFields(name, path), childLinks);
   }
   return childLinks;
 }
@@ -148,7 +164,7 @@ export function addHistoryObjects(objects: Objects): void {
   }
 }
 
-function permissionSetFrom(name: string, xml: Xml): PermissionSetDef {
+export function permissionSetFrom(name: string, xml: Xml): PermissionSetDef {
   const ps: PermissionSetDef = {
     name,
     label: str(xml, 'label') ?? name,
@@ -201,22 +217,22 @@ export function loadMetadataRecords(roots: readonly string[]): MetadataRecord[] 
       .filter((f) => f.endsWith('.md-meta.xml'))
       .sort()) {
       const xml = readXml(join(dir, file), 'CustomMetadata');
-      const [type, developerName] = file.replace(/\.md-meta\.xml$/, '').split('.');
-      if (!type || !developerName) throw new Error(`${join(dir, file)}: expected <Type>.<Name>.md-meta.xml`);
-      const values: Record<string, unknown> = {};
-      for (const v of children(xml, 'values')) {
-        const valueField = str(v, 'field');
-        const value = str(v, 'value');
-        // `<value xsi:nil="true"/>` has no text: Salesforce stores it as null.
-        if (valueField) values[valueField] = value !== undefined && value !== '' ? value : null;
-      }
-      metadataRecords.push({
-        type: `${type}__mdt`,
-        developerName,
-        label: str(xml, 'label') ?? developerName,
-        values,
-      });
+      metadataRecords.push(metadataRecordFrom(file.replace(/\.md-meta\.xml$/, ''), xml, join(dir, file)));
     }
   }
   return metadataRecords;
+}
+
+/** One custom metadata record, `<Type>.<DeveloperName>` (the file name without its suffix). */
+export function metadataRecordFrom(fullName: string, xml: Xml, file: string): MetadataRecord {
+  const [type, developerName] = fullName.split('.');
+  if (!type || !developerName) throw new Error(`${file}: expected <Type>.<Name> as the record's name`);
+  const values: Record<string, unknown> = {};
+  for (const v of children(xml, 'values')) {
+    const valueField = str(v, 'field');
+    const value = str(v, 'value');
+    // `<value xsi:nil="true"/>` has no text: Salesforce stores it as null.
+    if (valueField) values[valueField] = value !== undefined && value !== '' ? value : null;
+  }
+  return { type: `${type}__mdt`, developerName, label: str(xml, 'label') ?? developerName, values };
 }

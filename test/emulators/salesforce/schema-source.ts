@@ -107,6 +107,7 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
     calculated,
     // Required and master-detail fields are always visible and editable; FLS governs the rest.
     permissionable: custom && !required,
+    metadataType: sfType,
   });
   const length = num(xml, 'length') ?? DEFAULT_LENGTHS[sfType];
   if (length !== undefined && TEXT_TYPES.has(type)) def.length = length;

@@ -33,7 +33,8 @@ export interface PicklistValue {
 export interface FieldDef extends SoqlField {
   label: string;
   custom: boolean;
-  /** Salesforce's metadata type name (`Text`, `Checkbox`, `Lookup`, ...) for the describe's soapType. */
+  /** Salesforce's metadata type name (`Text`, `Checkbox`, `Lookup`, ...) of a field read from metadata. */
+  metadataType?: string;
   length?: number;
   precision?: number;
   scale?: number;
@@ -119,11 +120,15 @@ export interface Schema {
   metadataRecords: MetadataRecord[];
 }
 
-/** Loads the schema of `projectDir` (a folder with sfdx-project.json, or with a force-app/ folder). */
-export function loadSchema(projectDir: string): Schema {
+/**
+ * Loads the schema of `projectDir` (a folder with sfdx-project.json, or with a force-app/ folder).
+ * `projectDir` undefined: an empty org, Salesforce's standard objects and nothing of ours (metadata
+ * deploys add the rest; see metadata/).
+ */
+export function loadSchema(projectDir: string | undefined): Schema {
   const objects = new Map<string, ObjectDef>();
   for (const o of standardObjects()) objects.set(o.name.toLowerCase(), o);
-  const roots = packageDirectories(projectDir);
+  const roots = projectDir === undefined ? [] : packageDirectories(projectDir);
   linkChildren(objects, loadObjects(objects, roots));
   linkStandardChildren(objects);
   addHistoryObjects(objects);

@@ -15,6 +15,8 @@ import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
 import { addApiGate, addBodyParsers, addRequestLog, collapseSlashes, setErrorHandlers } from './http.js';
+import type { DeployedComponents } from './metadata/apply.js';
+import { registerMetadataApi } from './metadata/soap.js';
 import { registerOAuthRoutes } from './oauth.js';
 import { Clock, Org, type OrgSnapshot } from './org.js';
 import { registerRest } from './rest/index.js';
@@ -29,6 +31,12 @@ export interface SalesforceEmulatorOptions {
   port?: number;
   /** Folder holding sfdx-project.json / force-app; default: this repository's root. */
   projectDir?: string;
+  /**
+   * Start as an empty org: Salesforce's standard objects and nothing of ours, ready for the package to
+   * be deployed through the Metadata API (`sf project deploy start`). Default false: the schema of
+   * `projectDir` is preloaded, as every existing test expects.
+   */
+  emptyOrg?: boolean;
   /** Serve /__emulator/ test controls (request log, records, events, clock, faults). Default false. */
   controls?: boolean;
   /** Access token lifetime on the emulator's clock. Default 7200 (two hours). */
@@ -68,6 +76,8 @@ export interface SalesforceEmulator {
   /** The private key is only known when the emulator generated the certificate. */
   jwt: { privateKeyPem: string | undefined; certificatePem: string };
   org: Org;
+  /** Components deployed through the Metadata API beyond the schema (Flow, FlexiPage, LightningComponentBundle, ...). */
+  deployed: DeployedComponents;
   close(): Promise<void>;
 }
 
@@ -82,7 +92,12 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The org of the project's schema, restored from the snapshot file when there is one. */
 function createOrg(options: SalesforceEmulatorOptions, clock: Clock): Org {
-  const schema = loadSchema(options.projectDir ?? REPO_ROOT);
+  if (options.emptyOrg && options.snapshotFile)
+    // A snapshot holds records, not the schema deploys added, so a restart could not restore it.
+    throw new Error(
+      'emptyOrg cannot be combined with snapshotFile: a snapshot does not keep deployed metadata',
+    );
+  const schema = loadSchema(options.emptyOrg ? undefined : (options.projectDir ?? REPO_ROOT));
   // As docs/go-live.md has the admin do: the packaged set and its org-setup companion (Contact and
   // user permissions, which a package cannot carry), each when the project has it.
   const defaultSets = ['Cliniko_Sync_Integration', 'Cliniko_Sync_Integration_Org'].filter((name) =>
@@ -169,6 +184,8 @@ export async function startSalesforceEmulator(
   });
   registerRest(app, org);
   registerStreaming(app, { org, sessions });
+  const deployed: DeployedComponents = new Map();
+  registerMetadataApi(app, { org, sessions, components: deployed });
   await registerBulk(app, org, options);
   if (controls) registerControls(app, { org, sessions, requestLog, faults, clock, clientId });
 
@@ -187,6 +204,7 @@ export async function startSalesforceEmulator(
     permissionSets: org.permissionSetNames(org.integrationUser.id),
     jwt: { privateKeyPem: generated?.privateKeyPem, certificatePem },
     org,
+    deployed,
     close: async () => {
       await app.close();
       if (options.snapshotFile) writeFileSync(options.snapshotFile, JSON.stringify(org.snapshot()));

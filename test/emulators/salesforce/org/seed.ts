@@ -3,7 +3,7 @@
  * the permission sets of `force-app/` with their FieldPermissions and ObjectPermissions rows (so SOQL
  * on them works as in an org), the integration user's assignments and the custom metadata records.
  */
-import type { Schema } from '../schema.js';
+import type { MetadataRecord, PermissionSetDef, Schema } from '../schema.js';
 import { coerceValue } from '../values.js';
 import type { Security } from './security.js';
 import type { RecordStore } from './store.js';
@@ -42,78 +42,99 @@ export function seedOrg(
 }
 
 function seedPermissionSets(schema: Schema, store: RecordStore): void {
-  for (const ps of schema.permissionSets.values()) {
-    const id = store.nextId('PermissionSet');
-    store.insertSystem('PermissionSet', {
-      Id: id,
-      Name: ps.name,
-      Label: ps.label,
-      Description: ps.description,
-      IsOwnedByProfile: false,
-      IsCustom: true,
-      NamespacePrefix: null,
+  for (const ps of schema.permissionSets.values()) insertPermissionSet(store, ps);
+}
+
+/**
+ * A permission set's rows: PermissionSet, its FieldPermissions and ObjectPermissions. A set deployed
+ * again replaces its earlier rows (same Id), as a metadata deploy does.
+ */
+export function insertPermissionSet(store: RecordStore, ps: PermissionSetDef): void {
+  const previous = [...store.table('PermissionSet').values()].find((r) => r.Name === ps.name);
+  if (previous) {
+    for (const child of ['FieldPermissions', 'ObjectPermissions']) {
+      for (const row of [...store.table(child).values()])
+        if (row.ParentId === previous.Id) store.removeRaw(child, String(row.Id));
+    }
+    store.removeRaw('PermissionSet', String(previous.Id));
+  }
+  const id = previous ? String(previous.Id) : store.nextId('PermissionSet');
+  store.insertSystem('PermissionSet', {
+    Id: id,
+    Name: ps.name,
+    Label: ps.label,
+    Description: ps.description,
+    IsOwnedByProfile: false,
+    IsCustom: true,
+    NamespacePrefix: null,
+  });
+  for (const fp of ps.fields.values()) {
+    const [sobject] = fp.field.split('.');
+    store.insertSystem('FieldPermissions', {
+      Id: store.nextId('FieldPermissions'),
+      ParentId: id,
+      SobjectType: sobject,
+      Field: fp.field,
+      PermissionsRead: fp.readable || fp.editable,
+      PermissionsEdit: fp.editable,
     });
-    for (const fp of ps.fields.values()) {
-      const [sobject] = fp.field.split('.');
-      store.insertSystem('FieldPermissions', {
-        Id: store.nextId('FieldPermissions'),
-        ParentId: id,
-        SobjectType: sobject,
-        Field: fp.field,
-        PermissionsRead: fp.readable || fp.editable,
-        PermissionsEdit: fp.editable,
-      });
-    }
-    for (const op of ps.objects.values()) {
-      store.insertSystem('ObjectPermissions', {
-        Id: store.nextId('ObjectPermissions'),
-        ParentId: id,
-        SobjectType: op.object,
-        PermissionsCreate: op.create,
-        PermissionsRead: op.read,
-        PermissionsEdit: op.edit,
-        PermissionsDelete: op.delete,
-        PermissionsViewAllRecords: op.viewAll,
-        PermissionsModifyAllRecords: op.modifyAll,
-      });
-    }
+  }
+  for (const op of ps.objects.values()) {
+    store.insertSystem('ObjectPermissions', {
+      Id: store.nextId('ObjectPermissions'),
+      ParentId: id,
+      SobjectType: op.object,
+      PermissionsCreate: op.create,
+      PermissionsRead: op.read,
+      PermissionsEdit: op.edit,
+      PermissionsDelete: op.delete,
+      PermissionsViewAllRecords: op.viewAll,
+      PermissionsModifyAllRecords: op.modifyAll,
+    });
   }
 }
 
 /** Custom metadata records become rows of their type; a bad one names the record and the field. */
 function seedMetadataRecords(schema: Schema, store: RecordStore): void {
-  for (const record of schema.metadataRecords) {
-    const object = schema.objects.get(record.type.toLowerCase());
-    if (!object)
+  for (const record of schema.metadataRecords) insertMetadataRecord(schema, store, record);
+}
+
+/** One custom metadata record as a row of its type; deployed again, it replaces the earlier row. */
+export function insertMetadataRecord(schema: Schema, store: RecordStore, record: MetadataRecord): void {
+  const object = schema.objects.get(record.type.toLowerCase());
+  if (!object)
+    throw new Error(
+      `custom metadata record ${record.type}.${record.developerName}: type ${record.type} has no object definition`,
+    );
+  const previous = [...store.table(object.name).values()].find(
+    (r) => r.DeveloperName === record.developerName,
+  );
+  if (previous) store.removeRaw(object.name, String(previous.Id));
+  const row: Rec = {
+    Id: previous ? String(previous.Id) : store.nextId(object.name),
+    DeveloperName: record.developerName,
+    MasterLabel: record.label,
+    Label: record.label,
+    Language: 'en_US',
+    NamespacePrefix: null,
+    QualifiedApiName: record.developerName,
+  };
+  for (const [fieldName, raw] of Object.entries(record.values)) {
+    const f = object.fields.get(fieldName.toLowerCase());
+    if (!f)
       throw new Error(
-        `custom metadata record ${record.type}.${record.developerName}: type ${record.type} has no object definition`,
+        `custom metadata record ${record.type}.${record.developerName}: unknown field ${fieldName}`,
       );
-    const row: Rec = {
-      Id: store.nextId(object.name),
-      DeveloperName: record.developerName,
-      MasterLabel: record.label,
-      Label: record.label,
-      Language: 'en_US',
-      NamespacePrefix: null,
-      QualifiedApiName: record.developerName,
-    };
-    for (const [fieldName, raw] of Object.entries(record.values)) {
-      const f = object.fields.get(fieldName.toLowerCase());
-      if (!f)
-        throw new Error(
-          `custom metadata record ${record.type}.${record.developerName}: unknown field ${fieldName}`,
-        );
-      try {
-        row[f.name] = coerceValue(f, raw);
-      } catch (error) {
-        throw new Error(
-          `custom metadata record ${record.type}.${record.developerName}: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
+    try {
+      row[f.name] = coerceValue(f, raw);
+    } catch (error) {
+      throw new Error(
+        `custom metadata record ${record.type}.${record.developerName}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
-    store.insertSystem(object.name, row);
   }
+  store.insertSystem(object.name, row);
 }

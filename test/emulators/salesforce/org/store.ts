@@ -34,6 +34,14 @@ export class RecordStore {
     for (const object of schema.objects.values()) this.tables.set(object.name.toLowerCase(), new Map());
   }
 
+  /** Gives every object of the schema a table (a metadata deploy added objects); keeps existing ones. */
+  addMissingTables(): void {
+    for (const object of this.schema.objects.values()) {
+      const key = object.name.toLowerCase();
+      if (!this.tables.has(key)) this.tables.set(key, new Map());
+    }
+  }
+
   table(objectName: string): Map<string, Rec> {
     const t = this.tables.get(objectName.toLowerCase());
     if (!t) throw new Error(`no table for ${objectName}`);
