@@ -4,6 +4,7 @@ import { catalogueCode } from '../../salesforce/classify.js';
 import type { SalesforceWriter, WriteResult } from '../../salesforce/writer.js';
 import type { CompletedWrite, OutboxItem, Store } from '../../store/index.js';
 import { UPSERT_KEYS } from '../objects.js';
+import { parentKeyOf, patientOfParentKey } from '../common/parents.js';
 import { auditRowsFor, type CompletedItem } from './audit.js';
 import { externalIdOf } from './keys.js';
 
@@ -37,6 +38,8 @@ export interface Tally {
   updated: number;
   retried: number;
   deadLettered: number;
+  /** Items parked until their unwritten parent is written. */
+  blocked: number;
   paused: 'api-limit' | null;
   writtenByObject: Record<string, number>;
   deadByObject: Record<string, number>;
@@ -49,6 +52,7 @@ export function emptyTally(): Tally {
     updated: 0,
     retried: 0,
     deadLettered: 0,
+    blocked: 0,
     paused: null,
     writtenByObject: {},
     deadByObject: {},
@@ -143,8 +147,13 @@ async function complete(ctx: WriteContext, done: readonly CompletedItem[], tally
   }
 }
 
-/** A retryable failure with delays left is retried later; anything else is dead-lettered. */
+/**
+ * A dependant of a patient that is quarantined or dead-lettered (so its Contact was never written)
+ * waits for it, blocked, rather than spend its retries; a retryable failure with delays left is retried
+ * later; anything else is dead-lettered.
+ */
 async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally: Tally): Promise<void> {
+  if (await blockOnParent(ctx, item, error, tally)) return;
   const attempts = item.attempts + 1;
   if (error.retryable && attempts <= ctx.delays.length) {
     const delay =
@@ -160,6 +169,30 @@ async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally
     return;
   }
   await deadLetter(ctx, item, error, attempts, tally);
+}
+
+async function blockOnParent(
+  ctx: WriteContext,
+  item: OutboxItem,
+  error: SyncError,
+  tally: Tally,
+): Promise<boolean> {
+  if (item.operation === 'patch-cliniko') return false;
+  const parent = parentKeyOf(
+    item.object,
+    item.externalId,
+    JSON.parse(item.payload) as Record<string, unknown>,
+  );
+  const patient = parent === null ? null : patientOfParentKey(parent);
+  if (parent === null || patient === null) return false;
+  if (!(await ctx.store.unwrittenFailedPatients([patient])).has(patient)) return false;
+  await ctx.store.blockOutbox(item.id, parent, item.payloadHash);
+  tally.blocked += 1;
+  ctx.log.info(
+    { object: item.object, externalId: item.externalId, blockedBy: parent, code: error.code },
+    'write blocked by an unwritten parent',
+  );
+  return true;
 }
 
 async function deadLetter(
