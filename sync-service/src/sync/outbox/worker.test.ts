@@ -172,3 +172,73 @@ describe('limits', () => {
     expect(await fresh.worker.drain()).toMatchObject({ paused: null, written: 1, pending: 0 });
   });
 });
+
+describe('dependants of an unwritten parent (issue #15)', () => {
+  function appointment(id: string, patient: string): OutboxInput {
+    const payload = { Cliniko_Appointment_Id__c: id, Contact__r: { Cliniko_Patient_Id__c: patient } };
+    return {
+      object: 'Cliniko_Appointment__c',
+      externalId: id,
+      operation: 'upsert',
+      payload: JSON.stringify(payload),
+      payloadHash: `hash-${id}`,
+      runId: 'run-test',
+      priority: 70,
+    };
+  }
+  const missingParent: Answer = (call) =>
+    call.object === 'Contact' ? accept(call) : rejectWith('INVALID_FIELD', 'transient')(call);
+
+  it('wait blocked by a quarantined patient instead of spending retries, and go when it is written', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      quarantine: [
+        {
+          resource: 'patients',
+          recordId: '50',
+          field: 'Contact.Birthdate',
+          reason: 'out of range',
+          payload: '{}',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    await enqueue(appointment('a-50', '50'), appointment('a-51', '51'));
+    const { worker, sf } = setup(missingParent);
+    const result = await worker.drain();
+    // a-50 is parked at its first failure; a-51 (patient 51 is not quarantined: the control) is retried
+    // through both delays and dead-lettered as before.
+    expect(result).toMatchObject({ blocked: 1, deadLettered: 1, pending: 0 });
+    expect(await store.listBlocked()).toEqual([
+      { object: 'Cliniko_Appointment__c', externalId: 'a-50', blockedBy: 'Contact:50' },
+    ]);
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['a-51']);
+    const callsFor50 = sf.calls.filter((c) => c.records.some((r) => r.Cliniko_Appointment_Id__c === 'a-50'));
+    expect(callsFor50).toHaveLength(1);
+
+    // The patient is fixed and its Contact written: the appointment is due again and written.
+    await store.releaseQuarantine('patients', ['50']);
+    await enqueue(contact('50'));
+    sf.state.answer = accept;
+    const after = await worker.drain();
+    expect(after).toMatchObject({ blocked: 0, pending: 0 });
+    expect(after.writtenByObject).toEqual({ Contact: 1, Cliniko_Appointment__c: 1 });
+    expect(await store.listBlocked()).toEqual([]);
+  });
+
+  it('wait blocked by a dead-lettered patient Contact (journey slot too)', async () => {
+    await enqueue(contact('60'));
+    const { worker, sf } = setup(rejectWith('INVALID_EMAIL_ADDRESS', 'permanent'));
+    await worker.drain();
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['60']);
+    await enqueue(appointment('a-60', '60'), contact('60#journey', { Journey_Stage__c: 'New' }));
+    sf.state.answer = rejectWith('REQUIRED_FIELD_MISSING', 'permanent');
+    const result = await worker.drain();
+    expect(result).toMatchObject({ blocked: 2, deadLettered: 0 });
+    expect((await store.listBlocked()).map((b) => [b.externalId, b.blockedBy])).toEqual([
+      ['a-60', 'Contact:60'],
+      ['60#journey', 'Contact:60'],
+    ]);
+  });
+});
