@@ -142,13 +142,15 @@ CREATE INDEX quarantine_last_seen ON quarantine (created_at);
     // Issue #15: one open dead letter per record and slot, keeping its history (all attempts across
     // re-queues, how often it failed, when first); the outcome of a replay (requeued, or dropped with the
     // reason); outbox attempts carried over from earlier payloads or dead letters; and dependants that
-    // wait for a parent that is quarantined or dead-lettered (`blocked_by`, e.g. `Contact:123`).
+    // wait for a parent that is quarantined or dead-lettered (`blocked_by`, e.g. `Contact:123`);
+    // `superseded_at`: when a newer write of the record succeeded while the letter was open.
     // Older duplicate open dead letters are closed, the newest of each record kept open.
     sql: `
 ALTER TABLE dead_letters ADD COLUMN total_attempts INTEGER;
 ALTER TABLE dead_letters ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE dead_letters ADD COLUMN first_failed_at BIGINT;
 ALTER TABLE dead_letters ADD COLUMN replay_outcome TEXT;
+ALTER TABLE dead_letters ADD COLUMN superseded_at BIGINT;
 UPDATE dead_letters SET total_attempts = attempts, first_failed_at = created_at;
 UPDATE dead_letters SET replayed_at = created_at, replay_outcome = 'dropped: a newer dead letter of the same record replaced it'
   WHERE replayed_at IS NULL AND id < (SELECT MAX(d2.id) FROM dead_letters d2

@@ -183,6 +183,7 @@ export class PostgresStore implements Store {
         await this.run(S.upsertRecordState(w, now), client);
         // Dependants waiting for this record (issue #15) are due now.
         await this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now), client);
+        await this.run(S.supersedeDeadLetter(w, now), client);
       }
       await this.appendAudit(client, audit);
     });

@@ -175,8 +175,10 @@ export function replayVerdict(
   if (state !== undefined && String(state.payload_hash) === String(letter.payload_hash)) {
     return { requeue: false, outcome: 'dropped: this payload was written since' };
   }
-  if (state !== undefined && Number(state.updated_at) > Number(letter.created_at)) {
-    const at = new Date(Number(state.updated_at)).toISOString();
+  // Recorded by the write itself (completeWrites); the time comparison covers letters from before that.
+  const superseded = letter.superseded_at ?? null;
+  if (superseded !== null || (state !== undefined && Number(state.updated_at) > Number(letter.created_at))) {
+    const at = new Date(Number(superseded ?? state?.updated_at)).toISOString();
     return { requeue: false, outcome: `dropped: a newer write of this record succeeded at ${at}` };
   }
   return { requeue: true };

@@ -186,6 +186,7 @@ export class SqliteStore implements Store {
         this.run(S.upsertRecordState(w, now));
         // Dependants waiting for this record (issue #15) are due now.
         this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now));
+        this.run(S.supersedeDeadLetter(w, now));
       }
       this.appendAudit(audit);
     });

@@ -229,8 +229,19 @@ export const moveToDeadLetters = (id: string, e: DeadLetterError, now: number): 
        error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message,
        upstream_code = EXCLUDED.upstream_code, attempts = EXCLUDED.attempts,
        total_attempts = COALESCE(dead_letters.total_attempts, dead_letters.attempts) + EXCLUDED.total_attempts,
-       occurrences = dead_letters.occurrences + 1, run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at`,
+       occurrences = dead_letters.occurrences + 1, run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at,
+       superseded_at = NULL`,
     [Number(id), e.code, e.message, e.upstreamCode, e.attempts, now],
+  );
+/**
+ * A write of the record succeeded: its open dead letter (an older payload) is superseded, so a replay
+ * drops it rather than write the older payload over the newer one. Recorded at the write, in its
+ * transaction, so no clock comparison decides it.
+ */
+export const supersedeDeadLetter = (w: CompletedWrite, now: number): Query =>
+  q(
+    'UPDATE dead_letters SET superseded_at = $3 WHERE object = $1 AND external_id = $2 AND replayed_at IS NULL',
+    [w.object, w.externalId, now],
   );
 /** The payload hash of each open dead letter of these records (change detection, cycle/changes.ts). */
 export const selectOpenDeadLetterHashes = (
@@ -250,7 +261,7 @@ export const selectDeadLetter = (id: string): Query =>
   q('SELECT * FROM dead_letters WHERE id = $1', [Number(id)]);
 export const lockOpenDeadLetter = (d: SqlDialect, id: string): Query =>
   q(
-    `SELECT id, object, external_id, payload_hash, created_at FROM dead_letters WHERE id = $1 AND replayed_at IS NULL ${d.forUpdate}`,
+    `SELECT id, object, external_id, payload_hash, created_at, superseded_at FROM dead_letters WHERE id = $1 AND replayed_at IS NULL ${d.forUpdate}`,
     [Number(id)],
   );
 /** What a replay must not write over: the record's last write, and whatever is queued for it. */
