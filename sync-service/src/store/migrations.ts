@@ -143,7 +143,8 @@ CREATE INDEX quarantine_last_seen ON quarantine (created_at);
     // re-queues, how often it failed, when first); the outcome of a replay (requeued, or dropped with the
     // reason); outbox attempts carried over from earlier payloads or dead letters; and dependants that
     // wait for a parent that is quarantined or dead-lettered (`blocked_by`, e.g. `Contact:123`);
-    // `superseded_at`: when a newer write of the record succeeded while the letter was open.
+    // `superseded_at`: when a newer write of the record succeeded while the letter was open;
+    // `publish_started_at`: a platform event's publish began and is not yet recorded (in doubt after a crash).
     // Older duplicate open dead letters are closed, the newest of each record kept open.
     sql: `
 ALTER TABLE dead_letters ADD COLUMN total_attempts INTEGER;
@@ -159,6 +160,7 @@ CREATE UNIQUE INDEX dead_letters_one_open ON dead_letters (object, external_id) 
 ALTER TABLE outbox ADD COLUMN prior_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN blocked_by TEXT;
 CREATE INDEX outbox_blocked_by ON outbox (blocked_by);
+ALTER TABLE outbox ADD COLUMN publish_started_at BIGINT;
 `,
   },
 ];

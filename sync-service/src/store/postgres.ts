@@ -277,6 +277,10 @@ export class PostgresStore implements Store {
     await this.run(S.blockOutbox(outboxId, parentKey, payloadHash));
   }
 
+  async markPublishing(outboxIds: readonly string[], now: number): Promise<void> {
+    if (outboxIds.length > 0) await this.run(S.markPublishing(POSTGRES, outboxIds, now));
+  }
+
   async unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>> {
     if (patientIds.length === 0) return new Set();
     const ids = async (query: S.Query, column: string) =>

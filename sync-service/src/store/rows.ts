@@ -42,6 +42,7 @@ export function toOutboxItem(row: Row, cipher: PayloadCipher): OutboxItem {
     nextAttemptAt: Number(row.next_attempt_at),
     createdAt: Number(row.created_at),
     lastErrorCode: strOrNull(row.last_error_code),
+    publishStartedAt: numOrNull(row.publish_started_at),
   };
 }
 

@@ -272,6 +272,11 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
+  async markPublishing(outboxIds: readonly string[], now: number): Promise<void> {
+    if (outboxIds.length > 0) this.tx(() => this.run(S.markPublishing(SQLITE, outboxIds, now)));
+    return Promise.resolve();
+  }
+
   async unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>> {
     if (patientIds.length === 0) return Promise.resolve(new Set());
     const ids = (query: S.Query, column: string) => this.all(query).map((r) => toText(r[column]));

@@ -160,10 +160,21 @@ export const retryOutbox = (
   u: { attempts: number; nextAttemptAt: number; errorCode: string },
 ): Query =>
   q(
-    'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL WHERE id = $4',
+    'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL, publish_started_at = NULL WHERE id = $4',
     [u.attempts, u.nextAttemptAt, u.errorCode, Number(id)],
   );
 export const deleteOutbox = (id: string): Query => q('DELETE FROM outbox WHERE id = $1', [Number(id)]);
+
+/**
+ * A platform event publish is about to start (issue #15, item 3): committed before the call, cleared by
+ * its outcome (completion deletes the item, a failure retries or dead-letters it). An item claimed with
+ * the mark still set was interrupted by a crash after the call may have reached the bus: in doubt.
+ */
+export const markPublishing = (d: SqlDialect, ids: readonly string[], now: number): Query =>
+  q(`UPDATE outbox SET publish_started_at = $1 WHERE ${d.inList('CAST(id AS TEXT)', 2)}`, [
+    now,
+    d.listParam(ids.map((id) => String(Number(id)))),
+  ]);
 
 // ---- dependants waiting for a parent (issue #15)
 

@@ -50,6 +50,8 @@ export interface OutboxItem extends OutboxInput {
   readonly nextAttemptAt: number;
   readonly createdAt: number;
   readonly lastErrorCode: string | null;
+  /** Set while a platform event's publish is under way; still set at a claim = interrupted by a crash. */
+  readonly publishStartedAt: number | null;
 }
 
 export interface QuarantineInput {
@@ -284,6 +286,8 @@ export interface Store {
    * `completeWrites` releases every item blocked by a record it writes.
    */
   blockOutbox(outboxId: string, parentKey: string, payloadHash: string): Promise<void>;
+  /** Records, durably and before the call, that these items' platform events are being published. */
+  markPublishing(outboxIds: readonly string[], now: number): Promise<void>;
   /** Of these patients, those Salesforce has no Contact for that are quarantined or dead-lettered. */
   unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>>;
   listBlocked(options?: { limit?: number }): Promise<BlockedItem[]>;

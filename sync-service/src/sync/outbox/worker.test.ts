@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SyncError } from '../../errors.js';
 import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
 import { createLogger } from '../../logger.js';
@@ -240,5 +240,65 @@ describe('dependants of an unwritten parent (issue #15)', () => {
       ['a-60', 'Contact:60'],
       ['60#journey', 'Contact:60'],
     ]);
+  });
+});
+
+describe('platform events across crashes (issue #15)', () => {
+  function event(key: string): OutboxInput {
+    return {
+      object: 'Patient_Journey_Event__e',
+      externalId: key,
+      operation: 'publish',
+      payload: JSON.stringify({ Transition_Key__c: key, Cliniko_Patient_Id__c: '70' }),
+      payloadHash: `hash-${key}`,
+      runId: 'run-test',
+    };
+  }
+  const published = (sf: ReturnType<typeof setup>['sf']) =>
+    sf.calls
+      .filter((c) => c.operation === 'publish')
+      .flatMap((c) => c.records.map((r) => r.Transition_Key__c));
+
+  it('a crash after the publish and before the store records it never publishes the event twice', async () => {
+    await enqueue(event('70:T1:2026-11-01'));
+    const { worker, sf, clock } = setup(accept, { leaseMs: 1_000 });
+    // The process "dies" between the bus accepting the event and the commit.
+    const crash = vi.spyOn(store, 'completeWrites').mockRejectedValueOnce(new Error('killed'));
+    await expect(worker.drain()).rejects.toThrow('killed');
+    crash.mockRestore();
+    expect(published(sf)).toEqual(['70:T1:2026-11-01']);
+
+    clock.advance(2_000); // the dead worker's lease runs out
+    const restarted = setup(accept, { leaseMs: 1_000 });
+    restarted.clock.advance(2_000);
+    const result = await restarted.worker.drain();
+    expect(published(restarted.sf)).toEqual([]);
+    expect(result).toMatchObject({ deadLettered: 1, pending: 0 });
+    const [letter] = await store.listDeadLetters();
+    expect(letter).toMatchObject({ externalId: '70:T1:2026-11-01', errorCode: 'EVENT_PUBLISH_IN_DOUBT' });
+  });
+
+  it('control: a publish that failed for certain is retried and published', async () => {
+    await enqueue(event('70:T2:2026-11-02'));
+    let first = true;
+    const { worker, sf } = setup((call) => {
+      if (!first) return accept(call);
+      first = false;
+      return rejectWith('UNKNOWN_EXCEPTION', 'transient')(call);
+    });
+    const result = await worker.drain();
+    expect(result).toMatchObject({ written: 1, retried: 1, deadLettered: 0 });
+    expect(published(sf)).toEqual(['70:T2:2026-11-02', '70:T2:2026-11-02']);
+  });
+
+  it('an event whose key was already published and recorded is completed without publishing', async () => {
+    await enqueue(event('70:T3:2026-11-03'));
+    const { worker, sf } = setup();
+    expect((await worker.drain()).written).toBe(1);
+    // The same event queued again (a replay, a journey state rebuilt): the ledger stops it.
+    await enqueue(event('70:T3:2026-11-03'), event('70:T4:2026-11-04'));
+    const again = await worker.drain();
+    expect(again).toMatchObject({ written: 1, pending: 0 });
+    expect(published(sf)).toEqual(['70:T3:2026-11-03', '70:T4:2026-11-04']);
   });
 });

@@ -63,9 +63,16 @@ export async function writeGroup(
   ctx: WriteContext,
   object: string,
   operation: OutboxItem['operation'],
-  items: OutboxItem[],
+  claimed: OutboxItem[],
   tally: Tally,
 ): Promise<void> {
+  const items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
+  if (items.length === 0) return;
+  if (operation === 'publish')
+    await ctx.store.markPublishing(
+      items.map((i) => i.id),
+      ctx.now(),
+    );
   const payloads = items.map((item) => JSON.parse(item.payload) as Record<string, unknown>);
   let results: WriteResult[];
   try {
@@ -86,6 +93,55 @@ export async function writeGroup(
     }
   }
   if (done.length > 0) await complete(ctx, done, tally);
+}
+
+/**
+ * Platform events are published at most once per stable key (issue #15, item 3). The key is the
+ * event's `Transition_Key__c`, which is also its outbox key; the store's record state for it is the
+ * ledger of events published and recorded. Before publishing:
+ * - an event whose key is in the ledger is completed without publishing (a replay, a re-derived event);
+ * - an event whose previous publish was interrupted by a crash (the mark `markPublishing` commits before
+ *   the call is still set, so the bus may have taken it) is not re-published blindly: it is
+ *   dead-lettered as EVENT_PUBLISH_IN_DOUBT, for an operator to check and replay.
+ * Returns the events to publish now.
+ */
+async function settleEvents(
+  ctx: WriteContext,
+  object: string,
+  items: OutboxItem[],
+  tally: Tally,
+): Promise<OutboxItem[]> {
+  const ledger = await ctx.store.getRecordStates(
+    object,
+    items.map((i) => i.externalId),
+  );
+  const published = items.filter((i) => ledger.has(i.externalId));
+  if (published.length > 0) {
+    const writes: CompletedWrite[] = published.map((i) => ({
+      outboxId: i.id,
+      object: i.object,
+      externalId: i.externalId,
+      payloadHash: i.payloadHash,
+      salesforceId: ledger.get(i.externalId)?.salesforceId ?? null,
+    }));
+    await ctx.store.completeWrites(writes, () => [], ctx.now());
+    ctx.log.info({ object, events: published.length }, 'events already published: not published again');
+  }
+  const out: OutboxItem[] = [];
+  for (const item of items) {
+    if (ledger.has(item.externalId)) continue;
+    if (item.publishStartedAt === null) {
+      out.push(item);
+      continue;
+    }
+    const error = new SyncError(
+      'EVENT_PUBLISH_IN_DOUBT',
+      `${object} ${item.externalId}: a crash interrupted its publish; check the subscribers, then replay`,
+      { record: { system: 'salesforce', object, id: item.externalId } },
+    );
+    await deadLetter(ctx, item, error, item.attempts + 1, tally);
+  }
+  return out;
 }
 
 function callWriter(
