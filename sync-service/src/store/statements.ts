@@ -186,7 +186,7 @@ export const markPublishing = (d: SqlDialect, ids: readonly string[], now: numbe
 export const blockOutbox = (id: string, parentKey: string, payloadHash: string): Query =>
   q(
     `UPDATE outbox SET blocked_by = $2, prior_attempts = prior_attempts + attempts, attempts = 0,
-       last_error_code = 'BLOCKED', lease_owner = NULL, lease_expires_at = NULL
+       last_error_code = 'BLOCKED', lease_owner = NULL, lease_expires_at = NULL, publish_started_at = NULL
      WHERE id = $1 AND payload_hash = $3`,
     [Number(id), parentKey, payloadHash],
   );

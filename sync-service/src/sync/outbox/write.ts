@@ -88,7 +88,8 @@ export async function writeGroup(
     if (result.success) done.push({ item, result, fields: payloads[i]! });
     else {
       const error = recordError(item, result);
-      await fail(ctx, item, error, tally);
+      // Only a record's own rejection can be its missing parent; a whole-call failure never is.
+      if (!(await blockOnParent(ctx, item, error, tally))) await fail(ctx, item, error, tally);
       if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
     }
   }
@@ -203,13 +204,8 @@ async function complete(ctx: WriteContext, done: readonly CompletedItem[], tally
   }
 }
 
-/**
- * A dependant of a patient that is quarantined or dead-lettered (so its Contact was never written)
- * waits for it, blocked, rather than spend its retries; a retryable failure with delays left is retried
- * later; anything else is dead-lettered.
- */
+/** A retryable failure with delays left is retried later; anything else is dead-lettered. */
 async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally: Tally): Promise<void> {
-  if (await blockOnParent(ctx, item, error, tally)) return;
   const attempts = item.attempts + 1;
   if (error.retryable && attempts <= ctx.delays.length) {
     const delay =
@@ -227,6 +223,10 @@ async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally
   await deadLetter(ctx, item, error, attempts, tally);
 }
 
+/**
+ * A dependant of a patient that is quarantined or dead-lettered (so its Contact was never written)
+ * waits for it, blocked, rather than spend its retries (issue #15). True when it was parked.
+ */
 async function blockOnParent(
   ctx: WriteContext,
   item: OutboxItem,
