@@ -696,6 +696,45 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(released.map((i) => i.externalId).sort()).toEqual(['a1', 'a2']);
   });
 
+  it('marks a platform event publish before the call; a certain failure clears the mark', async () => {
+    await store.commitBatch({
+      stream: 'journey',
+      outbox: [
+        {
+          object: 'Patient_Journey_Event__e',
+          externalId: 'k1',
+          operation: 'publish',
+          payload: '{}',
+          payloadHash: 'e1',
+          runId: 'r',
+        },
+        {
+          object: 'Patient_Journey_Event__e',
+          externalId: 'k2',
+          operation: 'publish',
+          payload: '{}',
+          payloadHash: 'e2',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1_000, now: T0 });
+    expect(claimed.map((i) => i.publishStartedAt)).toEqual([null, null]);
+    await store.markPublishing(
+      claimed.map((i) => i.id),
+      T0 + 1,
+    );
+    const k1 = claimed.find((i) => i.externalId === 'k1')!;
+    await store.retryLater(k1.id, { attempts: 1, nextAttemptAt: T0, errorCode: 'UNKNOWN_EXCEPTION' });
+    // The lease of k2's "crashed" worker runs out: claimed again, its mark says the publish was in doubt.
+    const again = await store.claimOutbox({ owner: 'w2', limit: 10, leaseMs: 1_000, now: T0 + 2_000 });
+    expect(again.map((i) => [i.externalId, i.publishStartedAt]).sort()).toEqual([
+      ['k1', null],
+      ['k2', T0 + 1],
+    ]);
+  });
+
   it('stores payloads encrypted at rest', async () => {
     const secret = 'Zoë O’Brien <zoe@example.com>';
     await store.commitBatch({
