@@ -173,7 +173,8 @@ async function main(): Promise<void> {
   cliniko.controls.updatePatient(someoneId, { email: 'corrected.email@example.com' });
   console.log(`- patient ${someoneId}: email corrected at the front desk`);
   // Salesforce keeps this patient's Contact locked for the whole cycle: the write is retried, then
-  // dead-lettered. The lock is lifted afterwards, so replaying the dead letter succeeds.
+  // dead-lettered. The lock is lifted afterwards: a later cycle writes the record, and a replay of the
+  // now stale letter is dropped with its reason.
   await salesforceFault(salesforce.loginUrl, 'POST', {
     kind: 'lockRow',
     object: 'Contact',

@@ -62,6 +62,11 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'Salesforce rejected the record (validation, FLS, picklist, length...): dead-lettered.',
   },
+  EVENT_PUBLISH_IN_DOUBT: {
+    retryable: false,
+    description:
+      'A crash interrupted a platform event publish before the store recorded it: never re-published blindly; replay it once checked.',
+  },
   STORE_UNAVAILABLE: { retryable: true, description: 'The database could not be reached.' },
   STORE_CONFLICT: { retryable: true, description: 'A lease or serialisation conflict in the database.' },
   AUDIT_CHAIN_BROKEN: { retryable: false, description: 'The audit log hash chain does not verify.' },

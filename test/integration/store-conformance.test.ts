@@ -495,6 +495,246 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(replayed).toMatchObject({ externalId: '5', payload: '{"Email":"bad"}', attempts: 0, runId: 'r2' });
   });
 
+  /** Queues one Contact payload and dead-letters it after `attempts` attempts (issue #15 helpers). */
+  async function failContact(id: string, payload: string, attempts: number, at: number): Promise<void> {
+    await store.commitBatch({
+      stream: 'patients',
+      outbox: [
+        { object: 'Contact', externalId: id, operation: 'upsert', payload, payloadHash: payload, runId: 'r' },
+      ],
+      now: at,
+    });
+    const [item] = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: at });
+    expect(item?.externalId).toBe(id);
+    const moved = await store.deadLetter(
+      item!.id,
+      {
+        code: 'SALESFORCE_UNAVAILABLE',
+        message: `Contact ${id}: locked`,
+        upstreamCode: 'UNABLE_TO_LOCK_ROW',
+        attempts,
+        payloadHash: payload,
+      },
+      at,
+    );
+    expect(moved).toBe(true);
+  }
+
+  it('keeps one open dead letter per record and slot, with its attempt history', async () => {
+    await failContact('7', '{"Email":"a"}', 6, T0);
+    await failContact('7', '{"Email":"b"}', 6, T0 + 1_000);
+    await failContact('7#journey', '{"Stage":"x"}', 1, T0 + 1_500);
+    await failContact('7', '{"Email":"c"}', 2, T0 + 2_000);
+    const open = await store.listDeadLetters();
+    // Control: another slot of the same record is its own letter.
+    expect(open.map((d) => d.externalId).sort()).toEqual(['7', '7#journey']);
+    const contact = open.find((d) => d.externalId === '7');
+    expect(contact).toMatchObject({
+      payload: '{"Email":"c"}',
+      attempts: 2,
+      totalAttempts: 14,
+      occurrences: 3,
+      firstFailedAt: T0,
+      createdAt: T0 + 2_000,
+    });
+    expect((await store.outboxStats(T0)).deadLettered).toBe(2);
+
+    // A replay carries the history into the outbox; failing again opens one new letter that keeps it.
+    expect(await store.replayDeadLetter(contact!.id, T0 + 3_000, 'r-replay')).toBe(true);
+    expect((await store.getDeadLetter(contact!.id))?.replayOutcome).toBe('requeued');
+    const [again] = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 + 3_000 });
+    expect(again).toMatchObject({ externalId: '7', attempts: 0, priorAttempts: 14 });
+    await store.deadLetter(
+      again!.id,
+      {
+        code: 'SALESFORCE_UNAVAILABLE',
+        message: 'Contact 7: locked',
+        upstreamCode: null,
+        attempts: 6,
+        payloadHash: again!.payloadHash,
+      },
+      T0 + 4_000,
+    );
+    const reopened = (await store.listDeadLetters()).find((d) => d.externalId === '7');
+    expect(reopened).toMatchObject({ totalAttempts: 20, occurrences: 1, attempts: 6 });
+    expect(reopened!.id).not.toBe(contact!.id);
+  });
+
+  it('a newer payload replacing a retrying one keeps the attempts as history', async () => {
+    const queue = (payload: string, at: number) =>
+      store.commitBatch({
+        stream: 'patients',
+        outbox: [
+          {
+            object: 'Contact',
+            externalId: '8',
+            operation: 'upsert',
+            payload,
+            payloadHash: payload,
+            runId: 'r',
+          },
+        ],
+        now: at,
+      });
+    await queue('{"v":1}', T0);
+    const [first] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 });
+    await store.retryLater(first!.id, { attempts: 3, nextAttemptAt: T0, errorCode: 'UNABLE_TO_LOCK_ROW' });
+    await queue('{"v":2}', T0 + 1);
+    const [second] = await store.claimOutbox({ owner: 'w', limit: 1, leaseMs: 60_000, now: T0 + 1 });
+    expect(second).toMatchObject({ payload: '{"v":2}', attempts: 0, priorAttempts: 3 });
+  });
+
+  it('a replay never writes an older payload over a newer write', async () => {
+    await failContact('9', '{"Email":"old"}', 6, T0);
+    const [letter] = await store.listDeadLetters();
+    // A newer payload was written after the letter's failure.
+    await store.completeWrites(
+      [
+        {
+          outboxId: '0',
+          object: 'Contact',
+          externalId: '9',
+          payloadHash: '{"Email":"new"}',
+          salesforceId: '003X',
+        },
+      ],
+      () => [],
+      T0 + 1_000,
+    );
+    expect(await store.replayDeadLetter(letter!.id, T0 + 2_000, 'r-replay')).toBe(true);
+    expect((await store.getDeadLetter(letter!.id))?.replayOutcome).toMatch(/^dropped: a newer write/);
+    expect(await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 + 2_000 })).toEqual([]);
+
+    // Control: with no newer write, the same kind of letter is requeued.
+    await failContact('10', '{"Email":"only"}', 6, T0 + 3_000);
+    const ten = (await store.listDeadLetters()).find((d) => d.externalId === '10');
+    expect(await store.replayDeadLetter(ten!.id, T0 + 4_000, 'r-replay')).toBe(true);
+    expect((await store.getDeadLetter(ten!.id))?.replayOutcome).toBe('requeued');
+    const [requeued] = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 + 4_000 });
+    expect(requeued).toMatchObject({ externalId: '10', payload: '{"Email":"only"}' });
+
+    // A newer payload waiting in the outbox also wins over the letter.
+    await failContact('11', '{"Email":"old"}', 6, T0 + 5_000);
+    const eleven = (await store.listDeadLetters()).find((d) => d.externalId === '11');
+    await store.commitBatch({
+      stream: 'patients',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '11',
+          operation: 'upsert',
+          payload: '{"Email":"new"}',
+          payloadHash: 'n',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 6_000,
+    });
+    expect(await store.replayDeadLetter(eleven!.id, T0 + 7_000, 'r-replay')).toBe(true);
+    expect((await store.getDeadLetter(eleven!.id))?.replayOutcome).toMatch(/^dropped: a newer payload/);
+    expect(await store.openDeadLetterHashes('Contact', ['11', '12'])).toEqual(new Map());
+  });
+
+  it('blocked dependants are not claimed or pending, and are released when the parent is written', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      quarantine: [
+        {
+          resource: 'patients',
+          recordId: '20',
+          field: 'Contact.Birthdate',
+          reason: 'date out of range',
+          payload: '{}',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    expect(await store.unwrittenFailedPatients(['20', '21'])).toEqual(new Set(['20']));
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      outbox: [
+        {
+          object: 'Cliniko_Appointment__c',
+          externalId: 'a1',
+          operation: 'upsert',
+          payload: '{}',
+          payloadHash: 'a1',
+          runId: 'r',
+          blockedBy: 'Contact:20',
+        },
+        {
+          object: 'Cliniko_Appointment__c',
+          externalId: 'a2',
+          operation: 'upsert',
+          payload: '{}',
+          payloadHash: 'a2',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    const stats = await store.outboxStats(T0);
+    expect([stats.pending, stats.blocked]).toEqual([1, 1]);
+    expect(await store.listBlocked()).toEqual([
+      { object: 'Cliniko_Appointment__c', externalId: 'a1', blockedBy: 'Contact:20' },
+    ]);
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    expect(claimed.map((i) => i.externalId)).toEqual(['a2']);
+    // Blocking a claimed item parks it too.
+    await store.blockOutbox(claimed[0]!.id, 'Contact:20', 'a2');
+    expect((await store.outboxStats(T0)).blocked).toBe(2);
+
+    await store.completeWrites(
+      [{ outboxId: '0', object: 'Contact', externalId: '20', payloadHash: 'c20', salesforceId: '003Y' }],
+      () => [],
+      T0 + 1_000,
+    );
+    expect(await store.unwrittenFailedPatients(['20'])).toEqual(new Set());
+    expect((await store.outboxStats(T0 + 1_000)).blocked).toBe(0);
+    const released = await store.claimOutbox({ owner: 'w2', limit: 10, leaseMs: 60_000, now: T0 + 1_000 });
+    expect(released.map((i) => i.externalId).sort()).toEqual(['a1', 'a2']);
+  });
+
+  it('marks a platform event publish before the call; a certain failure clears the mark', async () => {
+    await store.commitBatch({
+      stream: 'journey',
+      outbox: [
+        {
+          object: 'Patient_Journey_Event__e',
+          externalId: 'k1',
+          operation: 'publish',
+          payload: '{}',
+          payloadHash: 'e1',
+          runId: 'r',
+        },
+        {
+          object: 'Patient_Journey_Event__e',
+          externalId: 'k2',
+          operation: 'publish',
+          payload: '{}',
+          payloadHash: 'e2',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1_000, now: T0 });
+    expect(claimed.map((i) => i.publishStartedAt)).toEqual([null, null]);
+    await store.markPublishing(
+      claimed.map((i) => i.id),
+      T0 + 1,
+    );
+    const k1 = claimed.find((i) => i.externalId === 'k1')!;
+    await store.retryLater(k1.id, { attempts: 1, nextAttemptAt: T0, errorCode: 'UNKNOWN_EXCEPTION' });
+    // The lease of k2's "crashed" worker runs out: claimed again, its mark says the publish was in doubt.
+    const again = await store.claimOutbox({ owner: 'w2', limit: 10, leaseMs: 1_000, now: T0 + 2_000 });
+    expect(again.map((i) => [i.externalId, i.publishStartedAt]).sort()).toEqual([
+      ['k1', null],
+      ['k2', T0 + 1],
+    ]);
+  });
+
   it('stores payloads encrypted at rest', async () => {
     const secret = 'Zoë O’Brien <zoe@example.com>';
     await store.commitBatch({

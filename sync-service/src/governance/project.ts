@@ -7,6 +7,7 @@ import {
   type ProjectionContext,
   type SourceValues,
 } from './transforms.js';
+import { salesforceValueProblem } from './value-checks.js';
 
 /**
  * Outbound projection (Cliniko record -> Salesforce payloads) and inbound projection (Salesforce
@@ -123,6 +124,17 @@ export function projectRecord(
         target.path,
         `value is longer than the ${target.maxLength} characters ${target.path} holds`,
       );
+      continue;
+    }
+    // Dates Salesforce cannot store, numbers beyond its precision, control and bidi-override
+    // characters (value-checks.ts): quarantined here, naming the field and the rule, never the value.
+    const refused = salesforceValueProblem(value, {
+      path: target.path,
+      type: target.type,
+      transform: entry.transform,
+    });
+    if (refused !== undefined) {
+      problem(entry.key, target.path, refused);
       continue;
     }
     const bucket = byObject.get(target.object) ?? { fields: {}, entryKeys: [] };

@@ -247,9 +247,13 @@ describe('GET /dlq and POST /dlq/:id/replay', () => {
         upstreamCode: 'INVALID_EMAIL_ADDRESS',
         message: `Contact ${PATIENT_ID}1: field Email rejected (INVALID_EMAIL_ADDRESS)`,
         attempts: 1,
+        totalAttempts: 1,
+        occurrences: 1,
+        firstFailedAt: new Date(T0 + 2).toISOString(),
         runId: 'run-seed',
         createdAt: new Date(T0 + 2).toISOString(),
         replayedAt: null,
+        replayOutcome: null,
       },
     ]);
     expect(response.body).not.toContain(CANARY);

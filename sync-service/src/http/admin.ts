@@ -33,9 +33,16 @@ export interface DeadLetterView {
   readonly upstreamCode: string | null;
   readonly message: string;
   readonly attempts: number;
+  /** Every attempt since the record first failed, across re-queues and replays. */
+  readonly totalAttempts: number;
+  /** Failures folded into this letter (one open letter per record and slot). */
+  readonly occurrences: number;
+  readonly firstFailedAt: string;
   readonly runId: string;
   readonly createdAt: string;
   readonly replayedAt: string | null;
+  /** `requeued`, or `dropped: <reason>` when a newer write superseded it. */
+  readonly replayOutcome: string | null;
 }
 
 /** Everything about a dead letter except its payload. */
@@ -49,9 +56,13 @@ export function deadLetterView(d: DeadLetter): DeadLetterView {
     upstreamCode: d.upstreamCode,
     message: d.errorMessage,
     attempts: d.attempts,
+    totalAttempts: d.totalAttempts,
+    occurrences: d.occurrences,
+    firstFailedAt: new Date(d.firstFailedAt).toISOString(),
     runId: d.runId,
     createdAt: new Date(d.createdAt).toISOString(),
     replayedAt: d.replayedAt === null ? null : new Date(d.replayedAt).toISOString(),
+    replayOutcome: d.replayOutcome,
   };
 }
 
@@ -154,7 +165,11 @@ function registerDeadLetters(
       if (!replayed) {
         return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
       }
-      // Back in the outbox: the next cycle's drain writes it.
+      // A replay never writes older data over newer: a letter a newer write (or a queued newer payload)
+      // superseded is closed with the reason instead (200); otherwise it is back in the outbox (202) and
+      // the next cycle's drain writes it.
+      const outcome = (await options.store.getDeadLetter(id))?.replayOutcome ?? 'requeued';
+      if (outcome !== 'requeued') return reply.code(200).send({ id, replayed: false, dropped: outcome });
       return reply.code(202).send({ id, replayed: true });
     },
   );

@@ -8,6 +8,7 @@ const stats = (over: Partial<OutboxStats>): { outboxStats: () => Promise<OutboxS
     Promise.resolve({
       pending: 0,
       retrying: 0,
+      blocked: 0,
       deadLettered: 0,
       quarantined: 0,
       oldestPendingAt: null,

@@ -136,6 +136,33 @@ UPDATE quarantine SET first_seen_at = created_at;
 CREATE INDEX quarantine_last_seen ON quarantine (created_at);
 `,
   },
+  {
+    version: 4,
+    name: 'dead-letter-history-and-blocked-items',
+    // Issue #15: one open dead letter per record and slot, keeping its history (all attempts across
+    // re-queues, how often it failed, when first); the outcome of a replay (requeued, or dropped with the
+    // reason); outbox attempts carried over from earlier payloads or dead letters; and dependants that
+    // wait for a parent that is quarantined or dead-lettered (`blocked_by`, e.g. `Contact:123`);
+    // `superseded_at`: when a newer write of the record succeeded while the letter was open;
+    // `publish_started_at`: a platform event's publish began and is not yet recorded (in doubt after a crash).
+    // Older duplicate open dead letters are closed, the newest of each record kept open.
+    sql: `
+ALTER TABLE dead_letters ADD COLUMN total_attempts INTEGER;
+ALTER TABLE dead_letters ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE dead_letters ADD COLUMN first_failed_at BIGINT;
+ALTER TABLE dead_letters ADD COLUMN replay_outcome TEXT;
+ALTER TABLE dead_letters ADD COLUMN superseded_at BIGINT;
+UPDATE dead_letters SET total_attempts = attempts, first_failed_at = created_at;
+UPDATE dead_letters SET replayed_at = created_at, replay_outcome = 'dropped: a newer dead letter of the same record replaced it'
+  WHERE replayed_at IS NULL AND id < (SELECT MAX(d2.id) FROM dead_letters d2
+    WHERE d2.object = dead_letters.object AND d2.external_id = dead_letters.external_id AND d2.replayed_at IS NULL);
+CREATE UNIQUE INDEX dead_letters_one_open ON dead_letters (object, external_id) WHERE replayed_at IS NULL;
+ALTER TABLE outbox ADD COLUMN prior_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN blocked_by TEXT;
+CREATE INDEX outbox_blocked_by ON outbox (blocked_by);
+ALTER TABLE outbox ADD COLUMN publish_started_at BIGINT;
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

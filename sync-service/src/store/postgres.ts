@@ -13,10 +13,12 @@ import {
   toJourneyState,
   toOutboxItem,
   toOutboxStats,
+  replayVerdict,
   toQuarantine,
   toRecordState,
   toRun,
   toText,
+  toBlockedItem,
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
@@ -25,6 +27,7 @@ import type {
   AuditRow,
   BatchCommit,
   CompletedWrite,
+  BlockedItem,
   DeadLetter,
   FactInput,
   JourneyStateRow,
@@ -178,6 +181,9 @@ export class PostgresStore implements Store {
           await this.run(S.releaseOutbox(w.outboxId), client);
         }
         await this.run(S.upsertRecordState(w, now), client);
+        // Dependants waiting for this record (issue #15) are due now.
+        await this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now), client);
+        await this.run(S.supersedeDeadLetter(w, now), client);
       }
       await this.appendAudit(client, audit);
     });
@@ -243,11 +249,52 @@ export class PostgresStore implements Store {
   async replayDeadLetter(id: string, now: number, runId: string): Promise<boolean> {
     if (!/^\d+$/.test(id)) return false;
     return this.withTx(async (client) => {
-      if (!(await this.first(S.lockOpenDeadLetter(POSTGRES, id), client))) return false;
-      await this.run(S.requeueDeadLetter(id, runId, now), client);
-      await this.run(S.markReplayed(id, now), client);
+      const letter = await this.first(S.lockOpenDeadLetter(POSTGRES, id), client);
+      if (!letter) return false;
+      const object = toText(letter.object);
+      const externalId = toText(letter.external_id);
+      const verdict = replayVerdict(
+        letter,
+        await this.first(S.selectRecordState(object, externalId), client),
+        await this.first(S.selectQueuedFor(object, externalId), client),
+      );
+      if (verdict.requeue) await this.run(S.requeueDeadLetter(id, runId, now), client);
+      await this.run(S.markReplayed(id, now, verdict.requeue ? 'requeued' : verdict.outcome), client);
       return true;
     });
+  }
+
+  async openDeadLetterHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (externalIds.length === 0) return out;
+    for (const row of await this.rows(S.selectOpenDeadLetterHashes(POSTGRES, object, externalIds))) {
+      out.set(toText(row.external_id), toText(row.payload_hash));
+    }
+    return out;
+  }
+
+  async blockOutbox(outboxId: string, parentKey: string, payloadHash: string): Promise<void> {
+    await this.run(S.blockOutbox(outboxId, parentKey, payloadHash));
+  }
+
+  async markPublishing(outboxIds: readonly string[], now: number): Promise<void> {
+    if (outboxIds.length > 0) await this.run(S.markPublishing(POSTGRES, outboxIds, now));
+  }
+
+  async unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>> {
+    if (patientIds.length === 0) return new Set();
+    const ids = async (query: S.Query, column: string) =>
+      (await this.rows(query)).map((r) => toText(r[column]));
+    const written = new Set(await ids(S.selectWrittenContacts(POSTGRES, patientIds), 'external_id'));
+    const failed = [
+      ...(await ids(S.selectQuarantinedPatients(POSTGRES, patientIds), 'record_id')),
+      ...(await ids(S.selectDeadLetteredContacts(POSTGRES, patientIds), 'external_id')),
+    ];
+    return new Set(failed.filter((p) => !written.has(p)));
+  }
+
+  async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {
+    return (await this.rows(S.selectBlockedOutbox(options.limit ?? 1000))).map(toBlockedItem);
   }
 
   async listQuarantine(

@@ -1,6 +1,7 @@
 import type {
   FactInput,
   AuditHead,
+  BlockedItem,
   DeadLetter,
   JourneyStateRow,
   OutboxItem,
@@ -37,9 +38,11 @@ export function toOutboxItem(row: Row, cipher: PayloadCipher): OutboxItem {
     runId: str(row.run_id),
     priority: Number(row.priority),
     attempts: Number(row.attempts),
+    priorAttempts: Number(row.prior_attempts ?? 0),
     nextAttemptAt: Number(row.next_attempt_at),
     createdAt: Number(row.created_at),
     lastErrorCode: strOrNull(row.last_error_code),
+    publishStartedAt: numOrNull(row.publish_started_at),
   };
 }
 
@@ -55,9 +58,13 @@ export function toDeadLetter(row: Row, cipher: PayloadCipher): DeadLetter {
     errorMessage: str(row.error_message),
     upstreamCode: strOrNull(row.upstream_code),
     attempts: Number(row.attempts),
+    totalAttempts: Number(row.total_attempts ?? row.attempts),
+    occurrences: Number(row.occurrences ?? 1),
+    firstFailedAt: Number(row.first_failed_at ?? row.created_at),
     runId: str(row.run_id),
     createdAt: Number(row.created_at),
     replayedAt: numOrNull(row.replayed_at),
+    replayOutcome: strOrNull(row.replay_outcome),
   };
 }
 
@@ -135,10 +142,11 @@ export function toAuditHead(row: Row): AuditHead {
 export interface OutboxCounts {
   pending?: unknown;
   retrying?: unknown;
+  blocked?: unknown;
   oldest?: unknown;
 }
 export const OUTBOX_STATS_SQL =
-  'SELECT COUNT(*) AS pending, SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS retrying, MIN(created_at) AS oldest FROM outbox';
+  'SELECT SUM(CASE WHEN blocked_by IS NULL THEN 1 ELSE 0 END) AS pending, SUM(CASE WHEN attempts > 0 AND blocked_by IS NULL THEN 1 ELSE 0 END) AS retrying, SUM(CASE WHEN blocked_by IS NULL THEN 0 ELSE 1 END) AS blocked, MIN(CASE WHEN blocked_by IS NULL THEN created_at END) AS oldest FROM outbox';
 export const OPEN_DEAD_LETTERS_SQL = 'SELECT COUNT(*) AS n FROM dead_letters WHERE replayed_at IS NULL';
 export const QUARANTINE_COUNT_SQL = 'SELECT COUNT(*) AS n FROM quarantine';
 
@@ -146,8 +154,37 @@ export function toOutboxStats(o: Row | undefined, dead: Row | undefined, quarant
   return {
     pending: Number(o?.pending ?? 0),
     retrying: Number(o?.retrying ?? 0),
+    blocked: Number(o?.blocked ?? 0),
     deadLettered: Number(dead?.n ?? 0),
     quarantined: Number(quarantined?.n ?? 0),
     oldestPendingAt: numOrNull(o?.oldest),
   };
+}
+
+/** The replay decision (issue #15), shared by both adapters: what the letter's record has since. */
+export function replayVerdict(
+  letter: Row,
+  state: Row | undefined,
+  queued: Row | undefined,
+): { readonly requeue: true } | { readonly requeue: false; readonly outcome: string } {
+  if (queued !== undefined) {
+    return {
+      requeue: false,
+      outcome: 'dropped: a newer payload for this record is queued and is written instead',
+    };
+  }
+  if (state !== undefined && String(state.payload_hash) === String(letter.payload_hash)) {
+    return { requeue: false, outcome: 'dropped: this payload was written since' };
+  }
+  // Recorded by the write itself (completeWrites); the time comparison covers letters from before that.
+  const superseded = letter.superseded_at ?? null;
+  if (superseded !== null || (state !== undefined && Number(state.updated_at) > Number(letter.created_at))) {
+    const at = new Date(Number(superseded ?? state?.updated_at)).toISOString();
+    return { requeue: false, outcome: `dropped: a newer write of this record succeeded at ${at}` };
+  }
+  return { requeue: true };
+}
+
+export function toBlockedItem(row: Row): BlockedItem {
+  return { object: str(row.object), externalId: str(row.external_id), blockedBy: str(row.blocked_by) };
 }

@@ -15,10 +15,12 @@ import {
   toJourneyState,
   toOutboxItem,
   toOutboxStats,
+  replayVerdict,
   toQuarantine,
   toRecordState,
   toRun,
   toText,
+  toBlockedItem,
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
@@ -27,6 +29,7 @@ import type {
   AuditRow,
   BatchCommit,
   CompletedWrite,
+  BlockedItem,
   DeadLetter,
   FactInput,
   JourneyStateRow,
@@ -181,6 +184,9 @@ export class SqliteStore implements Store {
         if (this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash)) === 0)
           this.run(S.releaseOutbox(w.outboxId));
         this.run(S.upsertRecordState(w, now));
+        // Dependants waiting for this record (issue #15) are due now.
+        this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now));
+        this.run(S.supersedeDeadLetter(w, now));
       }
       this.appendAudit(audit);
     });
@@ -236,12 +242,54 @@ export class SqliteStore implements Store {
   async replayDeadLetter(id: string, now: number, runId: string): Promise<boolean> {
     if (!/^\d+$/.test(id)) return Promise.resolve(false);
     const replayed = this.tx(() => {
-      if (!this.get(S.lockOpenDeadLetter(SQLITE, id))) return false;
-      this.run(S.requeueDeadLetter(id, runId, now));
-      this.run(S.markReplayed(id, now));
+      const letter = this.get(S.lockOpenDeadLetter(SQLITE, id));
+      if (!letter) return false;
+      const object = toText(letter.object);
+      const externalId = toText(letter.external_id);
+      const verdict = replayVerdict(
+        letter,
+        this.get(S.selectRecordState(object, externalId)),
+        this.get(S.selectQueuedFor(object, externalId)),
+      );
+      if (verdict.requeue) this.run(S.requeueDeadLetter(id, runId, now));
+      this.run(S.markReplayed(id, now, verdict.requeue ? 'requeued' : verdict.outcome));
       return true;
     });
     return Promise.resolve(replayed);
+  }
+
+  async openDeadLetterHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (externalIds.length === 0) return Promise.resolve(out);
+    for (const row of this.all(S.selectOpenDeadLetterHashes(SQLITE, object, externalIds))) {
+      out.set(toText(row.external_id), toText(row.payload_hash));
+    }
+    return Promise.resolve(out);
+  }
+
+  async blockOutbox(outboxId: string, parentKey: string, payloadHash: string): Promise<void> {
+    this.tx(() => this.run(S.blockOutbox(outboxId, parentKey, payloadHash)));
+    return Promise.resolve();
+  }
+
+  async markPublishing(outboxIds: readonly string[], now: number): Promise<void> {
+    if (outboxIds.length > 0) this.tx(() => this.run(S.markPublishing(SQLITE, outboxIds, now)));
+    return Promise.resolve();
+  }
+
+  async unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>> {
+    if (patientIds.length === 0) return Promise.resolve(new Set());
+    const ids = (query: S.Query, column: string) => this.all(query).map((r) => toText(r[column]));
+    const written = new Set(ids(S.selectWrittenContacts(SQLITE, patientIds), 'external_id'));
+    const failed = [
+      ...ids(S.selectQuarantinedPatients(SQLITE, patientIds), 'record_id'),
+      ...ids(S.selectDeadLetteredContacts(SQLITE, patientIds), 'external_id'),
+    ];
+    return Promise.resolve(new Set(failed.filter((p) => !written.has(p))));
+  }
+
+  async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {
+    return Promise.resolve(this.all(S.selectBlockedOutbox(options.limit ?? 1000)).map(toBlockedItem));
   }
 
   async listQuarantine(

@@ -45,12 +45,15 @@ export const upsertWatermark = (stream: string, cursor: string, now: number): Qu
 
 export const upsertOutbox = (item: OutboxInput, payload: Uint8Array, now: number): Query =>
   q(
-    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, next_attempt_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8)
+    // A newer payload starts its own retry schedule (attempts 0) but the attempts of the one it
+    // replaces are kept in prior_attempts: the history a later dead letter reports (issue #15).
+    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, next_attempt_at, created_at, blocked_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9)
      ON CONFLICT (object, external_id) DO UPDATE SET
        operation = EXCLUDED.operation, payload = EXCLUDED.payload, payload_hash = EXCLUDED.payload_hash,
-       run_id = EXCLUDED.run_id, priority = EXCLUDED.priority, attempts = 0,
-       next_attempt_at = EXCLUDED.next_attempt_at, last_error_code = NULL`,
+       run_id = EXCLUDED.run_id, priority = EXCLUDED.priority,
+       prior_attempts = outbox.prior_attempts + outbox.attempts, attempts = 0,
+       next_attempt_at = EXCLUDED.next_attempt_at, last_error_code = NULL, blocked_by = EXCLUDED.blocked_by`,
     [
       item.object,
       item.externalId,
@@ -60,6 +63,7 @@ export const upsertOutbox = (item: OutboxInput, payload: Uint8Array, now: number
       item.runId,
       item.priority ?? 100,
       now,
+      item.blockedBy ?? null,
     ],
   );
 
@@ -133,7 +137,8 @@ export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
     `UPDATE outbox SET lease_owner = $1, lease_expires_at = $2
      WHERE id IN (
        SELECT id FROM outbox
-       WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) ${filter}
+       WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+         AND blocked_by IS NULL ${filter}
        ORDER BY priority, id LIMIT $4
        ${d.skipLocked})
      RETURNING *`,
@@ -155,10 +160,62 @@ export const retryOutbox = (
   u: { attempts: number; nextAttemptAt: number; errorCode: string },
 ): Query =>
   q(
-    'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL WHERE id = $4',
+    'UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error_code = $3, lease_owner = NULL, lease_expires_at = NULL, publish_started_at = NULL WHERE id = $4',
     [u.attempts, u.nextAttemptAt, u.errorCode, Number(id)],
   );
 export const deleteOutbox = (id: string): Query => q('DELETE FROM outbox WHERE id = $1', [Number(id)]);
+
+/**
+ * A platform event publish is about to start (issue #15, item 3): committed before the call, cleared by
+ * its outcome (completion deletes the item, a failure retries or dead-letters it). An item claimed with
+ * the mark still set was interrupted by a crash after the call may have reached the bus: in doubt.
+ */
+export const markPublishing = (d: SqlDialect, ids: readonly string[], now: number): Query =>
+  q(`UPDATE outbox SET publish_started_at = $1 WHERE ${d.inList('CAST(id AS TEXT)', 2)}`, [
+    now,
+    d.listParam(ids.map((id) => String(Number(id)))),
+  ]);
+
+// ---- dependants waiting for a parent (issue #15)
+
+/**
+ * Parks the item until its parent is written: no retries are spent on a write that cannot succeed. Its
+ * attempts so far move to prior_attempts (history), so the released item starts a fresh schedule.
+ * Only while `payloadHash` is still the current payload (a newer one is written on its own terms).
+ */
+export const blockOutbox = (id: string, parentKey: string, payloadHash: string): Query =>
+  q(
+    `UPDATE outbox SET blocked_by = $2, prior_attempts = prior_attempts + attempts, attempts = 0,
+       last_error_code = 'BLOCKED', lease_owner = NULL, lease_expires_at = NULL, publish_started_at = NULL
+     WHERE id = $1 AND payload_hash = $3`,
+    [Number(id), parentKey, payloadHash],
+  );
+/** The parent `Object:externalId` was written: its dependants are due now. */
+export const releaseBlockedOutbox = (parentKey: string, now: number): Query =>
+  q(
+    'UPDATE outbox SET blocked_by = NULL, next_attempt_at = $2, last_error_code = NULL WHERE blocked_by = $1',
+    [parentKey, now],
+  );
+export const countBlockedOutbox = (): Query =>
+  q('SELECT COUNT(*) AS n FROM outbox WHERE blocked_by IS NOT NULL');
+export const selectBlockedOutbox = (limit: number): Query =>
+  q('SELECT object, external_id, blocked_by FROM outbox WHERE blocked_by IS NOT NULL ORDER BY id LIMIT $1', [
+    limit,
+  ]);
+/** Of these patients, the ones Salesforce has no Contact for (never written). */
+export const selectWrittenContacts = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(`SELECT external_id FROM record_state WHERE object = 'Contact' AND ${d.inList('external_id', 1)}`, [
+    d.listParam(patientIds),
+  ]);
+export const selectQuarantinedPatients = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(`SELECT DISTINCT record_id FROM quarantine WHERE resource = 'patients' AND ${d.inList('record_id', 1)}`, [
+    d.listParam(patientIds),
+  ]);
+export const selectDeadLetteredContacts = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(
+    `SELECT external_id FROM dead_letters WHERE object = 'Contact' AND replayed_at IS NULL AND ${d.inList('external_id', 1)}`,
+    [d.listParam(patientIds)],
+  );
 
 // ---- dead letters and quarantine
 
@@ -168,11 +225,44 @@ export interface DeadLetterError {
   readonly upstreamCode: string | null;
   readonly attempts: number;
 }
+/**
+ * Into the dead-letter queue, one open dead letter per record and slot (issue #15): a record that fails
+ * again while its dead letter is open updates that row with the newest payload and error, adding its
+ * attempts to `total_attempts` and counting the occurrence; `first_failed_at` keeps the first failure.
+ * `total_attempts` starts from the outbox item's `prior_attempts` (earlier payloads, a replayed letter).
+ */
 export const moveToDeadLetters = (id: string, e: DeadLetterError, now: number): Query =>
   q(
-    `INSERT INTO dead_letters (object, external_id, operation, payload, payload_hash, error_code, error_message, upstream_code, attempts, run_id, created_at)
-     SELECT object, external_id, operation, payload, payload_hash, $2, $3, $4, $5, run_id, $6 FROM outbox WHERE id = $1`,
+    `INSERT INTO dead_letters (object, external_id, operation, payload, payload_hash, error_code, error_message, upstream_code, attempts, total_attempts, occurrences, first_failed_at, run_id, created_at)
+     SELECT object, external_id, operation, payload, payload_hash, $2, $3, $4, $5, prior_attempts + $5, 1, $6, run_id, $6 FROM outbox WHERE id = $1
+     ON CONFLICT (object, external_id) WHERE replayed_at IS NULL DO UPDATE SET
+       operation = EXCLUDED.operation, payload = EXCLUDED.payload, payload_hash = EXCLUDED.payload_hash,
+       error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message,
+       upstream_code = EXCLUDED.upstream_code, attempts = EXCLUDED.attempts,
+       total_attempts = COALESCE(dead_letters.total_attempts, dead_letters.attempts) + EXCLUDED.total_attempts,
+       occurrences = dead_letters.occurrences + 1, run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at,
+       superseded_at = NULL`,
     [Number(id), e.code, e.message, e.upstreamCode, e.attempts, now],
+  );
+/**
+ * A write of the record succeeded: its open dead letter (an older payload) is superseded, so a replay
+ * drops it rather than write the older payload over the newer one. Recorded at the write, in its
+ * transaction, so no clock comparison decides it.
+ */
+export const supersedeDeadLetter = (w: CompletedWrite, now: number): Query =>
+  q(
+    'UPDATE dead_letters SET superseded_at = $3 WHERE object = $1 AND external_id = $2 AND replayed_at IS NULL',
+    [w.object, w.externalId, now],
+  );
+/** The payload hash of each open dead letter of these records (change detection, cycle/changes.ts). */
+export const selectOpenDeadLetterHashes = (
+  d: SqlDialect,
+  object: string,
+  externalIds: readonly string[],
+): Query =>
+  q(
+    `SELECT external_id, payload_hash FROM dead_letters WHERE object = $1 AND replayed_at IS NULL AND ${d.inList('external_id', 2)}`,
+    [object, d.listParam(externalIds)],
   );
 export const selectDeadLetters = (includeReplayed: boolean, limit: number): Query =>
   q(`SELECT * FROM dead_letters ${includeReplayed ? '' : 'WHERE replayed_at IS NULL'} ORDER BY id LIMIT $1`, [
@@ -181,17 +271,36 @@ export const selectDeadLetters = (includeReplayed: boolean, limit: number): Quer
 export const selectDeadLetter = (id: string): Query =>
   q('SELECT * FROM dead_letters WHERE id = $1', [Number(id)]);
 export const lockOpenDeadLetter = (d: SqlDialect, id: string): Query =>
-  q(`SELECT id FROM dead_letters WHERE id = $1 AND replayed_at IS NULL ${d.forUpdate}`, [Number(id)]);
-/** Back into the outbox, unless a newer payload for the record is already waiting there. */
+  q(
+    `SELECT id, object, external_id, payload_hash, created_at, superseded_at FROM dead_letters WHERE id = $1 AND replayed_at IS NULL ${d.forUpdate}`,
+    [Number(id)],
+  );
+/** What a replay must not write over: the record's last write, and whatever is queued for it. */
+export const selectRecordState = (object: string, externalId: string): Query =>
+  q(`SELECT ${RECORD_STATE_COLUMNS} FROM record_state WHERE object = $1 AND external_id = $2`, [
+    object,
+    externalId,
+  ]);
+export const selectQueuedFor = (object: string, externalId: string): Query =>
+  q('SELECT id, payload_hash FROM outbox WHERE object = $1 AND external_id = $2', [object, externalId]);
+/**
+ * Back into the outbox, with the dead letter's attempts as history (prior_attempts), unless something
+ * is already waiting there for the record (the adapter checks first; DO NOTHING guards the race).
+ */
 export const requeueDeadLetter = (id: string, runId: string, now: number): Query =>
   q(
-    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, next_attempt_at, created_at)
-     SELECT object, external_id, operation, payload, payload_hash, $2, 100, 0, $3, $3 FROM dead_letters WHERE id = $1
+    `INSERT INTO outbox (object, external_id, operation, payload, payload_hash, run_id, priority, attempts, prior_attempts, next_attempt_at, created_at)
+     SELECT object, external_id, operation, payload, payload_hash, $2, 100, 0, COALESCE(total_attempts, attempts), $3, $3 FROM dead_letters WHERE id = $1
      ON CONFLICT (object, external_id) DO NOTHING`,
     [Number(id), runId, now],
   );
-export const markReplayed = (id: string, now: number): Query =>
-  q('UPDATE dead_letters SET replayed_at = $1 WHERE id = $2', [now, Number(id)]);
+/** Closes the dead letter with what the replay did: `requeued`, or `dropped: <reason>`. */
+export const markReplayed = (id: string, now: number, outcome = 'requeued'): Query =>
+  q('UPDATE dead_letters SET replayed_at = $1, replay_outcome = $3 WHERE id = $2', [
+    now,
+    Number(id),
+    outcome,
+  ]);
 export const selectQuarantine = (limit: number): Query =>
   q('SELECT * FROM quarantine ORDER BY id LIMIT $1', [limit]);
 /**

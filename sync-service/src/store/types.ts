@@ -35,14 +35,23 @@ export interface OutboxInput {
   readonly runId: string;
   /** Writes with a lower priority number go first (parents before children is not required, but helps). */
   readonly priority?: number;
+  /**
+   * `Object:externalId` of an unwritten parent (a quarantined or dead-lettered patient's Contact): the
+   * item waits, unclaimed, until that parent is written (issue #15).
+   */
+  readonly blockedBy?: string | null;
 }
 
 export interface OutboxItem extends OutboxInput {
   readonly id: string;
   readonly attempts: number;
+  /** Attempts spent on this record before the current payload (replaced payloads, a replayed dead letter). */
+  readonly priorAttempts: number;
   readonly nextAttemptAt: number;
   readonly createdAt: number;
   readonly lastErrorCode: string | null;
+  /** Set while a platform event's publish is under way; still set at a claim = interrupted by a crash. */
+  readonly publishStartedAt: number | null;
 }
 
 export interface QuarantineInput {
@@ -85,10 +94,27 @@ export interface DeadLetter {
   readonly errorCode: string;
   readonly errorMessage: string;
   readonly upstreamCode: string | null;
+  /** Attempts of the last failure's payload. */
   readonly attempts: number;
+  /** Every attempt on this record since it first failed, across re-queues and replays (the history). */
+  readonly totalAttempts: number;
+  /** How many times the record was dead-lettered while this letter was open. */
+  readonly occurrences: number;
+  readonly firstFailedAt: number;
   readonly runId: string;
+  /** The last failure. */
   readonly createdAt: number;
   readonly replayedAt: number | null;
+  /** What the replay did: `requeued`, or `dropped: <reason>` (a newer write exists). */
+  readonly replayOutcome: string | null;
+}
+
+/** Outbox items waiting for an unwritten parent. */
+export interface BlockedItem {
+  readonly object: string;
+  readonly externalId: string;
+  /** `Object:externalId` of the parent, e.g. `Contact:123`. */
+  readonly blockedBy: string;
 }
 
 export interface RecordState {
@@ -179,6 +205,8 @@ export interface OutboxStats {
   readonly pending: number;
   /** Items that failed at least once and wait for a retry. */
   readonly retrying: number;
+  /** Items waiting for an unwritten parent (not counted in `pending`: no drain waits for them). */
+  readonly blocked: number;
   readonly deadLettered: number;
   readonly quarantined: number;
   /** Creation time of the oldest pending item (lag), or null. */
@@ -248,9 +276,32 @@ export interface Store {
     now: number,
   ): Promise<boolean>;
 
+  /**
+   * The payload hash of the open dead letter of each of these records (by external id): change
+   * detection writes the current payload again rather than skip it while an older failed one is open.
+   */
+  openDeadLetterHashes(object: string, externalIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Parks an item until `parentKey` (`Contact:123`) is written, if `payloadHash` is still its payload.
+   * `completeWrites` releases every item blocked by a record it writes.
+   */
+  blockOutbox(outboxId: string, parentKey: string, payloadHash: string): Promise<void>;
+  /** Records, durably and before the call, that these items' platform events are being published. */
+  markPublishing(outboxIds: readonly string[], now: number): Promise<void>;
+  /** Of these patients, those Salesforce has no Contact for that are quarantined or dead-lettered. */
+  unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>>;
+  listBlocked(options?: { limit?: number }): Promise<BlockedItem[]>;
+
   listDeadLetters(options?: { limit?: number; includeReplayed?: boolean }): Promise<DeadLetter[]>;
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;
-  /** Put a dead letter back in the outbox (marked replayed); returns false if it does not exist or was replayed. */
+  /**
+   * Replays an open dead letter without ever writing older data over newer (issue #15): when the record
+   * was written after the letter's last failure, or a newer payload is queued for it, the letter is
+   * closed as `dropped: <reason>`; otherwise its payload (the newest the service derived for that
+   * record: a later failure replaces it) goes back in the outbox with its attempts as history, and the
+   * letter is closed as `requeued`. Returns false if it does not exist or is not open; the outcome is
+   * the letter's `replayOutcome`.
+   */
   replayDeadLetter(id: string, now: number, runId: string): Promise<boolean>;
 
   /** Quarantined rows with their payloads, oldest first (default limit 1000). */

@@ -14,7 +14,7 @@ export const statusCommand: Command = {
       for (const w of await service.store.listWatermarks())
         ctx.print(`  ${w.stream.padEnd(26)} up to ${w.cursor}`);
       ctx.print(
-        `queue: ${stats.pending} pending (${stats.retrying} retrying)   dead letters: ${stats.deadLettered}   quarantined: ${stats.quarantined}`,
+        `queue: ${stats.pending} pending (${stats.retrying} retrying)${stats.blocked > 0 ? `, ${stats.blocked} blocked by an unwritten parent` : ''}   dead letters: ${stats.deadLettered}   quarantined: ${stats.quarantined}`,
       );
       ctx.print('recent runs:');
       for (const r of await service.store.listRuns({ limit: 10 })) {

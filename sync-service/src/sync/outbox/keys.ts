@@ -1,3 +1,4 @@
+import { patientIdOf } from '../common/parents.js';
 import type { OutboxItem } from '../../store/index.js';
 
 /** The outbox key may carry a slot (`123#journey`); Salesforce only knows the external id. */
@@ -8,9 +9,7 @@ export function externalIdOf(item: OutboxItem): string {
 /** Where the payload says its record belongs to a patient (for `audit show --patient`). */
 export function patientOf(item: OutboxItem, fields: Record<string, unknown>): string | null {
   if (item.object === 'Contact') return item.externalId.split('#')[0] ?? null;
-  const ref = fields.Contact__r as { Cliniko_Patient_Id__c?: unknown } | undefined;
-  if (typeof ref?.Cliniko_Patient_Id__c === 'string') return ref.Cliniko_Patient_Id__c;
-  return typeof fields.Cliniko_Patient_Id__c === 'string' ? fields.Cliniko_Patient_Id__c : null;
+  return patientIdOf(fields);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SyncError } from '../../errors.js';
 import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
 import { createLogger } from '../../logger.js';
@@ -170,5 +170,135 @@ describe('limits', () => {
     const fresh = setup();
     fresh.sf.state.usage = { used: 10, max: 100 };
     expect(await fresh.worker.drain()).toMatchObject({ paused: null, written: 1, pending: 0 });
+  });
+});
+
+describe('dependants of an unwritten parent (issue #15)', () => {
+  function appointment(id: string, patient: string): OutboxInput {
+    const payload = { Cliniko_Appointment_Id__c: id, Contact__r: { Cliniko_Patient_Id__c: patient } };
+    return {
+      object: 'Cliniko_Appointment__c',
+      externalId: id,
+      operation: 'upsert',
+      payload: JSON.stringify(payload),
+      payloadHash: `hash-${id}`,
+      runId: 'run-test',
+      priority: 70,
+    };
+  }
+  const missingParent: Answer = (call) =>
+    call.object === 'Contact' ? accept(call) : rejectWith('INVALID_FIELD', 'transient')(call);
+
+  it('wait blocked by a quarantined patient instead of spending retries, and go when it is written', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      quarantine: [
+        {
+          resource: 'patients',
+          recordId: '50',
+          field: 'Contact.Birthdate',
+          reason: 'out of range',
+          payload: '{}',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    await enqueue(appointment('a-50', '50'), appointment('a-51', '51'));
+    const { worker, sf } = setup(missingParent);
+    const result = await worker.drain();
+    // a-50 is parked at its first failure; a-51 (patient 51 is not quarantined: the control) is retried
+    // through both delays and dead-lettered as before.
+    expect(result).toMatchObject({ blocked: 1, deadLettered: 1, pending: 0 });
+    expect(await store.listBlocked()).toEqual([
+      { object: 'Cliniko_Appointment__c', externalId: 'a-50', blockedBy: 'Contact:50' },
+    ]);
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['a-51']);
+    const callsFor50 = sf.calls.filter((c) => c.records.some((r) => r.Cliniko_Appointment_Id__c === 'a-50'));
+    expect(callsFor50).toHaveLength(1);
+
+    // The patient is fixed and its Contact written: the appointment is due again and written.
+    await store.releaseQuarantine('patients', ['50']);
+    await enqueue(contact('50'));
+    sf.state.answer = accept;
+    const after = await worker.drain();
+    expect(after).toMatchObject({ blocked: 0, pending: 0 });
+    expect(after.writtenByObject).toEqual({ Contact: 1, Cliniko_Appointment__c: 1 });
+    expect(await store.listBlocked()).toEqual([]);
+  });
+
+  it('wait blocked by a dead-lettered patient Contact (journey slot too)', async () => {
+    await enqueue(contact('60'));
+    const { worker, sf } = setup(rejectWith('INVALID_EMAIL_ADDRESS', 'permanent'));
+    await worker.drain();
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['60']);
+    await enqueue(appointment('a-60', '60'), contact('60#journey', { Journey_Stage__c: 'New' }));
+    sf.state.answer = rejectWith('REQUIRED_FIELD_MISSING', 'permanent');
+    const result = await worker.drain();
+    expect(result).toMatchObject({ blocked: 2, deadLettered: 0 });
+    expect((await store.listBlocked()).map((b) => [b.externalId, b.blockedBy])).toEqual([
+      ['a-60', 'Contact:60'],
+      ['60#journey', 'Contact:60'],
+    ]);
+  });
+});
+
+describe('platform events across crashes (issue #15)', () => {
+  function event(key: string): OutboxInput {
+    return {
+      object: 'Patient_Journey_Event__e',
+      externalId: key,
+      operation: 'publish',
+      payload: JSON.stringify({ Transition_Key__c: key, Cliniko_Patient_Id__c: '70' }),
+      payloadHash: `hash-${key}`,
+      runId: 'run-test',
+    };
+  }
+  const published = (sf: ReturnType<typeof setup>['sf']) =>
+    sf.calls
+      .filter((c) => c.operation === 'publish')
+      .flatMap((c) => c.records.map((r) => r.Transition_Key__c));
+
+  it('a crash after the publish and before the store records it never publishes the event twice', async () => {
+    await enqueue(event('70:T1:2026-11-01'));
+    const { worker, sf, clock } = setup(accept, { leaseMs: 1_000 });
+    // The process "dies" between the bus accepting the event and the commit.
+    const crash = vi.spyOn(store, 'completeWrites').mockRejectedValueOnce(new Error('killed'));
+    await expect(worker.drain()).rejects.toThrow('killed');
+    crash.mockRestore();
+    expect(published(sf)).toEqual(['70:T1:2026-11-01']);
+
+    clock.advance(2_000); // the dead worker's lease runs out
+    const restarted = setup(accept, { leaseMs: 1_000 });
+    restarted.clock.advance(2_000);
+    const result = await restarted.worker.drain();
+    expect(published(restarted.sf)).toEqual([]);
+    expect(result).toMatchObject({ deadLettered: 1, pending: 0 });
+    const [letter] = await store.listDeadLetters();
+    expect(letter).toMatchObject({ externalId: '70:T1:2026-11-01', errorCode: 'EVENT_PUBLISH_IN_DOUBT' });
+  });
+
+  it('control: a publish that failed for certain is retried and published', async () => {
+    await enqueue(event('70:T2:2026-11-02'));
+    let first = true;
+    const { worker, sf } = setup((call) => {
+      if (!first) return accept(call);
+      first = false;
+      return rejectWith('UNKNOWN_EXCEPTION', 'transient')(call);
+    });
+    const result = await worker.drain();
+    expect(result).toMatchObject({ written: 1, retried: 1, deadLettered: 0 });
+    expect(published(sf)).toEqual(['70:T2:2026-11-02', '70:T2:2026-11-02']);
+  });
+
+  it('an event whose key was already published and recorded is completed without publishing', async () => {
+    await enqueue(event('70:T3:2026-11-03'));
+    const { worker, sf } = setup();
+    expect((await worker.drain()).written).toBe(1);
+    // The same event queued again (a replay, a journey state rebuilt): the ledger stops it.
+    await enqueue(event('70:T3:2026-11-03'), event('70:T4:2026-11-04'));
+    const again = await worker.drain();
+    expect(again).toMatchObject({ written: 1, pending: 0 });
+    expect(published(sf)).toEqual(['70:T3:2026-11-03', '70:T4:2026-11-04']);
   });
 });

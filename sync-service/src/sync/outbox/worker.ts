@@ -38,6 +38,8 @@ export interface DrainResult {
   readonly updated: number;
   readonly retried: number;
   readonly deadLettered: number;
+  /** Items parked this drain until their unwritten parent (a quarantined or dead-lettered patient) is written. */
+  readonly blocked: number;
   /** Items still waiting (not yet due, or the drain paused). */
   readonly pending: number;
   /** Why the drain stopped early, if it did. */
@@ -136,6 +138,7 @@ function result(tally: Tally, pending: number): DrainResult {
     updated: tally.updated,
     retried: tally.retried,
     deadLettered: tally.deadLettered,
+    blocked: tally.blocked,
     pending,
     paused: tally.paused,
     writtenByObject: tally.writtenByObject,

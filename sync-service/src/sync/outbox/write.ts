@@ -4,6 +4,7 @@ import { catalogueCode } from '../../salesforce/classify.js';
 import type { SalesforceWriter, WriteResult } from '../../salesforce/writer.js';
 import type { CompletedWrite, OutboxItem, Store } from '../../store/index.js';
 import { UPSERT_KEYS } from '../objects.js';
+import { parentKeyOf, patientOfParentKey } from '../common/parents.js';
 import { auditRowsFor, type CompletedItem } from './audit.js';
 import { externalIdOf } from './keys.js';
 
@@ -37,6 +38,8 @@ export interface Tally {
   updated: number;
   retried: number;
   deadLettered: number;
+  /** Items parked until their unwritten parent is written. */
+  blocked: number;
   paused: 'api-limit' | null;
   writtenByObject: Record<string, number>;
   deadByObject: Record<string, number>;
@@ -49,6 +52,7 @@ export function emptyTally(): Tally {
     updated: 0,
     retried: 0,
     deadLettered: 0,
+    blocked: 0,
     paused: null,
     writtenByObject: {},
     deadByObject: {},
@@ -59,9 +63,16 @@ export async function writeGroup(
   ctx: WriteContext,
   object: string,
   operation: OutboxItem['operation'],
-  items: OutboxItem[],
+  claimed: OutboxItem[],
   tally: Tally,
 ): Promise<void> {
+  const items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
+  if (items.length === 0) return;
+  if (operation === 'publish')
+    await ctx.store.markPublishing(
+      items.map((i) => i.id),
+      ctx.now(),
+    );
   const payloads = items.map((item) => JSON.parse(item.payload) as Record<string, unknown>);
   let results: WriteResult[];
   try {
@@ -77,11 +88,61 @@ export async function writeGroup(
     if (result.success) done.push({ item, result, fields: payloads[i]! });
     else {
       const error = recordError(item, result);
-      await fail(ctx, item, error, tally);
+      // Only a record's own rejection can be its missing parent; a whole-call failure never is.
+      if (!(await blockOnParent(ctx, item, error, tally))) await fail(ctx, item, error, tally);
       if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
     }
   }
   if (done.length > 0) await complete(ctx, done, tally);
+}
+
+/**
+ * Platform events are published at most once per stable key (issue #15, item 3). The key is the
+ * event's `Transition_Key__c`, which is also its outbox key; the store's record state for it is the
+ * ledger of events published and recorded. Before publishing:
+ * - an event whose key is in the ledger is completed without publishing (a replay, a re-derived event);
+ * - an event whose previous publish was interrupted by a crash (the mark `markPublishing` commits before
+ *   the call is still set, so the bus may have taken it) is not re-published blindly: it is
+ *   dead-lettered as EVENT_PUBLISH_IN_DOUBT, for an operator to check and replay.
+ * Returns the events to publish now.
+ */
+async function settleEvents(
+  ctx: WriteContext,
+  object: string,
+  items: OutboxItem[],
+  tally: Tally,
+): Promise<OutboxItem[]> {
+  const ledger = await ctx.store.getRecordStates(
+    object,
+    items.map((i) => i.externalId),
+  );
+  const published = items.filter((i) => ledger.has(i.externalId));
+  if (published.length > 0) {
+    const writes: CompletedWrite[] = published.map((i) => ({
+      outboxId: i.id,
+      object: i.object,
+      externalId: i.externalId,
+      payloadHash: i.payloadHash,
+      salesforceId: ledger.get(i.externalId)?.salesforceId ?? null,
+    }));
+    await ctx.store.completeWrites(writes, () => [], ctx.now());
+    ctx.log.info({ object, events: published.length }, 'events already published: not published again');
+  }
+  const out: OutboxItem[] = [];
+  for (const item of items) {
+    if (ledger.has(item.externalId)) continue;
+    if (item.publishStartedAt === null) {
+      out.push(item);
+      continue;
+    }
+    const error = new SyncError(
+      'EVENT_PUBLISH_IN_DOUBT',
+      `${object} ${item.externalId}: a crash interrupted its publish; check the subscribers, then replay`,
+      { record: { system: 'salesforce', object, id: item.externalId } },
+    );
+    await deadLetter(ctx, item, error, item.attempts + 1, tally);
+  }
+  return out;
 }
 
 function callWriter(
@@ -160,6 +221,34 @@ async function fail(ctx: WriteContext, item: OutboxItem, error: SyncError, tally
     return;
   }
   await deadLetter(ctx, item, error, attempts, tally);
+}
+
+/**
+ * A dependant of a patient that is quarantined or dead-lettered (so its Contact was never written)
+ * waits for it, blocked, rather than spend its retries (issue #15). True when it was parked.
+ */
+async function blockOnParent(
+  ctx: WriteContext,
+  item: OutboxItem,
+  error: SyncError,
+  tally: Tally,
+): Promise<boolean> {
+  if (item.operation === 'patch-cliniko') return false;
+  const parent = parentKeyOf(
+    item.object,
+    item.externalId,
+    JSON.parse(item.payload) as Record<string, unknown>,
+  );
+  const patient = parent === null ? null : patientOfParentKey(parent);
+  if (parent === null || patient === null) return false;
+  if (!(await ctx.store.unwrittenFailedPatients([patient])).has(patient)) return false;
+  await ctx.store.blockOutbox(item.id, parent, item.payloadHash);
+  tally.blocked += 1;
+  ctx.log.info(
+    { object: item.object, externalId: item.externalId, blockedBy: parent, code: error.code },
+    'write blocked by an unwritten parent',
+  );
+  return true;
 }
 
 async function deadLetter(
