@@ -90,7 +90,7 @@ type Guard = ReturnType<typeof requireRole>;
 function registerRunTrigger(app: FastifyInstance, options: AdminRouteOptions, operator: Guard): void {
   app.post<{ Body: { mode?: CycleMode } | undefined }>(
     '/sync/run',
-    { preHandler: operator },
+    { onRequest: operator },
     async (request, reply) => {
       // An empty body means incremental; validated by hand because the body is optional.
       const body: unknown = request.body ?? {};
@@ -127,7 +127,7 @@ function registerDeadLetters(
 ): void {
   app.get<{ Querystring: { limit: number; includeReplayed: boolean } }>(
     '/dlq',
-    { preHandler: viewer, schema: { querystring: limitQuery } },
+    { onRequest: viewer, schema: { querystring: limitQuery } },
     async (request) => {
       const items = await options.store.listDeadLetters({
         limit: request.query.limit,
@@ -139,7 +139,7 @@ function registerDeadLetters(
 
   app.post<{ Params: { id: string } }>(
     '/dlq/:id/replay',
-    { preHandler: operator },
+    { onRequest: operator },
     async (request, reply) => {
       const { id } = request.params;
       const item = await options.store.getDeadLetter(id);
@@ -168,7 +168,7 @@ function registerQuarantine(app: FastifyInstance, options: AdminRouteOptions, vi
   app.get<{ Querystring: { limit: number } }>(
     '/quarantine',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',
@@ -189,7 +189,7 @@ function registerRuns(app: FastifyInstance, options: AdminRouteOptions, viewer: 
   app.get<{ Querystring: { limit: number } }>(
     '/runs',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',
@@ -209,7 +209,7 @@ function registerAppointmentTypes(app: FastifyInstance, options: AdminRouteOptio
   app.get<{ Querystring: { name: string } }>(
     '/appointment-types/validate',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',
