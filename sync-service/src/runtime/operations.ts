@@ -46,7 +46,6 @@ export interface Operations {
   stop(): Promise<void>;
 }
 
-const HEALTH_CACHE_MS = 10_000;
 const DATA_MAP_CACHE_MS = 60_000;
 
 export function createOperations(deps: OperationsDeps): Operations {
@@ -102,24 +101,10 @@ export function createOperations(deps: OperationsDeps): Operations {
     { logger, everyMs: config.alerts.checkSeconds * 1000 },
   );
 
-  // The Cliniko and Salesforce probes each spend an API request: a console left open must not drain
-  // the budgets, so their answers are reused for HEALTH_CACHE_MS. The store, queue and scheduler checks
-  // cost nothing and are always fresh (a dead letter or a pause shows at once).
-  function cachedProbe(probe: HealthProbes['cliniko']): HealthProbes['cliniko'] {
-    if (!probe) return undefined;
-    let last: { at: number; status: ReturnType<typeof probe> } | undefined;
-    return () => {
-      if (!last || now() - last.at > HEALTH_CACHE_MS) last = { at: now(), status: probe() };
-      return last.status;
-    };
-  }
-  const consoleProbes: HealthProbes = {
-    ...deps.probes,
-    cliniko: cachedProbe(deps.probes.cliniko),
-    salesforce: cachedProbe(deps.probes.salesforce),
-  };
+  // deps.probes are the service's cached probes (health.ts, serviceProbes): the console's view and
+  // /health share one cache, so a console left open spends nothing beyond /health's bound.
   function consoleHealth(): Promise<HealthReport> {
-    return checkHealth({ version: deps.version, probes: consoleProbes, now, startedAt: deps.startedAt });
+    return checkHealth({ version: deps.version, probes: deps.probes, now, startedAt: deps.startedAt });
   }
 
   async function overview(): Promise<Record<string, unknown>> {
