@@ -680,6 +680,59 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_002)).toBe(true);
   });
 
+  it('renews, holds and releases leases by owner; reclaims by instance prefix', async () => {
+    const outbox = Array.from({ length: 6 }, (_, i) => ({
+      object: 'Contact',
+      externalId: String(i),
+      operation: 'upsert' as const,
+      payload: `p${i}`,
+      payloadHash: `h${i}`,
+      runId: 'r',
+    }));
+    await store.commitBatch({ stream: 's', outbox, now: T0 });
+    const other = h.other();
+    const mine = await store.claimOutbox({ owner: 'host-a/1', limit: 3, leaseMs: 30_000, now: T0 });
+    const theirs = await other.claimOutbox({ owner: 'host-b/1', limit: 3, leaseMs: 30_000, now: T0 });
+    expect(await store.acquireLease('cycle', 'host-a/1', 30_000, T0)).toBe(true);
+    expect(await other.acquireLease('stream:x', 'host-b/1', 30_000, T0)).toBe(true);
+
+    // The heartbeat extends only what the owner holds: at T0 + 40 s a's items are still held, b's free.
+    expect(
+      await store.renewLeases('host-a/1', { outboxUntil: T0 + 60_000, namedUntil: T0 + 60_000 }),
+    ).toEqual({ outbox: 3, named: 1 });
+    const taken = await other.claimOutbox({
+      owner: 'host-c/1',
+      limit: 10,
+      leaseMs: 30_000,
+      now: T0 + 40_000,
+    });
+    expect(taken.map((i) => i.id).sort()).toEqual(theirs.map((i) => i.id).sort());
+    expect(await other.acquireLease('cycle', 'host-c/1', 30_000, T0 + 40_000)).toBe(false);
+    expect(await other.acquireLease('stream:x', 'host-c/1', 30_000, T0 + 40_000)).toBe(true);
+
+    // Holding before a write: the items taken over are no longer b's; a still holds its own.
+    const allIds = [...mine, ...theirs].map((i) => i.id);
+    expect([...(await other.holdOutboxItems('host-b/1', allIds, T0 + 90_000))]).toEqual([]);
+    expect([...(await store.holdOutboxItems('host-a/1', allIds, T0 + 90_000))].sort()).toEqual(
+      mine.map((i) => i.id).sort(),
+    );
+
+    // A closing process releases exactly its own; a restarted instance reclaims by its prefix.
+    expect(await other.releaseLeases({ owner: 'host-c/1' })).toEqual({ outbox: 3, named: 1 });
+    await other.claimOutbox({ owner: 'host-c/2', limit: 10, leaseMs: 30_000, now: T0 + 40_001 });
+    expect(await store.releaseLeases({ ownerPrefix: 'host-a/' })).toEqual({ outbox: 3, named: 1 });
+    expect(
+      (await store.claimOutbox({ owner: 'host-a/2', limit: 10, leaseMs: 30_000, now: T0 + 40_002 }))
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(mine.map((i) => i.id).sort());
+    // '' reclaims every owner's (SQLite at start: no other process can hold them).
+    expect(await store.releaseLeases({ ownerPrefix: '' })).toEqual({ outbox: 6, named: 0 });
+    expect(
+      await store.claimOutbox({ owner: 'host-d/1', limit: 10, leaseMs: 30_000, now: T0 + 40_003 }),
+    ).toHaveLength(6);
+  });
+
   it('keeps facts per patient, replacing a record and following a change of patient', async () => {
     await store.commitBatch({
       stream: 'individual_appointments',

@@ -335,6 +335,38 @@ export class PostgresStore implements Store {
     await this.run(S.releaseLease(name, owner));
   }
 
+  async renewLeases(
+    owner: string,
+    until: { outboxUntil: number; namedUntil: number },
+  ): Promise<{ outbox: number; named: number }> {
+    return {
+      outbox: await this.run(S.renewOutboxLeases(owner, until.outboxUntil)),
+      named: await this.run(S.renewNamedLeases(owner, until.namedUntil)),
+    };
+  }
+
+  async holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.rows(S.holdOutboxItems(POSTGRES, owner, ids, until));
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  async releaseLeases(
+    which: { owner: string } | { ownerPrefix: string },
+  ): Promise<{ outbox: number; named: number }> {
+    return this.withTx(async (client) =>
+      'owner' in which
+        ? {
+            outbox: await this.run(S.releaseOutboxOfOwner(which.owner), client),
+            named: await this.run(S.releaseLeasesOfOwner(which.owner), client),
+          }
+        : {
+            outbox: await this.run(S.releaseOutboxByOwnerPrefix(which.ownerPrefix), client),
+            named: await this.run(S.releaseLeasesByOwnerPrefix(which.ownerPrefix), client),
+          },
+    );
+  }
+
   async outboxStats(_now: number): Promise<OutboxStats> {
     const o = await this.first({ sql: OUTBOX_STATS_SQL, params: [] });
     const d = await this.first({ sql: OPEN_DEAD_LETTERS_SQL, params: [] });
