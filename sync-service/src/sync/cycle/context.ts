@@ -88,7 +88,9 @@ export interface CycleRun {
  * besides. A crashed holder's lease expires after LEASE_MS. SQLite serves one instance and needs none.
  */
 export const CYCLE_LEASE = 'sync-cycle';
-export const LEASE_MS = 10 * 60_000;
+// Short, because the process renews every lease it holds while it lives (runtime/wiring.ts, the lease
+// heartbeat, every LEASE_MS / 3): a dead or frozen instance's leases lapse within LEASE_MS.
+export const LEASE_MS = 30_000;
 
 /** Streams whose records become Salesforce records, in the order they are read. */
 export const DATA_STREAMS = [
