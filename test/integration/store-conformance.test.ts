@@ -337,6 +337,61 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect((await store.lastAuditRow())?.hash).toBe(chain[2]!.hash);
   });
 
+  it('does not audit twice a batch another owner took over and completed (a frozen holder resuming)', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: ['1', '2'].map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: `h${id}`,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const frozen = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 });
+    const other = h.other();
+    const taken = await other.claimOutbox({ owner: 'b/1', limit: 10, leaseMs: 30_000, now: T0 + 30_000 });
+    expect(taken).toHaveLength(2);
+    const writes = (items: typeof frozen) =>
+      items.map((i) => ({
+        outboxId: i.id,
+        object: i.object,
+        externalId: i.externalId,
+        payloadHash: i.payloadHash,
+        salesforceId: `003${i.externalId}`,
+      }));
+    await other.completeWrites(writes(taken), auditRows(taken, T0 + 31_000), T0 + 31_000);
+    expect(await store.listAudit()).toHaveLength(2);
+    // The frozen holder resumes and completes the same writes: nothing changes.
+    await store.completeWrites(writes(frozen), auditRows(frozen, T0 + 32_000), T0 + 32_000);
+    expect(await store.listAudit()).toHaveLength(2);
+    // Control: a batch that is not entirely someone else's is completed and audited as before.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '3',
+          operation: 'upsert',
+          payload: '3',
+          payloadHash: 'h3',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 33_000,
+    });
+    const [third] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 33_000 });
+    await store.completeWrites(
+      writes([...frozen, third!]),
+      auditRows([...frozen, third!], T0 + 34_000),
+      T0 + 34_000,
+    );
+    expect(await store.listAudit()).toHaveLength(5);
+    expect((await store.outboxStats(T0 + 35_000)).pending).toBe(0);
+  });
+
   it('never loses a change that arrives while the previous payload is in flight', async () => {
     const base = { object: 'Contact', externalId: '9', operation: 'upsert' as const, runId: 'r' };
     await store.commitBatch({

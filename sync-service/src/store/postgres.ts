@@ -172,6 +172,7 @@ export class PostgresStore implements Store {
     now: number,
   ): Promise<void> {
     await this.withTx(async (client) => {
+      if (await this.allWrittenElsewhere(writes, client)) return;
       for (const w of writes) {
         // A newer payload replaced this one while it was in flight: release it so it is written next.
         if ((await this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash), client)) === 0) {
@@ -181,6 +182,15 @@ export class PostgresStore implements Store {
       }
       await this.appendAudit(client, audit);
     });
+  }
+
+  /** Checked write by write, stopping at the first that is not (the normal case costs one query). */
+  private async allWrittenElsewhere(writes: readonly CompletedWrite[], client: Queryable): Promise<boolean> {
+    if (writes.length === 0) return false;
+    for (const w of writes) {
+      if (Number((await this.first(S.writtenElsewhere(w), client))?.n ?? 0) === 0) return false;
+    }
+    return true;
   }
 
   private async appendAudit(

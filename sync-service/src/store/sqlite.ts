@@ -176,6 +176,8 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<void> {
     this.tx(() => {
+      if (writes.length > 0 && writes.every((w) => Number(this.get(S.writtenElsewhere(w))?.n ?? 0) > 0))
+        return;
       for (const w of writes) {
         // A newer payload replaced this one while it was in flight: release it so it is written next.
         if (this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash)) === 0)

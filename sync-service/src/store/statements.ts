@@ -140,6 +140,17 @@ export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
     params,
   );
 };
+/**
+ * 1 when this write was already completed by another owner: its item is gone and the record's state
+ * holds this very payload (a lease holder frozen mid-write whose items were taken over and written).
+ */
+export const writtenElsewhere = (w: CompletedWrite): Query =>
+  q(
+    `SELECT COUNT(*) AS n FROM record_state
+     WHERE object = $1 AND external_id = $2 AND payload_hash = $3
+       AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = $4)`,
+    [w.object, w.externalId, w.payloadHash, Number(w.outboxId)],
+  );
 export const deleteWrittenOutbox = (id: string, payloadHash: string): Query =>
   q('DELETE FROM outbox WHERE id = $1 AND payload_hash = $2', [Number(id), payloadHash]);
 export const releaseOutbox = (id: string): Query =>

@@ -218,7 +218,12 @@ export interface Store {
     now: number;
     objects?: readonly string[];
   }): Promise<OutboxItem[]>;
-  /** Successful writes: remove the items (if unchanged), record state and append audit rows, atomically. */
+  /**
+   * Successful writes: remove the items (if unchanged), record state and append audit rows, atomically.
+   * A batch that another owner already completed (every item gone, every record's state holding that
+   * payload: a lease holder frozen mid-write, taken over, then resumed) changes nothing and is not
+   * audited twice.
+   */
   completeWrites(
     writes: readonly CompletedWrite[],
     audit: (previous: AuditHead | null) => AuditRow[],
