@@ -141,6 +141,7 @@ async function progressedService(
   });
   const callerProgress = options.service?.onProgress;
   const service = await createSyncService(config, logger, {
+    reclaimLeases: true,
     ...options.service,
     onProgress: (p) => {
       progress.read(p);

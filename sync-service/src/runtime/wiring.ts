@@ -45,6 +45,12 @@ export interface SyncServiceOptions {
   readonly overlapSeconds?: number;
   /** Progress of each stream read (the CLI draws a progress line on a terminal). */
   readonly onProgress?: SyncRunnerDeps['onProgress'];
+  /**
+   * Take back at start the leases a dead predecessor left (see leaseOwner). Only the processes that do
+   * the sync's work ask for it (the service, `once`, `backfill`): a command such as `status` run beside
+   * the service on the same SQLite file must not release the running service's claims.
+   */
+  readonly reclaimLeases?: boolean;
 }
 
 export interface SyncService {
@@ -222,7 +228,7 @@ export async function createSyncService(
   ]);
   const store = await openKeyedStore(config, key);
   const identity = leaseOwner(config);
-  if (identity.reclaim) {
+  if (identity.reclaim && options.reclaimLeases === true) {
     try {
       const reclaimed = await store.releaseLeases(identity.reclaim);
       if (reclaimed.outbox + reclaimed.named > 0) {
