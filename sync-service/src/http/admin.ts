@@ -137,27 +137,23 @@ function registerDeadLetters(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/dlq/:id/replay',
-    { onRequest: operator },
-    async (request, reply) => {
-      const { id } = request.params;
-      const item = await options.store.getDeadLetter(id);
-      if (!item) {
-        return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
-      }
-      if (item.replayedAt !== null) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      const now = options.now();
-      const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
-      if (!replayed) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      // Back in the outbox: the next cycle's drain writes it.
-      return reply.code(202).send({ id, replayed: true });
-    },
-  );
+  app.post<{ Params: { id: string } }>('/dlq/:id/replay', { onRequest: operator }, async (request, reply) => {
+    const { id } = request.params;
+    const item = await options.store.getDeadLetter(id);
+    if (!item) {
+      return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
+    }
+    if (item.replayedAt !== null) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    const now = options.now();
+    const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
+    if (!replayed) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    // Back in the outbox: the next cycle's drain writes it.
+    return reply.code(202).send({ id, replayed: true });
+  });
 }
 
 /**
