@@ -57,10 +57,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
+  // The path only: a query string may carry a token or patient data and is never echoed back.
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
-      .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}` } }),
   );
   await app.register(healthRoutes, {
     version: deps.version,
@@ -85,4 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await app.register(consoleRoutes, { tokens, now, overview: deps.admin.overview });
   }
   return app;
+}
+
+/** The path of a request URL, without its query string or fragment. */
+export function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }

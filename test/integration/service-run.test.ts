@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import type { HealthReport } from '../../sync-service/src/http/health.js';
+import { HEALTH_PROBE_CALLS_PER_MINUTE } from '../../sync-service/src/runtime/health.js';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { startService, type RunningService } from '../../sync-service/src/runtime/start.js';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
@@ -91,6 +92,27 @@ describe('the service process wiring (startService)', () => {
     // The next poll is one interval after the first began.
     const next = Date.parse(health.body.services.scheduler.nextRun ?? '');
     expect(next).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+
+  it('answers 120 /health calls spending at most the bound of Salesforce and Cliniko calls', async () => {
+    const sfBefore = salesforce.org.api.used;
+    const clinikoBefore = cliniko.requestLog().length;
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        new Promise((resolve) => setTimeout(resolve, i * 5)).then(() => get<HealthReport>('/health')),
+      ),
+    );
+    for (const a of answers) expect(a.body.services.salesforce.status).toBe('ok');
+    const sfSpent = salesforce.org.api.used - sfBefore;
+    const clinikoSpent = cliniko.requestLog().length - clinikoBefore;
+    // Well under a minute passed: at most one minute's bound each (the issue measured 76 and 120).
+    expect(sfSpent).toBeLessThanOrEqual(HEALTH_PROBE_CALLS_PER_MINUTE);
+    expect(clinikoSpent).toBeLessThanOrEqual(HEALTH_PROBE_CALLS_PER_MINUTE);
+    // Control: the meters do move when the probe's own request is made directly.
+    await running!.service.salesforce.connection.limits();
+    await running!.service.cliniko.checkConnection();
+    expect(salesforce.org.api.used - sfBefore).toBe(sfSpent + 1);
+    expect(cliniko.requestLog().length - clinikoBefore).toBe(clinikoSpent + 1);
   });
 
   it('serves metrics from the real run and accepts a manual run from an operator', async () => {

@@ -337,6 +337,61 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect((await store.lastAuditRow())?.hash).toBe(chain[2]!.hash);
   });
 
+  it('does not audit twice a batch another owner took over and completed (a frozen holder resuming)', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: ['1', '2'].map((id) => ({
+        object: 'Contact',
+        externalId: id,
+        operation: 'upsert' as const,
+        payload: id,
+        payloadHash: `h${id}`,
+        runId: 'r',
+      })),
+      now: T0,
+    });
+    const frozen = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 });
+    const other = h.other();
+    const taken = await other.claimOutbox({ owner: 'b/1', limit: 10, leaseMs: 30_000, now: T0 + 30_000 });
+    expect(taken).toHaveLength(2);
+    const writes = (items: typeof frozen) =>
+      items.map((i) => ({
+        outboxId: i.id,
+        object: i.object,
+        externalId: i.externalId,
+        payloadHash: i.payloadHash,
+        salesforceId: `003${i.externalId}`,
+      }));
+    await other.completeWrites(writes(taken), auditRows(taken, T0 + 31_000), T0 + 31_000);
+    expect(await store.listAudit()).toHaveLength(2);
+    // The frozen holder resumes and completes the same writes: nothing changes.
+    await store.completeWrites(writes(frozen), auditRows(frozen, T0 + 32_000), T0 + 32_000);
+    expect(await store.listAudit()).toHaveLength(2);
+    // Control: a batch that is not entirely someone else's is completed and audited as before.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '3',
+          operation: 'upsert',
+          payload: '3',
+          payloadHash: 'h3',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 33_000,
+    });
+    const [third] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 33_000 });
+    await store.completeWrites(
+      writes([...frozen, third!]),
+      auditRows([...frozen, third!], T0 + 34_000),
+      T0 + 34_000,
+    );
+    expect(await store.listAudit()).toHaveLength(5);
+    expect((await store.outboxStats(T0 + 35_000)).pending).toBe(0);
+  });
+
   it('never loses a change that arrives while the previous payload is in flight', async () => {
     const base = { object: 'Contact', externalId: '9', operation: 'upsert' as const, runId: 'r' };
     await store.commitBatch({
@@ -918,6 +973,59 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_001)).toBe(false);
     await other.releaseLease('stream:patients', 'b');
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_002)).toBe(true);
+  });
+
+  it('renews, holds and releases leases by owner; reclaims by instance prefix', async () => {
+    const outbox = Array.from({ length: 6 }, (_, i) => ({
+      object: 'Contact',
+      externalId: String(i),
+      operation: 'upsert' as const,
+      payload: `p${i}`,
+      payloadHash: `h${i}`,
+      runId: 'r',
+    }));
+    await store.commitBatch({ stream: 's', outbox, now: T0 });
+    const other = h.other();
+    const mine = await store.claimOutbox({ owner: 'host-a/1', limit: 3, leaseMs: 30_000, now: T0 });
+    const theirs = await other.claimOutbox({ owner: 'host-b/1', limit: 3, leaseMs: 30_000, now: T0 });
+    expect(await store.acquireLease('cycle', 'host-a/1', 30_000, T0)).toBe(true);
+    expect(await other.acquireLease('stream:x', 'host-b/1', 30_000, T0)).toBe(true);
+
+    // The heartbeat extends only what the owner holds: at T0 + 40 s a's items are still held, b's free.
+    expect(
+      await store.renewLeases('host-a/1', { outboxUntil: T0 + 60_000, namedUntil: T0 + 60_000 }),
+    ).toEqual({ outbox: 3, named: 1 });
+    const taken = await other.claimOutbox({
+      owner: 'host-c/1',
+      limit: 10,
+      leaseMs: 30_000,
+      now: T0 + 40_000,
+    });
+    expect(taken.map((i) => i.id).sort()).toEqual(theirs.map((i) => i.id).sort());
+    expect(await other.acquireLease('cycle', 'host-c/1', 30_000, T0 + 40_000)).toBe(false);
+    expect(await other.acquireLease('stream:x', 'host-c/1', 30_000, T0 + 40_000)).toBe(true);
+
+    // Holding before a write: the items taken over are no longer b's; a still holds its own.
+    const allIds = [...mine, ...theirs].map((i) => i.id);
+    expect([...(await other.holdOutboxItems('host-b/1', allIds, T0 + 90_000))]).toEqual([]);
+    expect([...(await store.holdOutboxItems('host-a/1', allIds, T0 + 90_000))].sort()).toEqual(
+      mine.map((i) => i.id).sort(),
+    );
+
+    // A closing process releases exactly its own; a restarted instance reclaims by its prefix.
+    expect(await other.releaseLeases({ owner: 'host-c/1' })).toEqual({ outbox: 3, named: 1 });
+    await other.claimOutbox({ owner: 'host-c/2', limit: 10, leaseMs: 30_000, now: T0 + 40_001 });
+    expect(await store.releaseLeases({ ownerPrefix: 'host-a/' })).toEqual({ outbox: 3, named: 1 });
+    expect(
+      (await store.claimOutbox({ owner: 'host-a/2', limit: 10, leaseMs: 30_000, now: T0 + 40_002 }))
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(mine.map((i) => i.id).sort());
+    // '' reclaims every owner's (SQLite at start: no other process can hold them).
+    expect(await store.releaseLeases({ ownerPrefix: '' })).toEqual({ outbox: 6, named: 0 });
+    expect(
+      await store.claimOutbox({ owner: 'host-d/1', limit: 10, leaseMs: 30_000, now: T0 + 40_003 }),
+    ).toHaveLength(6);
   });
 
   it('keeps facts per patient, replacing a record and following a change of patient', async () => {

@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     expect(config.database.kind).toBe('postgres');
   });
 
+  it('takes a stable instance id for the lease owner, refusing one that could not name a lease owner', () => {
+    expect(loadConfig(base).instanceId).toBeUndefined();
+    expect(loadConfig({ ...base, SYNC_INSTANCE_ID: 'sync-0.prod_a' }).instanceId).toBe('sync-0.prod_a');
+    const err = problemsOf({ ...base, SYNC_INSTANCE_ID: 'pod/7' });
+    expect(err.message).toMatch(/SYNC_INSTANCE_ID/);
+    expect(err.message).not.toContain('pod/7');
+  });
+
   it('names every bad variable in one error', () => {
     const err = problemsOf({
       CLINIKO_API_KEY: 'short',

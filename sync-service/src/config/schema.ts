@@ -200,6 +200,16 @@ export const envSchema = z.object({
   SYNC_ENCRYPTION_KEYS_RETIRED: retiredKeys,
   SYNC_AUDIT_RETENTION_YEARS: intInRange('SYNC_AUDIT_RETENTION_YEARS', 1, 100, 6),
   SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
+  // The stable identity of this instance (a StatefulSet pod name, a systemd unit): a restart under the
+  // same id reclaims the leases its dead predecessor held at once (runtime/wiring.ts, leaseOwner).
+  SYNC_INSTANCE_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+        message: 'must be 1-64 letters, digits, dots, dashes or underscores',
+      })
+      .optional(),
+  ),
   SYNC_JOURNEY_DAILY_AT: localTime('06:00'),
   SYNC_RECONCILE_AT: localTime('02:30'),
   SALESFORCE_BULK_THRESHOLD: intInRange('SALESFORCE_BULK_THRESHOLD', 1, 10_000_000, 2_000),
@@ -319,6 +329,7 @@ function localPart(env: LocalEnv) {
     retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
     auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
     pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
+    instanceId: env.SYNC_INSTANCE_ID,
     journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
     reconcileAt: env.SYNC_RECONCILE_AT,
     clinicTimezone: env.CLINIC_TIMEZONE,
@@ -374,6 +385,7 @@ export const configSchema = envSchema.transform((env) => {
     retiredEncryptionKeys: local.retiredEncryptionKeys,
     auditRetentionYears: local.auditRetentionYears,
     pollIntervalSeconds: local.pollIntervalSeconds,
+    instanceId: local.instanceId,
     journeyDailyAt: local.journeyDailyAt,
     reconcileAt: local.reconcileAt,
     bulkThreshold: env.SALESFORCE_BULK_THRESHOLD,

@@ -226,6 +226,42 @@ describe('admin API authentication', () => {
     expect(response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
+  it('never echoes the query string of an unknown route', async () => {
+    const secret = 'token-in-query-0123456789';
+    const response = await app.inject({
+      method: 'GET',
+      url: `/nope/deeper?access_token=${secret}&email=${CANARY_EMAIL}#frag`,
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route GET /nope/deeper' } });
+    expect(response.body).not.toContain(secret);
+    expect(response.body).not.toContain(CANARY_EMAIL);
+  });
+
+  it.each(routes.filter(([m]) => m === 'POST'))(
+    '%s %s authenticates before it parses the body',
+    async (method, url) => {
+      // A malformed and an oversized body: without a token both answer 401, never 400 or 413 (the
+      // parser never ran). With a token the same malformed body reaches the parser (the control).
+      for (const payload of ['{"mode": nope', `{"mode":"${'x'.repeat(2_000_000)}"}`]) {
+        const response = await app.inject({
+          method,
+          url,
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
+        expect(response.statusCode).toBe(401);
+      }
+      const parsed = await app.inject({
+        method,
+        url,
+        headers: { ...as(OPERATOR), 'content-type': 'application/json' },
+        payload: '{"mode": nope',
+      });
+      expect(parsed.statusCode).toBe(400);
+    },
+  );
+
   it('leaves /health open', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect([200, 503]).toContain(response.statusCode);

@@ -101,7 +101,7 @@ type Guard = ReturnType<typeof requireRole>;
 function registerRunTrigger(app: FastifyInstance, options: AdminRouteOptions, operator: Guard): void {
   app.post<{ Body: { mode?: CycleMode } | undefined }>(
     '/sync/run',
-    { preHandler: operator },
+    { onRequest: operator },
     async (request, reply) => {
       // An empty body means incremental; validated by hand because the body is optional.
       const body: unknown = request.body ?? {};
@@ -138,7 +138,7 @@ function registerDeadLetters(
 ): void {
   app.get<{ Querystring: { limit: number; includeReplayed: boolean } }>(
     '/dlq',
-    { preHandler: viewer, schema: { querystring: limitQuery } },
+    { onRequest: viewer, schema: { querystring: limitQuery } },
     async (request) => {
       const items = await options.store.listDeadLetters({
         limit: request.query.limit,
@@ -150,7 +150,7 @@ function registerDeadLetters(
 
   app.post<{ Params: { id: string } }>(
     '/dlq/:id/replay',
-    { preHandler: operator },
+    { onRequest: operator },
     async (request, reply) => {
       const { id } = request.params;
       const item = await options.store.getDeadLetter(id);
@@ -183,7 +183,7 @@ function registerQuarantine(app: FastifyInstance, options: AdminRouteOptions, vi
   app.get<{ Querystring: { limit: number } }>(
     '/quarantine',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',
@@ -204,7 +204,7 @@ function registerRuns(app: FastifyInstance, options: AdminRouteOptions, viewer: 
   app.get<{ Querystring: { limit: number } }>(
     '/runs',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',
@@ -224,7 +224,7 @@ function registerAppointmentTypes(app: FastifyInstance, options: AdminRouteOptio
   app.get<{ Querystring: { name: string } }>(
     '/appointment-types/validate',
     {
-      preHandler: viewer,
+      onRequest: viewer,
       schema: {
         querystring: {
           type: 'object',

@@ -55,8 +55,10 @@ export function sendError(
 }
 
 /**
- * A preHandler that admits requests carrying a token of at least `role`: 401 UNAUTHORIZED without a
- * valid token, 403 FORBIDDEN with a valid token of a weaker role.
+ * A hook that admits requests carrying a token of at least `role`: 401 UNAUTHORIZED without a
+ * valid token, 403 FORBIDDEN with a valid token of a weaker role. Routes register it as `onRequest`,
+ * which runs before Fastify reads and parses the body: an unauthenticated caller never gets a body
+ * parsed (nor a parse error that tells it the route exists and what it expects).
  */
 export function requireRole(tokens: readonly AdminToken[], role: AdminRole, compare?: Comparer) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {

@@ -270,7 +270,7 @@ export interface MetricsRouteOptions {
 }
 
 export const metricsRoutes: FastifyPluginCallback<MetricsRouteOptions> = (app, options, done) => {
-  app.get('/metrics', { preHandler: requireRole(options.tokens, 'viewer') }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: requireRole(options.tokens, 'viewer') }, async (_request, reply) => {
     const body = await options.metrics.registry.metrics();
     return reply.header('content-type', options.metrics.registry.contentType).send(body);
   });

@@ -44,11 +44,11 @@ export function actorOf(tokens: readonly AdminToken[], request: FastifyRequest, 
 export const syncControlRoutes: FastifyPluginCallback<SyncControlRouteOptions> = (app, options, done) => {
   const viewer = requireRole(options.tokens, 'viewer');
   const operator = requireRole(options.tokens, 'operator');
-  app.get('/sync/pause', { preHandler: viewer }, () => Promise.resolve(options.control.state()));
-  app.post('/sync/pause', { preHandler: operator }, async (request) =>
+  app.get('/sync/pause', { onRequest: viewer }, () => Promise.resolve(options.control.state()));
+  app.post('/sync/pause', { onRequest: operator }, async (request) =>
     options.control.pause(actorOf(options.tokens, request, options.now())),
   );
-  app.post('/sync/resume', { preHandler: operator }, async (request) =>
+  app.post('/sync/resume', { onRequest: operator }, async (request) =>
     options.control.resume(actorOf(options.tokens, request, options.now())),
   );
   done();

@@ -47,7 +47,6 @@ export interface Operations {
   stop(): Promise<void>;
 }
 
-const HEALTH_CACHE_MS = 10_000;
 const DATA_MAP_CACHE_MS = 60_000;
 
 export function createOperations(deps: OperationsDeps): Operations {
@@ -135,26 +134,13 @@ function dataMapChecker(config: Config, rootDir: string, now: () => number): () 
 }
 
 /**
- * The console's health view. The Cliniko and Salesforce probes each spend an API request: a console left
- * open must not drain the budgets, so their answers are reused for HEALTH_CACHE_MS. The store, queue and
- * scheduler checks cost nothing and are always fresh (a dead letter or a pause shows at once).
+ * The console's health view: `deps.probes` are the service's cached probes (runtime/health.ts,
+ * serviceProbes), so the console and /health share one cache and a console left open spends nothing
+ * beyond /health's bound.
  */
 function consoleHealthOf(deps: OperationsDeps): () => Promise<HealthReport> {
-  const { now } = deps;
-  function cachedProbe(probe: HealthProbes['cliniko']): HealthProbes['cliniko'] {
-    if (!probe) return undefined;
-    let last: { at: number; status: ReturnType<typeof probe> } | undefined;
-    return () => {
-      if (!last || now() - last.at > HEALTH_CACHE_MS) last = { at: now(), status: probe() };
-      return last.status;
-    };
-  }
-  const probes: HealthProbes = {
-    ...deps.probes,
-    cliniko: cachedProbe(deps.probes.cliniko),
-    salesforce: cachedProbe(deps.probes.salesforce),
-  };
-  return () => checkHealth({ version: deps.version, probes, now, startedAt: deps.startedAt });
+  return () =>
+    checkHealth({ version: deps.version, probes: deps.probes, now: deps.now, startedAt: deps.startedAt });
 }
 
 interface OverviewParts {

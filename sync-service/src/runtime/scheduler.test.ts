@@ -358,10 +358,10 @@ describe('scheduler', () => {
     fake.hold();
     scheduler.start();
     await clock.advance(0);
-    // TTL is two intervals (120 s); renewed every 40 s.
-    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 120_000 });
+    // TTL is LEASE_MS (30 s) whatever the poll interval, renewed every 10 s: a dead holder's lapses fast.
+    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 30_000 });
     await clock.advance(400_000);
-    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 400_000 + 120_000 });
+    expect(fake.store.leases.get('scheduler:poll')).toEqual({ owner: 'a', until: T0 + 400_000 + 30_000 });
     fake.release();
     await clock.advance(0);
     expect(fake.store.leases.has('scheduler:poll')).toBe(false);

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
 import { nextLocalTime, parseLocalTime } from './local-time.js';
+import { LEASE_MS } from '../sync/common/run-record.js';
 
 /**
  * The scheduler of the long-running service: an incremental cycle every poll interval, a daily journey
@@ -125,7 +126,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     intervalMs,
     journeyAt,
     reconcileAt,
-    leaseTtlMs: Math.max(30_000, intervalMs * 2),
+    // Short (LEASE_MS): renewed every third of it while a job runs, so a dead instance's lapses fast.
+    leaseTtlMs: LEASE_MS,
     started: false,
     stopped: false,
     current: undefined,

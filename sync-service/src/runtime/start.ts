@@ -141,6 +141,7 @@ async function progressedService(
   });
   const callerProgress = options.service?.onProgress;
   const service = await createSyncService(config, logger, {
+    reclaimLeases: true,
     ...options.service,
     onProgress: (p) => {
       progress.read(p);
@@ -236,6 +237,8 @@ function serviceScheduler(
       pollIntervalSeconds: config.pollIntervalSeconds,
       clinicTimezone: config.clinicTimezone,
       useLease: service.store.kind === 'postgres',
+      // The process's lease owner, so the lease heartbeat renews it and close() releases it.
+      owner: service.leaseOwner,
       journeyDailyAt: config.journeyDailyAt,
       reconcileAt: config.reconcileAt,
       reconcile: jobs.reconcile,
@@ -293,6 +296,9 @@ function running(
     operations,
     close() {
       closing ??= (async () => {
+        // A drain in progress ends after the group it is writing (no new writes start); the scheduler
+        // then awaits the job, and service.close() releases whatever this process still holds.
+        service.worker.stop();
         await operations.stop();
         await scheduler.stop();
         await app.close();

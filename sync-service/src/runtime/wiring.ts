@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -23,6 +24,7 @@ import { createStore, type Store } from '../store/index.js';
 import { keyringCipher } from './cipher.js';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from '../sync/outbox/worker.js';
 import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from '../sync/cycle/runner.js';
+import { LEASE_MS } from '../sync/common/run-record.js';
 
 /**
  * Wires the concrete pieces together from a Config: store (encrypted), Cliniko client, Salesforce
@@ -45,6 +47,14 @@ export interface SyncServiceOptions {
   readonly overlapSeconds?: number;
   /** Progress of each stream read (the CLI draws a progress line on a terminal). */
   readonly onProgress?: SyncRunnerDeps['onProgress'];
+  /**
+   * Take back at start the leases a dead predecessor left (see leaseOwner). Only the processes that do
+   * the sync's work ask for it (the service, `once`, `backfill`): a command such as `status` run beside
+   * the service on the same SQLite file must not release the running service's claims.
+   */
+  readonly reclaimLeases?: boolean;
+  /** How often the lease heartbeat renews this process's leases. Default LEASE_MS / 3 (tests shorten it). */
+  readonly leaseHeartbeatMs?: number;
 }
 
 export interface SyncService {
@@ -55,12 +65,64 @@ export interface SyncService {
   readonly writer: SalesforceWriter;
   readonly worker: OutboxWorker;
   readonly runner: SyncRunner;
+  /** This process's lease owner, `<instance>/<incarnation>` (leaseOwner). */
+  readonly leaseOwner: string;
   readonly dataMap: DataMap;
   readonly dataMapHash: string;
   readonly journeyConfig: JourneyConfig;
   /** True when the encryption key was generated for this process (demo only). */
   readonly ephemeralKey: boolean;
+  /** Stops the lease heartbeat, releases every lease this process holds, closes the clients and store. */
   close(): Promise<void>;
+}
+
+/**
+ * The lease owner of this process: `<instance>/<incarnation>`. The instance is SYNC_INSTANCE_ID when
+ * set (stable across restarts), else a name unique to this process; the incarnation is new each start.
+ * `reclaim` is what this process may take back at start, because no live process can hold it:
+ * on SQLite every lease (one process owns the file); on PostgreSQL those of its own stable instance id
+ * (its predecessor died: one process runs per instance id); nothing for an anonymous instance, whose
+ * predecessor's leases lapse within LEASE_MS.
+ */
+export function leaseOwner(
+  config: Pick<Config, 'instanceId' | 'database'>,
+  incarnation: string = randomBytes(4).toString('hex'),
+): { owner: string; reclaim: { ownerPrefix: string } | undefined } {
+  const instance = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const reclaim =
+    config.database.kind === 'sqlite'
+      ? { ownerPrefix: '' }
+      : config.instanceId !== undefined
+        ? { ownerPrefix: `${config.instanceId}/` }
+        : undefined;
+  return { owner: `${instance}/${incarnation}`, reclaim };
+}
+
+/**
+ * The lease heartbeat: while the process lives, every LEASE_MS / 3 it extends every lease it holds
+ * (claimed outbox items on the worker's clock, named leases on the wall clock), so work that runs for
+ * minutes (a Bulk 2.0 job polled for up to 10 minutes, a long read) keeps its leases while a dead or
+ * frozen process loses them within LEASE_MS. Ticks never overlap; a failed tick is logged and retried.
+ */
+function startLeaseHeartbeat(
+  store: Store,
+  owner: string,
+  leaseMs: number,
+  now: () => number,
+  logger: Logger,
+  everyMs: number,
+): () => void {
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    store
+      .renewLeases(owner, { outboxUntil: now() + leaseMs, namedUntil: Date.now() + LEASE_MS })
+      .catch((err: unknown) => logger.warn({ err }, 'could not renew the leases; retrying'))
+      .finally(() => (ticking = false));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export interface ClinikoFieldCatalogue {
@@ -188,6 +250,18 @@ export async function createSyncService(
     loadJourneyConfig(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
   ]);
   const store = await openKeyedStore(config, key);
+  const identity = leaseOwner(config);
+  if (identity.reclaim && options.reclaimLeases === true) {
+    try {
+      const reclaimed = await store.releaseLeases(identity.reclaim);
+      if (reclaimed.outbox + reclaimed.named > 0) {
+        logger.info({ ...reclaimed, owner: identity.owner }, 'took back the leases a previous process left');
+      }
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
   const cliniko = openCliniko(config, logger, options.cliniko);
   let salesforce: SalesforceSession;
   try {
@@ -200,7 +274,21 @@ export async function createSyncService(
   const writer = createSalesforceWriter(salesforce.connection, logger);
   const worker = createOutboxWorker(
     { store, writer, logger, now, sleep },
-    { bulkThreshold: config.bulkThreshold, apiShare: config.apiShare, ...options.worker },
+    {
+      bulkThreshold: config.bulkThreshold,
+      apiShare: config.apiShare,
+      owner: identity.owner,
+      ...options.worker,
+    },
+  );
+  let closing: Promise<void> | undefined;
+  const stopHeartbeat = startLeaseHeartbeat(
+    store,
+    worker.owner,
+    worker.leaseMs,
+    now,
+    logger,
+    options.leaseHeartbeatMs ?? LEASE_MS / 3,
   );
   const runner = createSyncRunner({
     store,
@@ -224,13 +312,26 @@ export async function createSyncService(
     writer,
     worker,
     runner,
+    leaseOwner: worker.owner,
     dataMap: map,
     dataMapHash: hash,
     journeyConfig,
     ephemeralKey,
-    async close() {
-      await cliniko.close();
-      await store.close();
+    close() {
+      // Once: a second call (a test's harness after the test closed it) waits for the first.
+      closing ??= (async () => {
+        stopHeartbeat();
+        worker.stop();
+        try {
+          const released = await store.releaseLeases({ owner: worker.owner });
+          if (released.outbox + released.named > 0) logger.info({ ...released }, 'released the leases held');
+        } catch (err) {
+          logger.warn({ err }, 'could not release the leases; they lapse within the lease period');
+        }
+        await cliniko.close();
+        await store.close();
+      })();
+      return closing;
     },
   };
 }

@@ -175,6 +175,7 @@ export class PostgresStore implements Store {
     now: number,
   ): Promise<void> {
     await this.withTx(async (client) => {
+      if (await this.allWrittenElsewhere(writes, client)) return;
       for (const w of writes) {
         // A newer payload replaced this one while it was in flight: release it so it is written next.
         if ((await this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash), client)) === 0) {
@@ -187,6 +188,15 @@ export class PostgresStore implements Store {
       }
       await this.appendAudit(client, audit);
     });
+  }
+
+  /** Checked write by write, stopping at the first that is not (the normal case costs one query). */
+  private async allWrittenElsewhere(writes: readonly CompletedWrite[], client: Queryable): Promise<boolean> {
+    if (writes.length === 0) return false;
+    for (const w of writes) {
+      if (Number((await this.first(S.writtenElsewhere(w), client))?.n ?? 0) === 0) return false;
+    }
+    return true;
   }
 
   private async appendAudit(
@@ -380,6 +390,38 @@ export class PostgresStore implements Store {
 
   async releaseLease(name: string, owner: string): Promise<void> {
     await this.run(S.releaseLease(name, owner));
+  }
+
+  async renewLeases(
+    owner: string,
+    until: { outboxUntil: number; namedUntil: number },
+  ): Promise<{ outbox: number; named: number }> {
+    return {
+      outbox: await this.run(S.renewOutboxLeases(owner, until.outboxUntil)),
+      named: await this.run(S.renewNamedLeases(owner, until.namedUntil)),
+    };
+  }
+
+  async holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.rows(S.holdOutboxItems(POSTGRES, owner, ids, until));
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  async releaseLeases(
+    which: { owner: string } | { ownerPrefix: string },
+  ): Promise<{ outbox: number; named: number }> {
+    return this.withTx(async (client) =>
+      'owner' in which
+        ? {
+            outbox: await this.run(S.releaseOutboxOfOwner(which.owner), client),
+            named: await this.run(S.releaseLeasesOfOwner(which.owner), client),
+          }
+        : {
+            outbox: await this.run(S.releaseOutboxByOwnerPrefix(which.ownerPrefix), client),
+            named: await this.run(S.releaseLeasesByOwnerPrefix(which.ownerPrefix), client),
+          },
+    );
   }
 
   async outboxStats(_now: number): Promise<OutboxStats> {

@@ -179,6 +179,8 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<void> {
     this.tx(() => {
+      if (writes.length > 0 && writes.every((w) => Number(this.get(S.writtenElsewhere(w))?.n ?? 0) > 0))
+        return;
       for (const w of writes) {
         // A newer payload replaced this one while it was in flight: release it so it is written next.
         if (this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash)) === 0)
@@ -381,6 +383,40 @@ export class SqliteStore implements Store {
   async releaseLease(name: string, owner: string): Promise<void> {
     this.run(S.releaseLease(name, owner));
     return Promise.resolve();
+  }
+
+  async renewLeases(
+    owner: string,
+    until: { outboxUntil: number; namedUntil: number },
+  ): Promise<{ outbox: number; named: number }> {
+    const renewed = this.tx(() => ({
+      outbox: this.run(S.renewOutboxLeases(owner, until.outboxUntil)),
+      named: this.run(S.renewNamedLeases(owner, until.namedUntil)),
+    }));
+    return Promise.resolve(renewed);
+  }
+
+  async holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
+    if (ids.length === 0) return Promise.resolve(new Set());
+    const rows = this.tx(() => this.all(S.holdOutboxItems(SQLITE, owner, ids, until)));
+    return Promise.resolve(new Set(rows.map((r) => toText(r.id))));
+  }
+
+  async releaseLeases(
+    which: { owner: string } | { ownerPrefix: string },
+  ): Promise<{ outbox: number; named: number }> {
+    const released = this.tx(() =>
+      'owner' in which
+        ? {
+            outbox: this.run(S.releaseOutboxOfOwner(which.owner)),
+            named: this.run(S.releaseLeasesOfOwner(which.owner)),
+          }
+        : {
+            outbox: this.run(S.releaseOutboxByOwnerPrefix(which.ownerPrefix)),
+            named: this.run(S.releaseLeasesByOwnerPrefix(which.ownerPrefix)),
+          },
+    );
+    return Promise.resolve(released);
   }
 
   async outboxStats(now: number): Promise<OutboxStats> {

@@ -145,6 +145,17 @@ export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
     params,
   );
 };
+/**
+ * 1 when this write was already completed by another owner: its item is gone and the record's state
+ * holds this very payload (a lease holder frozen mid-write whose items were taken over and written).
+ */
+export const writtenElsewhere = (w: CompletedWrite): Query =>
+  q(
+    `SELECT COUNT(*) AS n FROM record_state
+     WHERE object = $1 AND external_id = $2 AND payload_hash = $3
+       AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = $4)`,
+    [w.object, w.externalId, w.payloadHash, Number(w.outboxId)],
+  );
 export const deleteWrittenOutbox = (id: string, payloadHash: string): Query =>
   q('DELETE FROM outbox WHERE id = $1 AND payload_hash = $2', [Number(id), payloadHash]);
 export const releaseOutbox = (id: string): Query =>
@@ -400,6 +411,37 @@ export const acquireLease = (name: string, owner: string, ttlMs: number, now: nu
   );
 export const releaseLease = (name: string, owner: string): Query =>
   q('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+
+// Leases by owner. An owner is `<instance>/<incarnation>` (runtime/wiring.ts, leaseOwner): a process
+// renews everything it holds while it lives, releases it when it closes, and a restarted instance
+// reclaims what its dead predecessor held by the instance prefix.
+
+/** Extends the named leases `owner` holds. */
+export const renewNamedLeases = (owner: string, until: number): Query =>
+  q('UPDATE leases SET expires_at = $2 WHERE owner = $1', [owner, until]);
+/** Extends the lease of every outbox item `owner` holds. */
+export const renewOutboxLeases = (owner: string, until: number): Query =>
+  q('UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1', [owner, until]);
+/** Extends the lease of these items, returning the ids `owner` still holds (the others were taken over). */
+export const holdOutboxItems = (d: SqlDialect, owner: string, ids: readonly string[], until: number): Query =>
+  q(
+    `UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1 AND ${d.inList('CAST(id AS TEXT)', 3)}
+     RETURNING id`,
+    [owner, until, d.listParam(ids)],
+  );
+/** Releases every outbox item and named lease whose owner starts with `prefix` ('' matches every owner). */
+export const releaseOutboxByOwnerPrefix = (prefix: string): Query =>
+  q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE substr(lease_owner, 1, $2) = $1', [
+    prefix,
+    prefix.length,
+  ]);
+export const releaseLeasesByOwnerPrefix = (prefix: string): Query =>
+  q('DELETE FROM leases WHERE substr(owner, 1, $2) = $1', [prefix, prefix.length]);
+/** Every outbox item and named lease held by exactly `owner`. */
+export const releaseOutboxOfOwner = (owner: string): Query =>
+  q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1', [owner]);
+export const releaseLeasesOfOwner = (owner: string): Query =>
+  q('DELETE FROM leases WHERE owner = $1', [owner]);
 
 // ---- composite: the statements of one batch, in the order they run
 

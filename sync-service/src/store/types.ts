@@ -246,7 +246,12 @@ export interface Store {
     now: number;
     objects?: readonly string[];
   }): Promise<OutboxItem[]>;
-  /** Successful writes: remove the items (if unchanged), record state and append audit rows, atomically. */
+  /**
+   * Successful writes: remove the items (if unchanged), record state and append audit rows, atomically.
+   * A batch that another owner already completed (every item gone, every record's state holding that
+   * payload: a lease holder frozen mid-write, taken over, then resumed) changes nothing and is not
+   * audited twice.
+   */
   completeWrites(
     writes: readonly CompletedWrite[],
     audit: (previous: AuditHead | null) => AuditRow[],
@@ -343,6 +348,28 @@ export interface Store {
   /** A named lease (e.g. polling a stream); true if `owner` now holds it until now + ttlMs. */
   acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
+  /**
+   * Heartbeat of a live process: extends every outbox item `owner` has claimed until `outboxUntil` and
+   * every named lease it holds until `namedUntil` (the outbox and the named leases may run on different
+   * clocks: the worker's and the wall clock). Returns how many of each it extended.
+   */
+  renewLeases(
+    owner: string,
+    until: { outboxUntil: number; namedUntil: number },
+  ): Promise<{ outbox: number; named: number }>;
+  /**
+   * Extends the lease of these claimed items and returns the ids `owner` still holds: an item another
+   * owner took over after this one's lease lapsed (a frozen process) must not be written by both.
+   */
+  holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>>;
+  /**
+   * Releases leases at once. `{ owner }`: exactly that owner's (a process closing). `{ ownerPrefix }`:
+   * every owner starting with it, '' for all (a restarted instance reclaiming its dead predecessor's,
+   * or any process on SQLite, where no other process can hold them). Returns how many of each.
+   */
+  releaseLeases(
+    which: { owner: string } | { ownerPrefix: string },
+  ): Promise<{ outbox: number; named: number }>;
 
   outboxStats(now: number): Promise<OutboxStats>;
 }

@@ -44,7 +44,10 @@ function cycleCommand(name: 'once' | 'backfill', summary: string): Command {
             process.stderr.write(`\r  reading ${p.stream}: ${p.records}${total} records   `);
           }
         : undefined;
-      const service = await ctx.service(progress ? { onProgress: progress } : {});
+      // The cycle's work: take back what a killed predecessor left leased (runtime/wiring.ts).
+      const service = await ctx.service(
+        progress ? { onProgress: progress, reclaimLeases: true } : { reclaimLeases: true },
+      );
       try {
         const result = await service.runner.runCycle(name === 'once' ? 'incremental' : 'backfill');
         if (progress) process.stderr.write('\n');

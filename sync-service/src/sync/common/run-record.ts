@@ -17,7 +17,9 @@ import { PRIORITY } from '../objects.js';
  * (never both). A crashed holder's lease expires after LEASE_MS. SQLite serves one instance.
  */
 export const CYCLE_LEASE = 'sync-cycle';
-export const LEASE_MS = 10 * 60_000;
+// Short, because the process renews every lease it holds while it lives (runtime/wiring.ts, the lease
+// heartbeat, every LEASE_MS / 3): a dead or frozen instance's leases lapse within LEASE_MS.
+export const LEASE_MS = 30_000;
 
 /** `run-20261122023000-1a2b3c4d`: the prefix, the UTC start to the second, 8 random hex digits. */
 export function newRunId(prefix: string, now: number): string {

@@ -300,5 +300,43 @@ describe('platform events across crashes (issue #15)', () => {
     const again = await worker.drain();
     expect(again).toMatchObject({ written: 1, pending: 0 });
     expect(published(sf)).toEqual(['70:T3:2026-11-03', '70:T4:2026-11-04']);
+describe('leases', () => {
+  it('does not write items another owner took over while it was writing (control: untouched, both groups are written)', async () => {
+    await enqueue(contact('1'), contact('1#journey'));
+    const control = setup();
+    expect((await control.worker.drain()).written).toBe(2);
+    expect(control.sf.calls).toHaveLength(2);
+
+    await enqueue(contact('2', { LastName: 'B' }), contact('2#journey', { LastName: 'B' }));
+    let taken = 0;
+    const { worker, sf } = setup((call) => {
+      if (taken === 0) {
+        // This worker froze past its lease: another instance claims what it still held.
+        void store.releaseLeases({ owner: worker.owner });
+        void store.claimOutbox({ owner: 'other/1', limit: 10, leaseMs: 600_000, now: T0 }).then((items) => {
+          taken = items.length;
+        });
+      }
+      return accept(call);
+    });
+    const result = await worker.drain();
+    // Both were taken: the one already on the wire (completed here: at-least-once) and the one not yet sent.
+    expect(taken).toBe(2);
+    expect(sf.calls).toHaveLength(1);
+    expect(result.written).toBe(1);
+    expect((await store.outboxStats(T0)).pending).toBe(1);
+  });
+
+  it('stops after the group in flight once stopped, and writes nothing more', async () => {
+    await enqueue(contact('1'), contact('1#journey'));
+    const { worker, sf } = setup((call) => {
+      worker.stop();
+      return accept(call);
+    });
+    const result = await worker.drain();
+    expect(sf.calls).toHaveLength(1);
+    expect(result).toMatchObject({ written: 1, pending: 1 });
+    expect((await worker.drain()).written).toBe(0);
+    expect(sf.calls).toHaveLength(1);
   });
 });

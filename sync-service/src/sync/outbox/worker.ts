@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import type { SalesforceWriter } from '../../salesforce/writer.js';
 import type { Store } from '../../store/index.js';
+import { LEASE_MS } from '../common/run-record.js';
 import { groupForWrite } from './keys.js';
 import { emptyTally, writeGroup, type Tally, type WriteContext } from './write.js';
 
@@ -22,11 +23,17 @@ export interface OutboxWorkerOptions {
   /** Stop writing once this share of the daily API allowance is used. Default 0.9. */
   readonly apiShare?: number;
   readonly claimLimit?: number;
+  /**
+   * How long a claim holds its items without renewal. Default LEASE_MS (30 s): the process renews every
+   * lease it holds while it lives (runtime/wiring.ts, the lease heartbeat), so a Bulk job polled for
+   * minutes keeps its items, and a dead or frozen instance's items are taken over within LEASE_MS.
+   */
   readonly leaseMs?: number;
   /** Longest a drain waits for retries that are not yet due. Default 60 s. */
   readonly maxWaitMs?: number;
   /** Who the audit log names for writes made by the service. */
   readonly actor?: string;
+  /** The lease owner: the process identity (`<instance>/<incarnation>`, runtime/wiring.ts). */
   readonly owner?: string;
   /** Told of each durable write, for the console's live progress (runtime/progress.ts). */
   readonly onWritten?: (object: string, count: number) => void;
@@ -66,6 +73,8 @@ interface DrainContext extends WriteContext {
   readonly leaseMs: number;
   readonly maxWaitMs: number;
   readonly owner: string;
+  /** Set by stop(): the drain ends after the group being written, leaving the rest for later. */
+  readonly stopping: { value: boolean };
 }
 
 export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorkerOptions = {}) {
@@ -81,17 +90,24 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     bulkThreshold: options.bulkThreshold ?? 2_000,
     apiShare: options.apiShare ?? 0.9,
     claimLimit: options.claimLimit ?? 2_000,
-    // Longer than the longest single write (a Bulk 2.0 job is polled for up to 10 minutes), so another
-    // instance never takes over items that are still being written.
-    leaseMs: options.leaseMs ?? 15 * 60_000,
+    leaseMs: options.leaseMs ?? LEASE_MS,
     maxWaitMs: options.maxWaitMs ?? 60_000,
     actor: options.actor ?? 'sync-service',
     ...(options.onWritten ? { onWritten: options.onWritten } : {}),
     owner: options.owner ?? `worker-${randomUUID()}`,
+    stopping: { value: false },
   };
   /** Writes everything due now, then waits (up to maxWaitMs) for retries that come due, until empty. */
   const drainNow = (): Promise<DrainResult> => drain(ctx);
-  return { drain: drainNow, owner: ctx.owner };
+  /**
+   * Shutdown: a drain in progress finishes the group it is writing and returns; the items it claimed
+   * but did not write stay leased to `owner` until the caller releases them (`Store.releaseLeases`).
+   * Later drains write nothing.
+   */
+  const stop = (): void => {
+    ctx.stopping.value = true;
+  };
+  return { drain: drainNow, owner: ctx.owner, leaseMs: ctx.leaseMs, stop };
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
@@ -105,6 +121,7 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
   const tally = emptyTally();
   const deadline = ctx.now() + ctx.maxWaitMs;
   for (;;) {
+    if (ctx.stopping.value) break;
     if (overAllowance(ctx)) {
       tally.paused = 'api-limit';
       break;
@@ -123,12 +140,37 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       continue;
     }
     for (const group of groupForWrite(items)) {
-      await writeGroup(ctx, group.object, group.operation, group.items, tally);
+      if (ctx.stopping.value) break;
+      const held = await stillHeld(ctx, group.items);
+      if (held.length > 0) await writeGroup(ctx, group.object, group.operation, held, tally);
       if (tally.paused) break;
     }
-    if (tally.paused) break;
+    if (tally.paused || ctx.stopping.value) break;
   }
   return result(tally, (await ctx.store.outboxStats(ctx.now())).pending);
+}
+
+/**
+ * The items of a group this worker still holds, their leases extended. A claim is written group by
+ * group; if this process was frozen (or starved) past its lease, another instance may have taken some
+ * over and be writing them: those are left to it rather than written twice.
+ */
+async function stillHeld<T extends { readonly id: string }>(
+  ctx: DrainContext,
+  items: readonly T[],
+): Promise<T[]> {
+  const held = await ctx.store.holdOutboxItems(
+    ctx.owner,
+    items.map((i) => i.id),
+    ctx.now() + ctx.leaseMs,
+  );
+  if (held.size < items.length) {
+    ctx.log.warn(
+      { lost: items.length - held.size },
+      'items taken over by another instance; not writing them',
+    );
+  }
+  return items.filter((i) => held.has(i.id));
 }
 
 function result(tally: Tally, pending: number): DrainResult {
