@@ -300,6 +300,9 @@ describe('platform events across crashes (issue #15)', () => {
     const again = await worker.drain();
     expect(again).toMatchObject({ written: 1, pending: 0 });
     expect(published(sf)).toEqual(['70:T3:2026-11-03', '70:T4:2026-11-04']);
+  });
+});
+
 describe('leases', () => {
   it('does not write items another owner took over while it was writing (control: untouched, both groups are written)', async () => {
     await enqueue(contact('1'), contact('1#journey'));
