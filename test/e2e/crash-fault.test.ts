@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig } from '../../sync-service/src/config/index.js';
 import { verifyAuditChain, type AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { createLogger } from '../../sync-service/src/logger.js';
@@ -41,7 +41,7 @@ const PHASES = ['read', 'write', 'commit'] as const;
 const ORACLE_MAP: OracleMap = loadOracleMap('config/data-map.yaml');
 const WRITE_URL = /\/services\/data\/v[\d.]+\/(composite\/sobjects|sobjects\/)/;
 
-console.log(`crash-and-fault suite: seed ${SEED} (replay with CRASH_SEED=${SEED})`);
+console.error(`crash-and-fault suite: seed ${SEED} (replay with CRASH_SEED=${SEED})`);
 
 interface SfLogEntry {
   seq: number;
@@ -50,7 +50,12 @@ interface SfLogEntry {
   status: number;
 }
 
-async function sfControl(sf: SalesforceEmulator, path: string, method: string, body?: unknown): Promise<void> {
+async function sfControl(
+  sf: SalesforceEmulator,
+  path: string,
+  method: string,
+  body?: unknown,
+): Promise<void> {
   const res = await fetch(`${sf.loginUrl}/__emulator/${path}`, {
     method,
     ...(body === undefined
@@ -77,7 +82,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     let schemaPool: pg.PoolConfig | undefined;
     let dir: string;
     let env: Record<string, string>;
-    const rng = seededRandom(SEED + (storeKind === 'sqlite' ? 0 : 1));
+    // Created again by each test, so that CRASH_SEED replays exactly the schedule it printed.
+    let rng = seededRandom(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 
     beforeAll(async () => {
@@ -111,7 +117,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
      * restart, short renewed leases) makes this unnecessary; the count it returns is printed.
      */
     async function expireLeases(): Promise<number> {
-      const outbox = 'UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL';
+      const outbox =
+        'UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL';
       if (storeKind === 'sqlite') {
         const db = new DatabaseSync(env.SYNC_DB_PATH!);
         try {
@@ -171,7 +178,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await watcher;
       // Nothing of the killed run may live on (the old test's wrapper left its worker running).
       expect(groupAlive(proc.pid), `process group ${proc.pid} is gone`).toBe(false);
-      return { killed: killed && result.signal === 'SIGKILL', code: result.code, stdout: result.stdout, stderr: result.stderr };
+      return {
+        killed: killed && result.signal === 'SIGKILL',
+        code: result.code,
+        stdout: result.stdout,
+        stderr: result.stderr,
+      };
     }
 
     function injectFaults(round: number, changed: string[]): Promise<string[]> {
@@ -188,7 +200,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       // A row lock on one changed Contact fails that record inside a collection (a partial failure).
       const email = pick(changed);
       const times = 1 + Math.floor(rng() * 3);
-      injections.push(sfControl(salesforce, 'faults', 'POST', { kind: 'lockRow', object: 'Contact', field: 'Email', value: email, times }));
+      injections.push(
+        sfControl(salesforce, 'faults', 'POST', {
+          kind: 'lockRow',
+          object: 'Contact',
+          field: 'Email',
+          value: email,
+          times,
+        }),
+      );
       chosen.push(`salesforce lockRow x${times} on a changed Contact`);
       const sfFault = pick(['http503', 'expireSessions', 'exhaustLimit', 'none'] as const);
       if (sfFault === 'http503') {
@@ -220,10 +240,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     }
 
     it('ends with nothing lost, duplicated or stale after seeded kills under faults, and replays never regress', async () => {
+      rng = seededRandom(SEED + (storeKind === 'sqlite' ? 0 : 1));
       const schedule: string[] = [];
       let kills = 0;
       let leasesCleared = 0;
       const killedPhases = new Set<string>();
+      let current = 'before the first round';
+      onTestFailed(() => {
+        console.error(`[${storeKind}] seed ${SEED} failed at ${current}\n  ${schedule.join('\n  ')}`);
+      });
       for (let round = 0; round < ROUNDS; round++) {
         // Something new to send each round: a few patients change their email.
         const changed: string[] = [];
@@ -237,28 +262,34 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         if (changed.length === 0) changed.push('nobody@example.com');
         const phase = PHASES[round % PHASES.length]!;
         const n = phase === 'read' ? 1 + Math.floor(rng() * 8) : 1 + Math.floor(rng() * 3);
-        const delayMs = phase === 'write' ? Math.floor(rng() * 50) : phase === 'commit' ? Math.floor(rng() * 15) : 0;
+        const delayMs =
+          phase === 'write' ? Math.floor(rng() * 50) : phase === 'commit' ? Math.floor(rng() * 15) : 0;
         const command = round === 0 || rng() < 0.3 ? 'backfill' : 'once';
         const faults = await injectFaults(round, changed);
+        const plan = `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms`;
+        current = plan;
         const result = await runRound([command], { phase, n, delayMs });
         if (result.killed) {
           kills += 1;
           killedPhases.add(phase);
         } else {
           // A run that ended before the kill point must still have ended on its own terms.
-          expect([0, 1, 3], `round ${round} exit code; stderr: ${result.stderr.slice(0, 500)}`).toContain(result.code);
+          expect([0, 1, 3], `round ${round} exit code; stderr: ${result.stderr.slice(0, 500)}`).toContain(
+            result.code,
+          );
         }
         await clearFaults();
         const cleared = await expireLeases();
         leasesCleared += cleared;
         schedule.push(
-          `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms -> ${result.killed ? 'killed' : `exit ${String(result.code)}`}; leases left ${cleared}; faults: ${faults.join(', ')}`,
+          `${plan} -> ${result.killed ? 'killed' : `exit ${String(result.code)}`}; leases left ${cleared}; faults: ${faults.join(', ')}`,
         );
       }
-      console.log(`[${storeKind}] seed ${SEED}\n  ${schedule.join('\n  ')}`);
+      console.error(`[${storeKind}] seed ${SEED}\n  ${schedule.join('\n  ')}`);
       expect(kills, schedule.join('\n')).toBeGreaterThanOrEqual(ROUNDS - 2);
       expect(killedPhases.size, schedule.join('\n')).toBe(PHASES.length);
 
+      current = 'convergence';
       // Convergence: no faults, no kills; the service runs until it says everything was written.
       let converged = false;
       for (let i = 0; i < 4 && !converged; i++) {
@@ -269,7 +300,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       expect(converged, 'the sync converges once faults stop').toBe(true);
       const before = await oracle();
       expect(before.compared).toBeGreaterThan(1_000);
-      expect({ lost: before.lost, duplicated: before.duplicated, unexpected: before.unexpected, stale: before.stale }).toEqual({
+      expect({
+        lost: before.lost,
+        duplicated: before.duplicated,
+        unexpected: before.unexpected,
+        stale: before.stale,
+      }).toEqual({
         lost: [],
         duplicated: [],
         unexpected: [],
@@ -283,13 +319,18 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const replay = await runRound(['replay']);
       expect([0, 3]).toContain(replay.code);
       const after = await oracle();
-      expect({ lost: after.lost, duplicated: after.duplicated, unexpected: after.unexpected, stale: after.stale }).toEqual({
+      expect({
+        lost: after.lost,
+        duplicated: after.duplicated,
+        unexpected: after.unexpected,
+        stale: after.stale,
+      }).toEqual({
         lost: [],
         duplicated: [],
         unexpected: [],
         stale: [],
       });
-      console.log(
+      console.error(
         `[${storeKind}] kills ${kills} (${[...killedPhases].join(', ')}), leases cleared ${leasesCleared}, dead letters replayed ${deadLetters}, fields compared ${after.compared}`,
       );
 
@@ -311,13 +352,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const clinikoRecords = await readCliniko(cliniko.baseUrl, cliniko.apiKey, ORACLE_MAP.keys.keys());
       const sf = new Map<string, Array<Record<string, unknown>>>();
       for (const { object } of ORACLE_MAP.keys.values())
-        sf.set(object, [...salesforce.org.records(object)].map((r) => ({ ...r })));
+        sf.set(
+          object,
+          [...salesforce.org.records(object)].map((r) => ({ ...r })),
+        );
       const contacts = sf.get('Contact')!.filter((r) => r.IsDeleted !== true);
       const invoices = sf.get('Cliniko_Invoice__c')!;
       const staleOne = contacts[0]!;
       staleOne.Email = `planted.${randomBytes(3).toString('hex')}@example.com`;
       const lostOne = contacts[1]!;
-      sf.set('Contact', sf.get('Contact')!.filter((r) => r !== lostOne));
+      sf.set(
+        'Contact',
+        sf.get('Contact')!.filter((r) => r !== lostOne),
+      );
       invoices.push({ ...invoices[0]!, Id: 'a0Xplanted0000001' });
       sf.get('Cliniko_Appointment__c')!.push({
         ...sf.get('Cliniko_Appointment__c')![0]!,
@@ -327,7 +374,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const planted = compareOrgWithCliniko(ORACLE_MAP, clinikoRecords, sf);
       expect(planted.stale).toContain(`Contact ${String(staleOne.Cliniko_Patient_Id__c)} Email`);
       expect(planted.lost).toContain(`Contact ${String(lostOne.Cliniko_Patient_Id__c)}`);
-      expect(planted.duplicated).toEqual([`Cliniko_Invoice__c ${String(invoices[0]!.Cliniko_Invoice_Id__c)} (2 records)`]);
+      expect(planted.duplicated).toEqual([
+        `Cliniko_Invoice__c ${String(invoices[0]!.Cliniko_Invoice_Id__c)} (2 records)`,
+      ]);
       expect(planted.unexpected).toEqual(['Cliniko_Appointment__c 999999999999']);
     });
   });

@@ -130,24 +130,34 @@ function linkId(value: unknown): string | null {
 }
 
 function inactive(patient: Record<string, unknown>): boolean {
-  return [patient.archived_at, patient.merged_at, patient.deleted_at].some((v) => v !== null && v !== undefined);
+  return [patient.archived_at, patient.merged_at, patient.deleted_at].some(
+    (v) => v !== null && v !== undefined,
+  );
+}
+
+/** A scalar as text; anything else is a shape the oracle does not know, and says so. */
+function scalar(value: unknown, where: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new Error(`oracle: ${where} is not a scalar`);
 }
 
 /** What the declared transform makes of the Cliniko value, in the oracle's own words. */
 function expectedValue(f: MappedField, record: Record<string, unknown>): unknown {
   const v = record[f.source];
   const blank = v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
+  const where = `${f.resource}.${f.source}`;
   switch (f.transform) {
     case 'id':
-      return String(v);
+      return scalar(v, where);
     case 'text':
-      return blank ? null : String(v).trim();
+      return blank ? null : scalar(v, where).trim();
     case 'email':
-      return blank ? null : String(v).trim().toLowerCase();
+      return blank ? null : scalar(v, where).trim().toLowerCase();
     case 'date':
-      return blank ? null : String(v).slice(0, 10);
+      return blank ? null : scalar(v, where).slice(0, 10);
     case 'datetime':
-      return blank ? null : new Date(String(v)).getTime();
+      return blank ? null : new Date(scalar(v, where)).getTime();
     case 'boolean':
       return v === true;
     case 'consent-opt-out':
@@ -166,24 +176,21 @@ function expectedValue(f: MappedField, record: Record<string, unknown>): unknown
   }
 }
 
-function actualValue(
-  f: MappedField,
-  sfValue: unknown,
-  externalIdOf: ReadonlyMap<string, string>,
-): unknown {
+function actualValue(f: MappedField, sfValue: unknown, externalIdOf: ReadonlyMap<string, string>): unknown {
   if (sfValue === null || sfValue === undefined || sfValue === '') {
     return f.transform === 'boolean' || f.transform === 'consent-opt-out' ? false : null;
   }
+  const where = `${f.object}.${f.field}`;
   switch (f.transform) {
     case 'datetime':
-      return Date.parse(String(sfValue).replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+      return Date.parse(scalar(sfValue, where).replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     case 'money':
     case 'integer':
       return Number(sfValue);
     case 'patient-ref':
     case 'case-ref':
     case 'appointment-ref':
-      return externalIdOf.get(String(sfValue)) ?? `unknown Salesforce id ${String(sfValue)}`;
+      return externalIdOf.get(scalar(sfValue, where)) ?? 'an unknown Salesforce id';
     default:
       return sfValue;
   }

@@ -9,7 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface SyncProcess {
   readonly pid: number;
   readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>;
   killGroup(): void;
 }
 
@@ -22,8 +27,8 @@ export function startSyncProcess(args: readonly string[], env: Record<string, st
   if (child.pid === undefined) throw new Error('sync process did not start');
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<{
     code: number | null;
     signal: NodeJS.Signals | null;
