@@ -31,9 +31,12 @@ afterAll(async () => {
 
 describe('npm run sync -- run', () => {
   it('serves the admin API until SIGTERM, then exits 0', async () => {
+    // One node process that loads tsx as a hook, not the tsx CLI: the CLI is a wrapper that, on
+    // SIGTERM, gives its child 30 ms to acknowledge and then SIGKILLs it and exits 143 (seen on a
+    // loaded machine).
     const proc = spawn(
       process.execPath,
-      ['node_modules/tsx/dist/cli.mjs', 'sync-service/src/cli/main.ts', 'run'],
+      ['--import', 'tsx', 'sync-service/src/cli/main.ts', 'run'],
       {
         env: {
           PATH: process.env.PATH,
