@@ -59,7 +59,9 @@ beforeAll(() => {
   for (const item of [
     'force-app',
     'force-app-shield',
+    'force-app-org-setup',
     'config',
+    'lib',
     'reference',
     'scripts',
     'sync-service',
