@@ -241,183 +241,182 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       return compareOrgWithCliniko(ORACLE_MAP, clinikoRecords, sf);
     }
 
-    it('ends with nothing lost, duplicated or stale after seeded kills under faults, and replays never regress', async () => {
-      rng = seededRandom(SEED + (storeKind === 'sqlite' ? 0 : 1));
-      const schedule: string[] = [];
-      let kills = 0;
-      let leasesCleared = 0;
-      const killedPhases = new Set<string>();
-      let current = 'before the first round';
-      onTestFailed(() => {
-        console.error(`[${storeKind}] seed ${SEED} failed at ${current}\n  ${schedule.join('\n  ')}`);
-      });
-      for (let round = 0; round < ROUNDS; round++) {
-        // Something new to send each round: a few patients change their email.
-        const changed: string[] = [];
-        for (let i = 0; i < 6; i++) {
-          const idx = Math.floor(rng() * cliniko.practice.patients.length);
-          if (cliniko.practice.patients[idx]!.archivedAt !== null) continue;
-          const email = `crash${round}.${i}.${storeKind}@example.com`;
-          cliniko.controls.updatePatient(recordId('patient', idx), { email });
-          changed.push(email);
-        }
-        if (changed.length === 0) changed.push('nobody@example.com');
-        const phase = PHASES[round % PHASES.length]!;
-        const n = phase === 'read' ? 1 + Math.floor(rng() * 8) : 1 + Math.floor(rng() * 3);
-        const delayMs =
-          phase === 'write' ? Math.floor(rng() * 50) : phase === 'commit' ? Math.floor(rng() * 15) : 0;
-        const command = round === 0 || rng() < 0.3 ? 'backfill' : 'once';
-        const faults = await injectFaults(round, changed);
-        const plan = `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms`;
-        current = plan;
-        const result = await runRound([command], { phase, n, delayMs });
-        if (result.killed) {
-          kills += 1;
-          killedPhases.add(phase);
-        } else {
-          // A run that ended before the kill point must still have ended on its own terms.
-          expect([0, 1, 3], `round ${round} exit code; stderr: ${result.stderr.slice(0, 500)}`).toContain(
-            result.code,
+    it(
+      'ends with nothing lost, duplicated or stale after seeded kills under faults, and replays never regress',
+      { timeout: 170_000 },
+      async () => {
+        rng = seededRandom(SEED + (storeKind === 'sqlite' ? 0 : 1));
+        const schedule: string[] = [];
+        let kills = 0;
+        let leasesCleared = 0;
+        const killedPhases = new Set<string>();
+        let current = 'before the first round';
+        onTestFailed(() => {
+          console.error(`[${storeKind}] seed ${SEED} failed at ${current}\n  ${schedule.join('\n  ')}`);
+        });
+        for (let round = 0; round < ROUNDS; round++) {
+          // Something new to send each round: a few patients change their email.
+          const changed: string[] = [];
+          for (let i = 0; i < 6; i++) {
+            const idx = Math.floor(rng() * cliniko.practice.patients.length);
+            if (cliniko.practice.patients[idx]!.archivedAt !== null) continue;
+            const email = `crash${round}.${i}.${storeKind}@example.com`;
+            cliniko.controls.updatePatient(recordId('patient', idx), { email });
+            changed.push(email);
+          }
+          if (changed.length === 0) changed.push('nobody@example.com');
+          const phase = PHASES[round % PHASES.length]!;
+          const n = phase === 'read' ? 1 + Math.floor(rng() * 8) : 1 + Math.floor(rng() * 3);
+          const delayMs =
+            phase === 'write' ? Math.floor(rng() * 50) : phase === 'commit' ? Math.floor(rng() * 15) : 0;
+          const command = round === 0 || rng() < 0.3 ? 'backfill' : 'once';
+          const faults = await injectFaults(round, changed);
+          const plan = `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms`;
+          current = plan;
+          const result = await runRound([command], { phase, n, delayMs });
+          if (result.killed) {
+            kills += 1;
+            killedPhases.add(phase);
+          } else {
+            // A run that ended before the kill point must still have ended on its own terms.
+            expect([0, 1, 3], `round ${round} exit code; stderr: ${result.stderr.slice(0, 500)}`).toContain(
+              result.code,
+            );
+          }
+          await clearFaults();
+          const cleared = await expireLeases();
+          leasesCleared += cleared;
+          schedule.push(
+            `${plan} -> ${result.ms} ms, ${result.killed ? 'killed' : `exit ${String(result.code)}`}; leases left ${cleared}; faults: ${faults.join(', ')}`,
           );
         }
-        await clearFaults();
-        const cleared = await expireLeases();
-        leasesCleared += cleared;
-        schedule.push(
-          `${plan} -> ${result.ms} ms, ${result.killed ? 'killed' : `exit ${String(result.code)}`}; leases left ${cleared}; faults: ${faults.join(', ')}`,
-        );
-      }
-      console.error(`[${storeKind}] seed ${SEED}\n  ${schedule.join('\n  ')}`);
-      expect(kills, schedule.join('\n')).toBeGreaterThanOrEqual(ROUNDS - 2);
-      expect(killedPhases.size, schedule.join('\n')).toBe(PHASES.length);
+        console.error(`[${storeKind}] seed ${SEED}\n  ${schedule.join('\n  ')}`);
+        expect(kills, schedule.join('\n')).toBeGreaterThanOrEqual(ROUNDS - 2);
+        expect(killedPhases.size, schedule.join('\n')).toBe(PHASES.length);
 
-      current = 'convergence';
-      // Convergence: no faults, no kills; the service runs until it says everything was written.
-      let converged = false;
-      for (let i = 0; i < 4 && !converged; i++) {
-        const r = await runRound(['once']);
-        schedule.push(
-          `convergence run ${i}: exit ${String(r.code)} in ${r.ms} ms; ${/still queued: \d+/.exec(r.stdout)?.[0] ?? ''}`,
-        );
-        converged = r.code === 0 && !/still queued/.test(r.stdout);
-        if (!converged) leasesCleared += await expireLeases();
-      }
-      expect(converged, 'the sync converges once faults stop').toBe(true);
-      const converged1 = await oracle();
-      expect(converged1.compared).toBeGreaterThan(1_000);
-      expect({
-        lost: converged1.lost,
-        duplicated: converged1.duplicated,
-        unexpected: converged1.unexpected,
-        stale: converged1.stale,
-      }).toEqual({ lost: [], duplicated: [], unexpected: [], stale: [] });
+        current = 'convergence';
+        // Convergence: no faults, no kills; the service runs until it says everything was written.
+        let converged = false;
+        for (let i = 0; i < 4 && !converged; i++) {
+          const r = await runRound(['once']);
+          schedule.push(
+            `convergence run ${i}: exit ${String(r.code)} in ${r.ms} ms; ${/still queued: \d+/.exec(r.stdout)?.[0] ?? ''}`,
+          );
+          converged = r.code === 0 && !/still queued/.test(r.stdout);
+          if (!converged) leasesCleared += await expireLeases();
+        }
+        expect(converged, 'the sync converges once faults stop').toBe(true);
+        const converged1 = await oracle();
+        expect(converged1.compared).toBeGreaterThan(1_000);
+        expect({
+          lost: converged1.lost,
+          duplicated: converged1.duplicated,
+          unexpected: converged1.unexpected,
+          stale: converged1.stale,
+        }).toEqual({ lost: [], duplicated: [], unexpected: [], stale: [] });
 
-      // A permanent failure on top: the integration user loses its permission set for one run, so
-      // that run's writes are dead-lettered (SALESFORCE_RECORD_REJECTED) and must come back by replay.
-      current = 'dead-letter round';
-      const integration = salesforce.org.userByUsername(salesforce.username)!;
-      expect(salesforce.org.unassignPermissionSet(integration.id, 'Cliniko_Sync_Integration')).toBe(true);
-      for (let i = 0; i < 4; i++) {
-        const idx = Math.floor(rng() * cliniko.practice.patients.length);
-        if (cliniko.practice.patients[idx]!.archivedAt !== null) continue;
-        cliniko.controls.updatePatient(recordId('patient', idx), {
-          email: `rejected${i}.${storeKind}@example.com`,
+        // A permanent failure on top: the integration user loses its permission set for one run, so
+        // that run's writes are dead-lettered (SALESFORCE_RECORD_REJECTED) and must come back by replay.
+        current = 'dead-letter round';
+        const integration = salesforce.org.userByUsername(salesforce.username)!;
+        expect(salesforce.org.unassignPermissionSet(integration.id, 'Cliniko_Sync_Integration')).toBe(true);
+        for (let i = 0; i < 4; i++) {
+          const idx = Math.floor(rng() * cliniko.practice.patients.length);
+          if (cliniko.practice.patients[idx]!.archivedAt !== null) continue;
+          cliniko.controls.updatePatient(recordId('patient', idx), {
+            email: `rejected${i}.${storeKind}@example.com`,
+          });
+        }
+        const rejected = await runRound(['once']);
+        schedule.push(`dead-letter round: exit ${String(rejected.code)} in ${rejected.ms} ms`);
+        salesforce.org.assignPermissionSet(integration.id, 'Cliniko_Sync_Integration');
+        expect(rejected.code, rejected.stdout).toBe(3);
+
+        // The dead letters, from the store (what `replay --list` prints).
+        const inspector = await createSyncService(loadConfig(env), createLogger({ level: 'silent' }));
+        const letters = await inspector.store.listDeadLetters().finally(() => inspector.close());
+        const deadLetters = letters.length;
+        expect(deadLetters).toBeGreaterThan(0);
+        const lettered = new Set(letters.map((d) => `${d.object} ${d.externalId}`));
+        const before = await oracle();
+        // Before the replay, only dead-lettered records may differ from Cliniko.
+        expect({
+          lost: before.lost.filter((s) => !lettered.has(s)),
+          duplicated: before.duplicated,
+          unexpected: before.unexpected,
+          staleOutsideDeadLetters: before.stale.filter(
+            (s) => !lettered.has(s.split(' ').slice(0, 2).join(' ')),
+          ),
+        }).toEqual({ lost: [], duplicated: [], unexpected: [], staleOutsideDeadLetters: [] });
+        // The rejected emails are what the replay has to bring.
+        expect(before.stale.filter((s) => s.endsWith(' Email')).length).toBeGreaterThan(0);
+
+        // Every dead letter replayed: the org ends exact, and no field moved backwards.
+        current = 'replay';
+        const replay = await runRound(['replay']);
+        expect(replay.code, replay.stdout).toBe(0);
+        const after = await oracle();
+        expect(after.compared).toBeGreaterThan(1_000);
+        expect({
+          lost: after.lost,
+          duplicated: after.duplicated,
+          unexpected: after.unexpected,
+          stale: after.stale,
+        }).toEqual({
+          lost: [],
+          duplicated: [],
+          unexpected: [],
+          stale: [],
         });
-      }
-      const rejected = await runRound(['once']);
-      schedule.push(`dead-letter round: exit ${String(rejected.code)} in ${rejected.ms} ms`);
-      salesforce.org.assignPermissionSet(integration.id, 'Cliniko_Sync_Integration');
-      expect(rejected.code, rejected.stdout).toBe(3);
-
-      const list = await runRound(['replay', '--list']);
-      const deadLetters = Number(/(\d+) dead letter\(s\)/.exec(list.stdout)?.[1] ?? NaN);
-      expect(Number.isInteger(deadLetters), `replay --list answered: ${list.stdout}`).toBe(true);
-      expect(deadLetters).toBeGreaterThan(0);
-      const lettered = new Set(
-        list.stdout
-          .split('\n')
-          .map((line) => /^\s*\d+\s+(\S+) (\S+)\s/.exec(line))
-          .filter((m) => m !== null)
-          .map((m) => `${m[1]} ${m[2]}`),
-      );
-      const before = await oracle();
-      // Before the replay, only dead-lettered records may differ from Cliniko.
-      expect({
-        lost: before.lost.filter((s) => !lettered.has(s)),
-        duplicated: before.duplicated,
-        unexpected: before.unexpected,
-        staleOutsideDeadLetters: before.stale.filter(
-          (s) => !lettered.has(s.split(' ').slice(0, 2).join(' ')),
-        ),
-      }).toEqual({ lost: [], duplicated: [], unexpected: [], staleOutsideDeadLetters: [] });
-      // The rejected emails are what the replay has to bring.
-      expect(before.stale.filter((s) => s.endsWith(' Email')).length).toBeGreaterThan(0);
-
-      // Every dead letter replayed: the org ends exact, and no field moved backwards.
-      current = 'replay';
-      const replay = await runRound(['replay']);
-      expect(replay.code, replay.stdout).toBe(0);
-      const after = await oracle();
-      expect(after.compared).toBeGreaterThan(1_000);
-      expect({
-        lost: after.lost,
-        duplicated: after.duplicated,
-        unexpected: after.unexpected,
-        stale: after.stale,
-      }).toEqual({
-        lost: [],
-        duplicated: [],
-        unexpected: [],
-        stale: [],
-      });
-      console.error(
-        `[${storeKind}] kills ${kills} (${[...killedPhases].join(', ')}), leases cleared ${leasesCleared}, dead letters replayed ${deadLetters}, fields compared ${after.compared}`,
-      );
-
-      // The audit chain survived every kill.
-      const service = await createSyncService(loadConfig(env), createLogger({ level: 'silent' }));
-      try {
-        const stats = await service.store.outboxStats(Date.now());
-        expect(stats.pending).toBe(0);
-        const entries = (await service.store.listAudit({ limit: 1_000_000 })).map(
-          (r) => JSON.parse(r.entry) as AuditEntry,
+        console.error(
+          `[${storeKind}] kills ${kills} (${[...killedPhases].join(', ')}), leases cleared ${leasesCleared}, dead letters replayed ${deadLetters}, fields compared ${after.compared}`,
         );
-        expect(entries.length).toBeGreaterThan(0);
-        expect(verifyAuditChain(entries)).toMatchObject({ ok: true });
-      } finally {
-        await service.close();
-      }
 
-      // Control: the oracle finds a lost, a duplicated, an unexpected and a stale record when planted.
-      const clinikoRecords = await readCliniko(cliniko.baseUrl, cliniko.apiKey, ORACLE_MAP.keys.keys());
-      const sf = new Map<string, Array<Record<string, unknown>>>();
-      for (const { object } of ORACLE_MAP.keys.values())
+        // The audit chain survived every kill.
+        const service = await createSyncService(loadConfig(env), createLogger({ level: 'silent' }));
+        try {
+          const stats = await service.store.outboxStats(Date.now());
+          expect(stats.pending).toBe(0);
+          const entries = (await service.store.listAudit({ limit: 1_000_000 })).map(
+            (r) => JSON.parse(r.entry) as AuditEntry,
+          );
+          expect(entries.length).toBeGreaterThan(0);
+          expect(verifyAuditChain(entries)).toMatchObject({ ok: true });
+        } finally {
+          await service.close();
+        }
+
+        // Control: the oracle finds a lost, a duplicated, an unexpected and a stale record when planted.
+        const clinikoRecords = await readCliniko(cliniko.baseUrl, cliniko.apiKey, ORACLE_MAP.keys.keys());
+        const sf = new Map<string, Array<Record<string, unknown>>>();
+        for (const { object } of ORACLE_MAP.keys.values())
+          sf.set(
+            object,
+            [...salesforce.org.records(object)].map((r) => ({ ...r })),
+          );
+        const contacts = sf.get('Contact')!.filter((r) => r.IsDeleted !== true);
+        const invoices = sf.get('Cliniko_Invoice__c')!;
+        const staleOne = contacts[0]!;
+        staleOne.Email = `planted.${randomBytes(3).toString('hex')}@example.com`;
+        const lostOne = contacts[1]!;
         sf.set(
-          object,
-          [...salesforce.org.records(object)].map((r) => ({ ...r })),
+          'Contact',
+          sf.get('Contact')!.filter((r) => r !== lostOne),
         );
-      const contacts = sf.get('Contact')!.filter((r) => r.IsDeleted !== true);
-      const invoices = sf.get('Cliniko_Invoice__c')!;
-      const staleOne = contacts[0]!;
-      staleOne.Email = `planted.${randomBytes(3).toString('hex')}@example.com`;
-      const lostOne = contacts[1]!;
-      sf.set(
-        'Contact',
-        sf.get('Contact')!.filter((r) => r !== lostOne),
-      );
-      invoices.push({ ...invoices[0]!, Id: 'a0Xplanted0000001' });
-      sf.get('Cliniko_Appointment__c')!.push({
-        ...sf.get('Cliniko_Appointment__c')![0]!,
-        Id: 'a0Yplanted0000001',
-        Cliniko_Appointment_Id__c: '999999999999',
-      });
-      const planted = compareOrgWithCliniko(ORACLE_MAP, clinikoRecords, sf);
-      expect(planted.stale).toContain(`Contact ${String(staleOne.Cliniko_Patient_Id__c)} Email`);
-      expect(planted.lost).toContain(`Contact ${String(lostOne.Cliniko_Patient_Id__c)}`);
-      expect(planted.duplicated).toEqual([
-        `Cliniko_Invoice__c ${String(invoices[0]!.Cliniko_Invoice_Id__c)} (2 records)`,
-      ]);
-      expect(planted.unexpected).toEqual(['Cliniko_Appointment__c 999999999999']);
-    });
+        invoices.push({ ...invoices[0]!, Id: 'a0Xplanted0000001' });
+        sf.get('Cliniko_Appointment__c')!.push({
+          ...sf.get('Cliniko_Appointment__c')![0]!,
+          Id: 'a0Yplanted0000001',
+          Cliniko_Appointment_Id__c: '999999999999',
+        });
+        const planted = compareOrgWithCliniko(ORACLE_MAP, clinikoRecords, sf);
+        expect(planted.stale).toContain(`Contact ${String(staleOne.Cliniko_Patient_Id__c)} Email`);
+        expect(planted.lost).toContain(`Contact ${String(lostOne.Cliniko_Patient_Id__c)}`);
+        expect(planted.duplicated).toEqual([
+          `Cliniko_Invoice__c ${String(invoices[0]!.Cliniko_Invoice_Id__c)} (2 records)`,
+        ]);
+        expect(planted.unexpected).toEqual(['Cliniko_Appointment__c 999999999999']);
+      },
+    );
   });
 }
