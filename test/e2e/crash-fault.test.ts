@@ -188,7 +188,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       };
     }
 
-    function injectFaults(round: number, changed: string[]): Promise<string[]> {
+    function injectFaults(storm: boolean, changed: string[]): Promise<string[]> {
       const chosen: string[] = [];
       const clinikoKinds: FaultKind[] = ['429', '500', '502', '503', '504', 'malformed'];
       const injections: Array<Promise<void>> = [];
@@ -212,7 +212,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         }),
       );
       chosen.push(`salesforce lockRow x${times} on a changed Contact`);
-      const sfFault = pick(['http503', 'expireSessions', 'exhaustLimit', 'none'] as const);
+      // An exhausted allowance makes the run stop writing, so it only comes with the storm (no kill point).
+      const sfFault = storm ? 'exhaustLimit' : pick(['http503', 'expireSessions', 'none'] as const);
       if (sfFault === 'http503') {
         const t = 1 + Math.floor(rng() * 3);
         injections.push(sfControl(salesforce, 'faults', 'POST', { kind: 'http503', times: t }));
@@ -223,7 +224,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       }
       // Latency stretches each Salesforce call so that kills land inside writes.
       injections.push(sfControl(salesforce, 'faults', 'POST', { kind: 'latency', ms: 60 }));
-      void round;
       return Promise.all(injections).then(() => chosen);
     }
 
@@ -254,7 +254,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         onTestFailed(() => {
           console.error(`[${storeKind}] seed ${SEED} failed at ${current}\n  ${schedule.join('\n  ')}`);
         });
-        for (let round = 0; round < ROUNDS; round++) {
+        // Each phase at least twice; a round whose run ended before its kill point (few writes left, or
+        // a fault that ended the run early) is followed by another of a phase not yet killed, up to 4 more.
+        // The last round is a storm without a kill: the API allowance is spent as well, so the run has to
+        // stop writing and end on its own.
+        const STORM = -1;
+        const rounds: number[] = [...Array.from({ length: ROUNDS }, (_, i) => i % PHASES.length), STORM];
+        let extra = 0;
+        for (let round = 0; round < rounds.length; round++) {
           // Something new to send each round: a few patients change their email.
           const changed: string[] = [];
           for (let i = 0; i < 6; i++) {
@@ -265,19 +272,26 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
             changed.push(email);
           }
           if (changed.length === 0) changed.push('nobody@example.com');
-          const phase = PHASES[round % PHASES.length]!;
+          const storm = rounds[round] === STORM;
+          const phase = PHASES[storm ? 0 : rounds[round]!]!;
           const n = phase === 'read' ? 1 + Math.floor(rng() * 8) : 1 + Math.floor(rng() * 3);
           const delayMs =
             phase === 'write' ? Math.floor(rng() * 50) : phase === 'commit' ? Math.floor(rng() * 15) : 0;
           const command = round === 0 || rng() < 0.3 ? 'backfill' : 'once';
-          const faults = await injectFaults(round, changed);
-          const plan = `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms`;
+          const faults = await injectFaults(storm, changed);
+          const plan = storm
+            ? `round ${round}: ${command}, storm (no kill)`
+            : `round ${round}: ${command}, kill in ${phase} at #${n}+${delayMs}ms`;
           current = plan;
-          const result = await runRound([command], { phase, n, delayMs });
+          const result = await runRound([command], storm ? undefined : { phase, n, delayMs });
           if (result.killed) {
             kills += 1;
             killedPhases.add(phase);
           } else {
+            if (!storm && !killedPhases.has(phase) && extra < 4) {
+              extra += 1;
+              rounds.splice(rounds.length - 1, 0, rounds[round]!);
+            }
             // A run that ended before the kill point must still have ended on its own terms.
             expect([0, 1, 3], `round ${round} exit code; stderr: ${result.stderr.slice(0, 500)}`).toContain(
               result.code,
