@@ -34,21 +34,17 @@ describe('npm run sync -- run', () => {
     // One node process that loads tsx as a hook, not the tsx CLI: the CLI is a wrapper that, on
     // SIGTERM, gives its child 30 ms to acknowledge and then SIGKILLs it and exits 143 (seen on a
     // loaded machine).
-    const proc = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'sync-service/src/cli/main.ts', 'run'],
-      {
-        env: {
-          PATH: process.env.PATH,
-          LOG_LEVEL: 'info',
-          HOST: '127.0.0.1',
-          PORT: '0',
-          ...emulatorEnv(cliniko, salesforce, dir),
-          SYNC_POLL_INTERVAL_SECONDS: '3600',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'sync-service/src/cli/main.ts', 'run'], {
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'info',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        ...emulatorEnv(cliniko, salesforce, dir),
+        SYNC_POLL_INTERVAL_SECONDS: '3600',
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let output = '';
     proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
