@@ -26,10 +26,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Integration suites start servers and databases; keep them from starving each other on 2 cores.
           maxWorkers: 2,
-          // These suites spawn processes and servers on a small, shared machine: a test that fails is run
-          // once more, and vitest reports it as retried, so a flaky test shows up instead of failing CI by
-          // chance. A real failure fails both times.
-          retry: 1,
+          // No retries: a test that fails once has found something (a flaky test is fixed, not re-run).
         },
       },
     ],

@@ -54,7 +54,8 @@ describe('npm run sync -- run', () => {
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let output = '';
     proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

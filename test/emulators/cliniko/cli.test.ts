@@ -7,12 +7,18 @@ import { USER_AGENT } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
+/**
+ * The emulator as one node process with tsx loaded as a hook. The tsx CLI would be a wrapper that, on
+ * SIGTERM, SIGKILLs its child unless it acknowledges within 30 ms, and then exits 143.
+ */
+const NODE_TSX = [process.execPath, '--import', 'tsx'] as const;
 
 describe('npm run emulator:cliniko (main.ts)', () => {
   it('with --json prints exactly one JSON line {baseUrl, apiKey} first, serves the API, and stops on SIGTERM', async () => {
     const child = spawn(
-      TSX,
+      NODE_TSX[0],
       [
+        ...NODE_TSX.slice(1),
         'test/emulators/cliniko/main.ts',
         '--port',
         '0',
