@@ -54,8 +54,7 @@ describe('npm run sync -- run', () => {
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child = proc;
     let output = '';
     proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -64,6 +64,20 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/**
+ * Waits up to `ms` for the group led by `pgid` to be gone. A SIGKILLed group's last members (tsx's
+ * esbuild helper) may still be dying, or not yet reaped by init, the instant the leader's `close` fires;
+ * a member that still exists after the wait has survived the kill.
+ */
+export async function groupGone(pgid: number, ms = 3_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (groupAlive(pgid)) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
 /** A small seeded generator (mulberry32): the same seed gives the same schedule. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

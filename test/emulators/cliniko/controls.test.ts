@@ -200,9 +200,32 @@ describe('fault injection', () => {
     const b = await call(emu, '/businesses');
     const c = await call(emu, '/businesses');
     expect([a.status, b.status, c.status]).toEqual([429, 429, 200]);
-    expect(Number(a.headers.get('x-ratelimit-reset'))).toBeGreaterThanOrEqual(
-      Math.floor(Date.now() / 1000) + 2,
-    );
+    // The reset is stated on the server's clock (this emulator runs in 2025), as its Date header is:
+    // reset minus Date is the wait a client takes.
+    const wait = Number(a.headers.get('x-ratelimit-reset')) - Date.parse(a.headers.get('date') ?? '') / 1000;
+    expect(wait).toBeGreaterThanOrEqual(2);
+    expect(wait).toBeLessThanOrEqual(4);
+  });
+
+  it('the per-key limit states its reset on the emulated clock (control: the wall clock is a year away)', async () => {
+    const limited = await startClinikoEmulator({
+      patients: 1,
+      rateLimitPerMinute: 2,
+      now: '2025-07-01T00:00:00Z',
+    });
+    try {
+      for (let i = 0; i < 2; i++) expect((await call(limited, '/businesses')).status).toBe(200);
+      const refused = await call(limited, '/businesses');
+      expect(refused.status).toBe(429);
+      const reset = Number(refused.headers.get('x-ratelimit-reset'));
+      const serverNow = Date.parse(refused.headers.get('date') ?? '') / 1000;
+      expect(reset - serverNow).toBeGreaterThan(0);
+      expect(reset - serverNow).toBeLessThanOrEqual(61);
+      // Control: measured against the wall clock the same reset would mean "already past" by months.
+      expect(Date.now() / 1000 - reset).toBeGreaterThan(30 * 86_400);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('5xx: JSON 500 from the API, HTML 502/503/504 from the gateway; prefix paths and methods match', async () => {

@@ -3,7 +3,7 @@
  * dropped responses) for matching requests; the transport hook applies the first one that matches.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerRuntime } from './transport.js';
+import { onServerClock, type ServerRuntime } from './transport.js';
 
 export type FaultKind = '429' | '500' | '502' | '503' | '504' | 'slow' | 'malformed' | 'drop';
 export interface FaultSpec {
@@ -41,7 +41,12 @@ export function takeFault(runtime: ServerRuntime, req: FastifyRequest): Fault | 
 }
 
 /** Returns true when the fault produced the response (or dropped the connection). */
-export async function applyFault(f: Fault, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+export async function applyFault(
+  f: Fault,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  runtime: Pick<ServerRuntime, 'clockNow'> = {},
+): Promise<boolean> {
   switch (f.kind) {
     case 'slow':
       await new Promise((r) => setTimeout(r, f.delayMs));
@@ -49,7 +54,7 @@ export async function applyFault(f: Fault, req: FastifyRequest, reply: FastifyRe
     case '429':
       reply
         .code(429)
-        .header('x-ratelimit-reset', String(Math.ceil(Date.now() / 1000) + f.resetSeconds))
+        .header('x-ratelimit-reset', String(onServerClock(runtime, Date.now() + f.resetSeconds * 1000)))
         .send({ message: 'Too many requests. Retry after X-RateLimit-Reset.' });
       return true;
     case '500':

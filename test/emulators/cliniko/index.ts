@@ -88,6 +88,7 @@ export async function startClinikoEmulator(options: ClinikoEmulatorOptions = {})
     seq: 0,
     rate: new Map(),
     base: '',
+    clockNow: () => state.clock.now(),
   };
   const controls = createControls(state, runtime);
   const app = buildServer(

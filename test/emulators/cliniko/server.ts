@@ -99,7 +99,7 @@ function addTransportHooks(app: FastifyInstance, transport: TransportOptions, ru
     const fault = takeFault(runtime, req);
     if (fault) {
       entry.fault = fault.kind;
-      const done = await applyFault(fault, req, reply);
+      const done = await applyFault(fault, req, reply, runtime);
       if (done) return reply;
     }
     return refuse(req, reply, entry.key, transport, runtime);

@@ -33,6 +33,19 @@ export interface ServerRuntime {
   seq: number;
   rate: Map<string, { windowStart: number; count: number }>;
   base: string;
+  /**
+   * The emulated clock in seconds (the one the Date header follows). The rate window runs on the wall
+   * clock, as requests do, but X-RateLimit-Reset is stated on the server's clock, as Cliniko's Date and
+   * reset share one: a client takes reset minus Date as the wait.
+   */
+  clockNow?: () => number;
+}
+
+/** A wall-clock instant (ms) as epoch seconds on the emulated clock, rounded up (the reset's form). */
+export function onServerClock(runtime: Pick<ServerRuntime, 'clockNow'>, wallMs: number): number {
+  const now = Date.now();
+  const serverNowSec = runtime.clockNow ? runtime.clockNow() : now / 1000;
+  return Math.ceil(serverNowSec + (wallMs - now) / 1000);
 }
 
 // A contact e-mail somewhere in the User-Agent, e.g. "GovernedSync/1.0 (ops@clinic.example)".
@@ -67,7 +80,7 @@ function rateLimit(runtime: ServerRuntime, t: TransportOptions, key: string): nu
     w = { windowStart: nowMs, count: 0 };
     runtime.rate.set(key, w);
   }
-  if (w.count >= t.rateLimitPerMinute) return Math.ceil((w.windowStart + windowMs) / 1000);
+  if (w.count >= t.rateLimitPerMinute) return onServerClock(runtime, w.windowStart + windowMs);
   w.count++;
   return null;
 }
