@@ -83,60 +83,18 @@ export function projectRecord(
 ): ProjectionResult {
   const recordId = isRecord(rawRecord) && typeof rawRecord.id === 'string' ? rawRecord.id : undefined;
   const problems: ProjectionProblem[] = [];
-  const problem = (entry: string | undefined, field: string | undefined, message: string): void => {
+  const problem: Problem = (entry, field, message) => {
     problems.push({ resource, recordId, entry, field, message });
   };
   if (!isRecord(rawRecord)) {
     problem(undefined, undefined, 'the record is not a JSON object');
     return { ok: false, problems };
   }
-
-  const byObject = new Map<string, { fields: Record<string, unknown>; entryKeys: string[] }>();
+  const byObject = new Map<string, ObjectBucket>();
   for (const entry of outboundEntries(map, resource)) {
-    const target = entry.target;
-    const def = TRANSFORMS.get(entry.transform);
-    if (target === undefined || def === undefined) continue; // parseDataMap guarantees both
-    // parseDataMap refuses denied fields too; this second check holds for a map object built any other
-    // way, and it runs before any value of the record is read.
-    const denied = deniedSources(resource, entry.sources);
-    if (denied.length > 0) {
-      for (const d of denied)
-        problem(entry.key, d.field, `${d.field} is on the clinical deny-list; not sent`);
-      continue;
-    }
-    const input = slice(rawRecord, entry.sources);
-    // Nothing sent for this entry (a partial record): say nothing rather than derive from absence.
-    if (Object.keys(input).length === 0) continue;
-    let value: unknown;
-    try {
-      value = def.apply(input, context);
-    } catch (err) {
-      const message = err instanceof TransformError ? err.message : 'the transform failed unexpectedly';
-      problem(entry.key, target.path, message);
-      continue;
-    }
-    if (value === undefined) continue;
-    // Refuse here rather than let Salesforce reject the record later (STRING_TOO_LONG): the record is
-    // quarantined with a reason naming the field, and nothing is silently truncated.
-    if (typeof value === 'string' && target.maxLength !== undefined && value.length > target.maxLength) {
-      problem(
-        entry.key,
-        target.path,
-        `value is longer than the ${target.maxLength} characters ${target.path} holds`,
-      );
-      continue;
-    }
-    // Dates Salesforce cannot store, numbers beyond its precision, control and bidi-override
-    // characters (value-checks.ts): quarantined here, naming the field and the rule, never the value.
-    const refused = salesforceValueProblem(value, {
-      path: target.path,
-      type: target.type,
-      transform: entry.transform,
-    });
-    if (refused !== undefined) {
-      problem(entry.key, target.path, refused);
-      continue;
-    }
+    const projected = projectEntry(resource, rawRecord, entry, context, problem);
+    if (projected === undefined) continue;
+    const { target, value } = projected;
     const bucket = byObject.get(target.object) ?? { fields: {}, entryKeys: [] };
     byObject.set(target.object, bucket);
     if (isExternalIdReference(value)) {
@@ -146,7 +104,76 @@ export function projectRecord(
     }
     bucket.entryKeys.push(entry.key);
   }
+  const payloads = payloadsOf(byObject, problem);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, payloads };
+}
 
+type Problem = (entry: string | undefined, field: string | undefined, message: string) => void;
+interface ObjectBucket {
+  fields: Record<string, unknown>;
+  entryKeys: string[];
+}
+
+/**
+ * One entry's value for its target, or undefined (nothing to send, or a problem reported). The checks
+ * run in this order: the clinical deny-list (before any value is read), the transform, the target's
+ * length, then what Salesforce can store.
+ */
+function projectEntry(
+  resource: string,
+  rawRecord: Record<string, unknown>,
+  entry: DataMapEntry,
+  context: ProjectionContext,
+  problem: Problem,
+): { target: NonNullable<DataMapEntry['target']>; value: unknown } | undefined {
+  const target = entry.target;
+  const def = TRANSFORMS.get(entry.transform);
+  if (target === undefined || def === undefined) return undefined; // parseDataMap guarantees both
+  // parseDataMap refuses denied fields too; this second check holds for a map object built any other
+  // way, and it runs before any value of the record is read.
+  const denied = deniedSources(resource, entry.sources);
+  if (denied.length > 0) {
+    for (const d of denied) problem(entry.key, d.field, `${d.field} is on the clinical deny-list; not sent`);
+    return undefined;
+  }
+  const input = slice(rawRecord, entry.sources);
+  // Nothing sent for this entry (a partial record): say nothing rather than derive from absence.
+  if (Object.keys(input).length === 0) return undefined;
+  let value: unknown;
+  try {
+    value = def.apply(input, context);
+  } catch (err) {
+    const message = err instanceof TransformError ? err.message : 'the transform failed unexpectedly';
+    problem(entry.key, target.path, message);
+    return undefined;
+  }
+  if (value === undefined) return undefined;
+  // Refuse here rather than let Salesforce reject the record later (STRING_TOO_LONG): the record is
+  // quarantined with a reason naming the field, and nothing is silently truncated.
+  if (typeof value === 'string' && target.maxLength !== undefined && value.length > target.maxLength) {
+    problem(
+      entry.key,
+      target.path,
+      `value is longer than the ${target.maxLength} characters ${target.path} holds`,
+    );
+    return undefined;
+  }
+  // Dates Salesforce cannot store, numbers beyond its precision, control and bidi-override
+  // characters (value-checks.ts): quarantined here, naming the field and the rule, never the value.
+  const refused = salesforceValueProblem(value, {
+    path: target.path,
+    type: target.type,
+    transform: entry.transform,
+  });
+  if (refused !== undefined) {
+    problem(entry.key, target.path, refused);
+    return undefined;
+  }
+  return { target, value };
+}
+
+/** One payload per target object, each keyed on its external id (a missing one is a problem). */
+function payloadsOf(byObject: Map<string, ObjectBucket>, problem: Problem): SalesforcePayload[] {
   const payloads: SalesforcePayload[] = [];
   for (const [object, bucket] of byObject) {
     const externalIdField = EXTERNAL_ID_FIELDS[object];
@@ -169,7 +196,7 @@ export function projectRecord(
       });
     }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, payloads };
+  return payloads;
 }
 
 // ---------------------------------------------------------------------------------------------------

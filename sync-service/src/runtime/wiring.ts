@@ -230,38 +230,14 @@ export async function createSyncService(
   const rootDir = options.rootDir ?? process.cwd();
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-
-  let key = config.encryptionKey;
-  const ephemeralKey = key === undefined;
-  if (key === undefined) {
-    if (!options.allowEphemeralKey) {
-      throw new SyncError(
-        'ENCRYPTION_KEY_MISSING',
-        'SYNC_ENCRYPTION_KEY is not set: the store holds patient payloads and will not be written unencrypted (generate one with `openssl rand -base64 32`)',
-        { record: { system: 'config' } },
-      );
-    }
-    key = randomBytes(32);
-    logger.warn({}, 'no SYNC_ENCRYPTION_KEY: using a throwaway key for this process only (demo)');
-  }
-
+  const { key, ephemeralKey } = storeKey(config, logger, options);
   const [{ map, hash }, journeyConfig] = await Promise.all([
     loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
     loadJourneyConfig(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
   ]);
   const store = await openKeyedStore(config, key);
   const identity = leaseOwner(config);
-  if (identity.reclaim && options.reclaimLeases === true) {
-    try {
-      const reclaimed = await store.releaseLeases(identity.reclaim);
-      if (reclaimed.outbox + reclaimed.named > 0) {
-        logger.info({ ...reclaimed, owner: identity.owner }, 'took back the leases a previous process left');
-      }
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-  }
+  if (options.reclaimLeases === true) await reclaimLeases(store, identity, logger);
   const cliniko = openCliniko(config, logger, options.cliniko);
   let salesforce: SalesforceSession;
   try {
@@ -281,7 +257,6 @@ export async function createSyncService(
       ...options.worker,
     },
   );
-  let closing: Promise<void> | undefined;
   const stopHeartbeat = startLeaseHeartbeat(
     store,
     worker.owner,
@@ -304,34 +279,76 @@ export async function createSyncService(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     salesforceCalls: () => writer.calls(),
   });
+  const parts = { config, store, cliniko, salesforce, writer, worker, runner, journeyConfig, ephemeralKey };
   return {
-    config,
-    store,
-    cliniko,
-    salesforce,
-    writer,
-    worker,
-    runner,
+    ...parts,
     leaseOwner: worker.owner,
     dataMap: map,
     dataMapHash: hash,
-    journeyConfig,
-    ephemeralKey,
-    close() {
-      // Once: a second call (a test's harness after the test closed it) waits for the first.
-      closing ??= (async () => {
-        stopHeartbeat();
-        worker.stop();
-        try {
-          const released = await store.releaseLeases({ owner: worker.owner });
-          if (released.outbox + released.named > 0) logger.info({ ...released }, 'released the leases held');
-        } catch (err) {
-          logger.warn({ err }, 'could not release the leases; they lapse within the lease period');
-        }
-        await cliniko.close();
-        await store.close();
-      })();
-      return closing;
-    },
+    close: closer(parts, stopHeartbeat, logger),
+  };
+}
+
+/** The store's key: the configured one, or (demo only) a throwaway key for this process. */
+function storeKey(
+  config: Config,
+  logger: Logger,
+  options: SyncServiceOptions,
+): { key: Buffer; ephemeralKey: boolean } {
+  if (config.encryptionKey !== undefined) return { key: config.encryptionKey, ephemeralKey: false };
+  if (!options.allowEphemeralKey) {
+    throw new SyncError(
+      'ENCRYPTION_KEY_MISSING',
+      'SYNC_ENCRYPTION_KEY is not set: the store holds patient payloads and will not be written unencrypted (generate one with `openssl rand -base64 32`)',
+      { record: { system: 'config' } },
+    );
+  }
+  logger.warn({}, 'no SYNC_ENCRYPTION_KEY: using a throwaway key for this process only (demo)');
+  return { key: randomBytes(32), ephemeralKey: true };
+}
+
+/** At start, takes back the leases a previous process of this instance left (issue #15, item 2). */
+async function reclaimLeases(
+  store: Store,
+  identity: ReturnType<typeof leaseOwner>,
+  logger: Logger,
+): Promise<void> {
+  if (!identity.reclaim) return;
+  try {
+    const reclaimed = await store.releaseLeases(identity.reclaim);
+    if (reclaimed.outbox + reclaimed.named > 0) {
+      logger.info({ ...reclaimed, owner: identity.owner }, 'took back the leases a previous process left');
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/**
+ * The service's close: once (a second call waits for the first); stops the heartbeat and the worker,
+ * releases what the process holds, then closes the clients and the store.
+ */
+function closer(
+  parts: { store: Store; cliniko: ClinikoClient; worker: OutboxWorker },
+  stopHeartbeat: () => void,
+  logger: Logger,
+): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  const { store, cliniko, worker } = parts;
+  return () => {
+    closing ??= (async () => {
+      stopHeartbeat();
+      worker.stop();
+      try {
+        const released = await store.releaseLeases({ owner: worker.owner });
+        if (released.outbox + released.named > 0) logger.info({ ...released }, 'released the leases held');
+      } catch (err) {
+        logger.warn({ err }, 'could not release the leases; they lapse within the lease period');
+      }
+      await cliniko.close();
+      await store.close();
+    })();
+    return closing;
   };
 }

@@ -53,170 +53,22 @@ function eventObjectName(channel: string): string | undefined {
   return /^\/event\/([A-Za-z0-9_]+__e)$/.exec(channel)?.[1];
 }
 
+/** The server's state: the org, its sessions, the handshaken clients, and whether it is closing. */
+interface Bayeux {
+  readonly org: Org;
+  readonly sessions: Sessions;
+  readonly clients: Map<string, StreamingClient>;
+  closing: boolean;
+}
+
 export function registerStreaming(app: FastifyInstance, deps: StreamingDeps): void {
-  const { org, sessions } = deps;
-  const clients = new Map<string, StreamingClient>();
-  let closing = false;
+  const server: Bayeux = { org: deps.org, sessions: deps.sessions, clients: new Map(), closing: false };
   app.addHook('preClose', (done) => {
-    closing = true; // releases every waiting connect so the server can close
+    server.closing = true; // releases every waiting connect so the server can close
     done();
   });
-
-  const lastReplayId = (): number => org.events.at(-1)?.replayId ?? 0;
-  const schemaOf = (objectName: string) =>
-    createHash('sha256').update(objectName).digest('base64url').slice(0, 22);
-
-  /** Events due to a client, advancing its cursors. */
-  const due = (client: StreamingClient): Reply[] => {
-    const out: Reply[] = [];
-    for (const [channel, after] of client.subscriptions) {
-      const objectName = eventObjectName(channel);
-      let last = after;
-      for (const event of org.events) {
-        if (event.replayId <= after || event.object.toLowerCase() !== objectName?.toLowerCase()) continue;
-        out.push({
-          channel,
-          data: {
-            schema: schemaOf(event.object),
-            payload: event.payload,
-            event: { replayId: event.replayId, EventUuid: event.uuid, EventApiName: event.object },
-          },
-        });
-        last = Math.max(last, event.replayId);
-      }
-      client.subscriptions.set(channel, last);
-    }
-    return out;
-  };
-
-  const unknownClient = (message: BayeuxMessage): Reply => ({
-    channel: message.channel,
-    id: message.id,
-    clientId: message.clientId,
-    successful: false,
-    error: '403::Unknown client',
-    advice: { reconnect: 'handshake', interval: 0 },
-  });
-
-  const handshake = (message: BayeuxMessage, userId: string | undefined): Reply => {
-    if (!userId) {
-      return {
-        channel: '/meta/handshake',
-        id: message.id,
-        successful: false,
-        error: '403::Handshake denied',
-        ext: { sfdc: { failureReason: '401::Authentication invalid' }, replay: true },
-        advice: { reconnect: 'none' },
-      };
-    }
-    const now = Date.now();
-    for (const [id, c] of clients) if (now - c.lastSeen > CLIENT_TTL_MS) clients.delete(id);
-    const client: StreamingClient = {
-      id: randomBytes(16).toString('base64url'),
-      userId,
-      subscriptions: new Map(),
-      connected: false,
-      lastSeen: now,
-    };
-    clients.set(client.id, client);
-    return {
-      channel: '/meta/handshake',
-      id: message.id,
-      clientId: client.id,
-      version: '1.0',
-      minimumVersion: '1.0',
-      supportedConnectionTypes: ['long-polling'],
-      successful: true,
-      ext: { replay: true, 'payload.format': true },
-    };
-  };
-
-  const subscribe = (client: StreamingClient, message: BayeuxMessage): Reply => {
-    const channel = message.subscription ?? '';
-    const base = { channel: '/meta/subscribe', id: message.id, clientId: client.id, subscription: channel };
-    const objectName = eventObjectName(channel);
-    const object = objectName ? org.visibleObject(client.userId, objectName) : undefined;
-    if (!object || object.category !== 'event') {
-      return {
-        ...base,
-        successful: false,
-        error: `400::The channel you requested to subscribe to does not exist {${channel}}`,
-      };
-    }
-    const requested = message.ext?.replay?.[channel];
-    const replay = requested === undefined || requested === null ? -1 : Number(requested);
-    const newest = lastReplayId();
-    if (!Number.isInteger(replay) || replay < -2 || replay > newest) {
-      return {
-        ...base,
-        successful: false,
-        error: `400::The replayId {${String(requested)}} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.`,
-      };
-    }
-    client.subscriptions.set(channel, replay === -1 ? newest : replay === -2 ? 0 : replay);
-    return { ...base, successful: true };
-  };
-
-  const connect = async (client: StreamingClient, message: BayeuxMessage): Promise<Reply[]> => {
-    const reply = { channel: '/meta/connect', id: message.id, clientId: client.id, successful: true };
-    client.lastSeen = Date.now();
-    if (!client.connected) {
-      client.connected = true;
-      return [
-        ...due(client),
-        { ...reply, advice: { interval: 0, timeout: CONNECT_TIMEOUT_MS, reconnect: 'retry' } },
-      ];
-    }
-    const timeout = Math.min(message.advice?.timeout ?? CONNECT_TIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    const deadline = Date.now() + timeout;
-    let events = due(client);
-    while (events.length === 0 && !closing && clients.has(client.id) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      events = due(client);
-    }
-    client.lastSeen = Date.now();
-    return [...events, reply];
-  };
-
-  const handle = async (message: BayeuxMessage, userId: string | undefined): Promise<Reply[]> => {
-    if (message.channel === '/meta/handshake') return [handshake(message, userId)];
-    const client = clients.get(message.clientId ?? '');
-    if (!client || client.userId !== userId) return [unknownClient(message)];
-    switch (message.channel) {
-      case '/meta/connect':
-        return connect(client, message);
-      case '/meta/subscribe':
-        return [subscribe(client, message)];
-      case '/meta/unsubscribe':
-        client.subscriptions.delete(message.subscription ?? '');
-        return [
-          {
-            channel: '/meta/unsubscribe',
-            id: message.id,
-            clientId: client.id,
-            subscription: message.subscription,
-            successful: true,
-          },
-        ];
-      case '/meta/disconnect':
-        clients.delete(client.id);
-        return [{ channel: '/meta/disconnect', id: message.id, clientId: client.id, successful: true }];
-      default:
-        // Publishing over CometD is not something Salesforce allows for platform events.
-        return [
-          {
-            channel: message.channel,
-            id: message.id,
-            clientId: client.id,
-            successful: false,
-            error: '403::Publish denied',
-          },
-        ];
-    }
-  };
-
   const endpoint = async (request: FastifyRequest<{ Body: unknown }>) => {
-    const userId = authenticate(sessions, request);
+    const userId = authenticate(server.sessions, request);
     const body = request.body;
     const messages = (Array.isArray(body) ? body : [body]).filter(
       (m): m is BayeuxMessage => typeof m === 'object' && m !== null,
@@ -227,9 +79,152 @@ export function registerStreaming(app: FastifyInstance, deps: StreamingDeps): vo
       ...messages.filter((m) => m.channel !== '/meta/connect'),
       ...messages.filter((m) => m.channel === '/meta/connect'),
     ];
-    for (const message of ordered) replies.push(...(await handle(message, userId)));
+    for (const message of ordered) replies.push(...(await handle(server, message, userId)));
     return replies;
   };
   app.post<{ Body: unknown }>('/cometd/:version', endpoint);
   app.post<{ Body: unknown }>('/cometd/:version/*', endpoint);
+}
+
+const lastReplayId = (org: Org): number => org.events.at(-1)?.replayId ?? 0;
+const schemaOf = (objectName: string) =>
+  createHash('sha256').update(objectName).digest('base64url').slice(0, 22);
+
+/** Events due to a client, advancing its cursors. */
+function due(org: Org, client: StreamingClient): Reply[] {
+  const out: Reply[] = [];
+  for (const [channel, after] of client.subscriptions) {
+    const objectName = eventObjectName(channel);
+    let last = after;
+    for (const event of org.events) {
+      if (event.replayId <= after || event.object.toLowerCase() !== objectName?.toLowerCase()) continue;
+      out.push({
+        channel,
+        data: {
+          schema: schemaOf(event.object),
+          payload: event.payload,
+          event: { replayId: event.replayId, EventUuid: event.uuid, EventApiName: event.object },
+        },
+      });
+      last = Math.max(last, event.replayId);
+    }
+    client.subscriptions.set(channel, last);
+  }
+  return out;
+}
+
+function unknownClient(message: BayeuxMessage): Reply {
+  return {
+    channel: message.channel,
+    id: message.id,
+    clientId: message.clientId,
+    successful: false,
+    error: '403::Unknown client',
+    advice: { reconnect: 'handshake', interval: 0 },
+  };
+}
+
+function handshake(server: Bayeux, message: BayeuxMessage, userId: string | undefined): Reply {
+  if (!userId) {
+    return {
+      channel: '/meta/handshake',
+      id: message.id,
+      successful: false,
+      error: '403::Handshake denied',
+      ext: { sfdc: { failureReason: '401::Authentication invalid' }, replay: true },
+      advice: { reconnect: 'none' },
+    };
+  }
+  const now = Date.now();
+  for (const [id, c] of server.clients) if (now - c.lastSeen > CLIENT_TTL_MS) server.clients.delete(id);
+  const client: StreamingClient = {
+    id: randomBytes(16).toString('base64url'),
+    userId,
+    subscriptions: new Map(),
+    connected: false,
+    lastSeen: now,
+  };
+  server.clients.set(client.id, client);
+  return {
+    channel: '/meta/handshake',
+    id: message.id,
+    clientId: client.id,
+    version: '1.0',
+    minimumVersion: '1.0',
+    supportedConnectionTypes: ['long-polling'],
+    successful: true,
+    ext: { replay: true, 'payload.format': true },
+  };
+}
+
+function subscribe(org: Org, client: StreamingClient, message: BayeuxMessage): Reply {
+  const channel = message.subscription ?? '';
+  const base = { channel: '/meta/subscribe', id: message.id, clientId: client.id, subscription: channel };
+  const objectName = eventObjectName(channel);
+  const object = objectName ? org.visibleObject(client.userId, objectName) : undefined;
+  if (!object || object.category !== 'event') {
+    return {
+      ...base,
+      successful: false,
+      error: `400::The channel you requested to subscribe to does not exist {${channel}}`,
+    };
+  }
+  const requested = message.ext?.replay?.[channel];
+  const replay = requested === undefined || requested === null ? -1 : Number(requested);
+  const newest = lastReplayId(org);
+  if (!Number.isInteger(replay) || replay < -2 || replay > newest) {
+    return {
+      ...base,
+      successful: false,
+      error: `400::The replayId {${String(requested)}} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.`,
+    };
+  }
+  client.subscriptions.set(channel, replay === -1 ? newest : replay === -2 ? 0 : replay);
+  return { ...base, successful: true };
+}
+
+/** The first connect answers at once with advice; later ones wait (long poll) until an event is due. */
+async function connect(server: Bayeux, client: StreamingClient, message: BayeuxMessage): Promise<Reply[]> {
+  const reply = { channel: '/meta/connect', id: message.id, clientId: client.id, successful: true };
+  client.lastSeen = Date.now();
+  if (!client.connected) {
+    client.connected = true;
+    return [
+      ...due(server.org, client),
+      { ...reply, advice: { interval: 0, timeout: CONNECT_TIMEOUT_MS, reconnect: 'retry' } },
+    ];
+  }
+  const timeout = Math.min(message.advice?.timeout ?? CONNECT_TIMEOUT_MS, CONNECT_TIMEOUT_MS);
+  const deadline = Date.now() + timeout;
+  let events = due(server.org, client);
+  while (events.length === 0 && !server.closing && server.clients.has(client.id) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    events = due(server.org, client);
+  }
+  client.lastSeen = Date.now();
+  return [...events, reply];
+}
+
+async function handle(server: Bayeux, message: BayeuxMessage, userId: string | undefined): Promise<Reply[]> {
+  if (message.channel === '/meta/handshake') return [handshake(server, message, userId)];
+  const client = server.clients.get(message.clientId ?? '');
+  if (!client || client.userId !== userId) return [unknownClient(message)];
+  const base = { id: message.id, clientId: client.id };
+  switch (message.channel) {
+    case '/meta/connect':
+      return connect(server, client, message);
+    case '/meta/subscribe':
+      return [subscribe(server.org, client, message)];
+    case '/meta/unsubscribe':
+      client.subscriptions.delete(message.subscription ?? '');
+      return [
+        { channel: '/meta/unsubscribe', ...base, subscription: message.subscription, successful: true },
+      ];
+    case '/meta/disconnect':
+      server.clients.delete(client.id);
+      return [{ channel: '/meta/disconnect', ...base, successful: true }];
+    default:
+      // Publishing over CometD is not something Salesforce allows for platform events.
+      return [{ channel: message.channel, ...base, successful: false, error: '403::Publish denied' }];
+  }
 }
