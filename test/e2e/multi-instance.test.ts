@@ -172,6 +172,8 @@ describe('a frozen lease holder (two processes on PostgreSQL)', () => {
       SYNC_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CLINIC_TIMEZONE: 'Australia/Sydney',
       SYNC_POLL_INTERVAL_SECONDS: '5',
+      // The repository's map and journey are signed with the published demo key: test mode accepts it.
+      SYNC_MODE: 'test',
     };
   });
 
