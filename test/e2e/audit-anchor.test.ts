@@ -67,7 +67,7 @@ describe('audit anchors in Salesforce', () => {
     const written = activeRecords(h.salesforce, 'Audit_Anchor__c');
     expect(written).toHaveLength(2);
     for (const a of written) {
-      expect(a.Anchor_Key__c).toBe(`seq-${Number(a.Sequence__c)}`);
+      expect(a.Anchor_Key__c).toBe(a.Run_Id__c);
       expect(a.Head_Hash__c).toMatch(/^[0-9a-f]{64}$/);
       expect(String(a.Run_Id__c)).toMatch(/^run-/);
     }
@@ -75,10 +75,13 @@ describe('audit anchors in Salesforce', () => {
 
   it('refuse an update by the integration user (create without edit), as Salesforce does', async () => {
     const [first] = anchors();
+    const key = activeRecords(h.salesforce, 'Audit_Anchor__c').find(
+      (a) => Number(a.Sequence__c) === first!.seq,
+    )!.Anchor_Key__c;
     await expect(
       h.service.salesforce.connection
         .sobject('Audit_Anchor__c')
-        .upsert({ Anchor_Key__c: `seq-${first!.seq}`, Head_Hash__c: 'f'.repeat(64) }, 'Anchor_Key__c'),
+        .upsert({ Anchor_Key__c: key, Head_Hash__c: 'f'.repeat(64) }, 'Anchor_Key__c'),
     ).rejects.toMatchObject({ name: 'INSUFFICIENT_ACCESS_OR_READONLY' });
     expect(anchors()[0]?.hash).toBe(first!.hash);
     // Control: a new anchor (a create) is accepted.

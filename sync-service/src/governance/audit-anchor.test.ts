@@ -80,7 +80,7 @@ describe('anchorPayload', () => {
   it('holds the sequence, hash, run and time, keyed by sequence', () => {
     const hash = 'a'.repeat(64);
     expect(anchorPayload({ seq: 12, hash }, 'run-1', '2026-01-01T00:00:00.000Z')).toEqual({
-      Anchor_Key__c: anchorKey(12),
+      Anchor_Key__c: anchorKey('run-1'),
       Sequence__c: 12,
       Head_Hash__c: hash,
       Run_Id__c: 'run-1',

@@ -21,9 +21,13 @@ export interface AuditAnchor {
   readonly hash: string;
 }
 
-/** `seq-42`: one anchor per sequence, so re-sending the same head matches the same record. */
-export function anchorKey(seq: number): string {
-  return `seq-${seq}`;
+/**
+ * One anchor per run, keyed by its run id: a run queues its anchor once. Not keyed by sequence: two
+ * instances (or a run and a reconciliation) may anchor the same head, and the second upsert of a
+ * sequence would be an update, which the object refuses. Two anchors of one sequence carry one hash.
+ */
+export function anchorKey(runId: string): string {
+  return runId;
 }
 
 /** The Audit_Anchor__c fields for a chain head. */
@@ -34,8 +38,10 @@ export function anchorPayload(
 ): Record<string, string | number> {
   if (!Number.isSafeInteger(head.seq) || head.seq < 1) throw new RangeError('an anchor needs a sequence ≥ 1');
   if (!/^[0-9a-f]{64}$/.test(head.hash)) throw new TypeError('an anchor needs a sha256 hex hash');
+  if (runId.length < 1 || runId.length > 40)
+    throw new RangeError('Anchor_Key__c (the run id) is 1 to 40 characters');
   return {
-    [ANCHOR_KEY_FIELD]: anchorKey(head.seq),
+    [ANCHOR_KEY_FIELD]: anchorKey(runId),
     Sequence__c: head.seq,
     Head_Hash__c: head.hash,
     Run_Id__c: runId,

@@ -116,9 +116,9 @@ describe('run recording shared by the cycle and the reconciliation', () => {
     await recordRunSummary(deps(false), input, 1);
     expect(commits[0]?.outbox?.map((i) => i.object)).toEqual(['Sync_Run__c', 'Audit_Anchor__c']);
     const anchor = commits[0]?.outbox?.[1];
-    expect(anchor).toMatchObject({ externalId: 'seq-7', operation: 'upsert', runId: 'run-3' });
+    expect(anchor).toMatchObject({ externalId: 'run-3', operation: 'upsert', runId: 'run-3' });
     expect(JSON.parse(anchor?.payload ?? '{}')).toEqual({
-      Anchor_Key__c: 'seq-7',
+      Anchor_Key__c: 'run-3',
       Sequence__c: 7,
       Head_Hash__c: hash,
       Run_Id__c: 'run-3',

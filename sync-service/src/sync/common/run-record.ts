@@ -57,14 +57,14 @@ export function runSummaryItem(payload: Record<string, unknown>, runId: string):
 
 /**
  * The outbox item that anchors the audit chain's head in Salesforce (Audit_Anchor__c, insert-only;
- * keyed on the sequence, which always carries the same hash). No patient data: a sequence, a hash,
+ * keyed on the run id, see anchorKey). No patient data: a sequence, a hash,
  * the run id and the time.
  */
 export function anchorItem(head: ChainHead, runId: string, now: number): OutboxInput {
   const payload = anchorPayload(head, runId, new Date(now).toISOString());
   return {
     object: ANCHOR_OBJECT,
-    externalId: anchorKey(head.seq),
+    externalId: anchorKey(runId),
     operation: 'upsert',
     payload: JSON.stringify(payload),
     payloadHash: payloadSha256(payload),
