@@ -77,7 +77,8 @@ const PERMISSION_SET_TEXT: Readonly<Record<PermissionSetName, { label: string; d
   },
 };
 
-type Access = 'read' | 'edit';
+/** `create`: insert-only (create and read, never edit or delete: the audit anchors). */
+type Access = 'read' | 'create' | 'edit';
 
 /** The Apex controller behind the governance components; without class access they fail to load. */
 export const GOVERNANCE_CONTROLLER = 'ClinikoGovernanceController';
@@ -118,6 +119,8 @@ export const GOVERNANCE_ACCESS: Readonly<
   Sync_Run__c: { integration: 'edit', compliance: 'read' },
   Consent_Reconciliation__c: { integration: 'edit', compliance: 'read' },
   Access_Change__c: { integration: 'edit', compliance: 'read' },
+  // Insert-only evidence of the audit chain's head (docs/governance.md, "Audit anchors").
+  Audit_Anchor__c: { integration: 'create', compliance: 'read' },
   Governance_Review__c: { compliance: 'edit' },
 };
 
@@ -251,7 +254,8 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
       objects.set(object, access.integration);
       for (const f of project.objects.get(object)?.fields.values() ?? []) {
         if (f.permissionable)
-          fields.push({ field: `${object}.${f.name}`, editable: access.integration === 'edit' });
+          // A field is set on create only if it is editable; the object's missing Edit forbids updates.
+          fields.push({ field: `${object}.${f.name}`, editable: access.integration !== 'read' });
       }
     }
     objects.set(JOURNEY_EVENT, 'publish');
@@ -330,10 +334,11 @@ function objectPermission(grant: ObjectGrant): XmlChild {
   // Element order is the PermissionSetObjectPermissions sequence of the Metadata API schema.
   const publish = grant.access === 'publish';
   const edit = grant.access === 'edit';
+  const create = edit || publish || grant.access === 'create';
   return [
     'objectPermissions',
     [
-      ['allowCreate', b(edit || publish)],
+      ['allowCreate', b(create)],
       ['allowDelete', 'false'],
       ['allowEdit', b(edit)],
       ['allowRead', 'true'],

@@ -189,12 +189,32 @@ describe('the committed permission sets', () => {
         'Sync_Run__c',
         'Access_Change__c',
         'Consent_Reconciliation__c',
+        'Audit_Anchor__c',
       ]) {
         expect(set.objects.has(object), object).toBe(false);
       }
     }
     expect(compliance.objects.get('Governance_Review__c')).toEqual({ read: true, edit: true, create: true });
     expect(compliance.objects.get('Access_Change__c')).toEqual({ read: true, edit: false, create: false });
+    expect(compliance.objects.get('Audit_Anchor__c')).toEqual({ read: true, edit: false, create: false });
+  });
+
+  it('lets the integration user create audit anchors but never edit or delete them (insert-only)', () => {
+    const file = path.join(
+      REPO_ROOT,
+      'force-app/main/default/permissionsets/Cliniko_Sync_Integration.permissionset-meta.xml',
+    );
+    const { node } = parseMetadataXml(readFileSync(file, 'utf8'));
+    const op = children(node, 'objectPermissions').find((o) => text(o, 'object') === 'Audit_Anchor__c');
+    expect(op && ['allowCreate', 'allowRead', 'allowEdit', 'allowDelete'].map((k) => text(op, k))).toEqual([
+      'true',
+      'true',
+      'false',
+      'false',
+    ]);
+    // Control: the run summaries it writes are editable (an upsert updates them).
+    const runs = children(node, 'objectPermissions').find((o) => text(o, 'object') === 'Sync_Run__c');
+    expect(runs && text(runs, 'allowEdit')).toBe('true');
   });
 
   it('grants a mapped address through the compound field, never its parts', () => {

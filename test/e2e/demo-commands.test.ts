@@ -151,6 +151,8 @@ describe('npm run demo', () => {
     expect(outputOf(/\/dlq\?includeReplayed=true"$/)[0]).toMatch(/"replayedAt":"\d{4}-/);
     // Governance commands ran on the store alone, and the demo's copy of the map was signed.
     expect(outputOf(/audit verify$/)[0]).toContain('audit log intact');
+    // ... and checked against the anchors the demo's runs left in its Salesforce emulator (issue #17).
+    expect(outputOf(/audit verify$/)[0]).toMatch(/audit anchors match: [1-9]\d* checked against Salesforce/);
     expect(outputOf(/data-map sign --key/)[0]).toContain('Demo Compliance Officer (DEMO ONLY)');
     // Corrected in Cliniko, the record was retried by the next cycle and left the quarantine.
     expect(outputOf(/quarantine$/).at(-1)).toContain('nothing is quarantined');

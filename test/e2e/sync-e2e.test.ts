@@ -47,9 +47,10 @@ describe('sync end to end', () => {
     expect(summary.status).toBe('succeeded');
     const contact = activeRecords(h.salesforce, 'Contact').find((c) => c.Cliniko_Patient_Id__c === patientId);
     expect(contact?.Email).toBe('changed.address@example.com');
-    // One collection upsert for the Contact, one for the run summary.
-    expect(h.service.writer.calls() - before).toBe(2);
-    expect(summary.salesforceCalls).toBe(2);
+    // One collection upsert for the Contact, one for the run summary, one for the audit anchor (issue
+    // #17: an upsert collection holds one object type, so the anchor cannot share the summary's call).
+    expect(h.service.writer.calls() - before).toBe(3);
+    expect(summary.salesforceCalls).toBe(3);
   });
 });
 

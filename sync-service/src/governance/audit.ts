@@ -10,9 +10,9 @@ import { canonicalJson, payloadSha256, sha256Hex } from './canonical.js';
  *
  * Chain: `hash = sha256(canonical JSON of the entry without hash)`, and each entry carries the previous
  * entry's hash and a sequence number one higher. Altering an entry breaks its own hash; deleting or
- * reordering breaks the next entry's `previousHash` / `seq`. Truncating the tail is only visible
- * against a head kept elsewhere (pass `expectedHead`; the store should keep it apart from the entries,
- * e.g. in the run record).
+ * reordering breaks the next entry's `previousHash` / `seq`. Truncating the tail, or editing an entry
+ * and recomputing the chain, is only visible against heads kept elsewhere: the anchors in Salesforce
+ * (audit-anchor.ts, `verifyAgainstAnchors`), or one head passed as `expectedHead`.
  */
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -9,6 +9,7 @@ export const UPSERT_KEYS: Readonly<Record<string, string>> = {
   ...EXTERNAL_ID_FIELDS,
   Journey_Transition__c: 'Transition_Key__c',
   Sync_Run__c: 'Run_Id__c',
+  Audit_Anchor__c: 'Anchor_Key__c',
 };
 
 export const PRIORITY: Readonly<Record<string, number>> = {
@@ -19,6 +20,8 @@ export const PRIORITY: Readonly<Record<string, number>> = {
   Journey_Transition__c: 50,
   Patient_Journey_Event__e: 60,
   Sync_Run__c: 90,
+  // After the run summary: the head it anchors was read before either was written.
+  Audit_Anchor__c: 95,
 };
 
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';

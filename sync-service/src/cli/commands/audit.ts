@@ -7,18 +7,25 @@ import {
   verifyAuditChain,
   type AuditEntry,
 } from '../../governance/audit.js';
+import { verifyAgainstAnchors } from '../../governance/audit-anchor.js';
 import type { Command, CliContext } from '../types.js';
+import { readAnchors } from './audit-anchors.js';
 import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, readAuditLog } from './audit-store.js';
 
 /**
  * `audit verify | show --patient ID | prune [--years N]`: the compliance officer's view of the
- * hash-chained audit log. Reads the store only (no Cliniko or Salesforce connection). Entries never
- * hold field values, so everything printed here is names, ids, times and hashes.
+ * hash-chained audit log. Reads the store; `verify` also reads the chain's anchors from Salesforce
+ * (Audit_Anchor__c) when the Salesforce credentials are configured. Entries never hold field values,
+ * so everything printed here is names, ids, times and hashes.
  */
 
 const USAGE = `npm run sync -- audit <verify | show --patient ID | prune [--years N] [--dry-run]>
 
   verify                 Re-walk the audit log's hash chain; report the first broken link (exit 1).
+                         Then check it against every anchor in Salesforce (Audit_Anchor__c): a
+                         truncated or rewritten log is reported by the first failing seq (exit 1).
+                         Needs the Salesforce credentials; without them it says so and checks the
+                         local chain only.
   show --patient ID      One Cliniko patient's trail: every write to their Contact and linked records.
          [--json]        One JSON entry per line instead of a table.
   prune [--years N]      Delete entries older than the retention (SYNC_AUDIT_RETENTION_YEARS, default 6)
@@ -58,10 +65,36 @@ async function verify(ctx: CliContext): Promise<number> {
         ? 'audit log is empty'
         : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
     );
-    return 0;
+    return await checkAnchors(ctx, entries);
   } finally {
     await store.close();
   }
+}
+
+/** The local chain (already intact) against every anchor in Salesforce. */
+async function checkAnchors(ctx: CliContext, entries: readonly AuditEntry[]): Promise<number> {
+  const read = await readAnchors(ctx);
+  if (!read.ok) {
+    if (read.kind === 'invalid') {
+      ctx.print(`audit anchors BROKEN: ${read.reason}`);
+      return 1;
+    }
+    ctx.print(`audit anchors NOT checked: ${read.reason}; only the local chain was verified`);
+    return 0;
+  }
+  const anchored = verifyAgainstAnchors(entries, read.anchors);
+  if (!anchored.ok) {
+    ctx.print(
+      `audit log does NOT match its Salesforce anchors, first failing seq ${anchored.seq}: ${anchored.reason}`,
+    );
+    return 1;
+  }
+  ctx.print(
+    anchored.latest === undefined
+      ? 'audit anchors: none in Salesforce yet (a run that writes something anchors the head)'
+      : `audit anchors match: ${anchored.checked} checked against Salesforce${anchored.pruned > 0 ? `, ${anchored.pruned} at pruned seqs` : ''}, latest seq ${anchored.latest.seq}`,
+  );
+  return 0;
 }
 
 async function show(args: string[], ctx: CliContext): Promise<number> {

@@ -34,7 +34,10 @@ describe('run recording shared by the cycle and the reconciliation', () => {
     };
     await recordRunSummary(
       {
-        store: { commitBatch: (b) => Promise.resolve(void commits.push(b)) },
+        store: {
+          commitBatch: (b) => Promise.resolve(void commits.push(b)),
+          lastAuditRow: () => Promise.resolve(undefined),
+        },
         worker: { drain: () => Promise.resolve(void (drains += 1)) },
         log: { warn: () => undefined },
       },
@@ -61,7 +64,7 @@ describe('run recording shared by the cycle and the reconciliation', () => {
     await expect(
       recordRunSummary(
         {
-          store: { commitBatch: () => Promise.resolve() },
+          store: { commitBatch: () => Promise.resolve(), lastAuditRow: () => Promise.resolve(undefined) },
           worker: { drain: () => Promise.reject(new Error('store gone')) },
           log: { warn: (_obj: unknown, msg?: string) => void warned.push(msg ?? '') },
         },
@@ -76,5 +79,52 @@ describe('run recording shared by the cycle and the reconciliation', () => {
       ),
     ).resolves.toBeUndefined();
     expect(warned).toEqual(['run summary not written yet']);
+  });
+
+  it('queues the audit anchor after the summary when the log has a head, and none for an empty log', async () => {
+    const commits: BatchCommit[] = [];
+    const hash = 'b'.repeat(64);
+    const deps = (head: boolean) => ({
+      store: {
+        commitBatch: (b: BatchCommit) => Promise.resolve(void commits.push(b)),
+        lastAuditRow: () =>
+          Promise.resolve(
+            head
+              ? {
+                  seq: 7,
+                  hash,
+                  prevHash: 'c'.repeat(64),
+                  object: 'Contact',
+                  externalId: '1',
+                  createdAt: 1,
+                  entry: JSON.stringify({ seq: 7, hash }),
+                }
+              : undefined,
+          ),
+      },
+      worker: { drain: () => Promise.resolve() },
+      log: { warn: () => undefined },
+    });
+    const input = {
+      runId: 'run-3',
+      mode: 'incremental' as const,
+      startedAt: '2026-11-22T02:30:00.000Z',
+      counts: {},
+      dataMapSha256: 'a'.repeat(64),
+    };
+    await recordRunSummary(deps(true), input, Date.parse('2026-11-22T02:31:00.000Z'));
+    await recordRunSummary(deps(false), input, 1);
+    expect(commits[0]?.outbox?.map((i) => i.object)).toEqual(['Sync_Run__c', 'Audit_Anchor__c']);
+    const anchor = commits[0]?.outbox?.[1];
+    expect(anchor).toMatchObject({ externalId: 'run-3', operation: 'upsert', runId: 'run-3' });
+    expect(JSON.parse(anchor?.payload ?? '{}')).toEqual({
+      Anchor_Key__c: 'run-3',
+      Sequence__c: 7,
+      Head_Hash__c: hash,
+      Run_Id__c: 'run-3',
+      Anchored_At__c: '2026-11-22T02:31:00.000Z',
+    });
+    // Control: an empty log has no head to anchor.
+    expect(commits[1]?.outbox?.map((i) => i.object)).toEqual(['Sync_Run__c']);
   });
 });

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SyncError } from '../../errors.js';
+import { ANCHOR_OBJECT, anchorKey, anchorPayload } from '../../governance/audit-anchor.js';
+import type { ChainHead } from '../../governance/audit.js';
 import { payloadSha256 } from '../../governance/canonical.js';
 import { buildSyncRunPayload, type SyncRunInput } from '../../governance/sync-run.js';
 import type { Logger } from '../../logger.js';
 import type { OutboxInput, Store } from '../../store/index.js';
 import { PRIORITY } from '../objects.js';
+import { chainHeadOf } from './audit-log.js';
 
 /**
  * Run recording shared by the use cases that write (the cycle, the reconciliation): run ids, the cycle
@@ -52,15 +55,42 @@ export function runSummaryItem(payload: Record<string, unknown>, runId: string):
   };
 }
 
+/**
+ * The outbox item that anchors the audit chain's head in Salesforce (Audit_Anchor__c, insert-only;
+ * keyed on the run id, see anchorKey). No patient data: a sequence, a hash,
+ * the run id and the time.
+ */
+export function anchorItem(head: ChainHead, runId: string, now: number): OutboxInput {
+  const payload = anchorPayload(head, runId, new Date(now).toISOString());
+  return {
+    object: ANCHOR_OBJECT,
+    externalId: anchorKey(runId),
+    operation: 'upsert',
+    payload: JSON.stringify(payload),
+    payloadHash: payloadSha256(payload),
+    runId,
+    priority: PRIORITY[ANCHOR_OBJECT] ?? 95,
+  };
+}
+
+/** The store's newest audit entry as a chain head, or undefined for an empty log. */
+export async function auditChainHead(store: Pick<Store, 'lastAuditRow'>): Promise<ChainHead | undefined> {
+  const row = await store.lastAuditRow();
+  return row === undefined ? undefined : chainHeadOf(row);
+}
+
 export interface RunRecordDeps {
-  readonly store: Pick<Store, 'commitBatch'>;
+  readonly store: Pick<Store, 'commitBatch' | 'lastAuditRow'>;
   readonly worker: { drain(): Promise<unknown> };
   readonly log: Pick<Logger, 'warn'>;
 }
 
 /**
- * Queues the run's Sync_Run__c summary and drains it. The queueing is durable or throws; a drain that
- * fails leaves the summary in the outbox for the next drain (logged, not thrown).
+ * Queues the run's Sync_Run__c summary and the audit anchor, and drains them. Called only for a run
+ * that changed something, so the head anchored covers the run's own writes; the summary's and the
+ * anchor's own audit entries are covered by the next run's anchor (an idle run anchors nothing, or every
+ * anchor would append an entry and call for another). The queueing is durable or throws; a drain that
+ * fails leaves both in the outbox for the next drain (logged, not thrown).
  */
 export async function recordRunSummary(
   deps: RunRecordDeps,
@@ -68,9 +98,13 @@ export async function recordRunSummary(
   finished: number,
 ): Promise<void> {
   const payload = buildSyncRunPayload(input);
+  const head = await auditChainHead(deps.store);
   await deps.store.commitBatch({
     stream: 'runs',
-    outbox: [runSummaryItem(payload, input.runId)],
+    outbox: [
+      runSummaryItem(payload, input.runId),
+      ...(head === undefined ? [] : [anchorItem(head, input.runId, finished)]),
+    ],
     now: finished,
   });
   await deps.worker
