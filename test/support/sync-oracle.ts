@@ -172,7 +172,10 @@ function expectedValue(f: MappedField, record: Record<string, unknown>): unknown
     case 'appointment-ref':
       return linkId(v);
     default:
-      throw new Error(`oracle: transform ${f.transform} not implemented`);
+      // A field the oracle cannot read independently is a gap to close, never a field to skip silently.
+      throw new Error(
+        `oracle: no independent reading of transform ${f.transform}; add one before relying on it`,
+      );
   }
 }
 
