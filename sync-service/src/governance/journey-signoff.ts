@@ -1,16 +1,9 @@
-import type { KeyObject } from 'node:crypto';
-import { isMap, isScalar, parseDocument, parse as parseYaml } from 'yaml';
+import { isMap, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { SignoffTrust } from './signoff.js';
-import {
-  checkDocumentSignatures,
-  signDocument,
-  verifiedSignatures,
-  type Approver,
-  type ApproverRegistry,
-  type DocumentSignature,
-} from './signatures.js';
+import { checkDocumentSignatures } from './signatures.js';
+import { renewSignatures, writeSignoff, type DocumentSigner } from './signoff-block.js';
 
 /**
  * config/journey.yaml is signed like the data map (issue #17, item 6): it decides what marketing sees
@@ -87,42 +80,13 @@ export function checkJourneySignoff(yamlText: string, trust: SignoffTrust): Jour
 }
 
 /** Adds (or renews) `approver`'s signature; keeps others' signatures over the same content. */
-export function signJourney(
-  yamlText: string,
-  signer: {
-    readonly approver: Approver;
-    readonly privateKey: KeyObject;
-    readonly signedOn: string;
-    readonly registry: ApproverRegistry;
-  },
-): string {
+export function signJourney(yamlText: string, signer: DocumentSigner): string {
   const doc = parseDocument(yamlText);
   if (doc.errors.length > 0 || !isMap(doc.contents))
     throw new RangeError('config/journey.yaml is not a YAML mapping');
   const plain = doc.toJS() as { signoff?: unknown };
   const sha256 = journeySha256(plain);
   const previous = signoffSchema.safeParse(plain.signoff);
-  const kept: DocumentSignature[] =
-    previous.success && previous.data.sha256 === sha256
-      ? verifiedSignatures('journey', sha256, previous.data.signatures, signer.registry).filter(
-          (s) => s.approver !== signer.approver.name,
-        )
-      : [];
-  const signatures = [
-    ...kept,
-    signDocument('journey', sha256, signer.approver, signer.privateKey, signer.signedOn),
-  ];
-  const node = doc.createNode({
-    approvedBy: signatures.map((s) => s.approver).join(' and '),
-    approvedOn: signatures
-      .map((s) => s.signedOn)
-      .sort()
-      .at(-1),
-    sha256,
-    signatures: signatures.map((s) => ({ ...s })),
-  });
-  const hash = isMap(node) ? node.get('sha256', true) : undefined;
-  if (isScalar(hash)) hash.type = 'QUOTE_SINGLE';
-  doc.set('signoff', node);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  const signatures = renewSignatures('journey', sha256, previous.success ? previous.data : undefined, signer);
+  return writeSignoff(doc, sha256, signatures);
 }

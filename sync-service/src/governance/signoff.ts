@@ -1,17 +1,9 @@
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, parseDocument } from 'yaml';
 import { SyncError } from '../errors.js';
 import { canonicalDataMapJson, dataMapSha256, sha256Hex } from './canonical.js';
 import type { DataMap } from './data-map.js';
-import {
-  checkDocumentSignatures,
-  signDocument,
-  verifiedSignatures,
-  type Approver,
-  type ApproverRegistry,
-  type DocumentSignature,
-  type SignatureMode,
-} from './signatures.js';
-import type { KeyObject } from 'node:crypto';
+import { checkDocumentSignatures, type ApproverRegistry, type SignatureMode } from './signatures.js';
+import { renewSignatures, writeSignoff, type DocumentSigner } from './signoff-block.js';
 
 /**
  * The sign-off gate. A data map is signed when `signoff.sha256` equals the sha256 of the canonical
@@ -236,15 +228,10 @@ export function assertSigned(
 export function signDataMap(
   yamlText: string,
   map: DataMap,
-  signer: {
-    readonly approver: Approver;
-    readonly privateKey: KeyObject;
-    readonly signedOn: string;
-    /** Other approvers' signatures are kept only if they verify under this registry. */
-    readonly registry: ApproverRegistry;
-  },
+  /** Other approvers' signatures are kept only if they verify under `signer.registry`. */
+  signer: DocumentSigner,
 ): string {
-  const { approver, privateKey, signedOn } = signer;
+  const { signedOn } = signer;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(signedOn) || Number.isNaN(Date.parse(`${signedOn}T00:00:00Z`))) {
     throw new RangeError('the sign-off date must be YYYY-MM-DD');
   }
@@ -257,28 +244,6 @@ export function signDataMap(
   if (dataMapSha256(reparsed.entries ?? [], reparsed.derived ?? []) !== check) {
     throw new RangeError('the YAML text is not the map that was parsed; parse it again before signing');
   }
-  const mine = signDocument('data-map', check, approver, privateKey, signedOn);
-  const kept: DocumentSignature[] =
-    map.signoff?.sha256 === check
-      ? verifiedSignatures('data-map', check, map.signoff.signatures ?? [], signer.registry).filter(
-          (s) => s.approver !== approver.name,
-        )
-      : [];
-  const signatures = [...kept, mine];
-  const signoff = doc.createNode({
-    approvedBy: signatures.map((s) => s.approver).join(' and '),
-    approvedOn:
-      signatures
-        .map((s) => s.signedOn)
-        .sort()
-        .at(-1) ?? signedOn,
-    sha256: check,
-    entries: entryDigests(map),
-    signatures: signatures.map((s) => ({ ...s })),
-  });
-  // A hex digest made only of digits and one `e` would read back as a number: always quote it.
-  const hash = isMap(signoff) ? signoff.get('sha256', true) : undefined;
-  if (isScalar(hash)) hash.type = 'QUOTE_SINGLE';
-  doc.set('signoff', signoff);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  const signatures = renewSignatures('data-map', check, map.signoff, signer);
+  return writeSignoff(doc, check, signatures, { entries: entryDigests(map) });
 }
