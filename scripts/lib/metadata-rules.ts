@@ -11,6 +11,7 @@ import {
   type Project,
 } from './metadata-project.js';
 import { children, text, texts, type XmlNode } from '../../lib/metadata/xml.js';
+import { checkFlow } from './metadata-flow-rules.js';
 
 /**
  * Project rules: what Salesforce would reject at deploy time (or what would silently break the
@@ -105,7 +106,10 @@ function checkField(p: Problems, project: Project, o: ObjectInfo, f: FieldInfo):
 
   switch (f.type) {
     case 'Text':
-      if (f.length === undefined || f.length < 1 || f.length > 255)
+      // A formula's result has no length of its own (Salesforce refuses one on a formula field).
+      if (text(node, 'formula') !== undefined) {
+        if (f.length !== undefined) p.error(file, 'length', 'a formula field takes no length');
+      } else if (f.length === undefined || f.length < 1 || f.length > 255)
         p.error(file, 'length', 'a Text field has a length of 1 to 255');
       break;
     case 'LongTextArea':
@@ -685,6 +689,9 @@ export function checkProjectRules(
         break;
       case 'CustomTab':
         checkTab(p, project, f);
+        break;
+      case 'Flow':
+        p.list.push(...checkFlow(project, f));
         break;
       default:
         break;

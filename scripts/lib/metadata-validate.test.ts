@@ -125,6 +125,29 @@ describe('validate:metadata on a deliberately broken copy', () => {
       'target: Care_Plan__c.Referral_Type__c',
       'target: Care_Plan__c.Referral_Kind__c',
     );
+    // Flow rules: a shipped Flow that is active, and one that names a field the package lacks (in a
+    // $Record reference) and an object that does not exist.
+    const FLOWS = 'force-app/main/default/flows';
+    edit(
+      root,
+      `${FLOWS}/Cliniko_Appointment_Reminder.flow-meta.xml`,
+      '<status>Draft</status>',
+      '<status>Active</status>',
+    );
+    edit(root, `${FLOWS}/Cliniko_No_Show_Nurture_Entry.flow-meta.xml`, '$Record.Kind__c', '$Record.Kynd__c');
+    edit(
+      root,
+      `${FLOWS}/Cliniko_Reactivation_Entry.flow-meta.xml`,
+      /<object>Contact<\/object>/,
+      '<object>Contakt</object>',
+    );
+    // Schema: a Flow with an element the Flow type does not have.
+    edit(
+      root,
+      `${FLOWS}/Cliniko_Reactivation_Touches.flow-meta.xml`,
+      '<status>',
+      '<state>Draft</state>\n    <status>',
+    );
     // Schema, generically: a component bundle with an element the schema does not know.
     write(
       root,
@@ -168,6 +191,23 @@ describe('validate:metadata on a deliberately broken copy', () => {
     expect(lines(report).filter((l) => l.includes('(lwc)'))).toEqual([
       expect.stringContaining('unbuiltCard/unbuiltCard.js'),
     ]);
+  });
+
+  it('checks Flows: schema, inactive on install, and every object and field they name', () => {
+    expectError(
+      /Cliniko_Reactivation_Touches\.flow-meta\.xml:\d+: .*'state': This element is not expected.*\(schema\)/,
+    );
+    expectError(
+      /Cliniko_Appointment_Reminder\.flow-meta\.xml \[status\]: a shipped Flow is inactive \(Draft\).*not Active/,
+    );
+    expectError(
+      /Cliniko_No_Show_Nurture_Entry\.flow-meta\.xml \[\$Record\.Kynd__c\]: Appointment_Event__e\.Kynd__c is not a field/,
+    );
+    expectError(
+      /Cliniko_Reactivation_Entry\.flow-meta\.xml \[Enter_Reactivation object\]: Contakt is not an object/,
+    );
+    // Control: the Flows left alone are not named.
+    expect(lines(report).filter((l) => l.includes('Cliniko_No_Show_Nurture_Touches'))).toEqual([]);
   });
 
   it('rejects an external id that is not Text, Number or Email', () => {

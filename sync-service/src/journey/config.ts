@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SyncError } from '../errors.js';
 import { FUNDING_SOURCES, TRIGGER_CODES } from './types.js';
+import { valueBandsSchema } from './value-band.js';
 
 /**
  * config/journey.yaml: appointment types, funding tags and every threshold of the journey engine.
@@ -67,6 +68,11 @@ export const journeyConfigSchema = z
         maxAgeDays: positiveDays,
       })
       .default({ maxAgeDays: 7 }),
+    /**
+     * Contact.Patient_Value_Band__c tiers by lifetime invoiced amount, ascending (value-band.ts); the
+     * band reaches marketing, the amount never does. Empty: no band is computed.
+     */
+    valueBands: valueBandsSchema.default([]),
     /** Trigger code -> the Flow (or former GoHighLevel workflow) that listens for it. */
     workflows: z.partialRecord(z.enum(TRIGGER_CODES), z.string().min(1)).default({}),
   })
@@ -154,6 +160,12 @@ export const DEFAULT_JOURNEY_CONFIG: JourneyConfig = Object.freeze(
       maintenanceReminderPercent: 80,
     },
     events: { maxAgeDays: 7 },
+    valueBands: [
+      { band: 'Bronze', fromAmount: 0 },
+      { band: 'Silver', fromAmount: 500 },
+      { band: 'Gold', fromAmount: 2000 },
+      { band: 'Platinum', fromAmount: 5000 },
+    ],
     workflows: {
       T1: 'New Patient Welcome',
       T2: 'Started Care Follow-Up',

@@ -4,6 +4,7 @@ import type { JourneyConfig } from './config.js';
 import { isRemoved, prepareVisits } from './history.js';
 import { replayJourney } from './replay.js';
 import { isValidTimeZone, localDate } from './time.js';
+import { valueBand } from './value-band.js';
 import {
   journeyInputSchema,
   TRIGGER_LABELS,
@@ -156,6 +157,7 @@ export function evaluateJourney(
       Funding_Source__c: funding,
       Lifetime_Invoiced__c: billing.lifetime,
       Unpaid_Balance__c: billing.unpaid,
+      Patient_Value_Band__c: valueBand(billing.lifetime, config.valueBands),
     },
     carePlans: input.patientCases.map((c) =>
       carePlanProgress(input.patientId, c, visits, input.invoices, config, today),

@@ -10,6 +10,7 @@ export {
   DEFAULT_JOURNEY_CONFIG,
   type JourneyConfig,
 } from './config.js';
+export { valueBand, VALUE_BANDS, type ValueBand, type ValueBandTiers } from './value-band.js';
 export { appointmentTypeInfo, type AppointmentTypeInfo } from './appointment-type.js';
 export { dropOffAfterDays, maintenanceAfterDays, isInitialConsultType } from './replay.js';
 export * from './types.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ValueBand } from './value-band.js';
 
 /**
  * Plain-data contract of the journey engine. The sync engine maps Cliniko records into these shapes
@@ -155,6 +156,8 @@ export interface ContactJourneyFields {
   /** Decimal strings with two places (Currency(16,2)); never floats. */
   Lifetime_Invoiced__c: string;
   Unpaid_Balance__c: string;
+  /** The clinic's band for Lifetime_Invoiced__c (value-band.ts): marketing-safe, never the amount. */
+  Patient_Value_Band__c: ValueBand | null;
 }
 
 export interface CarePlanFields {
