@@ -124,6 +124,20 @@ export const GOVERNANCE_ACCESS: Readonly<
   Governance_Review__c: { compliance: 'edit' },
 };
 
+/**
+ * Package fields that hold no Cliniko data, so the map does not list them, and who reads them: the
+ * nurture funnel fields the shipped Flows set (Flows run in system context and need no grant to write
+ * them; docs/marketing.md, "Shipped Flows"), and the "Open in Cliniko" link, built from the
+ * marketing-safe Cliniko patient id (readable by every audience, as that id is). A field the map
+ * names is granted by its classification instead.
+ */
+export const PACKAGE_FIELD_ACCESS: Readonly<Record<string, readonly Audience[]>> = {
+  'Contact.Nurture_Funnel__c': ['marketing', 'operations', 'compliance'],
+  'Contact.Nurture_Phase__c': ['marketing', 'operations', 'compliance'],
+  'Contact.Nurture_Started_At__c': ['marketing', 'operations', 'compliance'],
+  'Contact.Cliniko_Patient_Link__c': ['marketing', 'operations', 'billing', 'compliance'],
+};
+
 /** The platform event the integration user publishes journey transitions on. */
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
 export const APP_NAME = 'Cliniko_Sync';
@@ -284,6 +298,10 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
     const fields: FieldGrant[] = [
       ...fieldPermissionNames(new Set(readable.map((s) => s.target)), allTargets, permissionable),
     ].map((field) => ({ field, editable: false }));
+    for (const [field, audiences] of Object.entries(PACKAGE_FIELD_ACCESS))
+      // Only while the map does not name the field: once it does, its classification decides.
+      if (audiences.includes(audience) && !allTargets.has(field) && permissionable(field))
+        fields.push({ field, editable: false });
     const objects = new Map<string, Access>();
     for (const s of readable) objects.set(s.object, 'read');
     let customMetadataTypes: string[] = [];

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { dataMapSha256 } from '../../sync-service/src/governance/canonical.js';
 import { loadDataMap, parseDataMapText, type Classification } from './metadata-datamap.js';
-import { planPermissionSets, type PermissionSetName } from './metadata-generate.js';
+import { PACKAGE_FIELD_ACCESS, planPermissionSets, type PermissionSetName } from './metadata-generate.js';
 import { fieldPermissionNames, loadProject } from './metadata-project.js';
 import { REPO_ROOT } from './metadata-test-support.js';
 import { children, parseMetadataXml, text } from '../../lib/metadata/xml.js';
@@ -147,8 +147,9 @@ describe('the committed permission sets', () => {
     for (const field of [...of('operations-safe'), ...of('billing')]) {
       expect(marketing.readable.has(field), field).toBe(false);
     }
-    // Nor the objects that hold only such fields.
-    expect(marketing.objects.has('Cliniko_Appointment__c')).toBe(false);
+    // Nor the objects that hold only such fields; appointments are marketing's since issue #19
+    // (type, practitioner, clinic, start, status), invoices never.
+    expect(marketing.objects.has('Cliniko_Appointment__c')).toBe(true);
     expect(marketing.objects.has('Cliniko_Invoice__c')).toBe(false);
   });
 
@@ -162,11 +163,19 @@ describe('the committed permission sets', () => {
     expect(synced(operations.readable)).toEqual(of('marketing-safe', 'operations-safe'));
     expect(synced(billing.readable)).toEqual(of('marketing-safe', 'billing'));
     expect(synced(compliance.readable)).toEqual(of('marketing-safe', 'operations-safe', 'billing'));
-    // Audience sets hold nothing else but governance objects (compliance only).
-    for (const set of [marketing, operations, billing]) {
+    // Audience sets hold nothing else but governance objects (compliance only) and the package's own
+    // fields that carry no Cliniko data (PACKAGE_FIELD_ACCESS: nurture funnel, Cliniko link), exactly
+    // for the audiences listed there.
+    const audiences = { marketing, operations, billing } as const;
+    for (const [audience, set] of Object.entries(audiences)) {
       expect(
-        [...set.readable].filter((f) => !of('marketing-safe', 'operations-safe', 'billing').has(f)),
-      ).toEqual([]);
+        [...set.readable].filter((f) => !of('marketing-safe', 'operations-safe', 'billing').has(f)).sort(),
+      ).toEqual(
+        Object.entries(PACKAGE_FIELD_ACCESS)
+          .filter(([, who]) => who.includes(audience as 'marketing'))
+          .map(([field]) => field)
+          .sort(),
+      );
     }
   });
 
@@ -245,7 +254,10 @@ describe('planPermissionSets (property)', () => {
     .filter((o) =>
       ['Contact', 'Care_Plan__c', 'Cliniko_Appointment__c', 'Cliniko_Invoice__c'].includes(o.name),
     )
-    .flatMap((o) => [...o.fields.values()].filter((f) => f.permissionable).map((f) => `${o.name}.${f.name}`));
+    .flatMap((o) => [...o.fields.values()].filter((f) => f.permissionable).map((f) => `${o.name}.${f.name}`))
+    // The package's own fields (no Cliniko data; PACKAGE_FIELD_ACCESS) are granted without the map
+    // unless it names them; the committed-sets test above pins exactly who reads them.
+    .filter((t) => !(t in PACKAGE_FIELD_ACCESS));
   const classification = fc.constantFrom<Classification>(
     'marketing-safe',
     'operations-safe',
