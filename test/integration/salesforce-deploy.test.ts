@@ -1,4 +1,4 @@
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
@@ -15,6 +15,14 @@ import { deploy, installPackage, loginSfCli, type SfCli, type SfResult } from '.
 
 const INTEGRATION_SETS = ['Cliniko_Sync_Integration', 'Cliniko_Sync_Integration_Org'];
 const LWC_DIR = 'force-app/main/default/lwc';
+const FLOWS_DIR = 'force-app/main/default/flows';
+const SHIPPED_FLOWS = [
+  'Cliniko_Appointment_Reminder',
+  'Cliniko_No_Show_Nurture_Entry',
+  'Cliniko_No_Show_Nurture_Touches',
+  'Cliniko_Reactivation_Entry',
+  'Cliniko_Reactivation_Touches',
+];
 
 interface DeployResultJson {
   status: string;
@@ -80,6 +88,8 @@ describe('sf project deploy start into an empty org, then a sync', () => {
     expect(h.salesforce.org.permissionSetNames(h.salesforce.userId).sort()).toEqual(INTEGRATION_SETS);
     expect([...(h.salesforce.deployed.get('LightningComponentBundle') ?? [])]).toContain('governanceReview');
     expect([...(h.salesforce.deployed.get('FlexiPage') ?? [])]).toContain('Cliniko_Governance');
+    // The shipped Flows are stored (inactive: the emulator runs no Flow; docs/marketing.md).
+    expect([...(h.salesforce.deployed.get('Flow') ?? [])].sort()).toEqual(SHIPPED_FLOWS);
     // Custom metadata records became rows of their type.
     expect(activeRecords(h.salesforce, 'Data_Map_Field__mdt').length).toBeGreaterThan(0);
     // The org-setup folder's history tracking landed on Contact, under the limit.
@@ -161,6 +171,30 @@ describe('deploy validation against what the org already holds', () => {
     expect(failures(accepted)).toEqual([]);
     expect(resultOf(accepted).status).toBe('Succeeded');
     expect(trackedContactFields(sf)).toHaveLength(20);
+  }, 120_000);
+
+  it('refuses a Flow that names a field the org does not have, and nothing of that deploy lands', async () => {
+    const file = join(cli.projectDir, FLOWS_DIR, 'Cliniko_No_Show_Nurture_Entry.flow-meta.xml');
+    const sound = readFileSync(file, 'utf8');
+    const broken = sound.replace('$Record.Kind__c', '$Record.Kynd__c');
+    expect(broken).not.toBe(sound);
+    writeFileSync(file, broken);
+    const before = new Set(sf.deployed.get('Flow') ?? []);
+    try {
+      const refused = await deploy(cli, 'force-app');
+      expect(resultOf(refused).status).toBe('Failed');
+      expect(failures(refused).map((f) => [f.componentType, f.fullName])).toEqual([
+        ['Flow', 'Cliniko_No_Show_Nurture_Entry'],
+      ]);
+      expect(failures(refused)[0]?.problem).toMatch(/"Kynd__c" for the object "Appointment_Event__e"/);
+      expect(new Set(sf.deployed.get('Flow') ?? [])).toEqual(before);
+    } finally {
+      writeFileSync(file, sound);
+    }
+    // Control: the sound Flow deploys, and every shipped Flow is then in the org.
+    const accepted = await deploy(cli, 'force-app');
+    expect(failures(accepted)).toEqual([]);
+    expect([...(sf.deployed.get('Flow') ?? [])].sort()).toEqual(SHIPPED_FLOWS);
   }, 120_000);
 
   it('refuses a Lightning web component bundle without its JavaScript', async () => {

@@ -98,6 +98,30 @@ describe('deploy rules', () => {
     expect(problemsOf('references-exist', permissionSet('Contact.MailingAddress'), empty())).toEqual([]);
   });
 
+  it('flow-references: a Flow naming a field or object the org lacks is refused; a sound one is stored', () => {
+    // A platform-event-triggered Flow reading $Record.<field> and updating Contact.<field>.
+    const flow = (eventField: string, contactObject: string) =>
+      files({
+        'package.xml': manifest([
+          ['CustomObject', 'Visit_Event__e'],
+          ['Flow', 'Visit_Flow'],
+        ]),
+        'objects/Visit_Event__e.object': objectXml(
+          [field('Kind__c', TEXT)],
+          '<label>Visit Event</label><pluralLabel>Visit Events</pluralLabel>',
+        ),
+        'flows/Visit_Flow.flow': `<?xml version="1.0" encoding="UTF-8"?><Flow ${XMLNS}><decisions><name>Which</name><label>Which</label><locationX>0</locationX><locationY>0</locationY><defaultConnectorLabel>Other</defaultConnectorLabel><rules><name>Booked</name><conditionLogic>and</conditionLogic><conditions><leftValueReference>$Record.${eventField}</leftValueReference><operator>EqualTo</operator><rightValue><stringValue>booked</stringValue></rightValue></conditions><connector><targetReference>Stamp</targetReference></connector><label>Booked</label></rules></decisions><label>Visit Flow</label><processType>AutoLaunchedFlow</processType><recordUpdates><name>Stamp</name><label>Stamp</label><locationX>0</locationX><locationY>0</locationY><filterLogic>and</filterLogic><filters><field>Email</field><operator>IsNull</operator><value><booleanValue>false</booleanValue></value></filters><inputAssignments><field>Description</field><value><stringValue>booked</stringValue></value></inputAssignments><object>${contactObject}</object></recordUpdates><start><locationX>0</locationX><locationY>0</locationY><connector><targetReference>Which</targetReference></connector><object>Visit_Event__e</object><triggerType>PlatformEvent</triggerType></start><status>Draft</status></Flow>`,
+      });
+    expect(problemsOf('flow-references', flow('Kynd__c', 'Contact'), empty())).toEqual([
+      'Visit_Flow: $Record.Kynd__c: The field "Kynd__c" for the object "Visit_Event__e" doesn\'t exist.',
+    ]);
+    expect(problemsOf('flow-references', flow('Kind__c', 'Contakt'), empty())).toEqual([
+      'Visit_Flow: Stamp object: The object "Contakt" doesn\'t exist.',
+    ]);
+    // Control: the same Flow with names that resolve (the event comes in the same deploy).
+    expect(problemsOf('flow-references', flow('Kind__c', 'Contact'), empty())).toEqual([]);
+  });
+
   it('field-type-changes: Text to Number on an existing field is refused, Text to Email is not', () => {
     const schema = loadSchema(resolve(import.meta.dirname, '../../../..'));
     const change = (type: string) =>

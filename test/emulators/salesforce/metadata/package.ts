@@ -41,6 +41,8 @@ export interface DeployPackage {
   readonly permissionSets: DeployedFile[];
   readonly metadataRecords: DeployedFile[];
   readonly lwc: DeployedBundle[];
+  /** Flows (`flows/<Name>.flow`), parsed so the deploy can check what they name (flow-rules.ts). */
+  readonly flows: DeployedFile[];
   /** Flows, FlexiPages, Apex classes, tabs, layouts, applications...: kept by name, not interpreted. */
   readonly files: Map<string, Buffer>;
 }
@@ -79,6 +81,7 @@ export function readPackage(files: Map<string, Buffer>): DeployPackage {
     permissionSets: [],
     metadataRecords: [],
     lwc: [],
+    flows: [],
     files,
   };
   const bundles = new Map<string, string[]>();
@@ -106,6 +109,12 @@ export function readPackage(files: Map<string, Buffer>): DeployPackage {
         fullName: name.slice(0, -'.md'.length),
         file: path,
         node: parse(path, content, 'CustomMetadata'),
+      });
+    } else if (folder === 'flows' && name.endsWith('.flow')) {
+      pkg.flows.push({
+        fullName: name.slice(0, -'.flow'.length),
+        file: path,
+        node: parse(path, content, 'Flow'),
       });
     } else if (folder === 'lwc' && rest.length > 0) {
       const list = bundles.get(name) ?? [];

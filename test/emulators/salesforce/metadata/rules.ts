@@ -8,6 +8,7 @@
  */
 import { bool, child, children, int, text, texts } from '../../../../lib/metadata/xml.js';
 import type { Schema } from '../schema.js';
+import { checkFlows } from './flow-rules.js';
 import type { DeployPackage } from './package.js';
 
 /** One entry of the deploy result's `componentFailures`. */
@@ -283,6 +284,7 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
         ];
       }),
   },
+  { name: 'flow-references', check: checkFlows },
   {
     name: 'lwc-bundle-has-js',
     check: (pkg) =>
