@@ -129,8 +129,21 @@ describe('a user holding only Cliniko_Sync_Marketing, in the emulator', () => {
     expect(checked).toBeGreaterThan(20);
   });
 
-  it('cannot reach appointments or invoices at all', async () => {
-    expect((await describeFields('Cliniko_Appointment__c')).status).not.toBe(200);
+  it('reaches appointments (marketing-safe facts only since issue #19) but never invoices', async () => {
+    const appointments = await describeFields('Cliniko_Appointment__c');
+    expect(appointments.status).toBe(200);
+    expect(appointments.fields).toEqual(
+      expect.arrayContaining([
+        'Appointment_Type__c',
+        'Practitioner__c',
+        'Clinic__c',
+        'Starts_At__c',
+        'Status__c',
+      ]),
+    );
+    // The operations-only facts stay hidden.
+    for (const hidden of ['Cancelled_At__c', 'Ends_At__c', 'Is_Initial_Consult__c'])
+      expect(appointments.fields).not.toContain(hidden);
     expect((await describeFields('Cliniko_Invoice__c')).status).not.toBe(200);
   });
 });

@@ -124,7 +124,9 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
             problems.push(
               fieldFailure(o.name, f.name, f.file, 'Field Label: data value too large (max length=40)'),
             );
-          if (type === 'Text' && (length === undefined || length < 1 || length > 255))
+          // A formula field's result has no length of its own.
+          const formula = text(f.node, 'formula') !== undefined;
+          if (type === 'Text' && !formula && (length === undefined || length < 1 || length > 255))
             problems.push(
               fieldFailure(o.name, f.name, f.file, 'Length: Value must be between 1 and 255, inclusive'),
             );
