@@ -124,7 +124,12 @@ function registerUserControls(app: FastifyInstance, deps: ControlDeps): void {
   }>('/__emulator/users', async (request, reply) => {
     const body = request.body ?? {};
     if (!body.username) throw new ApiError(400, 'MISSING_ARGUMENT', 'username is required');
-    const user = org.createUser(body.username, body.firstName ?? 'Test', body.lastName ?? 'User', body.profile);
+    const user = org.createUser(
+      body.username,
+      body.firstName ?? 'Test',
+      body.lastName ?? 'User',
+      body.profile,
+    );
     for (const name of body.permissionSets ?? []) org.assignPermissionSet(user.id, name);
     for (const name of body.permissionSetGroups ?? []) org.assignPermissionSetGroup(user.id, name);
     return reply.code(201).send({ ...user, permissionSets: org.permissionSetNames(user.id) });

@@ -255,7 +255,13 @@ export function loadProfiles(roots: readonly string[]): Map<string, PermissionSe
 
 /** `permissionsetgroups/*.permissionsetgroup-meta.xml`. */
 export function loadPermissionSetGroups(roots: readonly string[]): Map<string, PermissionSetGroupDef> {
-  return loadFolder(roots, 'permissionsetgroups', 'permissionsetgroup', 'PermissionSetGroup', permissionSetGroupFrom);
+  return loadFolder(
+    roots,
+    'permissionsetgroups',
+    'permissionsetgroup',
+    'PermissionSetGroup',
+    permissionSetGroupFrom,
+  );
 }
 
 /** Custom metadata records: `customMetadata/<Type>.<DeveloperName>.md-meta.xml`. */

@@ -48,7 +48,13 @@ export function standardProfiles(schema: Schema): PermissionSetDef[] {
     if (object.permissionable)
       admin.objects.set(key, { object: object.name, ...all(true), viewAllFields: true });
     else if (object.category === 'standard')
-      standard.objects.set(key, { object: object.name, ...all(true), viewAll: false, modifyAll: false, viewAllFields: false });
+      standard.objects.set(key, {
+        object: object.name,
+        ...all(true),
+        viewAll: false,
+        modifyAll: false,
+        viewAllFields: false,
+      });
   }
   return [admin, standard, emptyDef(MINIMUM_ACCESS), emptyDef(MINIMUM_ACCESS_API)];
 }
@@ -88,8 +94,14 @@ export function insertProfile(store: RecordStore, def: PermissionSetDef, custom 
 }
 
 /** A group's rows: PermissionSetGroup, its aggregate PermissionSet (the union) and the components. */
-export function insertPermissionSetGroup(schema: Schema, store: RecordStore, group: PermissionSetGroupDef): void {
-  const previous = [...store.table('PermissionSetGroup').values()].find((r) => r.DeveloperName === group.name);
+export function insertPermissionSetGroup(
+  schema: Schema,
+  store: RecordStore,
+  group: PermissionSetGroupDef,
+): void {
+  const previous = [...store.table('PermissionSetGroup').values()].find(
+    (r) => r.DeveloperName === group.name,
+  );
   const groupId = previous ? String(previous.Id) : store.nextId('PermissionSetGroup');
   store.insertSystem('PermissionSetGroup', {
     Id: groupId,
@@ -98,7 +110,9 @@ export function insertPermissionSetGroup(schema: Schema, store: RecordStore, gro
     Description: group.description || null,
     Status: 'Updated',
   });
-  const aggregate = [...store.table('PermissionSet').values()].find((r) => r.PermissionSetGroupId === groupId);
+  const aggregate = [...store.table('PermissionSet').values()].find(
+    (r) => r.PermissionSetGroupId === groupId,
+  );
   const setId = aggregate ? String(aggregate.Id) : store.nextId('PermissionSet');
   insertSetRows(store, setId, groupGrants(schema, group), {
     Name: `X${groupId}`,
@@ -111,7 +125,9 @@ export function insertPermissionSetGroup(schema: Schema, store: RecordStore, gro
   for (const [id, row] of [...store.table('PermissionSetGroupComponent')])
     if (row.PermissionSetGroupId === groupId) store.removeRaw('PermissionSetGroupComponent', id);
   for (const member of group.permissionSets) {
-    const ps = [...store.table('PermissionSet').values()].find((r) => r.Name === member && r.Type === 'Regular');
+    const ps = [...store.table('PermissionSet').values()].find(
+      (r) => r.Name === member && r.Type === 'Regular',
+    );
     if (!ps) continue;
     store.insertSystem('PermissionSetGroupComponent', {
       Id: store.nextId('PermissionSetGroupComponent'),
@@ -220,4 +236,3 @@ export function grantsOf(schema: Schema, store: RecordStore, ps: Rec): Permissio
   }
   return schema.permissionSets.get(String(ps.Name));
 }
-

@@ -85,7 +85,10 @@ export class Security {
   }
 
   private profileSet(profileId: string): string {
-    const ps = this.store.findRecords('PermissionSet', (r) => r.ProfileId === profileId && r.Type === 'Profile')[0];
+    const ps = this.store.findRecords(
+      'PermissionSet',
+      (r) => r.ProfileId === profileId && r.Type === 'Profile',
+    )[0];
     if (!ps) throw new Error(`profile ${profileId} has no permission set`);
     return String(ps.Id);
   }
@@ -110,7 +113,8 @@ export class Security {
     this.store.put(userObject, userId, { ...row, ProfileId: profileRow.Id });
     for (const [id, a] of [...this.store.table('PermissionSetAssignment')]) {
       const ps = this.store.table('PermissionSet').get(String(a.PermissionSetId));
-      if (a.AssigneeId === userId && ps?.Type === 'Profile') this.store.removeRaw('PermissionSetAssignment', id);
+      if (a.AssigneeId === userId && ps?.Type === 'Profile')
+        this.store.removeRaw('PermissionSetAssignment', id);
     }
     this.insertAssignment(userId, this.profileSet(String(profileRow.Id)));
     this.invalidate();

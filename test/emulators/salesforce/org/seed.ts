@@ -6,7 +6,14 @@
  */
 import type { MetadataRecord, PermissionSetDef, Schema } from '../schema.js';
 import { coerceValue } from '../values.js';
-import { insertPermissionSetGroup, insertProfile, insertSetRows, MINIMUM_ACCESS_API, refreshStandardProfiles, SYSTEM_ADMINISTRATOR } from './profiles.js';
+import {
+  insertPermissionSetGroup,
+  insertProfile,
+  insertSetRows,
+  MINIMUM_ACCESS_API,
+  refreshStandardProfiles,
+  SYSTEM_ADMINISTRATOR,
+} from './profiles.js';
 import type { Security } from './security.js';
 import type { RecordStore } from './store.js';
 import type { Rec, UserDef } from './types.js';
