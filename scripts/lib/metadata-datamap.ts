@@ -24,20 +24,12 @@ import {
 
 export { CLASSIFICATIONS, type Classification };
 
-/** The people a permission set serves, in the order the docs list them. */
-export const AUDIENCES = ['marketing', 'operations', 'billing', 'compliance'] as const;
-export type Audience = (typeof AUDIENCES)[number];
-
-/**
- * The visibility lattice (docs/data-model.md): which audiences may read a field of each
- * classification. The integration user edits every synced field and is not an audience.
- */
-export const AUDIENCES_BY_CLASSIFICATION: Readonly<Record<Classification, readonly Audience[]>> = {
-  'marketing-safe': ['marketing', 'operations', 'billing', 'compliance'],
-  'operations-safe': ['operations', 'compliance'],
-  billing: ['billing', 'compliance'],
-  'clinician-only': [],
-};
+// The lattice is declared once, in the service's governance (the access picture checks readers against it).
+export {
+  AUDIENCES,
+  AUDIENCES_BY_CLASSIFICATION,
+  type Audience,
+} from '../../sync-service/src/governance/access-lattice.js';
 
 export interface MapEntry {
   readonly index: number;

@@ -121,7 +121,8 @@ export const GOVERNANCE_ACCESS: Readonly<
   Access_Change__c: { integration: 'edit', compliance: 'read' },
   // Insert-only evidence of the audit chain's head (docs/governance.md, "Audit anchors").
   Audit_Anchor__c: { integration: 'create', compliance: 'read' },
-  Governance_Review__c: { compliance: 'edit' },
+  // The integration user reads reviews to find the last signed one (the access picture's baseline).
+  Governance_Review__c: { integration: 'read', compliance: 'edit' },
 };
 
 /**

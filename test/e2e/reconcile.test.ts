@@ -38,6 +38,12 @@ function editByHand(object: string, id: string, values: Record<string, unknown>)
   expect(result?.success, JSON.stringify(result)).toBe(true);
 }
 
+/** The permission-set assignment rows (the access picture's findings live in the same object). */
+const assignmentRows = () =>
+  activeRecords(h.salesforce, 'Access_Change__c').filter((r) =>
+    ['Assigned', 'Removed'].includes(String(r.Change_Type__c)),
+  );
+
 function writtenByDrain(report: ReconcileReport): number {
   return report.drain?.written ?? 0;
 }
@@ -220,7 +226,7 @@ describe('nightly reconciliation', () => {
 
   it('records the access baseline once, then only assignments that change', async () => {
     expect(first.access).toMatchObject({ baseline: true, error: null });
-    const baseline = activeRecords(h.salesforce, 'Access_Change__c');
+    const baseline = assignmentRows();
     // The integration user holds Cliniko_Sync_Integration in the emulated org.
     expect(baseline.map((r) => [r.Username__c, r.Permission_Set__c, r.Change_Type__c])).toEqual([
       [h.salesforce.username, 'Cliniko_Sync_Integration', 'Assigned'],
@@ -248,9 +254,7 @@ describe('nightly reconciliation', () => {
     expect(second.consent).toMatchObject({ mismatches: 0, sample: [] });
 
     expect(second.access).toMatchObject({ baseline: false, written: 1, error: null });
-    const added = activeRecords(h.salesforce, 'Access_Change__c').filter(
-      (r) => r.Username__c === 'marketer@clinic.example',
-    );
+    const added = assignmentRows().filter((r) => r.Username__c === 'marketer@clinic.example');
     expect(added).toHaveLength(1);
     expect(added[0]).toMatchObject({
       User__c: user.id,
@@ -262,7 +266,7 @@ describe('nightly reconciliation', () => {
     const third = await reconciler.reconcile();
     expect(third.access).toMatchObject({ written: 1, error: null });
     expect(
-      activeRecords(h.salesforce, 'Access_Change__c')
+      assignmentRows()
         .filter((r) => r.Username__c === 'marketer@clinic.example')
         .map((r) => r.Change_Type__c)
         .sort(),

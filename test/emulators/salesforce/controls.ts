@@ -111,12 +111,27 @@ function registerUserControls(app: FastifyInstance, deps: ControlDeps): void {
     [...org.users.values()].map((u) => ({ ...u, permissionSets: org.permissionSetNames(u.id) })),
   );
   app.post<{
-    Body: { username?: string; firstName?: string; lastName?: string; permissionSets?: string[] } | undefined;
+    Body:
+      | {
+          username?: string;
+          firstName?: string;
+          lastName?: string;
+          profile?: string;
+          permissionSets?: string[];
+          permissionSetGroups?: string[];
+        }
+      | undefined;
   }>('/__emulator/users', async (request, reply) => {
     const body = request.body ?? {};
     if (!body.username) throw new ApiError(400, 'MISSING_ARGUMENT', 'username is required');
-    const user = org.createUser(body.username, body.firstName ?? 'Test', body.lastName ?? 'User');
+    const user = org.createUser(
+      body.username,
+      body.firstName ?? 'Test',
+      body.lastName ?? 'User',
+      body.profile,
+    );
     for (const name of body.permissionSets ?? []) org.assignPermissionSet(user.id, name);
+    for (const name of body.permissionSetGroups ?? []) org.assignPermissionSetGroup(user.id, name);
     return reply.code(201).send({ ...user, permissionSets: org.permissionSetNames(user.id) });
   });
   app.post<{ Body: { username?: string; permissionSet?: string } | undefined }>(
@@ -124,6 +139,15 @@ function registerUserControls(app: FastifyInstance, deps: ControlDeps): void {
     (request) => {
       const user = userNamed(org, request.body?.username);
       org.assignPermissionSet(user.id, request.body?.permissionSet ?? '');
+      return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
+    },
+  );
+  app.post<{ Body: { username?: string; profile?: string; isActive?: boolean } | undefined }>(
+    '/__emulator/users/update',
+    (request) => {
+      const user = userNamed(org, request.body?.username);
+      if (request.body?.profile !== undefined) org.setProfile(user.id, request.body.profile);
+      if (request.body?.isActive !== undefined) org.setActive(user.id, request.body.isActive);
       return { username: user.username, permissionSets: org.permissionSetNames(user.id) };
     },
   );

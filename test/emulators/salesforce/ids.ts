@@ -62,6 +62,7 @@ export const STANDARD_KEY_PREFIXES: Record<string, string> = {
   Case: '500',
   Profile: '00e',
   PermissionSetGroup: '0PG',
+  PermissionSetGroupComponent: '0PH',
 };
 /** Every history object shares this prefix in a real org. */
 export const HISTORY_KEY_PREFIX = '017';

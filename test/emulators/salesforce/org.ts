@@ -95,11 +95,11 @@ export class Org implements OrgCore {
     return this.security.users;
   }
 
-  /** A standard user with no permission sets (controls add users to test other audiences). */
-  createUser(username: string, firstName: string, lastName: string): UserDef {
+  /** A user with no permission sets, on the Standard User profile unless told (controls add audiences). */
+  createUser(username: string, firstName: string, lastName: string, profile?: string): UserDef {
     if (this.userByUsername(username))
       throw new ApiError(400, 'DUPLICATE_USERNAME', `Duplicate Username: ${username}`);
-    return this.security.addUser(username, firstName, lastName, false);
+    return this.security.addUser(username, firstName, lastName, false, profile);
   }
 
   userByUsername(username: string): UserDef | undefined {
@@ -119,7 +119,19 @@ export class Org implements OrgCore {
   }
 
   permissionSetNames(userId: string): string[] {
-    return this.security.permissionSetsOf(userId).map((p) => p.name);
+    return this.security.assignedSetNames(userId);
+  }
+
+  assignPermissionSetGroup(userId: string, groupName: string): void {
+    this.security.assignPermissionSetGroup(userId, groupName);
+  }
+
+  setProfile(userId: string, profile: string): void {
+    this.security.setProfile(userId, profile);
+  }
+
+  setActive(userId: string, active: boolean): void {
+    this.security.setActive(userId, active);
   }
 
   objectAccess(userId: string, object: ObjectDef): ObjectAccess {

@@ -1,8 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readObjectFields } from '../../../lib/metadata/fields.js';
-import { bool, children, text as str } from '../../../lib/metadata/xml.js';
-import type { FieldDef, MetadataRecord, ObjectDef, PermissionSetDef } from './schema.js';
+import { bool, children, text as str, texts } from '../../../lib/metadata/xml.js';
+import type {
+  FieldDef,
+  MetadataRecord,
+  ObjectDef,
+  PermissionSetDef,
+  PermissionSetGroupDef,
+} from './schema.js';
 import { makeObject } from './schema-fields.js';
 import {
   addHistoryObject,
@@ -164,13 +170,23 @@ export function addHistoryObjects(objects: Objects): void {
   }
 }
 
+/**
+ * A `<PermissionSet>` or `<Profile>` document: both carry `fieldPermissions`, `objectPermissions` and
+ * `userPermissions` (of which the access picture needs ViewAllData and ModifyAllData).
+ */
 export function permissionSetFrom(name: string, xml: Xml): PermissionSetDef {
+  const userPermission = (permission: string) =>
+    children(xml, 'userPermissions').some((u) => str(u, 'name') === permission && bool(u, 'enabled'));
+  const modifyAllData = userPermission('ModifyAllData');
   const ps: PermissionSetDef = {
     name,
     label: str(xml, 'label') ?? name,
     description: str(xml, 'description') ?? '',
     fields: new Map(),
     objects: new Map(),
+    // Salesforce enables View All Data whenever Modify All Data is enabled.
+    viewAllData: modifyAllData || userPermission('ViewAllData'),
+    modifyAllData,
   };
   for (const fp of children(xml, 'fieldPermissions')) {
     const f = str(fp, 'field') ?? '';
@@ -190,23 +206,62 @@ export function permissionSetFrom(name: string, xml: Xml): PermissionSetDef {
       delete: bool(op, 'allowDelete'),
       viewAll: bool(op, 'viewAllRecords'),
       modifyAll: bool(op, 'modifyAllRecords'),
+      viewAllFields: bool(op, 'viewAllFields'),
     });
   }
   return ps;
 }
 
-/** `permissionsets/*.permissionset-meta.xml` of every package root. */
-export function loadPermissionSets(roots: readonly string[]): Map<string, PermissionSetDef> {
-  const permissionSets = new Map<string, PermissionSetDef>();
-  for (const dir of roots.flatMap((root) => findFolders(root, 'permissionsets'))) {
+/** A `<PermissionSetGroup>` document: its label and member permission sets. */
+export function permissionSetGroupFrom(name: string, xml: Xml): PermissionSetGroupDef {
+  return {
+    name,
+    label: str(xml, 'label') ?? name,
+    description: str(xml, 'description') ?? '',
+    permissionSets: texts(xml, 'permissionSets'),
+  };
+}
+
+/** `<folder>/*.<suffix>-meta.xml` of every package root, parsed by `read`, keyed by file name. */
+function loadFolder<T>(
+  roots: readonly string[],
+  folder: string,
+  suffix: string,
+  root: string,
+  read: (name: string, xml: Xml) => T,
+): Map<string, T> {
+  const found = new Map<string, T>();
+  const ending = `.${suffix}-meta.xml`;
+  for (const dir of roots.flatMap((r) => findFolders(r, folder))) {
     for (const file of readdirSync(dir)
-      .filter((f) => f.endsWith('.permissionset-meta.xml'))
+      .filter((f) => f.endsWith(ending))
       .sort()) {
-      const name = file.replace(/\.permissionset-meta\.xml$/, '');
-      permissionSets.set(name, permissionSetFrom(name, readXml(join(dir, file), 'PermissionSet')));
+      const name = file.slice(0, -ending.length);
+      found.set(name, read(name, readXml(join(dir, file), root)));
     }
   }
-  return permissionSets;
+  return found;
+}
+
+/** `permissionsets/*.permissionset-meta.xml` of every package root. */
+export function loadPermissionSets(roots: readonly string[]): Map<string, PermissionSetDef> {
+  return loadFolder(roots, 'permissionsets', 'permissionset', 'PermissionSet', permissionSetFrom);
+}
+
+/** `profiles/*.profile-meta.xml` (this repository ships none; an org's own may be deployed). */
+export function loadProfiles(roots: readonly string[]): Map<string, PermissionSetDef> {
+  return loadFolder(roots, 'profiles', 'profile', 'Profile', permissionSetFrom);
+}
+
+/** `permissionsetgroups/*.permissionsetgroup-meta.xml`. */
+export function loadPermissionSetGroups(roots: readonly string[]): Map<string, PermissionSetGroupDef> {
+  return loadFolder(
+    roots,
+    'permissionsetgroups',
+    'permissionsetgroup',
+    'PermissionSetGroup',
+    permissionSetGroupFrom,
+  );
 }
 
 /** Custom metadata records: `customMetadata/<Type>.<DeveloperName>.md-meta.xml`. */

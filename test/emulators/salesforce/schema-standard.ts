@@ -79,6 +79,7 @@ function userObject(): ObjectDef {
       sys('IsActive', 'boolean'),
       picklist('UserType', ['Standard', 'PowerPartner', 'CsnOnly'], { createable: false, updateable: false }),
       text('TimeZoneSidKey', 40, { createable: false, updateable: false }),
+      ref('ProfileId', 'Profile', 'Profile', { createable: false, updateable: false }),
     ],
     { createable: false, updateable: false, deletable: false },
   );
@@ -96,6 +97,19 @@ function permissionSetObject(): ObjectDef {
       sys('IsOwnedByProfile', 'boolean'),
       sys('IsCustom', 'boolean'),
       text('NamespacePrefix', 15, { createable: false, updateable: false }),
+      // The profile that owns the set (IsOwnedByProfile), or the group whose aggregate it is (Type Group).
+      ref('ProfileId', 'Profile', 'Profile', { createable: false, updateable: false }),
+      ref('PermissionSetGroupId', 'PermissionSetGroup', 'PermissionSetGroup', {
+        createable: false,
+        updateable: false,
+      }),
+      picklist('Type', ['Regular', 'Profile', 'Group', 'Session', 'Standard'], {
+        createable: false,
+        updateable: false,
+      }),
+      // User permissions are boolean columns named Permissions<Name> (only the two an access review reads).
+      sys('PermissionsViewAllData', 'boolean'),
+      sys('PermissionsModifyAllData', 'boolean'),
     ],
     { createable: false, updateable: false, deletable: false },
   );
@@ -113,6 +127,8 @@ function assignmentObject(): ObjectDef {
         required: true,
         updateable: false,
       }),
+      // Set when the assignment is of a permission set group (PermissionSetId is then the group's aggregate set).
+      ref('PermissionSetGroupId', 'PermissionSetGroup', 'PermissionSetGroup', { updateable: false }),
       sys('IsActive', 'boolean'),
     ],
     // Assignments can be inserted and deleted through the API, as in a real org.
@@ -151,6 +167,25 @@ function objectPermissionsObject(): ObjectDef {
       sys('PermissionsDelete', 'boolean'),
       sys('PermissionsViewAllRecords', 'boolean'),
       sys('PermissionsModifyAllRecords', 'boolean'),
+      sys('PermissionsViewAllFields', 'boolean'),
+      sys('SystemModstamp', 'datetime'),
+    ],
+    { createable: false, updateable: false, deletable: false },
+  );
+}
+
+/** The junction of a permission set group and its member permission sets. */
+function groupComponentObject(): ObjectDef {
+  return makeObject(
+    'PermissionSetGroupComponent',
+    'setup',
+    [
+      sys('Id', 'id', { length: 18, nillable: false }),
+      ref('PermissionSetGroupId', 'PermissionSetGroup', 'PermissionSetGroup', {
+        createable: false,
+        updateable: false,
+      }),
+      ref('PermissionSetId', 'PermissionSet', 'PermissionSet', { createable: false, updateable: false }),
       sys('SystemModstamp', 'datetime'),
     ],
     { createable: false, updateable: false, deletable: false },
@@ -188,6 +223,7 @@ export function standardObjects(): ObjectDef[] {
     assignmentObject(),
     fieldPermissionsObject(),
     objectPermissionsObject(),
+    groupComponentObject(),
     organizationObject(),
     ...crmStandardObjects(),
   ];

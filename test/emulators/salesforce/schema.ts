@@ -1,7 +1,7 @@
 /**
  * The emulator's schema: built-in standard objects plus everything `force-app/` declares (custom
  * objects and fields, fields added to standard objects, custom metadata types and records, platform
- * events, permission sets). Parsed from source format with the shared reader in lib/metadata, so a
+ * events, permission sets, profiles, permission set groups). Parsed from source format with the shared reader in lib/metadata, so a
  * field added to `force-app/` appears here with no code change.
  *
  * This file holds the types and `loadSchema`; the pieces: schema-fields.ts (field and object builders),
@@ -15,7 +15,9 @@ import {
   linkStandardChildren,
   loadMetadataRecords,
   loadObjects,
+  loadPermissionSetGroups,
   loadPermissionSets,
+  loadProfiles,
 } from './schema-package.js';
 import { packageDirectories } from './schema-source.js';
 import { standardObjects } from './schema-standard.js';
@@ -97,14 +99,30 @@ export interface ObjectAccess {
   modifyAll: boolean;
 }
 
+/**
+ * What a permission set or a profile grants (the two share Salesforce's metadata shape:
+ * `fieldPermissions`, `objectPermissions`, `userPermissions`).
+ */
 export interface PermissionSetDef {
   name: string;
   label: string;
   description: string;
   /** Keyed by `object.field`, lower-cased. */
   fields: Map<string, { field: string; readable: boolean; editable: boolean }>;
-  /** Keyed by the lower-cased object name. */
-  objects: Map<string, ObjectAccess & { object: string }>;
+  /** Keyed by the lower-cased object name. `viewAllFields`: read on every field of the object. */
+  objects: Map<string, ObjectAccess & { object: string; viewAllFields: boolean }>;
+  /** The ViewAllData user permission: read on every object, every record (field permissions still apply). */
+  viewAllData: boolean;
+  /** The ModifyAllData user permission (Salesforce turns ViewAllData on with it). */
+  modifyAllData: boolean;
+}
+
+/** A permission set group: its member permission sets by name. */
+export interface PermissionSetGroupDef {
+  name: string;
+  label: string;
+  description: string;
+  permissionSets: string[];
 }
 
 export interface MetadataRecord {
@@ -117,6 +135,9 @@ export interface MetadataRecord {
 export interface Schema {
   objects: Map<string, ObjectDef>;
   permissionSets: Map<string, PermissionSetDef>;
+  /** Profiles by name: the seeded standard profiles (org/profiles.ts) and any deployed or in source. */
+  profiles: Map<string, PermissionSetDef>;
+  permissionSetGroups: Map<string, PermissionSetGroupDef>;
   metadataRecords: MetadataRecord[];
 }
 
@@ -132,5 +153,11 @@ export function loadSchema(projectDir: string | undefined): Schema {
   linkChildren(objects, loadObjects(objects, roots));
   linkStandardChildren(objects);
   addHistoryObjects(objects);
-  return { objects, permissionSets: loadPermissionSets(roots), metadataRecords: loadMetadataRecords(roots) };
+  return {
+    objects,
+    permissionSets: loadPermissionSets(roots),
+    profiles: loadProfiles(roots),
+    permissionSetGroups: loadPermissionSetGroups(roots),
+    metadataRecords: loadMetadataRecords(roots),
+  };
 }

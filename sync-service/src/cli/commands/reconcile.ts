@@ -50,6 +50,17 @@ export function printReport(report: ReconcileReport, ctx: Pick<CliContext, 'prin
     for (const change of a.changes.slice(0, 20))
       ctx.print(`  ${change.changeType.padEnd(9)} ${change.permissionSet.padEnd(26)} ${change.username}`);
   }
+  const p = report.accessPicture;
+  if (p) {
+    ctx.print(
+      `access picture: ${p.users} user(s) read ${p.fields} synced field(s); since ${p.baseline}: ${p.gained} gained, ${p.lost} lost; ${p.outsideAudience} reading outside their audience; ${p.written} recorded` +
+        (p.error ? ` - ${p.error}` : ''),
+    );
+    for (const f of p.findings.slice(0, 20))
+      ctx.print(
+        `  ${f.kind.padEnd(16)} ${f.classification.padEnd(15)} ${f.username} via ${f.grants.join('; ')}`,
+      );
+  }
 }
 
 export function exitCodeOf(report: ReconcileReport): number {

@@ -6,10 +6,12 @@ export {
   type ReconcilerService,
 } from './reconciler.js';
 export {
+  ACCESS_PICTURE_KEY,
   ACCESS_SNAPSHOT_KEY,
   MONITORED_PERMISSION_SETS,
   RECONCILED_OBJECTS,
   type AccessChange,
+  type AccessPictureReport,
   type AccessSnapshot,
   type ConsentMismatch,
   type ConsentSnapshot,

@@ -10,11 +10,13 @@ import { CYCLE_LEASE, describeError, LEASE_MS, newRunId, recordRunSummary } from
 import type { DrainResult, OutboxWorker } from '../outbox/worker.js';
 import { loadReferences } from '../cycle/references.js';
 import { accessSnapshot, failedAccessSnapshot } from './access.js';
+import { accessPictureStep, failedAccessPicture } from './access-picture.js';
 import { reconcileObjects } from './compare.js';
 import { consentFrom, writeConsent } from './consent.js';
 import { createReconcileContext, type ReconcileContext } from './context.js';
 import { readCliniko } from './read-cliniko.js';
 import type {
+  AccessPictureReport,
   AccessSnapshot,
   ConsentSnapshot,
   ObjectReconciliation,
@@ -26,8 +28,8 @@ import type {
  * The nightly reconciliation (issue 6): Cliniko is the source of truth, so every synced Salesforce record
  * is compared, field by field, with the payload the runner would write for the current Cliniko record.
  * Anything that differs is written again through the outbox. The steps live beside this file:
- * read-cliniko.ts (the expected payloads), compare.ts (the comparison and repairs), consent.ts and
- * access.ts (the two compliance snapshots).
+ * read-cliniko.ts (the expected payloads), compare.ts (the comparison and repairs), consent.ts,
+ * access.ts and access-picture.ts (the compliance snapshots).
  */
 export function createReconciler(deps: ReconcilerDeps) {
   const ctx = createReconcileContext(deps);
@@ -58,6 +60,7 @@ interface PassState {
   drain: DrainResult | null;
   consent: ConsentSnapshot | null;
   access: AccessSnapshot | null;
+  accessPicture: AccessPictureReport | null;
   unprojectable: number;
   unrepaired: number;
 }
@@ -79,6 +82,12 @@ async function runPass(ctx: ReconcileContext, runId: string, state: PassState): 
   } catch (err) {
     state.access = failedAccessSnapshot(err);
   }
+  try {
+    state.accessPicture = await accessPictureStep(ctx, runId);
+  } catch (err) {
+    ctx.log.warn({ runId, err }, 'access picture not taken');
+    state.accessPicture = failedAccessPicture(err);
+  }
 }
 
 async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<ReconcileReport> {
@@ -95,6 +104,7 @@ async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<Reco
     drain: null,
     consent: null,
     access: null,
+    accessPicture: null,
     unprojectable: 0,
     unrepaired: 0,
   };
@@ -108,7 +118,7 @@ async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<Reco
   const status: ReconcileReport['status'] =
     error !== null
       ? 'failed'
-      : state.unrepaired > 0 || state.consent?.error || state.access?.error
+      : state.unrepaired > 0 || state.consent?.error || state.access?.error || state.accessPicture?.error
         ? 'partial'
         : 'succeeded';
   const finished = deps.now();
@@ -227,6 +237,7 @@ function skippedReport(at: string): ReconcileReport {
     drain: null,
     consent: null,
     access: null,
+    accessPicture: null,
     error: null,
   };
 }

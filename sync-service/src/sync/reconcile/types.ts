@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { ClinikoClient } from '../../cliniko/index.js';
+import type { AccessPicture } from '../../governance/access-picture.js';
 import type { DataMap } from '../../governance/data-map.js';
 import type { JourneyConfig } from '../../journey/index.js';
 import type { Logger } from '../../logger.js';
@@ -94,6 +95,29 @@ export interface AccessSnapshot {
   readonly error: string | null;
 }
 
+/** The access picture step (access-picture.ts): readers of synced fields against the last signed review. */
+export interface AccessPictureReport {
+  /** The baseline's review (its Name), or `first picture (<time>)`. */
+  readonly baseline: string;
+  /** Active users who read at least one synced field. */
+  readonly users: number;
+  readonly fields: number;
+  readonly gained: number;
+  readonly lost: number;
+  readonly outsideAudience: number;
+  /** Each finding, without values: kind, user, class, how many fields, the grants. */
+  readonly findings: ReadonlyArray<{
+    readonly kind: string;
+    readonly username: string;
+    readonly classification: string;
+    readonly fields: number;
+    readonly grants: readonly string[];
+  }>;
+  /** Access_Change__c rows upserted tonight (new, changed or resolved findings). */
+  readonly written: number;
+  readonly error: string | null;
+}
+
 export interface ReconcileReport {
   readonly runId: string;
   readonly status: 'succeeded' | 'partial' | 'failed' | 'skipped';
@@ -107,6 +131,7 @@ export interface ReconcileReport {
   readonly drain: DrainResult | null;
   readonly consent: ConsentSnapshot | null;
   readonly access: AccessSnapshot | null;
+  readonly accessPicture: AccessPictureReport | null;
   readonly error: string | null;
 }
 
@@ -133,6 +158,27 @@ export const MONITORED_PERMISSION_SETS = [
  * Cliniko patient id can look like this).
  */
 export const ACCESS_SNAPSHOT_KEY = 'reconcile:access-snapshot';
+
+/** The access picture's state between nights (journey-state table, like the snapshot above). */
+export const ACCESS_PICTURE_KEY = 'reconcile:access-picture';
+
+export interface StoredAccessPicture {
+  /** The picture current when the last signed review was signed (or the first picture taken). */
+  readonly baseline: {
+    readonly reviewId: string | null;
+    readonly reviewName: string | null;
+    readonly picture: AccessPicture;
+  };
+  /** The last night's picture (the next baseline when a newer review is signed). */
+  readonly latest: AccessPicture;
+  /** The Access_Change__c rows of this review period, by key. */
+  readonly written: Readonly<
+    Record<
+      string,
+      { readonly detectedAt: string; readonly resolvedAt: string | null; readonly digest: string }
+    >
+  >;
+}
 
 /** How many external ids a report lists per object, for an operator to look at. */
 export const SAMPLE = 20;

@@ -7,6 +7,7 @@
  */
 import { bool, text } from '../../../../lib/metadata/xml.js';
 import type { Org } from '../org.js';
+import { insertProfile, refreshGroups, refreshStandardProfiles } from '../org/profiles.js';
 import { insertMetadataRecord, insertPermissionSet } from '../org/seed.js';
 import type { ObjectDef } from '../schema.js';
 import {
@@ -16,6 +17,7 @@ import {
   metadataRecordFrom,
   objectFor,
   permissionSetFrom,
+  permissionSetGroupFrom,
   type ChildLink,
 } from '../schema-package.js';
 import { addHistoryObject } from '../schema-source.js';
@@ -59,6 +61,16 @@ export function applyDeploy(org: Org, pkg: DeployPackage, components: DeployedCo
     schema.permissionSets.set(def.name, def);
     insertPermissionSet(org.store, def);
   }
+  for (const p of pkg.profiles) {
+    const def = permissionSetFrom(p.fullName, p.node);
+    org.schema.profiles.set(def.name, def);
+    insertProfile(org.store, def);
+  }
+  for (const g of pkg.permissionSetGroups)
+    schema.permissionSetGroups.set(g.fullName, permissionSetGroupFrom(g.fullName, g.node));
+  // New objects reach the standard profiles; groups recalculate from their (possibly new) members.
+  refreshStandardProfiles(schema, org.store);
+  refreshGroups(schema, org.store);
   for (const r of pkg.metadataRecords) {
     const record = metadataRecordFrom(r.fullName, r.node, r.file);
     schema.metadataRecords = [

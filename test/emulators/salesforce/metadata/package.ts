@@ -2,6 +2,7 @@
  * A deploy's zip read as metadata: the package.xml manifest and, per component, its parsed XML. The
  * CLI converts source format to the Metadata API's format before it deploys, so fields arrive as
  * `<fields>` inside `objects/<Object>.object`, permission sets as `permissionsets/<Name>.permissionset`,
+ * profiles as `profiles/<Name>.profile`, groups as `permissionsetgroups/<Name>.permissionsetgroup`,
  * custom metadata records as `customMetadata/<Type>.<Name>.md` and LWC bundles as `lwc/<name>/...`.
  * The XML goes through the repository's one reader (lib/metadata).
  */
@@ -39,6 +40,8 @@ export interface DeployPackage {
   readonly manifest: ManifestMember[];
   readonly objects: DeployedObject[];
   readonly permissionSets: DeployedFile[];
+  readonly profiles: DeployedFile[];
+  readonly permissionSetGroups: DeployedFile[];
   readonly metadataRecords: DeployedFile[];
   readonly lwc: DeployedBundle[];
   /** Flows (`flows/<Name>.flow`), parsed so the deploy can check what they name (flow-rules.ts). */
@@ -79,6 +82,8 @@ export function readPackage(files: Map<string, Buffer>): DeployPackage {
     manifest,
     objects: [],
     permissionSets: [],
+    profiles: [],
+    permissionSetGroups: [],
     metadataRecords: [],
     lwc: [],
     flows: [],
@@ -103,6 +108,18 @@ export function readPackage(files: Map<string, Buffer>): DeployPackage {
         fullName: name.slice(0, -'.permissionset'.length),
         file: path,
         node: parse(path, content, 'PermissionSet'),
+      });
+    } else if (folder === 'profiles' && name.endsWith('.profile')) {
+      pkg.profiles.push({
+        fullName: name.slice(0, -'.profile'.length),
+        file: path,
+        node: parse(path, content, 'Profile'),
+      });
+    } else if (folder === 'permissionsetgroups' && name.endsWith('.permissionsetgroup')) {
+      pkg.permissionSetGroups.push({
+        fullName: name.slice(0, -'.permissionsetgroup'.length),
+        file: path,
+        node: parse(path, content, 'PermissionSetGroup'),
       });
     } else if (folder === 'customMetadata' && name.endsWith('.md')) {
       pkg.metadataRecords.push({

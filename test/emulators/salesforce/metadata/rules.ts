@@ -203,9 +203,13 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
                 ),
               );
       }
-      for (const ps of pkg.permissionSets) {
+      const grants = [
+        ...pkg.permissionSets.map((f) => ({ ...f, type: 'PermissionSet' })),
+        ...pkg.profiles.map((f) => ({ ...f, type: 'Profile' })),
+      ];
+      for (const ps of grants) {
         const failure = (problem: string) => ({
-          componentType: 'PermissionSet',
+          componentType: ps.type,
           fullName: ps.fullName,
           fileName: ps.file,
           problem,
@@ -221,6 +225,17 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
             problems.push(failure(`In field: object - no CustomObject named ${name} found`));
         }
       }
+      // A group's members must be permission sets the org has or the deploy brings (same wording pattern).
+      const sets = new Set([...schema.permissionSets.keys(), ...pkg.permissionSets.map((p) => p.fullName)]);
+      for (const g of pkg.permissionSetGroups)
+        for (const member of texts(g.node, 'permissionSets'))
+          if (!sets.has(member))
+            problems.push({
+              componentType: 'PermissionSetGroup',
+              fullName: g.fullName,
+              fileName: g.file,
+              problem: `In field: permissionSets - no PermissionSet named ${member} found`,
+            });
       for (const r of pkg.metadataRecords) {
         const [type] = r.fullName.split('.');
         const typeName = `${type ?? ''}__mdt`;

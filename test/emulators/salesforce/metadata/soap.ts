@@ -151,6 +151,10 @@ function fileNameOf(type: string, fullName: string): string {
       return `objects/${object ?? fullName}.object`;
     case 'PermissionSet':
       return `permissionsets/${fullName}.permissionset`;
+    case 'Profile':
+      return `profiles/${fullName}.profile`;
+    case 'PermissionSetGroup':
+      return `permissionsetgroups/${fullName}.permissionsetgroup`;
     case 'CustomMetadata':
       return `customMetadata/${fullName}.md`;
     case 'LightningComponentBundle':

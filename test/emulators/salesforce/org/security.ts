@@ -1,11 +1,14 @@
 /**
- * Users and the security they have: permission-set assignments (stored as PermissionSetAssignment
- * rows, as in an org) and the object and field-level access they grant. Objects not governed by
- * permissions, and the administrator, see everything. Access is cached per user until an assignment
- * changes.
+ * Users and the security they have: their profile and their permission-set and group assignments, all
+ * stored as PermissionSetAssignment rows as in an org (a user's profile is an assignment of the
+ * profile's own set), and the object and field-level access those grant. What a row grants is read
+ * through `grantsOf` (profiles.ts), so enforcement and the setup objects cannot disagree. Objects not
+ * governed by permissions, and the administrator, see everything. Access is cached per user until an
+ * assignment changes.
  */
 import { ApiError } from '../errors.js';
 import type { FieldDef, ObjectAccess, ObjectDef, PermissionSetDef, Schema } from '../schema.js';
+import { grantsOf, STANDARD_USER } from './profiles.js';
 import type { RecordStore } from './store.js';
 import type { UserDef } from './types.js';
 
@@ -41,7 +44,14 @@ export class Security {
     this.version++;
   }
 
-  addUser(username: string, firstName: string, lastName: string, bypassSecurity: boolean): UserDef {
+  addUser(
+    username: string,
+    firstName: string,
+    lastName: string,
+    bypassSecurity: boolean,
+    profile = STANDARD_USER,
+  ): UserDef {
+    const profileRow = this.profileRow(profile);
     const user: UserDef = {
       id: this.store.nextId('User'),
       username,
@@ -62,8 +72,75 @@ export class Security {
       IsActive: true,
       UserType: 'Standard',
       TimeZoneSidKey: 'Australia/Sydney',
+      ProfileId: profileRow.Id,
     });
+    this.insertAssignment(user.id, this.profileSet(String(profileRow.Id)));
     return user;
+  }
+
+  private profileRow(name: string): Record<string, unknown> {
+    const row = this.store.findRecords('Profile', (r) => r.Name === name)[0];
+    if (!row) throw new ApiError(404, 'NOT_FOUND', `No profile named ${name}`);
+    return row;
+  }
+
+  private profileSet(profileId: string): string {
+    const ps = this.store.findRecords(
+      'PermissionSet',
+      (r) => r.ProfileId === profileId && r.Type === 'Profile',
+    )[0];
+    if (!ps) throw new Error(`profile ${profileId} has no permission set`);
+    return String(ps.Id);
+  }
+
+  private insertAssignment(userId: string, permissionSetId: string, groupId: string | null = null): void {
+    this.store.insertSystem('PermissionSetAssignment', {
+      Id: this.store.nextId('PermissionSetAssignment'),
+      AssigneeId: userId,
+      PermissionSetId: permissionSetId,
+      PermissionSetGroupId: groupId,
+      IsActive: true,
+    });
+  }
+
+  /** Changes a user's profile: User.ProfileId and the assignment of the profile's set, as Salesforce does. */
+  setProfile(userId: string, profile: string): void {
+    this.user(userId);
+    const profileRow = this.profileRow(profile);
+    const userObject = this.schema.objects.get('user');
+    const row = this.store.table('User').get(userId);
+    if (!userObject || !row) throw new ApiError(404, 'NOT_FOUND', 'No such user');
+    this.store.put(userObject, userId, { ...row, ProfileId: profileRow.Id });
+    for (const [id, a] of [...this.store.table('PermissionSetAssignment')]) {
+      const ps = this.store.table('PermissionSet').get(String(a.PermissionSetId));
+      if (a.AssigneeId === userId && ps?.Type === 'Profile')
+        this.store.removeRaw('PermissionSetAssignment', id);
+    }
+    this.insertAssignment(userId, this.profileSet(String(profileRow.Id)));
+    this.invalidate();
+  }
+
+  /** Activates or deactivates a user (User.IsActive; the emulator still lets an inactive user's session work). */
+  setActive(userId: string, active: boolean): void {
+    this.user(userId);
+    const userObject = this.schema.objects.get('user');
+    const row = this.store.table('User').get(userId);
+    if (!userObject || !row) throw new ApiError(404, 'NOT_FOUND', 'No such user');
+    this.store.put(userObject, userId, { ...row, IsActive: active });
+  }
+
+  /** Assigns a permission set group: an assignment of the group's aggregate set naming the group. */
+  assignPermissionSetGroup(userId: string, groupName: string): void {
+    const group = this.store.findRecords('PermissionSetGroup', (r) => r.DeveloperName === groupName)[0];
+    if (!group) throw new ApiError(404, 'NOT_FOUND', `No permission set group named ${groupName}`);
+    const aggregate = this.store.findRecords('PermissionSet', (r) => r.PermissionSetGroupId === group.Id)[0];
+    if (!aggregate) throw new Error(`group ${groupName} has no aggregate permission set`);
+    const held = this.store.findRecords(
+      'PermissionSetAssignment',
+      (r) => r.AssigneeId === userId && r.PermissionSetGroupId === group.Id,
+    );
+    if (held.length === 0) this.insertAssignment(userId, String(aggregate.Id), String(group.Id));
+    this.invalidate();
   }
 
   userByUsername(username: string): UserDef | undefined {
@@ -77,23 +154,22 @@ export class Security {
   }
 
   assignPermissionSet(userId: string, permissionSetName: string): void {
-    const ps = this.store.findRecords('PermissionSet', (r) => r.Name === permissionSetName)[0];
+    const ps = this.regularSet(permissionSetName);
     if (!ps) throw new ApiError(404, 'NOT_FOUND', `No permission set named ${permissionSetName}`);
     const existing = this.store.findRecords(
       'PermissionSetAssignment',
       (r) => r.AssigneeId === userId && r.PermissionSetId === ps.Id,
     );
     if (existing.length > 0) return;
-    this.store.insertSystem('PermissionSetAssignment', {
-      Id: this.store.nextId('PermissionSetAssignment'),
-      AssigneeId: userId,
-      PermissionSetId: ps.Id,
-      IsActive: true,
-    });
+    this.insertAssignment(userId, String(ps.Id));
+  }
+
+  private regularSet(name: string): Record<string, unknown> | undefined {
+    return this.store.findRecords('PermissionSet', (r) => r.Name === name && r.Type === 'Regular')[0];
   }
 
   unassignPermissionSet(userId: string, permissionSetName: string): boolean {
-    const ps = this.store.findRecords('PermissionSet', (r) => r.Name === permissionSetName)[0];
+    const ps = this.regularSet(permissionSetName);
     let removed = false;
     for (const [id, r] of this.store.table('PermissionSetAssignment')) {
       if (ps && r.AssigneeId === userId && r.PermissionSetId === ps.Id) {
@@ -105,6 +181,18 @@ export class Security {
     return removed;
   }
 
+  /** Names of the (regular) permission sets assigned to the user directly, as the controls list them. */
+  assignedSetNames(userId: string): string[] {
+    const names: string[] = [];
+    for (const a of this.store.table('PermissionSetAssignment').values()) {
+      if (a.AssigneeId !== userId) continue;
+      const ps = this.store.table('PermissionSet').get(String(a.PermissionSetId));
+      if (ps?.Type === 'Regular') names.push(String(ps.Name));
+    }
+    return names;
+  }
+
+  /** Everything that grants the user access: their profile, permission sets and groups. */
   permissionSetsOf(userId: string): PermissionSetDef[] {
     const cached = this.accessCache.get(userId);
     if (cached && cached.version === this.version) return cached.sets;
@@ -112,7 +200,7 @@ export class Security {
     for (const a of this.store.table('PermissionSetAssignment').values()) {
       if (a.AssigneeId !== userId || a.IsDeleted === true) continue;
       const ps = this.store.table('PermissionSet').get(String(a.PermissionSetId));
-      const def = ps ? this.schema.permissionSets.get(String(ps.Name)) : undefined;
+      const def = ps ? grantsOf(this.schema, this.store, ps) : undefined;
       if (def) sets.push(def);
     }
     this.accessCache.set(userId, { version: this.version, sets });
@@ -126,6 +214,9 @@ export class Security {
     if (!governing || !governing.permissionable) return ALL_ACCESS;
     const access = { ...NO_ACCESS };
     for (const ps of this.permissionSetsOf(userId)) {
+      // View All Data reads every object and record; Modify All Data also edits and deletes them.
+      if (ps.viewAllData) Object.assign(access, { read: true, viewAll: true });
+      if (ps.modifyAllData) Object.assign(access, ALL_ACCESS);
       const op = ps.objects.get(governing.name.toLowerCase());
       if (!op) continue;
       access.create ||= op.create;
@@ -148,6 +239,8 @@ export class Security {
     let read = false;
     let edit = false;
     for (const ps of this.permissionSetsOf(userId)) {
+      // View All Fields on the object reads every field of it, whatever the field permissions say.
+      if (ps.objects.get(object.name.toLowerCase())?.viewAllFields) read = true;
       const fp = ps.fields.get(`${object.name}.${field.name}`.toLowerCase());
       if (!fp) continue;
       read ||= fp.readable || fp.editable;

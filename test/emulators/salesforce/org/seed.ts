@@ -1,10 +1,19 @@
 /**
- * What a new org holds before anyone writes: the Organization row, the integration and admin users,
- * the permission sets of `force-app/` with their FieldPermissions and ObjectPermissions rows (so SOQL
- * on them works as in an org), the integration user's assignments and the custom metadata records.
+ * What a new org holds before anyone writes: the Organization row, the standard profiles (profiles.ts),
+ * the permission sets, profiles and groups of `force-app/` with their FieldPermissions and
+ * ObjectPermissions rows (so SOQL on them works as in an org), the integration and admin users with
+ * their profiles, the integration user's assignments and the custom metadata records.
  */
 import type { MetadataRecord, PermissionSetDef, Schema } from '../schema.js';
 import { coerceValue } from '../values.js';
+import {
+  insertPermissionSetGroup,
+  insertProfile,
+  insertSetRows,
+  MINIMUM_ACCESS_API,
+  refreshStandardProfiles,
+  SYSTEM_ADMINISTRATOR,
+} from './profiles.js';
 import type { Security } from './security.js';
 import type { RecordStore } from './store.js';
 import type { Rec, UserDef } from './types.js';
@@ -31,10 +40,21 @@ export function seedOrg(
     TrialExpirationDate: null,
     NamespacePrefix: null,
   });
-  const integrationUser = security.addUser(options.integrationUsername, 'Cliniko Sync', 'Integration', false);
-  const adminUser = security.addUser(options.adminUsername, 'Emulator', 'Admin', true);
+  refreshStandardProfiles(schema, store);
+  for (const profile of schema.profiles.values())
+    if (!store.findRecords('Profile', (r) => r.Name === profile.name).length) insertProfile(store, profile);
+  // As docs/go-live.md sets the integration user up: the API-only minimum profile plus permission sets.
+  const integrationUser = security.addUser(
+    options.integrationUsername,
+    'Cliniko Sync',
+    'Integration',
+    false,
+    MINIMUM_ACCESS_API,
+  );
+  const adminUser = security.addUser(options.adminUsername, 'Emulator', 'Admin', true, SYSTEM_ADMINISTRATOR);
   store.systemUserId = adminUser.id;
   seedPermissionSets(schema, store);
+  for (const group of schema.permissionSetGroups.values()) insertPermissionSetGroup(schema, store, group);
   for (const name of options.integrationPermissionSets)
     security.assignPermissionSet(integrationUser.id, name);
   seedMetadataRecords(schema, store);
@@ -50,48 +70,14 @@ function seedPermissionSets(schema: Schema, store: RecordStore): void {
  * again replaces its earlier rows (same Id), as a metadata deploy does.
  */
 export function insertPermissionSet(store: RecordStore, ps: PermissionSetDef): void {
-  const previous = [...store.table('PermissionSet').values()].find((r) => r.Name === ps.name);
-  if (previous) {
-    for (const child of ['FieldPermissions', 'ObjectPermissions']) {
-      for (const row of [...store.table(child).values()])
-        if (row.ParentId === previous.Id) store.removeRaw(child, String(row.Id));
-    }
-    store.removeRaw('PermissionSet', String(previous.Id));
-  }
-  const id = previous ? String(previous.Id) : store.nextId('PermissionSet');
-  store.insertSystem('PermissionSet', {
-    Id: id,
-    Name: ps.name,
-    Label: ps.label,
-    Description: ps.description,
+  const previous = [...store.table('PermissionSet').values()].find(
+    (r) => r.Name === ps.name && r.Type === 'Regular',
+  );
+  insertSetRows(store, previous ? String(previous.Id) : store.nextId('PermissionSet'), ps, {
     IsOwnedByProfile: false,
     IsCustom: true,
-    NamespacePrefix: null,
+    Type: 'Regular',
   });
-  for (const fp of ps.fields.values()) {
-    const [sobject] = fp.field.split('.');
-    store.insertSystem('FieldPermissions', {
-      Id: store.nextId('FieldPermissions'),
-      ParentId: id,
-      SobjectType: sobject,
-      Field: fp.field,
-      PermissionsRead: fp.readable || fp.editable,
-      PermissionsEdit: fp.editable,
-    });
-  }
-  for (const op of ps.objects.values()) {
-    store.insertSystem('ObjectPermissions', {
-      Id: store.nextId('ObjectPermissions'),
-      ParentId: id,
-      SobjectType: op.object,
-      PermissionsCreate: op.create,
-      PermissionsRead: op.read,
-      PermissionsEdit: op.edit,
-      PermissionsDelete: op.delete,
-      PermissionsViewAllRecords: op.viewAll,
-      PermissionsModifyAllRecords: op.modifyAll,
-    });
-  }
 }
 
 /** Custom metadata records become rows of their type; a bad one names the record and the field. */

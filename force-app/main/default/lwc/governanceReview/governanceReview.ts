@@ -228,6 +228,20 @@ export default class GovernanceReview extends LightningElement {
                   Details__c {
                     value
                   }
+                  Field_Class__c {
+                    value
+                    displayValue
+                  }
+                  Path__c {
+                    value
+                  }
+                  Fields__c {
+                    value
+                  }
+                  Resolved_At__c {
+                    value
+                    displayValue
+                  }
                 }
               }
             }

@@ -4,6 +4,9 @@ import GovernanceAccessItem, { accessSummaryOf, type ReviewBaseline } from 'c/go
 // The container's recorded GraphQL response: this item is given its Access_Change__c nodes and the last
 // signed review (GR-0002), exactly as the container passes them.
 import governanceData from '../../governanceReview/__tests__/data/governanceData.json';
+// The nightly access picture's findings (Gained / Lost / Outside Audience), as the container's query
+// returns them with Field_Class__c, Path__c, Fields__c and Resolved_At__c.
+import accessFindings from './data/accessFindings.json';
 
 interface AccessItemElement extends HTMLElement {
   accessChanges: Array<Record<string, unknown>>;
@@ -91,6 +94,51 @@ describe('c-governance-access-item', () => {
     it('is accessible', async () => {
       const element = await render();
       await expect(element).toBeAccessible();
+    });
+  });
+
+  describe('data path: the access picture', () => {
+    const FINDINGS = accessFindings as Array<Record<string, unknown>>;
+
+    it('flags readers outside their audience with the grant and the fields, resolved ones not', async () => {
+      // Arrange / act
+      const element = await render({ accessChanges: FINDINGS });
+      const root = element.shadowRoot!;
+
+      // Assert: one flag (Sam's was resolved), naming the profile and the field.
+      expect(texts(root, '.access-flag-summary')).toEqual([
+        '1 user reads synced fields outside their audience.',
+      ]);
+      expect(texts(root, '.access-flag-user')).toEqual(['mia.marketing@clinic.example']);
+      expect(texts(root, '.access-flag-path')).toEqual(['profile Marketing Team']);
+      expect(texts(root, '.access-flag-fields')).toEqual(['Cliniko_Invoice__c.Total_Amount__c']);
+      expect(texts(root, '.access-flag')[0]).toContain('Outside Audience: Billing fields');
+    });
+
+    it('lists gains and losses per field class with human labels, the path and a resolved badge', async () => {
+      const element = await render({ accessChanges: FINDINGS });
+      const root = element.shadowRoot!;
+      expect(texts(root, '.access-resolved')).toEqual(['Resolved 03/04/2027, 2:00 pm']);
+      expect(texts(root, '.access-what').map((t) => t.replace(/Resolved .*$/, '').trim())).toEqual([
+        'Outside Audience: Billing fields',
+        'Gained: Billing fields',
+        'Outside Audience: Operations-safe fields',
+        // No picklist label in the node: the classification's own label.
+        'Lost: Marketing-safe fields',
+      ]);
+      expect(texts(root, '.access-path')).toEqual([
+        'profile Marketing Team',
+        'profile Marketing Team',
+        'permission set group Front_Desk',
+        'permission set Cliniko_Sync_Marketing',
+      ]);
+      expect(root.querySelectorAll('tr.access-flagged')).toHaveLength(1);
+      await expect(element).toBeAccessible();
+    });
+
+    it('control: assignment changes alone raise no flag', async () => {
+      const element = await render();
+      expect(element.shadowRoot!.querySelector('.access-flags')).toBeNull();
     });
   });
 
