@@ -255,7 +255,10 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
       for (const f of project.objects.get(object)?.fields.values() ?? []) {
         if (f.permissionable)
           // A field is set on create only if it is editable; the object's missing Edit forbids updates.
-          fields.push({ field: `${object}.${f.name}`, editable: access.integration !== 'read' });
+          fields.push({
+            field: `${object}.${f.name}`,
+            editable: access.integration !== 'read' && !f.calculated,
+          });
       }
     }
     objects.set(JOURNEY_EVENT, 'publish');
@@ -295,7 +298,10 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
         objects.set(object, access.compliance);
         for (const f of project.objects.get(object)?.fields.values() ?? []) {
           if (f.permissionable)
-            fields.push({ field: `${object}.${f.name}`, editable: access.compliance === 'edit' });
+            fields.push({
+              field: `${object}.${f.name}`,
+              editable: access.compliance === 'edit' && !f.calculated,
+            });
         }
       }
       customMetadataTypes = [...CMDT_TYPES];
