@@ -121,6 +121,10 @@ export const GOVERNANCE_ACCESS: Readonly<
   Access_Change__c: { integration: 'edit', compliance: 'read' },
   // Insert-only evidence of the audit chain's head (docs/governance.md, "Audit anchors").
   Audit_Anchor__c: { integration: 'create', compliance: 'read' },
+  // Insert-only results of `audit verify` (docs/governance.md, "Audit verification").
+  Audit_Verification__c: { integration: 'create', compliance: 'read' },
+  // The quarter's counts, upserted nightly by the service (docs/governance.md, "The quarter").
+  Quarter_Summary__c: { integration: 'edit', compliance: 'read' },
   Governance_Review__c: { compliance: 'edit' },
 };
 
