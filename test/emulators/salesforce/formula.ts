@@ -179,7 +179,7 @@ export function parseFormula(source: string): Expr {
       const power = tok?.t === 'op' ? BINARY[tok.v] : undefined;
       if (tok === undefined || power === undefined || power <= minPower) return left;
       pos++;
-      left = { kind: 'binary', op: tok.v, left, right: expression(power) };
+      left = { kind: 'binary', op: String(tok.v), left, right: expression(power) };
     }
   };
   const expr = expression(0);
