@@ -121,6 +121,10 @@ export const GOVERNANCE_ACCESS: Readonly<
   Access_Change__c: { integration: 'edit', compliance: 'read' },
   // Insert-only evidence of the audit chain's head (docs/governance.md, "Audit anchors").
   Audit_Anchor__c: { integration: 'create', compliance: 'read' },
+  // Insert-only results of `audit verify` (docs/governance.md, "Audit verification").
+  Audit_Verification__c: { integration: 'create', compliance: 'read' },
+  // The quarter's counts, upserted nightly by the service (docs/governance.md, "The quarter").
+  Quarter_Summary__c: { integration: 'edit', compliance: 'read' },
   // The integration user reads reviews to find the last signed one (the access picture's baseline).
   Governance_Review__c: { integration: 'read', compliance: 'edit' },
 };
@@ -270,7 +274,10 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
       for (const f of project.objects.get(object)?.fields.values() ?? []) {
         if (f.permissionable)
           // A field is set on create only if it is editable; the object's missing Edit forbids updates.
-          fields.push({ field: `${object}.${f.name}`, editable: access.integration !== 'read' });
+          fields.push({
+            field: `${object}.${f.name}`,
+            editable: access.integration !== 'read' && !f.calculated,
+          });
       }
     }
     objects.set(JOURNEY_EVENT, 'publish');
@@ -314,7 +321,10 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
         objects.set(object, access.compliance);
         for (const f of project.objects.get(object)?.fields.values() ?? []) {
           if (f.permissionable)
-            fields.push({ field: `${object}.${f.name}`, editable: access.compliance === 'edit' });
+            fields.push({
+              field: `${object}.${f.name}`,
+              editable: access.compliance === 'edit' && !f.calculated,
+            });
         }
       }
       customMetadataTypes = [...CMDT_TYPES];

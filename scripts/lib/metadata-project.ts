@@ -32,6 +32,8 @@ export interface FieldInfo {
   readonly standard: boolean;
   /** Whether field-level security can be set on it (not required, not master-detail, not a name part). */
   readonly permissionable: boolean;
+  /** A formula (or roll-up) field: readable at most, never editable, through any permission. */
+  readonly calculated: boolean;
 }
 
 export interface ObjectInfo {
@@ -192,6 +194,7 @@ function fieldFrom(
     ),
     standard: false,
     permissionable: !required && type !== 'MasterDetail',
+    calculated: text(node, 'formula') !== undefined || type === 'Summary',
   };
 }
 
@@ -250,6 +253,7 @@ export function loadProject(repoRoot: string, packageDir = 'force-app'): Project
         picklistValues: [],
         standard: true,
         permissionable: f.required !== true && f.nameField !== true && f.compound === undefined,
+        calculated: false,
       });
     }
   }

@@ -103,6 +103,13 @@ function checkField(p: Problems, project: Project, o: ObjectInfo, f: FieldInfo):
   checkLength(p, file, 'description', text(node, 'description'), 1000);
   checkLength(p, file, 'inlineHelpText', text(node, 'inlineHelpText'), 510);
   if (f.standard) return;
+  if (f.calculated) {
+    // A formula field has no length and holds no data of its own: it cannot be required or tracked.
+    if (f.length !== undefined) p.error(file, 'length', 'a formula field has no length');
+    if (f.required) p.error(file, 'required', 'a formula field cannot be required');
+    if (f.trackHistory) p.error(file, 'trackHistory', 'a formula field cannot be history tracked');
+    return;
+  }
 
   switch (f.type) {
     case 'Text':

@@ -152,4 +152,31 @@ describe('audit anchors in Salesforce', () => {
     expect(out).toContain(`first failing seq ${firstAnchor!.seq}`);
     expect(out).toContain('chain recomputed');
   });
+
+  it('record each verification in Salesforce for the governance review, with the first failing seq', async () => {
+    const verifications = () => activeRecords(h.salesforce, 'Audit_Verification__c');
+    const before = verifications().length;
+    expect((await verify(env)).out).toContain('verification recorded in Salesforce');
+    const latest = anchors().at(-1)!;
+    const truncated = tamperedCopy('truncated-again', (db) =>
+      db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(latest.seq - 1),
+    );
+    expect((await verify(truncated)).code).toBe(1);
+    const written = verifications().slice(before);
+    expect(written.map((v) => v.Result__c)).toEqual(['Intact', 'Broken']);
+    expect(written[0]).toMatchObject({ First_Failing_Sequence__c: null, Source__c: 'cli' });
+    expect(Number(written[0]!.Anchors_Checked__c)).toBeGreaterThan(0);
+    expect(written[1]!.First_Failing_Sequence__c).toBe(latest.seq);
+    expect(String(written[1]!.Detail__c)).toContain(`first failing seq ${latest.seq}`);
+    // Control: with Salesforce unreachable nothing is recorded, and the command says so.
+    const offlineRun = await verify(offline(env));
+    expect(offlineRun.out).toContain('verification NOT recorded in Salesforce');
+    expect(verifications()).toHaveLength(before + 2);
+    // Insert-only: the integration user cannot change a recorded result.
+    await expect(
+      h.service.salesforce.connection
+        .sobject('Audit_Verification__c')
+        .update({ Id: String(written[1]!.Id), Result__c: 'Intact' }),
+    ).rejects.toMatchObject({ name: 'INSUFFICIENT_ACCESS_OR_READONLY' });
+  });
 });

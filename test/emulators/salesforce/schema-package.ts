@@ -18,6 +18,7 @@ import {
   findFolders,
   listDirs,
   parseCustomField,
+  readValidationRules,
   readXml,
   type Xml,
 } from './schema-source.js';
@@ -118,6 +119,8 @@ export function loadObjects(objects: Objects, roots: readonly string[]): ChildLi
     const object = objectFor(objects, name, path, objectXml, keyPrefix);
     if (objectXml !== undefined && bool(objectXml, 'enableHistory')) object.enableHistory = true;
     addFieldNodes(object, readObjectFields(name, path), childLinks);
+    const rules = readValidationRules(name, path);
+    if (rules.length > 0) object.validationRules = rules;
   }
   return childLinks;
 }

@@ -11,9 +11,11 @@ import {
   texts,
   type XmlNode,
 } from '../../../lib/metadata/xml.js';
+import { parseFormula } from './formula.js';
 import { HISTORY_KEY_PREFIX } from './ids.js';
 import type { SoqlFieldType } from './model.js';
-import type { FieldDef, ObjectCategory, ObjectDef } from './schema.js';
+import type { Expr } from './formula.js';
+import type { FieldDef, ObjectCategory, ObjectDef, ValidationRuleDef } from './schema.js';
 import { field, makeObject, ownerField, auditFields, ref, sys, text } from './schema-fields.js';
 
 /**
@@ -85,7 +87,8 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
   if (type === undefined)
     throw new Error(`${file}: field ${objectName}.${name} has unsupported type ${sfType}`);
   const custom = name.endsWith('__c');
-  const calculated = str(xml, 'formula') !== undefined || sfType === 'Summary';
+  const formula = str(xml, 'formula');
+  const calculated = formula !== undefined || sfType === 'Summary';
   const autoNumber = sfType === 'AutoNumber';
   const isCheckbox = sfType === 'Checkbox';
   const masterDetail = sfType === 'MasterDetail';
@@ -115,6 +118,7 @@ export function parseCustomField(xml: Xml, objectName: string, file: string): Fi
     def.precision = num(xml, 'precision') ?? 18;
     def.scale = num(xml, 'scale') ?? 0;
   }
+  if (formula !== undefined) def.formula = parseFormulaOf(formula, `${file}: field ${objectName}.${name}`);
   if (isCheckbox) def.defaultValue = str(xml, 'defaultValue') === 'true';
   if (autoNumber) def.autoNumberFormat = str(xml, 'displayFormat') ?? 'A-{0}';
   if (type === 'reference') {
@@ -266,4 +270,46 @@ export function addHistoryObject(objects: Map<string, ObjectDef>, parent: Object
 
 export function customKeyPrefix(index: number, first: string): string {
   return `${first}${index.toString(36).padStart(2, '0')}`;
+}
+
+/** A formula parsed, or an error naming where it is (the emulator refuses what it cannot evaluate). */
+export function parseFormulaOf(source: string, where: string): Expr {
+  try {
+    return parseFormula(source);
+  } catch (error) {
+    throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** One `<ValidationRule>` (source file or a deployed object's `<validationRules>`); undefined if inactive. */
+export function parseValidationRule(
+  xml: Xml,
+  objectName: string,
+  file: string,
+): ValidationRuleDef | undefined {
+  if (!bool(xml, 'active')) return undefined;
+  const name = str(xml, 'fullName') ?? file.replace(/^.*\//, '').replace(/\.validationRule-meta\.xml$/, '');
+  const formula = str(xml, 'errorConditionFormula');
+  if (formula === undefined) throw new Error(`${file}: validation rule ${objectName}.${name} has no formula`);
+  const displayField = str(xml, 'errorDisplayField');
+  return {
+    name,
+    condition: parseFormulaOf(formula, `${file}: validation rule ${objectName}.${name}`),
+    message: str(xml, 'errorMessage') ?? name,
+    ...(displayField !== undefined ? { displayField } : {}),
+  };
+}
+
+/** The active validation rules in `<objectDir>/validationRules/`, in file name order. */
+export function readValidationRules(objectName: string, objectDir: string): ValidationRuleDef[] {
+  const dir = join(objectDir, 'validationRules');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.validationRule-meta.xml'))
+    .sort()
+    .flatMap((f) => {
+      const file = join(dir, f);
+      const rule = parseValidationRule(readXml(file, 'ValidationRule'), objectName, file);
+      return rule === undefined ? [] : [rule];
+    });
 }

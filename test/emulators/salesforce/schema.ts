@@ -8,6 +8,7 @@
  * schema-standard.ts (the built-in standard objects), schema-source.ts (reading one field or object),
  * schema-package.ts (walking a package).
  */
+import type { Expr } from './formula.js';
 import type { SoqlField, SoqlObject } from './model.js';
 import {
   addHistoryObjects,
@@ -59,6 +60,8 @@ export interface FieldDef extends SoqlField {
   /** Display format of an auto-number field, e.g. `CP-{000000}`. */
   autoNumberFormat?: string;
   calculated: boolean;
+  /** A formula field's parsed formula (formula.ts), computed by the org whenever the record is saved. */
+  formula?: Expr;
   /** Field-level security applies (custom fields that are not required). */
   permissionable: boolean;
   /** For lookups declared in force-app: the child relationship seen from the parent, e.g. `Care_Plans__r`. */
@@ -76,6 +79,8 @@ export interface ObjectDef extends SoqlObject {
   /** Keyed by the lower-cased relationship name; `relationshipName` keeps the declared spelling. */
   childRelationships: Map<string, { childObject: string; field: string; relationshipName: string }>;
   enableHistory: boolean;
+  /** Active validation rules (`<ValidationRule>`), evaluated on every save after the system checks. */
+  validationRules?: ValidationRuleDef[];
   /** Name of the `<Object>History` object when one exists. */
   historyObject?: string;
   /** For history objects: the field naming the parent (`ContactId`, `ParentId`). */
@@ -88,6 +93,15 @@ export interface ObjectDef extends SoqlObject {
   updateable: boolean;
   deletable: boolean;
   queryable: boolean;
+}
+
+export interface ValidationRuleDef {
+  name: string;
+  /** The parsed errorConditionFormula: the save fails when it is true. */
+  condition: Expr;
+  message: string;
+  /** The field the error is shown against (`errorDisplayField`), if any. */
+  displayField?: string;
 }
 
 export interface ObjectAccess {

@@ -1,12 +1,14 @@
 import type { Connection } from 'jsforce';
 import { ConfigError } from '../../config/index.js';
 import { ANCHOR_OBJECT, type AuditAnchor } from '../../governance/audit-anchor.js';
+import { VERIFICATION_OBJECT } from '../../governance/audit-verification.js';
 import { connectSalesforce } from '../../salesforce/connection.js';
 import { describeError } from '../../sync/common/run-record.js';
 import type { CliContext } from '../types.js';
 
 /**
- * `audit verify` reads every Audit_Anchor__c from Salesforce. It needs the Salesforce credentials (the
+ * `audit verify` reads every Audit_Anchor__c from Salesforce and records its result as an
+ * Audit_Verification__c. It needs the Salesforce credentials (the
  * rest of the command does not): without them, or with Salesforce unreachable, the anchors are not
  * read and the command says so, naming variables, never values.
  */
@@ -18,7 +20,10 @@ export type AnchorRead =
 
 const SOQL = `SELECT Sequence__c, Head_Hash__c FROM ${ANCHOR_OBJECT} ORDER BY Sequence__c`;
 
-export async function readAnchors(ctx: CliContext): Promise<AnchorRead> {
+/** A connection for the CLI, or why there is none (names variables, never values). */
+async function connect(
+  ctx: CliContext,
+): Promise<{ ok: true; connection: Connection } | { ok: false; reason: string }> {
   let config;
   try {
     config = ctx.config();
@@ -27,20 +32,35 @@ export async function readAnchors(ctx: CliContext): Promise<AnchorRead> {
     const variables = [...new Set(err.problems.map((p) => p.variable))].join(', ');
     return {
       ok: false,
-      kind: 'unavailable',
       reason: `the Salesforce credentials are missing or incomplete (configuration problems in ${variables})`,
     };
   }
-  let connection: Connection;
   try {
-    connection = (await connectSalesforce(config.salesforce, ctx.logger())).connection;
+    return { ok: true, connection: (await connectSalesforce(config.salesforce, ctx.logger())).connection };
   } catch (err) {
-    return {
-      ok: false,
-      kind: 'unavailable',
-      reason: `Salesforce could not be reached (${describeError(err)})`,
-    };
+    return { ok: false, reason: `Salesforce could not be reached (${describeError(err)})` };
   }
+}
+
+/** Records one verification (Audit_Verification__c, insert-only) with the CLI's connection. */
+export async function writeVerification(
+  ctx: CliContext,
+  record: Record<string, unknown>,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const connected = await connect(ctx);
+  if (!connected.ok) return connected;
+  try {
+    const result = await connected.connection.sobject(VERIFICATION_OBJECT).create(record);
+    return result.success ? { ok: true } : { ok: false, reason: 'Salesforce refused the record' };
+  } catch (err) {
+    return { ok: false, reason: `Salesforce refused the record (${describeError(err)})` };
+  }
+}
+
+export async function readAnchors(ctx: CliContext): Promise<AnchorRead> {
+  const connected = await connect(ctx);
+  if (!connected.ok) return { ok: false, kind: 'unavailable', reason: connected.reason };
+  const { connection } = connected;
   try {
     const anchors: AuditAnchor[] = [];
     let result = await connection.query<Record<string, unknown>>(SOQL);

@@ -8,8 +8,13 @@ import {
   type AuditEntry,
 } from '../../governance/audit.js';
 import { verifyAgainstAnchors } from '../../governance/audit-anchor.js';
+import {
+  VERIFICATION_OBJECT,
+  verificationRecord,
+  type VerificationOutcome,
+} from '../../governance/audit-verification.js';
 import type { Command, CliContext } from '../types.js';
-import { readAnchors } from './audit-anchors.js';
+import { readAnchors, writeVerification } from './audit-anchors.js';
 import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, readAuditLog } from './audit-store.js';
 
 /**
@@ -25,7 +30,8 @@ const USAGE = `npm run sync -- audit <verify | show --patient ID | prune [--year
                          Then check it against every anchor in Salesforce (Audit_Anchor__c): a
                          truncated or rewritten log is reported by the first failing seq (exit 1).
                          Needs the Salesforce credentials; without them it says so and checks the
-                         local chain only.
+                         local chain only. The result is recorded in Salesforce
+                         (Audit_Verification__c) for the governance review.
   show --patient ID      One Cliniko patient's trail: every write to their Contact and linked records.
          [--json]        One JSON entry per line instead of a table.
   prune [--years N]      Delete entries older than the retention (SYNC_AUDIT_RETENTION_YEARS, default 6)
@@ -45,19 +51,31 @@ function describe(e: AuditEntry): string {
 }
 
 async function verify(ctx: CliContext): Promise<number> {
+  const outcome = await verifyOutcome(ctx);
+  ctx.print(await recordVerification(ctx, outcome));
+  return outcome.result === 'Broken' ? 1 : 0;
+}
+
+/** Walks the chain, then checks it against the anchors; prints each finding, returns the outcome. */
+async function verifyOutcome(ctx: CliContext): Promise<VerificationOutcome> {
   const store = await openStoreOnly(ctx);
   try {
     const { entries, rowProblem } = await readAuditLog(store);
+    const counts = {
+      entriesChecked: entries.length,
+      anchorsChecked: 0,
+      headSeq: entries.at(-1)?.seq ?? null,
+    };
     if (rowProblem !== undefined) {
-      ctx.print(`audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`);
-      return 1;
+      const detail = `audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`;
+      ctx.print(detail);
+      return { result: 'Broken', firstFailingSeq: rowProblem.seq, ...counts, detail };
     }
     const result = verifyAuditChain(entries);
     if (!result.ok) {
-      ctx.print(
-        `audit log BROKEN at entry ${result.index + 1} of ${entries.length} (seq ${result.seq ?? '?'}): ${result.reason}`,
-      );
-      return 1;
+      const detail = `audit log BROKEN at entry ${result.index + 1} of ${entries.length} (seq ${result.seq ?? '?'}): ${result.reason}`;
+      ctx.print(detail);
+      return { result: 'Broken', firstFailingSeq: result.seq ?? null, ...counts, detail };
     }
     const first = entries[0];
     ctx.print(
@@ -65,36 +83,56 @@ async function verify(ctx: CliContext): Promise<number> {
         ? 'audit log is empty'
         : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
     );
-    return await checkAnchors(ctx, entries);
+    return await checkAnchors(ctx, entries, counts);
   } finally {
     await store.close();
   }
 }
 
 /** The local chain (already intact) against every anchor in Salesforce. */
-async function checkAnchors(ctx: CliContext, entries: readonly AuditEntry[]): Promise<number> {
+async function checkAnchors(
+  ctx: CliContext,
+  entries: readonly AuditEntry[],
+  counts: Pick<VerificationOutcome, 'entriesChecked' | 'anchorsChecked' | 'headSeq'>,
+): Promise<VerificationOutcome> {
   const read = await readAnchors(ctx);
   if (!read.ok) {
     if (read.kind === 'invalid') {
-      ctx.print(`audit anchors BROKEN: ${read.reason}`);
-      return 1;
+      const detail = `audit anchors BROKEN: ${read.reason}`;
+      ctx.print(detail);
+      return { result: 'Broken', firstFailingSeq: null, ...counts, detail };
     }
-    ctx.print(`audit anchors NOT checked: ${read.reason}; only the local chain was verified`);
-    return 0;
+    const detail = `audit anchors NOT checked: ${read.reason}; only the local chain was verified`;
+    ctx.print(detail);
+    return { result: 'Local Only', firstFailingSeq: null, ...counts, detail };
   }
   const anchored = verifyAgainstAnchors(entries, read.anchors);
   if (!anchored.ok) {
-    ctx.print(
-      `audit log does NOT match its Salesforce anchors, first failing seq ${anchored.seq}: ${anchored.reason}`,
-    );
-    return 1;
+    const detail = `audit log does NOT match its Salesforce anchors, first failing seq ${anchored.seq}: ${anchored.reason}`;
+    ctx.print(detail);
+    return {
+      result: 'Broken',
+      firstFailingSeq: anchored.seq,
+      ...counts,
+      anchorsChecked: read.anchors.length,
+      detail,
+    };
   }
-  ctx.print(
+  const detail =
     anchored.latest === undefined
       ? 'audit anchors: none in Salesforce yet (a run that writes something anchors the head)'
-      : `audit anchors match: ${anchored.checked} checked against Salesforce${anchored.pruned > 0 ? `, ${anchored.pruned} at pruned seqs` : ''}, latest seq ${anchored.latest.seq}`,
-  );
-  return 0;
+      : `audit anchors match: ${anchored.checked} checked against Salesforce${anchored.pruned > 0 ? `, ${anchored.pruned} at pruned seqs` : ''}, latest seq ${anchored.latest.seq}`;
+  ctx.print(detail);
+  return { result: 'Intact', firstFailingSeq: null, ...counts, anchorsChecked: anchored.checked, detail };
+}
+
+/** Writes the outcome to Salesforce (Audit_Verification__c) for the governance review; says what happened. */
+async function recordVerification(ctx: CliContext, outcome: VerificationOutcome): Promise<string> {
+  const record = verificationRecord(outcome, new Date(), `verify-${randomUUID().replaceAll('-', '')}`, 'cli');
+  const written = await writeVerification(ctx, record);
+  return written.ok
+    ? `verification recorded in Salesforce (${VERIFICATION_OBJECT}): ${outcome.result}`
+    : `verification NOT recorded in Salesforce: ${written.reason}`;
 }
 
 async function show(args: string[], ctx: CliContext): Promise<number> {

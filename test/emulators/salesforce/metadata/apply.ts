@@ -5,7 +5,7 @@
  * type and name so tests can see what the org holds. Uses the same builders as the preloaded schema
  * (schema-package.ts), so a deployed org and a preloaded one have the same shape.
  */
-import { bool, text } from '../../../../lib/metadata/xml.js';
+import { bool, children, text } from '../../../../lib/metadata/xml.js';
 import type { Org } from '../org.js';
 import { insertProfile, refreshGroups, refreshStandardProfiles } from '../org/profiles.js';
 import { insertMetadataRecord, insertPermissionSet } from '../org/seed.js';
@@ -20,7 +20,7 @@ import {
   permissionSetGroupFrom,
   type ChildLink,
 } from '../schema-package.js';
-import { addHistoryObject } from '../schema-source.js';
+import { addHistoryObject, parseValidationRule } from '../schema-source.js';
 import type { DeployPackage, ManifestMember } from './package.js';
 
 /** Components the org holds beyond its schema, by metadata type then full name. */
@@ -49,6 +49,12 @@ export function applyDeploy(org: Org, pkg: DeployPackage, components: DeployedCo
     if (plural) object.labelPlural = plural;
     if (bool(o.node, 'enableHistory')) object.enableHistory = true;
     addFieldNodes(object, o.fields, childLinks);
+    // A deployed object carries its rules as <validationRules>; they replace the object's rules.
+    const rules = children(o.node, 'validationRules').flatMap((r) => {
+      const rule = parseValidationRule(r, o.name, o.file);
+      return rule === undefined ? [] : [rule];
+    });
+    if (rules.length > 0) object.validationRules = rules;
   }
   linkChildren(schema.objects, childLinks);
   for (const object of [...schema.objects.values()])

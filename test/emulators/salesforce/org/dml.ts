@@ -10,6 +10,7 @@ import { to18 } from '../ids.js';
 import type { ObjectDef } from '../schema.js';
 import { asText, coerceValue, formatDateTime } from '../values.js';
 import type { OrgCore } from './core.js';
+import { checkValidationRules, computeFormulaFields } from './formulas.js';
 import { writeHistory } from './history.js';
 import { checkLockFaults } from './lock-faults.js';
 import { checkReference, relationshipOf, resolveReference } from './references.js';
@@ -69,7 +70,9 @@ export function saveOne(core: OrgCore, userId: string, item: SaveItem): { id: st
   const changes = collectChanges(core, userId, item, values, creating);
   const now = formatDateTime(core.clock.now());
   const next = buildRecord(core, userId, object, { existing, changes, now });
+  computeFormulaFields(core, object, { userId, existing, next, now });
   validateRecord(core, object, next, changes, creating);
+  checkValidationRules(core, object, { userId, existing, next, now });
   checkLockFaults(core.lockFaults, object, existing, next);
   core.store.put(object, String(next.Id), next);
   writeHistory(core, userId, object, { before: existing, after: next, now });

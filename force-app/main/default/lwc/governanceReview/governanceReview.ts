@@ -1,7 +1,7 @@
 import { LightningElement, wire } from 'lwc';
 import { graphql, gql } from 'lightning/graphql';
 import { createRecord, updateRecord } from 'lightning/uiRecordApi';
-import USER_ID from '@salesforce/user/Id';
+import LOCALE from '@salesforce/i18n/locale';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
 import { gqlDisplay, gqlNodes, gqlValue, quarterOf, quarterStart, reduceErrors } from 'c/ldsUtils';
@@ -39,12 +39,29 @@ import SPOT_CHECK_SAMPLE_FIELD from '@salesforce/schema/Governance_Review__c.Spo
 import CONSENT_GAP_FIELD from '@salesforce/schema/Governance_Review__c.Consent_Gap_Explanation__c';
 import ATTENDEES_FIELD from '@salesforce/schema/Governance_Review__c.Attendees__c';
 import NOTES_FIELD from '@salesforce/schema/Governance_Review__c.Notes__c';
-import SIGNED_BY_FIELD from '@salesforce/schema/Governance_Review__c.Signed_By__c';
+import SIGNED_BY_NAME_FIELD from '@salesforce/schema/Governance_Review__c.Signed_By_Name__c';
 import SIGNED_AT_FIELD from '@salesforce/schema/Governance_Review__c.Signed_At__c';
+import VERIFICATION_OBJECT from '@salesforce/schema/Audit_Verification__c';
+import QUARTER_SUMMARY_OBJECT from '@salesforce/schema/Quarter_Summary__c';
 import ACCESS_CHANGE_OBJECT from '@salesforce/schema/Access_Change__c';
 import RECONCILIATION_OBJECT from '@salesforce/schema/Consent_Reconciliation__c';
 import SYNC_RUN_OBJECT from '@salesforce/schema/Sync_Run__c';
 import CONTACT_OBJECT from '@salesforce/schema/Contact';
+
+/** A date-time in the user's locale (`@salesforce/i18n/locale`), or '—'. */
+export function formatDateTime(value: string | null | undefined, locale: string = LOCALE): string {
+  if (!value) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+/** A count in the user's locale (grouping separators), or '—' when there is none. */
+export function formatCount(value: unknown, locale: string = LOCALE): string {
+  return typeof value === 'number' && Number.isFinite(value)
+    ? new Intl.NumberFormat(locale).format(value)
+    : '—';
+}
 
 export const STATUS_DRAFT = 'Draft';
 export const STATUS_SIGNED = 'Signed';
@@ -99,6 +116,8 @@ export default class GovernanceReview extends LightningElement {
   reviews: ReviewNode[] = [];
   accessChanges: Array<Record<string, unknown>> = [];
   syncRuns: Array<Record<string, unknown>> = [];
+  verification: Record<string, unknown> | undefined;
+  quarterSummary: Record<string, unknown> | undefined;
   consent: Record<string, unknown> | undefined;
   candidates: Candidate[] = [];
   history: HistoryRow[] = [];
@@ -197,12 +216,9 @@ export default class GovernanceReview extends LightningElement {
                   }
                   Signed_At__c {
                     value
-                    displayValue
                   }
-                  Signed_By__r {
-                    Name {
-                      value
-                    }
+                  Signed_By_Name__c {
+                    value
                   }
                 }
               }
@@ -263,6 +279,59 @@ export default class GovernanceReview extends LightningElement {
                     value
                   }
                   Salesforce_SMS_Opt_In__c {
+                    value
+                  }
+                }
+              }
+            }
+            Audit_Verification__c(orderBy: { Verified_At__c: { order: DESC } }, first: 1) {
+              edges {
+                node {
+                  Id
+                  Verified_At__c {
+                    value
+                  }
+                  Result__c {
+                    value
+                  }
+                  First_Failing_Sequence__c {
+                    value
+                  }
+                  Entries_Checked__c {
+                    value
+                  }
+                  Anchors_Checked__c {
+                    value
+                  }
+                  Detail__c {
+                    value
+                  }
+                }
+              }
+            }
+            Quarter_Summary__c(orderBy: { Quarter__c: { order: DESC } }, first: 1) {
+              edges {
+                node {
+                  Id
+                  Quarter__c {
+                    value
+                  }
+                  Computed_At__c {
+                    value
+                  }
+                  Counts__c {
+                    value
+                  }
+                  Write_Backs__c {
+                    value
+                  }
+                  Sign_Offs__c {
+                    value
+                  }
+                  Dead_Letters__c {
+                    value
+                  }
+                  Quarantines__c {
                     value
                   }
                 }
@@ -330,27 +399,32 @@ export default class GovernanceReview extends LightningElement {
       reviewStatus: gqlValue<string>(node, STATUS_FIELD) ?? STATUS_DRAFT,
       dataMapHash: gqlValue<string>(node, DATA_MAP_HASH_FIELD) ?? null,
       signedAt: gqlValue<string>(node, SIGNED_AT_FIELD) ?? null,
-      signedAtLabel: gqlDisplay(node, SIGNED_AT_FIELD) || '—',
-      signedByName:
-        gqlValue<string>(
-          (node.Signed_By__r as Record<string, unknown> | null | undefined) ?? undefined,
-          'Name',
-        ) ?? '—',
+      signedAtLabel: formatDateTime(gqlValue<string>(node, SIGNED_AT_FIELD)),
+      signedByName: gqlValue<string>(node, SIGNED_BY_NAME_FIELD) || '—',
       attendees: gqlValue<string>(node, ATTENDEES_FIELD) ?? '',
       node,
     }));
     this.accessChanges = gqlNodes(data, ACCESS_CHANGE_OBJECT.objectApiName);
     this.syncRuns = gqlNodes(data, SYNC_RUN_OBJECT.objectApiName);
+    this.verification = gqlNodes(data, VERIFICATION_OBJECT.objectApiName)[0];
+    this.quarterSummary = gqlNodes(data, QUARTER_SUMMARY_OBJECT.objectApiName)[0];
     this.consent = gqlNodes(data, RECONCILIATION_OBJECT.objectApiName)[0];
     this.candidates = gqlNodes(data, CONTACT_OBJECT.objectApiName).map((node) => ({
       id: String(node.Id),
       label: gqlDisplay(node, 'Name') || String(node.Id),
       clinikoPatientId: gqlValue<string>(node, 'Cliniko_Patient_Id__c') ?? null,
     }));
-    // Load the form once; a later refresh (after saving) must not overwrite what is on screen.
+    // Load the form once; a later refresh (after saving) must not overwrite what is on screen, but
+    // takes the signer and time Salesforce set when the review was signed.
     if (!this.loaded) {
       this.loadCurrentReview();
       this.drawSample();
+    } else {
+      const saved = this.reviews.find((r) => r.id === this.reviewId);
+      if (saved && saved.reviewStatus === STATUS_SIGNED) {
+        this.signedByName = saved.signedByName;
+        this.signedAtLabel = saved.signedAtLabel;
+      }
     }
     this.loaded = true;
   }
@@ -467,6 +541,91 @@ export default class GovernanceReview extends LightningElement {
     return last ? { label: last.label, signedAt: last.signedAt } : undefined;
   }
 
+  // ---------------------------------------------------------------- audit verification and the quarter
+  /** The last `audit verify` recorded in Salesforce (Audit_Verification__c), for the agenda. */
+  get verificationView(): {
+    present: boolean;
+    text: string;
+    result: string;
+    resultClass: string;
+    thisQuarter: boolean;
+  } {
+    const v = this.verification;
+    if (!v) {
+      return {
+        present: false,
+        text: 'The audit trail has never been verified. Run `npm run sync -- audit verify` (the nightly job also runs it).',
+        result: 'Not verified',
+        resultClass: 'slds-badge slds-theme_warning verification-result',
+        thisQuarter: false,
+      };
+    }
+    const at = gqlValue<string>(v, 'Verified_At__c');
+    const result = gqlValue<string>(v, 'Result__c') ?? 'Unknown';
+    const failing = gqlValue<number>(v, 'First_Failing_Sequence__c');
+    const parts = [
+      `Last verified ${formatDateTime(at)}`,
+      `${formatCount(gqlValue<number>(v, 'Entries_Checked__c'))} entries`,
+      `${formatCount(gqlValue<number>(v, 'Anchors_Checked__c'))} Salesforce anchors`,
+    ];
+    if (typeof failing === 'number') parts.push(`first failing sequence ${formatCount(failing)}`);
+    return {
+      present: true,
+      text: `${parts.join(', ')}.`,
+      result,
+      resultClass:
+        result === 'Intact'
+          ? 'slds-badge slds-theme_success verification-result'
+          : 'slds-badge slds-theme_error verification-result',
+      thisQuarter: at !== undefined && at !== null && quarterOf(new Date(at)) === this.quarter,
+    };
+  }
+
+  /** Records created and updated per object and source this quarter (Quarter_Summary__c), for the agenda. */
+  get quarterRows(): Array<{
+    key: string;
+    object: string;
+    source: string;
+    created: string;
+    updated: string;
+  }> {
+    const q = this.quarterSummary;
+    if (!q || gqlValue<string>(q, 'Quarter__c') !== this.quarter) return [];
+    let counts: unknown;
+    try {
+      counts = JSON.parse(gqlValue<string>(q, 'Counts__c') ?? '[]');
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(counts)) return [];
+    return counts.map((c: Record<string, unknown>) => ({
+      key: `${String(c.object)}|${String(c.source)}`,
+      object: String(c.object),
+      source: String(c.source),
+      created: formatCount(c.created),
+      updated: formatCount(c.updated),
+    }));
+  }
+
+  get hasQuarterSummary(): boolean {
+    return (
+      this.quarterSummary !== undefined &&
+      gqlValue<string>(this.quarterSummary, 'Quarter__c') === this.quarter
+    );
+  }
+
+  get quarterTotals(): string {
+    const q = this.quarterSummary;
+    if (!q || !this.hasQuarterSummary) return '';
+    return [
+      `Write-backs: ${formatCount(gqlValue<number>(q, 'Write_Backs__c'))}`,
+      `sign-offs: ${formatCount(gqlValue<number>(q, 'Sign_Offs__c'))}`,
+      `dead letters: ${formatCount(gqlValue<number>(q, 'Dead_Letters__c'))}`,
+      `quarantines: ${formatCount(gqlValue<number>(q, 'Quarantines__c'))}`,
+      `computed ${formatDateTime(gqlValue<string>(q, 'Computed_At__c'))}`,
+    ].join('; ');
+  }
+
   // ---------------------------------------------------------------- progress
   get steps(): Array<{
     key: string;
@@ -526,6 +685,10 @@ export default class GovernanceReview extends LightningElement {
       {
         key: 'access',
         text: `Access changes reviewed: ${yes(this.accessReviewed)} (${accessSummary}) ${this.accessNotes}`,
+      },
+      {
+        key: 'verification',
+        text: `Audit trail verification: ${this.verificationView.result}. ${this.verificationView.text}`,
       },
       {
         key: 'spot',
@@ -614,10 +777,7 @@ export default class GovernanceReview extends LightningElement {
       [ATTENDEES_FIELD.fieldApiName]: this.attendees,
       [NOTES_FIELD.fieldApiName]: this.notes,
     };
-    if (status === STATUS_SIGNED) {
-      fields[SIGNED_BY_FIELD.fieldApiName] = USER_ID;
-      fields[SIGNED_AT_FIELD.fieldApiName] = new Date(Date.now()).toISOString();
-    }
+    // Who signed and when are never sent: Salesforce sets them (formula fields over the signing save).
     return fields;
   }
 
@@ -628,16 +788,21 @@ export default class GovernanceReview extends LightningElement {
     this.statusMessage = '';
     const fields = this.reviewFields(status);
     try {
-      if (this.reviewId) {
-        await updateRecord({ fields: { [REVIEW_ID_FIELD.fieldApiName]: this.reviewId, ...fields } });
-      } else {
-        const created = await createRecord({ apiName: REVIEW_OBJECT.objectApiName, fields });
+      let createdNow = false;
+      if (!this.reviewId) {
+        // A review is never created signed (validation rule Signed_Only_From_Draft): save the draft first.
+        const draft = { ...fields, [STATUS_FIELD.fieldApiName]: STATUS_DRAFT };
+        const created = await createRecord({ apiName: REVIEW_OBJECT.objectApiName, fields: draft });
         this.reviewId = created.id;
+        createdNow = true;
+      }
+      if (!createdNow || status === STATUS_SIGNED) {
+        await updateRecord({ fields: { [REVIEW_ID_FIELD.fieldApiName]: this.reviewId, ...fields } });
       }
       this.status = status;
       if (status === STATUS_SIGNED) {
         this.signedByName = 'you';
-        this.signedAtLabel = new Date(String(fields[SIGNED_AT_FIELD.fieldApiName])).toLocaleString();
+        this.signedAtLabel = formatDateTime(new Date(Date.now()).toISOString());
         this.statusMessage = 'Review signed and locked.';
       } else {
         this.statusMessage = 'Draft saved.';

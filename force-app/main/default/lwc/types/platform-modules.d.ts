@@ -70,3 +70,9 @@ declare module '@salesforce/apex/*' {
   const method: (params?: Record<string, unknown>) => Promise<unknown>;
   export default method;
 }
+
+declare module '@salesforce/i18n/locale' {
+  /** The running user's locale, e.g. `en-AU` (BCP 47), for Intl formatting. */
+  const locale: string;
+  export default locale;
+}

@@ -1,7 +1,6 @@
 import { createElement } from 'lwc';
 import { graphql } from 'lightning/graphql';
 import { createRecord, updateRecord } from 'lightning/uiRecordApi';
-import USER_ID from '@salesforce/user/Id';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
 import GovernanceReview from 'c/governanceReview';
@@ -130,6 +129,33 @@ describe('c-governance-review', () => {
   });
 
   describe('data path', () => {
+    it("shows the audit trail's last verification and the quarter's counts (en-US)", async () => {
+      // Arrange + act
+      const element = await render();
+      const root = element.shadowRoot!;
+      // Assert
+      expect(texts(root, '.verification-result')).toEqual(['Intact']);
+      expect(texts(root, '.verification-text')[0]).toContain('12,840 entries, 91 Salesforce anchors');
+      expect(texts(root, '.quarter-created')).toEqual(['1,250', '5,120', '0']);
+      expect(texts(root, '.quarter-totals')[0]).toContain(
+        'Write-backs: 14; sign-offs: 2; dead letters: 3; quarantines: 1',
+      );
+      expect(texts(root, '.summary-item').join(' ')).toContain('Audit trail verification: Intact.');
+    });
+
+    it('shows the first failing sequence of a broken verification, and no quarter summary of another quarter', async () => {
+      const data = JSON.parse(JSON.stringify(governanceData)) as typeof governanceData;
+      const v = data.uiapi.query.Audit_Verification__c.edges[0]!.node;
+      v.Result__c.value = 'Broken';
+      (v.First_Failing_Sequence__c as { value: number | null }).value = 12001;
+      data.uiapi.query.Quarter_Summary__c.edges[0]!.node.Quarter__c.value = '2026-Q3';
+      const element = await render(data);
+      const root = element.shadowRoot!;
+      expect(texts(root, '.verification-result')).toEqual(['Broken']);
+      expect(texts(root, '.verification-text')[0]).toContain('first failing sequence 12,001');
+      expect(texts(root, '.no-quarter')).toHaveLength(1);
+    });
+
     it('shows this quarter and the data-map hashes (item 1)', async () => {
       const element = await render();
       const root = element.shadowRoot!;
@@ -230,9 +256,17 @@ describe('c-governance-review', () => {
         fields: Record<string, unknown>;
       };
       expect(input.apiName).toBe('Governance_Review__c');
+      // Never created signed (rule Signed_Only_From_Draft): a draft, then the signing update.
+      expect(updateRecordMock).toHaveBeenCalledTimes(1);
+      expect(
+        (updateRecordMock.mock.calls[0]![0] as { fields: Record<string, unknown> }).fields,
+      ).toMatchObject({
+        Id: 'a0R000000000003AAA',
+        Status__c: 'Signed',
+      });
       expect(input.fields).toEqual({
         Quarter__c: '2026-Q4',
-        Status__c: 'Signed',
+        Status__c: 'Draft',
         Data_Map_Hash__c: SIGNED_HASH,
         Data_Map_Unchanged__c: true,
         Data_Map_Notes__c: 'Hash matches the sign-off; no runs under another map.',
@@ -264,9 +298,11 @@ describe('c-governance-review', () => {
         Consent_Gap_Explanation__c: 'Two email opt-outs pending the nightly write-back.',
         Attendees__c: 'Jane Citizen (Compliance Officer); Sam Lee (Practice Manager)',
         Notes__c: 'No findings.',
-        Signed_By__c: USER_ID,
-        Signed_At__c: '2026-11-22T10:00:00.000Z',
       });
+      // Who signed and when are Salesforce's (formula fields), never sent by the browser.
+      const signedFields = (updateRecordMock.mock.calls[0]![0] as { fields: Record<string, unknown> }).fields;
+      expect(signedFields).not.toHaveProperty('Signed_By__c');
+      expect(signedFields).not.toHaveProperty('Signed_At__c');
       expect(refresh).toHaveBeenCalled();
 
       // Assert: editing is locked
@@ -285,7 +321,7 @@ describe('c-governance-review', () => {
       await flushPromises();
       expect(texts(root, '.summary-item')).toContain('Notes: No findings.');
       expect(createRecordMock).toHaveBeenCalledTimes(1);
-      expect(updateRecordMock).not.toHaveBeenCalled();
+      expect(updateRecordMock).toHaveBeenCalledTimes(1);
       await expect(element).toBeAccessible();
     });
 
@@ -307,11 +343,9 @@ describe('c-governance-review', () => {
       expect(createRecordMock).toHaveBeenCalledTimes(1);
       expect(updateRecordMock).toHaveBeenCalledTimes(1);
       const signed = updateRecordMock.mock.calls[0]![0] as { fields: Record<string, unknown> };
-      expect(signed.fields).toMatchObject({
-        Id: 'a0R000000000003AAA',
-        Status__c: 'Signed',
-        Signed_By__c: USER_ID,
-      });
+      expect(signed.fields).toMatchObject({ Id: 'a0R000000000003AAA', Status__c: 'Signed' });
+      expect(signed.fields).not.toHaveProperty('Signed_By__c');
+      expect(signed.fields).not.toHaveProperty('Signed_At__c');
     });
 
     it("opens this quarter's signed review read-only with its saved values", async () => {
@@ -322,10 +356,7 @@ describe('c-governance-review', () => {
       signedThisQuarter.node.Id = 'a0R000000000009AAA';
       signedThisQuarter.node.Name.value = 'GR-0003';
       signedThisQuarter.node.Quarter__c.value = '2026-Q4';
-      signedThisQuarter.node.Signed_At__c = {
-        value: '2026-11-20T04:00:00.000Z',
-        displayValue: '20/11/2026 3:00 pm',
-      };
+      signedThisQuarter.node.Signed_At__c = { value: '2026-11-20T04:00:00.000Z' };
       signedThisQuarter.node.Spot_Check_Sample__c.value = JSON.stringify([
         {
           recordId: '003000000000102AAA',
@@ -339,7 +370,8 @@ describe('c-governance-review', () => {
       const element = await render(data);
       const root = element.shadowRoot!;
       expect(texts(root, '.locked')).toEqual([
-        'Signed by Jane Citizen on 20/11/2026 3:00 pm. This review is locked.',
+        // The user's locale (the jest default, en-US) and the time zone of the test run.
+        `Signed by Jane Citizen on ${new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date('2026-11-20T04:00:00.000Z'))}. This review is locked.`,
       ]);
       expect(find(root, 'button.sign')).toBeNull();
       expect(q<HTMLInputElement>(root, 'input.attendees').value).toBe('Jane Citizen; Sam Lee');
