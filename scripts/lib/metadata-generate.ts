@@ -145,6 +145,8 @@ export const PACKAGE_FIELD_ACCESS: Readonly<Record<string, readonly Audience[]>>
 
 /** The platform event the integration user publishes journey transitions on. */
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
+/** The platform event the integration user publishes appointment lifecycle events on (issue #19). */
+export const APPOINTMENT_EVENT = 'Appointment_Event__e';
 export const APP_NAME = 'Cliniko_Sync';
 export const CMDT_TYPES = ['Data_Map_Field__mdt', 'Data_Map_Signoff__mdt'] as const;
 /** The compliance officer's app page tab (its page belongs to the Lightning components), when present. */
@@ -281,6 +283,7 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
       }
     }
     objects.set(JOURNEY_EVENT, 'publish');
+    objects.set(APPOINTMENT_EVENT, 'publish');
     plans.push({
       name: 'Cliniko_Sync_Integration',
       packaged: true,

@@ -1052,6 +1052,69 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.listFactPatientIds()).toEqual(['p1']);
   });
 
+  it('reads facts by record id and by resource', async () => {
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      facts: [
+        { resource: 'individual_appointments', id: 'a1', patientId: 'p1', data: '{"v":1}' },
+        { resource: 'individual_appointments', id: 'a2', patientId: 'p2', data: '{"v":2}' },
+        { resource: 'invoices', id: 'a1', patientId: 'p1', data: '{"total":"10.00"}' },
+      ],
+      now: T0,
+    });
+    expect(await store.getFacts('individual_appointments', ['a2', 'a9'])).toEqual([
+      { resource: 'individual_appointments', id: 'a2', patientId: 'p2', data: '{"v":2}' },
+    ]);
+    expect(await store.getFacts('individual_appointments', [])).toEqual([]);
+    expect((await store.listResourceFacts('individual_appointments')).map((f) => f.id)).toEqual(['a1', 'a2']);
+  });
+
+  it('records announced event keys with the batch, once, and rolls them back with it', async () => {
+    const item = (key: string, payload = '{}') => ({
+      object: 'Appointment_Event__e',
+      externalId: key,
+      operation: 'publish' as const,
+      payload,
+      payloadHash: key,
+      runId: 'r',
+    });
+    await store.commitBatch({
+      stream: 'appointment-events',
+      outbox: [item('a1:booked')],
+      announced: ['a1:booked'],
+      now: T0,
+    });
+    await store.commitBatch({ stream: 'appointment-events', announced: ['a1:booked'], now: T0 + 1 });
+    expect(await store.announcedEvents(['a1:booked', 'a1:cancelled'])).toEqual(new Set(['a1:booked']));
+    expect(await store.announcedEvents([])).toEqual(new Set());
+    // A batch that fails keeps neither its outbox item nor its announced key (control: same call shape).
+    const failing = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
+      cipher: {
+        ...testCipher,
+        encrypt: (p: string) => {
+          if (p.includes('boom')) throw new Error('cipher failure');
+          return testCipher.encrypt(p);
+        },
+      },
+    });
+    await expect(
+      failing.commitBatch({
+        stream: 'appointment-events',
+        outbox: [item('a1:cancelled', 'boom')],
+        announced: ['a1:cancelled'],
+        now: T0 + 2,
+      }),
+    ).rejects.toThrow('cipher failure');
+    expect(await store.announcedEvents(['a1:cancelled'])).toEqual(new Set());
+  });
+
+  it('sets a signpost once; a later value never moves it', async () => {
+    expect(await store.getSignpost('go-live')).toBeUndefined();
+    await store.commitBatch({ stream: 's', signposts: [{ name: 'go-live', at: T0 }], now: T0 });
+    await store.commitBatch({ stream: 's', signposts: [{ name: 'go-live', at: T0 + 5 }], now: T0 + 5 });
+    expect(await store.getSignpost('go-live')).toBe(T0);
+  });
+
   it('lists journey states', async () => {
     await store.commitBatch({
       stream: 'journey',

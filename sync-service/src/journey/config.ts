@@ -18,6 +18,12 @@ const typeName = z
   .min(1)
   .refine((v) => v === v.trim(), { message: 'must not start or end with spaces (names match exactly)' });
 
+/** Hours before an appointment's start at which an `upcoming` Appointment_Event__e is due (Number(5,0)). */
+const offsetsHours = z
+  .array(z.number().int().min(1).max(2160))
+  .max(6)
+  .refine((list) => new Set(list).size === list.length, { message: 'must not repeat an offset' });
+
 const tierSchema = z.object({
   maxAverageIntervalDays: z.number().positive().max(365),
   afterDays: positiveDays,
@@ -73,6 +79,16 @@ export const journeyConfigSchema = z
      * band reaches marketing, the amount never does. Empty: no band is computed.
      */
     valueBands: valueBandsSchema.default([]),
+    /**
+     * Appointment lifecycle events (Appointment_Event__e, docs/marketing.md): the offsets of the
+     * `upcoming` event, for every clinic, and per clinic (Cliniko business name) where one differs.
+     */
+    appointmentEvents: z
+      .object({
+        upcomingOffsetsHours: offsetsHours.default([48, 2]),
+        clinics: z.record(typeName, z.object({ upcomingOffsetsHours: offsetsHours })).default({}),
+      })
+      .default({ upcomingOffsetsHours: [48, 2], clinics: {} }),
     /** Trigger code -> the Flow (or former GoHighLevel workflow) that listens for it. */
     workflows: z.partialRecord(z.enum(TRIGGER_CODES), z.string().min(1)).default({}),
   })
@@ -166,6 +182,7 @@ export const DEFAULT_JOURNEY_CONFIG: JourneyConfig = Object.freeze(
       { band: 'Gold', fromAmount: 2000 },
       { band: 'Platinum', fromAmount: 5000 },
     ],
+    appointmentEvents: { upcomingOffsetsHours: [48, 2], clinics: {} },
     workflows: {
       T1: 'New Patient Welcome',
       T2: 'Started Care Follow-Up',

@@ -14,3 +14,13 @@ export { valueBand, VALUE_BANDS, type ValueBand, type ValueBandTiers } from './v
 export { appointmentTypeInfo, type AppointmentTypeInfo } from './appointment-type.js';
 export { dropOffAfterDays, maintenanceAfterDays, isInitialConsultType } from './replay.js';
 export * from './types.js';
+export {
+  APPOINTMENT_EVENT_KINDS,
+  appointmentEventKey,
+  appointmentEventPayload,
+  dueUpcoming,
+  lifecycleKinds,
+  upcomingOffsetsFor,
+  type AppointmentEventKind,
+  type AppointmentEventPayload,
+} from './appointment-events.js';

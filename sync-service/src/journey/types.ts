@@ -80,6 +80,12 @@ export const appointmentSchema = z.object({
   archived_at: isoInstant.nullish(),
   business_id: z.string().nullish(),
   patient_case_id: z.string().nullish(),
+  /**
+   * Names as Cliniko showed them when the appointment was last read (appointment events carry them, and
+   * the upcoming pass makes no Cliniko request to look them up).
+   */
+  practitioner_name: z.string().nullish(),
+  clinic_name: z.string().nullish(),
 });
 export type Appointment = z.infer<typeof appointmentSchema>;
 

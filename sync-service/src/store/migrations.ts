@@ -163,6 +163,24 @@ CREATE INDEX outbox_blocked_by ON outbox (blocked_by);
 ALTER TABLE outbox ADD COLUMN publish_started_at BIGINT;
 `,
   },
+  {
+    version: 5,
+    name: 'announced-events-and-signposts',
+    // Issue #19: every appointment event key the service has announced (the durable "emitted" record,
+    // written in the transaction that queues the event; never deleted, so a key is announced once
+    // across restarts and instances), and named instants that are set once and never move (the
+    // appointment events' go-live: the end of the first complete read of appointments).
+    sql: `
+CREATE TABLE announced_events (
+  event_key TEXT PRIMARY KEY,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE signposts (
+  name TEXT PRIMARY KEY,
+  at BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

@@ -334,6 +334,29 @@ export class PostgresStore implements Store {
     return (await this.rows(S.selectFactPatientIds())).map((r) => toText(r.patient_id));
   }
 
+  async getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]> {
+    if (ids.length === 0) return [];
+    return (await this.rows(S.selectFactsById(POSTGRES, resource, ids))).map((row) =>
+      toFact(row, this.cipher),
+    );
+  }
+
+  async listResourceFacts(resource: string): Promise<FactInput[]> {
+    return (await this.rows(S.selectResourceFacts(resource))).map((row) => toFact(row, this.cipher));
+  }
+
+  async announcedEvents(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    return new Set(
+      (await this.rows(S.selectAnnouncedEvents(POSTGRES, keys))).map((r) => toText(r.event_key)),
+    );
+  }
+
+  async getSignpost(name: string): Promise<number | undefined> {
+    const row = await this.first(S.selectSignpost(name));
+    return row ? Number(row.at) : undefined;
+  }
+
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
     const row = await this.first(S.selectJourneyState(patientId));
     return row ? toJourneyState(row) : undefined;

@@ -323,6 +323,29 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.all(S.selectFactPatientIds()).map((r) => toText(r.patient_id)));
   }
 
+  async getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return Promise.resolve(
+      this.all(S.selectFactsById(SQLITE, resource, ids)).map((row) => toFact(row, this.cipher)),
+    );
+  }
+
+  async listResourceFacts(resource: string): Promise<FactInput[]> {
+    return Promise.resolve(this.all(S.selectResourceFacts(resource)).map((row) => toFact(row, this.cipher)));
+  }
+
+  async announcedEvents(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return Promise.resolve(new Set());
+    return Promise.resolve(
+      new Set(this.all(S.selectAnnouncedEvents(SQLITE, keys)).map((r) => toText(r.event_key))),
+    );
+  }
+
+  async getSignpost(name: string): Promise<number | undefined> {
+    const row = this.get(S.selectSignpost(name));
+    return Promise.resolve(row ? Number(row.at) : undefined);
+  }
+
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
     const row = this.get(S.selectJourneyState(patientId));
     return Promise.resolve(row ? toJourneyState(row) : undefined);

@@ -338,12 +338,33 @@ export const selectFacts = (d: SqlDialect, patientIds: readonly string[]): Query
     `SELECT resource, id, patient_id, data FROM facts WHERE ${d.inList('patient_id', 1)} ORDER BY resource, id`,
     [d.listParam(patientIds)],
   );
+export const selectFactsById = (d: SqlDialect, resource: string, ids: readonly string[]): Query =>
+  q(
+    `SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 AND ${d.inList('id', 2)} ORDER BY id`,
+    [resource, d.listParam(ids)],
+  );
+export const selectResourceFacts = (resource: string): Query =>
+  q('SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 ORDER BY id', [resource]);
 export const selectFactPatientIds = (): Query =>
   q('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id');
 export const selectJourneyState = (patientId: string): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = $1', [patientId]);
 export const selectJourneyStates = (): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state ORDER BY patient_id');
+
+// ---- announced events and signposts (issue #19)
+
+export const insertAnnouncedEvent = (key: string, now: number): Query =>
+  q(
+    'INSERT INTO announced_events (event_key, created_at) VALUES ($1, $2) ON CONFLICT (event_key) DO NOTHING',
+    [key, now],
+  );
+export const selectAnnouncedEvents = (d: SqlDialect, keys: readonly string[]): Query =>
+  q(`SELECT event_key FROM announced_events WHERE ${d.inList('event_key', 1)}`, [d.listParam(keys)]);
+/** A signpost is set once: a later value never moves it. */
+export const insertSignpost = (name: string, at: number): Query =>
+  q('INSERT INTO signposts (name, at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, at]);
+export const selectSignpost = (name: string): Query => q('SELECT at FROM signposts WHERE name = $1', [name]);
 
 // ---- runs
 
@@ -455,6 +476,8 @@ export function batchStatements(batch: BatchCommit, encrypt: (text: string) => U
     ...(batch.quarantine ?? []).map((item) => upsertQuarantine(item, seal(encrypt, item.payload), batch.now)),
     ...(batch.journeyStates ?? []).map((item) => upsertJourneyState(item, batch.now)),
     ...(batch.facts ?? []).map((item) => upsertFact(item, seal(encrypt, item.data), batch.now)),
+    ...(batch.announced ?? []).map((key) => insertAnnouncedEvent(key, batch.now)),
+    ...(batch.signposts ?? []).map((s) => insertSignpost(s.name, s.at)),
     ...(batch.watermark !== undefined ? [upsertWatermark(batch.stream, batch.watermark, batch.now)] : []),
   ];
 }

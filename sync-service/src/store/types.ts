@@ -155,6 +155,13 @@ export interface BatchCommit {
   readonly quarantine?: readonly QuarantineInput[];
   readonly journeyStates?: readonly { patientId: string; state: string }[];
   readonly facts?: readonly FactInput[];
+  /**
+   * Appointment event keys announced by the outbox items of this batch (issue #19): recorded in the
+   * same transaction, so an event is queued exactly when its key becomes announced.
+   */
+  readonly announced?: readonly string[];
+  /** Named instants to set if not set yet (a set signpost never moves). */
+  readonly signposts?: readonly { name: string; at: number }[];
   readonly now: number;
 }
 
@@ -323,6 +330,15 @@ export interface Store {
   listFacts(patientIds: readonly string[]): Promise<FactInput[]>;
   /** Every patient with at least one fact (for the daily journey pass). */
   listFactPatientIds(): Promise<string[]>;
+  /** The facts of these records of one resource (by record id), whichever patient they belong to. */
+  getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]>;
+  /** Every fact of one resource (the upcoming-appointment pass reads all appointment facts). */
+  listResourceFacts(resource: string): Promise<FactInput[]>;
+
+  /** Of these appointment event keys, those already announced (committed with `announced`). */
+  announcedEvents(keys: readonly string[]): Promise<Set<string>>;
+  /** A signpost's instant (epoch ms), if it was set. */
+  getSignpost(name: string): Promise<number | undefined>;
 
   getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
   listJourneyStates(): Promise<JourneyStateRow[]>;

@@ -19,9 +19,12 @@ export const PRIORITY: Readonly<Record<string, number>> = {
   Cliniko_Invoice__c: 40,
   Journey_Transition__c: 50,
   Patient_Journey_Event__e: 60,
+  Appointment_Event__e: 65,
   Sync_Run__c: 90,
   // After the run summary: the head it anchors was read before either was written.
   Audit_Anchor__c: 95,
 };
 
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
+/** Appointment lifecycle events (issue #19; docs/marketing.md "Appointment events"). */
+export const APPOINTMENT_EVENT = 'Appointment_Event__e';

@@ -8,15 +8,22 @@ import type { Appointment, Invoice, PatientCase } from '../../journey/index.js';
 import type { FactInput } from '../../store/index.js';
 
 /**
- * The non-clinical facts the journey engine needs, cut from Cliniko records: times, type names,
- * attendance flags, case limits and settings, invoice totals. Never notes, case names, cancellation
- * reasons or any free text. Stored encrypted, keyed by patient, so a change to one appointment is judged
+ * The non-clinical facts the journey engine and the appointment events need, cut from Cliniko records:
+ * times, type, practitioner and clinic names, attendance flags, case limits and settings, invoice
+ * totals. Never notes, case names, cancellation reasons or any free text. Stored encrypted, keyed by patient, so a change to one appointment is judged
  * against the patient's whole history without re-reading Cliniko.
  */
 export type FactResource = 'individual_appointments' | 'patient_cases' | 'invoices';
 
 export interface ReferenceNames {
   readonly appointmentTypes: ReadonlyMap<string, string>;
+  /** The projection context's display names (practitioners and businesses), as the runner loads them. */
+  readonly context?: {
+    readonly names?: {
+      readonly businesses?: ReadonlyMap<string, string>;
+      readonly practitioners?: ReadonlyMap<string, string>;
+    };
+  };
 }
 
 function patientOf(
@@ -33,6 +40,8 @@ export function appointmentFact(
   const patientId = patientOf(a.patient);
   if (!patientId) return undefined;
   const typeId = idFromLink(a.appointment_type.links.self, 'appointment_types');
+  const businessId = idFromLink(a.business.links.self, 'businesses') ?? null;
+  const practitionerId = idFromLink(a.practitioner.links.self, 'practitioners');
   const data: Appointment = {
     id: a.id,
     starts_at: a.starts_at,
@@ -44,8 +53,14 @@ export function appointmentFact(
     cancelled_at: a.cancelled_at ?? null,
     deleted_at: a.deleted_at ?? null,
     archived_at: a.archived_at ?? null,
-    business_id: idFromLink(a.business.links.self, 'businesses') ?? null,
+    business_id: businessId,
     patient_case_id: a.patient_case ? (idFromLink(a.patient_case.links.self, 'patient_cases') ?? null) : null,
+    // Names for the appointment events (issue #19), so the upcoming pass needs no Cliniko request.
+    practitioner_name:
+      practitionerId === undefined
+        ? null
+        : (names.context?.names?.practitioners?.get(practitionerId) ?? null),
+    clinic_name: businessId === null ? null : (names.context?.names?.businesses?.get(businessId) ?? null),
   };
   return { resource: 'individual_appointments', id: a.id, patientId, data: JSON.stringify(data) };
 }

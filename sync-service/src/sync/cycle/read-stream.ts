@@ -3,6 +3,7 @@ import { toClinikoTime } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
 import type { FactInput, QuarantineInput, Watermark } from '../../store/index.js';
 import { MERGED_FACT, survivorOf, type PayloadCandidate } from '../payloads.js';
+import { APPOINTMENTS, GO_LIVE, pageAnnouncements } from './appointment-events.js';
 import { changedItems } from './changes.js';
 import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
 import { pointChildrenAtSurvivors } from './merges.js';
@@ -29,6 +30,11 @@ interface StreamRead {
    * it started); an incremental read is ordered by updated_at and may advance page by page.
    */
   readonly backfilling: boolean;
+  /**
+   * Appointment events (issue #19): the go-live instant when this read announces the changes it sees
+   * (an incremental read of appointments that began after go-live); undefined when it only records.
+   */
+  readonly announceFrom: number | undefined;
   pending: PayloadCandidate[];
   quarantine: QuarantineInput[];
   facts: FactInput[];
@@ -43,6 +49,8 @@ interface StreamRead {
   signpostMs: number | undefined;
   /** A page flush advanced the watermark during this read. */
   moved: boolean;
+  /** The stream's end was reached (its last flush). */
+  ended: boolean;
 }
 
 export async function readStream(
@@ -52,12 +60,14 @@ export async function readStream(
   mode: CycleMode,
 ): Promise<void> {
   const watermark = mode === 'backfill' ? undefined : await ctx.deps.store.getWatermark(stream.resource);
+  const goLive = stream.resource === APPOINTMENTS ? await ctx.deps.store.getSignpost(GO_LIVE) : undefined;
   const s: StreamRead = {
     ctx,
     run,
     stream,
     watermark,
     backfilling: watermark === undefined,
+    announceFrom: watermark === undefined ? undefined : goLive,
     pending: [],
     quarantine: [],
     facts: [],
@@ -67,6 +77,7 @@ export async function readStream(
     read: 0,
     signpostMs: undefined,
     moved: false,
+    ended: false,
   };
   const events = ctx.deps.cliniko.streams[stream.key].read({
     ...(watermark ? { since: watermark.cursor } : {}),
@@ -105,6 +116,7 @@ async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Prom
 
 async function onEnd(s: StreamRead, ev: Extract<Event, { kind: 'end' }>): Promise<void> {
   s.complete = ev.complete;
+  s.ended = true;
   s.signpostMs ??= Date.parse(ev.startedAt ?? new Date(s.ctx.deps.now()).toISOString());
   // A complete pass has read everything updated up to the signpost, whichever order it read in:
   // the watermark goes to the signpost, so an idle stream's lag stays honest. Rows committed late
@@ -170,7 +182,13 @@ function notePatient(s: StreamRead, ev: RecordEvent): void {
 async function flush(s: StreamRead, candidate: string | undefined, restore = false): Promise<void> {
   const { deps } = s.ctx;
   await pointChildrenAtSurvivors(s.ctx, s.pending, s.run.merges.survivors);
-  const outbox = await changedItems(s.ctx, s.pending, s.run.runId, s.run.counter);
+  const changed = await changedItems(s.ctx, s.pending, s.run.runId, s.run.counter);
+  // Judged against the facts stored before this page, and committed with it: announced exactly once.
+  const events =
+    s.announceFrom === undefined
+      ? { outbox: [], announced: [] }
+      : await pageAnnouncements(s.ctx, s.facts, s.announceFrom, s.run.runId);
+  const outbox = [...changed, ...events.outbox];
   const advance =
     candidate !== undefined &&
     s.complete &&
@@ -183,6 +201,8 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
     outbox,
     quarantine: s.quarantine,
     facts: s.facts,
+    announced: events.announced,
+    signposts: goLiveAt(s),
     now: deps.now(),
   });
   s.pending = [];
@@ -190,6 +210,15 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
   s.facts = [];
   if (s.clean.length > 0) await deps.store.releaseQuarantine(s.stream.resource, s.clean);
   s.clean = [];
+}
+
+/**
+ * The go-live of appointment events, at the end of the first complete read of appointments: that
+ * read's signpost (a signpost once set never moves; the store keeps the first).
+ */
+function goLiveAt(s: StreamRead): Array<{ name: string; at: number }> {
+  if (s.stream.resource !== APPOINTMENTS || !s.ended || !s.complete) return [];
+  return s.signpostMs === undefined ? [] : [{ name: GO_LIVE, at: s.signpostMs }];
 }
 
 function toQuarantine(item: ClinikoQuarantine, runId: string): QuarantineInput {

@@ -13,6 +13,7 @@ import {
   type RunSummary,
   type SyncRunnerDeps,
 } from './context.js';
+import { announceUpcoming } from './appointment-events.js';
 import { describeRunError, finish, startRun } from './finish.js';
 import { deriveJourneys } from './journeys.js';
 import { reparentMerged } from './merges.js';
@@ -80,7 +81,25 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'run failed');
   }
+  if (mode === 'incremental') error ??= await upcoming(ctx, runId);
   return finish(ctx, start, error);
+}
+
+/**
+ * The upcoming-appointment events due now (appointment-events.ts), from stored facts only: part of
+ * every scheduled incremental cycle, so they are at most one poll interval late; when the Cliniko read
+ * failed they are still queued (from facts one interval old) and go out with the next drain. Never in
+ * a backfill.
+ */
+async function upcoming(ctx: CycleContext, runId: string): Promise<string | null> {
+  try {
+    const n = await announceUpcoming(ctx, runId);
+    if (n > 0) ctx.log.info({ runId, events: n }, 'upcoming appointment events queued');
+    return null;
+  } catch (err) {
+    ctx.log.error({ runId, err }, 'upcoming appointment events failed');
+    return describeRunError(err);
+  }
 }
 
 async function journeyDaily(ctx: CycleContext): Promise<RunSummary> {

@@ -1,0 +1,252 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  appointmentEventKey,
+  appointmentEventPayload,
+  dueUpcoming,
+  lifecycleKinds,
+  upcomingOffsetsFor,
+  type AppointmentEventKind,
+} from './appointment-events.js';
+import { DEFAULT_JOURNEY_CONFIG, parseJourneyConfig } from './config.js';
+import { appt, bne } from './test-support.js';
+import type { Appointment } from './types.js';
+
+const HOUR = 3_600_000;
+const GO_LIVE = Date.parse(bne('2026-03-01', '08:00'));
+
+/** A booking made after go-live, starting on 2026-03-05 at 09:00 Brisbane. */
+function booked(overrides: Partial<Appointment> = {}): Appointment {
+  return {
+    ...appt({ id: '700', start: bne('2026-03-05'), created: bne('2026-03-02') }),
+    practitioner_name: 'Dr Example',
+    clinic_name: 'Example Clinic',
+    ...overrides,
+  };
+}
+
+describe('lifecycle kinds (previous facts vs current facts)', () => {
+  const cases: Array<[string, Appointment | undefined, Appointment, AppointmentEventKind[]]> = [
+    ['a new booking after go-live', undefined, booked(), ['booked']],
+    [
+      'an unseen appointment created before go-live (backfill history)',
+      undefined,
+      booked({ created_at: bne('2026-02-20') }),
+      [],
+    ],
+    ['nothing changed', booked(), booked(), []],
+    ['start moved', booked(), booked({ starts_at: bne('2026-03-06') }), ['rescheduled']],
+    [
+      'the same instant written in another zone is not a reschedule',
+      booked(),
+      booked({ starts_at: '2026-03-04T23:00:00Z' }),
+      [],
+    ],
+    ['cancelled', booked(), booked({ cancelled_at: bne('2026-03-03') }), ['cancelled']],
+    [
+      'moved and cancelled in one poll: cancelled only',
+      booked(),
+      booked({ starts_at: bne('2026-03-06'), cancelled_at: bne('2026-03-03') }),
+      ['cancelled'],
+    ],
+    ['did not arrive', booked(), booked({ did_not_arrive: true }), ['did_not_arrive']],
+    ['arrived', booked(), booked({ patient_arrived: true }), ['attended']],
+    [
+      'marked DNA, then corrected to arrived',
+      booked({ did_not_arrive: true }),
+      booked({ did_not_arrive: true, patient_arrived: true }),
+      ['attended'],
+    ],
+    [
+      'booked and cancelled between two polls',
+      undefined,
+      booked({ cancelled_at: bne('2026-03-03') }),
+      ['booked', 'cancelled'],
+    ],
+    ['deleted', booked(), booked({ deleted_at: bne('2026-03-03') }), []],
+    [
+      'archived, then changed',
+      booked({ archived_at: bne('2026-03-03') }),
+      booked({ archived_at: bne('2026-03-03'), patient_arrived: true }),
+      [],
+    ],
+    [
+      'already arrived, still arrived',
+      booked({ patient_arrived: true }),
+      booked({ patient_arrived: true }),
+      [],
+    ],
+  ];
+  it.each(cases)('%s', (_name, previous, current, expected) => {
+    expect(lifecycleKinds(previous, current, GO_LIVE)).toEqual(expected);
+  });
+
+  it('control: the go-live guard is what silences old history (a go-live before it announces it)', () => {
+    const old = booked({ created_at: bne('2026-02-20') });
+    expect(lifecycleKinds(undefined, old, GO_LIVE)).toEqual([]);
+    expect(lifecycleKinds(undefined, old, Date.parse(bne('2026-02-01')))).toEqual(['booked']);
+  });
+
+  it('property: no change announces nothing, and every kind announced differs from "upcoming"', () => {
+    const arb = fc.record({
+      startH: fc.integer({ min: 0, max: 500 }),
+      cancelled: fc.boolean(),
+      arrived: fc.boolean(),
+      dna: fc.boolean(),
+      deleted: fc.boolean(),
+    });
+    const build = (v: {
+      startH: number;
+      cancelled: boolean;
+      arrived: boolean;
+      dna: boolean;
+      deleted: boolean;
+    }) =>
+      booked({
+        starts_at: new Date(GO_LIVE + v.startH * HOUR).toISOString(),
+        cancelled_at: v.cancelled ? bne('2026-03-03') : null,
+        patient_arrived: v.arrived,
+        did_not_arrive: v.dna,
+        deleted_at: v.deleted ? bne('2026-03-03') : null,
+      });
+    fc.assert(
+      fc.property(arb, arb, (p, c) => {
+        const previous = build(p);
+        const current = build(c);
+        expect(lifecycleKinds(current, current, GO_LIVE)).toEqual([]);
+        const kinds = lifecycleKinds(previous, current, GO_LIVE);
+        expect(kinds).not.toContain('upcoming');
+        expect(kinds).not.toContain('booked');
+        expect(new Set(kinds).size).toBe(kinds.length);
+        // At most one outcome kind, and it matches the current outcome.
+        const outcomes = kinds.filter((k) => k !== 'rescheduled');
+        expect(outcomes.length).toBeLessThanOrEqual(1);
+        if (outcomes[0] === 'cancelled') expect(current.cancelled_at).toBeTruthy();
+        if (outcomes[0] === 'attended') expect(current.patient_arrived && !current.cancelled_at).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('upcoming events (the clock, from stored facts)', () => {
+  const start = Date.parse(bne('2026-03-05'));
+  const a = booked();
+
+  it('is due at each offset, the latest due offset only, until the start', () => {
+    expect(dueUpcoming(a, [48, 2], start - 49 * HOUR, GO_LIVE)).toBeUndefined();
+    expect(dueUpcoming(a, [48, 2], start - 48 * HOUR, GO_LIVE)).toEqual({
+      offsetHours: 48,
+      dueMs: start - 48 * HOUR,
+    });
+    expect(dueUpcoming(a, [48, 2], start - 3 * HOUR, GO_LIVE)?.offsetHours).toBe(48);
+    expect(dueUpcoming(a, [48, 2], start - 1 * HOUR, GO_LIVE)).toEqual({
+      offsetHours: 2,
+      dueMs: start - 2 * HOUR,
+    });
+    expect(dueUpcoming(a, [48, 2], start, GO_LIVE)).toBeUndefined();
+  });
+
+  it('never for a moment before go-live or before the booking was made', () => {
+    const lateBooking = booked({ created_at: new Date(start - 24 * HOUR).toISOString() });
+    expect(dueUpcoming(lateBooking, [48], start - 12 * HOUR, GO_LIVE)).toBeUndefined();
+    expect(dueUpcoming(lateBooking, [48, 2], start - 1 * HOUR, GO_LIVE)?.offsetHours).toBe(2);
+    expect(dueUpcoming(a, [48], start - 1 * HOUR, start - 40 * HOUR)).toBeUndefined();
+  });
+
+  it('never for a cancelled, marked or deleted appointment', () => {
+    const at = start - 1 * HOUR;
+    expect(dueUpcoming(booked({ cancelled_at: bne('2026-03-03') }), [2], at, GO_LIVE)).toBeUndefined();
+    expect(dueUpcoming(booked({ did_not_arrive: true }), [2], at, GO_LIVE)).toBeUndefined();
+    expect(dueUpcoming(booked({ patient_arrived: true }), [2], at, GO_LIVE)).toBeUndefined();
+    expect(dueUpcoming(booked({ deleted_at: bne('2026-03-03') }), [2], at, GO_LIVE)).toBeUndefined();
+    // Control: the same appointment, still booked, is due.
+    expect(dueUpcoming(booked(), [2], at, GO_LIVE)?.offsetHours).toBe(2);
+  });
+
+  it('property: a due moment lies in [max(go-live, booking), now] and before the start', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 2160 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: -3000, max: 3000 }),
+        (offsets, nowH) => {
+          const now = start + nowH * HOUR;
+          const due = dueUpcoming(a, offsets, now, GO_LIVE);
+          if (!due) return;
+          expect(offsets).toContain(due.offsetHours);
+          expect(due.dueMs).toBeLessThanOrEqual(now);
+          expect(due.dueMs).toBeGreaterThanOrEqual(Math.max(GO_LIVE, Date.parse(a.created_at)));
+          expect(now).toBeLessThan(start);
+          for (const h of offsets) {
+            const m = start - h * HOUR;
+            if (m <= now && m >= Math.max(GO_LIVE, Date.parse(a.created_at)))
+              expect(m).toBeLessThanOrEqual(due.dueMs);
+          }
+        },
+      ),
+    );
+  });
+
+  it('offsets per clinic override the default', () => {
+    const config = parseJourneyConfig({
+      ...DEFAULT_JOURNEY_CONFIG,
+      appointmentEvents: {
+        upcomingOffsetsHours: [48, 2],
+        clinics: { 'Late Clinic': { upcomingOffsetsHours: [24] } },
+      },
+    });
+    expect(upcomingOffsetsFor(config, 'Late Clinic')).toEqual([24]);
+    expect(upcomingOffsetsFor(config, 'Example Clinic')).toEqual([48, 2]);
+    expect(upcomingOffsetsFor(config, null)).toEqual([48, 2]);
+  });
+
+  it('rejects repeated, fractional or out-of-range offsets, naming the key', () => {
+    for (const bad of [[2, 2], [1.5], [0], [3000]]) {
+      expect(() =>
+        parseJourneyConfig({ ...DEFAULT_JOURNEY_CONFIG, appointmentEvents: { upcomingOffsetsHours: bad } }),
+      ).toThrow(/appointmentEvents\.upcomingOffsetsHours/);
+    }
+  });
+});
+
+describe('the payload', () => {
+  it('carries the contract fields and nothing else', () => {
+    const payload = appointmentEventPayload(
+      booked({ appointment_type_name: 'Initial Appointment' }),
+      {
+        patientId: '42',
+        kind: 'upcoming',
+        occurredAtMs: GO_LIVE,
+        offsetHours: 2,
+        contactId: '003000000000001AAA',
+      },
+      DEFAULT_JOURNEY_CONFIG,
+    );
+    expect(payload).toEqual({
+      Event_Key__c: '700:upcoming:2',
+      Kind__c: 'upcoming',
+      Cliniko_Appointment_Id__c: '700',
+      Cliniko_Patient_Id__c: '42',
+      Contact_Id__c: '003000000000001AAA',
+      Appointment_Type__c: 'Initial Appointment',
+      Practitioner__c: 'Dr Example',
+      Clinic__c: 'Example Clinic',
+      Starts_At__c: '2026-03-04T23:00:00.000Z',
+      Is_Initial_Consult__c: true,
+      Offset_Hours__c: 2,
+      Occurred_At__c: new Date(GO_LIVE).toISOString(),
+    });
+  });
+
+  it('keys are per appointment and kind (and offset for upcoming), within Text(80)', () => {
+    expect(appointmentEventKey('700', 'cancelled')).toBe('700:cancelled');
+    expect(appointmentEventKey('700', 'upcoming', 48)).toBe('700:upcoming:48');
+    expect(appointmentEventKey('9'.repeat(20), 'did_not_arrive').length).toBeLessThanOrEqual(80);
+    const other = appointmentEventPayload(
+      booked(),
+      { patientId: '42', kind: 'cancelled', occurredAtMs: GO_LIVE, contactId: null },
+      DEFAULT_JOURNEY_CONFIG,
+    );
+    expect(other.Offset_Hours__c).toBeNull();
+    expect(other.Is_Initial_Consult__c).toBe(false);
+  });
+});
