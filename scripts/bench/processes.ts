@@ -36,7 +36,7 @@ export function startChild(command: string, args: readonly string[], env: NodeJS
   const queue: Record<string, unknown>[] = [];
   const waiters: Array<(m: Record<string, unknown> | undefined) => void> = [];
   let ended = false;
-  const lines = createInterface({ input: proc.stdout! });
+  const lines = createInterface({ input: proc.stdout });
   lines.on('line', (line) => {
     let message: unknown;
     try {

@@ -177,9 +177,10 @@ export function setErrorHandlers(app: FastifyInstance): void {
  */
 export function countRoutes(app: FastifyInstance): Map<string, number> {
   const counts = new Map<string, number>();
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const key = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    done();
   });
   return counts;
 }
