@@ -5,7 +5,7 @@
  * e.g. `... 107000` (about 9.4 appointments per patient: 107,000 patients give about 1,000,000 appointments).
  * Run one size per process: a second practice in the same heap measures the garbage of the first.
  */
-import { startClinikoEmulator } from '../test/emulators/cliniko/index.js';
+import { recordId, startClinikoEmulator } from '../test/emulators/cliniko/index.js';
 
 const sizes = process.argv.slice(2).map(Number);
 if (sizes.length === 0) sizes.push(107_000);
@@ -69,5 +69,18 @@ for (const patients of sizes) {
     '/individual_appointments?per_page=100&sort=updated_at,id&q%5B%5D=cancelled_at%3A*&q%5B%5D=archived_at%3A*';
   await timed('full backfill of appointments sorted by updated_at,id, page 1', () => get(full));
   await timed('full backfill, page 5000 (cached query)', () => get(`${full}&page=5000`));
+  // The sync's backfill: keyset pages by id. The first page sorts once; a deep page is a binary search.
+  const reveal = 'q%5B%5D=cancelled_at%3A*&q%5B%5D=archived_at%3A*&q%5B%5D=deleted_at%3A*';
+  const keyset = `/individual_appointments?per_page=100&sort=id&${reveal}`;
+  await timed('keyset appointments by id, first page', () => get(keyset));
+  const deep = p.appointments[Math.floor(p.appointments.length * 0.9)];
+  if (deep) {
+    const after = recordId('appointment', deep.idx);
+    const pages = 20;
+    const ms = await timed(`keyset appointments by id, ${pages} pages at 90 %`, async () => {
+      for (let i = 0; i < pages; i++) await get(`${keyset}&q%5B%5D=${encodeURIComponent(`id:>${after}`)}`);
+    });
+    console.log(`  keyset page (median of the loop): ${(ms / pages).toFixed(1)} ms`);
+  }
   await emu.close();
 }

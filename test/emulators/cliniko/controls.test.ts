@@ -316,3 +316,35 @@ describe('canaries', () => {
     for (const c of served) expect(listed.has(c), c).toBe(true);
   });
 });
+
+describe('benchmark controls', () => {
+  it('GET /__control/requests?since=N lists only the requests after N; a bad N is a 400', async () => {
+    await getJson(emu, '/patients?per_page=1');
+    const all = (await ctl('GET', '/requests')).json as { requests: Array<{ seq: number }> };
+    const last = all.requests.at(-1)?.seq ?? 0;
+    await getJson(emu, '/businesses?per_page=1');
+    await getJson(emu, '/patients?per_page=2');
+    const after = (await ctl('GET', `/requests?since=${last}`)).json as {
+      requests: Array<{ seq: number; url: string }>;
+    };
+    expect(after.requests.map((r) => r.url)).toEqual([
+      '/v1/businesses?per_page=1',
+      '/v1/patients?per_page=2',
+    ]);
+    expect((await ctl('GET', '/requests?since=-1')).status).toBe(400);
+  });
+
+  it('POST /__control/rate-limit changes the limit at once: the next request over it is a 429', async () => {
+    expect((await ctl('POST', '/rate-limit', { perMinute: 2 })).status).toBe(204);
+    try {
+      expect((await call(emu, '/patients?per_page=1')).status).toBe(200);
+      expect((await call(emu, '/patients?per_page=1')).status).toBe(200);
+      // Control: the third request of the window is refused, so the new limit is in force.
+      expect((await call(emu, '/patients?per_page=1')).status).toBe(429);
+      expect((await ctl('POST', '/rate-limit', { perMinute: 0 })).status).toBe(400);
+    } finally {
+      await ctl('POST', '/rate-limit', { perMinute: 100_000 });
+    }
+    expect((await call(emu, '/patients?per_page=1')).status).toBe(200);
+  });
+});

@@ -48,6 +48,8 @@ export interface Controls {
   requestLog(): readonly RequestLogEntry[];
   clearRequestLog(): void;
   resetRateLimit(): void;
+  /** Changes the requests allowed per window from now on (a benchmark lifts it, then restores 200). */
+  setRateLimit(perMinute: number): void;
 }
 
 export function createControls(state: EmulatorState, runtime: ServerRuntime): Controls {
@@ -160,7 +162,13 @@ function appointmentControls(state: EmulatorState, ctx: () => RenderContext): Ap
 
 type TransportControls = Pick<
   Controls,
-  'injectFault' | 'faults' | 'clearFaults' | 'requestLog' | 'clearRequestLog' | 'resetRateLimit'
+  | 'injectFault'
+  | 'faults'
+  | 'clearFaults'
+  | 'requestLog'
+  | 'clearRequestLog'
+  | 'resetRateLimit'
+  | 'setRateLimit'
 >;
 
 function transportControls(runtime: ServerRuntime): TransportControls {
@@ -196,6 +204,12 @@ function transportControls(runtime: ServerRuntime): TransportControls {
       runtime.log.length = 0;
     },
     resetRateLimit() {
+      runtime.rate.clear();
+    },
+    setRateLimit(perMinute) {
+      if (!Number.isInteger(perMinute) || perMinute < 1)
+        throw new MutationError(400, { message: 'perMinute must be a positive integer' });
+      runtime.rateLimitPerMinute = perMinute;
       runtime.rate.clear();
     },
   };
@@ -327,9 +341,19 @@ function registerTransportControlRoutes(app: FastifyInstance, controls: Controls
     controls.clearFaults();
     return reply.code(204).send();
   });
-  app.get('/__control/requests', async (_req, reply) => ok(reply, { requests: controls.requestLog() }));
+  // `?since=N`: only entries after sequence number N (a benchmark counts a phase's requests).
+  app.get('/__control/requests', async (req, reply) => {
+    const since = Number((req.query as { since?: string }).since ?? 0);
+    if (!Number.isInteger(since) || since < 0)
+      return reply.code(400).send({ message: 'since must be a non-negative integer' });
+    return ok(reply, { requests: controls.requestLog().filter((e) => e.seq > since) });
+  });
   app.delete('/__control/requests', async (_req, reply) => {
     controls.clearRequestLog();
+    return reply.code(204).send();
+  });
+  app.post('/__control/rate-limit', async (req, reply) => {
+    controls.setRateLimit(Number(body(req).perMinute));
     return reply.code(204).send();
   });
   app.post('/__control/rate-limit/reset', async (_req, reply) => {

@@ -138,36 +138,52 @@ function listResponse<R>(
   cache: ListCache,
 ): Json {
   const sp = searchParams(url);
-  const filters = parseFilters(sp.getAll('q[]'), allowed);
+  const raw = sp.getAll('q[]');
+  const filters = parseFilters(raw, allowed);
   const sort = parseSort(sp.get('sort'), sp.get('order'), allowed);
   const paging = parsePaging(sp.get('page'), sp.get('per_page'));
   const path = url.split('?')[0] ?? '';
 
+  // A lower bound on the id when the list is sorted by id (the sync's keyset pages, `sort=id&q[]=id:>X`)
+  // selects a suffix of the list read without it, so it is left out of the cached query and found by
+  // binary search: every page of a keyset walk then shares one filtered list (one scan per resource and
+  // data version; rows are already in id order, so no sort) and costs O(log n + page). Other bounds
+  // (an incremental `updated_at:>=T`) stay in the query: filtering first leaves few rows to sort, and
+  // the walk's pages share that query's cache entry.
+  const range = filters.filter((f) => isSuffixFilter(f, sort));
+  const residual = filters.filter((f) => !range.includes(f));
+  const residualRaw = raw.filter((_, i) => !range.includes(filters[i] as Filter));
+
   // Consecutive pages of one query share the filtered, sorted rows until the next write. Reminder
-  // flags depend on the clock, so queries on them are never cached.
-  const key = `${path}?${[...sp]
-    .filter(([k]) => k !== 'page' && k !== 'per_page')
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&')}`;
+  // flags depend on the clock, so queries on them are never cached. Soft-delete visibility depends on
+  // the columns mentioned, so a range filter on a soft column would not be left out (none is one).
+  const key = `${path}?${residualRaw.map((v) => `q[]=${v}`).join('&')}&sort=${sp.get('sort') ?? ''}&order=${sp.get('order') ?? ''}`;
   const cacheable = !filters.some((f) => f.field.endsWith('_reminder_sent'));
   const hit = cacheable ? cache.entries.get(key) : undefined;
-  let matched: R[];
+  let sorted: R[];
   if (hit && hit.version === cache.version.version) {
-    matched = hit.rows as R[];
+    sorted = hit.rows as R[];
   } else {
-    const visible = visibility(def, allowed, filters, c);
-    matched = [];
-    for (const row of rows) if ((!where || where(row)) && visible(row)) matched.push(row);
-    sortRows(def, matched, sort, c);
+    const visible = visibility(def, allowed, residual, c);
+    sorted = [];
+    for (const row of rows) if ((!where || where(row)) && visible(row)) sorted.push(row);
+    sortRows(def, sorted, sort, c);
     if (cacheable) {
       cache.entries.delete(key);
-      cache.entries.set(key, { version: cache.version.version, rows: matched });
+      cache.entries.set(key, { version: cache.version.version, rows: sorted });
       if (cache.entries.size > LIST_CACHE_SIZE) cache.entries.delete(cache.entries.keys().next().value ?? '');
     }
   }
+  let from = 0;
+  for (const f of range)
+    from = Math.max(
+      from,
+      firstPassing(sorted, (row) => f.test(def.field(row, f.field, c))),
+    );
+  const total = sorted.length - from;
 
   const start = (paging.page - 1) * paging.perPage;
-  const page = matched.slice(start, start + paging.perPage).map((row) => def.render(row, c));
+  const page = sorted.slice(from + start, from + start + paging.perPage).map((row) => def.render(row, c));
   const linkFor = (n: number): string => {
     const params = new URLSearchParams();
     for (const [k, v] of sp) if (k !== 'page') params.append(k, v);
@@ -175,16 +191,45 @@ function listResponse<R>(
     return `${c.base}${path.replace(/^\/v1/, '')}?${params.toString()}`;
   };
   const links: Record<string, string> = { self: linkFor(paging.page) };
-  if (start + paging.perPage < matched.length) links.next = linkFor(paging.page + 1);
+  if (start + paging.perPage < total) links.next = linkFor(paging.page + 1);
   if (paging.page > 1) links.previous = linkFor(paging.page - 1);
-  return { [def.plural]: page, total_entries: matched.length, links };
+  return { [def.plural]: page, total_entries: total, links };
 }
 
 /**
- * Rows are stored in (created_at, id) order, so the default sort usually needs no work; rows created
+ * `id:>v` / `id:>=v` with the list sorted by id ascending: false for a prefix of the sorted list and
+ * true for the rest (ids are never null), so the rows it keeps are a suffix.
+ */
+function isSuffixFilter(f: Filter, sort: readonly SortKey[]): boolean {
+  const lead = sort[0];
+  return (
+    lead !== undefined &&
+    !lead.desc &&
+    lead.field === 'id' &&
+    f.field === 'id' &&
+    (f.op === '>' || f.op === '>=')
+  );
+}
+
+/** The first index whose row passes a predicate that is false for a prefix and true after it. */
+function firstPassing<R>(rows: readonly R[], passes: (row: R) => boolean): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (passes(rows[mid] as R)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Rows arrive in id order (row index order), so `sort=id` needs no work. They are stored in
+ * (created_at, id) order, so the default sort usually needs none either; rows created
  * through the controls after the clock was moved back are the exception, hence the check.
  */
 function sortRows<R>(def: ResourceDef<R>, rows: R[], keys: readonly SortKey[], c: RenderContext): void {
+  if (keys.length >= 1 && keys[0]?.field === 'id' && !keys[0].desc) return; // ids are unique: the rest never decides
   const isDefault = keys.length === 1 && keys[0]?.field === 'created_at' && !keys[0].desc;
   if (isDefault) {
     let ordered = true;
@@ -198,7 +243,10 @@ function sortRows<R>(def: ResourceDef<R>, rows: R[], keys: readonly SortKey[], c
   // Columns of sort keys; timestamps and counts compare as plain numbers (the hot path: the sync sorts
   // a million appointments by `updated_at,id`). Rows arrive in id order, so equal keys fall back to
   // input position, which is id order.
-  const cols = keys.map((k) => rows.map((row) => def.field(row, k.field, c)));
+  // `id` is input position: rows arrive in id order, and a position is cheaper than a 64-bit BigInt.
+  const cols = keys.map((k) =>
+    k.field === 'id' ? rows.map((_, i) => i) : rows.map((row) => def.field(row, k.field, c)),
+  );
   const numeric = cols.map((col) => col.every((v) => v === null || typeof v === 'number'));
   const order = rows.map((_, i) => i);
   order.sort((a, b) => {

@@ -39,6 +39,8 @@ export interface ServerRuntime {
    * reset share one: a client takes reset minus Date as the wait.
    */
   clockNow?: () => number;
+  /** Replaces the started rate limit (requests per window) when set through the controls. */
+  rateLimitPerMinute?: number;
 }
 
 /** A wall-clock instant (ms) as epoch seconds on the emulated clock, rounded up (the reset's form). */
@@ -80,7 +82,8 @@ function rateLimit(runtime: ServerRuntime, t: TransportOptions, key: string): nu
     w = { windowStart: nowMs, count: 0 };
     runtime.rate.set(key, w);
   }
-  if (w.count >= t.rateLimitPerMinute) return onServerClock(runtime, w.windowStart + windowMs);
+  if (w.count >= (runtime.rateLimitPerMinute ?? t.rateLimitPerMinute))
+    return onServerClock(runtime, w.windowStart + windowMs);
   w.count++;
   return null;
 }

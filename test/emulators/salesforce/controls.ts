@@ -37,6 +37,8 @@ export interface ControlDeps {
   faults: Faults;
   clock: Clock;
   clientId: string;
+  /** Requests answered by method and route pattern (http.ts, countRoutes). */
+  routeCounts: ReadonlyMap<string, number>;
 }
 
 type FaultBody =
@@ -49,11 +51,21 @@ type FaultBody =
 export function registerControls(app: FastifyInstance, deps: ControlDeps): void {
   const { org, clock } = deps;
   registerLogControls(app, deps);
-  app.get<{ Params: { object: string } }>('/__emulator/records/:object', (request) => {
-    const object = org.schema.objects.get(request.params.object.toLowerCase());
-    if (!object) throw new ApiError(404, 'NOT_FOUND', `No object named ${request.params.object}`);
-    return [...org.records(object.name)];
-  });
+  app.get('/__emulator/stats', () => stats(deps));
+  // `?field=F&value=V`: only the live records whose F equals V (through the external-id index when F
+  // is one), so a benchmark can watch one record without dumping a table of a million.
+  app.get<{ Params: { object: string }; Querystring: { field?: string; value?: string } }>(
+    '/__emulator/records/:object',
+    (request) => {
+      const object = org.schema.objects.get(request.params.object.toLowerCase());
+      if (!object) throw new ApiError(404, 'NOT_FOUND', `No object named ${request.params.object}`);
+      const { field: fieldName, value } = request.query;
+      if (fieldName === undefined) return [...org.records(object.name)];
+      const field = object.fields.get(fieldName.toLowerCase());
+      if (!field) throw new ApiError(400, 'INVALID_FIELD', `No field ${fieldName} on ${object.name}`);
+      return org.matchByField(object, field, value ?? '');
+    },
+  );
 
   app.get<{ Querystring: { object?: string } }>('/__emulator/events', (request) =>
     org.events.filter(
@@ -82,6 +94,33 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
   );
   registerFaultControls(app, deps);
   registerSessionControls(app, deps);
+}
+
+/**
+ * Counters for benchmarks: API requests counted against the daily allowance, requests by route, records
+ * a client asked to save or publish by object, records held by object (business data; field history
+ * rows, which the org writes itself, as one total) and platform events published.
+ */
+function stats(deps: ControlDeps): Record<string, unknown> {
+  const { org } = deps;
+  const records: Record<string, number> = {};
+  let historyRows = 0;
+  for (const object of org.schema.objects.values()) {
+    if (object.category !== 'custom' && object.category !== 'standard' && object.category !== 'history')
+      continue;
+    const size = org.store.table(object.name).size;
+    if (size === 0) continue;
+    if (object.category === 'history') historyRows += size;
+    else records[object.name] = size;
+  }
+  return {
+    apiUsed: org.api.used,
+    requests: Object.fromEntries(deps.routeCounts),
+    writes: Object.fromEntries(org.writeCounts),
+    records,
+    historyRows,
+    events: org.events.length,
+  };
 }
 
 const userNamed = (org: Org, username: string | undefined): UserDef => {

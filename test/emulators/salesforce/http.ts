@@ -57,7 +57,12 @@ export function addBodyParsers(app: FastifyInstance): void {
 }
 
 /** Keeps every received byte so tests can scan what a client sent (e.g. for patient data). */
-export function addRequestLog(app: FastifyInstance, clock: Clock, requestLog: RequestLogEntry[]): void {
+export function addRequestLog(
+  app: FastifyInstance,
+  clock: Clock,
+  requestLog: RequestLogEntry[],
+  limit: number,
+): void {
   let requestSeq = 0;
   app.addHook('onRequest', (request, _reply, done) => {
     const entry: RequestLogEntry = {
@@ -71,7 +76,7 @@ export function addRequestLog(app: FastifyInstance, clock: Clock, requestLog: Re
       status: 0,
     };
     requestLog.push(entry);
-    if (requestLog.length > 20_000) requestLog.shift();
+    if (requestLog.length > limit) requestLog.splice(0, requestLog.length - limit);
     request.sfLogEntry = entry;
     done();
   });
@@ -163,4 +168,19 @@ export function setErrorHandlers(app: FastifyInstance): void {
       return reply.code(404).send(errorBody('The requested resource does not exist', 'NOT_FOUND'));
     return reply.code(404).send('Not Found');
   });
+}
+
+/**
+ * Requests answered, by method and route pattern (`POST /services/data/:version/composite/sobjects`):
+ * cheap counters for benchmarks, which count the calls a client made here rather than trusting the
+ * client's own count. Kept whether or not the request log is on.
+ */
+export function countRoutes(app: FastifyInstance): Map<string, number> {
+  const counts = new Map<string, number>();
+  app.addHook('onResponse', (request, _reply, done) => {
+    const key = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    done();
+  });
+  return counts;
 }

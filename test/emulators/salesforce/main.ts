@@ -1,6 +1,6 @@
 /**
  * `npm run emulator:salesforce -- --port P [--json] [--controls] [--empty] [--project-dir DIR]
- *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE]`
+ *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE] [--request-log N]`
  *
  * Runs the Salesforce emulator until stopped. Prints the login URL, the client id/secret, the
  * integration user and its permission sets; with --json, the first stdout line is exactly
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     'daily-api-limit': { type: 'string' },
     'jwt-dir': { type: 'string' },
     snapshot: { type: 'string' },
+    'request-log': { type: 'string' },
   },
   strict: true,
 });
@@ -40,6 +41,7 @@ function integer(name: string, raw: string | undefined): number | undefined {
 const port = integer('port', values.port) ?? 0;
 const tokenLifetimeSeconds = integer('token-lifetime', values['token-lifetime']);
 const dailyApiLimit = integer('daily-api-limit', values['daily-api-limit']);
+const requestLogLimit = integer('request-log', values['request-log']);
 
 const emulator = await startSalesforceEmulator({
   host: values.host,
@@ -50,6 +52,7 @@ const emulator = await startSalesforceEmulator({
   ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
   ...(dailyApiLimit !== undefined ? { dailyApiLimit } : {}),
   ...(values.snapshot ? { snapshotFile: resolve(values.snapshot) } : {}),
+  ...(requestLogLimit !== undefined ? { requestLogLimit } : {}),
 });
 
 let jwtNote = 'JWT: pass your own certificate programmatically, or use --jwt-dir to get the generated key';

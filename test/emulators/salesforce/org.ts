@@ -68,6 +68,8 @@ export class Org implements OrgCore {
   readonly events: PublishedEvent[] = [];
   readonly lockFaults: LockFault[] = [];
   readonly api: ApiBudget = { used: 0, max: 0, day: '' };
+  /** Records a client asked to save or publish, by object, successful or not (benchmark counters). */
+  readonly writeCounts = new Map<string, number>();
   private readonly bus = { events: this.events, replayId: 0 };
 
   constructor(options: OrgOptions) {
@@ -198,11 +200,13 @@ export class Org implements OrgCore {
    * all are rolled back and the valid ones report ALL_OR_NONE_OPERATION_ROLLED_BACK.
    */
   saveBatch(userId: string, items: SaveItem[], allOrNone: boolean): SaveResult[] {
+    for (const item of items) this.countWrites(item.object.name, 1);
     return saveBatch(this, userId, items, allOrNone);
   }
 
   /** Saves one record or throws RecordError(s). Assumes a surrounding transaction. */
   saveOne(userId: string, item: SaveItem): { id: string; created: boolean } {
+    this.countWrites(item.object.name, 1);
     return saveOne(this, userId, item);
   }
 
@@ -215,9 +219,14 @@ export class Org implements OrgCore {
     return deleteBatch(this, userId, ids, allOrNone);
   }
 
+  private countWrites(objectName: string, n: number): void {
+    this.writeCounts.set(objectName, (this.writeCounts.get(objectName) ?? 0) + n);
+  }
+
   // ---------------------------------------------------------------- platform events (org/events.ts)
 
   publish(userId: string, object: ObjectDef, values: Rec): SaveResult {
+    this.countWrites(object.name, 1);
     return publish(this, this.bus, userId, object, values);
   }
 
@@ -243,6 +252,7 @@ export class Org implements OrgCore {
     externalIdFieldName: string | undefined,
     rows: Array<Record<string, string | null>>,
   ): DmlRowResult[] {
+    this.countWrites(objectName, rows.length);
     return applyDml(this, userId, objectName, { operation, externalIdFieldName }, rows);
   }
 }

@@ -14,7 +14,14 @@ import { Sessions } from './auth.js';
 import { bulkIngestPlugin } from './bulk/index.js';
 import { createSelfSignedCertificate } from './certificate.js';
 import { registerControls, type RequestLogEntry } from './controls.js';
-import { addApiGate, addBodyParsers, addRequestLog, collapseSlashes, setErrorHandlers } from './http.js';
+import {
+  addApiGate,
+  addBodyParsers,
+  addRequestLog,
+  collapseSlashes,
+  countRoutes,
+  setErrorHandlers,
+} from './http.js';
 import type { DeployedComponents } from './metadata/apply.js';
 import { registerMetadataApi } from './metadata/soap.js';
 import { registerOAuthRoutes } from './oauth.js';
@@ -57,6 +64,11 @@ export interface SalesforceEmulatorOptions {
   snapshotFile?: string;
   /** Bulk 2.0 pacing, passed to the ingest plugin. */
   bulkProcessingDelayMs?: number;
+  /**
+   * Requests the controls' log keeps, bodies included (default 20,000). A benchmark that writes a
+   * million records sets it low: each collection's body is about 100 KB.
+   */
+  requestLogLimit?: number;
 }
 
 export interface SalesforceEmulator {
@@ -170,8 +182,9 @@ export async function startSalesforceEmulator(
   });
   let baseUrl = '';
   addBodyParsers(app);
-  if (controls) addRequestLog(app, clock, requestLog);
+  if (controls) addRequestLog(app, clock, requestLog, options.requestLogLimit ?? 20_000);
   addApiGate(app, { org, sessions, faults });
+  const routeCounts = countRoutes(app);
   setErrorHandlers(app);
   registerOAuthRoutes(app, {
     org,
@@ -187,7 +200,7 @@ export async function startSalesforceEmulator(
   const deployed: DeployedComponents = new Map();
   registerMetadataApi(app, { org, sessions, components: deployed });
   await registerBulk(app, org, options);
-  if (controls) registerControls(app, { org, sessions, requestLog, faults, clock, clientId });
+  if (controls) registerControls(app, { org, sessions, requestLog, faults, clock, clientId, routeCounts });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   baseUrl = address.replace('[::1]', 'localhost');
