@@ -28,6 +28,8 @@ export interface FieldInfo {
   readonly caseSensitive: boolean;
   readonly trackHistory: boolean;
   readonly referenceTo: string | undefined;
+  /** A lookup's child relationship name as the parent sees it (`Cliniko_Appointments`, without `__r`). */
+  readonly relationshipName: string | undefined;
   readonly picklistValues: readonly string[];
   readonly standard: boolean;
   /** Whether field-level security can be set on it (not required, not master-detail, not a name part). */
@@ -189,6 +191,7 @@ function fieldFrom(
     caseSensitive: bool(node, 'caseSensitive'),
     trackHistory: bool(node, 'trackHistory'),
     referenceTo: text(node, 'referenceTo'),
+    relationshipName: text(node, 'relationshipName'),
     picklistValues: children(children(node, 'valueSet')[0], 'valueSetDefinition').flatMap((d) =>
       children(d, 'value').map((v) => text(v, 'fullName') ?? ''),
     ),
@@ -250,6 +253,7 @@ export function loadProject(repoRoot: string, packageDir = 'force-app'): Project
         caseSensitive: false,
         trackHistory: false,
         referenceTo: undefined,
+        relationshipName: undefined,
         picklistValues: [],
         standard: true,
         permissionable: f.required !== true && f.nameField !== true && f.compound === undefined,

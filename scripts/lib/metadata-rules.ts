@@ -12,6 +12,7 @@ import {
 } from './metadata-project.js';
 import { children, text, texts, type XmlNode } from '../../lib/metadata/xml.js';
 import { checkFlow } from './metadata-flow-rules.js';
+import { checkRelatedLists } from './metadata-related-list-rules.js';
 
 /**
  * Project rules: what Salesforce would reject at deploy time (or what would silently break the
@@ -687,6 +688,10 @@ export function checkProjectRules(
         break;
       case 'Layout':
         checkLayout(p, project, f);
+        p.list.push(...checkRelatedLists(project, f));
+        break;
+      case 'FlexiPage':
+        p.list.push(...checkRelatedLists(project, f));
         break;
       case 'CustomMetadata':
         checkCustomMetadataRecord(p, project, f);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClinikoSpec } from './metadata-cliniko-spec.js';
 import {
@@ -148,6 +150,35 @@ describe('validate:metadata on a deliberately broken copy', () => {
       '<status>',
       '<state>Draft</state>\n    <status>',
     );
+    // Related lists: a layout column, a lookup that does not point at the layout's object, a record
+    // page's relationship name and sort field that do not exist.
+    const LAYOUTS = 'force-app/main/default/layouts';
+    edit(
+      root,
+      `${LAYOUTS}/Contact-Cliniko Contact Layout.layout-meta.xml`,
+      '<fields>Practitioner__c</fields>',
+      '<fields>Practitionr__c</fields>',
+    );
+    edit(
+      root,
+      `${LAYOUTS}/Cliniko_Appointment__c-Appointment Layout.layout-meta.xml`,
+      '<relatedList>Cliniko_Invoice__c.Appointment__c</relatedList>',
+      '<relatedList>Cliniko_Invoice__c.Contact__c</relatedList>',
+    );
+    const CONTACT_PAGE = 'force-app/main/default/flexipages/Cliniko_Contact_Record_Page.flexipage-meta.xml';
+    edit(
+      root,
+      CONTACT_PAGE,
+      '<value>Cliniko_Appointments__r</value>',
+      '<value>Cliniko_Appointment__r</value>',
+    );
+    write(
+      root,
+      'force-app/main/default/flexipages/Broken_Sort_Page.flexipage-meta.xml',
+      readFileSync(path.join(root, CONTACT_PAGE), 'utf8')
+        .replace('<value>Cliniko_Appointment__r</value>', '<value>Cliniko_Appointments__r</value>')
+        .replace(/(<name>sortFieldAlias<\/name>\s*<value>)Starts_At__c/, '$1Start_At__c'),
+    );
     // Schema, generically: a component bundle with an element the schema does not know.
     write(
       root,
@@ -208,6 +239,25 @@ describe('validate:metadata on a deliberately broken copy', () => {
     );
     // Control: the Flows left alone are not named.
     expect(lines(report).filter((l) => l.includes('Cliniko_No_Show_Nurture_Touches'))).toEqual([]);
+  });
+
+  it('checks related lists on layouts and record pages against the package', () => {
+    expectError(
+      /Contact-Cliniko Contact Layout\.layout-meta\.xml \[relatedLists Cliniko_Appointment__c\.Contact__c\]: Cliniko_Appointment__c\.Practitionr__c is not a field/,
+    );
+    expectError(
+      /Appointment Layout\.layout-meta\.xml \[relatedLists Cliniko_Invoice__c\.Contact__c\]: Cliniko_Invoice__c\.Contact__c does not look up Cliniko_Appointment__c/,
+    );
+    expectError(
+      /Cliniko_Contact_Record_Page\.flexipage-meta\.xml \[lst_dynamicRelatedList_Cliniko_Appointments\]: Could not find related list Cliniko_Appointment__r on Contact/,
+    );
+    expectError(
+      /Broken_Sort_Page\.flexipage-meta\.xml \[.*\]: Cliniko_Appointment__c\.Start_At__c is not a field/,
+    );
+    // Control: the columns left alone, and the other pages, are not named (the Care Plan layout's
+    // planted field error belongs to the layout-field rule, not to related lists).
+    const related = lines(report).filter((l) => /\[(relatedLists |lst_)/.test(l));
+    expect(related, related.join('\n')).toHaveLength(4);
   });
 
   it('rejects an external id that is not Text, Number or Email', () => {

@@ -68,8 +68,10 @@ export async function startPreview(port = 0): Promise<PreviewServer> {
       res.end(bundle);
       return;
     }
-    if (url.pathname.startsWith('/assets/')) {
-      const file = path.resolve(sldsAssets, `.${decodeURIComponent(url.pathname.slice('/assets'.length))}`);
+    // `/_slds/icons/...` is where Lightning Experience serves the SLDS icon sprites the components use.
+    const prefix = ['/assets/', '/_slds/'].find((p) => url.pathname.startsWith(p));
+    if (prefix !== undefined) {
+      const file = path.resolve(sldsAssets, `.${decodeURIComponent(url.pathname.slice(prefix.length - 1))}`);
       if (!file.startsWith(sldsAssets + path.sep)) {
         res.writeHead(403).end();
         return;

@@ -78,14 +78,21 @@ describe('LWC preview in headless Chromium', () => {
 
   it('patientJourney shows the stage and pages through the timeline', async () => {
     const page = await open('c=patientJourney');
-    await page.getByText('T9 Maintenance Reminder').first().waitFor();
+    await page.getByText('Maintenance reminder due').first().waitFor();
     expect(await page.getByText('since 15/10/2026 10:00 am').count()).toBe(1);
-    expect(await page.getByText('Page 1 of 2 (12 transitions)').count()).toBe(1);
+    expect(await page.getByText('Page 1 of 2 (12 entries)').count()).toBe(1);
+    expect(await page.locator('main').innerText()).not.toContain('In Care → In Care');
+    // The timeline icons come from the SLDS sprite at the path Lightning Experience serves it.
+    const sprite = await page.request.get(`${preview.url}/_slds/icons/standard-sprite/svg/symbols.svg`);
+    expect(sprite.status()).toBe(200);
     await shoot(page, 'patientJourney');
-    // Keyboard only: focus the pager's Next button and press Enter.
-    await page.getByRole('button', { name: 'Next page of transitions' }).focus();
+    // Keyboard only: open the first entry's details, then focus the pager's Next button and press Enter.
+    await page.getByRole('button', { name: 'Details of Maintenance reminder due' }).first().focus();
     await page.keyboard.press('Enter');
-    await page.getByText('Page 2 of 2 (12 transitions)').waitFor();
+    await page.getByText('T9 Maintenance Reminder').first().waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Next page of the timeline' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Page 2 of 2 (12 entries)').waitFor();
     await page.close();
   });
 

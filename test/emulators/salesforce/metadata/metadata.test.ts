@@ -98,6 +98,44 @@ describe('deploy rules', () => {
     expect(problemsOf('references-exist', permissionSet('Contact.MailingAddress'), empty())).toEqual([]);
   });
 
+  it('related-lists: a layout or record page list naming a missing column or relationship is refused', () => {
+    // Widget__c looks up Contact (child relationship Widgets); a Contact layout and a Contact record
+    // page show the list with a column and a sort field.
+    const deploy = (column: string, relationship: string, sort: string) =>
+      files({
+        'package.xml': manifest([
+          ['CustomObject', 'Widget__c'],
+          ['Layout', 'Contact-Widget Layout'],
+          ['FlexiPage', 'Widget_Contact_Page'],
+        ]),
+        'objects/Widget__c.object': objectXml(
+          [
+            field('Colour__c', TEXT),
+            field(
+              'Contact__c',
+              '<type>Lookup</type><referenceTo>Contact</referenceTo><relationshipName>Widgets</relationshipName>',
+            ),
+          ],
+          '<label>Widget</label><pluralLabel>Widgets</pluralLabel>',
+        ),
+        'layouts/Contact-Widget Layout.layout': `<?xml version="1.0" encoding="UTF-8"?><Layout ${XMLNS}><relatedLists><fields>NAME</fields><fields>${column}</fields><relatedList>Widget__c.Contact__c</relatedList><sortField>${sort}</sortField><sortOrder>Desc</sortOrder></relatedLists></Layout>`,
+        'flexipages/Widget_Contact_Page.flexipage': `<?xml version="1.0" encoding="UTF-8"?><FlexiPage ${XMLNS}><flexiPageRegions><itemInstances><componentInstance><componentInstanceProperties><name>parentFieldApiName</name><value>Contact.Id</value></componentInstanceProperties><componentInstanceProperties><name>relatedListApiName</name><value>${relationship}</value></componentInstanceProperties><componentInstanceProperties><name>relatedListFieldAliases</name><valueList><valueListItems><value>NAME</value></valueListItems><valueListItems><value>${column}</value></valueListItems></valueList></componentInstanceProperties><componentInstanceProperties><name>sortFieldAlias</name><value>${sort}</value></componentInstanceProperties><componentName>lst:dynamicRelatedList</componentName><identifier>widgets</identifier></componentInstance></itemInstances><name>main</name><type>Region</type></flexiPageRegions><masterLabel>Widget Contact Page</masterLabel><sobjectType>Contact</sobjectType><template><name>flexipage:recordHomeTemplateDesktop</name></template><type>RecordPage</type></FlexiPage>`,
+      });
+    expect(problemsOf('related-lists', deploy('Color__c', 'Widgets__r', 'Colour__c'), empty())).toEqual([
+      'Contact-Widget Layout: relatedLists Widget__c.Contact__c: Widget__c.Color__c is not a field of the org',
+      'Widget_Contact_Page: widgets: Widget__c.Color__c is not a field of the org',
+    ]);
+    expect(problemsOf('related-lists', deploy('Colour__c', 'Widgetz__r', 'Colour__c'), empty())).toEqual([
+      'Widget_Contact_Page: widgets: Could not find related list Widgetz__r on Contact',
+    ]);
+    expect(problemsOf('related-lists', deploy('Colour__c', 'Widgets__r', 'Shade__c'), empty())).toEqual([
+      'Contact-Widget Layout: relatedLists Widget__c.Contact__c: Widget__c.Shade__c is not a field of the org',
+      'Widget_Contact_Page: widgets: Widget__c.Shade__c is not a field of the org',
+    ]);
+    // Control: the sound twin, whose names all resolve within the same deploy.
+    expect(problemsOf('related-lists', deploy('Colour__c', 'Widgets__r', 'Colour__c'), empty())).toEqual([]);
+  });
+
   it('flow-references: a Flow naming a field or object the org lacks is refused; a sound one is stored', () => {
     // A platform-event-triggered Flow reading $Record.<field> and updating Contact.<field>.
     const flow = (eventField: string, contactObject: string) =>

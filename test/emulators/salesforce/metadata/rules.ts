@@ -9,6 +9,7 @@
 import { bool, child, children, int, text, texts } from '../../../../lib/metadata/xml.js';
 import type { Schema } from '../schema.js';
 import { checkFlows } from './flow-rules.js';
+import { checkRelatedLists } from './related-list-rules.js';
 import type { DeployPackage } from './package.js';
 
 /** One entry of the deploy result's `componentFailures`. */
@@ -302,6 +303,7 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
       }),
   },
   { name: 'flow-references', check: checkFlows },
+  { name: 'related-lists', check: checkRelatedLists },
   {
     name: 'lwc-bundle-has-js',
     check: (pkg) =>

@@ -1,7 +1,7 @@
 import { LightningElement, api, wire } from 'lwc';
 import { getRecord, getFieldDisplayValue, getFieldValue } from 'lightning/uiRecordApi';
 import { graphql, gql } from 'lightning/graphql';
-import { gqlDisplay, gqlNodes } from 'c/ldsUtils';
+import { gqlDisplay, gqlNodes, gqlValue } from 'c/ldsUtils';
 import JOURNEY_STAGE_FIELD from '@salesforce/schema/Contact.Journey_Stage__c';
 import JOURNEY_STAGE_SINCE_FIELD from '@salesforce/schema/Contact.Journey_Stage_Since__c';
 import APPOINTMENTS_ATTENDED_FIELD from '@salesforce/schema/Contact.Appointments_Attended__c';
@@ -14,8 +14,9 @@ import TRIGGER_FIELD from '@salesforce/schema/Journey_Transition__c.Trigger__c';
 import FROM_STAGE_FIELD from '@salesforce/schema/Journey_Transition__c.From_Stage__c';
 import TO_STAGE_FIELD from '@salesforce/schema/Journey_Transition__c.To_Stage__c';
 import OCCURRED_AT_FIELD from '@salesforce/schema/Journey_Transition__c.Occurred_At__c';
+import { presentTrigger, standardIconClass, standardIconHref } from './labels';
 
-/** Transitions shown per page of the timeline. */
+/** Timeline entries shown per page. */
 export const PAGE_SIZE = 10;
 
 // optionalFields: LDS leaves out a field the user's FLS hides instead of failing the whole record,
@@ -30,13 +31,27 @@ const CONTACT_FIELDS = [
   UNPAID_BALANCE_FIELD,
 ];
 
-interface TransitionView {
+/** One timeline entry (a `Journey_Transition__c` record) as the template draws it. */
+interface TimelineEntry {
   id: string;
+  /** The sentence for the trigger ("Missed appointment"). */
+  title: string;
+  /** The picklist label ("T3 No-Show"), kept in the details for admins who build Flows on it. */
   trigger: string;
+  /** From = To: an event that leaves the stage as it is (T3, T4, T9), not a transition. */
+  isEvent: boolean;
   fromStage: string;
   toStage: string;
   occurredAt: string;
-  summary: string;
+  itemClass: string;
+  iconClass: string;
+  iconHref: string;
+  iconTitle: string;
+  detailsId: string;
+  /** aria-expanded / aria-hidden as 'true' or 'false' (LWC renders a boolean true as an empty value). */
+  expanded: string;
+  detailsHidden: string;
+  toggleLabel: string;
 }
 
 interface Connection {
@@ -55,7 +70,9 @@ function ldsText(record: LdsRecord | undefined, field: SchemaFieldId): string | 
 
 /**
  * The patient journey on the Contact record page: the current stage and since when (from the
- * Contact through LDS), and a paginated timeline of Journey_Transition__c records, newest first.
+ * Contact through LDS), and a paginated SLDS activity timeline of Journey_Transition__c records,
+ * newest first. Each entry reads as a sentence (labels.ts); a transition shows the stage it moved
+ * from and to, an event that leaves the stage as it is (From = To) shows the stage it happened in.
  */
 export default class PatientJourney extends LightningElement {
   @api recordId: string | undefined;
@@ -64,7 +81,10 @@ export default class PatientJourney extends LightningElement {
   contactError: unknown = undefined;
   contactLoaded = false;
 
-  transitions: TransitionView[] = [];
+  /** The current page's records, as read; `entries` derives what the template draws. */
+  nodes: Array<Record<string, unknown>> = [];
+  /** Ids of the entries whose details are open. */
+  openIds: string[] = [];
   timelineError: unknown = undefined;
   timelineLoaded = false;
   totalCount = 0;
@@ -142,7 +162,7 @@ export default class PatientJourney extends LightningElement {
   handleTransitions(result: GraphqlResult<unknown>): void {
     if (result.errors) {
       this.timelineError = result.errors;
-      this.transitions = [];
+      this.nodes = [];
       this.timelineLoaded = true;
     } else if (result.data) {
       this.timelineError = undefined;
@@ -152,22 +172,46 @@ export default class PatientJourney extends LightningElement {
       this.totalCount = connection?.totalCount ?? 0;
       this.hasNextPage = connection?.pageInfo?.hasNextPage === true;
       this.endCursor = connection?.pageInfo?.endCursor ?? null;
-      this.transitions = gqlNodes(result.data, TRANSITION_OBJECT.objectApiName).map((node) => {
-        const trigger = gqlDisplay(node, TRIGGER_FIELD) || 'Unknown trigger';
-        const fromStage = gqlDisplay(node, FROM_STAGE_FIELD) || '—';
-        const toStage = gqlDisplay(node, TO_STAGE_FIELD) || '—';
-        const occurredAt = gqlDisplay(node, OCCURRED_AT_FIELD) || '';
-        return {
-          id: String(node.Id),
-          trigger,
-          fromStage,
-          toStage,
-          occurredAt,
-          summary: `${trigger}: from ${fromStage} to ${toStage}`,
-        };
-      });
+      this.nodes = gqlNodes(result.data, TRANSITION_OBJECT.objectApiName);
       this.timelineLoaded = true;
     }
+  }
+
+  get entries(): TimelineEntry[] {
+    return this.nodes.map((node) => {
+      const id = String(node.Id);
+      const triggerLabel = gqlDisplay(node, TRIGGER_FIELD);
+      const presentation = presentTrigger(gqlValue<string>(node, TRIGGER_FIELD), triggerLabel);
+      const fromStage = gqlDisplay(node, FROM_STAGE_FIELD);
+      const toStage = gqlDisplay(node, TO_STAGE_FIELD);
+      // Compared on the picklist values (the API names), shown by their labels.
+      const toValue = gqlValue<string>(node, TO_STAGE_FIELD);
+      const isEvent = Boolean(toValue) && gqlValue<string>(node, FROM_STAGE_FIELD) === toValue;
+      const isOpen = this.openIds.includes(id);
+      return {
+        id,
+        title: presentation.label,
+        trigger: triggerLabel || 'Not recorded',
+        isEvent,
+        fromStage: fromStage || 'Not set',
+        toStage: toStage || 'Not set',
+        occurredAt: gqlDisplay(node, OCCURRED_AT_FIELD) || '',
+        itemClass: `slds-timeline__item_expandable slds-timeline__item_${presentation.kind}${isOpen ? ' slds-is-open' : ''}`,
+        iconClass: standardIconClass(presentation.icon),
+        iconHref: standardIconHref(presentation.icon),
+        iconTitle: isEvent ? 'Event' : 'Stage change',
+        detailsId: `journey-details-${id}`,
+        expanded: isOpen ? 'true' : 'false',
+        detailsHidden: isOpen ? 'false' : 'true',
+        toggleLabel: `Details of ${presentation.label}`,
+      };
+    });
+  }
+
+  handleToggle(event: Event): void {
+    const id = (event.currentTarget as HTMLElement).dataset.id;
+    if (!id) return;
+    this.openIds = this.openIds.includes(id) ? this.openIds.filter((x) => x !== id) : [...this.openIds, id];
   }
 
   get stage(): string | undefined {
@@ -219,11 +263,11 @@ export default class PatientJourney extends LightningElement {
   }
 
   get isTimelineEmpty(): boolean {
-    return this.timelineLoaded && !this.hasTimelineError && this.transitions.length === 0;
+    return this.timelineLoaded && !this.hasTimelineError && this.nodes.length === 0;
   }
 
-  get hasTransitions(): boolean {
-    return !this.hasTimelineError && this.transitions.length > 0;
+  get hasEntries(): boolean {
+    return !this.hasTimelineError && this.nodes.length > 0;
   }
 
   get pageNumber(): number {
@@ -235,7 +279,7 @@ export default class PatientJourney extends LightningElement {
   }
 
   get pageLabel(): string {
-    return `Page ${this.pageNumber} of ${this.pageCount} (${this.totalCount} transitions)`;
+    return `Page ${this.pageNumber} of ${this.pageCount} (${this.totalCount} entries)`;
   }
 
   get isFirstPage(): boolean {
