@@ -163,16 +163,23 @@ describe('the access picture', () => {
 
   it('a newly signed review becomes the baseline: what was lost before it is no longer a change', async () => {
     const object = h.salesforce.org.schema.objects.get('governance_review__c')!;
-    const signedAt = h.cliniko.controls.now();
-    const [saved] = h.salesforce.org.saveBatch(
-      h.salesforce.org.adminUser.id,
+    // Signing is a change of a saved draft; Salesforce sets who signed and when (formula fields).
+    const admin = h.salesforce.org.adminUser.id;
+    const [draft] = h.salesforce.org.saveBatch(
+      admin,
       [
         {
           operation: 'insert',
           object,
-          values: { Quarter__c: '2027-Q1', Status__c: 'Signed', Signed_At__c: signedAt },
+          values: { Quarter__c: '2027-Q1', Status__c: 'Draft', Attendees__c: 'CO, IO' },
         },
       ],
+      false,
+    );
+    expect(draft?.success, JSON.stringify(draft)).toBe(true);
+    const [saved] = h.salesforce.org.saveBatch(
+      admin,
+      [{ operation: 'update', object, id: String(draft?.id), values: { Status__c: 'Signed' } }],
       false,
     );
     expect(saved?.success, JSON.stringify(saved)).toBe(true);

@@ -60,7 +60,8 @@ describe('compose.yaml', () => {
     const bad = run(bin('dclint'), ['-q', broken]);
     expect(bad.status).not.toBe(0);
     expect(bad.output).toContain('invalid-schema');
-  });
+    // Two runs of a linter's CLI: the default 5 s is too short for a loaded 2-core machine.
+  }, 60_000);
 
   it('runs two instances of the image on one PostgreSQL', () => {
     const doc = parseYaml(read('compose.yaml'), { merge: true }) as {

@@ -18,6 +18,10 @@ function scope(record: Record<string, unknown>, prior?: Record<string, unknown>)
     isNew: prior === undefined,
     userId: '005000000000001AAA',
     now: '2025-04-01T00:00:00.000Z',
+    customMetadata: (type, rec, field) =>
+      type === 'Cliniko_Setting__mdt' && rec === 'Default' && field === 'Base_Url__c'
+        ? (record.$baseUrl ?? null)
+        : null,
   };
 }
 
@@ -48,6 +52,23 @@ describe('the emulator formula engine', () => {
     expect(run('ISCHANGED(Notes__c)', { Notes__c: 'a' }, { Notes__c: 'a' })).toBe(false);
     expect(run('$User.Id = OwnerId', { OwnerId: '005000000000001AAA' })).toBe(true);
     expect(run('1 + 2 >= 3 && !(2 < 1)', {})).toBe(true);
+  });
+
+  it('reads custom metadata and renders HYPERLINK as the anchor the REST API returns', () => {
+    // The shipped "Open in Cliniko" link (Contact.Cliniko_Patient_Link__c).
+    const link =
+      'IF(OR(ISBLANK(Cliniko_Patient_Id__c), ISBLANK($CustomMetadata.Cliniko_Setting__mdt.Default.Base_Url__c)), "", ' +
+      'HYPERLINK($CustomMetadata.Cliniko_Setting__mdt.Default.Base_Url__c & "/patients/" & Cliniko_Patient_Id__c, "Open in Cliniko", "_blank"))';
+    const base = 'https://acme.au1.cliniko.com';
+    expect(run(link, { Cliniko_Patient_Id__c: '42', $baseUrl: base })).toBe(
+      '<a href="https://acme.au1.cliniko.com/patients/42" target="_blank">Open in Cliniko</a>',
+    );
+    // Controls: no address set, or no patient id, gives a blank link.
+    expect(run(link, { Cliniko_Patient_Id__c: '42' })).toBe('');
+    expect(run(link, { $baseUrl: base })).toBe('');
+    expect(run('HYPERLINK("a?b=1&c=<2>", "x")', {})).toBe(
+      '<a href="a?b=1&amp;c=&lt;2&gt;" target="_blank">x</a>',
+    );
   });
 
   it('refuses what it cannot evaluate, naming it', () => {

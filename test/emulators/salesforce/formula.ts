@@ -6,9 +6,11 @@
  *
  * Supported: literals (text in double or single quotes, numbers, TRUE, FALSE, NULL); field references
  * (case-insensitive) and relationship paths (`LastModifiedBy.LastName`, `Signed_By__r.Name`); `$User.Id`;
+ * `$CustomMetadata.Type__mdt.Record.Field__c` (a custom metadata record's field);
  * operators `&&`, `||`, `!`, `=`/`==`, `<>`/`!=`, `<`, `<=`, `>`, `>=`, `+`, `-`, `&` (text
  * concatenation); functions AND, OR, NOT, IF, ISNEW, ISCHANGED, PRIORVALUE, ISPICKVAL, ISBLANK, ISNULL,
- * BLANKVALUE, NOW, TEXT, CASESAFEID, TRIM.
+ * BLANKVALUE, NOW, TEXT, CASESAFEID, TRIM, HYPERLINK (whose value the API returns as the anchor's HTML,
+ * `<a href="url" target="_blank">label</a>`, as Salesforce's REST API does for a HYPERLINK formula).
  *
  * Semantics follow Salesforce's "treat blank fields as blanks": a blank text is null; ISBLANK is true
  * for null and ''; comparisons with null are false except `null = null`.
@@ -18,6 +20,7 @@ export type Expr =
   | { kind: 'literal'; value: unknown }
   | { kind: 'field'; path: string[] }
   | { kind: 'global'; name: string }
+  | { kind: 'customMetadata'; type: string; record: string; field: string }
   | { kind: 'call'; name: string; args: Expr[] }
   | { kind: 'unary'; op: '!' | '-'; arg: Expr }
   | { kind: 'binary'; op: string; left: Expr; right: Expr };
@@ -32,6 +35,8 @@ export interface FormulaScope {
   readonly userId: string;
   /** ISO date-time of the save. */
   readonly now: string;
+  /** A custom metadata record's field (`$CustomMetadata.Type.Record.Field`); null when absent. */
+  readonly customMetadata: (type: string, record: string, field: string) => unknown;
 }
 
 const FUNCTIONS: Record<string, [number, number]> = {
@@ -50,6 +55,7 @@ const FUNCTIONS: Record<string, [number, number]> = {
   TEXT: [1, 1],
   CASESAFEID: [1, 1],
   TRIM: [1, 1],
+  HYPERLINK: [2, 3],
 };
 
 /** Binding power of each binary operator (higher binds tighter). */
@@ -148,6 +154,11 @@ export function parseFormula(source: string): Expr {
     if (upper === 'TRUE' || upper === 'FALSE') return { kind: 'literal', value: upper === 'TRUE' };
     if (upper === 'NULL') return { kind: 'literal', value: null };
     if (tok.v.startsWith('$')) {
+      const parts = tok.v.split('.');
+      if (upper.startsWith('$CUSTOMMETADATA.') && parts.length === 4) {
+        const [, type, record, field] = parts as [string, string, string, string];
+        return { kind: 'customMetadata', type, record, field };
+      }
       if (upper !== '$USER.ID') throw new Error(`formula: unsupported global ${tok.v}`);
       return { kind: 'global', name: '$User.Id' };
     }
@@ -207,6 +218,9 @@ function compare(op: string, a: unknown, b: unknown): boolean {
   return op === '<' ? l < r : op === '<=' ? l <= r : op === '>' ? l > r : l >= r;
 }
 
+const escapeHtml = (v: string): string =>
+  v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
 function call(name: string, args: Expr[], scope: FormulaScope): unknown {
   const ev = (e: Expr | undefined): unknown => (e === undefined ? null : evaluate(e, scope));
   switch (name) {
@@ -244,6 +258,14 @@ function call(name: string, args: Expr[], scope: FormulaScope): unknown {
       const v = ev(args[0]);
       return blank(v) ? null : String(v).trim();
     }
+    case 'HYPERLINK': {
+      const url = ev(args[0]);
+      if (blank(url)) return null;
+      const label = ev(args[1]);
+      const target = args[2] === undefined ? '_blank' : ev(args[2]);
+      const text = blank(label) ? String(url) : String(label);
+      return `<a href="${escapeHtml(String(url))}" target="${escapeHtml(String(target))}">${escapeHtml(text)}</a>`;
+    }
     default:
       throw new Error(`formula: unsupported function ${name}`);
   }
@@ -258,6 +280,8 @@ export function evaluate(expr: Expr, scope: FormulaScope): unknown {
       return norm(scope.value(expr.path));
     case 'global':
       return scope.userId;
+    case 'customMetadata':
+      return norm(scope.customMetadata(expr.type, expr.record, expr.field));
     case 'call':
       return call(expr.name, expr.args, scope);
     case 'unary': {

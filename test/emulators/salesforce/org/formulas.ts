@@ -46,6 +46,12 @@ function scopeOf(
     isNew: save.existing === undefined,
     userId: save.userId,
     now: save.now,
+    customMetadata: (type, record, field) => {
+      const row = core.store.findRecords(type, (r) => r.DeveloperName === record)[0];
+      if (row === undefined) return null;
+      const key = Object.keys(row).find((k) => k.toLowerCase() === field.toLowerCase());
+      return key === undefined ? null : (row[key] ?? null);
+    },
   };
 }
 
