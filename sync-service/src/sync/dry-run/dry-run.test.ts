@@ -324,6 +324,7 @@ describe('runDryRun', () => {
         created_at: '2026-01-01T00:00:00Z',
         appointment_type: { links: { self: 'https://api.au1.cliniko.com/v1/appointment_types/1' } },
         business: { links: { self: 'https://api.au1.cliniko.com/v1/businesses/1' } },
+        practitioner: { links: { self: 'https://api.au1.cliniko.com/v1/practitioners/1' } },
       };
       return {
         kind: 'record',

@@ -8,7 +8,11 @@ import type { ObjectDef } from '../schema.js';
 import type { OrgCore } from './core.js';
 import type { Rec } from './types.js';
 
-/** A record as the REST API returns it; a field the user cannot see is INVALID_FIELD, as unknown ones are. */
+/**
+ * A record as the REST API returns it. Without a field list, every field the user can read (Salesforce
+ * leaves out the ones field-level security hides); a named field the user cannot see is INVALID_FIELD,
+ * as unknown ones are.
+ */
 export function present(
   core: OrgCore,
   userId: string,
@@ -23,7 +27,11 @@ export function present(
       url: `/services/data/v${apiVersion}/sobjects/${object.name}/${String(record.Id)}`,
     },
   };
-  const wanted = fields ?? [...object.fields.values()].map((f) => f.name);
+  const wanted =
+    fields ??
+    [...object.fields.values()]
+      .filter((f) => core.security.fieldAccess(userId, object, f).read)
+      .map((f) => f.name);
   for (const name of wanted) {
     const f = object.fields.get(name.toLowerCase());
     if (!f || !core.security.fieldAccess(userId, object, f).read) {
