@@ -39,6 +39,8 @@ export interface MapEntry {
   readonly target: string | undefined;
   readonly direction: 'cliniko-to-salesforce' | 'both';
   readonly transform: string | undefined;
+  /** The declared shape of the value (data-map-schema.ts SHAPES), for the review's spot check. */
+  readonly shape: string | undefined;
   readonly rationale: string;
   /** `patients.email -> Contact.Email`, for messages. */
   readonly label: string;
@@ -82,6 +84,7 @@ function toEntry(e: EntryShape, index: number): MapEntry {
     target: e.target,
     direction: e.direction ?? 'cliniko-to-salesforce',
     transform: e.transform,
+    shape: e.shape,
     rationale: e.rationale,
     label: `entries[${index}] (${entryKey(e.resource, sources, e.target)})`,
   };

@@ -28,7 +28,24 @@ export interface DataMapProblem {
 export const TARGET_PATTERN = /^([A-Za-z][A-Za-z0-9_]*)\.([A-Za-z][A-Za-z0-9_]*)$/;
 
 const TOP_KEYS = ['version', 'signoff', 'entries', 'derived'];
-const ENTRY_KEYS = ['resource', 'source', 'classification', 'target', 'direction', 'transform', 'rationale'];
+const ENTRY_KEYS = [
+  'resource',
+  'source',
+  'classification',
+  'target',
+  'direction',
+  'transform',
+  'shape',
+  'rationale',
+];
+
+/**
+ * What a synced value must look like, for the governance review's spot check (issue #17, item 5): the
+ * review checks each sampled record's value against its entry's shape and flags what does not fit (a
+ * note pasted into a name field, a phone number in the postcode). Optional; signed with the entry.
+ */
+export const SHAPES = ['email', 'phone', 'postcode', 'date', 'picklist', 'name'] as const;
+export type Shape = (typeof SHAPES)[number];
 const DERIVED_KEYS = ['target', 'classification', 'from', 'rationale'];
 
 const nonEmpty = (what: string) =>
@@ -50,6 +67,7 @@ export const entrySchema = z.object({
     .optional(),
   direction: z.enum(DIRECTIONS, { message: `must be one of ${DIRECTIONS.join(', ')}` }).optional(),
   transform: nonEmpty('transform').optional(),
+  shape: z.enum(SHAPES, { message: `must be one of ${SHAPES.join(', ')}` }).optional(),
   rationale: nonEmpty('rationale'),
 });
 export type EntryShape = z.infer<typeof entrySchema>;

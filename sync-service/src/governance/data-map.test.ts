@@ -68,6 +68,22 @@ describe('parseDataMap errors name the entry and the key', () => {
     ]);
   });
 
+  it('a shape the review cannot check (control: a known shape parses and is kept)', () => {
+    const entry = (shape: string) =>
+      withEntry(
+        `  - resource: patients\n    source: city\n    classification: marketing-safe\n    target: Contact.MailingCity\n    shape: ${shape}\n    rationale: x.\n`,
+      );
+    expect(problemsOf(entry('freeform'))).toEqual([
+      {
+        where: 'entries[17] (patients.city -> Contact.MailingCity)',
+        key: 'shape',
+        message: 'must be one of email, phone, postcode, date, picklist, name',
+      },
+    ]);
+    const ok = parseDataMap(entry('name'), FIXTURE_LOOKUPS);
+    expect(ok.ok && ok.map.entries.find((e) => e.target?.path === 'Contact.MailingCity')?.shape).toBe('name');
+  });
+
   it('clinician-only entry with a target', () => {
     const problems = problemsOf(
       withEntry(

@@ -3,6 +3,7 @@ import { deniedSources } from './clinical-deny-list.js';
 import type { DocumentSignature } from './signatures.js';
 import {
   type Classification,
+  type Shape,
   type DataMapProblem,
   type DerivedShape,
   type Direction,
@@ -73,6 +74,8 @@ export interface DataMapEntry {
   readonly direction: Direction;
   /** The transform name; `none` when the map gives none. */
   readonly transform: string;
+  /** The value's declared shape, checked by the governance review's spot check; absent when none. */
+  readonly shape: Shape | undefined;
   readonly rationale: string;
 }
 
@@ -322,6 +325,7 @@ function checkEntry(c: Checker, raw: unknown, index: number): DataMapEntry | und
     target,
     direction,
     transform,
+    shape: e.shape,
     rationale: e.rationale,
   };
 }

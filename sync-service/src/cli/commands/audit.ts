@@ -7,12 +7,12 @@ import {
   verifyAuditChain,
   type AuditEntry,
 } from '../../governance/audit.js';
-import { verifyAgainstAnchors } from '../../governance/audit-anchor.js';
 import {
   VERIFICATION_OBJECT,
   verificationRecord,
   type VerificationOutcome,
 } from '../../governance/audit-verification.js';
+import { verifyAuditTrail } from '../../sync/common/audit-verify.js';
 import type { Command, CliContext } from '../types.js';
 import { readAnchors, writeVerification } from './audit-anchors.js';
 import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, readAuditLog } from './audit-store.js';
@@ -56,74 +56,19 @@ async function verify(ctx: CliContext): Promise<number> {
   return outcome.result === 'Broken' ? 1 : 0;
 }
 
-/** Walks the chain, then checks it against the anchors; prints each finding, returns the outcome. */
+/** Walks the chain, then checks it against the anchors (sync/common/audit-verify.ts); prints each finding. */
 async function verifyOutcome(ctx: CliContext): Promise<VerificationOutcome> {
   const store = await openStoreOnly(ctx);
   try {
-    const { entries, rowProblem } = await readAuditLog(store);
-    const counts = {
-      entriesChecked: entries.length,
-      anchorsChecked: 0,
-      headSeq: entries.at(-1)?.seq ?? null,
-    };
-    if (rowProblem !== undefined) {
-      const detail = `audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`;
-      ctx.print(detail);
-      return { result: 'Broken', firstFailingSeq: rowProblem.seq, ...counts, detail };
-    }
-    const result = verifyAuditChain(entries);
-    if (!result.ok) {
-      const detail = `audit log BROKEN at entry ${result.index + 1} of ${entries.length} (seq ${result.seq ?? '?'}): ${result.reason}`;
-      ctx.print(detail);
-      return { result: 'Broken', firstFailingSeq: result.seq ?? null, ...counts, detail };
-    }
-    const first = entries[0];
-    ctx.print(
-      result.head === undefined || first === undefined
-        ? 'audit log is empty'
-        : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
+    const log = await readAuditLog(store);
+    return await verifyAuditTrail(
+      log,
+      () => readAnchors(ctx),
+      (line) => ctx.print(line),
     );
-    return await checkAnchors(ctx, entries, counts);
   } finally {
     await store.close();
   }
-}
-
-/** The local chain (already intact) against every anchor in Salesforce. */
-async function checkAnchors(
-  ctx: CliContext,
-  entries: readonly AuditEntry[],
-  counts: Pick<VerificationOutcome, 'entriesChecked' | 'anchorsChecked' | 'headSeq'>,
-): Promise<VerificationOutcome> {
-  const read = await readAnchors(ctx);
-  if (!read.ok) {
-    if (read.kind === 'invalid') {
-      const detail = `audit anchors BROKEN: ${read.reason}`;
-      ctx.print(detail);
-      return { result: 'Broken', firstFailingSeq: null, ...counts, detail };
-    }
-    const detail = `audit anchors NOT checked: ${read.reason}; only the local chain was verified`;
-    ctx.print(detail);
-    return { result: 'Local Only', firstFailingSeq: null, ...counts, detail };
-  }
-  const anchored = verifyAgainstAnchors(entries, read.anchors);
-  if (!anchored.ok) {
-    const detail = `audit log does NOT match its Salesforce anchors, first failing seq ${anchored.seq}: ${anchored.reason}`;
-    ctx.print(detail);
-    return {
-      result: 'Broken',
-      firstFailingSeq: anchored.seq,
-      ...counts,
-      anchorsChecked: read.anchors.length,
-      detail,
-    };
-  }
-  const detail =
-    anchored.latest === undefined
-      ? 'audit anchors: none in Salesforce yet (a run that writes something anchors the head)'
-      : `audit anchors match: ${anchored.checked} checked against Salesforce${anchored.pruned > 0 ? `, ${anchored.pruned} at pruned seqs` : ''}, latest seq ${anchored.latest.seq}`;
-  ctx.print(detail);
-  return { result: 'Intact', firstFailingSeq: null, ...counts, anchorsChecked: anchored.checked, detail };
 }
 
 /** Writes the outcome to Salesforce (Audit_Verification__c) for the governance review; says what happened. */

@@ -8,12 +8,13 @@ Compares every synced Salesforce record (Contact, Care_Plan__c, Cliniko_Appointm
 Cliniko_Invoice__c) with the projection of the current Cliniko record, writes again whatever differs
 (hand edits of synced fields, lost writes, records deleted in Salesforce), reports records Cliniko no
 longer has (never deleted), and writes the consent (Consent_Reconciliation__c) and access
-(Access_Change__c) snapshots. See docs/reconciliation.md.
+(Access_Change__c) snapshots, the audit verification (Audit_Verification__c, Source nightly) and the
+quarter's counts (Quarter_Summary__c). See docs/reconciliation.md.
 
   --json   print the report as JSON
 
 Exit code 0 when no drift is left unrepaired, 3 when some repairs were dead-lettered or are still
-queued or a snapshot was not written, 1 on failure.`;
+queued or a snapshot or review record was not written, 1 on failure.`;
 
 export function printReport(report: ReconcileReport, ctx: Pick<CliContext, 'print'>): void {
   ctx.print(`reconciliation ${report.runId}: ${report.status}${report.error ? ` - ${report.error}` : ''}`);
@@ -61,6 +62,27 @@ export function printReport(report: ReconcileReport, ctx: Pick<CliContext, 'prin
         `  ${f.kind.padEnd(16)} ${f.classification.padEnd(15)} ${f.username} via ${f.grants.join('; ')}`,
       );
   }
+  printReview(report, ctx);
+}
+
+/** The audit verification and the quarter's counts the governance review reads. */
+function printReview(report: ReconcileReport, ctx: Pick<CliContext, 'print'>): void {
+  const v = report.verification;
+  if (v) {
+    ctx.print(
+      `audit verification: ${v.result ?? 'not run'}${v.detail ? ` - ${v.detail}` : ''}` +
+        (v.error ? ` - not recorded: ${v.error}` : ` - recorded ${v.recordId ?? '?'}`),
+    );
+  }
+  const q = report.quarter;
+  if (q?.summary) {
+    const s = q.summary;
+    const written = s.counts.reduce((n, c) => n + c.created + c.updated, 0);
+    ctx.print(
+      `quarter ${s.quarter} (UTC): ${written} record write(s), ${s.writeBacks} write-back(s), ${s.signOffs} sign-off(s), ${s.deadLetters} dead letter(s), ${s.quarantines}${s.quarantinesComplete ? '' : '+'} quarantine(s)` +
+        (q.error ? ` - not written: ${q.error}` : ''),
+    );
+  } else if (q?.error) ctx.print(`quarter summary not written: ${q.error}`);
 }
 
 export function exitCodeOf(report: ReconcileReport): number {

@@ -15,6 +15,7 @@ import { reconcileObjects } from './compare.js';
 import { consentFrom, writeConsent } from './consent.js';
 import { createReconcileContext, type ReconcileContext } from './context.js';
 import { readCliniko } from './read-cliniko.js';
+import { writeReviewRecords, type NightlyQuarter, type NightlyVerification } from './review-records.js';
 import type {
   AccessPictureReport,
   AccessSnapshot,
@@ -115,15 +116,22 @@ async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<Reco
     error = describeError(err);
     ctx.log.error({ runId, err }, 'reconciliation failed');
   }
-  const status: ReconcileReport['status'] =
-    error !== null
-      ? 'failed'
-      : state.unrepaired > 0 || state.consent?.error || state.access?.error || state.accessPicture?.error
-        ? 'partial'
-        : 'succeeded';
   const finished = deps.now();
   const counts = localCounts(state.objects);
   await recordReconcileRun(ctx, { runId, started, finished, error }, state);
+  // After the run summary and its anchor: the verification and the quarter's counts include them.
+  const review = await reviewRecords(ctx, runId);
+  const status: ReconcileReport['status'] =
+    error !== null
+      ? 'failed'
+      : state.unrepaired > 0 ||
+          state.consent?.error ||
+          state.access?.error ||
+          state.accessPicture?.error ||
+          review.verification.error ||
+          review.quarter.error
+        ? 'partial'
+        : 'succeeded';
   await deps.store.finishRun({
     id: runId,
     status,
@@ -138,8 +146,26 @@ async function reconcileOnce(ctx: ReconcileContext, runId: string): Promise<Reco
     startedAt: new Date(started).toISOString(),
     finishedAt: new Date(finished).toISOString(),
     ...state,
+    ...review,
     error,
   };
+}
+
+/** The review's records (review-records.ts); a store that cannot be read is reported, not thrown. */
+async function reviewRecords(
+  ctx: ReconcileContext,
+  runId: string,
+): Promise<{ verification: NightlyVerification; quarter: NightlyQuarter }> {
+  try {
+    return await writeReviewRecords(ctx, runId);
+  } catch (err) {
+    const error = describeError(err);
+    ctx.log.warn({ runId, err }, 'audit verification and quarter summary not written');
+    return {
+      verification: { result: null, firstFailingSeq: null, detail: '', recordId: null, error },
+      quarter: { summary: null, recordId: null, error },
+    };
+  }
 }
 
 /** The run history's counts per object (GET /runs). */
@@ -238,6 +264,8 @@ function skippedReport(at: string): ReconcileReport {
     consent: null,
     access: null,
     accessPicture: null,
+    verification: null,
+    quarter: null,
     error: null,
   };
 }

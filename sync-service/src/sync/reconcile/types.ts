@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.js';
 import type { SalesforceWriter } from '../../salesforce/writer.js';
 import type { Store } from '../../store/index.js';
 import type { DrainResult, OutboxWorker } from '../outbox/worker.js';
+import type { NightlyQuarter, NightlyVerification } from './review-records.js';
 
 /**
  * The nightly reconciliation (issue 6): Cliniko is the source of truth, so every synced Salesforce record
@@ -132,6 +133,10 @@ export interface ReconcileReport {
   readonly consent: ConsentSnapshot | null;
   readonly access: AccessSnapshot | null;
   readonly accessPicture: AccessPictureReport | null;
+  /** The nightly audit verification (Audit_Verification__c, Source nightly); null when skipped. */
+  readonly verification: NightlyVerification | null;
+  /** The current quarter's counts (Quarter_Summary__c); null when skipped. */
+  readonly quarter: NightlyQuarter | null;
   readonly error: string | null;
 }
 

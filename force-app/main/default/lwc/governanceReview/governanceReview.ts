@@ -1,6 +1,7 @@
 import { LightningElement, wire } from 'lwc';
 import { graphql, gql } from 'lightning/graphql';
-import { createRecord, updateRecord } from 'lightning/uiRecordApi';
+import { createRecord, getRecords, updateRecord } from 'lightning/uiRecordApi';
+import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import LOCALE from '@salesforce/i18n/locale';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
@@ -20,6 +21,9 @@ import {
 } from 'c/governanceSpotCheckItem';
 // eslint-disable-next-line no-unused-vars -- type-only import: the JavaScript rule misses type positions; tsc checks them
 import type { Candidate, HistoryRow, SpotCheckEntry, SpotCheckToggle } from 'c/governanceSpotCheckItem';
+import { hasSomethingToCheck, spotFieldsOf } from 'c/fieldShapes';
+// eslint-disable-next-line no-unused-vars -- type-only import: the JavaScript rule misses type positions; tsc checks them
+import type { MappedField, RecordFields, SpotField } from 'c/fieldShapes';
 import { consentItemComplete } from 'c/governanceConsentItem';
 import { signItemComplete } from 'c/governanceSignItem';
 import REVIEW_OBJECT from '@salesforce/schema/Governance_Review__c';
@@ -61,6 +65,19 @@ export function formatCount(value: unknown, locale: string = LOCALE): string {
   return typeof value === 'number' && Number.isFinite(value)
     ? new Intl.NumberFormat(locale).format(value)
     : '—';
+}
+
+/**
+ * Agenda item 3 is done when the audit trail was verified this quarter (by `audit verify` or the nightly
+ * job) and found intact. A broken or local-only verification keeps it open: the break is investigated
+ * and the trail verified again before the review is signed.
+ */
+export function verificationComplete(view: {
+  present: boolean;
+  result: string;
+  thisQuarter: boolean;
+}): boolean {
+  return view.present && view.thisQuarter && view.result === 'Intact';
 }
 
 export const STATUS_DRAFT = 'Draft';
@@ -122,6 +139,12 @@ export default class GovernanceReview extends LightningElement {
   candidates: Candidate[] = [];
   history: HistoryRow[] = [];
   historyErrors: unknown = undefined;
+  /** The data map's synced fields (Apex getDataMap), for the spot check's fields and shapes. */
+  mappedFields: MappedField[] = [];
+  contactLabels: Record<string, string> = {};
+  /** Each sampled Contact's fields as LDS returns them (getRecords), keyed by record id. */
+  sampledRecords: Record<string, RecordFields> = {};
+  sampledErrors: unknown = undefined;
   refreshData: (() => Promise<void>) | undefined;
 
   // The review being edited.
@@ -144,8 +167,16 @@ export default class GovernanceReview extends LightningElement {
   connectedCallback(): void {
     getDataMap()
       .then((result) => {
-        const deployed = (result as { signoff?: { signedHash?: string; currentHash?: string } | null } | null)
-          ?.signoff;
+        const map = result as {
+          signoff?: { signedHash?: string; currentHash?: string } | null;
+          entries?: MappedField[];
+        } | null;
+        const deployed = map?.signoff;
+        this.mappedFields = (map?.entries ?? []).map((e) => ({
+          targetObject: e.targetObject ?? null,
+          targetField: e.targetField ?? null,
+          shape: e.shape ?? null,
+        }));
         this.signedHash = deployed?.signedHash ?? null;
         this.currentHash = deployed?.currentHash ?? null;
         this.dataMapLoaded = true;
@@ -154,6 +185,66 @@ export default class GovernanceReview extends LightningElement {
         this.dataMapErrors = error;
         this.dataMapLoaded = true;
       });
+  }
+
+  @wire(getObjectInfo, { objectApiName: CONTACT_OBJECT })
+  handleContactInfo({ data }: { data?: { fields: Record<string, { label: string } | undefined> } }): void {
+    if (!data) return;
+    this.contactLabels = Object.fromEntries(
+      Object.entries(data.fields).flatMap(([name, f]) => (f ? [[name, f.label]] : [])),
+    );
+  }
+
+  /** The getRecords request for the sample: every synced Contact field, optional (FLS may hide it). */
+  get sampleRecordsConfig(): Array<{ recordIds: string[]; optionalFields: string[] }> | undefined {
+    const ids = this.spotChecks.map((s) => s.recordId);
+    const fields = [
+      ...new Set(
+        this.mappedFields
+          .filter((m) => m.targetObject === CONTACT_OBJECT.objectApiName && m.targetField)
+          .map((m) => `${CONTACT_OBJECT.objectApiName}.${m.targetField ?? ''}`),
+      ),
+    ];
+    return ids.length === 0 || fields.length === 0 ? undefined : [{ recordIds: ids, optionalFields: fields }];
+  }
+
+  @wire(getRecords, { records: '$sampleRecordsConfig' })
+  handleSampleRecords({
+    data,
+    error,
+  }: {
+    data?: { results: Array<{ statusCode: number; result: unknown }> };
+    error?: unknown;
+  }): void {
+    if (error) {
+      // Never check (or tick) against values from before the error.
+      this.sampledErrors = error;
+      this.sampledRecords = {};
+      return;
+    }
+    if (!data) return;
+    this.sampledErrors = undefined;
+    const records: Record<string, RecordFields> = {};
+    for (const r of data.results) {
+      const record = r.result as LdsRecord | undefined;
+      if (r.statusCode === 200 && record?.id) records[record.id] = record.fields;
+    }
+    this.sampledRecords = records;
+  }
+
+  /** Each sampled record's synced fields with labels and shape checks (c/fieldShapes). */
+  get spotFields(): Record<string, SpotField[]> {
+    return Object.fromEntries(
+      this.spotChecks.map((s) => [
+        s.recordId,
+        spotFieldsOf(
+          CONTACT_OBJECT.objectApiName,
+          this.mappedFields,
+          this.sampledRecords[s.recordId] ?? {},
+          this.contactLabels,
+        ),
+      ]),
+    );
   }
 
   get variables(): Record<string, unknown> {
@@ -641,12 +732,14 @@ export default class GovernanceReview extends LightningElement {
       notes: this.dataMapNotes,
     });
     const item4 = consentItemComplete(this.consent, this.consentReviewed, this.consentGapExplanation);
+    const verification = this.verificationView;
     return [
       ['1', 'Data map unchanged without sign-off', item1],
       ['2', 'Access changes reviewed', this.accessReviewed],
-      ['3', 'Change-log spot check', spotCheckComplete(this.spotChecks)],
-      ['4', 'Consent counts compared', item4],
-      ['5', 'Attendees and notes', signItemComplete(this.attendees)],
+      ['3', 'Audit trail verified this quarter', verificationComplete(verification)],
+      ['4', 'Change-log spot check', spotCheckComplete(this.spotChecks)],
+      ['5', 'Consent counts compared', item4],
+      ['6', 'Attendees and notes', signItemComplete(this.attendees)],
     ].map(([key, label, complete]) => ({
       key: key as string,
       label: `${key as string}. ${label as string}`,
@@ -726,9 +819,13 @@ export default class GovernanceReview extends LightningElement {
       case 'accessNotes':
         this.accessNotes = text;
         break;
-      case 'spotCheck':
-        this.spotChecks = applySpotCheckToggle(this.spotChecks, value as SpotCheckToggle);
+      case 'spotCheck': {
+        // A record with nothing to check cannot be ticked, whatever the event says.
+        const toggle = value as SpotCheckToggle;
+        if (toggle.value && !hasSomethingToCheck(this.spotFields[toggle.recordId] ?? [])) break;
+        this.spotChecks = applySpotCheckToggle(this.spotChecks, toggle);
         break;
+      }
       case 'consentReviewed':
         this.consentReviewed = value === true;
         break;

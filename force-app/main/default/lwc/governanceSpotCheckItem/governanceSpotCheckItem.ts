@@ -1,5 +1,9 @@
 import { LightningElement, api } from 'lwc';
+import LOCALE from '@salesforce/i18n/locale';
+import TIME_ZONE from '@salesforce/i18n/timeZone';
 import { sampleOf } from 'c/ldsUtils';
+import { hasSomethingToCheck } from 'c/fieldShapes';
+import type { SpotField } from 'c/fieldShapes';
 
 /** Records drawn for the change-log spot check. */
 export const SPOT_CHECK_SIZE = 5;
@@ -91,6 +95,33 @@ export function noClinicalContentFound(entries: readonly SpotCheckEntry[]): bool
   return entries.every((s) => s.noClinicalContent);
 }
 
+/** A history row's time in the user's locale and time zone (`@salesforce/i18n`). */
+export function formatHistoryTime(
+  value: string,
+  locale: string = LOCALE,
+  timeZone: string = TIME_ZONE,
+): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale, {
+    // dateStyle cannot be combined with timeZoneName: the parts, spelled out.
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(date);
+}
+
+interface SpotFieldRow extends SpotField {
+  valueText: string;
+  shapeText: string;
+  flagText: string;
+  rowClass: string;
+}
+
 interface SpotCheckRow {
   key: string;
   label: string;
@@ -98,15 +129,22 @@ interface SpotCheckRow {
   noClinicalContent: boolean;
   checkedLabel: string;
   clinicalLabel: string;
+  fields: SpotFieldRow[];
+  hasFields: boolean;
+  flaggedText: string;
+  tickDisabled: boolean;
+  nothingToCheck: boolean;
   changes: Array<{ key: string; text: string }>;
   hasHistory: boolean;
 }
 
 /**
- * Agenda item 3 of the governance review: the change-log spot check. Shows each sampled record with
- * its field history (only the rows the controller returns: it withholds fields the user cannot read)
- * and two checkboxes; a tick is reported to the container as an `itemchange` event
- * (`detail: { field: 'spotCheck', value: SpotCheckToggle }`), which the container applies with
+ * Agenda item 4 of the governance review: the change-log spot check. Shows each sampled record's synced
+ * fields with their labels and values, each value checked against the shape its data-map entry
+ * declares (c/fieldShapes), flagging any that does not fit; then its field history this quarter, in
+ * the user's locale and time zone. A record with nothing to check (no shaped value the user can read)
+ * cannot be ticked. Two checkboxes per record; a tick is reported to the container as an `itemchange`
+ * event (`detail: { field: 'spotCheck', value: SpotCheckToggle }`), which the container applies with
  * `applySpotCheckToggle`.
  */
 export default class GovernanceSpotCheckItem extends LightningElement {
@@ -114,13 +152,23 @@ export default class GovernanceSpotCheckItem extends LightningElement {
   @api entries: readonly SpotCheckEntry[] = [];
   /** Contacts synced this quarter: names for the labels (names are never stored in the sample). */
   @api candidates: readonly Candidate[] = [];
+  /** Each sampled record's synced fields (c/fieldShapes spotFieldsOf), keyed by record id. */
+  @api fieldsByRecord: Readonly<Record<string, readonly SpotField[]>> = {};
+  /** Field labels (object info), for the history rows. */
+  @api fieldLabels: Readonly<Record<string, string>> = {};
   @api historyRows: readonly HistoryRow[] = [];
   /** Why the field history could not be loaded (Apex error), if it could not. */
   @api errors: unknown = undefined;
+  /** Why the records' fields could not be loaded (LDS error), if they could not. */
+  @api fieldErrors: unknown = undefined;
   @api disabled = false;
 
   get hasError(): boolean {
     return this.errors !== undefined;
+  }
+
+  get hasFieldError(): boolean {
+    return this.fieldErrors !== undefined;
   }
 
   get hasEntries(): boolean {
@@ -130,17 +178,28 @@ export default class GovernanceSpotCheckItem extends LightningElement {
   get rows(): SpotCheckRow[] {
     const candidates = this.candidates ?? [];
     const history = this.historyRows ?? [];
+    const labels = this.fieldLabels ?? {};
     return (this.entries ?? []).map((entry) => {
       const candidate = candidates.find((c) => c.id === entry.recordId);
       const label = candidate
         ? `${candidate.label} (Cliniko ${candidate.clinikoPatientId ?? '—'})`
         : `Cliniko patient ${entry.clinikoPatientId ?? entry.recordId}`;
-      const rows = history
+      const changes = history
         .filter((h) => h.recordId === entry.recordId)
         .map((h, index) => ({
           key: `${entry.recordId}-${index}`,
-          text: `${h.field}: ${h.oldValue ?? '(empty)'} → ${h.newValue ?? '(empty)'}, ${new Date(h.changedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC by ${h.changedBy ?? 'unknown'}`,
+          text: `${labels[h.field] ?? h.field}: ${h.oldValue ?? '(empty)'} → ${h.newValue ?? '(empty)'}, ${formatHistoryTime(h.changedAt)} by ${h.changedBy ?? 'unknown'}`,
         }));
+      const spotFields = this.fieldsByRecord?.[entry.recordId] ?? [];
+      const fields = spotFields.map((f) => ({
+        ...f,
+        valueText: f.display === '' ? '(empty)' : f.display,
+        shapeText: f.shape ?? '—',
+        flagText: !f.checked ? 'Not checked' : f.fits ? 'Fits' : `Does not fit: ${f.reason}`,
+        rowClass: f.checked && !f.fits ? 'spot-field spot-field_flagged' : 'spot-field',
+      }));
+      const flagged = spotFields.filter((f) => f.checked && !f.fits).length;
+      const nothingToCheck = !hasSomethingToCheck(spotFields);
       return {
         key: entry.recordId,
         label,
@@ -148,8 +207,16 @@ export default class GovernanceSpotCheckItem extends LightningElement {
         noClinicalContent: entry.noClinicalContent,
         checkedLabel: `Checked: ${label}`,
         clinicalLabel: `No clinical content: ${label}`,
-        changes: rows,
-        hasHistory: rows.length > 0,
+        fields,
+        hasFields: fields.length > 0,
+        flaggedText:
+          flagged === 0
+            ? ''
+            : `${new Intl.NumberFormat(LOCALE).format(flagged)} value(s) do not fit their shape.`,
+        tickDisabled: this.disabled || nothingToCheck,
+        nothingToCheck,
+        changes,
+        hasHistory: changes.length > 0,
       };
     });
   }

@@ -51,6 +51,11 @@ declare module 'lightning/graphql' {
 
 declare module 'lightning/uiRecordApi' {
   export const getRecord: PlatformWireAdapter<{ data?: LdsRecord; error?: unknown }>;
+  /** Several records at once: `results[i].result` is a record, or an error (statusCode 4xx). */
+  export const getRecords: PlatformWireAdapter<{
+    data?: { results: Array<{ statusCode: number; result: LdsRecord | unknown }> };
+    error?: unknown;
+  }>;
   export interface RecordInput {
     apiName?: string;
     fields: Record<string, unknown>;
@@ -75,4 +80,18 @@ declare module '@salesforce/i18n/locale' {
   /** The running user's locale, e.g. `en-AU` (BCP 47), for Intl formatting. */
   const locale: string;
   export default locale;
+}
+
+declare module '@salesforce/i18n/timeZone' {
+  /** The running user's time zone, e.g. `Australia/Sydney` (IANA), for Intl formatting. */
+  const timeZone: string;
+  export default timeZone;
+}
+
+declare module 'lightning/uiObjectInfoApi' {
+  /** Object metadata: field labels and types (`getObjectInfo`). */
+  export const getObjectInfo: PlatformWireAdapter<{
+    data?: { apiName: string; fields: Record<string, { label: string } | undefined> };
+    error?: unknown;
+  }>;
 }

@@ -1,12 +1,15 @@
 import { createElement } from 'lwc';
 import { graphql } from 'lightning/graphql';
-import { createRecord, updateRecord } from 'lightning/uiRecordApi';
+import { createRecord, getRecords, updateRecord } from 'lightning/uiRecordApi';
+import { getObjectInfo } from 'lightning/uiObjectInfoApi';
 import getDataMap from '@salesforce/apex/ClinikoGovernanceController.getDataMap';
 import getFieldHistory from '@salesforce/apex/ClinikoGovernanceController.getFieldHistory';
 import GovernanceReview from 'c/governanceReview';
 import governanceData from './data/governanceData.json';
 import fieldHistory from './data/fieldHistory.json';
 import dataMapSignoff from './data/dataMapSignoff.json';
+import sampledContacts from './data/sampledContacts.json';
+import contactObjectInfo from './data/contactObjectInfo.json';
 
 jest.mock('@salesforce/apex/ClinikoGovernanceController.getDataMap', () => ({ default: jest.fn() }), {
   virtual: true,
@@ -21,6 +24,15 @@ const graphqlAdapter = graphql as unknown as {
   emitErrors(errors: unknown): void;
   getLastConfig(): Record<string, unknown>;
 };
+// LDS wire adapters (pre-stubbed): the sampled Contacts' fields and Contact's field labels.
+// eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages -- the test drives the stub's emit()/error()
+const getRecordsAdapter = getRecords as unknown as {
+  emit(value: unknown): void;
+  error(body?: unknown, statusCode?: number, statusText?: string): void;
+  getLastConfig(): Record<string, unknown>;
+};
+// eslint-disable-next-line @lwc/lwc/no-unexpected-wire-adapter-usages -- the test drives the stub's emit()
+const objectInfoAdapter = getObjectInfo as unknown as { emit(value: unknown): void };
 const createRecordMock = createRecord as unknown as jest.Mock;
 const updateRecordMock = updateRecord as unknown as jest.Mock;
 const getDataMapMock = getDataMap as unknown as jest.Mock;
@@ -35,11 +47,19 @@ function flushPromises(): Promise<void> {
 
 type Root = ShadowRoot;
 
-async function render(data: unknown = governanceData, refresh?: () => Promise<void>): Promise<HTMLElement> {
+async function render(
+  data: unknown = governanceData,
+  refresh?: () => Promise<void>,
+  records: unknown = sampledContacts,
+): Promise<HTMLElement> {
   const element = createElement('c-governance-review', { is: GovernanceReview }) as unknown as HTMLElement;
   document.body.appendChild(element);
   graphqlAdapter.emit(data, undefined, refresh);
+  objectInfoAdapter.emit(contactObjectInfo);
   await flushPromises();
+  await flushPromises();
+  // The sample is drawn and the data map read: now the sampled records' fields arrive.
+  if (records !== null) getRecordsAdapter.emit(records);
   await flushPromises();
   return element;
 }
@@ -96,7 +116,7 @@ function type(root: Root, selector: string, value: string): void {
   field.dispatchEvent(new CustomEvent('change'));
 }
 
-/** Works through all five agenda items the way the compliance officer would. */
+/** Works through every agenda item the way the compliance officer would (item 3 is done by the data). */
 async function completeChecklist(root: Root): Promise<void> {
   tick(root, 'input.map-unchanged');
   type(root, 'textarea.map-notes', 'Hash matches the sign-off; no runs under another map.');
@@ -181,7 +201,7 @@ describe('c-governance-review', () => {
       ]);
     });
 
-    it('samples records synced this quarter and shows their field history (item 3)', async () => {
+    it('samples records synced this quarter and shows their synced fields, shape checks and field history (item 4)', async () => {
       const element = await render();
       const root = element.shadowRoot!;
       expect(getFieldHistoryMock).toHaveBeenCalledWith({
@@ -192,10 +212,51 @@ describe('c-governance-review', () => {
         'Olivia Jones (Cliniko 100102)',
         'Mia Chen (Cliniko 100103)',
       ]);
+      // The LDS request: the sampled ids, every synced Contact field of the map, optional (FLS may hide it).
+      expect(getRecordsAdapter.getLastConfig()).toEqual({
+        records: [
+          {
+            recordIds: ['003000000000101AAA', '003000000000102AAA', '003000000000103AAA'],
+            optionalFields: [
+              'Contact.FirstName',
+              'Contact.LastName',
+              'Contact.Email',
+              'Contact.MobilePhone',
+              'Contact.MailingPostalCode',
+              'Contact.Birthdate',
+              'Contact.MailingStreet',
+            ],
+          },
+        ],
+      });
       const first = all(root, '.spot-check')[0]!;
+      expect(texts(first, '.spot-field-label')).toEqual([
+        'First Name',
+        'Last Name',
+        'Email',
+        'Mobile',
+        'Mailing Zip/Postal Code',
+        'Birthdate',
+        'Mailing Street',
+      ]);
+      expect(texts(first, '.spot-field-value')[5]).toBe('Feb 29, 1984');
+      expect(texts(first, '.spot-field-flag')).toEqual([
+        'Fits',
+        'Fits',
+        'Fits',
+        'Fits',
+        'Fits',
+        'Fits',
+        'Not checked',
+      ]);
+      // Olivia's postcode holds a note: flagged, without repeating the value in the reason.
+      const second = all(root, '.spot-check')[1]!;
+      expect(texts(second, '.spot-field-flag')[4]).toBe('Does not fit: not a postcode');
+      expect(texts(second, '.spot-flagged')).toEqual(['1 value(s) do not fit their shape.']);
+      // History rows carry labels and the user's time zone (sfdx-lwc-jest: en-US, America/Los_Angeles).
       expect(texts(first, '.history-row')).toEqual([
-        'Email: noah@old.example → noah@new.example, 2026-11-03 02:00 UTC by Cliniko Integration',
-        'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
+        'Email: noah@old.example → noah@new.example, Nov 2, 2026, 6:00 PM PST by Cliniko Integration',
+        'Journey Stage: Started Care → In Care, Oct 19, 2026, 7:00 PM PDT by Cliniko Integration',
       ]);
       expect(texts(all(root, '.spot-check')[1]!, '.no-history')).toEqual(['No field history recorded.']);
       expect(all(root, 'input.spot-checked')[0]!.getAttribute('aria-label')).toBe(
@@ -215,15 +276,24 @@ describe('c-governance-review', () => {
       const root = element.shadowRoot!;
       const sign = q<HTMLButtonElement>(root, 'button.sign');
       expect(sign.disabled).toBe(true);
-      expect(texts(root, '.step-state')).toEqual(['To do', 'To do', 'To do', 'To do', 'To do']);
+      // Item 3 is done by the data: an intact verification this quarter.
+      expect(texts(root, '.step-label')).toEqual([
+        '1. Data map unchanged without sign-off',
+        '2. Access changes reviewed',
+        '3. Audit trail verified this quarter',
+        '4. Change-log spot check',
+        '5. Consent counts compared',
+        '6. Attendees and notes',
+      ]);
+      expect(texts(root, '.step-state')).toEqual(['To do', 'To do', 'Done', 'To do', 'To do', 'To do']);
 
       tick(root, 'input.consent-reviewed');
       await flushPromises();
       // The consent gap is not zero, so the item needs an explanation too.
-      expect(texts(root, '.step-state')[3]).toBe('To do');
+      expect(texts(root, '.step-state')[4]).toBe('To do');
       type(root, 'textarea.consent-explanation', 'Explained.');
       await flushPromises();
-      expect(texts(root, '.step-state')[3]).toBe('Done');
+      expect(texts(root, '.step-state')[4]).toBe('Done');
       expect(sign.disabled).toBe(true);
     });
 
@@ -240,9 +310,9 @@ describe('c-governance-review', () => {
       const element = await render(governanceData, refresh);
       const root = element.shadowRoot!;
 
-      // Act: all five items, then sign
+      // Act: every item, then sign
       await completeChecklist(root);
-      expect(texts(root, '.step-state')).toEqual(['Done', 'Done', 'Done', 'Done', 'Done']);
+      expect(texts(root, '.step-state')).toEqual(['Done', 'Done', 'Done', 'Done', 'Done', 'Done']);
       const sign = q<HTMLButtonElement>(root, 'button.sign');
       expect(sign.disabled).toBe(false);
       sign.click();
@@ -418,10 +488,50 @@ describe('c-governance-review', () => {
       const element = await render();
       const root = element.shadowRoot!;
       expect(texts(root, '.history-row')).toEqual([
-        'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
-        'MobilePhone: (empty) → +61 400 000 103, 2026-11-10 02:00 UTC by Cliniko Integration',
+        'Journey Stage: Started Care → In Care, Oct 19, 2026, 7:00 PM PDT by Cliniko Integration',
+        'Mobile: (empty) → +61 400 000 103, Nov 9, 2026, 6:00 PM PST by Cliniko Integration',
       ]);
       expect(allText(root)).not.toContain('$');
+    });
+
+    it('cannot tick a sampled record none of whose shaped fields the user can read (control: the others can be ticked)', async () => {
+      // Arrange: field-level security hides every shaped field of the third record.
+      const records = JSON.parse(JSON.stringify(sampledContacts)) as typeof sampledContacts;
+      (records.results[2]!.result as { fields: Record<string, unknown> }).fields = {
+        MailingStreet: { value: '3 Hill Ave', displayValue: null },
+      };
+      const element = await render(governanceData, undefined, records);
+      const root = element.shadowRoot!;
+      // Assert: the third record says why and its boxes are disabled; the first two are not.
+      const boxes = all<HTMLInputElement>(root, 'input.spot-no-clinical');
+      expect(boxes.map((b) => b.disabled)).toEqual([false, false, true]);
+      expect(all<HTMLInputElement>(root, 'input.spot-checked').map((b) => b.disabled)).toEqual([
+        false,
+        false,
+        true,
+      ]);
+      expect(texts(all(root, '.spot-check')[2]!, '.nothing-to-check')[0]).toContain('Nothing to check');
+      // Act: a change event on the disabled box anyway (e.g. from devtools), and ticks on the others.
+      for (let i = 0; i < 3; i++) {
+        tick(root, 'input.spot-checked', i);
+        tick(root, 'input.spot-no-clinical', i);
+      }
+      await flushPromises();
+      // Assert: the container refused the third tick, so the spot check stays open.
+      expect(texts(root, '.step-state')[3]).toBe('To do');
+      expect(texts(root, '.summary-item').join(' ')).toContain('Spot check: 2 of 3 records checked');
+    });
+  });
+
+  describe('error path: the sampled records', () => {
+    it('shows why the sampled records could not be loaded, and nothing can be ticked', async () => {
+      const element = await render(governanceData, undefined, null);
+      getRecordsAdapter.error({ message: 'Insufficient access' }, 403, 'Forbidden');
+      await flushPromises();
+      const root = element.shadowRoot!;
+      expect(find(root, '.fields-error')).not.toBeNull();
+      expect(all<HTMLInputElement>(root, 'input.spot-checked').every((b) => b.disabled)).toBe(true);
+      await expect(element).toBeAccessible();
     });
   });
 

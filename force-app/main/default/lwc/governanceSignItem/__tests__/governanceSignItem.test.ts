@@ -28,7 +28,7 @@ async function render(props: Partial<SignItemElement> = {}): Promise<SignItemEle
   Object.assign(element, {
     editable: true,
     signDisabled: true,
-    signHint: 'Still to do: 5. Attendees and notes.',
+    signHint: 'Still to do: 6. Attendees and notes.',
     ...props,
   });
   document.body.appendChild(element);
@@ -88,7 +88,7 @@ describe('c-governance-sign-item', () => {
       const element = await render();
       const sign = element.shadowRoot!.querySelector<HTMLButtonElement>('button.sign')!;
       expect(sign.disabled).toBe(true);
-      expect(texts(element.shadowRoot!, '.sign-hint')).toEqual(['Still to do: 5. Attendees and notes.']);
+      expect(texts(element.shadowRoot!, '.sign-hint')).toEqual(['Still to do: 6. Attendees and notes.']);
     });
 
     it('shows a signed review read-only: saved values, every control disabled, no buttons', async () => {

@@ -13,12 +13,17 @@ import GovernanceSpotCheckItem, {
 } from 'c/governanceSpotCheckItem';
 // The container's recorded fixtures: the Contacts synced this quarter (GraphQL) and their field history
 // (Apex), given to this item exactly as the container passes them.
+import { spotFieldsOf, type SpotField } from 'c/fieldShapes';
 import governanceData from '../../governanceReview/__tests__/data/governanceData.json';
+import dataMap from '../../governanceReview/__tests__/data/dataMapSignoff.json';
+import sampledContacts from '../../governanceReview/__tests__/data/sampledContacts.json';
 import fieldHistory from '../../governanceReview/__tests__/data/fieldHistory.json';
 
 interface SpotCheckItemElement extends HTMLElement {
   entries: SpotCheckEntry[];
   candidates: Candidate[];
+  fieldsByRecord: Record<string, SpotField[]>;
+  fieldLabels: Record<string, string>;
   historyRows: HistoryRow[];
   errors: unknown;
   disabled: boolean;
@@ -30,6 +35,14 @@ const CANDIDATES: Candidate[] = gqlNodes(governanceData, 'Contact').map((node) =
   clinikoPatientId: gqlValue<string>(node, 'Cliniko_Patient_Id__c') ?? null,
 }));
 const ENTRIES: SpotCheckEntry[] = drawSpotCheckSample(CANDIDATES);
+const LABELS = { Email: 'Email address', Journey_Stage__c: 'Journey Stage', FirstName: 'First Name' };
+/** What the container passes: each recorded Contact's synced fields, checked against the map's shapes. */
+const FIELDS: Record<string, SpotField[]> = Object.fromEntries(
+  sampledContacts.results.map((r) => [
+    r.result.id,
+    spotFieldsOf('Contact', dataMap.entries, r.result.fields as Parameters<typeof spotFieldsOf>[2], LABELS),
+  ]),
+);
 
 function flushPromises(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -39,7 +52,14 @@ async function render(props: Partial<SpotCheckItemElement> = {}): Promise<SpotCh
   const element = createElement('c-governance-spot-check-item', {
     is: GovernanceSpotCheckItem,
   }) as unknown as SpotCheckItemElement;
-  Object.assign(element, { entries: ENTRIES, candidates: CANDIDATES, historyRows: fieldHistory, ...props });
+  Object.assign(element, {
+    entries: ENTRIES,
+    candidates: CANDIDATES,
+    fieldsByRecord: FIELDS,
+    fieldLabels: LABELS,
+    historyRows: fieldHistory,
+    ...props,
+  });
   document.body.appendChild(element);
   await flushPromises();
   return element;
@@ -100,15 +120,41 @@ describe('c-governance-spot-check-item', () => {
         'Mia Chen (Cliniko 100103)',
       ]);
       const first = root.querySelectorAll('.spot-check')[0]!;
+      // Labels given by the container; times in the user's time zone (sfdx-lwc-jest: America/Los_Angeles).
       expect(texts(first, '.history-row')).toEqual([
-        'Email: noah@old.example → noah@new.example, 2026-11-03 02:00 UTC by Cliniko Integration',
-        'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
+        'Email address: noah@old.example → noah@new.example, Nov 2, 2026, 6:00 PM PST by Cliniko Integration',
+        'Journey Stage: Started Care → In Care, Oct 19, 2026, 7:00 PM PDT by Cliniko Integration',
       ]);
       expect(texts(root.querySelectorAll('.spot-check')[1]!, '.no-history')).toEqual([
         'No field history recorded.',
       ]);
       expect(root.querySelectorAll('input.spot-checked')[0]!.getAttribute('aria-label')).toBe(
         'Checked: Noah Patel (Cliniko 100101)',
+      );
+    });
+
+    it('flags a value that does not fit its shape, naming the field and never repeating the value', async () => {
+      const element = await render();
+      const second = element.shadowRoot!.querySelectorAll('.spot-check')[1]!;
+      const flagged = Array.from(second.querySelectorAll('.spot-field_flagged'));
+      expect(flagged.map((row) => texts(row, '.spot-field-label')[0])).toEqual(['MailingPostalCode']);
+      expect(texts(second, '.spot-field-flag')).toContain('Does not fit: not a postcode');
+      expect(texts(second, '.spot-flagged')).toEqual(['1 value(s) do not fit their shape.']);
+      // Control: the first record's values all fit, so nothing is flagged there.
+      const first = element.shadowRoot!.querySelectorAll('.spot-check')[0]!;
+      expect(first.querySelectorAll('.spot-field_flagged')).toHaveLength(0);
+      expect(first.querySelector('.spot-flagged')).toBeNull();
+    });
+
+    it('disables both ticks of a record with nothing to check (control: a record with values can be ticked)', async () => {
+      const element = await render({
+        fieldsByRecord: { ...FIELDS, '003000000000103AAA': [] },
+      });
+      const root = element.shadowRoot!;
+      const boxes = Array.from(root.querySelectorAll<HTMLInputElement>('input'));
+      expect(boxes.map((b) => b.disabled)).toEqual([false, false, false, false, true, true]);
+      expect(texts(root.querySelectorAll('.spot-check')[2]!, '.nothing-to-check')[0]).toContain(
+        'cannot be ticked',
       );
     });
 
@@ -188,8 +234,8 @@ describe('c-governance-spot-check-item', () => {
       const element = await render({ historyRows: fieldHistory.filter((row) => row.field !== 'Email') });
       const root = element.shadowRoot!;
       expect(texts(root, '.history-row')).toEqual([
-        'Journey_Stage__c: Started Care → In Care, 2026-10-20 02:00 UTC by Cliniko Integration',
-        'MobilePhone: (empty) → +61 400 000 103, 2026-11-10 02:00 UTC by Cliniko Integration',
+        'Journey Stage: Started Care → In Care, Oct 19, 2026, 7:00 PM PDT by Cliniko Integration',
+        'MobilePhone: (empty) → +61 400 000 103, Nov 9, 2026, 6:00 PM PST by Cliniko Integration',
       ]);
       expect(root.textContent).not.toContain('$');
     });
