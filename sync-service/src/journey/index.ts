@@ -19,6 +19,7 @@ export {
   appointmentEventPayload,
   dueUpcoming,
   lifecycleKinds,
+  reminderMoments,
   upcomingOffsetsFor,
   type AppointmentEventKind,
   type AppointmentEventPayload,

@@ -21,7 +21,7 @@ import { createSyncService, type SyncService, type SyncServiceOptions } from './
 
 /**
  * Starts the whole service for a parsed config: the wired sync service, its jobs (cycle plus
- * write-back, daily journey pass, nightly reconciliation), the scheduler, metrics and the admin API
+ * write-back, reminder job, daily journey pass, nightly reconciliation), the scheduler, metrics and the admin API
  * listening on config.http. Used by the process (server.ts), `npm run sync -- run`, the demo and tests.
  */
 export function packageVersion(): string {
@@ -36,7 +36,10 @@ export interface StartServiceOptions {
   readonly service?: SyncServiceOptions;
   /** Scheduler settings beyond the config's poll interval and clinic zone. */
   readonly scheduler?: Partial<
-    Pick<SchedulerOptions, 'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner'>
+    Pick<
+      SchedulerOptions,
+      'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner' | 'remindersIntervalSeconds'
+    >
   > & { readonly timers?: SchedulerTimers };
   /** Wall clock for health, metrics and the scheduler. */
   readonly now?: () => number;
@@ -201,6 +204,11 @@ async function serviceJobs(
     runJourneyDaily: () => {
       progress.begin('journey-daily');
       return service.runner.runJourneyDaily();
+    },
+    // Stored facts only: no Cliniko read and no write-back poll.
+    runReminders: () => {
+      progress.begin('reminders');
+      return service.runner.runReminders();
     },
   };
   const reconciler = reconcilerForService(service, logger, now);
