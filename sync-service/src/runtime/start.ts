@@ -75,7 +75,11 @@ export async function startService(
   const scheduler = serviceScheduler(service, logger, now, options, jobs, control, (outcome) => {
     metrics.recordJob(outcome);
     if (outcome.error === 'leased-elsewhere') return;
-    progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
+    // The reminder job leaves the progress display to the sync jobs; an idle one (nothing due, no run
+    // recorded: most minutes) leaves the alerts alone too.
+    if (outcome.kind === 'reminders' && !outcome.error && outcome.summary?.runId === '-') return;
+    if (outcome.kind !== 'reminders')
+      progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
     // Alerts follow a job at once (dead letters it left, a success that resolves "no success").
     operations.monitor.evaluate().catch((err: unknown) => logger.warn({ err }, 'alert evaluation failed'));
   });
@@ -205,11 +209,9 @@ async function serviceJobs(
       progress.begin('journey-daily');
       return service.runner.runJourneyDaily();
     },
-    // Stored facts only: no Cliniko read and no write-back poll.
-    runReminders: () => {
-      progress.begin('reminders');
-      return service.runner.runReminders();
-    },
+    // Stored facts only: no Cliniko read and no write-back poll. A job of milliseconds every minute:
+    // the console's progress keeps showing the sync jobs (its runs are listed with the others).
+    runReminders: () => service.runner.runReminders(),
   };
   const reconciler = reconcilerForService(service, logger, now);
   const reconcile = async (): Promise<unknown> => {
