@@ -56,31 +56,33 @@ function momentsOf(config: JourneyConfig, a: Appointment, nowMs: number): number
 
 /**
  * The reminder job: rebuild the index if its fingerprint is not the configuration's, then announce the
- * upcoming events due now. Records a run (and drains the outbox) only when something was due; an idle
- * minute leaves no trace but a summary.
+ * upcoming events due now. Records a run (and drains the outbox) only when it queued something or
+ * failed; a minute with nothing owed leaves no trace but a summary.
  */
 export async function remindersJob(ctx: CycleContext): Promise<RunSummary> {
   const { store } = ctx.deps;
   const now = ctx.deps.now();
   await rebuildIfStale(ctx, now);
   const goLiveMs = await store.getSignpost(GO_LIVE);
-  let due = goLiveMs === undefined ? [] : await store.dueReminders(now, BATCH);
-  if (goLiveMs === undefined || due.length === 0) return idle(now);
+  if (goLiveMs === undefined) return idle(now);
   const runId = newRunId('reminders', now);
-  const start = await startRun(ctx, runId, 'reminders', new RunCounter());
+  let queued = 0;
   let error: string | null = null;
   try {
-    let queued = 0;
-    while (due.length > 0) {
+    for (
+      let due = await store.dueReminders(now, BATCH);
+      due.length > 0;
+      due = await store.dueReminders(now, BATCH)
+    )
       queued += await announceDue(ctx, due, goLiveMs, now, runId);
-      due = await store.dueReminders(now, BATCH);
-    }
-    if (queued > 0) ctx.log.info({ runId, events: queued }, 'upcoming appointment events queued');
   } catch (err) {
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'reminder job failed');
   }
-  return finish(ctx, start, error);
+  if (queued === 0 && error === null) return idle(now);
+  if (queued > 0) ctx.log.info({ runId, events: queued }, 'upcoming appointment events queued');
+  // The run is recorded once there is something to report; its drain publishes what was queued.
+  return finish(ctx, await startRun(ctx, runId, 'reminders', new RunCounter()), error);
 }
 
 /**
