@@ -69,12 +69,12 @@ export async function remindersJob(ctx: CycleContext): Promise<RunSummary> {
   let queued = 0;
   let error: string | null = null;
   try {
-    for (
-      let due = await store.dueReminders(now, BATCH);
-      due.length > 0;
-      due = await store.dueReminders(now, BATCH)
-    )
+    // Each batch leaves its appointments only moments after `now`, so the next query moves on.
+    let due = await store.dueReminders(now, BATCH);
+    while (due.length > 0) {
       queued += await announceDue(ctx, due, goLiveMs, now, runId);
+      due = await store.dueReminders(now, BATCH);
+    }
   } catch (err) {
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'reminder job failed');
