@@ -15,8 +15,10 @@ import { emulatorEnv } from '../support/harness.js';
  * Appointment lifecycle events (issue #19) end to end over loopback HTTP: the Cliniko emulator's
  * clinic is backfilled (nothing is announced), then bookings, a reschedule, a cancellation, a no-show
  * and an arrival each publish one Appointment_Event__e with the contract's fields into the Salesforce
- * emulator; upcoming events arrive at their offsets as the emulated clock moves; a restarted service
- * (a second instance on the same store) announces nothing twice.
+ * emulator; upcoming events come from the reminder job (not the cycle) at their offsets as the
+ * emulated clock moves, with no Cliniko request (counted at the emulator); a moved appointment gets
+ * its reminders again for its new start; a restarted service (a second instance on the same store)
+ * announces nothing twice.
  *
  * Oracle: expected fields come from the emulator's own practice model (practitioner title and names,
  * business name, type name, start), not from the service's facts or payloads.
@@ -78,6 +80,25 @@ function published(): Array<Record<string, unknown>> {
     .filter((e) => e.object === EVENT)
     .slice(from)
     .map((e) => e.payload);
+}
+
+/** `<start>` in the keys that carry one (rescheduled, upcoming): epoch seconds. */
+const sec = (ms: number): number => Math.floor(ms / 1000);
+
+/** The emulator's request log position: requests the service made to Cliniko after it. */
+const clinikoSeq = (): number => cliniko.requestLog().at(-1)?.seq ?? 0;
+const clinikoRequestsSince = (seq: number): number => cliniko.requestLog().filter((r) => r.seq > seq).length;
+
+/** One run of the scheduler's reminder job; it must not touch Cliniko. */
+async function reminderJob(on = service): Promise<RunSummary> {
+  const before = clinikoSeq();
+  const summary = await on.runner.runReminders();
+  expect(summary.error).toBeNull();
+  expect(summary.mode).toBe('reminders');
+  expect(summary.status).toBe('succeeded');
+  expect(summary.clinikoRequests).toBe(0);
+  expect(clinikoRequestsSince(before), 'Cliniko requests during the reminder job').toBe(0);
+  return summary;
 }
 
 function keys(): string[] {
@@ -228,11 +249,12 @@ describe('appointment lifecycle events end to end', () => {
     cliniko.controls.markDidNotArrive(ids.noShow);
     cliniko.controls.markArrived(ids.attended);
     await cycle();
-    expect(eventOf(`${ids.initial}:rescheduled`)).toMatchObject({
+    const moved = `${ids.initial}:rescheduled:${sec(bookedAt + 4 * DAY)}`;
+    expect(eventOf(moved)).toMatchObject({
       Kind__c: 'rescheduled',
       Contact_Id__c: contactIdOf(patientId),
     });
-    expect(sfInstant(eventOf(`${ids.initial}:rescheduled`).Starts_At__c)).toBe(bookedAt + 4 * DAY);
+    expect(sfInstant(eventOf(moved).Starts_At__c)).toBe(bookedAt + 4 * DAY);
     const cancelled = eventOf(`${ids.cancelled}:cancelled`);
     expect(cancelled).toMatchObject({ ...expected(ids.cancelled, patientId), Kind__c: 'cancelled' });
     expect(sfInstant(cancelled.Occurred_At__c)).toBe(changedAt);
@@ -279,64 +301,132 @@ describe('appointment lifecycle events end to end', () => {
     setClock(now() + 60_000);
     await cycle();
     expect(keys()).toEqual(before);
-    // A second reschedule of the same appointment is not a new kind: still one rescheduled event.
+    // A second reschedule, to a new start, announces once more (the key carries the start)...
     cliniko.controls.reschedule(ids.initial, new Date(bookedAt + 4 * DAY + HOUR).toISOString());
     await cycle();
-    expect(keys()).toEqual(before);
+    const again = `${ids.initial}:rescheduled:${sec(bookedAt + 4 * DAY + HOUR)}`;
+    expect(keys()).toEqual([...before, again].sort());
+    expect(sfInstant(eventOf(again).Starts_At__c)).toBe(bookedAt + 4 * DAY + HOUR);
+    // ...and a later cycle that sees the same start again announces nothing.
+    setClock(now() + 60_000);
+    cliniko.controls.touch('individual_appointments', [ids.initial]);
+    await cycle();
+    expect(keys()).toEqual([...before, again].sort());
   });
 
-  it('upcoming events arrive at their offsets under the controlled clock, once, across a restart', async () => {
+  it('upcoming events come from the reminder job at their offsets, with no Cliniko request', async () => {
     const start = now() + 3 * DAY;
     ids.reminder = book(patientId, start);
     await cycle();
     expect(keys()).toContain(`${ids.reminder}:booked`);
+    const upcoming = () => keys().filter((k) => k.startsWith(`${ids.reminder}:upcoming`));
 
     setClock(start - 48 * HOUR - 60_000);
-    await cycle();
-    expect(keys().filter((k) => k.startsWith(`${ids.reminder}:upcoming`))).toEqual([]);
+    await reminderJob();
+    expect(upcoming()).toEqual([]);
 
     setClock(start - 48 * HOUR + 30_000);
-    const summary = await cycle();
-    expect(summary.clinikoRequests).toBeGreaterThan(0); // the cycle read Cliniko as usual...
-    const reminder48 = eventOf(`${ids.reminder}:upcoming:48`);
+    // The cycle no longer produces reminders (it reads Cliniko: the request count works)...
+    const seq = clinikoSeq();
+    await cycle();
+    expect(clinikoRequestsSince(seq)).toBeGreaterThan(0);
+    expect(upcoming()).toEqual([]);
+    // ...the reminder job does, from stored facts.
+    await reminderJob();
+    const reminder48 = eventOf(`${ids.reminder}:upcoming:48:${sec(start)}`);
     expect(reminder48).toMatchObject({
       ...expected(ids.reminder, patientId),
       Kind__c: 'upcoming',
       Offset_Hours__c: 48,
     });
     expect(sfInstant(reminder48.Occurred_At__c)).toBe(start - 48 * HOUR);
+    expect(sfInstant(reminder48.Starts_At__c)).toBe(start);
     expect(appointmentRecord(ids.reminder).Last_Event__c).toBe('upcoming');
 
     // A restart: a second instance on the same store, the first closed. Nothing fires twice.
     await service.close();
     service = await startInstance();
     const before = keys();
+    await reminderJob();
     await cycle();
+    await reminderJob();
     expect(keys()).toEqual(before);
 
     setClock(start - 2 * HOUR + 30_000);
-    await cycle();
-    expect(sfInstant(eventOf(`${ids.reminder}:upcoming:2`).Occurred_At__c)).toBe(start - 2 * HOUR);
+    await reminderJob();
+    expect(sfInstant(eventOf(`${ids.reminder}:upcoming:2:${sec(start)}`).Occurred_At__c)).toBe(
+      start - 2 * HOUR,
+    );
     // Cancelled, missed and attended appointments get no reminder.
     for (const id of [ids.cancelled, ids.noShow, ids.attended])
       expect(keys().filter((k) => k.startsWith(`${id}:upcoming`))).toEqual([]);
-    await cycle();
-    expect(published().filter((p) => String(p.Event_Key__c).startsWith(`${ids.reminder}:`))).toHaveLength(3);
+    await reminderJob();
+    expect(upcoming()).toHaveLength(2);
   });
 
-  it('control: without the durable records the same cycle would announce again (the checks can fail)', async () => {
+  it('a moved appointment gets its reminders again for its new start, once each', async () => {
+    const first = now() + 3 * DAY;
+    const id = book(patientId, first);
+    await cycle();
+    setClock(first - 48 * HOUR + 30_000);
+    await reminderJob();
+    expect(keys()).toContain(`${id}:upcoming:48:${sec(first)}`);
+    // Moved three days later, after its 48-hour reminder went out.
+    const second = first + 3 * DAY;
+    cliniko.controls.reschedule(id, new Date(second).toISOString());
+    await cycle();
+    expect(keys()).toContain(`${id}:rescheduled:${sec(second)}`);
+    // The old start's 2-hour moment passes: nothing for a start the appointment no longer has.
+    setClock(first - 2 * HOUR + 30_000);
+    await reminderJob();
+    expect(keys().filter((k) => k.startsWith(`${id}:upcoming`))).toEqual([`${id}:upcoming:48:${sec(first)}`]);
+    setClock(second - 48 * HOUR + 30_000);
+    await reminderJob();
+    setClock(second - 2 * HOUR + 30_000);
+    await reminderJob();
+    await reminderJob();
+    expect(keys().filter((k) => k.startsWith(`${id}:`))).toEqual(
+      [
+        `${id}:booked`,
+        `${id}:rescheduled:${sec(second)}`,
+        `${id}:upcoming:48:${sec(first)}`,
+        `${id}:upcoming:48:${sec(second)}`,
+        `${id}:upcoming:2:${sec(second)}`,
+      ].sort(),
+    );
+    expect(sfInstant(eventOf(`${id}:upcoming:2:${sec(second)}`).Starts_At__c)).toBe(second);
+  });
+
+  it('control: without the durable records the reminder job would announce again (the checks can fail)', async () => {
+    const start = now() + 3 * DAY;
+    const id = book(patientId, start);
+    await cycle();
+    setClock(start - 2 * HOUR + 30_000);
+    await reminderJob();
+    const key = `${id}:upcoming:2:${sec(start)}`;
+    expect(published().filter((p) => p.Event_Key__c === key)).toHaveLength(1);
     const before = published().length;
     await service.close();
     const db = new DatabaseSync(join(dir, 'sync.db'));
-    db.exec(`DELETE FROM announced_events WHERE event_key LIKE '${ids.reminder}:upcoming:%'`);
-    db.exec(
-      `DELETE FROM record_state WHERE object = '${EVENT}' AND external_id LIKE '${ids.reminder}:upcoming:%'`,
-    );
+    // The announced key and the written-event ledger gone: still nothing, since the index no longer
+    // names the appointment (its due moments were consumed)...
+    db.exec(`DELETE FROM announced_events WHERE event_key = '${key}'`);
+    db.exec(`DELETE FROM record_state WHERE object = '${EVENT}' AND external_id = '${key}'`);
     db.close();
     service = await startInstance();
-    await cycle();
-    // Only the latest due offset is announced again (2 h): one duplicate, which the checks above would catch.
+    await reminderJob();
+    expect(published().length).toBe(before);
+    // ...and once the index names it again (as a rewrite of its facts would), the job announces the
+    // due reminder a second time: the duplicate the checks above would catch.
+    await service.close();
+    const again = new DatabaseSync(join(dir, 'sync.db'));
+    again
+      .prepare('INSERT INTO reminders_due (appointment_id, due_at) VALUES (?, ?)')
+      .run(id, start - 2 * HOUR);
+    again.close();
+    service = await startInstance();
+    await reminderJob();
     expect(published().length).toBe(before + 1);
-    expect(published().filter((p) => p.Event_Key__c === `${ids.reminder}:upcoming:2`)).toHaveLength(2);
+    expect(published().filter((p) => p.Event_Key__c === key)).toHaveLength(2);
   });
 });

@@ -1115,6 +1115,77 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.getSignpost('go-live')).toBe(T0);
   });
 
+  it('keeps the reminder index: moments replaced per appointment, due ones earliest first', async () => {
+    expect(await store.dueReminders(T0 + 10_000, 10)).toEqual([]);
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      reminders: [
+        { appointmentId: 'a1', dueAt: [T0 + 300, T0 + 900] },
+        { appointmentId: 'a2', dueAt: [T0 + 100] },
+        { appointmentId: 'a3', dueAt: [T0 + 5_000] },
+      ],
+      now: T0,
+    });
+    expect(await store.dueReminders(T0 + 99, 10)).toEqual([]);
+    expect(await store.dueReminders(T0 + 300, 10)).toEqual(['a2', 'a1']);
+    // An appointment with two due moments is named once; the limit bounds the answer.
+    expect(await store.dueReminders(T0 + 1_000, 10)).toEqual(['a2', 'a1']);
+    expect(await store.dueReminders(T0 + 1_000, 1)).toEqual(['a2']);
+    // A later write replaces an appointment's moments (a move), or forgets it (a cancellation).
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      reminders: [
+        { appointmentId: 'a1', dueAt: [T0 + 2_000] },
+        { appointmentId: 'a2', dueAt: [] },
+      ],
+      now: T0 + 1,
+    });
+    expect(await store.dueReminders(T0 + 1_000, 10)).toEqual([]);
+    expect(await store.dueReminders(T0 + 10_000, 10)).toEqual(['a1', 'a3']);
+  });
+
+  it('rebuilds the reminder index in one transaction with its fingerprint', async () => {
+    expect(await store.remindersFingerprint()).toBeUndefined();
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      reminders: [{ appointmentId: 'old', dueAt: [T0] }],
+      now: T0,
+    });
+    await store.commitBatch({
+      stream: 'reminders-index',
+      reminders: [{ appointmentId: 'new', dueAt: [T0 + 1] }],
+      remindersRebuilt: 'f1',
+      now: T0,
+    });
+    expect(await store.remindersFingerprint()).toBe('f1');
+    expect(await store.dueReminders(T0 + 10, 10)).toEqual(['new']);
+    await store.commitBatch({ stream: 'reminders-index', remindersRebuilt: 'f2', now: T0 + 1 });
+    expect(await store.remindersFingerprint()).toBe('f2');
+    expect(await store.dueReminders(T0 + 10, 10)).toEqual([]);
+    // A failing batch rebuilds nothing (control: the same call shape without the failure succeeds).
+    const failing = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
+      cipher: {
+        ...testCipher,
+        encrypt: () => {
+          throw new Error('cipher failure');
+        },
+      },
+    });
+    const rebuild = (on: Store) =>
+      on.commitBatch({
+        stream: 'reminders-index',
+        facts: [{ resource: 'individual_appointments', id: 'x', patientId: 'p', data: '{}' }],
+        reminders: [{ appointmentId: 'x', dueAt: [T0 + 2] }],
+        remindersRebuilt: 'f3',
+        now: T0 + 2,
+      });
+    await expect(rebuild(failing)).rejects.toThrow('cipher failure');
+    expect(await store.remindersFingerprint()).toBe('f2');
+    await rebuild(store);
+    expect(await store.remindersFingerprint()).toBe('f3');
+    expect(await store.dueReminders(T0 + 10, 10)).toEqual(['x']);
+  });
+
   it('lists journey states', async () => {
     await store.commitBatch({
       stream: 'journey',

@@ -5,6 +5,7 @@ import {
   appointmentEventPayload,
   dueUpcoming,
   lifecycleKinds,
+  reminderMoments,
   upcomingOffsetsFor,
   type AppointmentEventKind,
 } from './appointment-events.js';
@@ -186,6 +187,46 @@ describe('upcoming events (the clock, from stored facts)', () => {
     );
   });
 
+  it('the reminder index holds each moment from the booking until the start', () => {
+    expect(reminderMoments(a, [2, 48], start - 72 * HOUR)).toEqual([start - 48 * HOUR, start - 2 * HOUR]);
+    // Past moments stay (a down service, an appointment first seen inside its window)...
+    expect(reminderMoments(a, [48, 2], start - 1 * HOUR)).toEqual([start - 48 * HOUR, start - 2 * HOUR]);
+    // ...but not once the appointment has started, nor before the booking was made.
+    expect(reminderMoments(a, [48, 2], start)).toEqual([]);
+    const lateBooking = booked({ created_at: new Date(start - 24 * HOUR).toISOString() });
+    expect(reminderMoments(lateBooking, [48, 2], start - 12 * HOUR)).toEqual([start - 2 * HOUR]);
+    for (const gone of [
+      booked({ cancelled_at: bne('2026-03-03') }),
+      booked({ did_not_arrive: true }),
+      booked({ patient_arrived: true }),
+      booked({ archived_at: bne('2026-03-03') }),
+    ])
+      expect(reminderMoments(gone, [48, 2], start - 72 * HOUR)).toEqual([]);
+  });
+
+  it('property: the index misses no due reminder (every due moment was in it whenever it was written)', () => {
+    // Hours relative to the start: booked up to 200 h ahead, written any time from the booking, read
+    // (now) any time after the write, go-live any time before the booking or after it.
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: -250, max: 50 }),
+        (offsets, bookedH, writtenAfterH, nowAfterH, goLiveH) => {
+          const appointment = booked({ created_at: new Date(start - bookedH * HOUR).toISOString() });
+          const written = start - bookedH * HOUR + writtenAfterH * HOUR;
+          const now = written + nowAfterH * HOUR;
+          const due = dueUpcoming(appointment, offsets, now, start + goLiveH * HOUR);
+          if (!due) return;
+          expect(reminderMoments(appointment, offsets, written)).toContain(due.dueMs);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('offsets per clinic override the default', () => {
     const config = parseJourneyConfig({
       ...DEFAULT_JOURNEY_CONFIG,
@@ -222,7 +263,7 @@ describe('the payload', () => {
       DEFAULT_JOURNEY_CONFIG,
     );
     expect(payload).toEqual({
-      Event_Key__c: '700:upcoming:2',
+      Event_Key__c: `700:upcoming:2:${Date.parse('2026-03-04T23:00:00.000Z') / 1000}`,
       Kind__c: 'upcoming',
       Cliniko_Appointment_Id__c: '700',
       Cliniko_Patient_Id__c: '42',
@@ -237,10 +278,23 @@ describe('the payload', () => {
     });
   });
 
-  it('keys are per appointment and kind (and offset for upcoming), within Text(80)', () => {
-    expect(appointmentEventKey('700', 'cancelled')).toBe('700:cancelled');
-    expect(appointmentEventKey('700', 'upcoming', 48)).toBe('700:upcoming:48');
-    expect(appointmentEventKey('9'.repeat(20), 'did_not_arrive').length).toBeLessThanOrEqual(80);
+  it('keys are per appointment and kind, and per start for reschedules and reminders, within Text(80)', () => {
+    const a = booked();
+    const startSec = Date.parse(a.starts_at) / 1000;
+    expect(appointmentEventKey(a, 'cancelled')).toBe('700:cancelled');
+    expect(appointmentEventKey(a, 'booked')).toBe('700:booked');
+    expect(appointmentEventKey(a, 'upcoming', 48)).toBe(`700:upcoming:48:${startSec}`);
+    expect(appointmentEventKey(a, 'rescheduled')).toBe(`700:rescheduled:${startSec}`);
+    // The same instant written in another zone is the same key; another start is another key.
+    expect(appointmentEventKey({ ...a, starts_at: '2026-03-04T23:00:00Z' }, 'upcoming', 48)).toBe(
+      appointmentEventKey(a, 'upcoming', 48),
+    );
+    const moved = { ...a, starts_at: bne('2026-03-06') };
+    expect(appointmentEventKey(moved, 'upcoming', 48)).not.toBe(appointmentEventKey(a, 'upcoming', 48));
+    expect(appointmentEventKey(moved, 'rescheduled')).not.toBe(appointmentEventKey(a, 'rescheduled'));
+    expect(appointmentEventKey(moved, 'cancelled')).toBe(appointmentEventKey(a, 'cancelled'));
+    const longest = { id: '9'.repeat(20), starts_at: '2286-11-20T17:46:39Z' };
+    expect(appointmentEventKey(longest, 'upcoming', 2160).length).toBeLessThanOrEqual(80);
     const other = appointmentEventPayload(
       booked(),
       { patientId: '42', kind: 'cancelled', occurredAtMs: GO_LIVE, contactId: null },

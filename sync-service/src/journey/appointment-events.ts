@@ -19,10 +19,10 @@ import type { Appointment } from './types.js';
  * - `upcoming`: produced by the clock, not by a change (`dueUpcoming`).
  * Deleted or archived appointments announce nothing (a deleted appointment never happened).
  *
- * Exactly once per appointment and kind: the caller keeps every key it announced
- * (`appointmentEventKey`) and drops keys it has already announced. A second reschedule of the same
- * appointment therefore announces nothing new; nor does an offset already announced for a start that
- * later moved (the key is per appointment, kind and offset, by contract).
+ * Exactly once per appointment, kind and start: the caller keeps every key it announced
+ * (`appointmentEventKey`) and drops keys it has already announced. The `rescheduled` and `upcoming`
+ * keys carry the start, so a second reschedule (to another start) announces again, and so does each
+ * reminder offset for the new start; a move back to a start already announced does not.
  */
 export const APPOINTMENT_EVENT_KINDS = [
   'booked',
@@ -68,13 +68,22 @@ const KIND_OF_OUTCOME: Readonly<Record<Outcome, AppointmentEventKind | null>> = 
   unmarked: null,
 };
 
-/** `<appointment id>:<kind>`, or `<appointment id>:upcoming:<offset hours>`: the exactly-once key. */
+/**
+ * The exactly-once key (Text(80)): `<appointment id>:<kind>` for `booked`, `cancelled`,
+ * `did_not_arrive` and `attended`; `<appointment id>:rescheduled:<start>` and
+ * `<appointment id>:upcoming:<offset hours>:<start>`, where `<start>` is the appointment's (new) start
+ * in epoch seconds. So each move to a new start announces its own `rescheduled` event, and a moved
+ * appointment gets its reminders again for the new start; exactly once per appointment, kind and start.
+ */
 export function appointmentEventKey(
-  appointmentId: string,
+  a: Pick<Appointment, 'id' | 'starts_at'>,
   kind: AppointmentEventKind,
   offsetHours?: number,
 ): string {
-  return kind === 'upcoming' ? `${appointmentId}:upcoming:${offsetHours ?? 0}` : `${appointmentId}:${kind}`;
+  const start = Math.floor(Date.parse(a.starts_at) / 1000);
+  if (kind === 'upcoming') return `${a.id}:upcoming:${offsetHours ?? 0}:${start}`;
+  if (kind === 'rescheduled') return `${a.id}:rescheduled:${start}`;
+  return `${a.id}:${kind}`;
 }
 
 /**
@@ -133,6 +142,22 @@ export function dueUpcoming(
 }
 
 /**
+ * The moments (epoch ms, ascending) at which an appointment may owe an upcoming event, for the
+ * reminder index (store `reminders_due`): start minus each offset, at or after the booking, while the
+ * appointment stands unmarked and has not started at `nowMs`. Moments already past are kept (a service
+ * that was down, or an appointment first seen inside its window): `dueUpcoming` decides at each moment
+ * which offset, if any, is owed. None for a cancelled, marked, deleted or started appointment.
+ */
+export function reminderMoments(a: Appointment, offsetsHours: readonly number[], nowMs: number): number[] {
+  if (isRemoved(a) || outcomeOf(a) !== 'unmarked') return [];
+  const startMs = Date.parse(a.starts_at);
+  if (!(nowMs < startMs)) return [];
+  const booked = Date.parse(a.created_at);
+  const moments = offsetsHours.map((h) => startMs - h * HOUR_MS).filter((m) => !(m < booked));
+  return [...new Set(moments)].sort((x, y) => x - y);
+}
+
+/**
  * The event's payload: facts only (names, times, flags), never notes, reasons or free text. The
  * appointment facts carry no such field to begin with (sync/cycle/facts.ts).
  */
@@ -149,7 +174,7 @@ export function appointmentEventPayload(
 ): AppointmentEventPayload {
   const typeName = a.appointment_type_name ?? null;
   return {
-    Event_Key__c: appointmentEventKey(a.id, event.kind, event.offsetHours),
+    Event_Key__c: appointmentEventKey(a, event.kind, event.offsetHours),
     Kind__c: event.kind,
     Cliniko_Appointment_Id__c: a.id,
     Cliniko_Patient_Id__c: event.patientId,

@@ -20,6 +20,7 @@ export {
   appointmentEventPayload,
   dueUpcoming,
   lifecycleKinds,
+  reminderMoments,
   upcomingOffsetsFor,
   type AppointmentEventKind,
   type AppointmentEventPayload,

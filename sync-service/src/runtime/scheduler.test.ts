@@ -100,6 +100,12 @@ function fakeRunner(clock: { now: () => number }) {
       runCycle: (mode: CycleMode) => run(mode),
       runJourneyDaily: () => run('journey-daily'),
     },
+    /** The same runner with the reminder job (the runner above has none, so none is scheduled). */
+    withReminders: {
+      runCycle: (mode: CycleMode) => run(mode),
+      runJourneyDaily: () => run('journey-daily'),
+      runReminders: () => run('reminders'),
+    },
     store: {
       leases: new Map<string, { owner: string; until: number }>(),
       acquireLease(name: string, owner: string, ttl: number, now: number) {
@@ -191,6 +197,92 @@ describe('scheduler', () => {
     await scheduler.stop();
     expect(scheduler.nextRun()).toBeNull();
     expect(clock.pendingCount()).toBe(0);
+  });
+
+  it('runs the reminder job on its own cadence, queued behind a running cycle, under the lease', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    let paused = false;
+    const outcomes: JobOutcome[] = [];
+    const scheduler = createScheduler(
+      {
+        runner: fake.withReminders,
+        store: fake.store,
+        logger,
+        now: clock.now,
+        timers: clock.timers,
+        yieldTick: flush,
+        isPaused: () => paused,
+      },
+      {
+        pollIntervalSeconds: 90,
+        remindersIntervalSeconds: 60,
+        clinicTimezone: 'UTC',
+        journeyDailyAt: null,
+        useLease: true,
+        owner: 'a',
+        onJobFinished: (o) => outcomes.push(o),
+      },
+    );
+    expect(scheduler.nextReminders()).toBeNull();
+    scheduler.start();
+    expect(scheduler.nextReminders()).toBe(T0 + 60_000);
+    await clock.advance(0);
+    expect(fake.calls).toEqual(['incremental']);
+    // Held, to see it run under the scheduler lease like every job.
+    fake.hold();
+    await clock.advance(60_000);
+    expect(fake.calls).toEqual(['incremental', 'reminders']);
+    expect(fake.store.leases.get('scheduler:poll')?.owner).toBe('a');
+    fake.release();
+    await clock.advance(0);
+    expect(fake.store.leases.has('scheduler:poll')).toBe(false);
+    // A long cycle from 90 s: the reminder jobs due at 120 s and 180 s wait behind it, and run once.
+    fake.hold();
+    await clock.advance(30_000);
+    expect(scheduler.running()).toBe('incremental');
+    await clock.advance(100_000);
+    expect(fake.calls).toEqual(['incremental', 'reminders', 'incremental']);
+    fake.release();
+    await clock.advance(0);
+    // The queued reminder job first, then the poll that fell due meanwhile (the cycle ran past it).
+    expect(fake.calls).toEqual(['incremental', 'reminders', 'incremental', 'reminders', 'incremental']);
+    // The cadence holds: the next one at 240 s, not one interval after the late run.
+    expect(scheduler.nextReminders()).toBe(T0 + 240_000);
+    // Paused: skipped, still planned.
+    paused = true;
+    await clock.advance(T0 + 240_000 - clock.now());
+    expect(fake.calls.filter((c) => c === 'reminders')).toHaveLength(2);
+    expect(scheduler.nextReminders()).toBe(T0 + 300_000);
+    paused = false;
+    await clock.advance(60_000);
+    expect(fake.calls.filter((c) => c === 'reminders')).toHaveLength(3);
+    expect(outcomes.filter((o) => o.kind === 'reminders').every((o) => o.error === undefined)).toBe(true);
+    await scheduler.stop();
+    expect(scheduler.nextReminders()).toBeNull();
+    expect(clock.pendingCount()).toBe(0);
+  });
+
+  it('schedules no reminder job when disabled or when the runner has none', () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    const deps = { store: fake.store, logger, now: clock.now, timers: clock.timers, yieldTick: flush };
+    const options = { pollIntervalSeconds: 60, clinicTimezone: 'UTC', journeyDailyAt: null, useLease: false };
+    const off = createScheduler(
+      { ...deps, runner: fake.withReminders },
+      { ...options, remindersIntervalSeconds: null },
+    );
+    const none = createScheduler({ ...deps, runner: fake.runner }, options);
+    const on = createScheduler({ ...deps, runner: fake.withReminders }, options);
+    for (const scheduler of [off, none, on]) scheduler.start();
+    expect(off.nextReminders()).toBeNull();
+    expect(none.nextReminders()).toBeNull();
+    // Control: the same runner with the default cadence gets one every minute.
+    expect(on.nextReminders()).toBe(T0 + 60_000);
+    expect(() =>
+      createScheduler({ ...deps, runner: fake.withReminders }, { ...options, remindersIntervalSeconds: 0 }),
+    ).toThrow(/remindersIntervalSeconds/);
+    for (const scheduler of [off, none, on]) void scheduler.stop();
   });
 
   it('refuses a manual run while one runs, and returns the id of the run it starts', async () => {

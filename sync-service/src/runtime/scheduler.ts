@@ -6,14 +6,16 @@ import { nextLocalTime, parseLocalTime } from './local-time.js';
 import { LEASE_MS } from '../sync/common/run-record.js';
 
 /**
- * The scheduler of the long-running service: an incremental cycle every poll interval, a daily journey
- * pass and a nightly reconciliation at local times in the clinic's zone, and manual runs from the admin
- * API. Exactly one job runs at a time in a process; on PostgreSQL a store lease also keeps two instances
+ * The scheduler of the long-running service: an incremental cycle every poll interval, the reminder
+ * job (upcoming-appointment events from stored facts) on its own cadence, a daily journey pass and a
+ * nightly reconciliation at local times in the clinic's zone, and manual runs from the admin API. Exactly one job runs at a time in a process; on PostgreSQL a store lease also keeps two instances
  * from polling at once. Clock and timers are injected so tests drive it without waiting.
  */
 export interface SchedulerRunner {
   runCycle(mode: CycleMode): Promise<RunSummary>;
   runJourneyDaily(): Promise<RunSummary>;
+  /** The reminder job (sync/cycle/reminders.ts); without it, none is scheduled. */
+  runReminders?(): Promise<RunSummary>;
 }
 
 export interface SchedulerTimers {
@@ -21,7 +23,7 @@ export interface SchedulerTimers {
   clearTimeout(handle: unknown): void;
 }
 
-export type JobKind = 'incremental' | 'backfill' | 'journey-daily' | 'reconcile';
+export type JobKind = 'incremental' | 'backfill' | 'journey-daily' | 'reconcile' | 'reminders';
 
 export interface JobOutcome {
   readonly kind: JobKind;
@@ -53,6 +55,12 @@ export interface SchedulerOptions {
   /** Local time (HH:MM) of the nightly reconciliation; used only when `reconcile` is given. Default 02:30. */
   readonly reconcileAt?: string;
   readonly reconcile?: () => Promise<unknown>;
+  /**
+   * Seconds between reminder jobs (runner.runReminders), counted from each job's planned time; null
+   * disables them. Default 60: an upcoming event goes out within a minute of its moment (plus the
+   * length of a cycle that is running then, since jobs run one at a time).
+   */
+  readonly remindersIntervalSeconds?: number | null;
   /** Take the `scheduler:poll` store lease before each job (PostgreSQL, several instances). */
   readonly useLease: boolean;
   /** This process's lease owner name. Default: a random id. */
@@ -74,7 +82,7 @@ const realTimers: SchedulerTimers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-type Slot = 'poll' | 'journey' | 'reconcile';
+type Slot = 'poll' | 'journey' | 'reconcile' | 'reminders';
 type JobResult = Omit<JobOutcome, 'kind' | 'trigger' | 'startedAt' | 'finishedAt'>;
 
 /** Everything the scheduler knows: settings resolved once, and the mutable state of its timers and job. */
@@ -89,6 +97,8 @@ interface SchedulerState {
   readonly intervalMs: number;
   readonly journeyAt: string | null;
   readonly reconcileAt: string;
+  /** Null when no reminder job is scheduled. */
+  readonly remindersMs: number | null;
   /** The lease must outlive a renewal period comfortably; it is renewed while a job runs. */
   readonly leaseTtlMs: number;
   started: boolean;
@@ -126,13 +136,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     intervalMs,
     journeyAt,
     reconcileAt,
+    remindersMs: remindersInterval(deps, options),
     // Short (LEASE_MS): renewed every third of it while a job runs, so a dead instance's lapses fast.
     leaseTtlMs: LEASE_MS,
     started: false,
     stopped: false,
     current: undefined,
     queued: [],
-    due: { poll: undefined, journey: undefined, reconcile: undefined },
+    due: { poll: undefined, journey: undefined, reconcile: undefined, reminders: undefined },
   };
   return {
     owner: s.owner,
@@ -155,6 +166,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) 
     },
     nextJourneyPass: (): number | null => s.due.journey?.at ?? null,
     nextReconcile: (): number | null => s.due.reconcile?.at ?? null,
+    nextReminders: (): number | null => s.due.reminders?.at ?? null,
     /** Stops planning new jobs and waits for the one in progress. */
     stop: (): Promise<void> => stop(s),
   };
@@ -168,6 +180,14 @@ function start(s: SchedulerState): void {
   schedulePoll(s, s.options.runAtStart === false ? s.now() + s.intervalMs : s.now());
   scheduleJourney(s);
   scheduleReconcile(s);
+  if (s.remindersMs !== null) scheduleReminders(s, s.now() + s.remindersMs);
+}
+
+function remindersInterval(deps: SchedulerDeps, options: SchedulerOptions): number | null {
+  const seconds = options.remindersIntervalSeconds === undefined ? 60 : options.remindersIntervalSeconds;
+  if (seconds === null || !deps.runner.runReminders) return null;
+  if (!(seconds > 0)) throw new RangeError('remindersIntervalSeconds must be positive');
+  return seconds * 1000;
 }
 
 async function stop(s: SchedulerState): Promise<void> {
@@ -238,6 +258,19 @@ function scheduleReconcile(s: SchedulerState): void {
   });
 }
 
+/**
+ * The reminder job, every interval from its planned time. One that falls due while another job runs
+ * is queued (once) and runs after it; a paused service skips it.
+ */
+function scheduleReminders(s: SchedulerState, at: number): void {
+  const every = s.remindersMs;
+  if (every === null) return;
+  schedule(s, 'reminders', at, () => {
+    scheduleReminders(s, Math.max(s.now(), at + every));
+    enqueue(s, 'reminders');
+  });
+}
+
 function enqueue(s: SchedulerState, kind: JobKind): void {
   // A paused service skips its timed jobs.
   if (s.deps.isPaused?.()) return;
@@ -255,6 +288,8 @@ async function execute(s: SchedulerState, kind: JobKind): Promise<RunSummary | u
       return s.deps.runner.runCycle(kind);
     case 'journey-daily':
       return s.deps.runner.runJourneyDaily();
+    case 'reminders':
+      return s.deps.runner.runReminders?.();
     case 'reconcile':
       await s.options.reconcile?.();
       return undefined;

@@ -21,7 +21,7 @@ import { createSyncService, type SyncService, type SyncServiceOptions } from './
 
 /**
  * Starts the whole service for a parsed config: the wired sync service, its jobs (cycle plus
- * write-back, daily journey pass, nightly reconciliation), the scheduler, metrics and the admin API
+ * write-back, reminder job, daily journey pass, nightly reconciliation), the scheduler, metrics and the admin API
  * listening on config.http. Used by the process (server.ts), `npm run sync -- run`, the demo and tests.
  */
 export function packageVersion(): string {
@@ -36,7 +36,10 @@ export interface StartServiceOptions {
   readonly service?: SyncServiceOptions;
   /** Scheduler settings beyond the config's poll interval and clinic zone. */
   readonly scheduler?: Partial<
-    Pick<SchedulerOptions, 'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner'>
+    Pick<
+      SchedulerOptions,
+      'journeyDailyAt' | 'reconcileAt' | 'reconcile' | 'runAtStart' | 'owner' | 'remindersIntervalSeconds'
+    >
   > & { readonly timers?: SchedulerTimers };
   /** Wall clock for health, metrics and the scheduler. */
   readonly now?: () => number;
@@ -72,7 +75,11 @@ export async function startService(
   const scheduler = serviceScheduler(service, logger, now, options, jobs, control, (outcome) => {
     metrics.recordJob(outcome);
     if (outcome.error === 'leased-elsewhere') return;
-    progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
+    // The reminder job leaves the progress display to the sync jobs; an idle one (nothing due, no run
+    // recorded: most minutes) leaves the alerts alone too.
+    if (outcome.kind === 'reminders' && !outcome.error && outcome.summary?.runId === '-') return;
+    if (outcome.kind !== 'reminders')
+      progress.end(outcome.summary?.status ?? (outcome.error ? 'failed' : 'succeeded'));
     // Alerts follow a job at once (dead letters it left, a success that resolves "no success").
     operations.monitor.evaluate().catch((err: unknown) => logger.warn({ err }, 'alert evaluation failed'));
   });
@@ -202,6 +209,9 @@ async function serviceJobs(
       progress.begin('journey-daily');
       return service.runner.runJourneyDaily();
     },
+    // Stored facts only: no Cliniko read and no write-back poll. A job of milliseconds every minute:
+    // the console's progress keeps showing the sync jobs (its runs are listed with the others).
+    runReminders: () => service.runner.runReminders(),
   };
   const reconciler = reconcilerForService(service, logger, now);
   const reconcile = async (): Promise<unknown> => {

@@ -181,6 +181,29 @@ CREATE TABLE signposts (
 );
 `,
   },
+  {
+    // Numbered 6 on this branch: mkt-match also adds a migration 5, so whichever merges second renumbers.
+    version: 6,
+    name: 'reminders-due',
+    // Issue #19: the reminder index. One row per moment at which an appointment may owe an upcoming
+    // event (start minus an offset), written in the transaction that writes the appointment's facts,
+    // so the scheduler's reminder job reads `due_at <= now` through the index instead of decrypting
+    // every stored appointment. Only the appointment id and the moment: no patient id, name or type
+    // (docs/marketing.md, "What the reminder index stores"). `reminders_index` holds the fingerprint of
+    // the offsets the rows were computed with; a different one makes the job rebuild them.
+    sql: `
+CREATE TABLE reminders_due (
+  appointment_id TEXT NOT NULL,
+  due_at BIGINT NOT NULL,
+  PRIMARY KEY (appointment_id, due_at)
+);
+CREATE INDEX reminders_due_at ON reminders_due (due_at);
+CREATE TABLE reminders_index (
+  fingerprint TEXT PRIMARY KEY,
+  built_at BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

@@ -132,7 +132,7 @@ export class PostgresStore implements Store {
 
   async commitBatch(batch: BatchCommit): Promise<void> {
     await this.withTx(async (client) => {
-      for (const query of S.batchStatements(batch, (text) => this.cipher.encrypt(text))) {
+      for (const query of S.batchStatements(POSTGRES, batch, (text) => this.cipher.encrypt(text))) {
         await this.run(query, client);
       }
     });
@@ -355,6 +355,15 @@ export class PostgresStore implements Store {
   async getSignpost(name: string): Promise<number | undefined> {
     const row = await this.first(S.selectSignpost(name));
     return row ? Number(row.at) : undefined;
+  }
+
+  async dueReminders(nowMs: number, limit: number): Promise<string[]> {
+    return (await this.rows(S.selectDueReminders(nowMs, limit))).map((r) => toText(r.appointment_id));
+  }
+
+  async remindersFingerprint(): Promise<string | undefined> {
+    const row = await this.first(S.selectRemindersIndex());
+    return row ? toText(row.fingerprint) : undefined;
   }
 
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {

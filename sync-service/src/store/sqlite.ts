@@ -135,7 +135,8 @@ export class SqliteStore implements Store {
 
   async commitBatch(batch: BatchCommit): Promise<void> {
     this.tx(() => {
-      for (const query of S.batchStatements(batch, (text) => this.cipher.encrypt(text))) this.run(query);
+      for (const query of S.batchStatements(SQLITE, batch, (text) => this.cipher.encrypt(text)))
+        this.run(query);
     });
     return Promise.resolve();
   }
@@ -344,6 +345,15 @@ export class SqliteStore implements Store {
   async getSignpost(name: string): Promise<number | undefined> {
     const row = this.get(S.selectSignpost(name));
     return Promise.resolve(row ? Number(row.at) : undefined);
+  }
+
+  async dueReminders(nowMs: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.all(S.selectDueReminders(nowMs, limit)).map((r) => toText(r.appointment_id)));
+  }
+
+  async remindersFingerprint(): Promise<string | undefined> {
+    const row = this.get(S.selectRemindersIndex());
+    return Promise.resolve(row ? toText(row.fingerprint) : undefined);
   }
 
   async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {

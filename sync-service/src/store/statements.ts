@@ -1,4 +1,5 @@
 import type { SqlDialect } from './dialect.js';
+import { insertAnnouncedEvent, insertSignpost, reminderStatements } from './appointment-statements.js';
 import type { AuditRow, BatchCommit, CompletedWrite, RunMode, RunStatus } from './types.js';
 
 /**
@@ -18,6 +19,9 @@ type OutboxInput = NonNullable<BatchCommit['outbox']>[number];
 type QuarantineInput = NonNullable<BatchCommit['quarantine']>[number];
 type JourneyInput = NonNullable<BatchCommit['journeyStates']>[number];
 type FactRow = NonNullable<BatchCommit['facts']>[number];
+
+// The appointment events' statements (issue #19) live beside this module; the adapters see one `S`.
+export * from './appointment-statements.js';
 
 const RECORD_STATE_COLUMNS = 'object, external_id, salesforce_id, payload_hash, updated_at';
 
@@ -352,20 +356,6 @@ export const selectJourneyState = (patientId: string): Query =>
 export const selectJourneyStates = (): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state ORDER BY patient_id');
 
-// ---- announced events and signposts (issue #19)
-
-export const insertAnnouncedEvent = (key: string, now: number): Query =>
-  q(
-    'INSERT INTO announced_events (event_key, created_at) VALUES ($1, $2) ON CONFLICT (event_key) DO NOTHING',
-    [key, now],
-  );
-export const selectAnnouncedEvents = (d: SqlDialect, keys: readonly string[]): Query =>
-  q(`SELECT event_key FROM announced_events WHERE ${d.inList('event_key', 1)}`, [d.listParam(keys)]);
-/** A signpost is set once: a later value never moves it. */
-export const insertSignpost = (name: string, at: number): Query =>
-  q('INSERT INTO signposts (name, at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, at]);
-export const selectSignpost = (name: string): Query => q('SELECT at FROM signposts WHERE name = $1', [name]);
-
 // ---- runs
 
 export const insertRun = (run: {
@@ -469,13 +459,21 @@ export const releaseLeasesOfOwner = (owner: string): Query =>
 /** Sealed bytes for a payload column (a Buffer: what `pg` binds as bytea and node:sqlite as a BLOB). */
 const seal = (encrypt: (text: string) => Uint8Array, text: string): Buffer => Buffer.from(encrypt(text));
 
-/** Every statement of a poll's batch: outbox, quarantine, journey states, facts, then the watermark. */
-export function batchStatements(batch: BatchCommit, encrypt: (text: string) => Uint8Array): Query[] {
+/**
+ * Every statement of a poll's batch: outbox, quarantine, journey states, facts and their reminder
+ * moments, announced keys, signposts, then the watermark.
+ */
+export function batchStatements(
+  d: SqlDialect,
+  batch: BatchCommit,
+  encrypt: (text: string) => Uint8Array,
+): Query[] {
   return [
     ...(batch.outbox ?? []).map((item) => upsertOutbox(item, seal(encrypt, item.payload), batch.now)),
     ...(batch.quarantine ?? []).map((item) => upsertQuarantine(item, seal(encrypt, item.payload), batch.now)),
     ...(batch.journeyStates ?? []).map((item) => upsertJourneyState(item, batch.now)),
     ...(batch.facts ?? []).map((item) => upsertFact(item, seal(encrypt, item.data), batch.now)),
+    ...reminderStatements(d, batch),
     ...(batch.announced ?? []).map((key) => insertAnnouncedEvent(key, batch.now)),
     ...(batch.signposts ?? []).map((s) => insertSignpost(s.name, s.at)),
     ...(batch.watermark !== undefined ? [upsertWatermark(batch.stream, batch.watermark, batch.now)] : []),

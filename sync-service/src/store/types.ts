@@ -162,6 +162,17 @@ export interface BatchCommit {
   readonly announced?: readonly string[];
   /** Named instants to set if not set yet (a set signpost never moves). */
   readonly signposts?: readonly { name: string; at: number }[];
+  /**
+   * The reminder index (issue #19): for each appointment listed, the moments (epoch ms) at which it may
+   * owe an upcoming event, replacing those indexed for it before (an empty list forgets it). Written
+   * with the appointment's facts, so the index never disagrees with them after a commit.
+   */
+  readonly reminders?: readonly { appointmentId: string; dueAt: readonly number[] }[];
+  /**
+   * A rebuild of the reminder index: every indexed moment is forgotten before `reminders` are written,
+   * and this fingerprint (of the offsets the moments were computed with) is recorded.
+   */
+  readonly remindersRebuilt?: string;
   readonly now: number;
 }
 
@@ -194,7 +205,8 @@ export interface StoredAuditRow extends AuditRow {
   readonly seq: number;
 }
 
-export type RunMode = 'incremental' | 'backfill' | 'reconcile' | 'replay' | 'dry-run' | 'journey-daily';
+export type RunMode =
+  'incremental' | 'backfill' | 'reconcile' | 'replay' | 'dry-run' | 'journey-daily' | 'reminders';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export interface RunRecord {
   readonly id: string;
@@ -339,6 +351,13 @@ export interface Store {
   announcedEvents(keys: readonly string[]): Promise<Set<string>>;
   /** A signpost's instant (epoch ms), if it was set. */
   getSignpost(name: string): Promise<number | undefined>;
+  /**
+   * The appointments with an indexed reminder moment at or before `nowMs`, earliest moment first, at
+   * most `limit` (the reminder index, `reminders_due`; ids only, nothing decrypted).
+   */
+  dueReminders(nowMs: number, limit: number): Promise<string[]>;
+  /** The fingerprint the reminder index was last rebuilt with; undefined before the first rebuild. */
+  remindersFingerprint(): Promise<string | undefined>;
 
   getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
   listJourneyStates(): Promise<JourneyStateRow[]>;

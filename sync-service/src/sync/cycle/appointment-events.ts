@@ -1,9 +1,7 @@
 import {
   appointmentEventKey,
   appointmentEventPayload,
-  dueUpcoming,
   lifecycleKinds,
-  upcomingOffsetsFor,
   type Appointment,
   type AppointmentEventKind,
 } from '../../journey/index.js';
@@ -14,15 +12,16 @@ import type { CycleContext } from './context.js';
 
 /**
  * Appointment lifecycle events (issue #19; docs/marketing.md "Appointment events"): which events a
- * page of appointments or the clock announces (the rules are pure, journey/appointment-events.ts), and
- * the outbox items that announce them.
+ * page of appointments announces (the rules are pure, journey/appointment-events.ts), and the outbox
+ * items that announce them. The clock's `upcoming` events come from the reminder job (reminders.ts).
  *
- * Exactly once per appointment and kind: each event's key (`<id>:<kind>`, `<id>:upcoming:<hours>`)
- * is recorded in the store's `announced_events` in the same transaction that queues the event (the
+ * Exactly once per appointment, kind and start: each event's key (`<id>:<kind>`,
+ * `<id>:rescheduled:<start>`, `<id>:upcoming:<hours>:<start>`; journey `appointmentEventKey`) is
+ * recorded in the store's `announced_events` in the same transaction that queues the event (the
  * caller commits `announced` with `outbox`), and a key already recorded is never queued again. One
- * cycle runs at a time (the PostgreSQL cycle lease; SQLite serves one process), so the check and the
- * commit cannot interleave with another instance's; and the outbox worker publishes a key at most once
- * besides (its ledger, sync/outbox/write.ts `settleEvents`).
+ * runner job (cycle or reminder job) runs at a time (the PostgreSQL cycle lease; SQLite serves one
+ * process), so the check and the commit cannot interleave with another instance's; and the outbox
+ * worker publishes a key at most once besides (its ledger, sync/outbox/write.ts `settleEvents`).
  *
  * Go-live: the first complete read of appointments (a first backfill, or the first cycle after this
  * feature was installed) records the `GO_LIVE` signpost, its read's signpost (Cliniko's clock when the
@@ -32,7 +31,7 @@ import type { CycleContext } from './context.js';
 export const APPOINTMENTS = 'individual_appointments';
 export const GO_LIVE = 'appointment-events:go-live';
 
-interface Announcement {
+export interface Announcement {
   readonly fact: Appointment;
   readonly patientId: string;
   readonly kind: AppointmentEventKind;
@@ -72,43 +71,19 @@ export async function pageAnnouncements(
 }
 
 /**
- * The upcoming events due now, from the stored appointment facts alone (no Cliniko request): for each
- * still-booked appointment, the latest configured offset whose moment has come since go-live and the
- * booking. Committed at once; the caller drains the outbox.
- */
-export async function announceUpcoming(ctx: CycleContext, runId: string): Promise<number> {
-  const { store, journeyConfig } = ctx.deps;
-  const goLiveMs = await store.getSignpost(GO_LIVE);
-  if (goLiveMs === undefined) return 0;
-  const now = ctx.deps.now();
-  const list: Announcement[] = [];
-  for (const f of await store.listResourceFacts(APPOINTMENTS)) {
-    const fact = JSON.parse(f.data) as Appointment;
-    const due = dueUpcoming(fact, upcomingOffsetsFor(journeyConfig, fact.clinic_name), now, goLiveMs);
-    if (due)
-      list.push({
-        fact,
-        patientId: f.patientId,
-        kind: 'upcoming',
-        occurredAtMs: due.dueMs,
-        offsetHours: due.offsetHours,
-      });
-  }
-  const { outbox, announced } = await announce(ctx, list, runId);
-  if (outbox.length > 0) await store.commitBatch({ stream: 'appointment-events', outbox, announced, now });
-  return announced.length;
-}
-
-/**
  * The outbox items for the announcements not announced before: one Appointment_Event__e each, and per
  * appointment its `#event` slot on Cliniko_Appointment__c (Last_Event__c, Last_Event_At__c: the last
  * of them), if the signed map lists those fields under `derived`. The slot names the appointment's
  * Contact as the base record does, so it waits for a Contact not written yet instead of creating a
  * record without one.
  */
-async function announce(ctx: CycleContext, list: readonly Announcement[], runId: string): Promise<Announced> {
+export async function announce(
+  ctx: CycleContext,
+  list: readonly Announcement[],
+  runId: string,
+): Promise<Announced> {
   if (list.length === 0) return NOTHING;
-  const keyOf = (a: Announcement) => appointmentEventKey(a.fact.id, a.kind, a.offsetHours);
+  const keyOf = (a: Announcement) => appointmentEventKey(a.fact, a.kind, a.offsetHours);
   const done = await ctx.deps.store.announcedEvents([...new Set(list.map(keyOf))]);
   const fresh: Announcement[] = [];
   for (const a of list) {

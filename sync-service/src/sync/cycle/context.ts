@@ -38,7 +38,7 @@ export type CycleMode = 'incremental' | 'backfill';
 
 export interface RunSummary {
   readonly runId: string;
-  readonly mode: CycleMode | 'journey-daily';
+  readonly mode: CycleMode | 'journey-daily' | 'reminders';
   /** `skipped`: another instance sharing the PostgreSQL store was running a cycle. */
   readonly status: 'succeeded' | 'partial' | 'failed' | 'skipped';
   readonly startedAt: string;

@@ -7,6 +7,7 @@ import { APPOINTMENTS, GO_LIVE, pageAnnouncements } from './appointment-events.j
 import { changedItems } from './changes.js';
 import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
 import { pointChildrenAtSurvivors } from './merges.js';
+import { indexRows } from './reminders.js';
 
 /**
  * One stream's incremental read, page by page: validate and project each record, keep its facts, and
@@ -203,6 +204,8 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
     facts: s.facts,
     announced: events.announced,
     signposts: goLiveAt(s),
+    // The reminder index follows the appointment facts in the same transaction (reminders.ts).
+    reminders: indexRows(deps.journeyConfig, s.facts, deps.now()),
     now: deps.now(),
   });
   s.pending = [];

@@ -13,12 +13,12 @@ import {
   type RunSummary,
   type SyncRunnerDeps,
 } from './context.js';
-import { announceUpcoming } from './appointment-events.js';
 import { describeRunError, finish, startRun } from './finish.js';
 import { deriveJourneys } from './journeys.js';
 import { reparentMerged } from './merges.js';
 import { readStream } from './read-stream.js';
 import { loadReferences } from './references.js';
+import { remindersJob } from './reminders.js';
 
 export type { CycleMode, RunSummary, SyncRunnerDeps } from './context.js';
 
@@ -50,6 +50,13 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
      */
     runJourneyDaily: async (): Promise<RunSummary> =>
       (await exclusive(ctx, () => journeyDaily(ctx))) ?? skipped(ctx, 'journey-daily'),
+    /**
+     * The reminder job (reminders.ts): the upcoming-appointment events due now, from the reminder index
+     * and the stored facts of the appointments it names; no Cliniko request. The scheduler runs it on
+     * its own cadence (every minute by default).
+     */
+    runReminders: async (): Promise<RunSummary> =>
+      (await exclusive(ctx, () => remindersJob(ctx))) ?? skipped(ctx, 'reminders'),
   };
 }
 
@@ -81,25 +88,7 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'run failed');
   }
-  if (mode === 'incremental') error ??= await upcoming(ctx, runId);
   return finish(ctx, start, error);
-}
-
-/**
- * The upcoming-appointment events due now (appointment-events.ts), from stored facts only: part of
- * every scheduled incremental cycle, so they are at most one poll interval late; when the Cliniko read
- * failed they are still queued (from facts one interval old) and go out with the next drain. Never in
- * a backfill.
- */
-async function upcoming(ctx: CycleContext, runId: string): Promise<string | null> {
-  try {
-    const n = await announceUpcoming(ctx, runId);
-    if (n > 0) ctx.log.info({ runId, events: n }, 'upcoming appointment events queued');
-    return null;
-  } catch (err) {
-    ctx.log.error({ runId, err }, 'upcoming appointment events failed');
-    return describeRunError(err);
-  }
 }
 
 async function journeyDaily(ctx: CycleContext): Promise<RunSummary> {

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadDataMap } from '../../governance/data-map.js';
+import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
+import { DEFAULT_JOURNEY_CONFIG, parseJourneyConfig, type Appointment } from '../../journey/index.js';
+import { createLogger } from '../../logger.js';
+import { SqliteStore, type FactInput } from '../../store/index.js';
+import { createOutboxWorker } from '../outbox/worker.js';
+import { fakeCliniko, fakeWriter, manualClock } from '../test-fakes.js';
+import { APPOINTMENTS, GO_LIVE } from './appointment-events.js';
+import { indexRows } from './reminders.js';
+import { createSyncRunner } from './runner.js';
+
+/**
+ * The reminder job's cost (issue #19): it reads the reminder index and decrypts only the appointments
+ * with a moment due, never every stored appointment, and makes no Cliniko request. Measured by
+ * counting the store cipher's decryptions of appointment facts; the control is the index rebuild,
+ * which does read them all (the counter sees a full read when there is one).
+ */
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-11-22T00:00:00.000Z');
+const STORED = 2_000;
+const logger = createLogger({ level: 'silent' });
+const dataMap = loadDataMap(FIXTURE_MAP, FIXTURE_LOOKUPS);
+
+let store: SqliteStore;
+/** Appointment facts decrypted since the last reset (outbox payloads and other rows are not counted). */
+let factReads = 0;
+
+beforeEach(async () => {
+  factReads = 0;
+  store = new SqliteStore(':memory:', {
+    encrypt: (plaintext) => Buffer.from(plaintext, 'utf8'),
+    decrypt: (ciphertext) => {
+      const text = Buffer.from(ciphertext).toString('utf8');
+      if (text.includes('"starts_at"')) factReads += 1;
+      return text;
+    },
+  });
+  await store.migrate();
+});
+afterEach(async () => {
+  await store.close();
+});
+
+function appointment(id: string, startMs: number): FactInput {
+  const a: Appointment = {
+    id,
+    starts_at: new Date(startMs).toISOString(),
+    ends_at: null,
+    created_at: new Date(T0 - 30 * 24 * HOUR).toISOString(),
+    appointment_type_name: 'Standard Follow Up',
+    patient_arrived: false,
+    did_not_arrive: false,
+    cancelled_at: null,
+    deleted_at: null,
+    archived_at: null,
+    business_id: '1',
+    patient_case_id: null,
+    practitioner_name: 'Dr Example',
+    clinic_name: 'Example Clinic',
+  };
+  return { resource: APPOINTMENTS, id, patientId: `p${id}`, data: JSON.stringify(a) };
+}
+
+const GO_LIVE_AT = T0 - HOUR;
+
+/**
+ * STORED appointments, all but three in the past. The three start 10, 30 and 50 h after T0; with the
+ * default offsets (48 h, 2 h) their moments are T0 - 38 h and T0 + 8 h, T0 - 18 h and T0 + 28 h,
+ * T0 + 2 h and T0 + 48 h. Go-live is T0 - 1 h, so the two moments before it are owed nothing.
+ */
+async function seed(): Promise<void> {
+  const facts = Array.from({ length: STORED - 3 }, (_, i) => appointment(`${i}`, T0 - (i + 1) * HOUR));
+  facts.push(appointment('a10', T0 + 10 * HOUR), appointment('a30', T0 + 30 * HOUR));
+  facts.push(appointment('a50', T0 + 50 * HOUR));
+  await store.commitBatch({
+    stream: APPOINTMENTS,
+    facts,
+    reminders: indexRows(DEFAULT_JOURNEY_CONFIG, facts, T0),
+    signposts: [{ name: GO_LIVE, at: GO_LIVE_AT }],
+    now: T0,
+  });
+}
+
+function setup(journeyConfig = DEFAULT_JOURNEY_CONFIG) {
+  const clock = manualClock(T0);
+  const cliniko = fakeCliniko({});
+  const sf = fakeWriter();
+  const worker = createOutboxWorker(
+    { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep },
+    { retryDelaysMs: [1_000], jitterMs: 0, maxWaitMs: 0 },
+  );
+  const runner = createSyncRunner({
+    store,
+    cliniko: cliniko.client,
+    worker,
+    dataMap,
+    dataMapHash: 'test-map',
+    journeyConfig,
+    clinicTimezone: 'Australia/Sydney',
+    logger,
+    now: clock.now,
+  });
+  const published = () =>
+    sf.calls
+      .filter((c) => c.object === 'Appointment_Event__e')
+      .flatMap((c) => c.records.map((r) => String(r.Event_Key__c)));
+  return { runner, cliniko, clock, published };
+}
+
+const sec = (ms: number) => Math.floor(ms / 1000);
+
+describe('the reminder job reads only what is due', () => {
+  it('decrypts the due appointments alone, after one rebuild, and asks Cliniko nothing', async () => {
+    await seed();
+    const { runner, cliniko, clock, published } = setup();
+    // The first job rebuilds the index (never built with this configuration): the one full read. Then
+    // a10 and a30 have a moment due (before go-live): read, owed nothing, their past moments consumed.
+    const first = await runner.runReminders();
+    expect(factReads).toBe(STORED + 2);
+    expect(published()).toEqual([]);
+    expect(first.runId).toBe('-');
+    expect(await store.listRuns({ limit: 5 })).toEqual([]);
+
+    // An idle minute: one indexed query, nothing decrypted.
+    factReads = 0;
+    await clock.sleep(60_000);
+    expect((await runner.runReminders()).runId).toBe('-');
+    expect(factReads).toBe(0);
+
+    // T0 + 8 h: a10's 2 h moment and a50's 48 h moment are due; a30 (next at T0 + 28 h) is not read.
+    factReads = 0;
+    await clock.sleep(T0 + 8 * HOUR + 30_000 - clock.now());
+    const summary = await runner.runReminders();
+    expect(factReads).toBe(2);
+    expect(summary).toMatchObject({ mode: 'reminders', status: 'succeeded', clinikoRequests: 0 });
+    expect(published().sort()).toEqual(
+      [`a10:upcoming:2:${sec(T0 + 10 * HOUR)}`, `a50:upcoming:48:${sec(T0 + 50 * HOUR)}`].sort(),
+    );
+    expect((await store.listRuns({ limit: 5 })).map((r) => r.mode)).toEqual(['reminders']);
+
+    // Again at once: nothing due, nothing read, nothing published twice.
+    factReads = 0;
+    await runner.runReminders();
+    expect(factReads).toBe(0);
+    expect(published()).toHaveLength(2);
+    expect(cliniko.reads).toEqual([]);
+  });
+
+  it('control: other offsets rebuild the index from every stored appointment (the counter sees it)', async () => {
+    await seed();
+    await setup().runner.runReminders();
+    factReads = 0;
+    const config = parseJourneyConfig({
+      ...DEFAULT_JOURNEY_CONFIG,
+      appointmentEvents: { upcomingOffsetsHours: [24], clinics: {} },
+    });
+    const { runner, clock, published } = setup(config);
+    await runner.runReminders();
+    expect(factReads).toBeGreaterThanOrEqual(STORED);
+    // The rebuilt index follows the new offsets: a30's 24 h moment (T0 + 6 h) is owed at its time.
+    factReads = 0;
+    await clock.sleep(6 * HOUR + 30_000);
+    await runner.runReminders();
+    expect(published()).toContain(`a30:upcoming:24:${sec(T0 + 30 * HOUR)}`);
+    expect(factReads).toBeLessThan(STORED);
+  });
+});
