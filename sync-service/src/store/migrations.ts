@@ -163,6 +163,29 @@ CREATE INDEX outbox_blocked_by ON outbox (blocked_by);
 ALTER TABLE outbox ADD COLUMN publish_started_at BIGINT;
 `,
   },
+  {
+    version: 5,
+    name: 'contact-holds',
+    // Issue #19, items 4 and 5: a patient whose Contact the sync must not write on its own. `review`: the
+    // matcher found several Contacts or Leads that could be the patient and an admin must choose;
+    // `deleted`: someone deleted the patient's Contact in Salesforce and only an explicit restore
+    // re-creates it. One row per patient (its current state; the history is in the audit log).
+    // `candidates` is a JSON array of Salesforce ids, never names or emails.
+    sql: `
+CREATE TABLE contact_holds (
+  patient_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  object TEXT NOT NULL,
+  candidates TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT,
+  resolution TEXT,
+  resolved_by TEXT
+);
+CREATE INDEX contact_holds_resolved ON contact_holds (resolved_at);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

@@ -22,7 +22,10 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import * as H from './contact-holds.js';
 import type {
+  ContactHold,
+  ContactHoldInput,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -300,7 +303,51 @@ export class PostgresStore implements Store {
       ...(await ids(S.selectQuarantinedPatients(POSTGRES, patientIds), 'record_id')),
       ...(await ids(S.selectDeadLetteredContacts(POSTGRES, patientIds), 'external_id')),
     ];
-    return new Set(failed.filter((p) => !written.has(p)));
+    const held = await ids(H.selectHeldPatients(POSTGRES, patientIds), 'patient_id');
+    return new Set([...failed.filter((p) => !written.has(p)), ...held]);
+  }
+
+  async holdContact(
+    hold: ContactHoldInput,
+    block: { outboxId: string; payloadHash: string } | null,
+    audit: (previous: AuditHead | null) => AuditRow[],
+    now: number,
+  ): Promise<boolean> {
+    return this.withTx(async (client) => {
+      const open = await this.first(H.selectOpenContactHold(POSTGRES, hold.patientId), client);
+      const fresh = open === undefined || toText(open.kind) !== hold.kind;
+      if (fresh) await this.run(H.upsertContactHold(hold, now), client);
+      if (block) {
+        const key = H.holdBlockKey(hold.patientId);
+        await this.run(S.blockOutbox(block.outboxId, key, block.payloadHash), client);
+      }
+      if (fresh) await this.appendAudit(client, audit);
+      return fresh;
+    });
+  }
+
+  async listContactHolds(
+    options: { patientIds?: readonly string[]; open?: boolean; limit?: number } = {},
+  ): Promise<ContactHold[]> {
+    if (options.patientIds?.length === 0) return [];
+    return (await this.rows(H.selectContactHolds(POSTGRES, options))).map(H.toContactHold);
+  }
+
+  async resolveContactHold(
+    patientId: string,
+    r: { resolution: string; by: string; forget?: readonly string[] },
+    audit: (previous: AuditHead | null) => AuditRow[],
+    now: number,
+  ): Promise<ContactHold | undefined> {
+    return this.withTx(async (client) => {
+      const open = await this.first(H.selectOpenContactHold(POSTGRES, patientId), client);
+      if (!open) return undefined;
+      await this.run(H.resolveContactHold(patientId, r.resolution, r.by, now), client);
+      if (r.forget?.length) await this.run(S.deleteRecordStates(POSTGRES, 'Contact', r.forget), client);
+      await this.run(S.releaseBlockedOutbox(H.holdBlockKey(patientId), now), client);
+      await this.appendAudit(client, audit);
+      return H.toContactHold(open);
+    });
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {

@@ -24,7 +24,10 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import * as H from './contact-holds.js';
 import type {
+  ContactHold,
+  ContactHoldInput,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -287,7 +290,50 @@ export class SqliteStore implements Store {
       ...ids(S.selectQuarantinedPatients(SQLITE, patientIds), 'record_id'),
       ...ids(S.selectDeadLetteredContacts(SQLITE, patientIds), 'external_id'),
     ];
-    return Promise.resolve(new Set(failed.filter((p) => !written.has(p))));
+    const held = ids(H.selectHeldPatients(SQLITE, patientIds), 'patient_id');
+    return Promise.resolve(new Set([...failed.filter((p) => !written.has(p)), ...held]));
+  }
+
+  async holdContact(
+    hold: ContactHoldInput,
+    block: { outboxId: string; payloadHash: string } | null,
+    audit: (previous: AuditHead | null) => AuditRow[],
+    now: number,
+  ): Promise<boolean> {
+    const opened = this.tx(() => {
+      const open = this.get(H.selectOpenContactHold(SQLITE, hold.patientId));
+      const fresh = open === undefined || toText(open.kind) !== hold.kind;
+      if (fresh) this.run(H.upsertContactHold(hold, now));
+      if (block) this.run(S.blockOutbox(block.outboxId, H.holdBlockKey(hold.patientId), block.payloadHash));
+      if (fresh) this.appendAudit(audit);
+      return fresh;
+    });
+    return Promise.resolve(opened);
+  }
+
+  async listContactHolds(
+    options: { patientIds?: readonly string[]; open?: boolean; limit?: number } = {},
+  ): Promise<ContactHold[]> {
+    if (options.patientIds?.length === 0) return Promise.resolve([]);
+    return Promise.resolve(this.all(H.selectContactHolds(SQLITE, options)).map(H.toContactHold));
+  }
+
+  async resolveContactHold(
+    patientId: string,
+    r: { resolution: string; by: string; forget?: readonly string[] },
+    audit: (previous: AuditHead | null) => AuditRow[],
+    now: number,
+  ): Promise<ContactHold | undefined> {
+    const resolved = this.tx(() => {
+      const open = this.get(H.selectOpenContactHold(SQLITE, patientId));
+      if (!open) return undefined;
+      this.run(H.resolveContactHold(patientId, r.resolution, r.by, now));
+      if (r.forget?.length) this.run(S.deleteRecordStates(SQLITE, 'Contact', r.forget));
+      this.run(S.releaseBlockedOutbox(H.holdBlockKey(patientId), now));
+      this.appendAudit(audit);
+      return H.toContactHold(open);
+    });
+    return Promise.resolve(resolved);
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {
