@@ -17,7 +17,7 @@ export interface AdminRouteOptions {
   readonly tokens: readonly AdminToken[];
   readonly store: Pick<
     Store,
-    'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns' | 'listQuarantine'
+    'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns' | 'listQuarantine' | 'listContactHolds'
   >;
   readonly trigger: (mode: CycleMode) => Promise<TriggerResult>;
   readonly journeyConfig: JourneyConfig;
@@ -199,6 +199,36 @@ function registerQuarantine(app: FastifyInstance, options: AdminRouteOptions, vi
   );
 }
 
+/**
+ * `GET /matches`: patients whose Contact the sync holds back (issue #19): in match review (several
+ * Salesforce records could be the patient) or deleted in Salesforce. Patient and Salesforce ids only.
+ */
+function registerMatches(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
+  app.get<{ Querystring: { limit: number; all: boolean } }>(
+    '/matches',
+    {
+      onRequest: viewer,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            all: { type: 'boolean', default: false },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const items = await options.store.listContactHolds({
+        open: !request.query.all,
+        limit: request.query.limit,
+      });
+      return { items, total: items.length };
+    },
+  );
+}
+
 /** `GET /runs`: run history, newest first. */
 function registerRuns(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
   app.get<{ Querystring: { limit: number } }>(
@@ -243,6 +273,7 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
   registerRunTrigger(app, options, operator);
   registerDeadLetters(app, options, viewer, operator);
   registerQuarantine(app, options, viewer);
+  registerMatches(app, options, viewer);
   registerRuns(app, options, viewer);
   registerAppointmentTypes(app, options, viewer);
   done();

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { ContactHold, OutboxItem, Store } from '../../store/index.js';
 import { appendEntry } from '../common/audit-log.js';
 import { decideMatch, normaliseEmail, personOf, type MatchDecision } from './decide.js';
+import { findGoneContacts, holdGoneContact } from './deleted.js';
 import type { MatchSalesforce } from './salesforce.js';
 
 /**
@@ -112,6 +113,15 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
     return decisions;
   }
 
+  /** Known Contacts (a stored Salesforce id) about to be updated that were deleted or unlinked meanwhile. */
+  async function goneAmong(bases: readonly OutboxItem[], states: ReadonlyMap<string, { salesforceId: string | null }>) {
+    const known = bases.flatMap((i) => {
+      const salesforceId = states.get(i.externalId)?.salesforceId;
+      return salesforceId ? [{ patientId: i.externalId, salesforceId }] : [];
+    });
+    return new Map((await findGoneContacts(deps.salesforce, known)).map((g) => [g.patientId, g]));
+  }
+
   async function screen(items: readonly OutboxItem[]): Promise<ScreenResult> {
     const patients = [...new Set(items.map(baseOf))];
     const holds = await deps.store.listContactHolds({ patientIds: patients });
@@ -126,10 +136,19 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
       if (current) await deps.store.holdContact(current, { outboxId: item.id, payloadHash: item.payloadHash }, () => [], deps.now());
       held += 1;
     }
-    const free = items.filter((i) => !open.has(baseOf(i)));
+    let free = items.filter((i) => !open.has(baseOf(i)));
     const bases = free.filter((i) => !i.externalId.includes('#'));
     const states = await deps.store.getRecordStates('Contact', bases.map((i) => i.externalId));
     const first = bases.filter((i) => !states.get(i.externalId)?.salesforceId);
+    const gone = await goneAmong(bases, states);
+    for (const item of free.filter((i) => gone.has(baseOf(i)))) {
+      const g = gone.get(baseOf(item))!;
+      const block = { outboxId: item.id, payloadHash: item.payloadHash };
+      await holdGoneContact(deps.store, g, { runId: item.runId, actor, now: deps.now(), block });
+      log.info({ patientId: g.patientId, kind: g.kind }, 'Contact gone from Salesforce: not re-created');
+      held += 1;
+    }
+    free = free.filter((i) => !gone.has(baseOf(i)));
     const decisions = first.length > 0 ? await decide(first, resolved) : new Map<string, MatchDecision>();
     const links: Array<{ item: OutboxItem; id: string; basis: string }> = [];
     for (const item of free) {
