@@ -17,7 +17,12 @@ export interface AdminRouteOptions {
   readonly tokens: readonly AdminToken[];
   readonly store: Pick<
     Store,
-    'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns' | 'listQuarantine' | 'listContactHolds'
+    | 'listDeadLetters'
+    | 'getDeadLetter'
+    | 'replayDeadLetter'
+    | 'listRuns'
+    | 'listQuarantine'
+    | 'listContactHolds'
   >;
   readonly trigger: (mode: CycleMode) => Promise<TriggerResult>;
   readonly journeyConfig: JourneyConfig;
@@ -148,31 +153,27 @@ function registerDeadLetters(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/dlq/:id/replay',
-    { onRequest: operator },
-    async (request, reply) => {
-      const { id } = request.params;
-      const item = await options.store.getDeadLetter(id);
-      if (!item) {
-        return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
-      }
-      if (item.replayedAt !== null) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      const now = options.now();
-      const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
-      if (!replayed) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      // A replay never writes older data over newer: a letter a newer write (or a queued newer payload)
-      // superseded is closed with the reason instead (200); otherwise it is back in the outbox (202) and
-      // the next cycle's drain writes it.
-      const outcome = (await options.store.getDeadLetter(id))?.replayOutcome ?? 'requeued';
-      if (outcome !== 'requeued') return reply.code(200).send({ id, replayed: false, dropped: outcome });
-      return reply.code(202).send({ id, replayed: true });
-    },
-  );
+  app.post<{ Params: { id: string } }>('/dlq/:id/replay', { onRequest: operator }, async (request, reply) => {
+    const { id } = request.params;
+    const item = await options.store.getDeadLetter(id);
+    if (!item) {
+      return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
+    }
+    if (item.replayedAt !== null) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    const now = options.now();
+    const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
+    if (!replayed) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    // A replay never writes older data over newer: a letter a newer write (or a queued newer payload)
+    // superseded is closed with the reason instead (200); otherwise it is back in the outbox (202) and
+    // the next cycle's drain writes it.
+    const outcome = (await options.store.getDeadLetter(id))?.replayOutcome ?? 'requeued';
+    if (outcome !== 'requeued') return reply.code(200).send({ id, replayed: false, dropped: outcome });
+    return reply.code(202).send({ id, replayed: true });
+  });
 }
 
 /**

@@ -47,10 +47,9 @@ export const upsertContactHold = (hold: ContactHoldInput, now: number): Query =>
   );
 
 export const selectOpenContactHold = (d: SqlDialect, patientId: string): Query =>
-  q(
-    `SELECT ${COLUMNS} FROM contact_holds WHERE patient_id = $1 AND resolved_at IS NULL ${d.forUpdate}`,
-    [patientId],
-  );
+  q(`SELECT ${COLUMNS} FROM contact_holds WHERE patient_id = $1 AND resolved_at IS NULL ${d.forUpdate}`, [
+    patientId,
+  ]);
 
 export const selectContactHolds = (
   d: SqlDialect,

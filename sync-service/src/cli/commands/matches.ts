@@ -60,7 +60,9 @@ export async function answerHold(ctx: CliContext, patientId: string, answer: Res
       ctx.print(outcome.reason);
       return 1;
     }
-    ctx.print(`patient ${patientId}: ${typeof answer === 'object' ? `link ${answer.link}` : answer} recorded`);
+    ctx.print(
+      `patient ${patientId}: ${typeof answer === 'object' ? `link ${answer.link}` : answer} recorded`,
+    );
     return 0;
   } finally {
     await store.close();

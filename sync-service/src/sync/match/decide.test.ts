@@ -86,7 +86,11 @@ describe('decideMatch: the rule by example', () => {
 
   it('falls back to Leads only when no Contact matches', () => {
     const lead = contact('00QA');
-    expect(decideMatch('1', patient, [], [lead])).toEqual({ action: 'link-lead', id: '00QA', basis: 'email' });
+    expect(decideMatch('1', patient, [], [lead])).toEqual({
+      action: 'link-lead',
+      id: '00QA',
+      basis: 'email',
+    });
     expect(decideMatch('1', patient, [contact('003A')], [lead])).toMatchObject({ action: 'link-contact' });
     expect(decideMatch('1', patient, [], [contact('00QA'), contact('00QB')])).toEqual({
       action: 'review',
@@ -129,7 +133,8 @@ describe('decideMatch: properties', () => {
     fc.assert(
       fc.property(patientArb, candidatesArb, candidatesArb, (p, contacts, leads) => {
         const d = decideMatch('1', p, contacts, leads);
-        const pool = d.action === 'link-lead' || (d.action === 'review' && d.object === 'Lead') ? leads : contacts;
+        const pool =
+          d.action === 'link-lead' || (d.action === 'review' && d.object === 'Lead') ? leads : contacts;
         const ids = d.action === 'review' ? d.candidates : 'id' in d ? [d.id] : [];
         for (const id of ids) {
           const c = pool.find((x) => x.id === id)!;

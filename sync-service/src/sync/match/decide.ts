@@ -53,12 +53,7 @@ export function normaliseEmail(email: string | null | undefined): string | null 
 }
 
 export function normaliseName(name: string | null | undefined): string {
-  return (name ?? '')
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .trim()
-    .replace(/\s+/g, ' ')
-    .toLowerCase();
+  return (name ?? '').normalize('NFD').replace(/\p{M}/gu, '').trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
 /** The comparable tail of a phone number, or null when it has too few digits to mean anything. */
@@ -70,7 +65,9 @@ export function phoneKey(phone: string | null | undefined): string | null {
 function sameName(a: PersonFields, b: PersonFields): boolean {
   const last = normaliseName(a.lastName);
   return (
-    last !== '' && last === normaliseName(b.lastName) && normaliseName(a.firstName) === normaliseName(b.firstName)
+    last !== '' &&
+    last === normaliseName(b.lastName) &&
+    normaliseName(a.firstName) === normaliseName(b.firstName)
   );
 }
 

@@ -82,7 +82,10 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
       audit(item, 'match-review', null, { object: decision.object, candidates: decision.candidates }),
       deps.now(),
     );
-    log.info({ patientId, object: decision.object, candidates: decision.candidates.length }, 'held for match review');
+    log.info(
+      { patientId, object: decision.object, candidates: decision.candidates.length },
+      'held for match review',
+    );
   }
 
   async function decide(first: readonly OutboxItem[], resolved: ReadonlyMap<string, ContactHold>) {
@@ -114,7 +117,10 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
   }
 
   /** Known Contacts (a stored Salesforce id) about to be updated that were deleted or unlinked meanwhile. */
-  async function goneAmong(bases: readonly OutboxItem[], states: ReadonlyMap<string, { salesforceId: string | null }>) {
+  async function goneAmong(
+    bases: readonly OutboxItem[],
+    states: ReadonlyMap<string, { salesforceId: string | null }>,
+  ) {
     const known = bases.flatMap((i) => {
       const salesforceId = states.get(i.externalId)?.salesforceId;
       return salesforceId ? [{ patientId: i.externalId, salesforceId }] : [];
@@ -133,12 +139,21 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
     for (const item of items.filter((i) => open.has(baseOf(i)))) {
       const [current] = holds.filter((h) => h.patientId === baseOf(item));
       // Already open: parks the item, audits nothing new.
-      if (current) await deps.store.holdContact(current, { outboxId: item.id, payloadHash: item.payloadHash }, () => [], deps.now());
+      if (current)
+        await deps.store.holdContact(
+          current,
+          { outboxId: item.id, payloadHash: item.payloadHash },
+          () => [],
+          deps.now(),
+        );
       held += 1;
     }
     let free = items.filter((i) => !open.has(baseOf(i)));
     const bases = free.filter((i) => !i.externalId.includes('#'));
-    const states = await deps.store.getRecordStates('Contact', bases.map((i) => i.externalId));
+    const states = await deps.store.getRecordStates(
+      'Contact',
+      bases.map((i) => i.externalId),
+    );
     const first = bases.filter((i) => !states.get(i.externalId)?.salesforceId);
     const gone = await goneAmong(bases, states);
     for (const item of free.filter((i) => gone.has(baseOf(i)))) {
@@ -158,18 +173,25 @@ export function createContactMatcher(deps: ContactMatcherDeps): ContactMatcher {
         held += 1;
       } else if (d?.action === 'link-contact') links.push({ item, id: d.id, basis: d.basis });
       else {
-        if (d?.action === 'link-lead') await deps.store.completeWrites([], audit(item, 'lead-link', d.id, { basis: d.basis }), deps.now());
+        if (d?.action === 'link-lead')
+          await deps.store.completeWrites([], audit(item, 'lead-link', d.id, { basis: d.basis }), deps.now());
         write.push(item);
       }
     }
-    const outcomes = await deps.salesforce.linkContacts(links.map((l) => ({ id: l.id, patientId: baseOf(l.item) })));
+    const outcomes = await deps.salesforce.linkContacts(
+      links.map((l) => ({ id: l.id, patientId: baseOf(l.item) })),
+    );
     for (const [i, link] of links.entries()) {
       const error = outcomes[i] ?? null;
       if (error !== null) {
         failed.push({ item: link.item, error });
         continue;
       }
-      await deps.store.completeWrites([], audit(link.item, 'contact-link', link.id, { basis: link.basis }), deps.now());
+      await deps.store.completeWrites(
+        [],
+        audit(link.item, 'contact-link', link.id, { basis: link.basis }),
+        deps.now(),
+      );
       log.info({ patientId: baseOf(link.item), basis: link.basis }, 'existing Contact linked');
       write.push(link.item);
     }

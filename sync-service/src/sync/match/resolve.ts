@@ -13,8 +13,7 @@ import { appendEntry } from '../common/audit-log.js';
 export type Resolution = { readonly link: string } | 'create' | 'restore';
 
 export type ResolveOutcome =
-  | { readonly ok: true; readonly hold: ContactHold }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly hold: ContactHold } | { readonly ok: false; readonly reason: string };
 
 /** The Contact keys of a patient: its base record and the journey slots written onto it. */
 export const contactKeysOf = (patientId: string): string[] => [

@@ -14,7 +14,9 @@ export interface MatchSalesforce {
   contactsByEmail(emails: readonly string[]): Promise<Candidate[]>;
   leadsByEmail(emails: readonly string[]): Promise<Candidate[]>;
   /** Contacts by Id, deleted ones included (queryAll): which exist, and which are in the recycle bin. */
-  contactsById(ids: readonly string[]): Promise<Array<{ id: string; deleted: boolean; externalId: string | null }>>;
+  contactsById(
+    ids: readonly string[],
+  ): Promise<Array<{ id: string; deleted: boolean; externalId: string | null }>>;
   /** Sets `Cliniko_Patient_Id__c` on Contacts chosen by Id; a SyncError per failed record, else null. */
   linkContacts(links: ReadonlyArray<{ id: string; patientId: string }>): Promise<Array<SyncError | null>>;
 }
@@ -56,7 +58,14 @@ export function matchSalesforceOf(connection: Connection): MatchSalesforce {
   async function chunked(values: readonly string[], run: (chunk: string) => Promise<Row[]>): Promise<Row[]> {
     const out: Row[] = [];
     for (let i = 0; i < values.length; i += CHUNK) {
-      out.push(...(await run(values.slice(i, i + CHUNK).map(soqlString).join(', '))));
+      out.push(
+        ...(await run(
+          values
+            .slice(i, i + CHUNK)
+            .map(soqlString)
+            .join(', '),
+        )),
+      );
     }
     return out;
   }
@@ -81,7 +90,11 @@ export function matchSalesforceOf(connection: Connection): MatchSalesforce {
     },
     async contactsById(ids) {
       const rows = await chunked(ids, (list) =>
-        query('Contact', `SELECT Id, IsDeleted, Cliniko_Patient_Id__c FROM Contact WHERE Id IN (${list})`, true),
+        query(
+          'Contact',
+          `SELECT Id, IsDeleted, Cliniko_Patient_Id__c FROM Contact WHERE Id IN (${list})`,
+          true,
+        ),
       );
       return rows.map((row) => ({
         id: String(row.Id),
