@@ -6,7 +6,7 @@
  * (`holdBlockKey`); resolving the hold releases them. Never a name or an email here: Salesforce ids only.
  */
 import type { SqlDialect } from './dialect.js';
-import type { Query } from './statements.js';
+import { blockOutbox, deleteRecordStates, releaseBlockedOutbox, type Query } from './statements.js';
 
 export type ContactHoldKind = 'review' | 'deleted';
 
@@ -19,6 +19,18 @@ export interface ContactHoldInput {
   readonly candidates: readonly string[];
   /** Why, in words an operator reads (no values). */
   readonly reason: string;
+}
+
+/** An outbox item to park behind a hold (only while `payloadHash` is still its payload). */
+export interface HoldBlock {
+  readonly outboxId: string;
+  readonly payloadHash: string;
+}
+/** How a resolution is recorded: the answer, who gave it, Contact keys whose stored state to forget. */
+export interface HoldResolution {
+  readonly resolution: string;
+  readonly by: string;
+  readonly forget?: readonly string[];
 }
 
 export interface ContactHold extends ContactHoldInput {
@@ -84,7 +96,7 @@ export const selectHeldPatients = (d: SqlDialect, patientIds: readonly string[])
   ]);
 
 export function toContactHold(row: Record<string, unknown>): ContactHold {
-  const optional = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const optional = (v: unknown) => (typeof v === 'string' ? v : null);
   const parsed = JSON.parse(String(row.candidates)) as unknown;
   return {
     patientId: String(row.patient_id),
@@ -97,4 +109,29 @@ export function toContactHold(row: Record<string, unknown>): ContactHold {
     resolution: optional(row.resolution),
     resolvedBy: optional(row.resolved_by),
   };
+}
+
+/**
+ * The statements of `Store.holdContact` after reading the patient's open hold (`open`), for both adapters:
+ * a new hold (none open, or another kind) is written, the item is parked; `fresh` says whether to audit.
+ */
+export function holdStatements(
+  open: Record<string, unknown> | undefined,
+  hold: ContactHoldInput,
+  block: HoldBlock | null,
+  now: number,
+): { fresh: boolean; queries: Query[] } {
+  const fresh = open === undefined || open.kind !== hold.kind;
+  const queries = fresh ? [upsertContactHold(hold, now)] : [];
+  if (block) queries.push(blockOutbox(block.outboxId, holdBlockKey(hold.patientId), block.payloadHash));
+  return { fresh, queries };
+}
+
+/** The statements of `Store.resolveContactHold` once an open hold was found. */
+export function resolveStatements(d: SqlDialect, patientId: string, r: HoldResolution, now: number): Query[] {
+  return [
+    resolveContactHold(patientId, r.resolution, r.by, now),
+    ...(r.forget?.length ? [deleteRecordStates(d, 'Contact', r.forget)] : []),
+    releaseBlockedOutbox(holdBlockKey(patientId), now),
+  ];
 }

@@ -24,8 +24,11 @@ import {
 import * as S from './statements.js';
 import * as H from './contact-holds.js';
 import type {
+  AuditBuilder,
   ContactHold,
   ContactHoldInput,
+  HoldBlock,
+  HoldResolution,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -307,44 +310,26 @@ export class PostgresStore implements Store {
     return new Set([...failed.filter((p) => !written.has(p)), ...held]);
   }
 
-  async holdContact(
-    hold: ContactHoldInput,
-    block: { outboxId: string; payloadHash: string } | null,
-    audit: (previous: AuditHead | null) => AuditRow[],
-    now: number,
-  ): Promise<boolean> {
+  async holdContact(hold: ContactHoldInput, block: HoldBlock | null, audit: AuditBuilder, now: number) {
     return this.withTx(async (client) => {
       const open = await this.first(H.selectOpenContactHold(POSTGRES, hold.patientId), client);
-      const fresh = open === undefined || toText(open.kind) !== hold.kind;
-      if (fresh) await this.run(H.upsertContactHold(hold, now), client);
-      if (block) {
-        const key = H.holdBlockKey(hold.patientId);
-        await this.run(S.blockOutbox(block.outboxId, key, block.payloadHash), client);
-      }
-      if (fresh) await this.appendAudit(client, audit);
-      return fresh;
+      const plan = H.holdStatements(open, hold, block, now);
+      for (const query of plan.queries) await this.run(query, client);
+      if (plan.fresh) await this.appendAudit(client, audit);
+      return plan.fresh;
     });
   }
 
-  async listContactHolds(
-    options: { patientIds?: readonly string[]; open?: boolean; limit?: number } = {},
-  ): Promise<ContactHold[]> {
+  async listContactHolds(options: Parameters<Store['listContactHolds']>[0] = {}): Promise<ContactHold[]> {
     if (options.patientIds?.length === 0) return [];
     return (await this.rows(H.selectContactHolds(POSTGRES, options))).map(H.toContactHold);
   }
 
-  async resolveContactHold(
-    patientId: string,
-    r: { resolution: string; by: string; forget?: readonly string[] },
-    audit: (previous: AuditHead | null) => AuditRow[],
-    now: number,
-  ): Promise<ContactHold | undefined> {
+  async resolveContactHold(patientId: string, r: HoldResolution, audit: AuditBuilder, now: number) {
     return this.withTx(async (client) => {
       const open = await this.first(H.selectOpenContactHold(POSTGRES, patientId), client);
       if (!open) return undefined;
-      await this.run(H.resolveContactHold(patientId, r.resolution, r.by, now), client);
-      if (r.forget?.length) await this.run(S.deleteRecordStates(POSTGRES, 'Contact', r.forget), client);
-      await this.run(S.releaseBlockedOutbox(H.holdBlockKey(patientId), now), client);
+      for (const query of H.resolveStatements(POSTGRES, patientId, r, now)) await this.run(query, client);
       await this.appendAudit(client, audit);
       return H.toContactHold(open);
     });

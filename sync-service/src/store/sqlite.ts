@@ -26,8 +26,11 @@ import {
 import * as S from './statements.js';
 import * as H from './contact-holds.js';
 import type {
+  AuditBuilder,
   ContactHold,
   ContactHoldInput,
+  HoldBlock,
+  HoldResolution,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -294,42 +297,27 @@ export class SqliteStore implements Store {
     return Promise.resolve(new Set([...failed.filter((p) => !written.has(p)), ...held]));
   }
 
-  async holdContact(
-    hold: ContactHoldInput,
-    block: { outboxId: string; payloadHash: string } | null,
-    audit: (previous: AuditHead | null) => AuditRow[],
-    now: number,
-  ): Promise<boolean> {
-    const opened = this.tx(() => {
+  async holdContact(hold: ContactHoldInput, block: HoldBlock | null, audit: AuditBuilder, now: number) {
+    const fresh = this.tx(() => {
       const open = this.get(H.selectOpenContactHold(SQLITE, hold.patientId));
-      const fresh = open === undefined || toText(open.kind) !== hold.kind;
-      if (fresh) this.run(H.upsertContactHold(hold, now));
-      if (block) this.run(S.blockOutbox(block.outboxId, H.holdBlockKey(hold.patientId), block.payloadHash));
-      if (fresh) this.appendAudit(audit);
-      return fresh;
+      const plan = H.holdStatements(open, hold, block, now);
+      for (const query of plan.queries) this.run(query);
+      if (plan.fresh) this.appendAudit(audit);
+      return plan.fresh;
     });
-    return Promise.resolve(opened);
+    return Promise.resolve(fresh);
   }
 
-  async listContactHolds(
-    options: { patientIds?: readonly string[]; open?: boolean; limit?: number } = {},
-  ): Promise<ContactHold[]> {
+  async listContactHolds(options: Parameters<Store['listContactHolds']>[0] = {}): Promise<ContactHold[]> {
     if (options.patientIds?.length === 0) return Promise.resolve([]);
     return Promise.resolve(this.all(H.selectContactHolds(SQLITE, options)).map(H.toContactHold));
   }
 
-  async resolveContactHold(
-    patientId: string,
-    r: { resolution: string; by: string; forget?: readonly string[] },
-    audit: (previous: AuditHead | null) => AuditRow[],
-    now: number,
-  ): Promise<ContactHold | undefined> {
+  async resolveContactHold(patientId: string, r: HoldResolution, audit: AuditBuilder, now: number) {
     const resolved = this.tx(() => {
       const open = this.get(H.selectOpenContactHold(SQLITE, patientId));
       if (!open) return undefined;
-      this.run(H.resolveContactHold(patientId, r.resolution, r.by, now));
-      if (r.forget?.length) this.run(S.deleteRecordStates(SQLITE, 'Contact', r.forget));
-      this.run(S.releaseBlockedOutbox(H.holdBlockKey(patientId), now));
+      for (const query of H.resolveStatements(SQLITE, patientId, r, now)) this.run(query);
       this.appendAudit(audit);
       return H.toContactHold(open);
     });

@@ -15,8 +15,17 @@
  *   change that arrived while a write was in flight is written next, never lost.
  */
 
-import type { ContactHold, ContactHoldInput } from './contact-holds.js';
-export type { ContactHold, ContactHoldInput, ContactHoldKind } from './contact-holds.js';
+import type { ContactHold, ContactHoldInput, HoldBlock, HoldResolution } from './contact-holds.js';
+export type {
+  ContactHold,
+  ContactHoldInput,
+  ContactHoldKind,
+  HoldBlock,
+  HoldResolution,
+} from './contact-holds.js';
+
+/** Builds the audit rows a transaction appends, given the chain's head read inside it. */
+export type AuditBuilder = (previous: AuditHead | null) => AuditRow[];
 
 export interface PayloadCipher {
   encrypt(plaintext: string): Uint8Array;
@@ -309,8 +318,8 @@ export interface Store {
    */
   holdContact(
     hold: ContactHoldInput,
-    block: { outboxId: string; payloadHash: string } | null,
-    audit: (previous: AuditHead | null) => AuditRow[],
+    block: HoldBlock | null,
+    audit: AuditBuilder,
     now: number,
   ): Promise<boolean>;
   /** Holds, oldest first: of these patients, only open ones, up to `limit` (default 1000). */
@@ -327,8 +336,8 @@ export interface Store {
    */
   resolveContactHold(
     patientId: string,
-    resolution: { resolution: string; by: string; forget?: readonly string[] },
-    audit: (previous: AuditHead | null) => AuditRow[],
+    resolution: HoldResolution,
+    audit: AuditBuilder,
     now: number,
   ): Promise<ContactHold | undefined>;
   listBlocked(options?: { limit?: number }): Promise<BlockedItem[]>;

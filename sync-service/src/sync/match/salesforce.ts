@@ -102,28 +102,34 @@ export function matchSalesforceOf(connection: Connection): MatchSalesforce {
         externalId: str(row.Cliniko_Patient_Id__c),
       }));
     },
-    async linkContacts(links) {
-      if (links.length === 0) return [];
-      let raw: Array<{ success?: boolean; errors?: Array<{ statusCode?: string; message?: string }> }>;
-      try {
-        raw = await connection.sobject('Contact').update(
-          links.map((l) => ({ Id: l.id, Cliniko_Patient_Id__c: l.patientId })),
-          { allOrNone: false },
-        );
-      } catch (err) {
-        throw callFailure(err, 'Contact');
-      }
-      return links.map((link, i) => {
-        const r = raw[i];
-        if (r?.success) return null;
-        const code = r?.errors?.[0]?.statusCode ?? 'UNKNOWN_EXCEPTION';
-        // Name the record, never the message (it may quote a value).
-        return new SyncError(
-          catalogueCode(classifySalesforceCode(code), code),
-          `Contact ${link.patientId}: linking the existing Contact ${link.id} failed: ${code}`,
-          { upstreamCode: code, record: { system: 'salesforce', object: 'Contact', id: link.patientId } },
-        );
-      });
-    },
+    linkContacts: (links) => linkContacts(connection, links),
   };
+}
+
+/** Sets the patient's id on Contacts chosen by Id: one sObject Collections update, never all-or-none. */
+async function linkContacts(
+  connection: Connection,
+  links: ReadonlyArray<{ id: string; patientId: string }>,
+): Promise<Array<SyncError | null>> {
+  if (links.length === 0) return [];
+  let raw: Array<{ success?: boolean; errors?: Array<{ statusCode?: string; message?: string }> }>;
+  try {
+    raw = await connection.sobject('Contact').update(
+      links.map((l) => ({ Id: l.id, Cliniko_Patient_Id__c: l.patientId })),
+      { allOrNone: false },
+    );
+  } catch (err) {
+    throw callFailure(err, 'Contact');
+  }
+  return links.map((link, i) => {
+    const r = raw[i];
+    if (r?.success) return null;
+    const code = r?.errors?.[0]?.statusCode ?? 'UNKNOWN_EXCEPTION';
+    // Name the record, never the message (it may quote a value).
+    return new SyncError(
+      catalogueCode(classifySalesforceCode(code), code),
+      `Contact ${link.patientId}: linking the existing Contact ${link.id} failed: ${code}`,
+      { upstreamCode: code, record: { system: 'salesforce', object: 'Contact', id: link.patientId } },
+    );
+  });
 }
