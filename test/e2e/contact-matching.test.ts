@@ -3,6 +3,11 @@ import { createLogger } from '../../sync-service/src/logger.js';
 import { createOutboxWorker } from '../../sync-service/src/sync/outbox/worker.js';
 import { resolveHold } from '../../sync-service/src/sync/match/index.js';
 import { createReconciler, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
+import {
+  runDryRun,
+  type DryRunResult,
+  type RecordPreview,
+} from '../../sync-service/src/sync/dry-run/index.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords } from '../support/org-state.js';
@@ -83,6 +88,46 @@ afterAll(async () => {
 });
 
 describe('matching existing records before creating a Contact', () => {
+  it('a dry run reports what would be linked, created or held, and writes nothing', async () => {
+    createByHand('Contact', { FirstName: 'Dry', LastName: 'Link', Email: 'dry-link@match.example' });
+    createByHand('Contact', { LastName: 'Amb', Email: 'dry-amb@match.example' });
+    createByHand('Contact', { LastName: 'Amb', Email: 'dry-amb@match.example' });
+    createByHand('Lead', { LastName: 'Lead', Company: 'Self', Email: 'dry-lead@match.example' });
+    const link = newPatient('Dry', 'Link', 'dry-link@match.example');
+    const review = newPatient('Dry', 'Amb', 'dry-amb@match.example');
+    const lead = newPatient('Dry', 'Lead', 'dry-lead@match.example');
+    const fresh = newPatient('Dry', 'New', 'dry-new@match.example');
+    const contactsBefore = activeRecords(h.salesforce, 'Contact').length;
+
+    const seen: RecordPreview[] = [];
+    const result: DryRunResult = await runDryRun(
+      {
+        cliniko: h.service.cliniko,
+        store: h.service.store,
+        dataMap: h.service.dataMap,
+        journeyConfig: h.service.journeyConfig,
+        clinicTimezone: h.config.clinicTimezone,
+        now,
+        query: async (soql) =>
+          (await h.service.salesforce.connection.query<Record<string, unknown>>(soql)).records,
+      },
+      { onRecord: (p) => seen.push(p) },
+    );
+
+    const matchOf = (id: string) => seen.find((p) => p.object === 'Contact' && p.externalId === id)?.match;
+    expect([matchOf(link), matchOf(review), matchOf(lead), matchOf(fresh)]).toEqual([
+      'link',
+      'review',
+      'link-lead',
+      'create',
+    ]);
+    expect(result.matches).toMatchObject({ link: 1, review: 1, 'link-lead': 1, create: 1 });
+    expect(activeRecords(h.salesforce, 'Contact')).toHaveLength(contactsBefore);
+    expect(await h.service.store.listContactHolds({ patientIds: [review] })).toEqual([]);
+    // Leave the four to the sync, as the tests below expect a quiet queue.
+    await h.service.runner.runCycle('incremental');
+  });
+
   it('links the one existing Contact with the email instead of creating a duplicate', async () => {
     const existing = createByHand('Contact', {
       FirstName: 'Ema',
@@ -231,7 +276,8 @@ describe('Contacts deleted in Salesforce', () => {
 
     const report = await reconciler.reconcile();
     expect(contactOf()).toBeUndefined();
-    expect(report.objects.Contact).toMatchObject({ deletedInSalesforce: 1, heldContacts: 1 });
+    // Held: this patient, and the patient the dry-run test left in match review.
+    expect(report.objects.Contact).toMatchObject({ deletedInSalesforce: 1, heldContacts: 2 });
     expect(await h.service.store.listContactHolds({ open: true, patientIds: [patientId] })).toEqual([
       expect.objectContaining({ kind: 'deleted', candidates: [String(original!.Id)] }),
     ]);
@@ -243,7 +289,7 @@ describe('Contacts deleted in Salesforce', () => {
     expect(contactOf()).toBeUndefined();
     // A second reconciliation reports it again without a second audit entry.
     const again = await reconciler.reconcile();
-    expect(again.objects.Contact).toMatchObject({ deletedInSalesforce: 0, heldContacts: 1 });
+    expect(again.objects.Contact).toMatchObject({ deletedInSalesforce: 0, heldContacts: 2 });
     expect((await auditOps(patientId)).filter((o) => o === 'contact-deleted')).toHaveLength(1);
 
     // Restore (the control: the same reconciliation re-creates it once the hold is lifted).

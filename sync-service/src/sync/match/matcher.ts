@@ -125,8 +125,7 @@ async function decide(ctx: Ctx, first: readonly OutboxItem[], resolved: Readonly
     for (const s of search) decisions.set(s.item.id, { action: 'create', reason: 'no-email' });
     return decisions;
   }
-  const contacts = await ctx.deps.salesforce.contactsByEmail(emails);
-  const leads = await ctx.deps.salesforce.leadsByEmail(emails);
+  const { contacts, leads } = await ctx.deps.salesforce.candidatesByEmail(emails);
   for (const { item, fields } of search) {
     decisions.set(item.id, decideMatch(baseOf(item), personOf(fields), contacts, leads));
   }

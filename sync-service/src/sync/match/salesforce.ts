@@ -11,8 +11,8 @@ import type { Candidate } from './decide.js';
  * quoted by `soqlString` only.
  */
 export interface MatchSalesforce {
-  contactsByEmail(emails: readonly string[]): Promise<Candidate[]>;
-  leadsByEmail(emails: readonly string[]): Promise<Candidate[]>;
+  /** Contacts and open Leads with these emails (SOQL `=` on Email is case-insensitive). */
+  candidatesByEmail(emails: readonly string[]): Promise<{ contacts: Candidate[]; leads: Candidate[] }>;
   /** Contacts by Id, deleted ones included (queryAll): which exist, and which are in the recycle bin. */
   contactsById(
     ids: readonly string[],
@@ -38,15 +38,56 @@ function candidateOf(row: Row): Candidate {
   };
 }
 
-export function matchSalesforceOf(connection: Connection): MatchSalesforce {
-  async function query(object: string, soql: string, all = false): Promise<Row[]> {
+/** Runs one SOQL query and returns every record; `all` includes deleted records (queryAll). */
+export type MatchQuery = (object: string, soql: string, all?: boolean) => Promise<Row[]>;
+
+async function chunked(values: readonly string[], run: (list: string) => Promise<Row[]>): Promise<Row[]> {
+  const out: Row[] = [];
+  for (let i = 0; i < values.length; i += CHUNK) {
+    out.push(
+      ...(await run(
+        values
+          .slice(i, i + CHUNK)
+          .map(soqlString)
+          .join(', '),
+      )),
+    );
+  }
+  return out;
+}
+
+/** The candidates for these emails: Contacts (any owner) and open Leads. Read only; the dry run uses it too. */
+export async function candidatesByEmail(
+  query: MatchQuery,
+  emails: readonly string[],
+): Promise<{ contacts: Candidate[]; leads: Candidate[] }> {
+  const contacts = await chunked(emails, (list) =>
+    query(
+      'Contact',
+      `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone, HomePhone, Cliniko_Patient_Id__c FROM Contact WHERE Email IN (${list})`,
+    ),
+  );
+  const leads = await chunked(emails, (list) =>
+    query(
+      'Lead',
+      `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone FROM Lead WHERE IsConverted = false AND Email IN (${list})`,
+    ),
+  );
+  return {
+    contacts: contacts.map(candidateOf),
+    leads: leads.map((row) => ({ ...candidateOf(row), externalId: null })),
+  };
+}
+
+/** A jsforce query whose failure never carries the query text (it holds emails). */
+function connectionQuery(connection: Connection): MatchQuery {
+  return async (object, soql, all = false) => {
     try {
       const result = all
         ? await connection.query<Row>(soql, { autoFetch: true, scanAll: true })
         : await connection.query<Row>(soql, { autoFetch: true });
       return result.records;
     } catch (err) {
-      // Not jsforce's message: a malformed-query error quotes the query, and the query holds emails.
       const e = callFailure(err, object);
       throw new SyncError(e.code, `${object}: the matching query failed (${e.upstreamCode ?? e.code})`, {
         ...(e.upstreamCode ? { upstreamCode: e.upstreamCode } : {}),
@@ -54,40 +95,13 @@ export function matchSalesforceOf(connection: Connection): MatchSalesforce {
         retryable: e.retryable,
       });
     }
-  }
-  async function chunked(values: readonly string[], run: (chunk: string) => Promise<Row[]>): Promise<Row[]> {
-    const out: Row[] = [];
-    for (let i = 0; i < values.length; i += CHUNK) {
-      out.push(
-        ...(await run(
-          values
-            .slice(i, i + CHUNK)
-            .map(soqlString)
-            .join(', '),
-        )),
-      );
-    }
-    return out;
-  }
+  };
+}
+
+export function matchSalesforceOf(connection: Connection): MatchSalesforce {
+  const query = connectionQuery(connection);
   return {
-    async contactsByEmail(emails) {
-      const rows = await chunked(emails, (list) =>
-        query(
-          'Contact',
-          `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone, HomePhone, Cliniko_Patient_Id__c FROM Contact WHERE Email IN (${list})`,
-        ),
-      );
-      return rows.map(candidateOf);
-    },
-    async leadsByEmail(emails) {
-      const rows = await chunked(emails, (list) =>
-        query(
-          'Lead',
-          `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone FROM Lead WHERE IsConverted = false AND Email IN (${list})`,
-        ),
-      );
-      return rows.map((row) => ({ ...candidateOf(row), externalId: null }));
-    },
+    candidatesByEmail: (emails) => candidatesByEmail(query, emails),
     async contactsById(ids) {
       const rows = await chunked(ids, (list) =>
         query(
