@@ -398,7 +398,7 @@ describe('GET /matches', () => {
       ],
       total: 1,
     });
-    expect((all.json() as { total: number }).total).toBe(2);
+    expect(all.json<{ total: number }>().total).toBe(2);
     expect(open.body).not.toContain(CANARY);
     expect(
       (await app.inject({ method: 'GET', url: '/matches?limit=0', headers: as(VIEWER) })).statusCode,

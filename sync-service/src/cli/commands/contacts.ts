@@ -1,9 +1,14 @@
 import { reconcilerForService } from '../../sync/reconcile/index.js';
 import type { Command } from '../types.js';
-import { answerHold } from './matches.js';
+import { openStoreOnly } from './audit-store.js';
+import { answerHold, printHolds } from './matches.js';
 import { exitCodeOf, printReport } from './reconcile.js';
 
-const USAGE = `npm run sync -- contacts restore <patientId> [--no-reconcile]
+const USAGE = `npm run sync -- contacts deleted
+npm run sync -- contacts restore <patientId> [--no-reconcile]
+
+deleted: lists the patients whose Contact was deleted in Salesforce and is held (never re-created on its
+own), with the deleted Contact's id. Reads the store only.
 
 Re-creates the Contact of a patient whose Contact was deleted in Salesforce (docs/reconciliation.md,
 "Contacts deleted in Salesforce"). The sync never does this on its own: reconciliation and ordinary
@@ -16,10 +21,23 @@ invoices.
 
 export const contactsCommand: Command = {
   name: 'contacts',
-  summary: 'Re-create a Contact deleted in Salesforce (contacts restore <patientId>).',
+  summary: 'Contacts deleted in Salesforce: list them (contacts deleted), re-create one (contacts restore).',
   usage: USAGE,
   async run(args, ctx) {
     const [verb, patientId, ...rest] = args;
+    if (verb === 'deleted' && args.length === 1) {
+      const store = await openStoreOnly(ctx);
+      try {
+        const holds = await store.listContactHolds({ open: true });
+        printHolds(
+          holds.filter((h) => h.kind === 'deleted'),
+          ctx,
+        );
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
     const skipReconcile = rest.includes('--no-reconcile');
     if (verb !== 'restore' || !patientId || rest.some((a) => a !== '--no-reconcile')) {
       ctx.print(USAGE);
