@@ -132,7 +132,7 @@ describe('matching existing records before creating a Contact', () => {
     const existing = createByHand('Contact', {
       FirstName: 'Ema',
       LastName: 'Existing',
-      Email: 'ema@match.example',
+      Email: 'Ema@Match.Example',
     });
     const patientId = newPatient('Ema', 'Existing', 'EMA@match.example');
 
