@@ -262,7 +262,8 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
     // Matching existing records (issue #19, docs/marketing.md): before creating a Contact the service
     // searches open Leads by email and tie-breaks on phone; it reads Leads and never writes them.
     objects.set('Lead', 'read');
-    for (const field of ['Lead.Email', 'Lead.MobilePhone', 'Lead.Phone']) fields.push({ field, editable: false });
+    for (const field of ['Lead.Email', 'Lead.MobilePhone', 'Lead.Phone'])
+      fields.push({ field, editable: false });
     plans.push({
       name: 'Cliniko_Sync_Integration',
       packaged: true,
