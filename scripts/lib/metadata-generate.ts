@@ -284,6 +284,11 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
     }
     objects.set(JOURNEY_EVENT, 'publish');
     objects.set(APPOINTMENT_EVENT, 'publish');
+    // Matching existing records (issue #19, docs/marketing.md): before creating a Contact the service
+    // searches open Leads by email and tie-breaks on phone; it reads Leads and never writes them.
+    objects.set('Lead', 'read');
+    for (const field of ['Lead.Email', 'Lead.MobilePhone', 'Lead.Phone'])
+      fields.push({ field, editable: false });
     plans.push({
       name: 'Cliniko_Sync_Integration',
       packaged: true,

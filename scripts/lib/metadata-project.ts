@@ -101,6 +101,14 @@ export const STANDARD_FIELDS: Readonly<
     { name: 'DoNotCall', type: 'Checkbox' },
     { name: 'OwnerId', type: 'Lookup', required: true },
   ],
+  // Read by the service's matching of existing records (issue #19): open Leads by email, phones to tie-break.
+  Lead: [
+    { name: 'FirstName', type: 'Text', length: 40, nameField: true },
+    { name: 'LastName', type: 'Text', length: 80, required: true, nameField: true },
+    { name: 'Email', type: 'Email', length: 80 },
+    { name: 'MobilePhone', type: 'Phone', length: 40 },
+    { name: 'Phone', type: 'Phone', length: 40 },
+  ],
   User: [{ name: 'Username', type: 'Text', length: 80, required: true }],
 };
 
@@ -136,7 +144,7 @@ export function fieldPermissionNames(
 }
 
 /** Standard objects the package may reference without defining them. */
-export const STANDARD_OBJECTS: ReadonlySet<string> = new Set(['Contact', 'User', 'Account']);
+export const STANDARD_OBJECTS: ReadonlySet<string> = new Set(['Contact', 'User', 'Account', 'Lead']);
 
 function walk(dir: string): string[] {
   let names: string[];

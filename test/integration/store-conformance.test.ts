@@ -751,6 +751,106 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(released.map((i) => i.externalId).sort()).toEqual(['a1', 'a2']);
   });
 
+  it("holds a patient's Contact (issue #19): parks its items, audits once, resolves and releases", async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '30',
+          operation: 'upsert',
+          payload: '{}',
+          payloadHash: 'c30',
+          runId: 'r',
+        },
+        {
+          object: 'Contact',
+          externalId: '31',
+          operation: 'upsert',
+          payload: '{}',
+          payloadHash: 'c31',
+          runId: 'r',
+        },
+      ],
+      now: T0,
+    });
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    const item30 = claimed.find((i) => i.externalId === '30')!;
+    const hold = {
+      patientId: '30',
+      kind: 'review' as const,
+      object: 'Contact' as const,
+      candidates: ['003A', '003B'],
+      reason: 'two Contacts share the email',
+    };
+    const block = { outboxId: item30.id, payloadHash: 'c30' };
+    expect(
+      await store.holdContact(hold, block, auditRows([{ object: 'Contact', externalId: '30' }], T0), T0),
+    ).toBe(true);
+    // The same hold again (a newer payload parked behind it): not new, not audited again.
+    expect(
+      await store.holdContact(hold, block, auditRows([{ object: 'Contact', externalId: '30' }], T0), T0),
+    ).toBe(false);
+    expect((await store.listAudit({ externalId: '30' })).length).toBe(1);
+    expect(await store.listBlocked()).toEqual([
+      { object: 'Contact', externalId: '30', blockedBy: 'ContactHold:30' },
+    ]);
+    expect(await store.unwrittenFailedPatients(['30', '31'])).toEqual(new Set(['30']));
+    expect(await store.listContactHolds({ open: true })).toEqual([
+      { ...hold, createdAt: T0, resolvedAt: null, resolution: null, resolvedBy: null },
+    ]);
+    expect(await store.listContactHolds({ patientIds: ['31'] })).toEqual([]);
+
+    const resolved = await store.resolveContactHold(
+      '30',
+      { resolution: 'link:003B', by: 'cli:admin' },
+      auditRows([{ object: 'Contact', externalId: '30' }], T0 + 1),
+      T0 + 1,
+    );
+    expect(resolved?.kind).toBe('review');
+    expect(
+      await store.resolveContactHold('30', { resolution: 'create', by: 'x' }, () => [], T0 + 2),
+    ).toBeUndefined();
+    expect(await store.listBlocked()).toEqual([]);
+    expect(await store.unwrittenFailedPatients(['30'])).toEqual(new Set());
+    expect(await store.listContactHolds({ open: true })).toEqual([]);
+    expect(await store.listContactHolds({ patientIds: ['30'] })).toEqual([
+      expect.objectContaining({ resolution: 'link:003B', resolvedBy: 'cli:admin', resolvedAt: T0 + 1 }),
+    ]);
+    const again = await store.claimOutbox({ owner: 'w2', limit: 10, leaseMs: 60_000, now: T0 + 70_000 });
+    expect(again.map((i) => i.externalId).sort()).toEqual(['30', '31']);
+  });
+
+  it("a restore forgets the Contact's stored state so it is written again", async () => {
+    await store.completeWrites(
+      [{ outboxId: '0', object: 'Contact', externalId: '40', payloadHash: 'c40', salesforceId: '003X' }],
+      () => [],
+      T0,
+    );
+    const hold = {
+      patientId: '40',
+      kind: 'deleted' as const,
+      object: 'Contact' as const,
+      candidates: ['003X'],
+      reason: 'deleted',
+    };
+    await store.holdContact(hold, null, () => [], T0);
+    expect(await store.unwrittenFailedPatients(['40'])).toEqual(new Set(['40']));
+    await store.resolveContactHold(
+      '40',
+      { resolution: 'restore', by: 'x', forget: ['40', '40#journey'] },
+      () => [],
+      T0 + 1,
+    );
+    expect((await store.getRecordStates('Contact', ['40'])).size).toBe(0);
+    // Opening a hold again on a resolved patient starts a new one.
+    expect(await store.holdContact(hold, null, () => [], T0 + 2)).toBe(true);
+    expect((await store.listContactHolds({ open: true }))[0]).toMatchObject({
+      createdAt: T0 + 2,
+      resolvedAt: null,
+    });
+  });
+
   it('marks a platform event publish before the call; a certain failure clears the mark', async () => {
     await store.commitBatch({
       stream: 'journey',

@@ -10,6 +10,8 @@ import { dryRunCommand } from './commands/dry-run.js';
 import { writebackCommand } from './commands/writeback.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { quarantineCommand } from './commands/quarantine.js';
+import { matchesCommand } from './commands/matches.js';
+import { contactsCommand } from './commands/contacts.js';
 
 /** Every `sync` command, in the order `sync help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -20,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   replayCommand,
   statusCommand,
   quarantineCommand,
+  matchesCommand,
+  contactsCommand,
   dataMapCommand,
   auditCommand,
   appointmentTypeCommand,

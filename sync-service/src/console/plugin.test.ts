@@ -30,6 +30,7 @@ beforeAll(async () => {
         getDeadLetter: () => Promise.resolve(undefined),
         replayDeadLetter: () => Promise.resolve(false),
         listRuns: () => Promise.resolve([]),
+        listContactHolds: () => Promise.resolve([]),
         listQuarantine: () => Promise.resolve({ items: [], total: 0 }),
       },
       trigger: () => Promise.resolve({ accepted: false, reason: 'stopped' }),

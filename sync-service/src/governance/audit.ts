@@ -29,6 +29,15 @@ export const AUDIT_OPERATIONS = [
   // Operators pausing and resuming automatic sync from the console or the admin API (runtime/control.ts).
   'sync-pause',
   'sync-resume',
+  // Matching existing records and respecting deletions (issue #19; sync/match/): an existing Contact
+  // or Lead linked to a patient, a patient held for match review, an admin's resolution, a Contact
+  // found deleted in Salesforce, and its re-creation on an admin's command.
+  'contact-link',
+  'lead-link',
+  'match-review',
+  'match-resolve',
+  'contact-deleted',
+  'contact-restore',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 

@@ -188,6 +188,7 @@ describe('admin API authentication', () => {
     ['GET', '/metrics'],
     ['GET', '/dlq'],
     ['GET', '/quarantine'],
+    ['GET', '/matches'],
     ['GET', '/runs'],
     ['GET', '/appointment-types/validate?name=Initial%20Consultation'],
     ['POST', '/sync/run'],
@@ -368,6 +369,40 @@ describe('GET /quarantine', () => {
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     }
+  });
+});
+
+describe('GET /matches', () => {
+  it('lists held patients by patient and Salesforce ids, open ones unless ?all=true', async () => {
+    // Arrange: one patient in match review, one resolved.
+    const hold = (patientId: string) => ({
+      patientId,
+      kind: 'review' as const,
+      object: 'Contact' as const,
+      candidates: ['003000000000001AAA', '003000000000002AAA'],
+      reason: 'two Contacts share the email',
+    });
+    await store.holdContact(hold(`${PATIENT_ID}7`), null, () => [], T0);
+    await store.holdContact(hold(`${PATIENT_ID}8`), null, () => [], T0);
+    await store.resolveContactHold(`${PATIENT_ID}8`, { resolution: 'create', by: 'cli:admin' }, () => [], T0);
+
+    // Act
+    const open = await app.inject({ method: 'GET', url: '/matches', headers: as(VIEWER) });
+    const all = await app.inject({ method: 'GET', url: '/matches?all=true', headers: as(VIEWER) });
+
+    // Assert
+    expect(open.statusCode).toBe(200);
+    expect(open.json()).toEqual({
+      items: [
+        { ...hold(`${PATIENT_ID}7`), createdAt: T0, resolvedAt: null, resolution: null, resolvedBy: null },
+      ],
+      total: 1,
+    });
+    expect(all.json<{ total: number }>().total).toBe(2);
+    expect(open.body).not.toContain(CANARY);
+    expect(
+      (await app.inject({ method: 'GET', url: '/matches?limit=0', headers: as(VIEWER) })).statusCode,
+    ).toBe(400);
   });
 });
 

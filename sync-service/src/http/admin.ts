@@ -17,7 +17,12 @@ export interface AdminRouteOptions {
   readonly tokens: readonly AdminToken[];
   readonly store: Pick<
     Store,
-    'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'listRuns' | 'listQuarantine'
+    | 'listDeadLetters'
+    | 'getDeadLetter'
+    | 'replayDeadLetter'
+    | 'listRuns'
+    | 'listQuarantine'
+    | 'listContactHolds'
   >;
   readonly trigger: (mode: CycleMode) => Promise<TriggerResult>;
   readonly journeyConfig: JourneyConfig;
@@ -148,31 +153,27 @@ function registerDeadLetters(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/dlq/:id/replay',
-    { onRequest: operator },
-    async (request, reply) => {
-      const { id } = request.params;
-      const item = await options.store.getDeadLetter(id);
-      if (!item) {
-        return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
-      }
-      if (item.replayedAt !== null) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      const now = options.now();
-      const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
-      if (!replayed) {
-        return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
-      }
-      // A replay never writes older data over newer: a letter a newer write (or a queued newer payload)
-      // superseded is closed with the reason instead (200); otherwise it is back in the outbox (202) and
-      // the next cycle's drain writes it.
-      const outcome = (await options.store.getDeadLetter(id))?.replayOutcome ?? 'requeued';
-      if (outcome !== 'requeued') return reply.code(200).send({ id, replayed: false, dropped: outcome });
-      return reply.code(202).send({ id, replayed: true });
-    },
-  );
+  app.post<{ Params: { id: string } }>('/dlq/:id/replay', { onRequest: operator }, async (request, reply) => {
+    const { id } = request.params;
+    const item = await options.store.getDeadLetter(id);
+    if (!item) {
+      return sendError(reply, 404, 'NOT_FOUND', `no dead letter ${id}`);
+    }
+    if (item.replayedAt !== null) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    const now = options.now();
+    const replayed = await options.store.replayDeadLetter(id, now, `replay-${now}`);
+    if (!replayed) {
+      return sendError(reply, 409, 'ALREADY_REPLAYED', `dead letter ${id} was already replayed`);
+    }
+    // A replay never writes older data over newer: a letter a newer write (or a queued newer payload)
+    // superseded is closed with the reason instead (200); otherwise it is back in the outbox (202) and
+    // the next cycle's drain writes it.
+    const outcome = (await options.store.getDeadLetter(id))?.replayOutcome ?? 'requeued';
+    if (outcome !== 'requeued') return reply.code(200).send({ id, replayed: false, dropped: outcome });
+    return reply.code(202).send({ id, replayed: true });
+  });
 }
 
 /**
@@ -195,6 +196,36 @@ function registerQuarantine(app: FastifyInstance, options: AdminRouteOptions, vi
     async (request) => {
       const { items, total } = await options.store.listQuarantine({ limit: request.query.limit });
       return { items, total };
+    },
+  );
+}
+
+/**
+ * `GET /matches`: patients whose Contact the sync holds back (issue #19): in match review (several
+ * Salesforce records could be the patient) or deleted in Salesforce. Patient and Salesforce ids only.
+ */
+function registerMatches(app: FastifyInstance, options: AdminRouteOptions, viewer: Guard): void {
+  app.get<{ Querystring: { limit: number; all: boolean } }>(
+    '/matches',
+    {
+      onRequest: viewer,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            all: { type: 'boolean', default: false },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const items = await options.store.listContactHolds({
+        open: !request.query.all,
+        limit: request.query.limit,
+      });
+      return { items, total: items.length };
     },
   );
 }
@@ -243,6 +274,7 @@ export const adminRoutes: FastifyPluginCallback<AdminRouteOptions> = (app, optio
   registerRunTrigger(app, options, operator);
   registerDeadLetters(app, options, viewer, operator);
   registerQuarantine(app, options, viewer);
+  registerMatches(app, options, viewer);
   registerRuns(app, options, viewer);
   registerAppointmentTypes(app, options, viewer);
   done();

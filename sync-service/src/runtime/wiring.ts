@@ -22,6 +22,8 @@ import {
 import { createSalesforceWriter, type SalesforceWriter } from '../salesforce/writer.js';
 import { createStore, type Store } from '../store/index.js';
 import { keyringCipher } from './cipher.js';
+import { createContactMatcher } from '../sync/match/matcher.js';
+import { matchSalesforceOf } from '../sync/match/salesforce.js';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from '../sync/outbox/worker.js';
 import { createSyncRunner, type SyncRunner, type SyncRunnerDeps } from '../sync/cycle/runner.js';
 import { LEASE_MS } from '../sync/common/run-record.js';
@@ -248,8 +250,14 @@ export async function createSyncService(
     throw err;
   }
   const writer = createSalesforceWriter(salesforce.connection, logger);
+  const matcher = createContactMatcher({
+    salesforce: matchSalesforceOf(salesforce.connection),
+    store,
+    logger,
+    now,
+  });
   const worker = createOutboxWorker(
-    { store, writer, logger, now, sleep },
+    { store, writer, logger, now, sleep, matcher },
     {
       bulkThreshold: config.bulkThreshold,
       apiShare: config.apiShare,

@@ -13,3 +13,4 @@ export function createStore(database: DatabaseConfig, cipher: PayloadCipher): St
     ? new PostgresStore(database.url, cipher)
     : new SqliteStore(database.path, cipher);
 }
+export { holdBlockKey } from './contact-holds.js';

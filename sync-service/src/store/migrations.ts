@@ -182,7 +182,6 @@ CREATE TABLE signposts (
 `,
   },
   {
-    // Numbered 6 on this branch: mkt-match also adds a migration 5, so whichever merges second renumbers.
     version: 6,
     name: 'reminders-due',
     // Issue #19: the reminder index. One row per moment at which an appointment may owe an upcoming
@@ -202,6 +201,29 @@ CREATE TABLE reminders_index (
   fingerprint TEXT PRIMARY KEY,
   built_at BIGINT NOT NULL
 );
+`,
+  },
+  {
+    version: 7,
+    name: 'contact-holds',
+    // Issue #19, items 4 and 5: a patient whose Contact the sync must not write on its own. `review`: the
+    // matcher found several Contacts or Leads that could be the patient and an admin must choose;
+    // `deleted`: someone deleted the patient's Contact in Salesforce and only an explicit restore
+    // re-creates it. One row per patient (its current state; the history is in the audit log).
+    // `candidates` is a JSON array of Salesforce ids, never names or emails.
+    sql: `
+CREATE TABLE contact_holds (
+  patient_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  object TEXT NOT NULL,
+  candidates TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT,
+  resolution TEXT,
+  resolved_by TEXT
+);
+CREATE INDEX contact_holds_resolved ON contact_holds (resolved_at);
 `,
   },
 ];

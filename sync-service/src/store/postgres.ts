@@ -22,7 +22,13 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import * as H from './contact-holds.js';
 import type {
+  AuditBuilder,
+  ContactHold,
+  ContactHoldInput,
+  HoldBlock,
+  HoldResolution,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -300,7 +306,33 @@ export class PostgresStore implements Store {
       ...(await ids(S.selectQuarantinedPatients(POSTGRES, patientIds), 'record_id')),
       ...(await ids(S.selectDeadLetteredContacts(POSTGRES, patientIds), 'external_id')),
     ];
-    return new Set(failed.filter((p) => !written.has(p)));
+    const held = await ids(H.selectHeldPatients(POSTGRES, patientIds), 'patient_id');
+    return new Set([...failed.filter((p) => !written.has(p)), ...held]);
+  }
+
+  async holdContact(hold: ContactHoldInput, block: HoldBlock | null, audit: AuditBuilder, now: number) {
+    return this.withTx(async (client) => {
+      const open = await this.first(H.selectOpenContactHold(POSTGRES, hold.patientId), client);
+      const plan = H.holdStatements(open, hold, block, now);
+      for (const query of plan.queries) await this.run(query, client);
+      if (plan.fresh) await this.appendAudit(client, audit);
+      return plan.fresh;
+    });
+  }
+
+  async listContactHolds(options: Parameters<Store['listContactHolds']>[0] = {}): Promise<ContactHold[]> {
+    if (options.patientIds?.length === 0) return [];
+    return (await this.rows(H.selectContactHolds(POSTGRES, options))).map(H.toContactHold);
+  }
+
+  async resolveContactHold(patientId: string, r: HoldResolution, audit: AuditBuilder, now: number) {
+    return this.withTx(async (client) => {
+      const open = await this.first(H.selectOpenContactHold(POSTGRES, patientId), client);
+      if (!open) return undefined;
+      for (const query of H.resolveStatements(POSTGRES, patientId, r, now)) await this.run(query, client);
+      await this.appendAudit(client, audit);
+      return H.toContactHold(open);
+    });
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {

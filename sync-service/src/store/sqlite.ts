@@ -24,7 +24,13 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import * as H from './contact-holds.js';
 import type {
+  AuditBuilder,
+  ContactHold,
+  ContactHoldInput,
+  HoldBlock,
+  HoldResolution,
   AuditHead,
   AuditRow,
   BatchCommit,
@@ -288,7 +294,35 @@ export class SqliteStore implements Store {
       ...ids(S.selectQuarantinedPatients(SQLITE, patientIds), 'record_id'),
       ...ids(S.selectDeadLetteredContacts(SQLITE, patientIds), 'external_id'),
     ];
-    return Promise.resolve(new Set(failed.filter((p) => !written.has(p))));
+    const held = ids(H.selectHeldPatients(SQLITE, patientIds), 'patient_id');
+    return Promise.resolve(new Set([...failed.filter((p) => !written.has(p)), ...held]));
+  }
+
+  async holdContact(hold: ContactHoldInput, block: HoldBlock | null, audit: AuditBuilder, now: number) {
+    const fresh = this.tx(() => {
+      const open = this.get(H.selectOpenContactHold(SQLITE, hold.patientId));
+      const plan = H.holdStatements(open, hold, block, now);
+      for (const query of plan.queries) this.run(query);
+      if (plan.fresh) this.appendAudit(audit);
+      return plan.fresh;
+    });
+    return Promise.resolve(fresh);
+  }
+
+  async listContactHolds(options: Parameters<Store['listContactHolds']>[0] = {}): Promise<ContactHold[]> {
+    if (options.patientIds?.length === 0) return Promise.resolve([]);
+    return Promise.resolve(this.all(H.selectContactHolds(SQLITE, options)).map(H.toContactHold));
+  }
+
+  async resolveContactHold(patientId: string, r: HoldResolution, audit: AuditBuilder, now: number) {
+    const resolved = this.tx(() => {
+      const open = this.get(H.selectOpenContactHold(SQLITE, patientId));
+      if (!open) return undefined;
+      for (const query of H.resolveStatements(SQLITE, patientId, r, now)) this.run(query);
+      this.appendAudit(audit);
+      return H.toContactHold(open);
+    });
+    return Promise.resolve(resolved);
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {

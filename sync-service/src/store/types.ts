@@ -15,6 +15,18 @@
  *   change that arrived while a write was in flight is written next, never lost.
  */
 
+import type { ContactHold, ContactHoldInput, HoldBlock, HoldResolution } from './contact-holds.js';
+export type {
+  ContactHold,
+  ContactHoldInput,
+  ContactHoldKind,
+  HoldBlock,
+  HoldResolution,
+} from './contact-holds.js';
+
+/** Builds the audit rows a transaction appends, given the chain's head read inside it. */
+export type AuditBuilder = (previous: AuditHead | null) => AuditRow[];
+
 export interface PayloadCipher {
   encrypt(plaintext: string): Uint8Array;
   decrypt(ciphertext: Uint8Array): string;
@@ -312,8 +324,41 @@ export interface Store {
   blockOutbox(outboxId: string, parentKey: string, payloadHash: string): Promise<void>;
   /** Records, durably and before the call, that these items' platform events are being published. */
   markPublishing(outboxIds: readonly string[], now: number): Promise<void>;
-  /** Of these patients, those Salesforce has no Contact for that are quarantined or dead-lettered. */
+  /**
+   * Of these patients, those Salesforce has no Contact for that are quarantined or dead-lettered, and
+   * those whose Contact is held (`contact_holds`: in match review, or deleted in Salesforce).
+   */
   unwrittenFailedPatients(patientIds: readonly string[]): Promise<Set<string>>;
+
+  /**
+   * Opens a hold on a patient's Contact (issue #19) and, with `block`, parks that outbox item blocked by
+   * `ContactHold:<patientId>` (if `payloadHash` is still its payload), in one transaction. `audit` is
+   * appended only when the hold is new (not already open with the same kind). Returns whether it was new.
+   */
+  holdContact(
+    hold: ContactHoldInput,
+    block: HoldBlock | null,
+    audit: AuditBuilder,
+    now: number,
+  ): Promise<boolean>;
+  /** Holds, oldest first: of these patients, only open ones, up to `limit` (default 1000). */
+  listContactHolds(options?: {
+    patientIds?: readonly string[];
+    open?: boolean;
+    limit?: number;
+  }): Promise<ContactHold[]>;
+  /**
+   * Closes a patient's open hold with `resolution` (`link:<id>`, `create`, `restore`), releases the items
+   * it blocked and appends the audit rows, atomically; with `forget`, also forgets the record states of
+   * those Contact keys (a restore writes the Contact again). Returns the hold as it was, or undefined
+   * when none was open.
+   */
+  resolveContactHold(
+    patientId: string,
+    resolution: HoldResolution,
+    audit: AuditBuilder,
+    now: number,
+  ): Promise<ContactHold | undefined>;
   listBlocked(options?: { limit?: number }): Promise<BlockedItem[]>;
 
   listDeadLetters(options?: { limit?: number; includeReplayed?: boolean }): Promise<DeadLetter[]>;

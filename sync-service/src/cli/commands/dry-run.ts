@@ -75,6 +75,12 @@ export function printDryRunSummary(result: DryRunResult, ctx: Pick<CliContext, '
       `  ${object.padEnd(28)}${String(c.create).padStart(8)}${String(c.update).padStart(8)}${String(c.drift).padStart(7)}${String(c.unchanged).padStart(11)}`,
     );
   }
+  const m = result.matches;
+  if (Object.values(m).some((n) => n > 0)) {
+    ctx.print(
+      `  Contact creates after matching existing records: ${m.create} create, ${m.link} link an existing Contact, ${m['link-lead']} create and link a Lead, ${m.review} held for review, ${m.held} held`,
+    );
+  }
   ctx.print(
     `  Cliniko requests: ${result.clinikoRequests}   Salesforce queries: ${result.salesforceQueries}   Salesforce writes: 0`,
   );

@@ -30,6 +30,10 @@ export function printReport(report: ReconcileReport, ctx: Pick<CliContext, 'prin
       .join(', ');
     if (fields) ctx.print(`    drifted fields: ${fields}`);
     if (o.orphanSample.length > 0) ctx.print(`    not in Cliniko: ${o.orphanSample.join(', ')}`);
+    if (o.deletedInSalesforce || o.heldContacts)
+      ctx.print(
+        `    not re-created: ${o.heldContacts ?? 0} held (${o.deletedInSalesforce ?? 0} newly found deleted in Salesforce; see npm run sync -- matches)`,
+      );
   }
   if (report.unprojectable > 0)
     ctx.print(`  ${report.unprojectable} Cliniko record(s) do not project (see the quarantine)`);

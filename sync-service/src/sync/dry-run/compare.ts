@@ -1,3 +1,4 @@
+import type { MatchPreview } from '../match/preview.js';
 import { soqlString } from '../common/soql.js';
 import { isBlank, sameSalesforceValue, type FieldTypes } from '../common/value-equality.js';
 
@@ -21,6 +22,8 @@ export interface RecordPreview {
    * payload hash is the stored one), so a sync skips it; the nightly reconciliation repairs it.
    */
   readonly action: 'create' | 'update' | 'drift' | 'unchanged';
+  /** A Contact create only: what matching existing records would do instead (sync/match/preview.ts). */
+  readonly match?: MatchPreview;
   /** For a create, every field the sync would set (non-empty values); for an update, the differences. */
   readonly changes: readonly FieldChange[];
 }

@@ -195,6 +195,8 @@ describe('runDryRun', () => {
       cliniko: cliniko as never,
       store: {
         getWatermark: () => Promise.resolve({ stream: 'patients', cursor: '2026-01-01T00:00:00Z' }),
+        // No patient is held (matching existing records: test/e2e/contact-matching.test.ts).
+        listContactHolds: () => Promise.resolve([]),
         listFacts: (ids: readonly string[]) =>
           Promise.resolve(
             ids.flatMap((id) => {

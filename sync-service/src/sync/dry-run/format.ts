@@ -12,7 +12,8 @@ export function showValue(value: unknown): string {
  */
 export function formatPreview(preview: RecordPreview, showValues = false): string | undefined {
   if (preview.action === 'unchanged') return undefined;
-  const head = `${preview.action.toUpperCase()} ${preview.object} ${preview.externalId}`;
+  const match = preview.match && preview.match !== 'create' ? ` [${MATCH_NOTE[preview.match]}]` : '';
+  const head = `${preview.action.toUpperCase()} ${preview.object} ${preview.externalId}${match}`;
   const parts = preview.changes.map((c) => {
     if (preview.action === 'create') return showValues ? `${c.field} = ${showValue(c.after)}` : c.field;
     return showValues
@@ -25,3 +26,11 @@ export function formatPreview(preview: RecordPreview, showValues = false): strin
 
 /** Why a drift line is not a write (see RecordPreview.action). */
 export const DRIFT_NOTE = '(unchanged in Cliniko since the last sync: a sync skips it; reconcile repairs it)';
+
+/** What matching existing records does instead of a create (docs/marketing.md, "Existing Contacts and Leads"). */
+const MATCH_NOTE = {
+  link: 'links an existing Contact instead',
+  'link-lead': 'creates it and links an existing Lead',
+  review: 'held for match review: several records could be this patient',
+  held: 'held: in review, or its Contact was deleted in Salesforce',
+} as const;

@@ -10,6 +10,12 @@ import { fieldTypesOf, type FieldTypes } from '../common/value-equality.js';
 import { createPayloadRules, patientRefOf, survivorOf, type PayloadRules } from '../payloads.js';
 import { loadReferences, type References } from '../cycle/references.js';
 import {
+  emptyMatchCounts,
+  previewMatches,
+  type MatchPreview,
+  type MatchPreviewCounts,
+} from '../match/preview.js';
+import {
   currentValuesQuery,
   diffRecord,
   flattenFields,
@@ -49,7 +55,7 @@ export const QUERY_CHUNK = 200;
 export interface DryRunDeps {
   readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
   /** Read only: watermarks, the hashes of the last written payloads, known merges (facts). */
-  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates' | 'listFacts'>;
+  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates' | 'listFacts' | 'listContactHolds'>;
   readonly dataMap: DataMap;
   readonly journeyConfig: JourneyConfig;
   readonly clinicTimezone: string;
@@ -88,6 +94,8 @@ export interface DryRunResult {
     limited: boolean;
   }>;
   readonly counts: Readonly<Record<string, ObjectCounts>>;
+  /** What the Contact creates become once existing Contacts and Leads are matched (issue #19). */
+  readonly matches: MatchPreviewCounts;
   readonly problems: number;
   readonly clinikoRequests: number;
   readonly salesforceQueries: number;
@@ -116,6 +124,7 @@ interface DryRun {
   readonly refs: References;
   readonly types: FieldTypes;
   readonly counts: Record<string, ObjectCounts>;
+  readonly matches: MatchPreviewCounts;
   readonly streams: StreamEntry[];
   problems: number;
   queries: number;
@@ -145,6 +154,7 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
     refs: await loadReferences(deps.cliniko, deps.clinicTimezone, deps.now()),
     types: fieldTypesOf(deps.dataMap),
     counts: {},
+    matches: emptyMatchCounts(),
     streams: [],
     problems: 0,
     queries: 0,
@@ -155,6 +165,7 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
   return {
     streams: run.streams,
     counts: run.counts,
+    matches: run.matches,
     problems: run.problems,
     clinikoRequests: deps.cliniko.stats().requests - requestsBefore,
     salesforceQueries: run.queries,
@@ -250,17 +261,40 @@ async function flush(run: DryRun, object: string): Promise<void> {
     records.map((r) => r.externalId),
   );
   const c = (run.counts[object] ??= { create: 0, update: 0, drift: 0, unchanged: 0 });
-  for (const desired of records) {
+  const previews = records.map((desired): RecordPreview => {
     const diff = diffRecord(desired, byKey.get(desired.externalId), run.types);
     // The runner skips a payload whose hash is the one it last wrote, whatever Salesforce holds now.
     const skipped =
       desired.payloadHash !== undefined &&
       states.get(desired.externalId)?.payloadHash === desired.payloadHash;
-    const preview: RecordPreview =
-      diff.action !== 'unchanged' && skipped ? { ...diff, action: 'drift' } : diff;
+    return diff.action !== 'unchanged' && skipped ? { ...diff, action: 'drift' } : diff;
+  });
+  const matches =
+    object === 'Contact' ? await matchesOf(run, batch, previews) : new Map<string, MatchPreview>();
+  for (const preview of previews) {
+    const match = matches.get(preview.externalId);
     c[preview.action] += 1;
-    run.options.onRecord?.(preview);
+    if (match) run.matches[match] += 1;
+    run.options.onRecord?.(match ? { ...preview, match } : preview);
   }
+}
+
+/** For each Contact the sync would create: what matching existing records does instead. */
+async function matchesOf(
+  run: DryRun,
+  batch: ReadonlyMap<string, Payload>,
+  previews: readonly RecordPreview[],
+) {
+  const creates = previews
+    .filter((p) => p.action === 'create')
+    .map((p) => ({ patientId: p.externalId, fields: batch.get(p.externalId)?.fields ?? {} }));
+  const { byPatient, queries } = await previewMatches(
+    (_object, soql) => run.deps.query(soql),
+    run.deps.store,
+    creates,
+  );
+  run.queries += queries;
+  return byPatient;
 }
 
 /** The payloads as the runner would write them: children of merged-away patients against the survivor. */

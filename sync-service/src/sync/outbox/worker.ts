@@ -4,6 +4,7 @@ import type { SalesforceWriter } from '../../salesforce/writer.js';
 import type { Store } from '../../store/index.js';
 import { LEASE_MS } from '../common/run-record.js';
 import { groupForWrite } from './keys.js';
+import type { ContactMatcher } from '../match/matcher.js';
 import { emptyTally, writeGroup, type Tally, type WriteContext } from './write.js';
 
 /**
@@ -62,6 +63,8 @@ export interface OutboxWorkerDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** Matching existing Contacts and Leads, and holds (sync/match/); without it Contacts are upserted as they come. */
+  readonly matcher?: ContactMatcher;
 }
 
 const DEFAULT_DELAYS = [1_000, 2_000, 4_000, 8_000, 16_000];
@@ -94,6 +97,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     maxWaitMs: options.maxWaitMs ?? 60_000,
     actor: options.actor ?? 'sync-service',
     ...(options.onWritten ? { onWritten: options.onWritten } : {}),
+    ...(deps.matcher ? { matcher: deps.matcher } : {}),
     owner: options.owner ?? `worker-${randomUUID()}`,
     stopping: { value: false },
   };

@@ -7,6 +7,7 @@ import { UPSERT_KEYS } from '../objects.js';
 import { parentKeyOf, patientOfParentKey } from '../common/parents.js';
 import { auditRowsFor, type CompletedItem } from './audit.js';
 import { externalIdOf } from './keys.js';
+import type { ContactMatcher } from '../match/matcher.js';
 
 /**
  * Writing one group of claimed items and classifying every result:
@@ -29,6 +30,8 @@ export interface WriteContext {
   readonly actor: string;
   /** Told of each durable write (the console's live progress). */
   readonly onWritten?: (object: string, count: number) => void;
+  /** Screens Contact upserts: existing records matched, held patients parked (sync/match/, issue #19). */
+  readonly matcher?: ContactMatcher;
 }
 
 /** What one drain did so far. */
@@ -66,7 +69,10 @@ export async function writeGroup(
   claimed: OutboxItem[],
   tally: Tally,
 ): Promise<void> {
-  const items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
+  let items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
+  if (object === 'Contact' && operation === 'upsert' && ctx.matcher) {
+    items = await screenContacts(ctx, ctx.matcher, items, tally);
+  }
   if (items.length === 0) return;
   if (operation === 'publish')
     await ctx.store.markPublishing(
@@ -94,6 +100,25 @@ export async function writeGroup(
     }
   }
   if (done.length > 0) await complete(ctx, done, tally);
+}
+
+/** The Contacts to upsert after matching (issue #19); held ones are parked, failed links retried. */
+async function screenContacts(
+  ctx: WriteContext,
+  matcher: ContactMatcher,
+  items: OutboxItem[],
+  tally: Tally,
+): Promise<OutboxItem[]> {
+  let screened;
+  try {
+    screened = await matcher.screen(items);
+  } catch (err) {
+    await failWholeCall(ctx, 'Contact', items, err, tally);
+    return [];
+  }
+  tally.blocked += screened.held;
+  for (const { item, error } of screened.failed) await fail(ctx, item, error, tally);
+  return screened.write;
 }
 
 /**

@@ -3,6 +3,8 @@ import { suppressInactiveMarketing } from '../../governance/suppression.js';
 import type { OutboxInput } from '../../store/index.js';
 import { instantOf, sameFieldValue } from '../common/value-equality.js';
 import { REVERSE_STREAM } from '../writeback/index.js';
+import { contactsNotToRecreate } from '../match/reconcile-hook.js';
+import { matchSalesforceOf } from '../match/salesforce.js';
 import type { ReconcileContext } from './context.js';
 import type { ClinikoSide } from './read-cliniko.js';
 import { RECONCILED_OBJECTS, SAMPLE, type ObjectReconciliation, type Row } from './types.js';
@@ -61,6 +63,17 @@ async function reconcileObject(
   if (object === 'Contact') found.contactRows = rows;
   const actual = new Map(rows.map((row) => [String(row[extField]), row]));
   const diff = compareRecords(ctx, object, expected, actual, unseen, runId);
+  // Issue #19: a Contact deleted in Salesforce (or a held patient's) is reported, never re-created.
+  const kept =
+    object === 'Contact'
+      ? await contactsNotToRecreate(
+          ctx.deps.store,
+          matchSalesforceOf(ctx.deps.connection),
+          diff.repairs.map((r) => r.externalId).filter((key) => !actual.has(key)),
+          { runId, now: ctx.deps.now() },
+        )
+      : null;
+  if (kept) diff.repairs = diff.repairs.filter((r) => !kept.skip.has(r.externalId));
   // Every synced object is keyed on its Cliniko record's id, so a key Cliniko did not list (and did
   // not list as unprojectable) is a record Cliniko no longer has. After an incomplete read nothing
   // can be concluded, so nothing is reported or marked.
@@ -83,6 +96,7 @@ async function reconcileObject(
     orphanSample: orphans.slice(0, SAMPLE),
     heldForWriteBack: diff.held,
     orphansKnown,
+    ...(kept ? { deletedInSalesforce: kept.deleted, heldContacts: kept.skip.size } : {}),
   };
   const { compared, drifted, missing } = diff;
   ctx.log.info({ object, compared, drifted, missing, orphaned: orphans.length }, 'compared');
@@ -142,7 +156,7 @@ interface RecordsDiff {
   held: number;
   readonly driftedFields: Record<string, number>;
   readonly sample: string[];
-  readonly repairs: OutboxInput[];
+  repairs: OutboxInput[];
 }
 
 /** Field by field, with the shared Salesforce value equality; a drifted or missing record is re-sent. */

@@ -57,6 +57,10 @@ export interface ObjectReconciliation {
   readonly heldForWriteBack: number;
   /** False when Cliniko's list could not be read completely: orphans were not looked for. */
   readonly orphansKnown: boolean;
+  /** Contact only (issue #19): missing Contacts found deleted in Salesforce tonight; not re-created. */
+  readonly deletedInSalesforce?: number;
+  /** Contact only: missing Contacts not re-sent because the patient is held (deleted, or in match review). */
+  readonly heldContacts?: number;
 }
 
 export interface ConsentMismatch {

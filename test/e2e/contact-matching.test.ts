@@ -1,0 +1,322 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../sync-service/src/logger.js';
+import { createOutboxWorker } from '../../sync-service/src/sync/outbox/worker.js';
+import { resolveHold } from '../../sync-service/src/sync/match/index.js';
+import { createReconciler, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
+import {
+  runDryRun,
+  type DryRunResult,
+  type RecordPreview,
+} from '../../sync-service/src/sync/dry-run/index.js';
+import { recordId } from '../emulators/cliniko/index.js';
+import { startSyncHarness, type SyncHarness } from '../support/harness.js';
+import { activeRecords } from '../support/org-state.js';
+
+/**
+ * Issue #19, items 4 and 5, over both emulators: before creating a Contact the sync links an existing
+ * Contact or Lead with the patient's email (no duplicate), holds an ambiguous patient for review until
+ * an admin chooses, and never re-creates a Contact an admin deleted, in reconciliation or in ordinary
+ * cycles, until `contacts restore`. Controls: a worker without the matcher does create the duplicate;
+ * lifting the hold lets the same reconciliation re-create the Contact.
+ */
+let h: SyncHarness;
+let reconciler: Reconciler;
+
+const adminId = () => h.salesforce.org.adminUser.id;
+const now = () => Date.parse(h.cliniko.controls.now());
+
+function objectDef(name: string) {
+  const def = h.salesforce.org.schema.objects.get(name.toLowerCase());
+  if (!def) throw new Error(`no ${name} in the emulated org`);
+  return def;
+}
+
+/** A record an admin or a marketer made in Salesforce before the sync knew the patient. */
+function createByHand(object: 'Contact' | 'Lead', values: Record<string, unknown>): string {
+  const [result] = h.salesforce.org.saveBatch(
+    adminId(),
+    [{ operation: 'insert', object: objectDef(object), values }],
+    false,
+  );
+  expect(result?.success, JSON.stringify(result)).toBe(true);
+  return String(result!.id);
+}
+
+/** Counted through jsforce, as an admin's report would: every live Contact with this email. */
+async function contactsWithEmail(
+  email: string,
+): Promise<Array<{ Id: string; Cliniko_Patient_Id__c: string | null }>> {
+  const result = await h.service.salesforce.connection.query<{
+    Id: string;
+    Cliniko_Patient_Id__c: string | null;
+  }>(`SELECT Id, Cliniko_Patient_Id__c FROM Contact WHERE Email = '${email}'`);
+  return result.records;
+}
+
+function newPatient(first: string, last: string, email: string): string {
+  return String(
+    (h.cliniko.controls.createPatient({ first_name: first, last_name: last, email }) as { id: string }).id,
+  );
+}
+
+async function auditOps(patientId: string): Promise<string[]> {
+  const rows = await h.service.store.listAudit({ externalId: patientId });
+  return rows.map((r) => (JSON.parse(r.entry) as { operation: string }).operation);
+}
+
+beforeAll(async () => {
+  h = await startSyncHarness({ cliniko: { patients: 8, seed: 19 } });
+  expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
+  const s = h.service;
+  reconciler = createReconciler({
+    store: s.store,
+    cliniko: s.cliniko,
+    connection: s.salesforce.connection,
+    writer: s.writer,
+    worker: s.worker,
+    dataMap: s.dataMap,
+    dataMapHash: s.dataMapHash,
+    journeyConfig: s.journeyConfig,
+    clinicTimezone: s.config.clinicTimezone,
+    logger: createLogger({ level: 'silent' }),
+    now,
+  });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('matching existing records before creating a Contact', () => {
+  it('a dry run reports what would be linked, created or held, and writes nothing', async () => {
+    createByHand('Contact', { FirstName: 'Dry', LastName: 'Link', Email: 'dry-link@match.example' });
+    createByHand('Contact', { LastName: 'Amb', Email: 'dry-amb@match.example' });
+    createByHand('Contact', { LastName: 'Amb', Email: 'dry-amb@match.example' });
+    createByHand('Lead', { LastName: 'Lead', Company: 'Self', Email: 'dry-lead@match.example' });
+    const link = newPatient('Dry', 'Link', 'dry-link@match.example');
+    const review = newPatient('Dry', 'Amb', 'dry-amb@match.example');
+    const lead = newPatient('Dry', 'Lead', 'dry-lead@match.example');
+    const fresh = newPatient('Dry', 'New', 'dry-new@match.example');
+    const contactsBefore = activeRecords(h.salesforce, 'Contact').length;
+
+    const seen: RecordPreview[] = [];
+    const result: DryRunResult = await runDryRun(
+      {
+        cliniko: h.service.cliniko,
+        store: h.service.store,
+        dataMap: h.service.dataMap,
+        journeyConfig: h.service.journeyConfig,
+        clinicTimezone: h.config.clinicTimezone,
+        now,
+        query: async (soql) =>
+          (await h.service.salesforce.connection.query<Record<string, unknown>>(soql)).records,
+      },
+      { onRecord: (p) => seen.push(p) },
+    );
+
+    const matchOf = (id: string) => seen.find((p) => p.object === 'Contact' && p.externalId === id)?.match;
+    expect([matchOf(link), matchOf(review), matchOf(lead), matchOf(fresh)]).toEqual([
+      'link',
+      'review',
+      'link-lead',
+      'create',
+    ]);
+    expect(result.matches).toMatchObject({ link: 1, review: 1, 'link-lead': 1, create: 1 });
+    expect(activeRecords(h.salesforce, 'Contact')).toHaveLength(contactsBefore);
+    expect(await h.service.store.listContactHolds({ patientIds: [review] })).toEqual([]);
+    // Leave the four to the sync, as the tests below expect a quiet queue.
+    await h.service.runner.runCycle('incremental');
+  });
+
+  it('links the one existing Contact with the email instead of creating a duplicate', async () => {
+    const existing = createByHand('Contact', {
+      FirstName: 'Ema',
+      LastName: 'Existing',
+      Email: 'Ema@Match.Example',
+    });
+    const patientId = newPatient('Ema', 'Existing', 'EMA@match.example');
+
+    expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
+
+    const contacts = await contactsWithEmail('ema@match.example');
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]!.Id.slice(0, 15)).toBe(existing.slice(0, 15));
+    expect(contacts[0]!.Cliniko_Patient_Id__c).toBe(patientId);
+    expect(await auditOps(patientId)).toEqual(expect.arrayContaining(['contact-link', 'update']));
+  });
+
+  it('control: a worker without the matcher creates the duplicate', async () => {
+    createByHand('Contact', { FirstName: 'Dee', LastName: 'Duplicate', Email: 'dee@match.example' });
+    const s = h.service;
+    const payload = JSON.stringify({
+      Cliniko_Patient_Id__c: 'control-1',
+      FirstName: 'Dee',
+      LastName: 'Duplicate',
+      Email: 'dee@match.example',
+    });
+    await s.store.commitBatch({
+      stream: 'control',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: 'control-1',
+          operation: 'upsert',
+          payload,
+          payloadHash: 'control-1',
+          runId: 'control',
+          priority: 10,
+        },
+      ],
+      now: now(),
+    });
+    const bare = createOutboxWorker(
+      {
+        store: s.store,
+        writer: s.writer,
+        logger: createLogger({ level: 'silent' }),
+        now,
+        sleep: () => Promise.resolve(),
+      },
+      { owner: 'control-worker', retryDelaysMs: [10], jitterMs: 1, maxWaitMs: 2_000 },
+    );
+    expect((await bare.drain()).created).toBe(1);
+    expect(await contactsWithEmail('dee@match.example')).toHaveLength(2);
+  });
+
+  it('links an existing Lead: the Contact is created once and the Lead link audited', async () => {
+    const lead = createByHand('Lead', {
+      LastName: 'Lead',
+      FirstName: 'Lee',
+      Company: 'Self',
+      Email: 'lee@match.example',
+    });
+    const patientId = newPatient('Lee', 'Lead', 'lee@match.example');
+
+    expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
+
+    expect(await contactsWithEmail('lee@match.example')).toHaveLength(1);
+    const rows = await h.service.store.listAudit({ externalId: patientId });
+    const link = rows.map((r) => JSON.parse(r.entry) as { operation: string; salesforceId: string | null });
+    expect(link).toContainEqual(expect.objectContaining({ operation: 'lead-link', salesforceId: lead }));
+  });
+
+  it("holds an ambiguous patient for review, then writes under the admin's choice", async () => {
+    const a = createByHand('Contact', { FirstName: 'Sam', LastName: 'Twin', Email: 'twin@match.example' });
+    const b = createByHand('Contact', { FirstName: 'Sam', LastName: 'Twin', Email: 'twin@match.example' });
+    const patientId = newPatient('Sam', 'Twin', 'twin@match.example');
+    const startsAt = new Date(now() + 3 * 86_400_000).toISOString();
+    const appointment = h.cliniko.controls.book({ patient_id: patientId, starts_at: startsAt }) as {
+      id: string;
+    };
+
+    await h.service.runner.runCycle('incremental');
+
+    expect(await contactsWithEmail('twin@match.example')).toHaveLength(2);
+    const [hold] = await h.service.store.listContactHolds({ patientIds: [patientId], open: true });
+    expect(hold).toMatchObject({ kind: 'review', object: 'Contact', candidates: [a, b].sort() });
+    expect(JSON.stringify(hold)).not.toContain('twin@match.example');
+    const blocked = await h.service.store.listBlocked();
+    expect(blocked.map((x) => x.externalId)).toEqual(expect.arrayContaining([patientId, appointment.id]));
+    expect(await auditOps(patientId)).toContain('match-review');
+
+    // A second cycle does not ask again or create anything.
+    await h.service.runner.runCycle('incremental');
+    expect(await contactsWithEmail('twin@match.example')).toHaveLength(2);
+
+    const outcome = await resolveHold(
+      h.service.store,
+      patientId,
+      { link: b },
+      { actor: 'test:admin', now: now(), runId: 'resolve-test' },
+    );
+    expect(outcome.ok).toBe(true);
+    await h.service.worker.drain();
+
+    const after = await contactsWithEmail('twin@match.example');
+    expect(after).toHaveLength(2);
+    expect(after.find((c) => c.Cliniko_Patient_Id__c === patientId)?.Id.slice(0, 15)).toBe(b.slice(0, 15));
+    const booked = activeRecords(h.salesforce, 'Cliniko_Appointment__c').find(
+      (r) => r.Cliniko_Appointment_Id__c === appointment.id,
+    );
+    expect(String(booked?.Contact__c).slice(0, 15)).toBe(b.slice(0, 15));
+    expect(await auditOps(patientId)).toEqual(expect.arrayContaining(['match-resolve', 'contact-link']));
+  });
+
+  it('refuses a resolution that is not one of the candidates', async () => {
+    const c = createByHand('Contact', { LastName: 'Pair', Email: 'pair@match.example' });
+    createByHand('Contact', { LastName: 'Pair', Email: 'pair@match.example' });
+    const patientId = newPatient('Pat', 'Other', 'pair@match.example');
+    await h.service.runner.runCycle('incremental');
+    const outcome = await resolveHold(
+      h.service.store,
+      patientId,
+      { link: '003000000000000AAA' },
+      { actor: 't', now: now(), runId: 'r' },
+    );
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? '' : outcome.reason).toContain('not one of the candidates');
+    expect(
+      (await resolveHold(h.service.store, patientId, 'create', { actor: 't', now: now(), runId: 'r' })).ok,
+    ).toBe(true);
+    await h.service.worker.drain();
+    const all = await contactsWithEmail('pair@match.example');
+    expect(all).toHaveLength(3);
+    expect(all.filter((x) => x.Cliniko_Patient_Id__c === patientId).map((x) => x.Id)).not.toContain(c);
+  });
+});
+
+describe('Contacts deleted in Salesforce', () => {
+  it('are reported and not re-created by reconciliation or cycles, and re-created on restore', async () => {
+    const patientId = recordId('patient', h.cliniko.practice.patients[2]!.idx);
+    const contactOf = () =>
+      activeRecords(h.salesforce, 'Contact').find((c) => c.Cliniko_Patient_Id__c === patientId);
+    const original = contactOf();
+    expect(original).toBeDefined();
+    expect(h.salesforce.org.deleteBatch(adminId(), [String(original!.Id)], false)[0]?.success).toBe(true);
+
+    const report = await reconciler.reconcile();
+    expect(contactOf()).toBeUndefined();
+    // Held: this patient, and the patient the dry-run test left in match review.
+    expect(report.objects.Contact).toMatchObject({ deletedInSalesforce: 1, heldContacts: 2 });
+    expect(await h.service.store.listContactHolds({ open: true, patientIds: [patientId] })).toEqual([
+      expect.objectContaining({ kind: 'deleted', candidates: [String(original!.Id)] }),
+    ]);
+    expect(await auditOps(patientId)).toContain('contact-deleted');
+
+    // An ordinary cycle with a change to the patient does not re-create it either.
+    h.cliniko.controls.updatePatient(patientId, { last_name: 'Changed' });
+    await h.service.runner.runCycle('incremental');
+    expect(contactOf()).toBeUndefined();
+    // A second reconciliation reports it again without a second audit entry.
+    const again = await reconciler.reconcile();
+    expect(again.objects.Contact).toMatchObject({ deletedInSalesforce: 0, heldContacts: 2 });
+    expect((await auditOps(patientId)).filter((o) => o === 'contact-deleted')).toHaveLength(1);
+
+    // Restore (the control: the same reconciliation re-creates it once the hold is lifted).
+    expect(
+      (await resolveHold(h.service.store, patientId, 'restore', { actor: 't', now: now(), runId: 'r' })).ok,
+    ).toBe(true);
+    await reconciler.reconcile();
+    const restored = contactOf();
+    expect(restored).toBeDefined();
+    expect(restored!.Id).not.toBe(original!.Id);
+    expect(restored!.LastName).toBe('Changed');
+    expect(await auditOps(patientId)).toContain('contact-restore');
+  });
+
+  it('an ordinary cycle alone notices the deletion before writing', async () => {
+    const patientId = recordId('patient', h.cliniko.practice.patients[4]!.idx);
+    const contactOf = () =>
+      activeRecords(h.salesforce, 'Contact').find((c) => c.Cliniko_Patient_Id__c === patientId);
+    const original = contactOf();
+    h.salesforce.org.deleteBatch(adminId(), [String(original!.Id)], false);
+    h.cliniko.controls.updatePatient(patientId, { first_name: 'Renamed' });
+
+    await h.service.runner.runCycle('incremental');
+
+    expect(contactOf()).toBeUndefined();
+    expect(await h.service.store.listContactHolds({ open: true, patientIds: [patientId] })).toEqual([
+      expect.objectContaining({ kind: 'deleted' }),
+    ]);
+  });
+});
