@@ -17,6 +17,8 @@ import { pointChildrenAtSurvivors } from './merges.js';
  * second across a page boundary are not missed.
  */
 type Event = StreamEvent<Record<string, unknown>>;
+
+const SURVIVOR_CACHE_LIMIT = 5_000;
 type RecordEvent = Extract<Event, { kind: 'record' }>;
 
 interface StreamRead {
@@ -170,6 +172,9 @@ function notePatient(s: StreamRead, ev: RecordEvent): void {
 async function flush(s: StreamRead, candidate: string | undefined, restore = false): Promise<void> {
   const { deps } = s.ctx;
   await pointChildrenAtSurvivors(s.ctx, s.pending, s.run.merges.survivors);
+  // A cache of store lookups (merges read this run are facts committed with their page): bounded, so a
+  // backfill does not keep an entry for every patient it met (issue #16).
+  if (s.run.merges.survivors.size > SURVIVOR_CACHE_LIMIT) s.run.merges.survivors.clear();
   const outbox = await changedItems(s.ctx, s.pending, s.run.runId, s.run.counter);
   const advance =
     candidate !== undefined &&
