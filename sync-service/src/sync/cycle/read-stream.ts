@@ -85,7 +85,12 @@ async function onEvent(s: StreamRead, ev: Event): Promise<void> {
   else if (ev.kind === 'quarantine') {
     s.run.counter.add(s.stream.resource, 'quarantined');
     s.quarantine.push(toQuarantine(ev.item, s.run.runId));
-  } else onRecord(s, ev);
+  } else {
+    // A record linking a reference record created since the lists were cached: read them again first.
+    const fresh = await s.ctx.references.forRecord(ev.raw, s.run.refs, s.ctx.deps.now());
+    if (fresh) s.run.refs = fresh;
+    onRecord(s, ev);
+  }
 }
 
 async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Promise<void> {
