@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { SQLITE, sqlitePlaceholders } from './dialect.js';
 import { quarantineLimit, toQuarantineItem } from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
@@ -88,8 +88,20 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Prepared statements by SQL text, reused (issue #16: preparing every row's statement again was a
+   * large share of a backfill's store time). The statements are a fixed set (statements.ts binds lists
+   * as one parameter), so the cache stays small; it is emptied if it ever grows past a bound.
+   */
+  private readonly statements = new Map<string, StatementSync>();
+
   private prepare(query: S.Query): { run: () => number; all: () => Row[] } {
-    const statement = this.db.prepare(sqlitePlaceholders(query.sql));
+    let statement = this.statements.get(query.sql);
+    if (statement === undefined) {
+      if (this.statements.size >= 500) this.statements.clear();
+      statement = this.db.prepare(sqlitePlaceholders(query.sql));
+      this.statements.set(query.sql, statement);
+    }
     const params = query.params as SQLInputValue[];
     return { run: () => Number(statement.run(...params).changes), all: () => statement.all(...params) };
   }
