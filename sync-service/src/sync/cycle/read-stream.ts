@@ -74,9 +74,42 @@ export async function readStream(
     ...(watermark ? { since: watermark.cursor } : {}),
     overlapSeconds: ctx.overlapSeconds,
   }) as AsyncGenerator<Event>;
-  for await (const ev of events) await onEvent(s, ev);
+  for await (const ev of readAhead(events)) await onEvent(s, ev);
   if (!s.complete)
     ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+}
+
+/**
+ * Pipelining (issue #16): asks the stream for its next event before the current one is handled, so
+ * the request for the next Cliniko page is on the wire while this page is projected and committed.
+ * Order is unchanged (events are handled one by one, as read) and so is the bookmark discipline: a page
+ * fetched ahead is only read, never committed, before its own turn.
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T, void, undefined> {
+  const ask = (): Promise<IteratorResult<T>> => {
+    const next = source.next();
+    // Handled now, awaited later: a failing read-ahead must not count as an unhandled rejection
+    // while the consumer is still busy with the event before it.
+    next.catch(() => undefined);
+    return next;
+  };
+  let pending: Promise<IteratorResult<T>> | undefined = ask();
+  try {
+    for (;;) {
+      const result: IteratorResult<T> = await pending;
+      if (result.done === true) {
+        pending = undefined;
+        return;
+      }
+      pending = ask();
+      yield result.value;
+    }
+  } finally {
+    if (pending !== undefined) {
+      // The consumer stopped early (or failed): the read-ahead's outcome no longer matters.
+      await source.return(undefined).catch(() => undefined);
+    }
+  }
 }
 
 async function onEvent(s: StreamRead, ev: Event): Promise<void> {
