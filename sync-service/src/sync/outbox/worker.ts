@@ -174,7 +174,9 @@ async function withOtherSlots(ctx: DrainContext, items: OutboxItem[]): Promise<O
     if (item.operation !== 'upsert') continue;
     const keys = slotKeysOf(externalIdOf(item)).filter((k) => !claimed.has(`${item.object}\u0000${k}`));
     if (keys.length === 0) continue;
-    wanted.set(item.object, [...(wanted.get(item.object) ?? []), ...keys]);
+    const list = wanted.get(item.object);
+    if (list) list.push(...keys);
+    else wanted.set(item.object, keys);
   }
   const more: OutboxItem[] = [];
   for (const [object, keys] of wanted) {
