@@ -249,6 +249,43 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(claimed.map((c) => [c.externalId, c.payload, c.payloadHash])).toEqual([['7', 'v2', 'h2']]);
   });
 
+  it('claims only the named keys of one object when asked (the other slots of claimed records)', async () => {
+    const item = (object: string, externalId: string) => ({
+      object,
+      externalId,
+      operation: 'upsert' as const,
+      payload: `p-${externalId}`,
+      payloadHash: `h-${object}-${externalId}`,
+      runId: 'r',
+    });
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        item('Contact', '7'),
+        item('Contact', '7#journey'),
+        item('Contact', '8'),
+        item('Care_Plan__c', '7#progress'),
+      ],
+      now: T0,
+    });
+    const slots = await store.claimOutbox({
+      owner: 'w',
+      limit: 10,
+      leaseMs: 1000,
+      now: T0,
+      objects: ['Contact'],
+      externalIds: ['7#journey', '7#progress', '8#journey'],
+    });
+    expect(slots.map((c) => c.externalId)).toEqual(['7#journey']);
+    // Control: an unfiltered claim takes the rest (the slot is already leased).
+    const rest = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1000, now: T0 });
+    expect(rest.map((c) => `${c.object}:${c.externalId}`).sort()).toEqual([
+      'Care_Plan__c:7#progress',
+      'Contact:7',
+      'Contact:8',
+    ]);
+  });
+
   it('never leases one item to two owners, and re-leases after expiry', async () => {
     const outbox = Array.from({ length: 50 }, (_, i) => ({
       object: 'Contact',

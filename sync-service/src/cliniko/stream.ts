@@ -21,7 +21,8 @@ import type { ClinikoPage, ClinikoTransport } from './transport.js';
  *   cost is still one request per 100 rows (the walk stops when `total_entries` fits in the page).
  *   Rows edited during the backfill are caught by the next incremental read from `end.startedAt`.
  * - Error pages are retried by the transport and finally thrown, never read as the end of the list.
- * - De-duplicated by (id, updated_at) across pages, passes and, through `seen`, across reads.
+ * - De-duplicated by (id, updated_at) across pages, passes and, through `seen`, across reads (a
+ *   backfill's keyset pages cannot repeat a row: it de-duplicates within the page unless given `seen`).
  */
 
 export interface QuarantineItem {
@@ -123,6 +124,7 @@ export function createResourceStream<S extends z.ZodType>(
       definition,
       filters: readFilters(definition, options),
       seen: options.seen ?? new Set<string>(),
+      pageSeen: backfill && options.seen === undefined,
       tally: { pages: 0, records: 0, duplicates: 0, quarantined: 0 },
       maxUpdatedAt: undefined,
       startedAt: undefined,
@@ -163,6 +165,11 @@ interface ReadState<S extends z.ZodType> {
   /** The `q[]` filters of every request of this read. */
   readonly filters: readonly string[];
   readonly seen: Set<string>;
+  /**
+   * A backfill's keyset pages (`id:>last`) cannot repeat a row, so its own `seen` only needs to span a
+   * page and is emptied after each one: memory bounded by the page, not by the practice (issue #16).
+   */
+  readonly pageSeen: boolean;
   readonly tally: { pages: number; records: number; duplicates: number; quarantined: number };
   maxUpdatedAt: string | undefined;
   startedAt: string | undefined;
@@ -201,6 +208,7 @@ async function* backfillPass<S extends z.ZodType>(
       state.tally.pages += 1;
       state.startedAt ??= page.serverDate;
       const ids = yield* rowsOf(state, page.items);
+      if (state.pageSeen) state.seen.clear();
       yield pageEvent(state, path, page);
       const full =
         page.items.length >= PER_PAGE &&

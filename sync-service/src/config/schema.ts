@@ -200,6 +200,11 @@ export const envSchema = z.object({
   SYNC_ENCRYPTION_KEYS_RETIRED: retiredKeys,
   SYNC_AUDIT_RETENTION_YEARS: intInRange('SYNC_AUDIT_RETENTION_YEARS', 1, 100, 6),
   SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
+  // The adaptive poll (runtime/poll-pace.ts): the shortest interval, used after a cycle that wrote,
+  // and the share of CLINIKO_REQUESTS_PER_MINUTE idle polling may use; SYNC_POLL_INTERVAL_SECONDS is
+  // the longest. A minimum equal to the interval turns adaptation off.
+  SYNC_POLL_MIN_SECONDS: intInRange('SYNC_POLL_MIN_SECONDS', 1, 86_400, 10),
+  SYNC_IDLE_POLL_BUDGET_PERCENT: intInRange('SYNC_IDLE_POLL_BUDGET_PERCENT', 1, 100, 10),
   // The stable identity of this instance (a StatefulSet pod name, a systemd unit): a restart under the
   // same id reclaims the leases its dead predecessor held at once (runtime/wiring.ts, leaseOwner).
   SYNC_INSTANCE_ID: optionalString.pipe(
@@ -329,6 +334,8 @@ function localPart(env: LocalEnv) {
     retiredEncryptionKeys: env.SYNC_ENCRYPTION_KEYS_RETIRED,
     auditRetentionYears: env.SYNC_AUDIT_RETENTION_YEARS,
     pollIntervalSeconds: env.SYNC_POLL_INTERVAL_SECONDS,
+    pollMinSeconds: Math.min(env.SYNC_POLL_MIN_SECONDS, env.SYNC_POLL_INTERVAL_SECONDS),
+    idlePollBudgetShare: env.SYNC_IDLE_POLL_BUDGET_PERCENT / 100,
     instanceId: env.SYNC_INSTANCE_ID,
     journeyDailyAt: env.SYNC_JOURNEY_DAILY_AT,
     reconcileAt: env.SYNC_RECONCILE_AT,
@@ -385,6 +392,8 @@ export const configSchema = envSchema.transform((env) => {
     retiredEncryptionKeys: local.retiredEncryptionKeys,
     auditRetentionYears: local.auditRetentionYears,
     pollIntervalSeconds: local.pollIntervalSeconds,
+    pollMinSeconds: local.pollMinSeconds,
+    idlePollBudgetShare: local.idlePollBudgetShare,
     instanceId: local.instanceId,
     journeyDailyAt: local.journeyDailyAt,
     reconcileAt: local.reconcileAt,

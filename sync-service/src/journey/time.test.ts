@@ -18,6 +18,44 @@ function weekly(dates: string[], offset: string): Appointment[] {
 }
 
 describe('local calendar dates', () => {
+  it('agrees with Intl for any instant and zone, across offset changes (the offset cache is exact)', () => {
+    const zones = [
+      'Australia/Sydney',
+      'Australia/Lord_Howe',
+      'Asia/Kathmandu',
+      'America/St_Johns',
+      'Europe/London',
+      'Pacific/Chatham',
+      'America/Santiago',
+      'UTC',
+    ];
+    const formats = new Map(
+      zones.map((z) => [
+        z,
+        new Intl.DateTimeFormat('en-CA', { timeZone: z, year: 'numeric', month: '2-digit', day: '2-digit' }),
+      ]),
+    );
+    const intl = (ms: number, zone: string) => formats.get(zone)!.format(ms);
+    fc.assert(
+      fc.property(
+        // 1900..2100, with extra weight on the hours around this year's transitions.
+        fc.oneof(
+          fc.integer({ min: -2_208_988_800_000, max: 4_102_444_800_000 }),
+          fc.integer({ min: Date.parse('2026-04-04T15:00:00Z'), max: Date.parse('2026-04-04T17:00:00Z') }),
+          fc.integer({ min: Date.parse('2026-10-03T15:00:00Z'), max: Date.parse('2026-10-03T17:00:00Z') }),
+          // Santiago changes its clocks at local midnight: an offset off by an hour moves the date.
+          fc.integer({ min: Date.parse('2026-09-06T02:00:00Z'), max: Date.parse('2026-09-06T06:00:00Z') }),
+          fc.integer({ min: Date.parse('2026-04-05T01:00:00Z'), max: Date.parse('2026-04-05T05:00:00Z') }),
+        ),
+        fc.constantFrom(...zones),
+        (ms, zone) => {
+          expect(localDate(ms, zone)).toBe(intl(ms, zone));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it.each([
     ['2026-04-04T13:30:00Z', 'Australia/Sydney', '2026-04-05'], // 00:30 AEDT, the morning DST ends
     ['2026-04-05T13:59:59Z', 'Australia/Sydney', '2026-04-05'], // 23:59:59 AEST

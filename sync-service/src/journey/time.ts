@@ -45,7 +45,7 @@ interface LocalParts {
   second: number;
 }
 
-function localParts(epochMs: number, zone: string): LocalParts {
+function formattedParts(epochMs: number, zone: string): LocalParts {
   const parts = formatterFor(zone).formatToParts(new Date(epochMs));
   const get = (type: Intl.DateTimeFormatPartTypes): number => {
     const part = parts.find((p) => p.type === type);
@@ -58,6 +58,48 @@ function localParts(epochMs: number, zone: string): LocalParts {
     hour: get('hour') % 24,
     minute: get('minute'),
     second: get('second'),
+  };
+}
+
+/** The zone's UTC offset (ms) at an instant, from the formatted wall clock (whole seconds). */
+function offsetAt(epochMs: number, zone: string): number {
+  const p = formattedParts(epochMs, zone);
+  const second = Math.floor(epochMs / 1000) * 1000;
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - second;
+}
+
+/**
+ * Offsets by zone and quarter hour of UTC (issue #16: formatting every instant through Intl was a
+ * visible share of a backfill's CPU). Zones change offset on quarter-hour UTC boundaries; a quarter
+ * whose two ends disagree (a transition inside it, as in some historical zones) is not cached and
+ * every instant in it is formatted. A memo of a pure function, cleared wholesale when large.
+ */
+const QUARTER_MS = 900_000;
+const offsetCache = new Map<string, number>();
+
+function cachedOffset(epochMs: number, zone: string): number | undefined {
+  const quarter = Math.floor(epochMs / QUARTER_MS);
+  const key = `${zone}|${quarter}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return Number.isNaN(cached) ? undefined : cached;
+  const start = offsetAt(quarter * QUARTER_MS, zone);
+  const end = offsetAt((quarter + 1) * QUARTER_MS - 1000, zone);
+  if (offsetCache.size >= 50_000) offsetCache.clear();
+  offsetCache.set(key, start === end ? start : NaN);
+  return start === end ? start : undefined;
+}
+
+function localParts(epochMs: number, zone: string): LocalParts {
+  const offset = cachedOffset(epochMs, zone);
+  if (offset === undefined) return formattedParts(epochMs, zone);
+  const wall = new Date(Math.floor(epochMs / 1000) * 1000 + offset);
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
   };
 }
 

@@ -3,6 +3,7 @@ import { createLogger } from '../logger.js';
 import type { RunRecord } from '../store/index.js';
 import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
 import { nextLocalTime, parseLocalTime } from './local-time.js';
+import { createPollPace } from './poll-pace.js';
 import { createScheduler, type JobOutcome, type SchedulerTimers } from './scheduler.js';
 
 /** A fake clock with timers that fire only when the test advances time. */
@@ -147,6 +148,40 @@ describe('local times in the clinic zone', () => {
 });
 
 describe('scheduler', () => {
+  it('plans the next poll at the adaptive pace: budget-paced while idle, the shortest after writes', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    let written = 0;
+    const runner = {
+      ...fake.runner,
+      runCycle: async (mode: CycleMode) => ({
+        ...(await fake.runner.runCycle(mode)),
+        clinikoRequests: 4,
+        counts: { patients: { read: written, written, skipped: 0, quarantined: 0, deadLettered: 0 } },
+      }),
+    };
+    const pace = createPollPace({ minMs: 10_000, maxMs: 60_000, requestsPerMinute: 180, idleShare: 0.1 });
+    const scheduler = createScheduler(
+      { runner, store: fake.store, logger, now: clock.now, timers: clock.timers, yieldTick: flush },
+      {
+        pollIntervalSeconds: 60,
+        clinicTimezone: 'Australia/Sydney',
+        journeyDailyAt: null,
+        useLease: false,
+        pace,
+      },
+    );
+    scheduler.start();
+    await clock.advance(0);
+    // Idle: 4 requests a cycle within 10 % of 180 a minute (the control above, without a pace: 60 s).
+    expect(scheduler.nextRun()).toBe(T0 + 13_334);
+    written = 2;
+    await clock.advance(13_334);
+    expect(fake.calls).toHaveLength(2);
+    expect(scheduler.nextRun()).toBe(T0 + 13_334 + 10_000);
+    await scheduler.stop();
+  });
+
   it('polls at start and then every interval, one run at a time', async () => {
     const clock = fakeTime(T0);
     const fake = fakeRunner(clock);

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { CycleMode, RunSummary } from '../sync/cycle/runner.js';
 import { nextLocalTime, parseLocalTime } from './local-time.js';
+import type { PollPace } from './poll-pace.js';
 import { LEASE_MS } from '../sync/common/run-record.js';
 
 /**
@@ -67,6 +68,11 @@ export interface SchedulerOptions {
   readonly owner?: string;
   /** Run the first cycle at start (default) or only after one interval. */
   readonly runAtStart?: boolean;
+  /**
+   * The adaptive poll (poll-pace.ts): the interval after each incremental cycle follows its cost and
+   * activity. Without it, every interval is `pollIntervalSeconds`.
+   */
+  readonly pace?: PollPace;
   /** Called after every job, and after every attempt skipped for the lease (metrics). */
   readonly onJobFinished?: (outcome: JobOutcome) => void;
 }
@@ -94,7 +100,8 @@ interface SchedulerState {
   readonly timers: SchedulerTimers;
   readonly yieldTick: () => Promise<void>;
   readonly owner: string;
-  readonly intervalMs: number;
+  /** The poll interval; adapted after each incremental cycle when a pace is given. */
+  intervalMs: number;
   readonly journeyAt: string | null;
   readonly reconcileAt: string;
   /** Null when no reminder job is scheduled. */
@@ -120,7 +127,7 @@ interface Job {
 }
 
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions) {
-  const intervalMs = options.pollIntervalSeconds * 1000;
+  const intervalMs = options.pace?.intervalMs() ?? options.pollIntervalSeconds * 1000;
   const journeyAt = options.journeyDailyAt === undefined ? '06:00' : options.journeyDailyAt;
   const reconcileAt = options.reconcileAt ?? '02:30';
   if (journeyAt !== null) parseLocalTime(journeyAt);
@@ -405,6 +412,8 @@ function endJob(job: Job, result: JobResult): void {
   const done: JobOutcome = { kind, trigger, startedAt, finishedAt: s.now(), ...result };
   notify(s, done);
   s.current = undefined;
+  if (kind === 'incremental' && result.summary && s.options.pace)
+    s.intervalMs = s.options.pace.afterCycle(result.summary);
   job.resolve(done);
   afterJob(s, kind, startedAt, false);
 }

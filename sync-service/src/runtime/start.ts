@@ -10,6 +10,7 @@ import { createSyncControl, type SyncControl } from './control.js';
 import { serviceProbes } from './health.js';
 import { createOperations, type Operations } from './operations.js';
 import { createProgress, type Progress } from './progress.js';
+import { createPollPace } from './poll-pace.js';
 import {
   createScheduler,
   type Scheduler,
@@ -245,6 +246,12 @@ function serviceScheduler(
     },
     {
       pollIntervalSeconds: config.pollIntervalSeconds,
+      pace: createPollPace({
+        minMs: config.pollMinSeconds * 1000,
+        maxMs: config.pollIntervalSeconds * 1000,
+        requestsPerMinute: config.cliniko.requestsPerMinute,
+        idleShare: config.idlePollBudgetShare,
+      }),
       clinicTimezone: config.clinicTimezone,
       useLease: service.store.kind === 'postgres',
       // The process's lease owner, so the lease heartbeat renews it and close() releases it.

@@ -93,3 +93,54 @@ describe('a whole-call failure', () => {
     expect(failure?.message).not.toContain('1990-02-31');
   });
 });
+
+describe('a Bulk API 2.0 upsert', () => {
+  it('leaves a field a record does not carry unchanged (empty cell) and clears a null one (#N/A, the control)', async () => {
+    let rows: Array<Record<string, string>> = [];
+    const connection = {
+      bulk2: {
+        loadAndWaitForResults: (options: { input: Array<Record<string, string>> }) => {
+          rows = options.input;
+          return Promise.resolve({
+            successfulResults: rows.map((r) => ({
+              Cliniko_Patient_Id__c: r.Cliniko_Patient_Id__c,
+              sf__Id: `003${r.Cliniko_Patient_Id__c}`,
+              sf__Created: 'true',
+            })),
+            failedResults: [],
+            unprocessedRecords: [],
+          });
+        },
+      },
+      limitInfo: {},
+    } as unknown as Connection;
+    const writer = createSalesforceWriter(connection, createLogger({ level: 'silent', pretty: false }));
+    // A merged record (projection + journey slot) beside one with the projection only.
+    const results = await writer.upsert(
+      'Contact',
+      'Cliniko_Patient_Id__c',
+      [
+        { Cliniko_Patient_Id__c: '1', LastName: 'A', Journey_Stage__c: 'Active', Phone: null },
+        { Cliniko_Patient_Id__c: '2', LastName: 'B', Account__r: { Cliniko_Business_Id__c: '9' } },
+      ],
+      { bulk: true },
+    );
+    expect(results.map((r) => r.success)).toEqual([true, true]);
+    expect(rows).toEqual([
+      {
+        Cliniko_Patient_Id__c: '1',
+        LastName: 'A',
+        Journey_Stage__c: 'Active',
+        Phone: '#N/A',
+        'Account__r.Cliniko_Business_Id__c': '',
+      },
+      {
+        Cliniko_Patient_Id__c: '2',
+        LastName: 'B',
+        'Account__r.Cliniko_Business_Id__c': '9',
+        Journey_Stage__c: '',
+        Phone: '',
+      },
+    ]);
+  });
+});

@@ -202,14 +202,14 @@ async function upsertBulk(
 
 /**
  * Bulk 2.0 takes flat CSV columns: a parent reference becomes `Contact__r.Cliniko_Patient_Id__c`, and a
- * null must be sent as #N/A to clear a field.
+ * null must be sent as #N/A to clear a field. One job's rows share the columns of all its records; a
+ * field a record does not carry is an empty cell, which Bulk 2.0 leaves unchanged (as a collection
+ * upsert leaves a field it is not sent), never #N/A, which would clear it.
  */
 function bulkRows(records: readonly SalesforceRecord[]): Array<Record<string, string>> {
-  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
-  return records.map((record) => {
+  const flat = records.map((record) => {
     const row: Record<string, string> = {};
-    for (const column of columns) {
-      const value = record[column];
+    for (const [column, value] of Object.entries(record)) {
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         for (const [refField, refValue] of Object.entries(value as Record<string, unknown>)) {
           row[`${column}.${refField}`] = csvCell(refValue);
@@ -220,6 +220,9 @@ function bulkRows(records: readonly SalesforceRecord[]): Array<Record<string, st
     }
     return row;
   });
+  const columns = [...new Set(flat.flatMap((row) => Object.keys(row)))];
+  for (const row of flat) for (const column of columns) row[column] ??= '';
+  return flat;
 }
 
 type BulkOutcome = Awaited<ReturnType<Connection['bulk2']['loadAndWaitForResults']>>;

@@ -9,8 +9,6 @@ import {
   toAudit,
   toAuditHead,
   toDeadLetter,
-  toFact,
-  toJourneyState,
   toOutboxItem,
   toOutboxStats,
   replayVerdict,
@@ -22,6 +20,7 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import { factReads, type FactReads } from './fact-reads.js';
 import * as H from './contact-holds.js';
 import type {
   AuditBuilder,
@@ -35,8 +34,6 @@ import type {
   CompletedWrite,
   BlockedItem,
   DeadLetter,
-  FactInput,
-  JourneyStateRow,
   OutboxItem,
   OutboxStats,
   PayloadCipher,
@@ -68,10 +65,13 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
 
+  private readonly reads: FactReads;
+
   constructor(
     connection: string | pg.PoolConfig,
     private readonly cipher: PayloadCipher,
   ) {
+    this.reads = factReads(POSTGRES, (q) => this.rows(q), cipher);
     this.pool = new pg.Pool(
       typeof connection === 'string' ? { connectionString: connection, max: 5 } : connection,
     );
@@ -357,55 +357,19 @@ export class PostgresStore implements Store {
     );
   }
 
-  async listFacts(patientIds: readonly string[]): Promise<FactInput[]> {
-    if (patientIds.length === 0) return [];
-    return (await this.rows(S.selectFacts(POSTGRES, patientIds))).map((row) => toFact(row, this.cipher));
-  }
-
-  async listFactPatientIds(): Promise<string[]> {
-    return (await this.rows(S.selectFactPatientIds())).map((r) => toText(r.patient_id));
-  }
-
-  async getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]> {
-    if (ids.length === 0) return [];
-    return (await this.rows(S.selectFactsById(POSTGRES, resource, ids))).map((row) =>
-      toFact(row, this.cipher),
-    );
-  }
-
-  async listResourceFacts(resource: string): Promise<FactInput[]> {
-    return (await this.rows(S.selectResourceFacts(resource))).map((row) => toFact(row, this.cipher));
-  }
-
-  async announcedEvents(keys: readonly string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    return new Set(
-      (await this.rows(S.selectAnnouncedEvents(POSTGRES, keys))).map((r) => toText(r.event_key)),
-    );
-  }
-
-  async getSignpost(name: string): Promise<number | undefined> {
-    const row = await this.first(S.selectSignpost(name));
-    return row ? Number(row.at) : undefined;
-  }
-
-  async dueReminders(nowMs: number, limit: number): Promise<string[]> {
-    return (await this.rows(S.selectDueReminders(nowMs, limit))).map((r) => toText(r.appointment_id));
-  }
-
-  async remindersFingerprint(): Promise<string | undefined> {
-    const row = await this.first(S.selectRemindersIndex());
-    return row ? toText(row.fingerprint) : undefined;
-  }
-
-  async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
-    const row = await this.first(S.selectJourneyState(patientId));
-    return row ? toJourneyState(row) : undefined;
-  }
-
-  async listJourneyStates(): Promise<JourneyStateRow[]> {
-    return (await this.rows(S.selectJourneyStates())).map(toJourneyState);
-  }
+  // Facts, journey states, announced events, signposts, the reminder index (fact-reads.ts, shared).
+  readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
+  readonly listFactPatientIds: FactReads['listFactPatientIds'] = () => this.reads.listFactPatientIds();
+  readonly getFacts: FactReads['getFacts'] = (resource, ids) => this.reads.getFacts(resource, ids);
+  readonly listResourceFacts: FactReads['listResourceFacts'] = (resource) =>
+    this.reads.listResourceFacts(resource);
+  readonly announcedEvents: FactReads['announcedEvents'] = (keys) => this.reads.announcedEvents(keys);
+  readonly getSignpost: FactReads['getSignpost'] = (name) => this.reads.getSignpost(name);
+  readonly dueReminders: FactReads['dueReminders'] = (now, limit) => this.reads.dueReminders(now, limit);
+  readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
+  readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
+    this.reads.getJourneyState(patientId);
+  readonly listJourneyStates: FactReads['listJourneyStates'] = () => this.reads.listJourneyStates();
 
   async startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void> {
     await this.run(S.insertRun(run));

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { SQLITE, sqlitePlaceholders } from './dialect.js';
 import { quarantineLimit, toQuarantineItem } from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
@@ -11,8 +11,6 @@ import {
   toAudit,
   toAuditHead,
   toDeadLetter,
-  toFact,
-  toJourneyState,
   toOutboxItem,
   toOutboxStats,
   replayVerdict,
@@ -24,6 +22,7 @@ import {
   toWatermark,
 } from './rows.js';
 import * as S from './statements.js';
+import { factReads, type FactReads } from './fact-reads.js';
 import * as H from './contact-holds.js';
 import type {
   AuditBuilder,
@@ -37,8 +36,6 @@ import type {
   CompletedWrite,
   BlockedItem,
   DeadLetter,
-  FactInput,
-  JourneyStateRow,
   OutboxItem,
   OutboxStats,
   PayloadCipher,
@@ -68,10 +65,13 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
 
+  private readonly reads: FactReads;
+
   constructor(
     path: string,
     private readonly cipher: PayloadCipher,
   ) {
+    this.reads = factReads(SQLITE, (q) => Promise.resolve(this.all(q)), cipher);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     // The busy timeout first: switching to WAL needs a lock, and another connection (a CLI command, a
     // process that was just killed and is still letting go) may hold one for a moment.
@@ -94,8 +94,20 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Prepared statements by SQL text, reused (issue #16: preparing every row's statement again was a
+   * large share of a backfill's store time). The statements are a fixed set (statements.ts binds lists
+   * as one parameter), so the cache stays small; it is emptied if it ever grows past a bound.
+   */
+  private readonly statements = new Map<string, StatementSync>();
+
   private prepare(query: S.Query): { run: () => number; all: () => Row[] } {
-    const statement = this.db.prepare(sqlitePlaceholders(query.sql));
+    let statement = this.statements.get(query.sql);
+    if (statement === undefined) {
+      if (this.statements.size >= 500) this.statements.clear();
+      statement = this.db.prepare(sqlitePlaceholders(query.sql));
+      this.statements.set(query.sql, statement);
+    }
     const params = query.params as SQLInputValue[];
     return { run: () => Number(statement.run(...params).changes), all: () => statement.all(...params) };
   }
@@ -347,57 +359,19 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map((r) => toQuarantine(r, this.cipher)));
   }
 
-  async listFacts(patientIds: readonly string[]): Promise<FactInput[]> {
-    if (patientIds.length === 0) return Promise.resolve([]);
-    return Promise.resolve(
-      this.all(S.selectFacts(SQLITE, patientIds)).map((row) => toFact(row, this.cipher)),
-    );
-  }
-
-  async listFactPatientIds(): Promise<string[]> {
-    return Promise.resolve(this.all(S.selectFactPatientIds()).map((r) => toText(r.patient_id)));
-  }
-
-  async getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return Promise.resolve(
-      this.all(S.selectFactsById(SQLITE, resource, ids)).map((row) => toFact(row, this.cipher)),
-    );
-  }
-
-  async listResourceFacts(resource: string): Promise<FactInput[]> {
-    return Promise.resolve(this.all(S.selectResourceFacts(resource)).map((row) => toFact(row, this.cipher)));
-  }
-
-  async announcedEvents(keys: readonly string[]): Promise<Set<string>> {
-    if (keys.length === 0) return Promise.resolve(new Set());
-    return Promise.resolve(
-      new Set(this.all(S.selectAnnouncedEvents(SQLITE, keys)).map((r) => toText(r.event_key))),
-    );
-  }
-
-  async getSignpost(name: string): Promise<number | undefined> {
-    const row = this.get(S.selectSignpost(name));
-    return Promise.resolve(row ? Number(row.at) : undefined);
-  }
-
-  async dueReminders(nowMs: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.all(S.selectDueReminders(nowMs, limit)).map((r) => toText(r.appointment_id)));
-  }
-
-  async remindersFingerprint(): Promise<string | undefined> {
-    const row = this.get(S.selectRemindersIndex());
-    return Promise.resolve(row ? toText(row.fingerprint) : undefined);
-  }
-
-  async getJourneyState(patientId: string): Promise<JourneyStateRow | undefined> {
-    const row = this.get(S.selectJourneyState(patientId));
-    return Promise.resolve(row ? toJourneyState(row) : undefined);
-  }
-
-  async listJourneyStates(): Promise<JourneyStateRow[]> {
-    return Promise.resolve(this.all(S.selectJourneyStates()).map(toJourneyState));
-  }
+  // Facts, journey states, announced events, signposts, the reminder index (fact-reads.ts, shared).
+  readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
+  readonly listFactPatientIds: FactReads['listFactPatientIds'] = () => this.reads.listFactPatientIds();
+  readonly getFacts: FactReads['getFacts'] = (resource, ids) => this.reads.getFacts(resource, ids);
+  readonly listResourceFacts: FactReads['listResourceFacts'] = (resource) =>
+    this.reads.listResourceFacts(resource);
+  readonly announcedEvents: FactReads['announcedEvents'] = (keys) => this.reads.announcedEvents(keys);
+  readonly getSignpost: FactReads['getSignpost'] = (name) => this.reads.getSignpost(name);
+  readonly dueReminders: FactReads['dueReminders'] = (now, limit) => this.reads.dueReminders(now, limit);
+  readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
+  readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
+    this.reads.getJourneyState(patientId);
+  readonly listJourneyStates: FactReads['listJourneyStates'] = () => this.reads.listJourneyStates();
 
   async startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void> {
     this.run(S.insertRun(run));

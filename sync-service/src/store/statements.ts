@@ -130,19 +130,28 @@ export interface ClaimOptions {
   readonly leaseMs: number;
   readonly now: number;
   readonly objects?: readonly string[];
+  /** Only these keys (`external_id`, slots included): the other slots of records already claimed. */
+  readonly externalIds?: readonly string[];
 }
 
 /** Leases the due items, highest priority first; rows come back unordered (the adapter sorts). */
 export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
-  const filter = o.objects?.length ? `AND ${d.inList('object', 5)}` : '';
   const params: unknown[] = [o.owner, o.now + o.leaseMs, o.now, o.limit];
-  if (o.objects?.length) params.push(d.listParam(o.objects));
+  let filter = '';
+  if (o.objects?.length) {
+    params.push(d.listParam(o.objects));
+    filter += ` AND ${d.inList('object', params.length)}`;
+  }
+  if (o.externalIds !== undefined) {
+    params.push(d.listParam(o.externalIds));
+    filter += ` AND ${d.inList('external_id', params.length)}`;
+  }
   return q(
     `UPDATE outbox SET lease_owner = $1, lease_expires_at = $2
      WHERE id IN (
        SELECT id FROM outbox
        WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
-         AND blocked_by IS NULL ${filter}
+         AND blocked_by IS NULL${filter}
        ORDER BY priority, id LIMIT $4
        ${d.skipLocked})
      RETURNING *`,

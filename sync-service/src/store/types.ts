@@ -276,6 +276,8 @@ export interface Store {
     leaseMs: number;
     now: number;
     objects?: readonly string[];
+    /** Only these keys (slots included); the worker claims the other slots of records it claimed. */
+    externalIds?: readonly string[];
   }): Promise<OutboxItem[]>;
   /**
    * Successful writes: remove the items (if unchanged), record state and append audit rows, atomically.

@@ -22,7 +22,11 @@ export async function changedItems(
   counter: RunCounter,
 ): Promise<OutboxInput[]> {
   const byObject = new Map<string, PayloadCandidate[]>();
-  for (const c of candidates) byObject.set(c.object, [...(byObject.get(c.object) ?? []), c]);
+  for (const c of candidates) {
+    const list = byObject.get(c.object);
+    if (list) list.push(c);
+    else byObject.set(c.object, [c]);
+  }
   const out: OutboxInput[] = [];
   for (const [object, list] of byObject) {
     const keys = list.map((c) => c.key);

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/index.js';
 import type { DrainResult, OutboxWorker } from '../outbox/worker.js';
 import type { createPayloadRules } from '../payloads.js';
-import type { References } from './references.js';
+import type { ReferenceCache, References } from './references.js';
 
 /**
  * What one sync cycle depends on (the adapters at its edges are injected: a Cliniko stream source, a
@@ -23,6 +23,8 @@ export interface SyncRunnerDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly overlapSeconds?: number;
+  /** How long reference lists are cached between cycles (default 10 minutes; references.ts). */
+  readonly referenceMaxAgeMs?: number;
   /** Salesforce API calls made so far (for the run summary). */
   readonly salesforceCalls?: () => number;
   /** Called after every page read, for progress displays (counts only). */
@@ -61,6 +63,8 @@ export interface CycleContext {
   readonly log: Logger;
   readonly rules: ReturnType<typeof createPayloadRules>;
   readonly overlapSeconds: number;
+  /** Reference lists cached across cycles (re-read when stale or when a record links an unknown id). */
+  readonly references: ReferenceCache;
 }
 
 /** Merged patients known to this run: the cache of survivors looked up, and merges read this run. */
@@ -73,7 +77,8 @@ export interface Merges {
 export interface CycleRun {
   readonly runId: string;
   readonly counter: RunCounter;
-  readonly refs: References;
+  /** Replaced when a record links a reference record the cached lists lack. */
+  refs: References;
   /** Patients whose facts changed this run: their journeys are derived again. */
   readonly affectedPatients: Set<string>;
   /** The cycle lease on PostgreSQL (renewed with every page read); undefined on SQLite. */

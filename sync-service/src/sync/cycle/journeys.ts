@@ -36,8 +36,11 @@ async function deriveChunk(
   counter: RunCounter,
 ): Promise<void> {
   const byPatient = new Map<string, FactInput[]>();
-  for (const f of await ctx.deps.store.listFacts([...chunk]))
-    byPatient.set(f.patientId, [...(byPatient.get(f.patientId) ?? []), f]);
+  for (const f of await ctx.deps.store.listFacts([...chunk])) {
+    const facts = byPatient.get(f.patientId);
+    if (facts) facts.push(f);
+    else byPatient.set(f.patientId, [f]);
+  }
   const candidates: PayloadCandidate[] = [];
   const states: Array<{ patientId: string; state: string }> = [];
   for (const patientId of chunk) {

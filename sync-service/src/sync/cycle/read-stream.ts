@@ -19,6 +19,8 @@ import { indexRows } from './reminders.js';
  * second across a page boundary are not missed.
  */
 type Event = StreamEvent<Record<string, unknown>>;
+
+const SURVIVOR_CACHE_LIMIT = 5_000;
 type RecordEvent = Extract<Event, { kind: 'record' }>;
 
 interface StreamRead {
@@ -84,9 +86,42 @@ export async function readStream(
     ...(watermark ? { since: watermark.cursor } : {}),
     overlapSeconds: ctx.overlapSeconds,
   }) as AsyncGenerator<Event>;
-  for await (const ev of events) await onEvent(s, ev);
+  for await (const ev of readAhead(events)) await onEvent(s, ev);
   if (!s.complete)
     ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+}
+
+/**
+ * Pipelining (issue #16): asks the stream for its next event before the current one is handled, so
+ * the request for the next Cliniko page is on the wire while this page is projected and committed.
+ * Order is unchanged (events are handled one by one, as read) and so is the bookmark discipline: a page
+ * fetched ahead is only read, never committed, before its own turn.
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T, void, undefined> {
+  const ask = (): Promise<IteratorResult<T>> => {
+    const next = source.next();
+    // Handled now, awaited later: a failing read-ahead must not count as an unhandled rejection
+    // while the consumer is still busy with the event before it.
+    next.catch(() => undefined);
+    return next;
+  };
+  let pending: Promise<IteratorResult<T>> | undefined = ask();
+  try {
+    for (;;) {
+      const result: IteratorResult<T> = await pending;
+      if (result.done === true) {
+        pending = undefined;
+        return;
+      }
+      pending = ask();
+      yield result.value;
+    }
+  } finally {
+    if (pending !== undefined) {
+      // The consumer stopped early (or failed): the read-ahead's outcome no longer matters.
+      await source.return(undefined).catch(() => undefined);
+    }
+  }
 }
 
 async function onEvent(s: StreamRead, ev: Event): Promise<void> {
@@ -95,7 +130,12 @@ async function onEvent(s: StreamRead, ev: Event): Promise<void> {
   else if (ev.kind === 'quarantine') {
     s.run.counter.add(s.stream.resource, 'quarantined');
     s.quarantine.push(toQuarantine(ev.item, s.run.runId));
-  } else onRecord(s, ev);
+  } else {
+    // A record linking a reference record created since the lists were cached: read them again first.
+    const fresh = await s.ctx.references.forRecord(ev.raw, s.run.refs, s.ctx.deps.now());
+    if (fresh) s.run.refs = fresh;
+    onRecord(s, ev);
+  }
 }
 
 async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Promise<void> {
@@ -183,6 +223,9 @@ function notePatient(s: StreamRead, ev: RecordEvent): void {
 async function flush(s: StreamRead, candidate: string | undefined, restore = false): Promise<void> {
   const { deps } = s.ctx;
   await pointChildrenAtSurvivors(s.ctx, s.pending, s.run.merges.survivors);
+  // A cache of store lookups (merges read this run are facts committed with their page): bounded, so a
+  // backfill does not keep an entry for every patient it met (issue #16).
+  if (s.run.merges.survivors.size > SURVIVOR_CACHE_LIMIT) s.run.merges.survivors.clear();
   const changed = await changedItems(s.ctx, s.pending, s.run.runId, s.run.counter);
   // Judged against the facts stored before this page, and committed with it: announced exactly once.
   const events =

@@ -256,7 +256,7 @@ describe('quarantine', () => {
 });
 
 describe('slots', () => {
-  it('writes the journey slot of a patient as its own outbox item, onto the same Salesforce record', async () => {
+  it('queues the journey slot of a patient as its own outbox item, written with its base in one call', async () => {
     const { runner, sf } = setup(() => [
       ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
       ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z' }),
@@ -264,11 +264,15 @@ describe('slots', () => {
     ]);
     await runner.runCycle('incremental');
     const contactCalls = sf.calls.filter((c) => c.object === 'Contact');
-    // Base payload and journey slot: two calls (one record may not appear twice in one), same key.
-    expect(contactCalls).toHaveLength(2);
-    expect(contactCalls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([['1'], ['1']]);
-    expect(contactCalls[1]?.records[0]).not.toHaveProperty('Email');
-    expect((await store.getRecordStates('Contact', ['1', '1#journey'])).size).toBe(2);
+    // Base payload and journey slot: one call, one record carrying both (issue #16: one write per
+    // record), while each slot keeps its own state for change detection.
+    expect(contactCalls).toHaveLength(1);
+    expect(contactCalls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([['1']]);
+    expect(contactCalls[0]?.records[0]).toHaveProperty('Email');
+    expect(Object.keys(contactCalls[0]?.records[0] ?? {}).some((f) => f.startsWith('Journey_'))).toBe(true);
+    const states = await store.getRecordStates('Contact', ['1', '1#journey']);
+    expect(states.size).toBe(2);
+    expect(states.get('1')?.payloadHash).not.toBe(states.get('1#journey')?.payloadHash);
   });
 });
 

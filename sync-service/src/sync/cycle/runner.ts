@@ -17,7 +17,7 @@ import { describeRunError, finish, startRun } from './finish.js';
 import { deriveJourneys } from './journeys.js';
 import { reparentMerged } from './merges.js';
 import { readStream } from './read-stream.js';
-import { loadReferences } from './references.js';
+import { createReferenceCache } from './references.js';
 import { remindersJob } from './reminders.js';
 
 export type { CycleMode, RunSummary, SyncRunnerDeps } from './context.js';
@@ -38,6 +38,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     log: deps.logger.child({ module: 'runner' }),
     rules: createPayloadRules(deps),
     overlapSeconds: deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+    references: createReferenceCache(deps.cliniko, deps.clinicTimezone, deps.referenceMaxAgeMs),
   };
   return {
     /** One full cycle: streams, derivations, outbox drain, run record. Skipped while another instance runs one. */
@@ -62,9 +63,9 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
 
 export type SyncRunner = ReturnType<typeof createSyncRunner>;
 
-/** Reference records (businesses, practitioners, appointment types): small, read whole each run. */
+/** Reference records (businesses, practitioners, appointment types): cached, read whole when stale. */
 function references(ctx: CycleContext) {
-  return loadReferences(ctx.deps.cliniko, ctx.deps.clinicTimezone, ctx.deps.now());
+  return ctx.references.forCycle(ctx.deps.now());
 }
 
 async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefined): Promise<RunSummary> {

@@ -2,8 +2,21 @@ import { patientIdOf } from '../common/parents.js';
 import type { OutboxItem } from '../../store/index.js';
 
 /** The outbox key may carry a slot (`123#journey`); Salesforce only knows the external id. */
-export function externalIdOf(item: OutboxItem): string {
+export function externalIdOf(item: Pick<OutboxItem, 'externalId'>): string {
   return item.externalId.split('#')[0] ?? item.externalId;
+}
+
+/**
+ * The slots a record's fields may come from besides its own projection (`<id>`): the journey
+ * derivations (`#journey` on Contact, `#progress` on Care_Plan__c) and the merge re-pointing
+ * (`#parent` on children) and the appointment's last lifecycle event (`#event` on Cliniko_Appointment__c).
+ * sync/cycle/journeys.ts, merges.ts and appointment-events.ts name them.
+ */
+export const SLOTS = ['journey', 'progress', 'parent', 'event'] as const;
+
+/** Every outbox key one Salesforce record can be written under: its own and each slot's. */
+export function slotKeysOf(externalId: string): string[] {
+  return [externalId, ...SLOTS.map((slot) => `${externalId}#${slot}`)];
 }
 
 /** Where the payload says its record belongs to a patient (for `audit show --patient`). */
@@ -13,9 +26,10 @@ export function patientOf(item: OutboxItem, fields: Record<string, unknown>): st
 }
 
 /**
- * Groups claimed items by object and operation, in claim order (priority first), and splits a group
- * wherever the same Salesforce record would appear twice in one call (Salesforce rejects duplicate
- * external ids in one collection request).
+ * Groups claimed items by object and operation, in claim order (priority first). Upserts of the same
+ * Salesforce record under different slots (`123` and `123#journey`) stay in one group: the writer sends
+ * them as one merged payload (`writeUnits`), one write per record. Any other repeat of a record is split
+ * into a later group (Salesforce rejects duplicate external ids in one collection request).
  */
 export function groupForWrite(
   items: readonly OutboxItem[],
@@ -27,7 +41,7 @@ export function groupForWrite(
     keys: Set<string>;
   }> = [];
   for (const item of items) {
-    const key = externalIdOf(item);
+    const key = item.operation === 'upsert' ? item.externalId : externalIdOf(item);
     let group = groups.find(
       (g) => g.object === item.object && g.operation === item.operation && !g.keys.has(key),
     );
@@ -39,4 +53,43 @@ export function groupForWrite(
     group.keys.add(key);
   }
   return groups.map(({ object, operation, items: list }) => ({ object, operation, items: list }));
+}
+
+/** One Salesforce record's write: the items (slots) it carries and their fields merged. */
+export interface WriteUnit {
+  readonly items: OutboxItem[];
+  readonly fields: Record<string, unknown>;
+}
+
+/**
+ * The records one group writes. Upserts of the same record are merged: the base payload first, then
+ * each slot's fields in slot order (a slot's field wins: `#parent` re-points a child on purpose, and
+ * the journey slots carry only fields the projection never sets). Each item keeps its own payload and
+ * hash, so change detection and the audit stay per slot. Other operations: one unit per item.
+ */
+export function writeUnits(
+  operation: OutboxItem['operation'],
+  items: readonly OutboxItem[],
+  payloads: ReadonlyArray<Record<string, unknown>>,
+): WriteUnit[] {
+  if (operation !== 'upsert') return items.map((item, i) => ({ items: [item], fields: payloads[i]! }));
+  const byRecord = new Map<string, Array<{ item: OutboxItem; fields: Record<string, unknown> }>>();
+  items.forEach((item, i) => {
+    const key = externalIdOf(item);
+    const list = byRecord.get(key) ?? [];
+    list.push({ item, fields: payloads[i]! });
+    byRecord.set(key, list);
+  });
+  return [...byRecord.values()].map((list) => {
+    list.sort((a, b) => slotRank(a.item) - slotRank(b.item));
+    return {
+      items: list.map((x) => x.item),
+      fields: Object.assign({}, ...list.map((x) => x.fields)) as Record<string, unknown>,
+    };
+  });
+}
+
+function slotRank(item: OutboxItem): number {
+  const slot = item.externalId.split('#')[1];
+  return slot === undefined ? -1 : SLOTS.indexOf(slot as (typeof SLOTS)[number]);
 }

@@ -8,7 +8,7 @@ import { createOutboxWorker, type OutboxWorkerOptions } from './worker.js';
 
 /**
  * The outbox worker over a fake Salesforce writer and a real SQLite store in memory: what it completes,
- * retries and dead-letters, how it keeps a record's slots apart, and where it stops.
+ * retries and dead-letters, how it merges a record's slots into one write, and where it stops.
  */
 
 const T0 = Date.parse('2026-11-22T01:00:00.000Z');
@@ -21,6 +21,18 @@ beforeEach(async () => {
 afterEach(async () => {
   await store.close();
 });
+
+/** An item of another object than Contact: a second group in a claim. */
+function carePlan(caseId: string): OutboxInput {
+  return {
+    object: 'Care_Plan__c',
+    externalId: caseId,
+    operation: 'upsert',
+    payload: JSON.stringify({ Cliniko_Case_Id__c: caseId }),
+    payloadHash: `hash-case-${caseId}`,
+    runId: 'run-test',
+  };
+}
 
 function contact(externalId: string, fields: Record<string, unknown> = {}): OutboxInput {
   const id = externalId.split('#')[0]!;
@@ -138,12 +150,46 @@ describe('classified failures', () => {
 });
 
 describe('slots', () => {
-  it('writes a record and its slot in separate calls, both keyed by the record’s external id', async () => {
+  it('writes a record and its due slots as one merged payload, each slot completed with its own hash and audit entry', async () => {
     await enqueue(contact('7', { LastName: 'Base' }), contact('7#journey', { Journey_Stage__c: 'Active' }));
     const { worker, sf } = setup();
     expect((await worker.drain()).written).toBe(2);
-    expect(sf.calls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([['7'], ['7']]);
-    expect((await auditEntries()).map((e) => e.externalId)).toEqual(['7', '7#journey']);
+    expect(sf.calls).toHaveLength(1);
+    expect(sf.calls[0]?.records).toEqual([
+      { Cliniko_Patient_Id__c: '7', LastName: 'Base', Journey_Stage__c: 'Active' },
+    ]);
+    const states = await store.getRecordStates('Contact', ['7', '7#journey']);
+    expect(states.get('7')?.payloadHash).toBe('hash-7-{"LastName":"Base"}');
+    expect(states.get('7#journey')?.payloadHash).toBe('hash-7#journey-{"Journey_Stage__c":"Active"}');
+    const entries = await auditEntries();
+    expect(entries.map((e) => [e.externalId, e.changedFields])).toEqual([
+      ['7', ['Cliniko_Patient_Id__c', 'LastName']],
+      ['7#journey', ['Cliniko_Patient_Id__c', 'Journey_Stage__c']],
+    ]);
+  });
+
+  it('claims the other slots of a record it claimed, however far apart they were queued', async () => {
+    // A backfill queues the Contact while reading and its journey slot at the end: with a claim of one
+    // item, the slot is not in the claim but is fetched with it. Control: another record's item is not.
+    await enqueue(contact('7', { LastName: 'Base' }), contact('8', { LastName: 'Other' }));
+    await enqueue(contact('7#journey', { Journey_Stage__c: 'Active' }));
+    const { worker, sf } = setup(accept, { claimLimit: 1 });
+    expect((await worker.drain()).written).toBe(3);
+    expect(sf.calls.map((c) => c.records.map((r) => Object.keys(r).length))).toEqual([[3], [2]]);
+  });
+
+  it('a slot alone (its base unchanged) is written alone, and a rejected merged write fails every slot in it', async () => {
+    await enqueue(contact('7#journey', { Journey_Stage__c: 'Active' }));
+    const alone = setup();
+    expect((await alone.worker.drain()).written).toBe(1);
+    expect(alone.sf.calls[0]?.records).toEqual([{ Cliniko_Patient_Id__c: '7', Journey_Stage__c: 'Active' }]);
+
+    await enqueue(contact('9', { LastName: 'X' }), contact('9#journey', { Journey_Stage__c: 'Active' }));
+    const rejected = setup(rejectWith('INVALID_FIELD', 'permanent', ['LastName']), { maxWaitMs: 0 });
+    // Classified per item: the base is dead-lettered, and its slot then waits for it (issue #15).
+    expect(await rejected.worker.drain()).toMatchObject({ written: 0, deadLettered: 1, blocked: 1 });
+    expect(rejected.sf.calls).toHaveLength(1);
+    expect((await store.listDeadLetters()).map((d) => d.externalId)).toEqual(['9']);
   });
 
   it('lets a slot written before its base wait for it; a base missing a required field is dead-lettered (control)', async () => {
@@ -305,12 +351,12 @@ describe('platform events across crashes (issue #15)', () => {
 
 describe('leases', () => {
   it('does not write items another owner took over while it was writing (control: untouched, both groups are written)', async () => {
-    await enqueue(contact('1'), contact('1#journey'));
+    await enqueue(contact('1'), carePlan('1'));
     const control = setup();
     expect((await control.worker.drain()).written).toBe(2);
     expect(control.sf.calls).toHaveLength(2);
 
-    await enqueue(contact('2', { LastName: 'B' }), contact('2#journey', { LastName: 'B' }));
+    await enqueue(contact('2', { LastName: 'B' }), carePlan('2'));
     let taken = 0;
     const { worker, sf } = setup((call) => {
       if (taken === 0) {
@@ -331,7 +377,7 @@ describe('leases', () => {
   });
 
   it('stops after the group in flight once stopped, and writes nothing more', async () => {
-    await enqueue(contact('1'), contact('1#journey'));
+    await enqueue(contact('1'), carePlan('1'));
     const { worker, sf } = setup((call) => {
       worker.stop();
       return accept(call);

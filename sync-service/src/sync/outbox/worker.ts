@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import type { SalesforceWriter } from '../../salesforce/writer.js';
-import type { Store } from '../../store/index.js';
+import type { OutboxItem, Store } from '../../store/index.js';
 import { LEASE_MS } from '../common/run-record.js';
-import { groupForWrite } from './keys.js';
+import { externalIdOf, groupForWrite, slotKeysOf } from './keys.js';
 import type { ContactMatcher } from '../match/matcher.js';
 import { emptyTally, writeGroup, type Tally, type WriteContext } from './write.js';
 
@@ -19,10 +19,18 @@ export interface OutboxWorkerOptions {
   readonly retryDelaysMs?: readonly number[];
   /** Up to this much random delay is added to each retry. */
   readonly jitterMs?: number;
-  /** Above this many items of one object in a claim, use Bulk API 2.0. Default 2,000. */
+  /**
+   * Above this many records of one object in a claim, use Bulk API 2.0. Default 2,000
+   * (`SALESFORCE_BULK_THRESHOLD`).
+   */
   readonly bulkThreshold?: number;
   /** Stop writing once this share of the daily API allowance is used. Default 0.9. */
   readonly apiShare?: number;
+  /**
+   * Items one claim takes (plus the other slots of the records it holds). Default 10,000: large enough
+   * that a backfill's groups pass the default Bulk threshold, so Bulk API 2.0 actually runs (a claim
+   * capped at the threshold never could); bounded, so a drain's memory is too.
+   */
   readonly claimLimit?: number;
   /**
    * How long a claim holds its items without renewal. Default LEASE_MS (30 s): the process renews every
@@ -68,6 +76,7 @@ export interface OutboxWorkerDeps {
 }
 
 const DEFAULT_DELAYS = [1_000, 2_000, 4_000, 8_000, 16_000];
+const DEFAULT_CLAIM_LIMIT = 10_000;
 
 interface DrainContext extends WriteContext {
   readonly sleep: (ms: number) => Promise<void>;
@@ -92,7 +101,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     jitterMs: options.jitterMs ?? 250,
     bulkThreshold: options.bulkThreshold ?? 2_000,
     apiShare: options.apiShare ?? 0.9,
-    claimLimit: options.claimLimit ?? 2_000,
+    claimLimit: options.claimLimit ?? DEFAULT_CLAIM_LIMIT,
     leaseMs: options.leaseMs ?? LEASE_MS,
     maxWaitMs: options.maxWaitMs ?? 60_000,
     actor: options.actor ?? 'sync-service',
@@ -130,12 +139,15 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       tally.paused = 'api-limit';
       break;
     }
-    const items = await ctx.store.claimOutbox({
-      owner: ctx.owner,
-      limit: ctx.claimLimit,
-      leaseMs: ctx.leaseMs,
-      now: ctx.now(),
-    });
+    const items = await withOtherSlots(
+      ctx,
+      await ctx.store.claimOutbox({
+        owner: ctx.owner,
+        limit: ctx.claimLimit,
+        leaseMs: ctx.leaseMs,
+        now: ctx.now(),
+      }),
+    );
     if (items.length === 0) {
       const stats = await ctx.store.outboxStats(ctx.now());
       if (stats.pending === 0 || ctx.now() >= deadline) break;
@@ -152,6 +164,39 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
     if (tally.paused || ctx.stopping.value) break;
   }
   return result(tally, (await ctx.store.outboxStats(ctx.now())).pending);
+}
+
+/**
+ * A claim plus the due slots of the records it holds that it did not reach (`123#journey` when it
+ * claimed `123`, and the other way round): a backfill queues a patient's Contact while reading and its
+ * journey slot at the end, far apart in claim order, and both go to Salesforce as one write.
+ */
+async function withOtherSlots(ctx: DrainContext, items: OutboxItem[]): Promise<OutboxItem[]> {
+  const claimed = new Set(items.map((i) => `${i.object}\u0000${i.externalId}`));
+  const wanted = new Map<string, string[]>();
+  for (const item of items) {
+    if (item.operation !== 'upsert') continue;
+    const keys = slotKeysOf(externalIdOf(item)).filter((k) => !claimed.has(`${item.object}\u0000${k}`));
+    if (keys.length === 0) continue;
+    const list = wanted.get(item.object);
+    if (list) list.push(...keys);
+    else wanted.set(item.object, keys);
+  }
+  const more: OutboxItem[] = [];
+  for (const [object, keys] of wanted) {
+    const unique = [...new Set(keys)];
+    more.push(
+      ...(await ctx.store.claimOutbox({
+        owner: ctx.owner,
+        limit: unique.length,
+        leaseMs: ctx.leaseMs,
+        now: ctx.now(),
+        objects: [object],
+        externalIds: unique,
+      })),
+    );
+  }
+  return more.length === 0 ? items : [...items, ...more];
 }
 
 /**

@@ -6,7 +6,7 @@ import type { CompletedWrite, OutboxItem, Store } from '../../store/index.js';
 import { UPSERT_KEYS } from '../objects.js';
 import { parentKeyOf, patientOfParentKey } from '../common/parents.js';
 import { auditRowsFor, type CompletedItem } from './audit.js';
-import { externalIdOf } from './keys.js';
+import { externalIdOf, writeUnits } from './keys.js';
 import type { ContactMatcher } from '../match/matcher.js';
 
 /**
@@ -80,23 +80,33 @@ export async function writeGroup(
       ctx.now(),
     );
   const payloads = items.map((item) => JSON.parse(item.payload) as Record<string, unknown>);
+  const fieldsOf = new Map(items.map((item, i) => [item, payloads[i]!]));
+  // One write per Salesforce record: the slots of one record due together go as one payload.
+  const units = writeUnits(operation, items, payloads);
   let results: WriteResult[];
   try {
-    results = await callWriter(ctx, object, operation, items, payloads);
+    results = await callWriter(
+      ctx,
+      object,
+      operation,
+      units.map((u) => u.fields),
+    );
   } catch (err) {
     await failWholeCall(ctx, object, items, err, tally);
     return;
   }
   const done: CompletedItem[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    const result = results[i] ?? { key: item.externalId, success: false, id: null, created: null };
-    if (result.success) done.push({ item, result, fields: payloads[i]! });
-    else {
-      const error = recordError(item, result);
-      // Only a record's own rejection can be its missing parent; a whole-call failure never is.
-      if (!(await blockOnParent(ctx, item, error, tally))) await fail(ctx, item, error, tally);
-      if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
+  for (let u = 0; u < units.length; u++) {
+    for (const item of units[u]!.items) {
+      const result = results[u] ?? { key: item.externalId, success: false, id: null, created: null };
+      // Each slot completes with its own payload (its hash and audit entry stay per slot).
+      if (result.success) done.push({ item, result, fields: fieldsOf.get(item)! });
+      else {
+        const error = recordError(item, result);
+        // Only a record's own rejection can be its missing parent; a whole-call failure never is.
+        if (!(await blockOnParent(ctx, item, error, tally))) await fail(ctx, item, error, tally);
+        if (error.code === 'SALESFORCE_REQUEST_LIMIT') tally.paused = 'api-limit';
+      }
     }
   }
   if (done.length > 0) await complete(ctx, done, tally);
@@ -170,17 +180,17 @@ async function settleEvents(
   return out;
 }
 
+/** One result per payload (per record), in order; Bulk API 2.0 above the threshold of records. */
 function callWriter(
   ctx: WriteContext,
   object: string,
   operation: OutboxItem['operation'],
-  items: readonly OutboxItem[],
   payloads: Array<Record<string, unknown>>,
 ): Promise<WriteResult[]> {
   if (operation === 'publish') return ctx.writer.publish(object, payloads);
   const externalIdField = UPSERT_KEYS[object];
   if (!externalIdField) throw new SyncError('INTERNAL', `${object}: outbox payload without an external id`);
-  return ctx.writer.upsert(object, externalIdField, payloads, { bulk: items.length > ctx.bulkThreshold });
+  return ctx.writer.upsert(object, externalIdField, payloads, { bulk: payloads.length > ctx.bulkThreshold });
 }
 
 /** The whole call failed (transport, session, limit): every item fails with the call's code and retryability. */

@@ -1,0 +1,61 @@
+/**
+ * The reads of stored facts, journey states, announced appointment events, signposts and the reminder
+ * index, written
+ * once for both adapters: each passes the one function that runs a statement and returns its rows
+ * (SQLite synchronously inside a resolved promise, PostgreSQL on its pool). None of them writes, so
+ * none needs the adapter's transaction discipline.
+ */
+import type { SqlDialect } from './dialect.js';
+import { toFact, toJourneyState, toText, type Row } from './rows.js';
+import * as S from './statements.js';
+import type { PayloadCipher, Store } from './types.js';
+
+export type FactReads = Pick<
+  Store,
+  | 'listFacts'
+  | 'listFactPatientIds'
+  | 'getFacts'
+  | 'listResourceFacts'
+  | 'announcedEvents'
+  | 'getSignpost'
+  | 'dueReminders'
+  | 'remindersFingerprint'
+  | 'getJourneyState'
+  | 'listJourneyStates'
+>;
+
+export function factReads(
+  dialect: SqlDialect,
+  rows: (query: S.Query) => Promise<Row[]>,
+  cipher: PayloadCipher,
+): FactReads {
+  const facts = async (query: S.Query) => (await rows(query)).map((row) => toFact(row, cipher));
+  const first = async (query: S.Query) => (await rows(query))[0];
+  return {
+    listFacts: async (patientIds) =>
+      patientIds.length === 0 ? [] : facts(S.selectFacts(dialect, patientIds)),
+    listFactPatientIds: async () => (await rows(S.selectFactPatientIds())).map((r) => toText(r.patient_id)),
+    getFacts: async (resource, ids) =>
+      ids.length === 0 ? [] : facts(S.selectFactsById(dialect, resource, ids)),
+    listResourceFacts: async (resource) => facts(S.selectResourceFacts(resource)),
+    announcedEvents: async (keys) =>
+      keys.length === 0
+        ? new Set<string>()
+        : new Set((await rows(S.selectAnnouncedEvents(dialect, keys))).map((r) => toText(r.event_key))),
+    getSignpost: async (name) => {
+      const row = await first(S.selectSignpost(name));
+      return row ? Number(row.at) : undefined;
+    },
+    dueReminders: async (nowMs, limit) =>
+      (await rows(S.selectDueReminders(nowMs, limit))).map((r) => toText(r.appointment_id)),
+    remindersFingerprint: async () => {
+      const row = await first(S.selectRemindersIndex());
+      return row ? toText(row.fingerprint) : undefined;
+    },
+    getJourneyState: async (patientId) => {
+      const row = await first(S.selectJourneyState(patientId));
+      return row ? toJourneyState(row) : undefined;
+    },
+    listJourneyStates: async () => (await rows(S.selectJourneyStates())).map(toJourneyState),
+  };
+}
