@@ -77,8 +77,11 @@ const PERMISSION_SET_TEXT: Readonly<Record<PermissionSetName, { label: string; d
   },
 };
 
-/** `create`: insert-only (create and read, never edit or delete: the audit anchors). */
-type Access = 'read' | 'create' | 'edit';
+/**
+ * `create`: insert-only (create and read, never edit or delete: the audit anchors). `update`: read and
+ * edit existing records, never create them (the matched Leads). `edit`: create, read and edit.
+ */
+type Access = 'read' | 'create' | 'update' | 'edit';
 
 /** The Apex controller behind the governance components; without class access they fail to load. */
 export const GOVERNANCE_CONTROLLER = 'ClinikoGovernanceController';
@@ -141,7 +144,15 @@ export const PACKAGE_FIELD_ACCESS: Readonly<Record<string, readonly Audience[]>>
   'Contact.Nurture_Phase__c': ['marketing', 'operations', 'compliance'],
   'Contact.Nurture_Started_At__c': ['marketing', 'operations', 'compliance'],
   'Contact.Cliniko_Patient_Link__c': ['marketing', 'operations', 'billing', 'compliance'],
+  // The Lead link (SYNC_LEAD_MATCH=link): which Lead became this patient, and on the Lead the patient
+  // id (marketing-safe, as on Contact), so a marketer sees and filters the Leads that are now patients.
+  // Field access only: Lead object access stays with the org's own profiles and sharing.
+  'Contact.Matched_Lead__c': ['marketing', 'operations', 'billing', 'compliance'],
+  'Lead.Cliniko_Patient_Id__c': ['marketing', 'operations', 'billing', 'compliance'],
 };
+
+/** The fields the integration user writes when it links a matched Lead (sync/match/, issue #19). */
+export const LEAD_LINK_FIELDS = ['Contact.Matched_Lead__c', 'Lead.Cliniko_Patient_Id__c'] as const;
 
 /** The platform event the integration user publishes journey transitions on. */
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
@@ -285,10 +296,14 @@ function planWholePermissionSets(map: LoadedDataMap, project: Project): Permissi
     objects.set(JOURNEY_EVENT, 'publish');
     objects.set(APPOINTMENT_EVENT, 'publish');
     // Matching existing records (issue #19, docs/marketing.md): before creating a Contact the service
-    // searches open Leads by email and tie-breaks on phone; it reads Leads and never writes them.
-    objects.set('Lead', 'read');
+    // searches open Leads by email and tie-breaks on phone. With SYNC_LEAD_MATCH=link it marks the one
+    // matched Lead with the patient's id and points the new Contact at it (Matched_Lead__c); it edits no
+    // other Lead field and never creates one. Edit on Lead goes to the org-setup companion (a standard object), the two
+    // custom fields stay in the package.
+    objects.set('Lead', 'update');
     for (const field of ['Lead.Email', 'Lead.MobilePhone', 'Lead.Phone'])
       fields.push({ field, editable: false });
+    for (const field of LEAD_LINK_FIELDS) if (permissionable(field)) fields.push({ field, editable: true });
     plans.push({
       name: 'Cliniko_Sync_Integration',
       packaged: true,
@@ -370,8 +385,8 @@ function b(value: boolean): string {
 function objectPermission(grant: ObjectGrant): XmlChild {
   // Element order is the PermissionSetObjectPermissions sequence of the Metadata API schema.
   const publish = grant.access === 'publish';
-  const edit = grant.access === 'edit';
-  const create = edit || publish || grant.access === 'create';
+  const edit = grant.access === 'edit' || grant.access === 'update';
+  const create = grant.access === 'edit' || publish || grant.access === 'create';
   return [
     'objectPermissions',
     [

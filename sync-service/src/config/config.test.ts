@@ -160,4 +160,18 @@ describe('loadConfig', () => {
     });
     expect(err.problems.map((p) => p.variable)).toEqual(['SALESFORCE_PRIVATE_KEY_FILE']);
   });
+
+  it('reads the Lead matching mode: link by default, ignore, and refuses convert by name', () => {
+    expect(loadConfig(base).matching.leads).toBe('link');
+    expect(loadConfig({ ...base, SYNC_LEAD_MATCH: ' Ignore ' }).matching.leads).toBe('ignore');
+    expect(loadConfig({ ...base, SYNC_LEAD_MATCH: 'link' }).matching.leads).toBe('link');
+    const convert = problemsOf({ ...base, SYNC_LEAD_MATCH: 'convert' });
+    expect(convert.problems).toEqual([
+      { variable: 'SYNC_LEAD_MATCH', message: expect.stringContaining('convert is not supported') },
+    ]);
+    // Control: any other word is refused too, without the convert explanation and without its value.
+    const other = problemsOf({ ...base, SYNC_LEAD_MATCH: 'merge-please' });
+    expect(other.problems).toEqual([{ variable: 'SYNC_LEAD_MATCH', message: 'must be link or ignore' }]);
+    expect(other.message).not.toContain('merge-please');
+  });
 });

@@ -8,7 +8,15 @@ import {
   type LocalConfig,
 } from './schema.js';
 
-export type { Config, LocalConfig, DatabaseConfig, SalesforceAuth, AdminRole, AdminToken } from './schema.js';
+export type {
+  Config,
+  LocalConfig,
+  DatabaseConfig,
+  SalesforceAuth,
+  AdminRole,
+  AdminToken,
+  LeadMatchMode,
+} from './schema.js';
 export { shardFromApiKey, clinikoBaseUrlForShard, ADMIN_ROLES } from './schema.js';
 
 export interface ConfigProblem {

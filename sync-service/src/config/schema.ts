@@ -82,6 +82,32 @@ function localTime(fallback: string) {
     });
 }
 
+/**
+ * What matching does with an existing Lead (issue #19, docs/marketing.md "Existing Contacts and Leads"):
+ * `link` (the Contact created for the patient points at the Lead and the Lead carries the patient id) or
+ * `ignore` (Leads are not searched). `convert` is refused: Salesforce converts a Lead only through the
+ * SOAP API's convertLead (or Apex), which also creates or needs an Account; the service does not.
+ */
+export const LEAD_MATCH_MODES = ['link', 'ignore'] as const;
+export type LeadMatchMode = (typeof LEAD_MATCH_MODES)[number];
+
+const leadMatch = z
+  .string()
+  .optional()
+  .transform((raw, ctx): LeadMatchMode => {
+    const v = (raw ?? '').trim().toLowerCase();
+    if (v === '') return 'link';
+    if ((LEAD_MATCH_MODES as readonly string[]).includes(v)) return v as LeadMatchMode;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        v === 'convert'
+          ? 'must be link or ignore: convert is not supported (Lead conversion needs the SOAP convertLead call and an Account; see docs/marketing.md)'
+          : 'must be link or ignore',
+    });
+    return z.NEVER;
+  });
+
 export const ADMIN_ROLES = ['viewer', 'operator'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
@@ -216,6 +242,7 @@ export const envSchema = z.object({
       .optional(),
   ),
   SYNC_JOURNEY_DAILY_AT: localTime('06:00'),
+  SYNC_LEAD_MATCH: leadMatch,
   SYNC_RECONCILE_AT: localTime('02:30'),
   SALESFORCE_BULK_THRESHOLD: intInRange('SALESFORCE_BULK_THRESHOLD', 1, 10_000_000, 2_000),
   SALESFORCE_API_SHARE_PERCENT: intInRange('SALESFORCE_API_SHARE_PERCENT', 1, 100, 90),
@@ -412,6 +439,7 @@ export const configSchema = envSchema.transform((env) => {
       checkSeconds: env.ALERT_CHECK_SECONDS,
     },
     auditVerifyMinutes: env.AUDIT_VERIFY_MINUTES,
+    matching: { leads: env.SYNC_LEAD_MATCH },
   };
 });
 
