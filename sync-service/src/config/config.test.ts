@@ -166,9 +166,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, SYNC_LEAD_MATCH: ' Ignore ' }).matching.leads).toBe('ignore');
     expect(loadConfig({ ...base, SYNC_LEAD_MATCH: 'link' }).matching.leads).toBe('link');
     const convert = problemsOf({ ...base, SYNC_LEAD_MATCH: 'convert' });
-    expect(convert.problems).toEqual([
-      { variable: 'SYNC_LEAD_MATCH', message: expect.stringContaining('convert is not supported') },
-    ]);
+    expect(convert.problems.map((p) => p.variable)).toEqual(['SYNC_LEAD_MATCH']);
+    expect(convert.problems[0]?.message).toContain('convert is not supported');
     // Control: any other word is refused too, without the convert explanation and without its value.
     const other = problemsOf({ ...base, SYNC_LEAD_MATCH: 'merge-please' });
     expect(other.problems).toEqual([{ variable: 'SYNC_LEAD_MATCH', message: 'must be link or ignore' }]);

@@ -255,6 +255,7 @@ export async function createSyncService(
     store,
     logger,
     now,
+    leads: config.matching.leads,
   });
   const worker = createOutboxWorker(
     { store, writer, logger, now, sleep, matcher },

@@ -131,6 +131,7 @@ export const dryRunCommand: Command = {
           dataMap: service.dataMap,
           journeyConfig: service.journeyConfig,
           clinicTimezone: service.config.clinicTimezone,
+          leadMatch: service.config.matching.leads,
           now: Date.now,
           query: (soql) => queryAll(service.salesforce.connection, soql),
         },

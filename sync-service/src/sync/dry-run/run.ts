@@ -1,6 +1,7 @@
 import type { ClinikoClient, StreamEvent } from '../../cliniko/index.js';
 import { DEFAULT_OVERLAP_SECONDS } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
+import type { LeadMatchMode } from '../../config/index.js';
 import type { DataMap } from '../../governance/data-map.js';
 import { EXTERNAL_ID_FIELDS } from '../../governance/project.js';
 import type { JourneyConfig } from '../../journey/index.js';
@@ -63,6 +64,8 @@ export interface DryRunDeps {
   /** Runs one SOQL query and returns every record (following nextRecordsUrl). */
   readonly query: (soql: string) => Promise<Array<Record<string, unknown>>>;
   readonly overlapSeconds?: number;
+  /** SYNC_LEAD_MATCH, as the matcher applies it (default `link`). */
+  readonly leadMatch?: LeadMatchMode;
 }
 
 export interface DryRunOptions {
@@ -292,6 +295,7 @@ async function matchesOf(
     (_object, soql) => run.deps.query(soql),
     run.deps.store,
     creates,
+    { leads: (run.deps.leadMatch ?? 'link') === 'link' },
   );
   run.queries += queries;
   return byPatient;

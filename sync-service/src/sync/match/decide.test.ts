@@ -99,6 +99,26 @@ describe('decideMatch: the rule by example', () => {
     });
   });
 
+  it("never takes a Lead marked with another patient's id, and re-links one marked with this patient's", () => {
+    const family = contact('00QF', { externalId: '2' });
+    expect(decideMatch('1', patient, [], [family])).toEqual({ action: 'create', reason: 'no-match' });
+    expect(decideMatch('1', patient, [], [family, contact('00QB')])).toEqual({
+      action: 'link-lead',
+      id: '00QB',
+      basis: 'email',
+    });
+    // A retried write: the Lead it marked is found again even beside a new, unmarked one.
+    expect(decideMatch('1', patient, [], [contact('00QA'), contact('00QM', { externalId: '1' })])).toEqual({
+      action: 'link-lead',
+      id: '00QM',
+      basis: 'patient-id',
+    });
+    // Control: unmarked, the same pair goes to review.
+    expect(decideMatch('1', patient, [], [contact('00QA'), contact('00QM')])).toMatchObject({
+      action: 'review',
+    });
+  });
+
   it('compares phones on their last nine digits, ignoring short numbers', () => {
     expect(phoneKey('+61 412 345 678')).toBe(phoneKey('0412-345-678'));
     expect(phoneKey('12345')).toBeNull();
@@ -138,10 +158,11 @@ describe('decideMatch: properties', () => {
         const ids = d.action === 'review' ? d.candidates : 'id' in d ? [d.id] : [];
         for (const id of ids) {
           const c = pool.find((x) => x.id === id)!;
-          if (d.action === 'existing') expect(c.externalId).toBe('1');
+          if (d.action === 'existing' || (d.action === 'link-lead' && d.basis === 'patient-id'))
+            expect(c.externalId).toBe('1');
           else {
             expect(c.email?.toLowerCase()).toBe(p.email);
-            if (pool === contacts) expect(c.externalId).toBeNull();
+            expect(c.externalId).toBeNull();
           }
         }
       }),
@@ -164,7 +185,7 @@ describe('decideMatch: properties', () => {
         const d = decideMatch('1', p, contacts, leads);
         if (d.action === 'review') expect(d.candidates.length).toBeGreaterThanOrEqual(2);
         const free = contacts.filter((c) => c.externalId === null && c.email?.toLowerCase() === p.email);
-        const openLeads = leads.filter((c) => c.email?.toLowerCase() === p.email);
+        const openLeads = leads.filter((c) => c.externalId !== '2' && c.email?.toLowerCase() === p.email);
         if (d.action === 'create' && p.email !== null) expect(free.length + openLeads.length).toBe(0);
       }),
     );

@@ -12,7 +12,10 @@
  *    those whose first and last name AND a phone number match; else those whose name matches; else those
  *    whose phone matches. The first tier that is not empty decides: exactly one -> link it; several ->
  *    review. No tier has any -> review (several share the email, nothing tells them apart).
- * 4. No Contact: the same for open (unconverted) Leads -> link-lead, or review.
+ * 4. No Contact: the same for open (unconverted) Leads -> link-lead, or review. A Lead already marked
+ *    with this patient's id (a link whose Contact write was retried) is linked again at once; a Lead
+ *    marked with ANOTHER patient's id is never a candidate (that patient became it). With
+ *    SYNC_LEAD_MATCH=ignore the matcher passes no Leads at all.
  * 5. Nothing: create.
  * Names compare case- and accent-insensitively after trimming; phones compare on their last 9 digits
  * (so `+61 412 345 678` and `0412 345 678` agree), and only when both have at least 6 digits.
@@ -29,11 +32,12 @@ export interface PersonFields {
 export interface Candidate extends PersonFields {
   /** The Salesforce record id. */
   readonly id: string;
-  /** Contacts: the Cliniko patient id the Contact already carries, if any. */
+  /** The Cliniko patient id the Contact (or linked Lead) already carries, if any. */
   readonly externalId?: string | null;
 }
 
-export type MatchBasis = 'email' | 'email+name+phone' | 'email+name' | 'email+phone';
+/** `patient-id`: a Lead an earlier attempt already marked with this patient's id. */
+export type MatchBasis = 'email' | 'email+name+phone' | 'email+name' | 'email+phone' | 'patient-id';
 
 export type MatchDecision =
   | { readonly action: 'create'; readonly reason: 'no-email' | 'no-match' }
@@ -114,14 +118,19 @@ export function decideMatch(
   const email = normaliseEmail(patient.email);
   if (email === null) return { action: 'create', reason: 'no-email' };
   const byEmail = (c: Candidate) => normaliseEmail(c.email) === email;
-  const free = contacts.filter((c) => (c.externalId ?? null) === null || c.externalId === '');
-  const contact = pickOne(patient, free.filter(byEmail));
+  const unmarked = (c: Candidate) => (c.externalId ?? null) === null || c.externalId === '';
+  const contact = pickOne(patient, contacts.filter(unmarked).filter(byEmail));
   if (contact !== null) {
     return 'id' in contact
       ? { action: 'link-contact', id: contact.id, basis: contact.basis }
       : { action: 'review', object: 'Contact', candidates: contact.candidates };
   }
-  const lead = pickOne(patient, leads.filter(byEmail));
+  const ownLead = leads
+    .filter((c) => c.externalId === patientId)
+    .map((c) => c.id)
+    .sort()[0];
+  if (ownLead !== undefined) return { action: 'link-lead', id: ownLead, basis: 'patient-id' };
+  const lead = pickOne(patient, leads.filter(unmarked).filter(byEmail));
   if (lead !== null) {
     return 'id' in lead
       ? { action: 'link-lead', id: lead.id, basis: lead.basis }

@@ -15,23 +15,36 @@ import type { MatchSalesforce } from './salesforce.js';
 let store: SqliteStore;
 const logger = createLogger({ level: 'silent' });
 
-function fakeSalesforce(contacts: Candidate[]) {
-  const calls = { queries: 0, links: [] as Array<{ id: string; patientId: string }> };
+function fakeSalesforce(contacts: Candidate[], leads: Candidate[] = []) {
+  const calls = {
+    queries: 0,
+    leadQueries: 0,
+    links: [] as Array<{ id: string; patientId: string }>,
+    leadLinks: [] as Array<{ id: string; patientId: string }>,
+  };
   const state = {
     linkError: null as SyncError | null,
+    leadLinkError: null as SyncError | null,
     queryError: null as Error | null,
     byId: [] as Array<{ id: string; deleted: boolean; externalId: string | null }>,
   };
   const sf: MatchSalesforce = {
-    candidatesByEmail: (emails) => {
+    candidatesByEmail: (emails, options) => {
       calls.queries += 1;
       if (state.queryError) return Promise.reject(state.queryError);
-      return Promise.resolve({ contacts: contacts.filter((c) => emails.includes(c.email ?? '')), leads: [] });
+      const withEmail = (list: Candidate[]) => list.filter((c) => emails.includes(c.email ?? ''));
+      if (options?.leads === false) return Promise.resolve({ contacts: withEmail(contacts), leads: [] });
+      calls.leadQueries += 1;
+      return Promise.resolve({ contacts: withEmail(contacts), leads: withEmail(leads) });
     },
     contactsById: () => Promise.resolve(state.byId),
     linkContacts: (links) => {
       calls.links.push(...links);
       return Promise.resolve(links.map(() => state.linkError));
+    },
+    linkLeads: (links) => {
+      calls.leadLinks.push(...links);
+      return Promise.resolve(links.map(() => state.leadLinkError));
     },
   };
   return { sf, calls, state };
@@ -65,7 +78,7 @@ async function queue(patientId: string, email: string): Promise<void> {
   });
 }
 
-function worker(sf: MatchSalesforce) {
+function worker(sf: MatchSalesforce, leads: 'link' | 'ignore' = 'link') {
   const clock = manualClock(1_000);
   const out = fakeWriter(accept);
   const w = createOutboxWorker(
@@ -76,7 +89,7 @@ function worker(sf: MatchSalesforce) {
       now: clock.now,
       sleep: clock.sleep,
       random: () => 0,
-      matcher: createContactMatcher({ salesforce: sf, store, logger, now: clock.now }),
+      matcher: createContactMatcher({ salesforce: sf, store, logger, now: clock.now, leads }),
     },
     { retryDelaysMs: [1_000], jitterMs: 0, maxWaitMs: 0 },
   );
@@ -174,5 +187,62 @@ describe('the matcher in the outbox worker', () => {
     expect(await store.listContactHolds({ open: true })).toEqual([
       expect.objectContaining({ patientId: '7', kind: 'deleted', candidates: ['003000000000007AAA'] }),
     ]);
+  });
+
+  it('links one Lead: marks it with the patient id, creates the Contact pointing at it, audits both', async () => {
+    const { sf, calls } = fakeSalesforce([], [contact('00QA', 'l@x.example')]);
+    await queue('1', 'l@x.example');
+    const { w, writes } = worker(sf);
+
+    await w.drain();
+
+    expect(calls.leadLinks).toEqual([{ id: '00QA', patientId: '1' }]);
+    expect(writes.flatMap((c) => c.records)).toEqual([
+      expect.objectContaining({ Cliniko_Patient_Id__c: '1', Matched_Lead__c: '00QA' }),
+    ]);
+    // The stored state is the map's payload hash: the lookup does not make the next cycle rewrite it.
+    expect((await store.getRecordStates('Contact', ['1'])).get('1')?.payloadHash).toBe('h1');
+    const entries = (await store.listAudit({ externalId: '1' })).map(
+      (r) => JSON.parse(r.entry) as { operation: string; object: string; changedFields: string[] },
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        operation: 'lead-link',
+        object: 'Lead',
+        changedFields: ['Cliniko_Patient_Id__c'],
+      }),
+    );
+    expect(entries.find((e) => e.operation === 'create')?.changedFields).toContain('Matched_Lead__c');
+  });
+
+  it('a failed Lead link is retried and creates nothing', async () => {
+    const { sf, state } = fakeSalesforce([], [contact('00QA', 'l@x.example')]);
+    state.leadLinkError = new SyncError(
+      'SALESFORCE_UNAVAILABLE',
+      'Contact 1: linking failed: UNABLE_TO_LOCK_ROW',
+      {
+        retryable: true,
+      },
+    );
+    await queue('1', 'l@x.example');
+    const { w, writes } = worker(sf);
+
+    expect((await w.drain()).retried).toBe(1);
+    expect(writes).toHaveLength(0);
+  });
+
+  it('with leads ignored, asks for no Lead and creates a plain Contact (control: link mode links it)', async () => {
+    const ignored = fakeSalesforce([], [contact('00QA', 'l@x.example')]);
+    await queue('1', 'l@x.example');
+    const plain = worker(ignored.sf, 'ignore');
+    await plain.w.drain();
+    expect(ignored.calls).toMatchObject({ queries: 1, leadQueries: 0, leadLinks: [] });
+    const records = plain.writes.flatMap((c) => c.records);
+    expect(records.map((r) => [r.Cliniko_Patient_Id__c, 'Matched_Lead__c' in r])).toEqual([['1', false]]);
+
+    const linked = fakeSalesforce([], [contact('00QA', 'm@x.example')]);
+    await queue('2', 'm@x.example');
+    await worker(linked.sf, 'link').w.drain();
+    expect(linked.calls).toMatchObject({ leadQueries: 1, leadLinks: [{ id: '00QA', patientId: '2' }] });
   });
 });

@@ -1,3 +1,4 @@
+import type { LeadMatchMode } from '../../config/index.js';
 import type { AuditOperation } from '../../governance/audit.js';
 import type { SyncError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -14,12 +15,14 @@ import type { MatchSalesforce } from './salesforce.js';
  *   its items wait blocked by `ContactHold:<id>` until an admin resolves the hold;
  * - a patient's first write (no Salesforce id stored for it) looks for an existing Contact or Lead by
  *   email (decide.ts). One clear Contact: its `Cliniko_Patient_Id__c` is set by Id, audited
- *   `contact-link`, and the upsert then updates it instead of creating a duplicate. One clear Lead: the
- *   Contact is created and the link audited `lead-link` (the Lead is left as it is). Several: the patient
- *   is held for review (`match-review`), nothing is created. A resolved review applies the admin's
- *   choice (`link:<id>` or `create`) instead of searching again.
- * Costs: one Contact query and one Lead query per group holding first writes with an email, and one
- * update call when something is linked; updates of known Contacts cost nothing.
+ *   `contact-link`, and the upsert then updates it instead of creating a duplicate. One clear Lead
+ *   (SYNC_LEAD_MATCH=link, the default): the Lead's `Cliniko_Patient_Id__c` is set by Id, audited
+ *   `lead-link`, and the Contact is created pointing at it (`Matched_Lead__c`, audited with the create).
+ *   Several: the patient is held for review (`match-review`), nothing is created. A resolved review
+ *   applies the admin's choice (`link:<id>` of a Contact or a Lead, or `create`) instead of searching.
+ *   With SYNC_LEAD_MATCH=ignore Leads are never queried: no Contact match means create.
+ * Costs: one Contact query and (unless ignored) one Lead query per group holding first writes with an
+ * email, and one update call per kind of record linked; updates of known Contacts cost nothing.
  */
 export interface ContactMatcher {
   screen(items: readonly OutboxItem[]): Promise<ScreenResult>;
@@ -41,6 +44,8 @@ export interface ContactMatcherDeps {
   readonly now: () => number;
   /** Who the audit log names (the worker's actor). */
   readonly actor?: string;
+  /** SYNC_LEAD_MATCH; default `link`. */
+  readonly leads?: LeadMatchMode;
 }
 
 const baseOf = (item: OutboxItem): string => item.externalId.split('#')[0] ?? item.externalId;
@@ -60,6 +65,7 @@ interface Ctx {
   readonly actor: string;
 }
 
+/** `lead-link` names the Lead it wrote; the other operations are about the patient's Contact. */
 function audit(
   ctx: Ctx,
   item: OutboxItem,
@@ -72,12 +78,13 @@ function audit(
       timestamp: new Date(ctx.deps.now()).toISOString(),
       actor: ctx.actor,
       sourceSystem: 'sync-service',
-      object: 'Contact',
+      object: operation === 'lead-link' ? 'Lead' : 'Contact',
       externalId: baseOf(item),
       salesforceId,
       patientId: baseOf(item),
       operation,
-      changedFields: operation === 'contact-link' ? ['Cliniko_Patient_Id__c'] : [],
+      changedFields:
+        operation === 'contact-link' || operation === 'lead-link' ? ['Cliniko_Patient_Id__c'] : [],
       payload: detail,
       runId: item.runId,
     },
@@ -109,9 +116,12 @@ async function decide(ctx: Ctx, first: readonly OutboxItem[], resolved: Readonly
   const decisions = new Map<string, MatchDecision>();
   const search: Array<{ item: OutboxItem; fields: Record<string, unknown> }> = [];
   for (const item of first) {
-    const choice = resolved.get(baseOf(item))?.resolution ?? null;
+    const hold = resolved.get(baseOf(item));
+    const choice = hold?.resolution ?? null;
     if (choice?.startsWith('link:')) {
-      decisions.set(item.id, { action: 'link-contact', id: choice.slice(5), basis: 'email' });
+      // The admin chose one of the held candidates: a Lead for a Lead review (even if Leads are now ignored).
+      const action = hold?.object === 'Lead' ? 'link-lead' : 'link-contact';
+      decisions.set(item.id, { action, id: choice.slice(5), basis: 'email' });
     } else if (choice !== null) {
       decisions.set(item.id, { action: 'create', reason: 'no-match' });
     } else {
@@ -125,7 +135,9 @@ async function decide(ctx: Ctx, first: readonly OutboxItem[], resolved: Readonly
     for (const s of search) decisions.set(s.item.id, { action: 'create', reason: 'no-email' });
     return decisions;
   }
-  const { contacts, leads } = await ctx.deps.salesforce.candidatesByEmail(emails);
+  const { contacts, leads } = await ctx.deps.salesforce.candidatesByEmail(emails, {
+    leads: (ctx.deps.leads ?? 'link') === 'link',
+  });
   for (const { item, fields } of search) {
     decisions.set(item.id, decideMatch(baseOf(item), personOf(fields), contacts, leads));
   }
@@ -187,39 +199,76 @@ async function screen(ctx: Ctx, items: readonly OutboxItem[]): Promise<ScreenRes
   }
   free = free.filter((i) => !gone.has(baseOf(i)));
   const decisions = first.length > 0 ? await decide(ctx, first, resolved) : new Map<string, MatchDecision>();
-  const links: Array<{ item: OutboxItem; id: string; basis: string }> = [];
+  const links: Link[] = [];
+  const leadLinks: Link[] = [];
   for (const item of free) {
     const d = decisions.get(item.id);
     if (d?.action === 'review') {
       await hold(ctx, item, d);
       held += 1;
     } else if (d?.action === 'link-contact') links.push({ item, id: d.id, basis: d.basis });
-    else {
-      if (d?.action === 'link-lead')
-        await ctx.deps.store.completeWrites(
-          [],
-          audit(ctx, item, 'lead-link', d.id, { basis: d.basis }),
-          ctx.deps.now(),
-        );
-      write.push(item);
-    }
+    else if (d?.action === 'link-lead') leadLinks.push({ item, id: d.id, basis: d.basis });
+    else write.push(item);
   }
-  const outcomes = await ctx.deps.salesforce.linkContacts(
-    links.map((l) => ({ id: l.id, patientId: baseOf(l.item) })),
-  );
+  const linked = await applyLinks(ctx, 'Contact', links, failed);
+  write.push(...linked.map((l) => l.item));
+  const leadLinked = await applyLinks(ctx, 'Lead', leadLinks, failed);
+  write.push(...leadLinked.map(withMatchedLead));
+  return { write, held, failed };
+}
+
+interface Link {
+  readonly item: OutboxItem;
+  readonly id: string;
+  readonly basis: string;
+}
+
+/**
+ * Sets the patient's id on the chosen Contacts or Leads (one update call) and audits each success
+ * (`contact-link`, `lead-link`); failures join `failed` for the worker to retry or dead-letter.
+ */
+async function applyLinks(
+  ctx: Ctx,
+  object: 'Contact' | 'Lead',
+  links: readonly Link[],
+  failed: Array<{ item: OutboxItem; error: SyncError }>,
+): Promise<Link[]> {
+  const pairs = links.map((l) => ({ id: l.id, patientId: baseOf(l.item) }));
+  const outcomes =
+    object === 'Contact'
+      ? await ctx.deps.salesforce.linkContacts(pairs)
+      : await ctx.deps.salesforce.linkLeads(pairs);
+  const done: Link[] = [];
   for (const [i, link] of links.entries()) {
     const error = outcomes[i] ?? null;
     if (error !== null) {
       failed.push({ item: link.item, error });
       continue;
     }
+    const operation = object === 'Contact' ? 'contact-link' : 'lead-link';
     await ctx.deps.store.completeWrites(
       [],
-      audit(ctx, link.item, 'contact-link', link.id, { basis: link.basis }),
+      audit(ctx, link.item, operation, link.id, {
+        basis: link.basis,
+        ...(object === 'Lead' ? { contactField: MATCHED_LEAD } : {}),
+      }),
       ctx.deps.now(),
     );
-    ctx.log.info({ patientId: baseOf(link.item), basis: link.basis }, 'existing Contact linked');
-    write.push(link.item);
+    ctx.log.info({ patientId: baseOf(link.item), basis: link.basis }, `existing ${object} linked`);
+    done.push(link);
   }
-  return { write, held, failed };
+  return done;
+}
+
+/** The Contact lookup to the Lead a patient was matched to (force-app, Contact.Matched_Lead__c). */
+export const MATCHED_LEAD = 'Matched_Lead__c';
+
+/**
+ * The Contact's first write, pointing at its Lead. Only the payload sent changes: the item keeps its
+ * payload hash (the data map's projection), so change detection is untouched and later updates, which
+ * do not carry the field, leave the lookup as it is.
+ */
+function withMatchedLead(link: Link): OutboxItem {
+  const fields = JSON.parse(link.item.payload) as Record<string, unknown>;
+  return { ...link.item, payload: JSON.stringify({ ...fields, [MATCHED_LEAD]: link.id }) };
 }

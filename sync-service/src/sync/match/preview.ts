@@ -5,8 +5,8 @@ import { candidatesByEmail, type MatchQuery } from './salesforce.js';
 /**
  * The dry run's view of matching (issue #19): for each Contact a sync would create, what the outbox
  * worker's matcher would do instead, with the same rule (decide.ts) and the same queries (read only):
- * `link` an existing Contact, `link-lead` (create, and link the Lead), `review` (held, nothing created),
- * `create`, or `held` (an open hold, or a Contact the sync wrote that is gone from Salesforce).
+ * `link` an existing Contact, `link-lead` (create it pointing at the Lead, and mark the Lead), `review`
+ * (held, nothing created), `create`, or `held` (an open hold, or a Contact the sync wrote that is gone from Salesforce).
  */
 export type MatchPreview = 'link' | 'link-lead' | 'review' | 'create' | 'held';
 
@@ -20,6 +20,7 @@ export async function previewMatches(
   query: MatchQuery,
   store: Pick<Store, 'listContactHolds' | 'getRecordStates'>,
   creates: ReadonlyArray<{ patientId: string; fields: Readonly<Record<string, unknown>> }>,
+  options: { readonly leads?: boolean } = {},
 ): Promise<{ byPatient: Map<string, MatchPreview>; queries: number }> {
   const byPatient = new Map<string, MatchPreview>();
   if (creates.length === 0) return { byPatient, queries: 0 };
@@ -31,8 +32,10 @@ export async function previewMatches(
   for (const id of ids) if (states.get(id)?.salesforceId) byPatient.set(id, 'held');
   const search = creates.filter((c) => {
     if (byPatient.has(c.patientId)) return false;
-    const choice = resolved.get(c.patientId)?.resolution;
-    if (choice) byPatient.set(c.patientId, choice.startsWith('link:') ? 'link' : 'create');
+    const hold = resolved.get(c.patientId);
+    const choice = hold?.resolution;
+    const link = hold?.object === 'Lead' ? 'link-lead' : 'link';
+    if (choice) byPatient.set(c.patientId, choice.startsWith('link:') ? link : 'create');
     return !choice;
   });
   const emails = [
@@ -45,7 +48,7 @@ export async function previewMatches(
       queries += 1;
       return query(object, soql, all);
     };
-    found = await candidatesByEmail(counting, emails);
+    found = await candidatesByEmail(counting, emails, options);
   }
   const kind = {
     'link-contact': 'link',
