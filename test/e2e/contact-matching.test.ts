@@ -1,3 +1,4 @@
+import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { createOutboxWorker } from '../../sync-service/src/sync/outbox/worker.js';
@@ -9,6 +10,7 @@ import {
   type RecordPreview,
 } from '../../sync-service/src/sync/dry-run/index.js';
 import { recordId } from '../emulators/cliniko/index.js';
+import { signJwt } from '../emulators/salesforce/testing.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords } from '../support/org-state.js';
 
@@ -16,8 +18,11 @@ import { activeRecords } from '../support/org-state.js';
  * Issue #19, items 4 and 5, over both emulators: before creating a Contact the sync links an existing
  * Contact or Lead with the patient's email (no duplicate), holds an ambiguous patient for review until
  * an admin chooses, and never re-creates a Contact an admin deleted, in reconciliation or in ordinary
- * cycles, until `contacts restore`. Controls: a worker without the matcher does create the duplicate;
- * lifting the hold lets the same reconciliation re-create the Contact.
+ * cycles, until `contacts restore`. A matched Lead is linked in Salesforce (SYNC_LEAD_MATCH=link, the
+ * default): it carries the patient's id and the new Contact's Matched_Lead__c points at it; with
+ * SYNC_LEAD_MATCH=ignore no Lead is even queried. Controls: a worker without the matcher does create the
+ * duplicate; lifting the hold lets the same reconciliation re-create the Contact; the default mode's
+ * request log does show the Lead query the ignore mode never sends.
  */
 let h: SyncHarness;
 let reconciler: Reconciler;
@@ -59,13 +64,43 @@ function newPatient(first: string, last: string, email: string): string {
   );
 }
 
+/** A System Administrator's session (JWT bearer), as the admin or a marketer reading the org would have. */
+async function adminConnection(target: SyncHarness): Promise<Connection> {
+  const sf = target.salesforce;
+  const conn = new Connection({ oauth2: { loginUrl: sf.loginUrl, clientId: sf.clientId }, version: '66.0' });
+  const assertion = signJwt(
+    { iss: sf.clientId, sub: sf.adminUsername, aud: sf.loginUrl, exp: Math.floor(Date.now() / 1000) + 180 },
+    sf.jwt.privateKeyPem ?? '',
+  );
+  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
+  return conn;
+}
+
+/** The SOQL queries on Lead the emulator received after request `since` (its request log). */
+async function leadQueriesSince(target: SyncHarness, since: number): Promise<number> {
+  const res = await fetch(`${target.salesforce.loginUrl}/__emulator/requests?since=${since}`);
+  expect(res.status).toBe(200);
+  const log = (await res.json()) as Array<{ seq: number; method: string; url: string }>;
+  expect(Array.isArray(log)).toBe(true);
+  return log.filter(
+    (e) => e.url.includes('/query') && /\bFROM Lead\b/i.test(decodeURIComponent(e.url.replace(/\+/g, ' '))),
+  ).length;
+}
+
+async function lastRequestSeq(target: SyncHarness): Promise<number> {
+  const log = (await (await fetch(`${target.salesforce.loginUrl}/__emulator/requests`)).json()) as Array<{
+    seq: number;
+  }>;
+  return log.at(-1)?.seq ?? 0;
+}
+
 async function auditOps(patientId: string): Promise<string[]> {
   const rows = await h.service.store.listAudit({ externalId: patientId });
   return rows.map((r) => (JSON.parse(r.entry) as { operation: string }).operation);
 }
 
 beforeAll(async () => {
-  h = await startSyncHarness({ cliniko: { patients: 8, seed: 19 } });
+  h = await startSyncHarness({ cliniko: { patients: 8, seed: 19 }, salesforce: { controls: true } });
   expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
   const s = h.service;
   reconciler = createReconciler({
@@ -183,7 +218,7 @@ describe('matching existing records before creating a Contact', () => {
     expect(await contactsWithEmail('dee@match.example')).toHaveLength(2);
   });
 
-  it('links an existing Lead: the Contact is created once and the Lead link audited', async () => {
+  it('links an existing Lead: the Contact is created once pointing at it, the Lead carries the patient id', async () => {
     const lead = createByHand('Lead', {
       LastName: 'Lead',
       FirstName: 'Lee',
@@ -191,13 +226,82 @@ describe('matching existing records before creating a Contact', () => {
       Email: 'lee@match.example',
     });
     const patientId = newPatient('Lee', 'Lead', 'lee@match.example');
+    const since = await lastRequestSeq(h);
 
     expect((await h.service.runner.runCycle('incremental')).status).toBe('succeeded');
 
+    // Control for the ignore mode below: the default mode does query Leads.
+    expect(await leadQueriesSince(h, since)).toBeGreaterThanOrEqual(1);
     expect(await contactsWithEmail('lee@match.example')).toHaveLength(1);
+    // What an admin (or a marketer's report) sees in Salesforce, read through jsforce.
+    const admin = await adminConnection(h);
+    const contacts = await admin.query<{ Id: string; Matched_Lead__c: string | null }>(
+      `SELECT Id, Matched_Lead__c FROM Contact WHERE Cliniko_Patient_Id__c = '${patientId}'`,
+    );
+    expect(contacts.records.map((c) => String(c.Matched_Lead__c).slice(0, 15))).toEqual([lead.slice(0, 15)]);
+    const patientLeads = await admin.query<{ Id: string; Cliniko_Patient_Id__c: string }>(
+      `SELECT Id, Cliniko_Patient_Id__c FROM Lead WHERE Cliniko_Patient_Id__c != null AND Email = 'lee@match.example'`,
+    );
+    expect(patientLeads.records.map((l) => [l.Id.slice(0, 15), l.Cliniko_Patient_Id__c])).toEqual([
+      [lead.slice(0, 15), patientId],
+    ]);
     const rows = await h.service.store.listAudit({ externalId: patientId });
-    const link = rows.map((r) => JSON.parse(r.entry) as { operation: string; salesforceId: string | null });
-    expect(link).toContainEqual(expect.objectContaining({ operation: 'lead-link', salesforceId: lead }));
+    const entries = rows.map(
+      (r) =>
+        JSON.parse(r.entry) as {
+          operation: string;
+          object: string;
+          salesforceId: string | null;
+          changedFields: string[];
+        },
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ operation: 'lead-link', object: 'Lead', salesforceId: lead }),
+    );
+    expect(entries.find((e) => e.operation === 'create')?.changedFields).toContain('Matched_Lead__c');
+
+    // A later change to the patient updates the Contact and leaves the link as it is.
+    h.cliniko.controls.updatePatient(patientId, { first_name: 'Leigh' });
+    await h.service.runner.runCycle('incremental');
+    const after = await admin.query<{ FirstName: string; Matched_Lead__c: string | null }>(
+      `SELECT FirstName, Matched_Lead__c FROM Contact WHERE Cliniko_Patient_Id__c = '${patientId}'`,
+    );
+    expect(after.records.map((c) => [c.FirstName, String(c.Matched_Lead__c).slice(0, 15)])).toEqual([
+      ['Leigh', lead.slice(0, 15)],
+    ]);
+  });
+
+  it("holds two Leads with the patient's email for review and links the one the admin chooses", async () => {
+    const a = createByHand('Lead', { LastName: 'Dual', Company: 'Self', Email: 'dual@match.example' });
+    const b = createByHand('Lead', { LastName: 'Dual', Company: 'Self', Email: 'dual@match.example' });
+    const patientId = newPatient('Dee', 'Other', 'dual@match.example');
+    await h.service.runner.runCycle('incremental');
+    expect(await contactsWithEmail('dual@match.example')).toHaveLength(0);
+    const [hold] = await h.service.store.listContactHolds({ patientIds: [patientId], open: true });
+    expect(hold).toMatchObject({ kind: 'review', object: 'Lead', candidates: [a, b].sort() });
+
+    const outcome = await resolveHold(
+      h.service.store,
+      patientId,
+      { link: b },
+      { actor: 'test:admin', now: now(), runId: 'resolve-lead' },
+    );
+    expect(outcome.ok).toBe(true);
+    await h.service.worker.drain();
+
+    const admin = await adminConnection(h);
+    const leads = await admin.query<{ Id: string; Cliniko_Patient_Id__c: string | null }>(
+      `SELECT Id, Cliniko_Patient_Id__c FROM Lead WHERE Email = 'dual@match.example'`,
+    );
+    const marked = (id: string) => leads.records.find((l) => l.Id.slice(0, 15) === id.slice(0, 15));
+    expect([marked(a)?.Cliniko_Patient_Id__c ?? null, marked(b)?.Cliniko_Patient_Id__c]).toEqual([
+      null,
+      patientId,
+    ]);
+    const contact = await admin.query<{ Matched_Lead__c: string | null }>(
+      `SELECT Matched_Lead__c FROM Contact WHERE Cliniko_Patient_Id__c = '${patientId}'`,
+    );
+    expect(contact.records.map((c) => String(c.Matched_Lead__c).slice(0, 15))).toEqual([b.slice(0, 15)]);
   });
 
   it("holds an ambiguous patient for review, then writes under the admin's choice", async () => {
@@ -318,5 +422,61 @@ describe('Contacts deleted in Salesforce', () => {
     expect(await h.service.store.listContactHolds({ open: true, patientIds: [patientId] })).toEqual([
       expect.objectContaining({ kind: 'deleted' }),
     ]);
+  });
+});
+
+describe('SYNC_LEAD_MATCH=ignore', () => {
+  let ignoring: SyncHarness;
+
+  beforeAll(async () => {
+    ignoring = await startSyncHarness({
+      cliniko: { patients: 2, seed: 23 },
+      salesforce: { controls: true },
+      env: { SYNC_LEAD_MATCH: 'ignore' },
+    });
+    expect((await ignoring.service.runner.runCycle('backfill')).status).toBe('succeeded');
+  });
+
+  afterAll(async () => {
+    await ignoring?.close();
+  });
+
+  it('queries no Lead and creates a plain Contact beside the Lead', async () => {
+    const [made] = ignoring.salesforce.org.saveBatch(
+      ignoring.salesforce.org.adminUser.id,
+      [
+        {
+          operation: 'insert',
+          object: ignoring.salesforce.org.schema.objects.get('lead')!,
+          values: { LastName: 'Ignored', Company: 'Self', Email: 'ignored@match.example' },
+        },
+      ],
+      false,
+    );
+    expect(made?.success).toBe(true);
+    const patient = ignoring.cliniko.controls.createPatient({
+      first_name: 'Ina',
+      last_name: 'Ignored',
+      email: 'ignored@match.example',
+    }) as { id: string };
+    const since = await lastRequestSeq(ignoring);
+
+    expect((await ignoring.service.runner.runCycle('incremental')).status).toBe('succeeded');
+
+    expect(await leadQueriesSince(ignoring, since)).toBe(0);
+    const admin = await adminConnection(ignoring);
+    const contacts = await admin.query<{ Matched_Lead__c: string | null }>(
+      `SELECT Matched_Lead__c FROM Contact WHERE Cliniko_Patient_Id__c = '${String(patient.id)}'`,
+    );
+    expect(contacts.records.map((c) => c.Matched_Lead__c ?? null)).toEqual([null]);
+    const leads = await admin.query<{ Cliniko_Patient_Id__c: string | null }>(
+      `SELECT Cliniko_Patient_Id__c FROM Lead WHERE Email = 'ignored@match.example'`,
+    );
+    expect(leads.records.map((l) => l.Cliniko_Patient_Id__c ?? null)).toEqual([null]);
+    const ops = (await ignoring.service.store.listAudit({ externalId: String(patient.id) })).map(
+      (r) => (JSON.parse(r.entry) as { operation: string }).operation,
+    );
+    expect(ops).toContain('create');
+    expect(ops).not.toContain('lead-link');
   });
 });
