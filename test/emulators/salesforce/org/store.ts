@@ -8,6 +8,7 @@ import { makeId, STANDARD_KEY_PREFIXES, to18 } from '../ids.js';
 import type { FieldDef, ObjectDef, Schema } from '../schema.js';
 import { asText, formatDateTime } from '../values.js';
 import type { Clock } from './clock.js';
+import { compactRecord, expandRecord, ValuePool } from './compact.js';
 import type { OrgSnapshot, Rec } from './types.js';
 
 interface Journal {
@@ -17,8 +18,12 @@ interface Journal {
 export class RecordStore {
   private readonly tables = new Map<string, Map<string, Rec>>();
   private readonly idIndex = new Map<string, string>();
-  /** `object.field` (lower-cased) -> normalised value -> ids; for external id and unique fields. */
-  private readonly valueIndex = new Map<string, Map<string, Set<string>>>();
+  /**
+   * `object.field` (lower-cased) -> normalised value -> id, or ids when several records share the value
+   * (a Set only then: a Set per value would cost ~100 bytes for each of a million external ids).
+   */
+  private readonly valueIndex = new Map<string, Map<string, string | Set<string>>>();
+  private readonly pool = new ValuePool();
   private readonly counters = new Map<string, number>();
   private readonly autoNumbers = new Map<string, number>();
   private journal: Journal | undefined;
@@ -71,17 +76,27 @@ export class RecordStore {
 
   private normalise(field: FieldDef, value: unknown): string {
     const s = typeof value === 'string' ? value : JSON.stringify(value);
-    return field.caseSensitive ? s : s.toLowerCase();
+    if (field.caseSensitive) return s;
+    const lower = s.toLowerCase();
+    // The stored value itself when lower-casing changes nothing (numbers, most ids): one string, not two.
+    return lower === s ? s : lower;
   }
 
   private unindex(object: ObjectDef, record: Rec): void {
     for (const f of this.indexedFields(object)) {
       const v = record[f.name];
       if (v === null || v === undefined) continue;
-      this.valueIndex
-        .get(`${object.name}.${f.name}`.toLowerCase())
-        ?.get(this.normalise(f, v))
-        ?.delete(String(record.Id));
+      const byValue = this.valueIndex.get(`${object.name}.${f.name}`.toLowerCase());
+      const normalised = this.normalise(f, v);
+      const ids = byValue?.get(normalised);
+      if (ids === undefined) continue;
+      if (typeof ids === 'string') {
+        if (ids === record.Id) byValue?.delete(normalised);
+        continue;
+      }
+      ids.delete(String(record.Id));
+      if (ids.size === 1) byValue?.set(normalised, [...ids][0] ?? '');
+      else if (ids.size === 0) byValue?.delete(normalised);
     }
   }
 
@@ -92,26 +107,40 @@ export class RecordStore {
       if (v === null || v === undefined) continue;
       const key = `${object.name}.${f.name}`.toLowerCase();
       let byValue = this.valueIndex.get(key);
-      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, Set<string>>()));
+      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, string | Set<string>>()));
       const normalised = this.normalise(f, v);
-      let ids = byValue.get(normalised);
-      if (!ids) byValue.set(normalised, (ids = new Set()));
-      ids.add(String(record.Id));
+      const id = String(record.Id);
+      const ids = byValue.get(normalised);
+      if (ids === undefined || ids === id) byValue.set(normalised, id);
+      else if (typeof ids === 'string') byValue.set(normalised, new Set([ids, id]));
+      else ids.add(id);
     }
   }
 
-  /** Writes (or removes, with `next` undefined) one record, keeping indexes and the journal. */
+  /** Ids of the records indexed under a value, in the order they were indexed. */
+  private indexed(object: ObjectDef, field: FieldDef, value: unknown): string[] {
+    const ids = this.valueIndex
+      .get(`${object.name}.${field.name}`.toLowerCase())
+      ?.get(this.normalise(field, value));
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
+  }
+
+  /**
+   * Writes (or removes, with `next` undefined) one record, keeping indexes and the journal. The record
+   * is stored compact (compact.ts): its non-null fields only; a stored record is never changed in place.
+   */
   put(object: ObjectDef, id: string, next: Rec | undefined): void {
     const table = this.table(object.name);
     const prev = table.get(id);
     if (this.journal && !this.journal.saved.has(id)) {
-      this.journal.saved.set(id, { table: object.name, prev: prev ? { ...prev } : undefined });
+      this.journal.saved.set(id, { table: object.name, prev });
     }
     if (prev) this.unindex(object, prev);
     if (next) {
-      table.set(id, next);
+      const stored = compactRecord(object, next, this.pool);
+      table.set(id, stored);
       this.idIndex.set(id, object.name.toLowerCase());
-      this.index(object, next);
+      this.index(object, stored);
     } else {
       table.delete(id);
       this.idIndex.delete(id);
@@ -191,10 +220,9 @@ export class RecordStore {
     }
     const table = this.table(object.name);
     if (field.externalId || field.unique) {
-      const ids = this.valueIndex
-        .get(`${object.name}.${field.name}`.toLowerCase())
-        ?.get(this.normalise(field, value));
-      return ids ? [...ids].map((id) => table.get(id)).filter((r): r is Rec => r !== undefined) : [];
+      return this.indexed(object, field, value)
+        .map((id) => table.get(id))
+        .filter((r): r is Rec => r !== undefined);
     }
     const wanted = this.normalise(field, value);
     return [...table.values()].filter(
@@ -211,7 +239,7 @@ export class RecordStore {
     const tables: Record<string, Rec[]> = {};
     for (const object of this.schema.objects.values()) {
       if (!['standard', 'custom', 'history'].includes(object.category)) continue;
-      const rows = [...this.table(object.name).values()];
+      const rows = [...this.table(object.name).values()].map((r) => expandRecord(object, r));
       if (rows.length > 0) tables[object.name] = rows;
     }
     return {
