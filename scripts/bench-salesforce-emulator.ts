@@ -7,7 +7,8 @@
  * one `npm run bench` measured at 2,000 patients (docs/benchmarks.md): a Contact written twice (the
  * projection, then the journey slot), 9.1 appointments, 7.0 invoices, 8.3 journey transitions, 0.35
  * care plans written twice and 0.15 platform events, every mapped field filled by its type (picklists
- * with a valid value; about a tenth of optional fields left empty). Prints one JSON line: records,
+ * with a valid value; clinic, practitioner, appointment type, state and country from 8 names; about a
+ * tenth of optional fields left empty). Prints one JSON line: records,
  * history rows and events held, and the emulator's peak and current RSS (VmHWM, VmRSS) after the load.
  *
  * `--repo DIR` runs the emulator of another checkout (e.g. an export of an earlier commit) against the
@@ -48,8 +49,22 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.le
 const word = (n: number): string =>
   Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('');
 
+/** Fields whose values come from a practice's few clinics, practitioners and appointment types. */
+const FEW = new Set([
+  'Appointment_Type__c',
+  'Practitioner__c',
+  'Clinic__c',
+  'Home_Clinic__c',
+  'Last_Appointment_Type__c',
+  'MailingCountry',
+  'MailingState',
+]);
+const FEW_VALUES = Array.from({ length: 8 }, (_, i) => `Name ${String.fromCharCode(65 + i)}${'x'.repeat(8)}`);
+
 function valueFor(field: FieldDef, key: number): unknown {
   if (!field.required && random() < 0.1) return null;
+  // Parsed from JSON, each record's copy is a string of its own, as with real request bodies.
+  if (FEW.has(field.name)) return pick(FEW_VALUES);
   switch (field.type) {
     case 'boolean':
       return random() < 0.5;

@@ -11,27 +11,39 @@
  * record built field by field with computed keys (`next[f.name] = ...`) falls into dictionary mode
  * after about 16 properties: a hash table of ~3 KB for a Contact instead of ~0.3 KB of slots.
  *
- * Picklist values are interned: 'Booked' parsed from a million request bodies is one string, not a
- * million. Only picklists: their values come from a closed set, so the pool cannot grow with the data.
+ * Repeated values are shared: 'Booked' parsed from a million request bodies is one string, not a
+ * million. A text field's values are pooled while the field has shown at most `TEXT_POOL_LIMIT`
+ * distinct values (a picklist, an appointment type, a clinic, a practitioner's name); beyond that the
+ * field's pool is dropped, so that unique values (e-mail addresses, auto numbers) never cost an entry.
  */
 import type { FieldDef, ObjectDef } from '../schema.js';
 import type { Rec } from './types.js';
 
-export class ValuePool {
-  private readonly strings = new Map<string, string>();
+export const TEXT_POOL_LIMIT = 256;
+const TEXT_POOLED = new Set(['string', 'picklist', 'multipicklist', 'textarea', 'url', 'phone', 'email']);
 
-  /** The one shared copy of a picklist value; any other value as it is. */
+export class ValuePool {
+  /** Per field: its pool, or `false` once the field has shown too many distinct values. */
+  private readonly pools = new Map<FieldDef, Map<string, string> | false>();
+
+  /** The one shared copy of a repeated text value; any other value as it is. */
   intern(field: FieldDef | undefined, value: unknown): unknown {
-    if (typeof value !== 'string' || (field?.type !== 'picklist' && field?.type !== 'multipicklist'))
-      return value;
-    const shared = this.strings.get(value);
+    if (typeof value !== 'string' || !field || !TEXT_POOLED.has(field.type)) return value;
+    let pool = this.pools.get(field);
+    if (pool === false) return value;
+    if (pool === undefined) this.pools.set(field, (pool = new Map()));
+    const shared = pool.get(value);
     if (shared !== undefined) return shared;
-    this.strings.set(value, value);
+    if (pool.size >= TEXT_POOL_LIMIT) {
+      this.pools.set(field, false);
+      return value;
+    }
+    pool.set(value, value);
     return value;
   }
 }
 
-/** The record as stored: its non-null fields only, as a fast object, picklist values shared. */
+/** The record as stored: its non-null fields only, as a fast object, repeated text shared. */
 export function compactRecord(object: ObjectDef, record: Rec, pool: ValuePool): Rec {
   const entries: Array<[string, unknown]> = [];
   for (const key of Object.keys(record)) {

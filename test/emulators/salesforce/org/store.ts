@@ -17,7 +17,13 @@ interface Journal {
 
 export class RecordStore {
   private readonly tables = new Map<string, Map<string, Rec>>();
-  private readonly idIndex = new Map<string, string>();
+  /**
+   * An id's key prefix names its table (history objects share 017, so a few tables at most), so no map
+   * from every id to its table is kept: that cost ~110 bytes a record. `strays` holds the ids whose
+   * prefix is not their object's own (rows a snapshot or setup gave such an id).
+   */
+  private prefixTables = new Map<string, string[]>();
+  private readonly strays = new Map<string, string>();
   /**
    * `object.field` (lower-cased) -> normalised value -> id, or ids when several records share the value
    * (a Set only then: a Set per value would cost ~100 bytes for each of a million external ids).
@@ -37,6 +43,21 @@ export class RecordStore {
     private readonly onWrite: (objectName: string) => void,
   ) {
     for (const object of schema.objects.values()) this.tables.set(object.name.toLowerCase(), new Map());
+    this.indexPrefixes();
+  }
+
+  private indexPrefixes(): void {
+    const byPrefix = new Map<string, string[]>();
+    for (const object of this.schema.objects.values()) {
+      const list = byPrefix.get(object.keyPrefix) ?? [];
+      list.push(object.name.toLowerCase());
+      byPrefix.set(object.keyPrefix, list);
+    }
+    this.prefixTables = byPrefix;
+  }
+
+  private ownsPrefix(tableKey: string, id: string): boolean {
+    return this.prefixTables.get(id.slice(0, 3))?.includes(tableKey) === true;
   }
 
   /** Gives every object of the schema a table (a metadata deploy added objects); keeps existing ones. */
@@ -45,12 +66,25 @@ export class RecordStore {
       const key = object.name.toLowerCase();
       if (!this.tables.has(key)) this.tables.set(key, new Map());
     }
+    this.indexPrefixes();
   }
 
   table(objectName: string): Map<string, Rec> {
     const t = this.tables.get(objectName.toLowerCase());
     if (!t) throw new Error(`no table for ${objectName}`);
     return t;
+  }
+
+  private lastNow = '';
+
+  /**
+   * The org clock's time as Salesforce writes it (CreatedDate, SystemModstamp), as one string while the
+   * millisecond lasts: the records of one request share it instead of holding a copy each.
+   */
+  now(): string {
+    const now = formatDateTime(this.clock.now());
+    if (now !== this.lastNow) this.lastNow = now;
+    return this.lastNow;
   }
 
   nextId(objectName: string): string {
@@ -139,11 +173,14 @@ export class RecordStore {
     if (next) {
       const stored = compactRecord(object, next, this.pool);
       table.set(id, stored);
-      this.idIndex.set(id, object.name.toLowerCase());
+      if (!prev) {
+        const tableKey = object.name.toLowerCase();
+        if (!this.ownsPrefix(tableKey, id)) this.strays.set(id, tableKey);
+      }
       this.index(object, stored);
     } else {
       table.delete(id);
-      this.idIndex.delete(id);
+      this.strays.delete(id);
     }
     this.onWrite(object.name);
   }
@@ -151,7 +188,7 @@ export class RecordStore {
   /** Removes a row outside the journal and without the write hook (permission set unassignment). */
   removeRaw(objectName: string, id: string): void {
     this.table(objectName).delete(id);
-    this.idIndex.delete(id);
+    this.strays.delete(id);
   }
 
   /** A row the org itself writes (setup data): every field present, audit fields by the admin. */
@@ -205,11 +242,13 @@ export class RecordStore {
   byId(id: string): { object: ObjectDef; record: Rec } | undefined {
     const full = to18(id);
     if (!full) return undefined;
-    const table = this.idIndex.get(full);
-    if (!table) return undefined;
-    const object = this.schema.objects.get(table);
-    const record = this.tables.get(table)?.get(full);
-    return object && record ? { object, record } : undefined;
+    const stray = this.strays.get(full);
+    for (const table of stray === undefined ? (this.prefixTables.get(full.slice(0, 3)) ?? []) : [stray]) {
+      const record = this.tables.get(table)?.get(full);
+      const object = this.schema.objects.get(table);
+      if (record && object) return { object, record };
+    }
+    return undefined;
   }
 
   /** Live (not deleted) records whose `field` equals `value` (case rules of the field). */
