@@ -148,7 +148,17 @@ async function main(): Promise<void> {
   });
   const service = running.service;
   const cycle = async (mode: 'incremental' | 'backfill'): Promise<RunSummary> => {
-    const started = await running.scheduler.trigger(mode);
+    // The scheduler's own jobs (the minute's reminder job) may hold it for a moment: wait for it, never
+    // for longer than a minute, and refuse on any other reason.
+    let started = await running.scheduler.trigger(mode);
+    for (
+      let waited = 0;
+      !started.accepted && started.reason === 'running' && waited < 60_000;
+      waited += 250
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      started = await running.scheduler.trigger(mode);
+    }
     if (!started.accepted) throw new Error(`the scheduler refused a ${mode} run: ${started.reason}`);
     const outcome = await started.done;
     if (!outcome.summary) throw new Error(`the ${mode} run failed: ${outcome.error ?? 'no summary'}`);

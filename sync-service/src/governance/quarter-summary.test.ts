@@ -11,12 +11,14 @@ import {
 
 type Entry = QuarterInputs['entries'][number];
 
-const entry = (timestamp: string, operation: AuditOperation, object: string, runId: string): Entry => ({
-  timestamp,
-  operation,
-  object,
-  runId,
-});
+let nextRecord = 0;
+const entry = (
+  timestamp: string,
+  operation: AuditOperation,
+  object: string,
+  runId: string,
+  externalId = String((nextRecord += 1)),
+): Entry => ({ timestamp, operation, object, runId, externalId });
 
 const Q2 = quarterOf(new Date('2026-05-14T10:00:00Z'));
 const none: QuarterInputs = { entries: [], deadLetters: [], quarantines: [], quarantinesComplete: true };
@@ -130,6 +132,7 @@ describe('summariseQuarter', () => {
       operation: fc.constantFrom(...ops),
       object: fc.constantFrom('Contact', 'Care_Plan__c', 'Cliniko_Invoice__c'),
       runId: fc.constantFrom('run-1', 'reconcile-1', 'replay-1', 'journey-1', 'other'),
+      externalId: fc.uuid(),
     });
     fc.assert(
       fc.property(fc.array(arbEntry, { maxLength: 60 }), (entries) => {
@@ -144,6 +147,25 @@ describe('summariseQuarter', () => {
         expect(summary.auditEntries).toBe(inQ.length);
       }),
     );
+  });
+
+  it('counts one write of a record once, whatever slots it carried', () => {
+    const at = '2026-04-02T01:00:00Z';
+    const summary = summariseQuarter(
+      {
+        ...none,
+        entries: [
+          entry(at, 'create', 'Contact', 'run-1', '42'),
+          entry(at, 'create', 'Contact', 'run-1', '42#journey'),
+          // Controls: the same record written again later, and another record at the same instant.
+          entry('2026-04-02T01:05:00Z', 'update', 'Contact', 'run-1', '42#journey'),
+          entry(at, 'create', 'Contact', 'run-1', '43'),
+        ],
+      },
+      Q2,
+    );
+    expect(summary.counts).toEqual([{ object: 'Contact', source: 'sync', created: 2, updated: 1 }]);
+    expect(summary.auditEntries).toBe(4);
   });
 
   it('becomes a Quarter_Summary__c keyed on the quarter, with counts and no record ids', () => {

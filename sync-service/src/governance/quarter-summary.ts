@@ -80,7 +80,10 @@ export interface QuarterSummary extends Quarter {
 
 export interface QuarterInputs {
   /** The audit log (any order; entries outside the quarter are ignored). */
-  readonly entries: readonly Pick<AuditEntry, 'timestamp' | 'operation' | 'object' | 'runId'>[];
+  readonly entries: readonly Pick<
+    AuditEntry,
+    'timestamp' | 'operation' | 'object' | 'runId' | 'externalId'
+  >[];
   /** Dead letters, replayed ones included: counted by when the record first failed. */
   readonly deadLetters: readonly { readonly firstFailedAt: number }[];
   /** Quarantine rows still held (a released record leaves the table): counted by when first seen. */
@@ -94,12 +97,18 @@ export function summariseQuarter(inputs: QuarterInputs, quarter: Quarter): Quart
   let writeBacks = 0;
   let signOffs = 0;
   let auditEntries = 0;
+  // One Salesforce write of a record can carry several outbox slots (`123`, `123#journey`), each with its
+  // own audit entry at the same instant: it is one record created or updated, counted once.
+  const writes = new Set<string>();
   for (const e of inputs.entries) {
     if (!inQuarter(Date.parse(e.timestamp))) continue;
     auditEntries += 1;
     if (e.operation === 'write-back') writeBacks += 1;
     if (SIGN_OFFS.has(e.operation)) signOffs += 1;
     if (e.operation !== 'create' && e.operation !== 'update') continue;
+    const write = [e.runId, e.object, e.externalId.split('#')[0], e.operation, e.timestamp].join('\u0000');
+    if (writes.has(write)) continue;
+    writes.add(write);
     const source = sourceOfRun(e.runId);
     const key = `${e.object}\u0000${source}`;
     const row = byKey.get(key) ?? { object: e.object, source, created: 0, updated: 0 };

@@ -73,7 +73,7 @@ export function registerControls(app: FastifyInstance, deps: ControlDeps): void 
     ),
   );
   app.delete('/__emulator/events', () => {
-    org.events.length = 0;
+    org.clearEvents();
     return { cleared: true };
   });
   registerUserControls(app, deps);
@@ -119,7 +119,8 @@ function stats(deps: ControlDeps): Record<string, unknown> {
     writes: Object.fromEntries(org.writeCounts),
     records,
     historyRows,
-    events: org.events.length,
+    events: org.eventsPublished,
+    eventsRetained: org.events.length,
   };
 }
 

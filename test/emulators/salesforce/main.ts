@@ -1,6 +1,7 @@
 /**
  * `npm run emulator:salesforce -- --port P [--json] [--controls] [--empty] [--project-dir DIR]
- *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE] [--request-log N]`
+ *   [--token-lifetime SECONDS] [--daily-api-limit N] [--jwt-dir DIR] [--snapshot FILE] [--request-log N]
+ *   [--max-events N]`
  *
  * Runs the Salesforce emulator until stopped. Prints the login URL, the client id/secret, the
  * integration user and its permission sets; with --json, the first stdout line is exactly
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     'jwt-dir': { type: 'string' },
     snapshot: { type: 'string' },
     'request-log': { type: 'string' },
+    'max-events': { type: 'string' },
   },
   strict: true,
 });
@@ -42,6 +44,7 @@ const port = integer('port', values.port) ?? 0;
 const tokenLifetimeSeconds = integer('token-lifetime', values['token-lifetime']);
 const dailyApiLimit = integer('daily-api-limit', values['daily-api-limit']);
 const requestLogLimit = integer('request-log', values['request-log']);
+const maxEvents = integer('max-events', values['max-events']);
 
 const emulator = await startSalesforceEmulator({
   host: values.host,
@@ -53,6 +56,7 @@ const emulator = await startSalesforceEmulator({
   ...(dailyApiLimit !== undefined ? { dailyApiLimit } : {}),
   ...(values.snapshot ? { snapshotFile: resolve(values.snapshot) } : {}),
   ...(requestLogLimit !== undefined ? { requestLogLimit } : {}),
+  ...(maxEvents !== undefined ? { maxEvents } : {}),
 });
 
 let jwtNote = 'JWT: pass your own certificate programmatically, or use --jwt-dir to get the generated key';

@@ -18,9 +18,10 @@ import { countRequest } from './org/budget.js';
 import { applyDml } from './org/bulk.js';
 import type { Clock } from './org/clock.js';
 import type { OrgCore } from './org/core.js';
+import { expandRecord } from './org/compact.js';
 import { deleteBatch, deleteOne } from './org/delete.js';
 import { saveBatch, saveOne } from './org/dml.js';
-import { publish } from './org/events.js';
+import { DEFAULT_MAX_EVENTS, type EventBus, publish, retainEvents } from './org/events.js';
 import { Security } from './org/security.js';
 import { seedOrg } from './org/seed.js';
 import { RecordStore } from './org/store.js';
@@ -55,6 +56,8 @@ export interface OrgOptions {
   integrationUsername: string;
   adminUsername: string;
   integrationPermissionSets: string[];
+  /** Platform events kept for replay besides the 72-hour window (org/events.ts). Default 100,000. */
+  maxEvents?: number;
 }
 
 export class Org implements OrgCore {
@@ -70,12 +73,19 @@ export class Org implements OrgCore {
   readonly api: ApiBudget = { used: 0, max: 0, day: '' };
   /** Records a client asked to save or publish, by object, successful or not (benchmark counters). */
   readonly writeCounts = new Map<string, number>();
-  private readonly bus = { events: this.events, replayId: 0 };
+  private readonly bus: EventBus;
 
   constructor(options: OrgOptions) {
     this.schema = options.schema;
     this.clock = options.clock;
     this.api.max = options.dailyApiLimit;
+    this.bus = {
+      events: this.events,
+      replayId: 0,
+      published: 0,
+      droppedThrough: 0,
+      maxEvents: Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS),
+    };
     this.orgId = makeId(STANDARD_KEY_PREFIXES.Organization ?? '00D', 1);
     this.store = new RecordStore(this.schema, this.clock, (objectName) => {
       if (objectName === 'PermissionSetAssignment') this.security.invalidate();
@@ -155,26 +165,45 @@ export class Org implements OrgCore {
   }
 
   // ---------------------------------------------------------------- reads (org/store.ts, org/views.ts)
+  // Records leave the org as full views (every field, null when empty: org/compact.ts), fresh objects
+  // that a caller may keep or change without touching the org; the store holds them compact.
 
   nextId(objectName: string): string {
     return this.store.nextId(objectName);
   }
 
   findRecords(objectName: string, predicate: (r: Rec) => boolean): Rec[] {
-    return this.store.findRecords(objectName, predicate);
+    const object = this.objectOf(objectName);
+    return [...this.records(object.name)].filter(predicate);
   }
 
-  records(objectName: string): Iterable<Rec> {
+  *records(objectName: string): Iterable<Rec> {
+    const object = this.objectOf(objectName);
+    for (const record of this.store.table(object.name).values()) yield expandRecord(object, record);
+  }
+
+  /**
+   * The stored records themselves, for scans that read a few fields of every record (replication):
+   * compact, so a field that is empty is missing rather than null; never to be changed.
+   */
+  scan(objectName: string): Iterable<Readonly<Rec>> {
     return this.store.table(objectName).values();
   }
 
   byId(id: string): { object: ObjectDef; record: Rec } | undefined {
-    return this.store.byId(id);
+    const hit = this.store.byId(id);
+    return hit && { object: hit.object, record: expandRecord(hit.object, hit.record) };
   }
 
   /** Live (not deleted) records whose `field` equals `value` (case rules of the field). */
   matchByField(object: ObjectDef, field: FieldDef, value: unknown): Rec[] {
-    return this.store.matchByField(object, field, value);
+    return this.store.matchByField(object, field, value).map((r) => expandRecord(object, r));
+  }
+
+  private objectOf(objectName: string): ObjectDef {
+    const object = this.schema.objects.get(objectName.toLowerCase());
+    if (!object) throw new Error(`no table for ${objectName}`);
+    return object;
   }
 
   /** A record as the REST API returns it: visible fields only, with `attributes`. */
@@ -228,6 +257,27 @@ export class Org implements OrgCore {
   publish(userId: string, object: ObjectDef, values: Rec): SaveResult {
     this.countWrites(object.name, 1);
     return publish(this, this.bus, userId, object, values);
+  }
+
+  /** Applies retention now (streaming calls it before replaying), as the clock may have moved on. */
+  retainEvents(): void {
+    retainEvents(this.bus, this.clock.now().getTime());
+  }
+
+  /** Events published since the last clear, retained or not. */
+  get eventsPublished(): number {
+    return this.bus.published;
+  }
+
+  /** The replay id of the newest event retention dropped; replaying from before it is refused. */
+  get eventsDroppedThrough(): number {
+    return this.bus.droppedThrough;
+  }
+
+  /** Forgets every event (a test control); replay ids go on rising, event ids start again. */
+  clearEvents(): void {
+    this.events.length = 0;
+    this.bus.published = 0;
   }
 
   // ---------------------------------------------------------------- snapshot (org/store.ts)

@@ -69,6 +69,11 @@ export interface SalesforceEmulatorOptions {
    * million records sets it low: each collection's body is about 100 KB.
    */
   requestLogLimit?: number;
+  /**
+   * Platform events kept for replay (default 100,000); Salesforce's 72-hour window applies as well.
+   * Streaming clients can replay only what is kept.
+   */
+  maxEvents?: number;
 }
 
 export interface SalesforceEmulator {
@@ -127,6 +132,7 @@ function createOrg(options: SalesforceEmulatorOptions, clock: Clock): Org {
     integrationUsername: options.integrationUsername ?? 'integration@cliniko-sync.emulator',
     adminUsername: 'admin@cliniko-sync.emulator',
     integrationPermissionSets,
+    ...(options.maxEvents !== undefined ? { maxEvents: options.maxEvents } : {}),
   });
   if (options.snapshotFile && existsSync(options.snapshotFile)) {
     org.restore(JSON.parse(readFileSync(options.snapshotFile, 'utf8')) as OrgSnapshot);

@@ -86,7 +86,7 @@ export function registerStreaming(app: FastifyInstance, deps: StreamingDeps): vo
   app.post<{ Body: unknown }>('/cometd/:version/*', endpoint);
 }
 
-const lastReplayId = (org: Org): number => org.events.at(-1)?.replayId ?? 0;
+const lastReplayId = (org: Org): number => org.events.at(-1)?.replayId ?? org.eventsDroppedThrough;
 const schemaOf = (objectName: string) =>
   createHash('sha256').update(objectName).digest('base64url').slice(0, 22);
 
@@ -171,8 +171,11 @@ function subscribe(org: Org, client: StreamingClient, message: BayeuxMessage): R
   }
   const requested = message.ext?.replay?.[channel];
   const replay = requested === undefined || requested === null ? -1 : Number(requested);
+  org.retainEvents();
   const newest = lastReplayId(org);
-  if (!Number.isInteger(replay) || replay < -2 || replay > newest) {
+  // A replay id older than the retention window (its successor was dropped) is invalid, as in Salesforce.
+  const dropped = replay >= 0 && replay < org.eventsDroppedThrough;
+  if (!Number.isInteger(replay) || replay < -2 || replay > newest || dropped) {
     return {
       ...base,
       successful: false,

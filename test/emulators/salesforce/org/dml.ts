@@ -8,7 +8,7 @@
 import { RecordError } from '../errors.js';
 import { to18 } from '../ids.js';
 import type { ObjectDef } from '../schema.js';
-import { asText, coerceValue, formatDateTime } from '../values.js';
+import { asText, coerceValue } from '../values.js';
 import type { OrgCore } from './core.js';
 import { checkValidationRules, computeFormulaFields } from './formulas.js';
 import { writeHistory } from './history.js';
@@ -68,7 +68,7 @@ export function saveOne(core: OrgCore, userId: string, item: SaveItem): { id: st
   const creating = existing === undefined;
   if (creating ? !access.create : !access.edit) throw insufficientAccess(object);
   const changes = collectChanges(core, userId, item, values, creating);
-  const now = formatDateTime(core.clock.now());
+  const now = core.store.now();
   const next = buildRecord(core, userId, object, { existing, changes, now });
   computeFormulaFields(core, object, { userId, existing, next, now });
   validateRecord(core, object, next, changes, creating);

@@ -125,5 +125,6 @@ export function checkReference(core: OrgCore, field: FieldDef, value: string): s
       [field.name],
     );
   }
-  return full;
+  // The parent's own id string (the same characters as `full`): a million lookups share it.
+  return String(hit.record.Id);
 }

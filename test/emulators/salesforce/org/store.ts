@@ -8,6 +8,7 @@ import { makeId, STANDARD_KEY_PREFIXES, to18 } from '../ids.js';
 import type { FieldDef, ObjectDef, Schema } from '../schema.js';
 import { asText, formatDateTime } from '../values.js';
 import type { Clock } from './clock.js';
+import { compactRecord, expandRecord, ValuePool } from './compact.js';
 import type { OrgSnapshot, Rec } from './types.js';
 
 interface Journal {
@@ -16,9 +17,19 @@ interface Journal {
 
 export class RecordStore {
   private readonly tables = new Map<string, Map<string, Rec>>();
-  private readonly idIndex = new Map<string, string>();
-  /** `object.field` (lower-cased) -> normalised value -> ids; for external id and unique fields. */
-  private readonly valueIndex = new Map<string, Map<string, Set<string>>>();
+  /**
+   * An id's key prefix names its table (history objects share 017, so a few tables at most), so no map
+   * from every id to its table is kept: that cost ~110 bytes a record. `strays` holds the ids whose
+   * prefix is not their object's own (rows a snapshot or setup gave such an id).
+   */
+  private prefixTables = new Map<string, string[]>();
+  private readonly strays = new Map<string, string>();
+  /**
+   * `object.field` (lower-cased) -> normalised value -> id, or ids when several records share the value
+   * (a Set only then: a Set per value would cost ~100 bytes for each of a million external ids).
+   */
+  private readonly valueIndex = new Map<string, Map<string, string | Set<string>>>();
+  private readonly pool = new ValuePool();
   private readonly counters = new Map<string, number>();
   private readonly autoNumbers = new Map<string, number>();
   private journal: Journal | undefined;
@@ -32,6 +43,21 @@ export class RecordStore {
     private readonly onWrite: (objectName: string) => void,
   ) {
     for (const object of schema.objects.values()) this.tables.set(object.name.toLowerCase(), new Map());
+    this.indexPrefixes();
+  }
+
+  private indexPrefixes(): void {
+    const byPrefix = new Map<string, string[]>();
+    for (const object of this.schema.objects.values()) {
+      const list = byPrefix.get(object.keyPrefix) ?? [];
+      list.push(object.name.toLowerCase());
+      byPrefix.set(object.keyPrefix, list);
+    }
+    this.prefixTables = byPrefix;
+  }
+
+  private ownsPrefix(tableKey: string, id: string): boolean {
+    return this.prefixTables.get(id.slice(0, 3))?.includes(tableKey) === true;
   }
 
   /** Gives every object of the schema a table (a metadata deploy added objects); keeps existing ones. */
@@ -40,12 +66,25 @@ export class RecordStore {
       const key = object.name.toLowerCase();
       if (!this.tables.has(key)) this.tables.set(key, new Map());
     }
+    this.indexPrefixes();
   }
 
   table(objectName: string): Map<string, Rec> {
     const t = this.tables.get(objectName.toLowerCase());
     if (!t) throw new Error(`no table for ${objectName}`);
     return t;
+  }
+
+  private lastNow = '';
+
+  /**
+   * The org clock's time as Salesforce writes it (CreatedDate, SystemModstamp), as one string while the
+   * millisecond lasts: the records of one request share it instead of holding a copy each.
+   */
+  now(): string {
+    const now = formatDateTime(this.clock.now());
+    if (now !== this.lastNow) this.lastNow = now;
+    return this.lastNow;
   }
 
   nextId(objectName: string): string {
@@ -71,17 +110,27 @@ export class RecordStore {
 
   private normalise(field: FieldDef, value: unknown): string {
     const s = typeof value === 'string' ? value : JSON.stringify(value);
-    return field.caseSensitive ? s : s.toLowerCase();
+    if (field.caseSensitive) return s;
+    const lower = s.toLowerCase();
+    // The stored value itself when lower-casing changes nothing (numbers, most ids): one string, not two.
+    return lower === s ? s : lower;
   }
 
   private unindex(object: ObjectDef, record: Rec): void {
     for (const f of this.indexedFields(object)) {
       const v = record[f.name];
       if (v === null || v === undefined) continue;
-      this.valueIndex
-        .get(`${object.name}.${f.name}`.toLowerCase())
-        ?.get(this.normalise(f, v))
-        ?.delete(String(record.Id));
+      const byValue = this.valueIndex.get(`${object.name}.${f.name}`.toLowerCase());
+      const normalised = this.normalise(f, v);
+      const ids = byValue?.get(normalised);
+      if (ids === undefined) continue;
+      if (typeof ids === 'string') {
+        if (ids === record.Id) byValue?.delete(normalised);
+        continue;
+      }
+      ids.delete(String(record.Id));
+      if (ids.size === 1) byValue?.set(normalised, [...ids][0] ?? '');
+      else if (ids.size === 0) byValue?.delete(normalised);
     }
   }
 
@@ -92,29 +141,46 @@ export class RecordStore {
       if (v === null || v === undefined) continue;
       const key = `${object.name}.${f.name}`.toLowerCase();
       let byValue = this.valueIndex.get(key);
-      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, Set<string>>()));
+      if (!byValue) this.valueIndex.set(key, (byValue = new Map<string, string | Set<string>>()));
       const normalised = this.normalise(f, v);
-      let ids = byValue.get(normalised);
-      if (!ids) byValue.set(normalised, (ids = new Set()));
-      ids.add(String(record.Id));
+      const id = String(record.Id);
+      const ids = byValue.get(normalised);
+      if (ids === undefined || ids === id) byValue.set(normalised, id);
+      else if (typeof ids === 'string') byValue.set(normalised, new Set([ids, id]));
+      else ids.add(id);
     }
   }
 
-  /** Writes (or removes, with `next` undefined) one record, keeping indexes and the journal. */
+  /** Ids of the records indexed under a value, in the order they were indexed. */
+  private indexed(object: ObjectDef, field: FieldDef, value: unknown): string[] {
+    const ids = this.valueIndex
+      .get(`${object.name}.${field.name}`.toLowerCase())
+      ?.get(this.normalise(field, value));
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
+  }
+
+  /**
+   * Writes (or removes, with `next` undefined) one record, keeping indexes and the journal. The record
+   * is stored compact (compact.ts): its non-null fields only; a stored record is never changed in place.
+   */
   put(object: ObjectDef, id: string, next: Rec | undefined): void {
     const table = this.table(object.name);
     const prev = table.get(id);
     if (this.journal && !this.journal.saved.has(id)) {
-      this.journal.saved.set(id, { table: object.name, prev: prev ? { ...prev } : undefined });
+      this.journal.saved.set(id, { table: object.name, prev });
     }
     if (prev) this.unindex(object, prev);
     if (next) {
-      table.set(id, next);
-      this.idIndex.set(id, object.name.toLowerCase());
-      this.index(object, next);
+      const stored = compactRecord(object, next, this.pool);
+      table.set(id, stored);
+      if (!prev) {
+        const tableKey = object.name.toLowerCase();
+        if (!this.ownsPrefix(tableKey, id)) this.strays.set(id, tableKey);
+      }
+      this.index(object, stored);
     } else {
       table.delete(id);
-      this.idIndex.delete(id);
+      this.strays.delete(id);
     }
     this.onWrite(object.name);
   }
@@ -122,7 +188,7 @@ export class RecordStore {
   /** Removes a row outside the journal and without the write hook (permission set unassignment). */
   removeRaw(objectName: string, id: string): void {
     this.table(objectName).delete(id);
-    this.idIndex.delete(id);
+    this.strays.delete(id);
   }
 
   /** A row the org itself writes (setup data): every field present, audit fields by the admin. */
@@ -176,11 +242,13 @@ export class RecordStore {
   byId(id: string): { object: ObjectDef; record: Rec } | undefined {
     const full = to18(id);
     if (!full) return undefined;
-    const table = this.idIndex.get(full);
-    if (!table) return undefined;
-    const object = this.schema.objects.get(table);
-    const record = this.tables.get(table)?.get(full);
-    return object && record ? { object, record } : undefined;
+    const stray = this.strays.get(full);
+    for (const table of stray === undefined ? (this.prefixTables.get(full.slice(0, 3)) ?? []) : [stray]) {
+      const record = this.tables.get(table)?.get(full);
+      const object = this.schema.objects.get(table);
+      if (record && object) return { object, record };
+    }
+    return undefined;
   }
 
   /** Live (not deleted) records whose `field` equals `value` (case rules of the field). */
@@ -191,10 +259,9 @@ export class RecordStore {
     }
     const table = this.table(object.name);
     if (field.externalId || field.unique) {
-      const ids = this.valueIndex
-        .get(`${object.name}.${field.name}`.toLowerCase())
-        ?.get(this.normalise(field, value));
-      return ids ? [...ids].map((id) => table.get(id)).filter((r): r is Rec => r !== undefined) : [];
+      return this.indexed(object, field, value)
+        .map((id) => table.get(id))
+        .filter((r): r is Rec => r !== undefined);
     }
     const wanted = this.normalise(field, value);
     return [...table.values()].filter(
@@ -211,7 +278,7 @@ export class RecordStore {
     const tables: Record<string, Rec[]> = {};
     for (const object of this.schema.objects.values()) {
       if (!['standard', 'custom', 'history'].includes(object.category)) continue;
-      const rows = [...this.table(object.name).values()];
+      const rows = [...this.table(object.name).values()].map((r) => expandRecord(object, r));
       if (rows.length > 0) tables[object.name] = rows;
     }
     return {

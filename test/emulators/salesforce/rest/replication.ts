@@ -31,7 +31,7 @@ export function registerReplicationRoutes(app: FastifyInstance, org: Org): void 
     (request) => {
       const object = objectFor(org, userOf(request), request.params.object ?? '');
       const { end, within } = replicationWindow(request.query);
-      const ids = [...org.records(object.name)]
+      const ids = [...org.scan(object.name)]
         .filter((r) => r.IsDeleted !== true && within(r))
         .map((r) => asText(r.Id));
       return { ids, latestDateCovered: formatDateTime(end) };
@@ -42,7 +42,7 @@ export function registerReplicationRoutes(app: FastifyInstance, org: Org): void 
     (request) => {
       const object = objectFor(org, userOf(request), request.params.object ?? '');
       const { end, within } = replicationWindow(request.query);
-      const deletedRecords = [...org.records(object.name)]
+      const deletedRecords = [...org.scan(object.name)]
         .filter((r) => r.IsDeleted === true && within(r))
         .map((r) => ({ id: asText(r.Id), deletedDate: asText(r.SystemModstamp) }));
       return {
