@@ -182,6 +182,40 @@ describe('scheduler', () => {
     await scheduler.stop();
   });
 
+  it('without a poll at start, plans the first one the longest wait away, not at the pace', async () => {
+    const clock = fakeTime(T0);
+    const fake = fakeRunner(clock);
+    const pace = createPollPace({ minMs: 10_000, maxMs: 60_000, requestsPerMinute: 180, idleShare: 0.1 });
+    const options = {
+      pollIntervalSeconds: 60,
+      clinicTimezone: 'Australia/Sydney',
+      journeyDailyAt: null,
+      useLease: false,
+      pace,
+    };
+    const deps = {
+      runner: fake.runner,
+      store: fake.store,
+      logger,
+      now: clock.now,
+      timers: clock.timers,
+      yieldTick: flush,
+    };
+    const scheduler = createScheduler(deps, { ...options, runAtStart: false });
+    scheduler.start();
+    await clock.advance(0);
+    expect(scheduler.nextRun()).toBe(T0 + 60_000);
+    await clock.advance(59_999);
+    expect(fake.calls).toHaveLength(0);
+    await scheduler.stop();
+    // Control: with a poll at start, the first one runs at once.
+    const eager = createScheduler(deps, options);
+    eager.start();
+    await clock.advance(0);
+    expect(fake.calls).toHaveLength(1);
+    await eager.stop();
+  });
+
   it('polls at start and then every interval, one run at a time', async () => {
     const clock = fakeTime(T0);
     const fake = fakeRunner(clock);

@@ -184,7 +184,9 @@ export type Scheduler = ReturnType<typeof createScheduler>;
 function start(s: SchedulerState): void {
   if (s.started) return;
   s.started = true;
-  schedulePoll(s, s.options.runAtStart === false ? s.now() + s.intervalMs : s.now());
+  // Without a poll at start, the first one is the longest wait away (`SYNC_POLL_INTERVAL_SECONDS`), as
+  // before the adaptive pace: the pace adapts after cycles, it does not bring the first one forward.
+  schedulePoll(s, s.options.runAtStart === false ? s.now() + s.options.pollIntervalSeconds * 1000 : s.now());
   scheduleJourney(s);
   scheduleReconcile(s);
   if (s.remindersMs !== null) scheduleReminders(s, s.now() + s.remindersMs);
