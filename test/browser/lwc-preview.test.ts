@@ -235,6 +235,10 @@ describe('LWC preview in headless Chromium', () => {
     ]);
     expect(await texts(page, '.access-resolved')).toEqual(['Resolved 27/10/2026 10:00 am']);
     expect(await page.locator('.access-flagged').count()).toBe(1);
+    // The table of changes fits its item's box (long API names wrap rather than run past the card).
+    const box = await page.locator('fieldset.item-2').boundingBox();
+    const table = await page.locator('.access-table').boundingBox();
+    expect(table!.x + table!.width).toBeLessThanOrEqual(box!.x + box!.width);
 
     // 3. The last verification and the quarter in numbers (en-AU grouping; the browser is in Sydney).
     expect(await texts(page, '.verification-result')).toEqual(['Intact']);
