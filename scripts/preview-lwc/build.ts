@@ -7,7 +7,17 @@ import { createRequire } from 'node:module';
 import type { RollupLwcOptions } from '@lwc/rollup-plugin';
 import { rollup, type Plugin } from 'rollup';
 import { loadFixtures } from './fixtures.js';
-import { GRAPHQL_STUB, UI_RECORD_API_STUB, USER_ID_STUB, apexStub, schemaStub } from './stubs.js';
+import {
+  CONTEXT_MODULE,
+  GRAPHQL_STUB,
+  I18N_STUBS,
+  UI_OBJECT_INFO_API_STUB,
+  UI_RECORD_API_STUB,
+  USER_ID_STUB,
+  WIRE_MODULE,
+  apexStub,
+  schemaStub,
+} from './stubs.js';
 
 const run = promisify(execFile);
 // The plugin ships CommonJS (module.exports is the plugin factory) typed as a default export; take
@@ -48,16 +58,16 @@ function entryModule(): string {
         c.recordPage ? `{ recordId: '${PREVIEW_RECORD_ID}' }` : '{}'
       } },`,
   ).join('\n');
+  // preview:context first: it pins the page clock before any component module runs.
   return `
+import { audience } from 'preview:context';
 import '@lwc/synthetic-shadow';
 import { createElement } from 'lwc';
 ${imports}
 const components = {
 ${table}
 };
-const params = new URLSearchParams(location.search);
-const only = params.get('c');
-const audience = params.get('audience') || 'compliance';
+const only = new URLSearchParams(location.search).get('c');
 const root = document.getElementById('root');
 for (const [name, def] of Object.entries(components)) {
   if (only && only !== name) continue;
@@ -84,9 +94,13 @@ function platformStubs(fixtures: Record<string, unknown>): Plugin {
   const virtual = new Map<string, string>([
     ['preview:entry', entryModule()],
     ['preview:fixtures', `export default ${JSON.stringify(fixtures)};`],
+    ['preview:context', CONTEXT_MODULE],
+    ['preview:wire', WIRE_MODULE],
     ['lightning/graphql', GRAPHQL_STUB],
     ['lightning/uiRecordApi', UI_RECORD_API_STUB],
+    ['lightning/uiObjectInfoApi', UI_OBJECT_INFO_API_STUB],
     ['@salesforce/user/Id', USER_ID_STUB],
+    ...Object.entries(I18N_STUBS),
   ]);
   return {
     name: 'lwc-preview-platform-stubs',
@@ -157,6 +171,13 @@ export async function buildPreview(): Promise<string> {
       input: 'preview:entry',
       plugins: [platformStubs(fixtures), lwc({ rootDir: modulesDir, modules: [{ dir: modulesDir }] })],
       onwarn(warning, warn) {
+        // A platform module without a stub would be left as a bare import the browser cannot load:
+        // fail the build here, naming it, rather than render a blank page.
+        if (warning.code === 'UNRESOLVED_IMPORT') {
+          throw new Error(
+            `preview build: no stub for ${warning.exporter ?? warning.message} (${warning.id ?? ''})`,
+          );
+        }
         if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning);
       },
     });

@@ -20,6 +20,9 @@ function page(): string {
       `<li class="slds-m-right_medium"><a href="/?c=${c.name}">${c.name}</a></li>` +
       (c.name === 'carePlanProgress' || c.name === 'patientJourney'
         ? `<li class="slds-m-right_medium"><a href="/?c=${c.name}&amp;audience=marketing">${c.name} (no billing access)</a></li>`
+        : '') +
+      (c.name === 'governanceReview'
+        ? `<li class="slds-m-right_medium"><a href="/?c=${c.name}&amp;review=draft">${c.name} (resumed draft)</a></li>`
         : ''),
   ).join('');
   return `<!doctype html>
