@@ -291,6 +291,9 @@ async function main(): Promise<void> {
       DEMO_ADMIN_TOKEN: adminToken,
       DEMO_CLINIKO_CONTROLS: `${cliniko.baseUrl.replace(/\/v1$/, '')}/__control`,
       DEMO_SALESFORCE_CONTROLS: `${salesforce.loginUrl}/__emulator`,
+      // Which patients the demo picked (the practice's first two active ones, which depends on the day).
+      DEMO_LOCKED_PATIENT: someoneId,
+      DEMO_QUARANTINED_PATIENT: brokenId,
     },
     `# Written by \`npm run demo\` (pid ${process.pid}) at ${new Date().toISOString()}; valid while it runs.\n` +
       '# Throwaway emulator credentials and keys: never reuse them. Deleted when the demo stops.',
