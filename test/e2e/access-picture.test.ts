@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
 import {
   ACCESS_PICTURE_KEY,
-  createReconciler,
+  reconcilerForService,
   type Reconciler,
 } from '../../sync-service/src/sync/reconcile/index.js';
 import { signJwt } from '../emulators/salesforce/testing.js';
@@ -82,19 +82,9 @@ const of = (username: string) => findings().filter((r) => r.Username__c === user
 beforeAll(async () => {
   h = await startSyncHarness({ cliniko: { patients: 6, seed: 3 } });
   const s = h.service;
-  reconciler = createReconciler({
-    store: s.store,
-    cliniko: s.cliniko,
-    connection: s.salesforce.connection,
-    writer: s.writer,
-    worker: s.worker,
-    dataMap: s.dataMap,
-    dataMapHash: s.dataMapHash,
-    journeyConfig: s.journeyConfig,
-    clinicTimezone: s.config.clinicTimezone,
-    logger: createLogger({ level: 'silent' }),
-    now: () => Date.parse(h.cliniko.controls.now()),
-  });
+  reconciler = reconcilerForService(s, createLogger({ level: 'silent' }), () =>
+    Date.parse(h.cliniko.controls.now()),
+  );
   // A marketing user as docs/go-live.md sets one up: the packaged set and its org-setup companion.
   const user = h.salesforce.org.createUser(MARKETER, 'Mia', 'Marketing');
   h.salesforce.org.assignPermissionSet(user.id, 'Cliniko_Sync_Marketing');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { createOutboxWorker } from '../../sync-service/src/sync/outbox/worker.js';
 import { resolveHold } from '../../sync-service/src/sync/match/index.js';
-import { createReconciler, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
+import { reconcilerForService, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
 import {
   runDryRun,
   type DryRunResult,
@@ -103,19 +103,7 @@ beforeAll(async () => {
   h = await startSyncHarness({ cliniko: { patients: 8, seed: 19 }, salesforce: { controls: true } });
   expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
   const s = h.service;
-  reconciler = createReconciler({
-    store: s.store,
-    cliniko: s.cliniko,
-    connection: s.salesforce.connection,
-    writer: s.writer,
-    worker: s.worker,
-    dataMap: s.dataMap,
-    dataMapHash: s.dataMapHash,
-    journeyConfig: s.journeyConfig,
-    clinicTimezone: s.config.clinicTimezone,
-    logger: createLogger({ level: 'silent' }),
-    now,
-  });
+  reconciler = reconcilerForService(s, createLogger({ level: 'silent' }), now);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
-import { createReconciler, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
+import { reconcilerForService, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import { startSyncHarness, type SyncHarness } from '../support/harness.js';
 import { activeRecords } from '../support/org-state.js';
@@ -61,19 +61,9 @@ beforeAll(async () => {
   h = await startSyncHarness({ cliniko: { patients: 8, seed: 17 } });
   expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
   const s = h.service;
-  reconciler = createReconciler({
-    store: s.store,
-    cliniko: s.cliniko,
-    connection: s.salesforce.connection,
-    writer: s.writer,
-    worker: s.worker,
-    dataMap: s.dataMap,
-    dataMapHash: s.dataMapHash,
-    journeyConfig: s.journeyConfig,
-    clinicTimezone: s.config.clinicTimezone,
-    logger: createLogger({ level: 'silent' }),
-    now: () => Date.parse(h.cliniko.controls.now()),
-  });
+  reconciler = reconcilerForService(s, createLogger({ level: 'silent' }), () =>
+    Date.parse(h.cliniko.controls.now()),
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { createLogger } from '../../sync-service/src/logger.js';
 import { recordId } from '../emulators/cliniko/index.js';
 import {
   ACCESS_SNAPSHOT_KEY,
-  createReconciler,
+  reconcilerForService,
   type Reconciler,
   type ReconcileReport,
 } from '../../sync-service/src/sync/reconcile/index.js';
@@ -52,19 +52,9 @@ beforeAll(async () => {
   h = await startSyncHarness({ cliniko: { patients: 24, seed: 5 } });
   expect((await h.service.runner.runCycle('backfill')).status).toBe('succeeded');
   const s = h.service;
-  reconciler = createReconciler({
-    store: s.store,
-    cliniko: s.cliniko,
-    connection: s.salesforce.connection,
-    writer: s.writer,
-    worker: s.worker,
-    dataMap: s.dataMap,
-    dataMapHash: s.dataMapHash,
-    journeyConfig: s.journeyConfig,
-    clinicTimezone: s.config.clinicTimezone,
-    logger: createLogger({ level: 'silent' }),
-    now: () => Date.parse(h.cliniko.controls.now()),
-  });
+  reconciler = reconcilerForService(s, createLogger({ level: 'silent' }), () =>
+    Date.parse(h.cliniko.controls.now()),
+  );
 });
 
 afterAll(async () => {

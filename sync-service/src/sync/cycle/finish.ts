@@ -138,3 +138,21 @@ async function queueRunRecord(
     finished,
   );
 }
+
+/** The summary of a run that did nothing and recorded nothing: skipped (another holds the lease) or idle. */
+export function noRun(mode: RunSummary['mode'], status: 'skipped' | 'succeeded', now: number): RunSummary {
+  const at = new Date(now).toISOString();
+  return {
+    runId: '-',
+    mode,
+    status,
+    startedAt: at,
+    finishedAt: at,
+    counts: {},
+    drain: null,
+    clinikoRequests: 0,
+    salesforceCalls: 0,
+    durationMs: 0,
+    error: null,
+  };
+}

@@ -11,7 +11,7 @@ import type { BatchCommit, FactInput } from '../../store/index.js';
 import { newRunId } from '../common/run-record.js';
 import { announce, APPOINTMENTS, GO_LIVE, type Announcement } from './appointment-events.js';
 import type { CycleContext, RunSummary } from './context.js';
-import { describeRunError, finish, startRun } from './finish.js';
+import { describeRunError, finish, noRun, startRun } from './finish.js';
 
 /**
  * Upcoming-appointment events (issue #19; docs/marketing.md "Reminder offsets"), produced by the
@@ -64,7 +64,7 @@ export async function remindersJob(ctx: CycleContext): Promise<RunSummary> {
   const now = ctx.deps.now();
   await rebuildIfStale(ctx, now);
   const goLiveMs = await store.getSignpost(GO_LIVE);
-  if (goLiveMs === undefined) return idle(now);
+  if (goLiveMs === undefined) return noRun('reminders', 'succeeded', now);
   const runId = newRunId('reminders', now);
   let queued = 0;
   let error: string | null = null;
@@ -79,7 +79,7 @@ export async function remindersJob(ctx: CycleContext): Promise<RunSummary> {
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'reminder job failed');
   }
-  if (queued === 0 && error === null) return idle(now);
+  if (queued === 0 && error === null) return noRun('reminders', 'succeeded', now);
   if (queued > 0) ctx.log.info({ runId, events: queued }, 'upcoming appointment events queued');
   // The run is recorded once there is something to report; its drain publishes what was queued.
   return finish(ctx, await startRun(ctx, runId, 'reminders', new RunCounter()), error);
@@ -129,21 +129,4 @@ async function rebuildIfStale(ctx: CycleContext, now: number): Promise<void> {
   const reminders = indexRows(journeyConfig, facts, now).filter((r) => r.dueAt.length > 0);
   await store.commitBatch({ stream: 'reminders-index', reminders, remindersRebuilt: fingerprint, now });
   ctx.log.info({ appointments: facts.length, indexed: reminders.length }, 'reminder index rebuilt');
-}
-
-function idle(now: number): RunSummary {
-  const at = new Date(now).toISOString();
-  return {
-    runId: '-',
-    mode: 'reminders',
-    status: 'succeeded',
-    startedAt: at,
-    finishedAt: at,
-    counts: {},
-    drain: null,
-    clinikoRequests: 0,
-    salesforceCalls: 0,
-    durationMs: 0,
-    error: null,
-  };
 }

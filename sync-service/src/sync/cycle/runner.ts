@@ -13,7 +13,7 @@ import {
   type RunSummary,
   type SyncRunnerDeps,
 } from './context.js';
-import { describeRunError, finish, startRun } from './finish.js';
+import { describeRunError, finish, noRun, startRun } from './finish.js';
 import { deriveJourneys } from './journeys.js';
 import { reparentMerged } from './merges.js';
 import { readStream } from './read-stream.js';
@@ -43,21 +43,21 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
   return {
     /** One full cycle: streams, derivations, outbox drain, run record. Skipped while another instance runs one. */
     runCycle: async (mode: CycleMode): Promise<RunSummary> =>
-      (await exclusive(ctx, (lease) => cycle(ctx, mode, lease))) ?? skipped(ctx, mode),
+      (await exclusive(ctx, (lease) => cycle(ctx, mode, lease))) ?? noRun(mode, 'skipped', ctx.deps.now()),
     /**
      * The daily pass: time-based triggers (drop-off risk, lapsed, lead nurture, maintenance) for every
      * patient with history, not only those that changed. Each occurrence fires once (the journey state
      * remembers it).
      */
     runJourneyDaily: async (): Promise<RunSummary> =>
-      (await exclusive(ctx, () => journeyDaily(ctx))) ?? skipped(ctx, 'journey-daily'),
+      (await exclusive(ctx, () => journeyDaily(ctx))) ?? noRun('journey-daily', 'skipped', ctx.deps.now()),
     /**
      * The reminder job (reminders.ts): the upcoming-appointment events due now, from the reminder index
      * and the stored facts of the appointments it names; no Cliniko request. The scheduler runs it on
      * its own cadence (every minute by default).
      */
     runReminders: async (): Promise<RunSummary> =>
-      (await exclusive(ctx, () => remindersJob(ctx))) ?? skipped(ctx, 'reminders'),
+      (await exclusive(ctx, () => remindersJob(ctx))) ?? noRun('reminders', 'skipped', ctx.deps.now()),
   };
 }
 
@@ -123,21 +123,4 @@ async function exclusive(
   } finally {
     await store.releaseLease(CYCLE_LEASE, worker.owner);
   }
-}
-
-function skipped(ctx: CycleContext, mode: RunSummary['mode']): RunSummary {
-  const at = new Date(ctx.deps.now()).toISOString();
-  return {
-    runId: '-',
-    mode,
-    status: 'skipped',
-    startedAt: at,
-    finishedAt: at,
-    counts: {},
-    drain: null,
-    clinikoRequests: 0,
-    salesforceCalls: 0,
-    durationMs: 0,
-    error: null,
-  };
 }
