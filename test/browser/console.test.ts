@@ -162,7 +162,8 @@ describe('the web console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Run a backfill' }).click();
     const fractions: number[] = [];
     let midRun = '';
-    const deadline = Date.now() + 90_000;
+    // Generous on a loaded machine (the backfill reads slowed pages, then writes about 2,300 records).
+    const deadline = Date.now() + 120_000;
     for (;;) {
       const state = await page.locator('#run-state').innerText();
       const value = await page.locator('#run-progress').evaluate((p) => (p as HTMLProgressElement).value);
@@ -191,7 +192,7 @@ describe('the web console in headless Chromium', () => {
     expect(done).toContain(`Contact\t${lockedPatient}`);
     expect(done).toContain('UNABLE_TO_LOCK_ROW');
     expect(done).toMatch(/Records read: 100 %/);
-  });
+  }, 150_000);
 
   it('replays a dead letter and sees it written', async () => {
     expect(activeRecords(salesforce, 'Contact').some((r) => r.Cliniko_Patient_Id__c === lockedPatient)).toBe(
