@@ -47,6 +47,8 @@ const { values } = parseArgs({
     'no-store': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    'no-freshness': { type: 'boolean', default: false },
+    'service-node-options': { type: 'string' },
     emulator: { type: 'boolean', default: false },
     'store-items': { type: 'string', default: '10000' },
     'max-minutes': { type: 'string', default: '30' },
@@ -218,6 +220,8 @@ async function run() {
 
     worker = startChild(process.execPath, ['scripts/bench/service-worker.ts'], {
       ...env,
+      // For profiling the service (e.g. --cpu-prof, --heap-prof): passed to its node as NODE_OPTIONS.
+      ...(values['service-node-options'] ? { NODE_OPTIONS: values['service-node-options'] } : {}),
       LOG_LEVEL: 'silent',
       BENCH_BUDGET_WINDOW_MS: values['real-budget'] ? '60000' : '1000',
     });
@@ -241,24 +245,29 @@ async function run() {
     const sfIdle = salesforceDelta(sf1, sf2);
     const workerCpuSeconds = cpuSecondsOf(worker.pid);
     worker.send('exit');
+    // Its own exit, so that profiles asked for with --service-node-options are written.
+    await worker.exitWithin(60_000);
     await worker.stop();
 
-    console.log(
-      `freshness: ${freshnessSeconds} s of changes, one every ${changeGapSeconds} s on average ...`,
-    );
-    const freshness: FreshnessResult = await within(
-      'freshness',
-      measureFreshness({
-        cliniko,
-        salesforce,
-        serviceEnv: env,
-        patientIds,
-        windowSeconds: freshnessSeconds,
-        meanGapSeconds: changeGapSeconds,
-        drainSeconds,
-        random,
-      }),
-    );
+    // --no-freshness (for profiling the backfill): the freshness keys are then absent, not made up.
+    const freshness: FreshnessResult | null = values['no-freshness']
+      ? null
+      : await within(
+          'freshness',
+          (console.log(
+            `freshness: ${freshnessSeconds} s of changes, one every ${changeGapSeconds} s on average ...`,
+          ),
+          measureFreshness({
+            cliniko,
+            salesforce,
+            serviceEnv: env,
+            patientIds,
+            windowSeconds: freshnessSeconds,
+            meanGapSeconds: changeGapSeconds,
+            drainSeconds,
+            random,
+          })),
+        );
 
     const wallSeconds = Number(backfill.wallMs) / 1000;
     const cpuSeconds = Number(backfill.cpuMs) / 1000;
@@ -274,6 +283,7 @@ async function run() {
         recordsPerCpuSecond: Math.round(sfBackfill.distinctRecords / cpuSeconds),
         serviceRssPeakMb: backfillMemory.peakMb,
         serviceRssAfterMb: backfillMemory.rssMb,
+        serviceMemoryPeaksMb: backfill.memoryPeaksMb,
         clinikoRequests: clinikoBackfill.requests,
         clinikoRequestsMinimum: clinikoBackfill.minimum,
         clinikoRequestsRatio: round(clinikoBackfill.requests / clinikoBackfill.minimum, 3),

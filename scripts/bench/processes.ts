@@ -20,6 +20,8 @@ export interface Child {
   send(line: string): void;
   /** SIGTERM, then SIGKILL after 10 s; resolves when the process has exited. */
   stop(): Promise<void>;
+  /** Resolves when the process has exited by itself, or after `ms` (whichever comes first). */
+  exitWithin(ms: number): Promise<void>;
   /** What the child wrote to stderr (the last 8 KB), for error messages. */
   stderr(): string;
 }
@@ -89,6 +91,11 @@ export function startChild(command: string, args: readonly string[], env: NodeJS
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
+    },
+    async exitWithin(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
       clearTimeout(timer);
     },
     stderr: () => err,

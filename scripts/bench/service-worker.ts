@@ -36,6 +36,16 @@ const send = (message: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 };
 
+/** The largest of each process.memoryUsage() figure, sampled every 100 ms: where the peak RSS lives. */
+const memoryPeaks: Record<string, number> = {};
+const sampler = setInterval(() => {
+  const usage: Record<string, number> = { ...process.memoryUsage() };
+  for (const [k, v] of Object.entries(usage)) memoryPeaks[k] = Math.max(memoryPeaks[k] ?? 0, v);
+}, 100);
+sampler.unref();
+const peaksMb = (): Record<string, number> =>
+  Object.fromEntries(Object.entries(memoryPeaks).map(([k, v]) => [k, Math.round(v / 1048576)]));
+
 send({ ready: true, pid: process.pid });
 for await (const line of createInterface({ input: process.stdin })) {
   const command = line.trim();
@@ -57,6 +67,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       counts: summary.counts,
       clinikoRequests: summary.clinikoRequests,
       salesforceCalls: summary.salesforceCalls,
+      memoryPeaksMb: peaksMb(),
       ...(summary.error ? { error: summary.error } : {}),
     });
   } catch (err) {

@@ -33,6 +33,15 @@ describe('AES-256-GCM envelope', () => {
     expect(encrypt(PAYLOAD, keyring)).not.toBe(encrypt(PAYLOAD, keyring));
   });
 
+  it('never hands out a nonce twice across draws of the nonce pool (256 a draw)', () => {
+    const blobs = Array.from({ length: 1_000 }, () => encrypt(PAYLOAD, keyring, 'outbox:1'));
+    const nonces = blobs.map((b) => b.split('.')[2]!);
+    expect(new Set(nonces).size).toBe(1_000);
+    for (const blob of blobs.slice(250, 260)) expect(decrypt(blob, keyring, 'outbox:1')).toBe(PAYLOAD);
+    // Control: the same check sees a nonce used twice.
+    expect(new Set([...nonces, nonces[300]!]).size).toBe(1_000);
+  });
+
   it('detects tampering with the ciphertext, the tag, the nonce or the key id', () => {
     const blob = encrypt(PAYLOAD, keyring);
     const [v, id, nonce, cipher, tag] = blob.split('.') as [string, string, string, string, string];

@@ -107,11 +107,30 @@ function additionalData(keyId: string, aad: string): Buffer {
 }
 
 /**
+ * Random nonces drawn from the CSPRNG 256 at a time (issue #16: one `randomBytes` call per row was 4 %
+ * of a backfill's CPU). Each nonce is still 96 fresh random bits, handed out once: the pool only
+ * batches the system calls, never reuses or derives bytes.
+ */
+const NONCES_PER_DRAW = 256;
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
+function freshNonce(): Buffer {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.subarray(nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
+}
+
+/**
  * Encrypts text. `aad` binds the blob to where it is stored (e.g. `outbox:<id>`), so a blob copied into
  * another row does not decrypt there; the same `aad` must be given to decrypt.
  */
 export function encrypt(plaintext: string, keyring: Keyring, aad = ''): string {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = freshNonce();
   const cipher = createCipheriv(ALGORITHM, prepared(keyring.active.key), nonce, {
     authTagLength: TAG_BYTES,
   });
