@@ -42,4 +42,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 # Node is PID 1's child-free main process: it handles SIGTERM itself (finishes the run in progress).
-CMD ["node", "sync-service/dist/server.js"]
+# The heap flags are npm start's (package.json; docs/benchmarks.md says why): a test keeps them equal.
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=4", "sync-service/dist/server.js"]

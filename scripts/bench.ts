@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -171,6 +171,17 @@ function build(): void {
   if (run.status !== 0) throw new Error(`npm run build exited with ${String(run.status)}`);
 }
 
+/**
+ * The node flags `npm start` runs the service with (package.json's start script: the heap bounds), so
+ * the benchmark measures the service as production starts it, in both of its processes.
+ */
+function startFlags(): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } };
+  const [command, ...rest] = pkg.scripts.start.split(' ');
+  if (command !== 'node') throw new Error('npm start is expected to run node');
+  return rest.filter((part) => part.startsWith('--')).join(' ');
+}
+
 function serviceEnv(
   cliniko: ClinikoProcess,
   salesforce: SalesforceProcess,
@@ -181,6 +192,7 @@ function serviceEnv(
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
+    NODE_OPTIONS: startFlags(),
     SYNC_MODE: 'test',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
@@ -221,7 +233,9 @@ async function run() {
     worker = startChild(process.execPath, ['scripts/bench/service-worker.ts'], {
       ...env,
       // For profiling the service (e.g. --cpu-prof, --heap-prof): passed to its node as NODE_OPTIONS.
-      ...(values['service-node-options'] ? { NODE_OPTIONS: values['service-node-options'] } : {}),
+      ...(values['service-node-options']
+        ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${values['service-node-options']}`.trim() }
+        : {}),
       LOG_LEVEL: 'silent',
       BENCH_BUDGET_WINDOW_MS: values['real-budget'] ? '60000' : '1000',
     });

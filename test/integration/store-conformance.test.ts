@@ -1186,7 +1186,41 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       { resource: 'invoices', id: 'i1', patientId: 'p1', data: '{"total":"10.00"}' },
     ]);
     expect(await store.listFacts(['p2'])).toEqual([]);
-    expect(await store.listFactPatientIds()).toEqual(['p1']);
+    expect(await store.listFactPatientIds(null, 10)).toEqual(['p1']);
+  });
+
+  it('lists fact patients and queued journeys in keyset pages; a journey leaves the queue with its commit', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      facts: ['p3', 'p1', 'p2'].map((p) => ({
+        resource: 'invoices',
+        id: `i-${p}`,
+        patientId: p,
+        data: '{}',
+      })),
+      journeyDue: ['p3', 'p1', 'p2', 'p1'],
+      now: T0,
+    });
+    expect(await store.listFactPatientIds(null, 2)).toEqual(['p1', 'p2']);
+    expect(await store.listFactPatientIds('p2', 2)).toEqual(['p3']);
+    expect(await store.listJourneyDue(null, 2)).toEqual(['p1', 'p2']);
+    // Queued again while queued: still once.
+    await store.commitBatch({ stream: 'patients', journeyDue: ['p2', 'p4'], now: T0 + 1 });
+    expect(await store.listJourneyDue('p1', 10)).toEqual(['p2', 'p3', 'p4']);
+    await store.commitBatch({
+      stream: 'journey',
+      journeyStates: [{ patientId: 'p2', state: '{}' }],
+      journeyDone: ['p1', 'p2'],
+      now: T0 + 2,
+    });
+    expect(await store.listJourneyDue(null, 10)).toEqual(['p3', 'p4']);
+    // Control: a batch without journeyDone leaves the queue as it is.
+    await store.commitBatch({
+      stream: 'journey',
+      journeyStates: [{ patientId: 'p3', state: '{}' }],
+      now: T0 + 3,
+    });
+    expect(await store.listJourneyDue(null, 10)).toEqual(['p3', 'p4']);
   });
 
   it('reads facts by record id and by resource', async () => {

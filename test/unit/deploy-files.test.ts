@@ -43,7 +43,17 @@ describe('Dockerfile', () => {
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).toMatch(/^USER node$/m);
     expect(final).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
-    expect(final).toContain('CMD ["node", "sync-service/dist/server.js"]');
+    // The same command as npm start, heap flags included.
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    expect(final).toContain(
+      `CMD [${start
+        .split(' ')
+        .map((part) => JSON.stringify(part))
+        .join(', ')}]`,
+    );
+    expect(start).toMatch(
+      /^node --max-old-space-size=\d+ --max-semi-space-size=\d+ sync-service\/dist\/server\.js$/,
+    );
     expect(final).not.toMatch(/tsx/);
     // Dev dependencies stay in the build stage: the final stage copies node_modules from `deps`,
     // which installs with --omit=dev.

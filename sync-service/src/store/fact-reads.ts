@@ -14,6 +14,7 @@ export type FactReads = Pick<
   Store,
   | 'listFacts'
   | 'listFactPatientIds'
+  | 'listJourneyDue'
   | 'getFacts'
   | 'listResourceFacts'
   | 'announcedEvents'
@@ -34,7 +35,10 @@ export function factReads(
   return {
     listFacts: async (patientIds) =>
       patientIds.length === 0 ? [] : facts(S.selectFacts(dialect, patientIds)),
-    listFactPatientIds: async () => (await rows(S.selectFactPatientIds())).map((r) => toText(r.patient_id)),
+    listFactPatientIds: async (after, limit) =>
+      (await rows(S.selectFactPatientIds(after, limit))).map((r) => toText(r.patient_id)),
+    listJourneyDue: async (after, limit) =>
+      (await rows(S.selectJourneyDue(after, limit))).map((r) => toText(r.patient_id)),
     getFacts: async (resource, ids) =>
       ids.length === 0 ? [] : facts(S.selectFactsById(dialect, resource, ids)),
     listResourceFacts: async (resource) => facts(S.selectResourceFacts(resource)),

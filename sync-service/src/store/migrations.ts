@@ -226,6 +226,21 @@ CREATE TABLE contact_holds (
 CREATE INDEX contact_holds_resolved ON contact_holds (resolved_at);
 `,
   },
+  {
+    version: 9,
+    name: 'journey-due',
+    // Issue #16, item 2: the patients whose journey a cycle must derive again, queued in the transaction
+    // that commits the page that read them and removed in the transaction that commits their journey.
+    // The cycle walks this table in keyset pages instead of holding a set of every patient it read (a
+    // backfill's was the whole practice), and a crash between the two leaves them queued for the next
+    // cycle instead of waiting for the daily pass.
+    sql: `
+CREATE TABLE journey_due (
+  patient_id TEXT PRIMARY KEY,
+  queued_at BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

@@ -359,7 +359,10 @@ export class PostgresStore implements Store {
 
   // Facts, journey states, announced events, signposts, the reminder index (fact-reads.ts, shared).
   readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
-  readonly listFactPatientIds: FactReads['listFactPatientIds'] = () => this.reads.listFactPatientIds();
+  readonly listFactPatientIds: FactReads['listFactPatientIds'] = (after, limit) =>
+    this.reads.listFactPatientIds(after, limit);
+  readonly listJourneyDue: FactReads['listJourneyDue'] = (after, limit) =>
+    this.reads.listJourneyDue(after, limit);
   readonly getFacts: FactReads['getFacts'] = (resource, ids) => this.reads.getFacts(resource, ids);
   readonly listResourceFacts: FactReads['listResourceFacts'] = (resource) =>
     this.reads.listResourceFacts(resource);

@@ -358,8 +358,23 @@ export const selectFactsById = (d: SqlDialect, resource: string, ids: readonly s
   );
 export const selectResourceFacts = (resource: string): Query =>
   q('SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 ORDER BY id', [resource]);
-export const selectFactPatientIds = (): Query =>
-  q('SELECT DISTINCT patient_id FROM facts ORDER BY patient_id');
+export const selectFactPatientIds = (after: string | null, limit: number): Query =>
+  q('SELECT DISTINCT patient_id FROM facts WHERE patient_id > $1 ORDER BY patient_id LIMIT $2', [
+    after ?? '',
+    limit,
+  ]);
+export const selectJourneyDue = (after: string | null, limit: number): Query =>
+  q('SELECT patient_id FROM journey_due WHERE patient_id > $1 ORDER BY patient_id LIMIT $2', [
+    after ?? '',
+    limit,
+  ]);
+const queueJourney = (patientId: string, now: number): Query =>
+  q('INSERT INTO journey_due (patient_id, queued_at) VALUES ($1, $2) ON CONFLICT (patient_id) DO NOTHING', [
+    patientId,
+    now,
+  ]);
+const dequeueJourneys = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(`DELETE FROM journey_due WHERE ${d.inList('patient_id', 1)}`, [d.listParam(patientIds)]);
 export const selectJourneyState = (patientId: string): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = $1', [patientId]);
 export const selectJourneyStates = (): Query =>
@@ -481,6 +496,8 @@ export function batchStatements(
     ...(batch.outbox ?? []).map((item) => upsertOutbox(item, seal(encrypt, item.payload), batch.now)),
     ...(batch.quarantine ?? []).map((item) => upsertQuarantine(item, seal(encrypt, item.payload), batch.now)),
     ...(batch.journeyStates ?? []).map((item) => upsertJourneyState(item, batch.now)),
+    ...(batch.journeyDone?.length ? [dequeueJourneys(d, batch.journeyDone)] : []),
+    ...(batch.journeyDue ?? []).map((patientId) => queueJourney(patientId, batch.now)),
     ...(batch.facts ?? []).map((item) => upsertFact(item, seal(encrypt, item.data), batch.now)),
     ...reminderStatements(d, batch),
     ...(batch.announced ?? []).map((key) => insertAnnouncedEvent(key, batch.now)),

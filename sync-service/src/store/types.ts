@@ -166,6 +166,10 @@ export interface BatchCommit {
   readonly outbox?: readonly OutboxInput[];
   readonly quarantine?: readonly QuarantineInput[];
   readonly journeyStates?: readonly { patientId: string; state: string }[];
+  /** Patients whose journey must be derived again (queued once; see `listJourneyDue`). */
+  readonly journeyDue?: readonly string[];
+  /** Patients whose journey this batch commits: they leave the queue. */
+  readonly journeyDone?: readonly string[];
   readonly facts?: readonly FactInput[];
   /**
    * Appointment event keys announced by the outbox items of this batch (issue #19): recorded in the
@@ -387,8 +391,13 @@ export interface Store {
 
   /** Every fact of these patients, all resources. */
   listFacts(patientIds: readonly string[]): Promise<FactInput[]>;
-  /** Every patient with at least one fact (for the daily journey pass). */
-  listFactPatientIds(): Promise<string[]>;
+  /**
+   * Patients with at least one fact (for the daily journey pass), in id order, after `after`, at most
+   * `limit`: keyset pages, so the pass never holds every patient at once.
+   */
+  listFactPatientIds(after: string | null, limit: number): Promise<string[]>;
+  /** Patients queued by `journeyDue`, in id order, after `after`, at most `limit` (keyset pages). */
+  listJourneyDue(after: string | null, limit: number): Promise<string[]>;
   /** The facts of these records of one resource (by record id), whichever patient they belong to. */
   getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]>;
   /** Every fact of one resource (the upcoming-appointment pass reads all appointment facts). */

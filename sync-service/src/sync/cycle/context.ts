@@ -79,8 +79,6 @@ export interface CycleRun {
   readonly counter: RunCounter;
   /** Replaced when a record links a reference record the cached lists lack. */
   refs: References;
-  /** Patients whose facts changed this run: their journeys are derived again. */
-  readonly affectedPatients: Set<string>;
   /** The cycle lease on PostgreSQL (renewed with every page read); undefined on SQLite. */
   readonly lease: string | undefined;
   readonly merges: Merges;

@@ -14,17 +14,29 @@ type Kinds = ReturnType<typeof factsByKind>;
 
 const CHUNK = 200;
 
-/** Journey, aggregates and care-plan progress for these patients, from their stored facts. */
+/** Patient ids in id order after `after`, at most `limit`: a keyset page of the store. */
+export type PatientPages = (after: string | null, limit: number) => Promise<string[]>;
+
+/**
+ * Journey, aggregates and care-plan progress for the patients `pages` lists, from their stored facts,
+ * a page of CHUNK at a time (issue #16: memory bounded by the page, never by the practice). `dequeue`:
+ * the pages come from the journey queue, and each chunk leaves it in the transaction that commits its
+ * journeys.
+ */
 export async function deriveJourneys(
   ctx: CycleContext,
-  patientIds: readonly string[],
+  pages: PatientPages,
   refs: JourneyRefs,
   runId: string,
   counter: RunCounter,
+  options: { readonly dequeue: boolean },
 ): Promise<void> {
-  const ids = [...patientIds].sort();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    await deriveChunk(ctx, ids.slice(i, i + CHUNK), refs, runId, counter);
+  let after: string | null = null;
+  for (;;) {
+    const chunk = await pages(after, CHUNK);
+    if (chunk.length === 0) return;
+    await deriveChunk(ctx, chunk, refs, runId, counter, options.dequeue);
+    after = chunk[chunk.length - 1]!;
   }
 }
 
@@ -34,6 +46,7 @@ async function deriveChunk(
   refs: JourneyRefs,
   runId: string,
   counter: RunCounter,
+  dequeue: boolean,
 ): Promise<void> {
   const byPatient = new Map<string, FactInput[]>();
   for (const f of await ctx.deps.store.listFacts([...chunk])) {
@@ -55,7 +68,15 @@ async function deriveChunk(
   }
   const outbox = await changedItems(ctx, candidates, runId, counter);
   // The fired transitions and the state that remembers them commit together: never twice, never lost.
-  await ctx.deps.store.commitBatch({ stream: 'journey', outbox, journeyStates: states, now: ctx.deps.now() });
+  await ctx.deps.store.commitBatch({
+    stream: 'journey',
+    outbox,
+    journeyStates: states,
+    // A patient the engine rejected leaves the queue too: its input is logged, and it is derived again
+    // when its facts next change or by the daily pass.
+    ...(dequeue ? { journeyDone: chunk } : {}),
+    now: ctx.deps.now(),
+  });
 }
 
 /** The journey engine's verdict for one patient; undefined (logged, no value) when it rejects the input. */

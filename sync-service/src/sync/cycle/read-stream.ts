@@ -46,6 +46,8 @@ interface StreamRead {
    * record changed since it was quarantined and now passes), so it is released once the page is durable.
    */
   clean: string[];
+  /** Patients whose journey must be derived again, queued with this page (store: `journey_due`). */
+  due: Set<string>;
   complete: boolean;
   pages: number;
   read: number;
@@ -75,6 +77,7 @@ export async function readStream(
     quarantine: [],
     facts: [],
     clean: [],
+    due: new Set<string>(),
     complete: true,
     pages: 0,
     read: 0,
@@ -177,7 +180,7 @@ function capped(s: StreamRead, t: string | undefined): string | undefined {
 
 /** Validates and projects one record into pending payloads (or quarantine), and keeps its facts. */
 function onRecord(s: StreamRead, ev: RecordEvent): void {
-  const { counter, refs, runId, affectedPatients } = s.run;
+  const { counter, refs, runId } = s.run;
   const resource = s.stream.resource;
   counter.add(resource, 'read');
   s.read += 1;
@@ -199,14 +202,14 @@ function onRecord(s: StreamRead, ev: RecordEvent): void {
   s.clean.push(ev.id);
   if (built.fact) {
     s.facts.push(built.fact);
-    affectedPatients.add(built.fact.patientId);
+    s.due.add(built.fact.patientId);
   }
   if (resource === 'patients') notePatient(s, ev);
 }
 
 /** A patient read this run: its journey is derived again, and a merge it records is remembered. */
 function notePatient(s: StreamRead, ev: RecordEvent): void {
-  s.run.affectedPatients.add(ev.id);
+  s.due.add(ev.id);
   const survivor = survivorOf(ev.raw, ev.id);
   if (!survivor) return;
   s.run.merges.survivors.set(ev.id, survivor);
@@ -245,6 +248,7 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
     outbox,
     quarantine: s.quarantine,
     facts: s.facts,
+    journeyDue: [...s.due],
     announced: events.announced,
     signposts: goLiveAt(s),
     // The reminder index follows the appointment facts in the same transaction (reminders.ts).
@@ -254,6 +258,7 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
   s.pending = [];
   s.quarantine = [];
   s.facts = [];
+  s.due.clear();
   if (s.clean.length > 0) await deps.store.releaseQuarantine(s.stream.resource, s.clean);
   s.clean = [];
 }

@@ -155,6 +155,34 @@ describe('bookmark discipline', () => {
     expect(contactsWritten()).toEqual(['1']);
   });
 
+  it('derives the journey of a patient whose page was durable when the run failed, in the next cycle (control: dequeued)', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    let cycle = 0;
+    const { runner } = setup(() =>
+      cycle++ === 0
+        ? [
+            ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+            ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: '2026-11-22T00:10:00Z' }),
+            ev.record('patients', patient('2', '2026-11-22T00:02:00Z')),
+            new Error('connection reset'),
+          ]
+        : [ev.end('patients', true, '2026-11-22T00:11:00Z')],
+    );
+    expect((await runner.runCycle('incremental')).status).toBe('failed');
+    // The watermark moved past patient 1 with its page; its journey was never derived...
+    expect(await store.getJourneyState('1')).toBeUndefined();
+    expect(await store.listJourneyDue(null, 10)).toEqual(['1']);
+    // ...and the next cycle, which reads nothing new, derives it from the queue.
+    expect((await runner.runCycle('incremental')).status).toBe('succeeded');
+    expect(await store.getJourneyState('1')).toBeDefined();
+    expect(await store.listJourneyDue(null, 10)).toEqual([]);
+    // Control: a patient taken off the queue is not derived by a cycle that does not read it.
+    await store.commitBatch({ stream: 'patients', journeyDue: ['9'], now: 1 });
+    await store.commitBatch({ stream: 'journey', journeyDone: ['9'], now: 2 });
+    await runner.runCycle('incremental');
+    expect(await store.getJourneyState('9')).toBeUndefined();
+  });
+
   it('leaves the watermark alone when the commit itself fails (nothing durable, nothing moved)', async () => {
     await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
     const commit = store.commitBatch.bind(store);

@@ -78,13 +78,23 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
       runId,
       counter,
       refs: await references(ctx),
-      affectedPatients: new Set<string>(),
       lease,
       merges: { survivors: new Map<string, string | null>(), discovered: new Map<string, string>() },
     };
     for (const stream of DATA_STREAMS) await readStream(ctx, run, stream, mode);
     await reparentMerged(ctx, run.merges.discovered, runId, counter);
-    await deriveJourneys(ctx, [...run.affectedPatients], run.refs, runId, counter);
+    // The patients the streams queued (store: journey_due), page by page, each leaving the queue with
+    // its journey: a crash before this point leaves them queued for the next cycle.
+    await deriveJourneys(
+      ctx,
+      (after, limit) => ctx.deps.store.listJourneyDue(after, limit),
+      run.refs,
+      runId,
+      counter,
+      {
+        dequeue: true,
+      },
+    );
   } catch (err) {
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'run failed');
@@ -99,7 +109,16 @@ async function journeyDaily(ctx: CycleContext): Promise<RunSummary> {
   let error: string | null = null;
   try {
     const refs = await references(ctx);
-    await deriveJourneys(ctx, await ctx.deps.store.listFactPatientIds(), refs, runId, counter);
+    await deriveJourneys(
+      ctx,
+      (after, limit) => ctx.deps.store.listFactPatientIds(after, limit),
+      refs,
+      runId,
+      counter,
+      {
+        dequeue: false,
+      },
+    );
   } catch (err) {
     error = err instanceof Error ? err.message : 'unknown error';
     ctx.log.error({ runId, err }, 'daily journey pass failed');
