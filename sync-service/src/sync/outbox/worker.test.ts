@@ -389,3 +389,61 @@ describe('leases', () => {
     expect(sf.calls).toHaveLength(1);
   });
 });
+
+describe('pipelined completions (issue #16)', () => {
+  /** Records the order of Salesforce calls and of completions starting and ending. */
+  function traced() {
+    const trace: string[] = [];
+    const complete = store.completeWrites.bind(store);
+    store.completeWrites = async (writes, audit, now) => {
+      const object = writes[0]?.object ?? '?';
+      trace.push(`complete-start ${object}`);
+      // A completion that takes a while (a slow disk, a PostgreSQL round trip).
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await complete(writes, audit, now);
+      trace.push(`complete-end ${object}`);
+    };
+    const sf = setup((call) => {
+      trace.push(`call ${call.object}`);
+      return accept(call);
+    });
+    return { trace, ...sf };
+  }
+
+  it('sends the next group while the previous one completes, completing in group order with an intact audit chain', async () => {
+    await enqueue(contact('1'), contact('2'), carePlan('c1'), carePlan('c2'));
+    const { worker, trace } = traced();
+    const result = await worker.drain();
+    expect(result.written).toBe(4);
+    // The care plans' call went out before the Contacts' completion ended...
+    expect(trace.indexOf('call Care_Plan__c')).toBeLessThan(trace.indexOf('complete-end Contact'));
+    // ...and completions ran one at a time, in group order.
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete-start Contact',
+      'complete-end Contact',
+      'complete-start Care_Plan__c',
+      'complete-end Care_Plan__c',
+    ]);
+    expect(verifyAuditChain(await auditEntries()).ok).toBe(true);
+    expect((await auditEntries()).map((e) => e.object)).toEqual([
+      'Contact',
+      'Contact',
+      'Care_Plan__c',
+      'Care_Plan__c',
+    ]);
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+  });
+
+  it('a failed completion fails the drain and completes no later group: every item stays queued', async () => {
+    await enqueue(contact('1'), carePlan('c1'));
+    const { worker, trace } = traced();
+    const complete = store.completeWrites.bind(store);
+    store.completeWrites = (writes, audit, now) =>
+      writes[0]?.object === 'Contact' ? Promise.reject(new Error('disk full')) : complete(writes, audit, now);
+    await expect(worker.drain()).rejects.toThrow('disk full');
+    expect((await store.outboxStats(T0)).pending).toBe(2);
+    expect(await store.listAudit()).toEqual([]);
+    // The care plan's call may already have gone out (idempotent upsert), but it never completed.
+    expect(trace.filter((t) => t.startsWith('complete-end'))).toEqual([]);
+  });
+});

@@ -155,15 +155,47 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       await ctx.sleep(Math.min(250, Math.max(10, deadline - ctx.now())));
       continue;
     }
-    for (const group of groupForWrite(items)) {
-      if (ctx.stopping.value) break;
-      const held = await stillHeld(ctx, group.items);
-      if (held.length > 0) await writeGroup(ctx, group.object, group.operation, held, tally);
-      if (tally.paused) break;
-    }
+    await writeClaim(ctx, items, tally);
     if (tally.paused || ctx.stopping.value) break;
   }
   return result(tally, (await ctx.store.outboxStats(ctx.now())).pending);
+}
+
+/**
+ * Writes a claim group by group, in claim order (parents first). Pipelined (issue #16): once Salesforce
+ * has answered a group, the next group's call goes out while the answered group's completion (outbox,
+ * record state, chained audit) is committed, so the store's work overlaps Salesforce's. Completions run
+ * one after another in group order (the audit chain keeps its order), and all have finished before this
+ * returns, so the next claim never sees an item written but not completed. A failed completion fails
+ * the drain as before: its items stay leased and are claimed again after the lease (idempotent upserts).
+ */
+async function writeClaim(ctx: DrainContext, items: OutboxItem[], tally: Tally): Promise<void> {
+  let completing: Promise<void> = Promise.resolve();
+  let failed = false;
+  // Observed here so that a failure is not "unhandled" while the next group is being written.
+  const watch = (p: Promise<void>): Promise<void> => {
+    p.catch(() => {
+      failed = true;
+    });
+    return p;
+  };
+  const seen = new Set<string>();
+  try {
+    for (const group of groupForWrite(items)) {
+      if (ctx.stopping.value || failed) break;
+      // A group that reads what earlier completions record (the event ledger before publishing, a
+      // repeat of an object already written in this claim) waits for them first.
+      if (group.operation === 'publish' || seen.has(group.object)) await completing;
+      seen.add(group.object);
+      const held = await stillHeld(ctx, group.items);
+      if (held.length === 0) continue;
+      const completion = await writeGroup(ctx, group.object, group.operation, held, tally);
+      completing = watch(completing.then(completion));
+      if (tally.paused) break;
+    }
+  } finally {
+    await completing;
+  }
 }
 
 /**

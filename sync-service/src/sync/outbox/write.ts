@@ -62,18 +62,29 @@ export function emptyTally(): Tally {
   };
 }
 
+/**
+ * Makes the accepted writes of a group durable (outbox, record state, audit), in one transaction. The
+ * drain runs it while the next group's call is on the wire (worker.ts), one completion after another.
+ */
+export type Completion = () => Promise<void>;
+const NOTHING: Completion = () => Promise.resolve();
+
+/**
+ * Writes one group to Salesforce and settles its failures; returns the completion of its accepted
+ * writes, for the caller to run (in order with the other groups' completions).
+ */
 export async function writeGroup(
   ctx: WriteContext,
   object: string,
   operation: OutboxItem['operation'],
   claimed: OutboxItem[],
   tally: Tally,
-): Promise<void> {
+): Promise<Completion> {
   let items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
   if (object === 'Contact' && operation === 'upsert' && ctx.matcher) {
     items = await screenContacts(ctx, ctx.matcher, items, tally);
   }
-  if (items.length === 0) return;
+  if (items.length === 0) return NOTHING;
   if (operation === 'publish')
     await ctx.store.markPublishing(
       items.map((i) => i.id),
@@ -93,7 +104,7 @@ export async function writeGroup(
     );
   } catch (err) {
     await failWholeCall(ctx, object, items, err, tally);
-    return;
+    return NOTHING;
   }
   const done: CompletedItem[] = [];
   for (let u = 0; u < units.length; u++) {
@@ -109,7 +120,7 @@ export async function writeGroup(
       }
     }
   }
-  if (done.length > 0) await complete(ctx, done, tally);
+  return done.length > 0 ? () => complete(ctx, done, tally) : NOTHING;
 }
 
 /** The Contacts to upsert after matching (issue #19); held ones are parked, failed links retried. */
