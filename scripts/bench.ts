@@ -320,6 +320,7 @@ async function run() {
         wallSeconds: round(Number(idle.wallMs) / 1000),
         clinikoRequests: seq3 - seq2,
         salesforceWrites: sfIdle.recordWrites,
+        salesforceWritesByObject: sfIdle.writes,
         salesforceApiCalls: sfIdle.apiCalls,
       },
       serviceProcessCpuSeconds: round(workerCpuSeconds),
