@@ -34,10 +34,23 @@ export function bookmarksOf(watermark: Watermark, overlapMs: number): Bookmarks 
   return { cursor: watermark.cursor, settled: earlier(settled, watermark.cursor) };
 }
 
-/** A recheck is due once the window after `settled` has settled and a recheck moves it by δ or more. */
-export function recheckDue(b: Bookmarks, nowMs: number, overlapMs: number): boolean {
-  // The local clock only decides when; what a recheck settles is measured on Cliniko's (signpost).
-  return nowMs >= Date.parse(b.settled) + 2 * overlapMs;
+/**
+ * A recheck is due once, by Cliniko's clock, the window after `settled` has settled and a recheck
+ * would move it by δ or more. `clinikoNowMs` only decides when: what a recheck settles is measured on
+ * the signpost of the read itself.
+ */
+export function recheckDue(b: Bookmarks, clinikoNowMs: number, overlapMs: number): boolean {
+  return clinikoNowMs >= Date.parse(b.settled) + 2 * overlapMs;
+}
+
+/**
+ * Cliniko's clock now, estimated without asking it: the stored cursor was at or before Cliniko's clock
+ * when it was committed at `updatedAt` (this process's clock), so the cursor plus the time elapsed
+ * since errs early, never late, whatever the offset between the two clocks (a clinic whose clock is
+ * not ours would otherwise be rechecked at every cycle, or never).
+ */
+export function clinikoNow(watermark: Watermark, nowMs: number): number {
+  return Date.parse(watermark.cursor) + Math.max(0, nowMs - watermark.updatedAt);
 }
 
 /** Where a read starts: the settled point for a recheck, the cursor otherwise. */

@@ -10,6 +10,7 @@ import {
   afterPage,
   afterRead,
   bookmarksOf,
+  clinikoNow,
   readFrom,
   recheckDue,
   type Bookmarks,
@@ -67,6 +68,8 @@ interface StreamRead {
   pages: number;
   read: number;
   signpostMs: number | undefined;
+  /** Cliniko's clock at the latest page. */
+  lastServerMs: number | undefined;
   /** A page flush advanced the watermark during this read. */
   moved: boolean;
   /** The stream's end was reached (its last flush). */
@@ -79,30 +82,35 @@ export async function readStream(
   stream: DataStream,
   mode: CycleMode,
 ): Promise<void> {
-  const stored = mode === 'backfill' ? undefined : await bookmarks(ctx, stream);
-  await readOnce(ctx, run, stream, stored);
-  if (mode !== 'backfill') return;
-  // A backfill that outlasted the overlap has let the window before it settle: recheck it now, so
-  // that the first cycle after a backfill of any length is an ordinary one (one request when idle).
-  const after = await bookmarks(ctx, stream);
-  if (after && recheckDue(after, ctx.deps.now(), ctx.overlapSeconds * 1000))
-    await readOnce(ctx, run, stream, after);
+  const overlap = ctx.overlapSeconds * 1000;
+  const watermark = mode === 'backfill' ? undefined : await ctx.deps.store.getWatermark(stream.resource);
+  const start = watermark && bookmarksOf(watermark, overlap);
+  const recheck =
+    watermark !== undefined &&
+    start !== undefined &&
+    recheckDue(start, clinikoNow(watermark, ctx.deps.now()), overlap);
+  const clinikoClock = await readOnce(ctx, run, stream, start, recheck);
+  if (mode !== 'backfill' || clinikoClock === undefined) return;
+  // A backfill that outlasted the overlap has let the window before it settle (by Cliniko's clock at
+  // its last page): recheck it now, so that the first cycle after a backfill of any length is an
+  // ordinary one (one request per stream when idle).
+  const stored = await ctx.deps.store.getWatermark(stream.resource);
+  const after = stored && bookmarksOf(stored, overlap);
+  if (after && recheckDue(after, clinikoClock, overlap)) await readOnce(ctx, run, stream, after, true);
 }
 
-async function bookmarks(ctx: CycleContext, stream: DataStream): Promise<Bookmarks | undefined> {
-  const watermark = await ctx.deps.store.getWatermark(stream.resource);
-  return watermark && bookmarksOf(watermark, ctx.overlapSeconds * 1000);
-}
-
-/** One read of the stream: a backfill without bookmarks, else incremental from them. */
+/**
+ * One read of the stream: a backfill without bookmarks, else incremental from them (from the settled
+ * point for a recheck). Returns Cliniko's clock at its last page, when it completed.
+ */
 async function readOnce(
   ctx: CycleContext,
   run: CycleRun,
   stream: DataStream,
   start: Bookmarks | undefined,
-): Promise<void> {
+  recheck: boolean,
+): Promise<number | undefined> {
   const goLive = stream.resource === APPOINTMENTS ? await ctx.deps.store.getSignpost(GO_LIVE) : undefined;
-  const recheck = start !== undefined && recheckDue(start, ctx.deps.now(), ctx.overlapSeconds * 1000);
   const s: StreamRead = {
     ctx,
     run,
@@ -120,6 +128,7 @@ async function readOnce(
     pages: 0,
     read: 0,
     signpostMs: undefined,
+    lastServerMs: undefined,
     moved: false,
     ended: false,
   };
@@ -132,6 +141,7 @@ async function readOnce(
   for await (const ev of readAhead(events)) await onEvent(s, ev);
   if (!s.complete)
     ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+  return s.complete ? s.lastServerMs : undefined;
 }
 
 /**
@@ -195,6 +205,8 @@ async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Prom
     throw new SyncError('STORE_CONFLICT', `lost the ${lease} lease to another instance`);
   }
   s.signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
+  const served = ev.serverDate === undefined ? NaN : Date.parse(ev.serverDate);
+  if (Number.isFinite(served)) s.lastServerMs = Math.max(served, s.lastServerMs ?? served);
   const at = s.signpostMs;
   const next =
     s.mark && !s.backfilling ? afterPage(s.mark, s.recheck, ev.maxUpdatedAt, at, overlapMs(s)) : undefined;

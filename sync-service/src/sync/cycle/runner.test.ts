@@ -203,12 +203,12 @@ describe('two bookmarks (issue #16): the overlap is re-read once, not by every c
   ];
 
   it('reads from the cursor without overlap while the window is unsettled, then rechecks it once', async () => {
-    // Settled 30 s before the cursor, and the clock 60 s past the cursor: not settled for another 3 min.
+    // Settled 30 s before the cursor, committed just now: the window settles in 3.5 minutes.
     await store.commitBatch({
       stream: 'patients',
       watermark: '2026-11-22T00:59:00Z',
       settled: '2026-11-22T00:58:30Z',
-      now: 0,
+      now: T0,
     });
     const first = setup(idleRead('2026-11-22T01:00:00Z'));
     await first.runner.runCycle('incremental');
