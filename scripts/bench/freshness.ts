@@ -18,6 +18,11 @@ export interface FreshnessResult {
   p95Seconds: number;
   maxSeconds: number;
   clinikoRequests: number;
+  /**
+   * The same requests by list path: the data streams' polls, the reference lists (read at the server's
+   * start and every ten minutes) and any recheck pages show apart.
+   */
+  clinikoRequestsByPath: Record<string, number>;
   /** Cliniko requests per minute over the window divided by Cliniko's 200 per minute. */
   budgetShare: number;
   serviceRssPeakMb: number;
@@ -91,7 +96,13 @@ export async function measureFreshness(options: {
     await server.stop();
   }
   const minutes = (Date.now() - windowStart) / 60_000;
-  const requests = (await cliniko.requestsSince(mark)).length;
+  const log = await cliniko.requestsSince(mark);
+  const requests = log.length;
+  const byPath: Record<string, number> = {};
+  for (const r of log) {
+    const path = (r.url.split('?')[0] ?? '').replace(/^\/v1\//, '');
+    byPath[path] = (byPath[path] ?? 0) + 1;
+  }
   await cliniko.control('POST', 'rate-limit', { perMinute: 1_000_000 });
   // A change still not visible counts with its age when the bench stopped waiting: a lower bound,
   // so a service that never delivers cannot report a good percentile.
@@ -109,6 +120,7 @@ export async function measureFreshness(options: {
     p95Seconds: round(percentile(sorted, 95)),
     maxSeconds: round(sorted.at(-1) ?? Number.NaN),
     clinikoRequests: requests,
+    clinikoRequestsByPath: byPath,
     budgetShare: Math.round((requests / minutes / CLINIKO_LIMIT_PER_MINUTE) * 1000) / 1000,
     serviceRssPeakMb: peakMb,
   };

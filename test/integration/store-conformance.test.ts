@@ -177,6 +177,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.getWatermark('patients')).toEqual({
       stream: 'patients',
       cursor: '2026-11-22T01:00:00Z',
+      settled: null,
       updatedAt: T0,
     });
     expect((await store.outboxStats(T0)).pending).toBe(1);
@@ -185,6 +186,18 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     ]);
     expect((await store.getJourneyState('100'))?.state).toBe('{"stage":"Lead"}');
     expect(await store.listWatermarks()).toHaveLength(1);
+  });
+
+  it('keeps the settled point with the cursor, and leaves it alone when a batch gives none (migration 8)', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: 'C1', settled: 'U1', now: T0 });
+    expect(await store.getWatermark('patients')).toMatchObject({ cursor: 'C1', settled: 'U1' });
+    await store.commitBatch({ stream: 'patients', watermark: 'C2', now: T0 + 1 });
+    expect(await store.getWatermark('patients')).toMatchObject({ cursor: 'C2', settled: 'U1' });
+    // Control: a batch that gives one replaces it.
+    await store.commitBatch({ stream: 'patients', watermark: 'C3', settled: 'U3', now: T0 + 2 });
+    expect(await store.listWatermarks()).toEqual([
+      { stream: 'patients', cursor: 'C3', settled: 'U3', updatedAt: T0 + 2 },
+    ]);
   });
 
   it('rolls the whole batch back when any part fails, leaving the watermark where it was', async () => {

@@ -39,7 +39,11 @@ export interface QuarantineItem {
 export interface ReadOptions {
   /** Watermark (ISO 8601) from the last durable run; omit for a full backfill. */
   readonly since?: string;
-  /** Seconds subtracted from `since`; covers Cliniko's non-atomic created_at/updated_at and clock skew. */
+  /**
+   * Seconds subtracted from `since`; covers Cliniko's non-atomic created_at/updated_at and clock skew.
+   * Default 120. The sync runner passes 0: its two bookmarks re-read that window once, after it has
+   * settled, instead of at every read (README.md, "Watermarks").
+   */
   readonly overlapSeconds?: number;
   /**
    * Keys `${id}@${updated_at}` already delivered (e.g. by the previous run inside the overlap window).

@@ -226,9 +226,9 @@ export const envSchema = z.object({
   SYNC_ENCRYPTION_KEYS_RETIRED: retiredKeys,
   SYNC_AUDIT_RETENTION_YEARS: intInRange('SYNC_AUDIT_RETENTION_YEARS', 1, 100, 6),
   SYNC_POLL_INTERVAL_SECONDS: intInRange('SYNC_POLL_INTERVAL_SECONDS', 5, 86_400, 60),
-  // The adaptive poll (runtime/poll-pace.ts): the shortest interval, used after a cycle that wrote,
-  // and the share of CLINIKO_REQUESTS_PER_MINUTE idle polling may use; SYNC_POLL_INTERVAL_SECONDS is
-  // the longest. A minimum equal to the interval turns adaptation off.
+  // The adaptive poll (runtime/poll-pace.ts): the shortest interval (a floor under the paced one) and
+  // the share of CLINIKO_REQUESTS_PER_MINUTE polling may use; SYNC_POLL_INTERVAL_SECONDS is the
+  // longest. A minimum equal to the interval turns adaptation off.
   SYNC_POLL_MIN_SECONDS: intInRange('SYNC_POLL_MIN_SECONDS', 1, 86_400, 10),
   SYNC_IDLE_POLL_BUDGET_PERCENT: intInRange('SYNC_IDLE_POLL_BUDGET_PERCENT', 1, 100, 10),
   // The stable identity of this instance (a StatefulSet pod name, a systemd unit): a restart under the

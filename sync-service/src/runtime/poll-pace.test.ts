@@ -24,12 +24,22 @@ describe('adaptive poll', () => {
     expect(interval).toBe(26_667);
   });
 
-  it('polls at the shortest interval after a cycle that wrote, and is paced again once idle', () => {
+  it('paces a cycle that wrote like an idle one; its costlier read does not lengthen the wait (control)', () => {
     const p = pace();
     p.afterCycle(idle(4));
-    expect(p.afterCycle(busy)).toBe(10_000);
-    expect(p.intervalMs()).toBe(10_000);
-    expect(p.afterCycle(idle(4))).toBe(13_334);
+    expect(p.afterCycle(busy)).toBe(13_334);
+    expect(p.intervalMs()).toBe(13_334);
+    expect(p.afterCycle({ ...busy, clinikoRequests: 10 })).toBe(13_334);
+    // Control: the same 10 requests in an idle cycle are polling, and are paid for.
+    expect(p.afterCycle(idle(10))).toBe(Math.ceil((((4 + 10) / 2) * 60_000) / 18));
+  });
+
+  it("counts the idle cycles not seen yet at one request per stream, so a process's first cycle (reference lists too) does not stretch the next waits", () => {
+    const withBase = pace({ baseRequests: 4 });
+    expect(withBase.intervalMs()).toBe(13_334);
+    expect(withBase.afterCycle(idle(8))).toBe(Math.ceil((((8 + 44 * 4) / 45) * 60_000) / 18));
+    // Control: averaged over the cycles seen only, the first one alone sets a 27-second wait.
+    expect(pace().afterCycle(idle(8))).toBe(26_667);
   });
 
   it('spreads an occasional costlier cycle (a reference re-read) over the recent idle cycles', () => {

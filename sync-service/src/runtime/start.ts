@@ -4,6 +4,7 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
+import { DATA_STREAMS } from '../sync/cycle/context.js';
 import { reconcilerForService } from '../sync/reconcile/index.js';
 import { createReversePoller, resolveIntegrationUserId } from '../sync/writeback/index.js';
 import { createSyncControl, type SyncControl } from './control.js';
@@ -251,6 +252,8 @@ function serviceScheduler(
         maxMs: config.pollIntervalSeconds * 1000,
         requestsPerMinute: config.cliniko.requestsPerMinute,
         idleShare: config.idlePollBudgetShare,
+        // An idle cycle reads each data stream once (cycle/bookmarks.ts: no overlap re-read).
+        baseRequests: DATA_STREAMS.length,
       }),
       clinicTimezone: config.clinicTimezone,
       useLease: service.store.kind === 'postgres',

@@ -227,6 +227,18 @@ CREATE INDEX contact_holds_resolved ON contact_holds (resolved_at);
 `,
   },
   {
+    version: 8,
+    name: 'watermark-settled',
+    // Issue #16, item 5: a stream's second bookmark, the settled point: every Cliniko record stamped at
+    // or before it has certainly been read (late commits included). Incremental reads start at the
+    // cursor (no overlap) and re-read the window between the two once, after it has settled
+    // (cliniko/README.md, "Watermarks"). NULL for rows written before it: read as cursor minus the
+    // overlap, which is what the old every-cycle overlap had settled.
+    sql: `
+ALTER TABLE watermarks ADD COLUMN settled TEXT;
+`,
+  },
+  {
     version: 9,
     name: 'journey-due',
     // Issue #16, item 2: the patients whose journey a cycle must derive again, queued in the transaction

@@ -82,7 +82,12 @@ export function toQuarantine(row: Row, cipher: PayloadCipher): QuarantineRecord 
 }
 
 export function toWatermark(row: Row): Watermark {
-  return { stream: str(row.stream), cursor: str(row.cursor), updatedAt: Number(row.updated_at) };
+  return {
+    stream: str(row.stream),
+    cursor: str(row.cursor),
+    settled: strOrNull(row.settled),
+    updatedAt: Number(row.updated_at),
+  };
 }
 
 export function toRecordState(row: Row): RecordState {

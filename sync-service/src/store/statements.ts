@@ -35,14 +35,16 @@ export const ping = (): Query => q('SELECT 1 AS one');
 // ---- watermarks
 
 export const selectWatermark = (stream: string): Query =>
-  q('SELECT stream, cursor, updated_at FROM watermarks WHERE stream = $1', [stream]);
+  q('SELECT stream, cursor, settled, updated_at FROM watermarks WHERE stream = $1', [stream]);
 export const selectWatermarks = (): Query =>
-  q('SELECT stream, cursor, updated_at FROM watermarks ORDER BY stream');
-export const upsertWatermark = (stream: string, cursor: string, now: number): Query =>
+  q('SELECT stream, cursor, settled, updated_at FROM watermarks ORDER BY stream');
+/** A `settled` of null leaves the stored one as it is (streams without a settled point keep NULL). */
+export const upsertWatermark = (stream: string, cursor: string, settled: string | null, now: number): Query =>
   q(
-    `INSERT INTO watermarks (stream, cursor, updated_at) VALUES ($1, $2, $3)
-     ON CONFLICT (stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = EXCLUDED.updated_at`,
-    [stream, cursor, now],
+    `INSERT INTO watermarks (stream, cursor, settled, updated_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (stream) DO UPDATE SET cursor = EXCLUDED.cursor,
+       settled = COALESCE(EXCLUDED.settled, watermarks.settled), updated_at = EXCLUDED.updated_at`,
+    [stream, cursor, settled, now],
   );
 
 // ---- the batch a poll commits
@@ -502,7 +504,9 @@ export function batchStatements(
     ...reminderStatements(d, batch),
     ...(batch.announced ?? []).map((key) => insertAnnouncedEvent(key, batch.now)),
     ...(batch.signposts ?? []).map((s) => insertSignpost(s.name, s.at)),
-    ...(batch.watermark !== undefined ? [upsertWatermark(batch.stream, batch.watermark, batch.now)] : []),
+    ...(batch.watermark !== undefined
+      ? [upsertWatermark(batch.stream, batch.watermark, batch.settled ?? null, batch.now)]
+      : []),
   ];
 }
 

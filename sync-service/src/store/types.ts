@@ -139,8 +139,17 @@ export interface RecordState {
 
 export interface Watermark {
   readonly stream: string;
-  /** The Cliniko `updated_at` (ISO) up to which everything is durable. */
+  /**
+   * The Cliniko `updated_at` (ISO) up to which everything visible when it was read is durable: the
+   * next incremental read starts here. Also the stream's lag (GET /status, metrics).
+   */
   readonly cursor: string;
+  /**
+   * The Cliniko `updated_at` (ISO) up to which everything is durable, records committed late included
+   * (cliniko/README.md, "Watermarks"); never after `cursor`. Null for streams without one (the
+   * write-back) and for rows written before migration 8.
+   */
+  readonly settled: string | null;
   readonly updatedAt: number;
 }
 
@@ -161,8 +170,10 @@ export interface FactInput {
 
 export interface BatchCommit {
   readonly stream: string;
-  /** New watermark; omit to leave it unchanged. */
+  /** New watermark (its cursor); omit to leave it unchanged. */
   readonly watermark?: string;
+  /** The watermark's new settled point, set with `watermark` only; omit to leave it unchanged. */
+  readonly settled?: string;
   readonly outbox?: readonly OutboxInput[];
   readonly quarantine?: readonly QuarantineInput[];
   readonly journeyStates?: readonly { patientId: string; state: string }[];

@@ -193,6 +193,36 @@ describe('record mutations', () => {
   });
 });
 
+describe('late commits (hold / release)', () => {
+  it('keeps a held write out of every read until released, then shows it with the time it was stamped', async () => {
+    const patient = await aPatient();
+    const id = patient.id as string;
+    const since = emu.controls.now();
+    const changed = `/patients?${enc(`updated_at:>=${since}`)}`;
+    const idsIn = async (path: string) =>
+      ((await getJson<ListBody>(emu, path)).patients as Rec[]).map((p) => p.id);
+    expect((await ctl('POST', '/hold', { resource: 'patients', ids: [id] })).json).toEqual({ held: 1 });
+    expect((await ctl('PATCH', `/patients/${id}`, { email: 'late.commit@example.com' })).status).toBe(200);
+    // Stamped now, but not committed: no list nor single read shows it.
+    expect(await idsIn(changed)).not.toContain(id);
+    expect((await call(emu, `/patients/${id}`)).status).toBe(404);
+    // Later, the commit lands: the row appears with its earlier stamp, below a reader that has moved on.
+    await ctl('POST', '/clock', { advanceSeconds: 30 });
+    expect((await ctl('POST', '/release')).json).toEqual({ released: 1 });
+    const row = await getJson<Rec>(emu, `/patients/${id}`);
+    expect(row.email).toBe('late.commit@example.com');
+    expect(row.updated_at).toBe(since);
+    expect(await idsIn(changed)).toContain(id);
+    // Control: a write that is not held is visible at once.
+    expect((await ctl('PATCH', `/patients/${id}`, { email: 'on.time@example.com' })).status).toBe(200);
+    expect((await getJson<Rec>(emu, `/patients/${id}`)).email).toBe('on.time@example.com');
+  });
+
+  it('refuses a hold without a resource and ids', async () => {
+    expect((await ctl('POST', '/hold', { resource: 'invoices', ids: ['1'] })).status).toBe(400);
+  });
+});
+
 describe('fault injection', () => {
   it('429 bursts carry X-RateLimit-Reset and stop after count', async () => {
     await ctl('POST', '/faults', { path: '/v1/businesses', kind: '429', count: 2, resetSeconds: 3 });

@@ -42,6 +42,12 @@ export interface Controls {
   markArrived(id: string): Json;
   markDidNotArrive(id: string): Json;
   touch(resource: 'patients' | 'individual_appointments', ids: readonly string[]): number;
+  /**
+   * A late commit: the rows' next writes stay invisible to every read until `release()`, then appear
+   * with the `updated_at` those writes stamped (state.ts, `held`).
+   */
+  hold(resource: 'patients' | 'individual_appointments', ids: readonly string[]): number;
+  release(): number;
   injectFault(spec: FaultSpec): Fault;
   faults(): readonly Fault[];
   clearFaults(): void;
@@ -59,6 +65,8 @@ export function createControls(state: EmulatorState, runtime: ServerRuntime): Co
     ...patientControls(state, ctx),
     ...appointmentControls(state, ctx),
     touch: (resource, ids) => state.touch(resource, ids),
+    hold: (resource, ids) => state.hold(resource, ids),
+    release: () => state.release(),
     ...transportControls(runtime),
   };
 }
@@ -330,6 +338,16 @@ function registerAppointmentControlRoutes(app: FastifyInstance, controls: Contro
     }
     return ok(reply, { touched: controls.touch(resource, ids.map(String)) });
   });
+  app.post('/__control/hold', async (req, reply) => {
+    const { resource, ids } = body(req);
+    if ((resource !== 'patients' && resource !== 'individual_appointments') || !Array.isArray(ids)) {
+      throw new MutationError(400, {
+        message: "resource ('patients' | 'individual_appointments') and ids[] are required",
+      });
+    }
+    return ok(reply, { held: controls.hold(resource, ids.map(String)) });
+  });
+  app.post('/__control/release', async (_req, reply) => ok(reply, { released: controls.release() }));
 }
 
 function registerTransportControlRoutes(app: FastifyInstance, controls: Controls): void {

@@ -62,7 +62,11 @@ export function createApiRoutes(app: FastifyInstance, state: EmulatorState, base
         const rows = route.source
           ? route.source(req.params as Record<string, string>, state.practice)
           : route.def.rows(state.practice);
-        const body = listResponse(route.def, rows, req.url, allowed, c, route.where, cache);
+        const own = route.where;
+        // Rows held back by the late-commit control are not committed yet (state.ts, `held`).
+        const where = (row: unknown): boolean =>
+          !state.isHeld(row as object) && (own === undefined || own(row as never));
+        const body = listResponse(route.def, rows, req.url, allowed, c, where, cache);
         return reply.send(body);
       });
     },
@@ -71,6 +75,7 @@ export function createApiRoutes(app: FastifyInstance, state: EmulatorState, base
       app.get(`/v1${toFastifyPath(path)}`, async (req, reply) => {
         const c = ctx();
         const row = findVisible(def, (req.params as { id: string }).id, req.url, allowed, c);
+        if (state.isHeld(row as object)) throw new MutationError(404, { message: 'Not found' });
         return reply.send(def.render(row, c));
       });
     },

@@ -278,6 +278,34 @@ export class EmulatorState {
     a.updatedAt = this.stamp();
   }
 
+  /**
+   * Rows whose latest write is not committed yet: left out of every list and single read until
+   * released, while keeping the `updated_at` that write stamped. This is Cliniko's late commit (a
+   * record visible some time after the time it carries), which an incremental reader must still catch.
+   * A real late update would show its previous version meanwhile; an incremental read filtering on
+   * `updated_at` cannot tell the two apart, since that version's stamp is older than the read.
+   */
+  private readonly held = new Set<object>();
+
+  isHeld(row: object): boolean {
+    return this.held.size > 0 && this.held.has(row);
+  }
+
+  /** Holds rows back (see `held`); returns how many. */
+  hold(resource: 'patients' | 'individual_appointments', ids: readonly string[]): number {
+    for (const id of ids) this.held.add(resource === 'patients' ? this.patient(id) : this.appointment(id));
+    this.version++;
+    return ids.length;
+  }
+
+  /** Commits every held row: they become visible with the `updated_at` they already carry. */
+  release(): number {
+    const n = this.held.size;
+    this.held.clear();
+    this.version++;
+    return n;
+  }
+
   /** Bump `updated_at` without changing anything else (same-second and overlap-window tests). */
   touch(resource: 'patients' | 'individual_appointments', ids: readonly string[]): number {
     const now = this.stamp();

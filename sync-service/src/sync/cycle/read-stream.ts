@@ -1,9 +1,20 @@
 import type { QuarantineItem as ClinikoQuarantine, StreamEvent } from '../../cliniko/index.js';
 import { toClinikoTime } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
-import type { FactInput, QuarantineInput, Watermark } from '../../store/index.js';
+import type { FactInput, QuarantineInput } from '../../store/index.js';
 import { MERGED_FACT, survivorOf, type PayloadCandidate } from '../payloads.js';
 import { APPOINTMENTS, GO_LIVE, pageAnnouncements } from './appointment-events.js';
+import {
+  advances,
+  afterBackfill,
+  afterPage,
+  afterRead,
+  bookmarksOf,
+  clinikoNow,
+  readFrom,
+  recheckDue,
+  type Bookmarks,
+} from './bookmarks.js';
 import { changedItems } from './changes.js';
 import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
 import { pointChildrenAtSurvivors } from './merges.js';
@@ -15,8 +26,10 @@ import { indexRows } from './reminders.js';
  *
  * Bookmark discipline: the signpost is Cliniko's clock when the read starts (the Date header of the
  * first page); the watermark never passes it, and only moves in the transaction that makes the page's
- * work durable. Reads overlap the previous watermark and de-duplicate, so records updated in the same
- * second across a page boundary are not missed.
+ * work durable. The watermark is two bookmarks (bookmarks.ts): an ordinary read starts at the cursor,
+ * with no overlap; once the window before it has settled, one read starts at the settled point instead
+ * and re-reads that window once, for records Cliniko committed late. Reads filter `updated_at >=`, so
+ * records updated in the same second across a page boundary are not missed.
  */
 type Event = StreamEvent<Record<string, unknown>>;
 
@@ -27,7 +40,12 @@ interface StreamRead {
   readonly ctx: CycleContext;
   readonly run: CycleRun;
   readonly stream: DataStream;
-  readonly watermark: Watermark | undefined;
+  /** The bookmarks when the read began; undefined for a backfill. */
+  readonly start: Bookmarks | undefined;
+  /** The bookmarks as last committed by this read (the start until a flush moves them). */
+  mark: Bookmarks | undefined;
+  /** An incremental read from the settled point (a recheck), not from the cursor. */
+  readonly recheck: boolean;
   /**
    * A read without `since` pages by id, so only its end may move the watermark (to Cliniko's clock when
    * it started); an incremental read is ordered by updated_at and may advance page by page.
@@ -52,6 +70,8 @@ interface StreamRead {
   pages: number;
   read: number;
   signpostMs: number | undefined;
+  /** Cliniko's clock at the latest page. */
+  lastServerMs: number | undefined;
   /** A page flush advanced the watermark during this read. */
   moved: boolean;
   /** The stream's end was reached (its last flush). */
@@ -64,15 +84,44 @@ export async function readStream(
   stream: DataStream,
   mode: CycleMode,
 ): Promise<void> {
+  const overlap = ctx.overlapSeconds * 1000;
   const watermark = mode === 'backfill' ? undefined : await ctx.deps.store.getWatermark(stream.resource);
+  const start = watermark && bookmarksOf(watermark, overlap);
+  const recheck =
+    watermark !== undefined &&
+    start !== undefined &&
+    recheckDue(start, clinikoNow(watermark, ctx.deps.now()), overlap);
+  const clinikoClock = await readOnce(ctx, run, stream, start, recheck);
+  if (mode !== 'backfill' || clinikoClock === undefined) return;
+  // A backfill that outlasted the overlap has let the window before it settle (by Cliniko's clock at
+  // its last page): recheck it now, so that the first cycle after a backfill of any length is an
+  // ordinary one (one request per stream when idle).
+  const stored = await ctx.deps.store.getWatermark(stream.resource);
+  const after = stored && bookmarksOf(stored, overlap);
+  if (after && recheckDue(after, clinikoClock, overlap)) await readOnce(ctx, run, stream, after, true);
+}
+
+/**
+ * One read of the stream: a backfill without bookmarks, else incremental from them (from the settled
+ * point for a recheck). Returns Cliniko's clock at its last page, when it completed.
+ */
+async function readOnce(
+  ctx: CycleContext,
+  run: CycleRun,
+  stream: DataStream,
+  start: Bookmarks | undefined,
+  recheck: boolean,
+): Promise<number | undefined> {
   const goLive = stream.resource === APPOINTMENTS ? await ctx.deps.store.getSignpost(GO_LIVE) : undefined;
   const s: StreamRead = {
     ctx,
     run,
     stream,
-    watermark,
-    backfilling: watermark === undefined,
-    announceFrom: watermark === undefined ? undefined : goLive,
+    start,
+    mark: start,
+    recheck,
+    backfilling: start === undefined,
+    announceFrom: start === undefined ? undefined : goLive,
     pending: [],
     quarantine: [],
     facts: [],
@@ -82,16 +131,20 @@ export async function readStream(
     pages: 0,
     read: 0,
     signpostMs: undefined,
+    lastServerMs: undefined,
     moved: false,
     ended: false,
   };
   const events = ctx.deps.cliniko.streams[stream.key].read({
-    ...(watermark ? { since: watermark.cursor } : {}),
-    overlapSeconds: ctx.overlapSeconds,
+    // The bookmarks carry the overlap (a recheck starts δ or more before the cursor): none is added.
+    ...(start ? { since: readFrom(start, recheck) } : {}),
+    overlapSeconds: 0,
   }) as AsyncGenerator<Event>;
+  if (recheck) ctx.log.debug({ stream: stream.resource }, 'rechecking the settled window for late commits');
   for await (const ev of readAhead(events)) await onEvent(s, ev);
   if (!s.complete)
     ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
+  return s.complete ? s.lastServerMs : undefined;
 }
 
 /**
@@ -155,27 +208,31 @@ async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Prom
     throw new SyncError('STORE_CONFLICT', `lost the ${lease} lease to another instance`);
   }
   s.signpostMs ??= Date.parse(ev.serverDate ?? new Date(deps.now()).toISOString());
-  await flush(s, s.backfilling ? undefined : capped(s, ev.maxUpdatedAt));
+  const served = ev.serverDate === undefined ? NaN : Date.parse(ev.serverDate);
+  if (Number.isFinite(served)) s.lastServerMs = Math.max(served, s.lastServerMs ?? served);
+  const at = s.signpostMs;
+  const next =
+    s.mark && !s.backfilling ? afterPage(s.mark, s.recheck, ev.maxUpdatedAt, at, overlapMs(s)) : undefined;
+  await flush(s, next);
 }
+
+const overlapMs = (s: StreamRead): number => s.ctx.overlapSeconds * 1000;
 
 async function onEnd(s: StreamRead, ev: Extract<Event, { kind: 'end' }>): Promise<void> {
   s.complete = ev.complete;
   s.ended = true;
   s.signpostMs ??= Date.parse(ev.startedAt ?? new Date(s.ctx.deps.now()).toISOString());
-  // A complete pass has read everything updated up to the signpost, whichever order it read in:
-  // the watermark goes to the signpost, so an idle stream's lag stays honest. Rows committed late
-  // with an earlier updated_at fall inside the next read's overlap window.
-  await flush(
-    s,
-    s.complete ? capped(s, ev.startedAt ?? toClinikoTime(s.signpostMs)) : undefined,
-    !s.complete,
-  );
-}
-
-/** A Cliniko time, never later than the signpost; undefined when `t` is missing or not a time. */
-function capped(s: StreamRead, t: string | undefined): string | undefined {
-  const ms = t === undefined ? NaN : Date.parse(t);
-  return Number.isFinite(ms) ? toClinikoTime(Math.min(ms, s.signpostMs ?? ms)) : undefined;
+  // A complete pass has read everything visible up to the signpost, whichever order it read in: the
+  // cursor goes to the signpost, so an idle stream's lag stays honest. Rows committed late with an
+  // earlier updated_at are read by the recheck once the window has settled (bookmarks.ts).
+  const startedAt = Date.parse(ev.startedAt ?? toClinikoTime(s.signpostMs));
+  const signpost = Number.isFinite(startedAt) ? Math.min(startedAt, s.signpostMs) : s.signpostMs;
+  const next = !s.complete
+    ? undefined
+    : s.mark && !s.backfilling
+      ? afterRead(s.mark, s.recheck, signpost, overlapMs(s))
+      : afterBackfill(signpost, overlapMs(s));
+  await flush(s, next, !s.complete);
 }
 
 /** Validates and projects one record into pending payloads (or quarantine), and keeps its facts. */
@@ -219,11 +276,11 @@ function notePatient(s: StreamRead, ev: RecordEvent): void {
 
 /**
  * Commits what was read since the last flush (changed payloads, quarantine, facts) and, when the read
- * is complete so far and `candidate` is past the stored watermark, the watermark in the same
- * transaction. `restore`: a read that never saw the list hold still may have had a row slide past it,
- * so the page flushes must not keep the watermark they moved: it goes back to where this read began.
+ * is complete so far and `next` moves a bookmark, the bookmarks in the same transaction. `restore`: a
+ * read that never saw the list hold still may have had a row slide past it, so the page flushes must
+ * not keep the bookmarks they moved: they go back to where this read began.
  */
-async function flush(s: StreamRead, candidate: string | undefined, restore = false): Promise<void> {
+async function flush(s: StreamRead, next: Bookmarks | undefined, restore = false): Promise<void> {
   const { deps } = s.ctx;
   await pointChildrenAtSurvivors(s.ctx, s.pending, s.run.merges.survivors);
   // A cache of store lookups (merges read this run are facts committed with their page): bounded, so a
@@ -236,15 +293,12 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
       ? { outbox: [], announced: [] }
       : await pageAnnouncements(s.ctx, s.facts, s.announceFrom, s.run.runId);
   const outbox = [...changed, ...events.outbox];
-  const advance =
-    candidate !== undefined &&
-    s.complete &&
-    (s.watermark === undefined || Date.parse(candidate) > Date.parse(s.watermark.cursor));
-  const target = advance ? candidate : restore && s.moved && s.watermark ? s.watermark.cursor : undefined;
+  const advance = next !== undefined && s.complete && advances(next, s.mark);
+  const target = advance ? next : restore && s.moved && s.start ? s.start : undefined;
   if (advance) s.moved = true;
   await deps.store.commitBatch({
     stream: s.stream.resource,
-    ...(target !== undefined ? { watermark: target } : {}),
+    ...(target !== undefined ? { watermark: target.cursor, settled: target.settled } : {}),
     outbox,
     quarantine: s.quarantine,
     facts: s.facts,
@@ -255,6 +309,7 @@ async function flush(s: StreamRead, candidate: string | undefined, restore = fal
     reminders: indexRows(deps.journeyConfig, s.facts, deps.now()),
     now: deps.now(),
   });
+  if (target !== undefined) s.mark = target;
   s.pending = [];
   s.quarantine = [];
   s.facts = [];

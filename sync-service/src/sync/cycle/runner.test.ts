@@ -126,10 +126,11 @@ describe('bookmark discipline', () => {
       ev.end('patients', true, '2026-11-22T00:10:00Z'),
     ]);
     await runner.runCycle('incremental');
-    // The read overlaps the stored watermark (the stream de-duplicates).
+    // A watermark without a settled point (written before migration 8) settled its cursor minus the
+    // overlap; an hour later that window has long settled, so this read rechecks it (bookmarks.ts).
     expect(cliniko.reads.find((r) => r.stream === 'patients')?.options).toEqual({
-      since: W0,
-      overlapSeconds: 120,
+      since: '2026-11-21T23:58:00Z',
+      overlapSeconds: 0,
     });
     expect(commits.map((c) => [c.watermark, c.outbox?.map((o) => o.externalId)])).toEqual([
       ['2026-11-22T00:01:00Z', ['1']],
@@ -216,6 +217,63 @@ describe('bookmark discipline', () => {
       expect(await watermark()).toBe(complete ? '2026-11-22T00:10:00Z' : W0);
       await store.forgetRecordStates('Contact', ['1']);
     }
+  });
+});
+
+describe('two bookmarks (issue #16): the overlap is re-read once, not by every cycle', () => {
+  const bookmarks = async () => {
+    const w = await store.getWatermark('patients');
+    return w && { cursor: w.cursor, settled: w.settled };
+  };
+  const idleRead = (signpost: string) => () => [
+    ev.page('patients', { serverDate: signpost }),
+    ev.end('patients', true, signpost),
+  ];
+
+  it('reads from the cursor without overlap while the window is unsettled, then rechecks it once', async () => {
+    // Settled 30 s before the cursor, committed just now: the window settles in 3.5 minutes.
+    await store.commitBatch({
+      stream: 'patients',
+      watermark: '2026-11-22T00:59:00Z',
+      settled: '2026-11-22T00:58:30Z',
+      now: T0,
+    });
+    const first = setup(idleRead('2026-11-22T01:00:00Z'));
+    await first.runner.runCycle('incremental');
+    expect(first.cliniko.reads.find((r) => r.stream === 'patients')?.options).toEqual({
+      since: '2026-11-22T00:59:00Z',
+      overlapSeconds: 0,
+    });
+    // The cursor follows Cliniko's clock; the settled point waits.
+    expect(await bookmarks()).toEqual({ cursor: '2026-11-22T01:00:00Z', settled: '2026-11-22T00:58:30Z' });
+
+    // Control: 2δ past the settled point, the read starts there and settles up to its signpost minus δ.
+    const later = setup(idleRead('2026-11-22T01:02:30Z'));
+    later.clock.advance(150_000);
+    await later.runner.runCycle('incremental');
+    expect(later.cliniko.reads.find((r) => r.stream === 'patients')?.options).toEqual({
+      since: '2026-11-22T00:58:30Z',
+      overlapSeconds: 0,
+    });
+    expect(await bookmarks()).toEqual({ cursor: '2026-11-22T01:02:30Z', settled: '2026-11-22T01:00:30Z' });
+  });
+
+  it('a backfill settles up to δ before its signpost, and an incomplete recheck gives both bookmarks back', async () => {
+    const backfill = setup(idleRead('2026-11-22T01:00:00Z'));
+    await backfill.runner.runCycle('backfill');
+    expect(await bookmarks()).toEqual({ cursor: '2026-11-22T01:00:00Z', settled: '2026-11-22T00:58:00Z' });
+    const moving = setup(() => [
+      ev.record('patients', patient('1', '2026-11-22T00:59:00Z')),
+      ev.page('patients', { maxUpdatedAt: '2026-11-22T00:59:00Z', serverDate: '2026-11-22T01:05:00Z' }),
+      ev.end('patients', false, '2026-11-22T01:05:00Z'),
+    ]);
+    moving.clock.advance(300_000);
+    await moving.runner.runCycle('incremental');
+    expect(moving.cliniko.reads.find((r) => r.stream === 'patients')?.options.since).toBe(
+      '2026-11-22T00:58:00Z',
+    );
+    expect(commits.at(-2)?.settled).toBe('2026-11-22T00:59:00Z');
+    expect(await bookmarks()).toEqual({ cursor: '2026-11-22T01:00:00Z', settled: '2026-11-22T00:58:00Z' });
   });
 });
 

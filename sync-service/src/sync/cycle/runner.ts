@@ -30,7 +30,8 @@ export type { CycleMode, RunSummary, SyncRunnerDeps } from './context.js';
  *
  * Bookmark discipline (per stream, see read-stream.ts): the signpost is Cliniko's clock when the read
  * starts; the watermark never passes it, and only moves in the transaction that makes the page's work
- * durable. Reads overlap the previous watermark (default 120 s) and de-duplicate.
+ * durable. Incremental reads start at the cursor and re-read the overlap window once, after it has
+ * settled (bookmarks.ts), de-duplicating what they see again.
  */
 export function createSyncRunner(deps: SyncRunnerDeps) {
   const ctx: CycleContext = {

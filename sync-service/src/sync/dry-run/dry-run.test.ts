@@ -194,7 +194,13 @@ describe('runDryRun', () => {
     return {
       cliniko: cliniko as never,
       store: {
-        getWatermark: () => Promise.resolve({ stream: 'patients', cursor: '2026-01-01T00:00:00Z' }),
+        getWatermark: () =>
+          Promise.resolve({
+            stream: 'patients',
+            cursor: '2026-01-01T00:00:00Z',
+            settled: null,
+            updatedAt: 0,
+          }),
         // No patient is held (matching existing records: test/e2e/contact-matching.test.ts).
         listContactHolds: () => Promise.resolve([]),
         listFacts: (ids: readonly string[]) =>
@@ -261,7 +267,9 @@ describe('runDryRun', () => {
       deps(fake.client, () => Promise.resolve([])),
       { limit: 5 },
     );
-    expect(fake.reads[0]).toMatchObject({ since: '2026-01-01T00:00:00Z' });
+    // As the cycle would: from the settled point (the cursor minus the overlap for a watermark without
+    // one), since a month later that window has settled and is due for its recheck (bookmarks.ts).
+    expect(fake.reads[0]).toMatchObject({ since: '2025-12-31T23:58:00Z' });
     expect(fake.pulled()).toBe(5);
     expect(result.streams[0]).toMatchObject({ resource: 'patients', read: 5, limited: true });
     expect(result.counts.Contact?.create).toBe(5);

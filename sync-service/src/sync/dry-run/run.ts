@@ -9,6 +9,7 @@ import type { Store } from '../../store/index.js';
 import { storedSurvivors } from '../common/merges.js';
 import { fieldTypesOf, type FieldTypes } from '../common/value-equality.js';
 import { createPayloadRules, patientRefOf, survivorOf, type PayloadRules } from '../payloads.js';
+import { bookmarksOf, clinikoNow, readFrom, recheckDue } from '../cycle/bookmarks.js';
 import { loadReferences, type References } from '../cycle/references.js';
 import {
   emptyMatchCounts,
@@ -178,9 +179,13 @@ export async function runDryRun(deps: DryRunDeps, options: DryRunOptions = {}): 
 async function readStream(run: DryRun, stream: Stream): Promise<void> {
   const { deps, options } = run;
   const watermark = options.full ? undefined : await deps.store.getWatermark(stream.resource);
+  // From where the next cycle would read: its cursor, or its settled point when a recheck is due.
+  const overlapMs = run.overlapSeconds * 1000;
+  const start = watermark && bookmarksOf(watermark, overlapMs);
+  const since = start && readFrom(start, recheckDue(start, clinikoNow(watermark, deps.now()), overlapMs));
   const entry: StreamEntry = {
     resource: stream.resource,
-    since: watermark?.cursor ?? null,
+    since: since ?? null,
     read: 0,
     quarantined: 0,
     limited: false,
@@ -188,8 +193,8 @@ async function readStream(run: DryRun, stream: Stream): Promise<void> {
   run.streams.push(entry);
   if (run.limit <= 0) return;
   const events = deps.cliniko.streams[stream.key].read({
-    ...(watermark ? { since: watermark.cursor } : {}),
-    overlapSeconds: run.overlapSeconds,
+    ...(since ? { since } : {}),
+    overlapSeconds: 0,
   }) as AsyncGenerator<StreamEvent<Record<string, unknown>>>;
   for await (const ev of events) {
     if (ev.kind === 'quarantine') {
