@@ -52,8 +52,7 @@ export function reminderStatements(d: SqlDialect, batch: BatchCommit): Query[] {
         list.map((r) => r.appointmentId),
       ),
     );
-  const moments = insertReminders(d, batch);
-  if (moments !== undefined) out.push(moments);
+  out.push(...insertReminders(d, batch));
   if (batch.remindersRebuilt !== undefined) out.push(insertRemindersIndex(batch.remindersRebuilt, batch.now));
   return out;
 }

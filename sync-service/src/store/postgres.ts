@@ -199,8 +199,8 @@ export class PostgresStore implements Store {
   ): Promise<void> {
     await this.lock(client, AUDIT_LOCK);
     const last = await this.first(S.selectAuditHead(), client);
-    const insert = S.insertAuditRows(POSTGRES, build(last ? toAuditHead(last) : null));
-    if (insert !== undefined) await this.run(insert, client);
+    for (const query of S.insertAuditRows(POSTGRES, build(last ? toAuditHead(last) : null)))
+      await this.run(query, client);
   }
 
   async retryLater(

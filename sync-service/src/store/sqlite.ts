@@ -208,8 +208,7 @@ export class SqliteStore implements Store {
 
   private appendAudit(build: (previous: AuditHead | null) => AuditRow[]): void {
     const last = this.get(S.selectAuditHead());
-    const insert = S.insertAuditRows(SQLITE, build(last ? toAuditHead(last) : null));
-    if (insert !== undefined) this.run(insert);
+    for (const query of S.insertAuditRows(SQLITE, build(last ? toAuditHead(last) : null))) this.run(query);
   }
 
   async retryLater(

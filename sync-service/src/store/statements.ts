@@ -385,7 +385,8 @@ export const releaseLeasesOfOwner = (owner: string): Query =>
 
 /**
  * Every statement of a poll's batch: outbox, quarantine, journey states, facts and their reminder
- * moments, announced keys (one statement per table, set-statements.ts), signposts, then the watermark.
+ * moments, announced keys (set-statements.ts: one statement per table on PostgreSQL), signposts, then
+ * the watermark.
  */
 export function batchStatements(
   d: SqlDialect,
@@ -393,15 +394,15 @@ export function batchStatements(
   encrypt: (text: string) => Uint8Array,
 ): Query[] {
   return [
-    upsertOutboxItems(d, batch, encrypt),
-    upsertQuarantineItems(d, batch, encrypt),
-    upsertJourneyStates(d, batch),
-    upsertFacts(d, batch, encrypt),
+    ...upsertOutboxItems(d, batch, encrypt),
+    ...upsertQuarantineItems(d, batch, encrypt),
+    ...upsertJourneyStates(d, batch),
+    ...upsertFacts(d, batch, encrypt),
     ...reminderStatements(d, batch),
-    insertAnnouncedEvents(d, batch),
+    ...insertAnnouncedEvents(d, batch),
     ...(batch.signposts ?? []).map((s) => insertSignpost(s.name, s.at)),
     ...(batch.watermark !== undefined ? [upsertWatermark(batch.stream, batch.watermark, batch.now)] : []),
-  ].filter((query) => query !== undefined);
+  ];
 }
 
 /** Claimed rows come back in no particular order from `RETURNING`: priority, then id. */
