@@ -33,6 +33,11 @@ export interface SqlDialect {
    * cheaper form there; set-statements.ts).
    */
   readonly insertsAsSets: boolean;
+  /**
+   * `column`, kept from choosing an index for the term it is in (SQLite's unary `+`; PostgreSQL plans
+   * from statistics and needs no hint).
+   */
+  noIndex(column: string): string;
   /** Row locks for a read that precedes a write in the same transaction (PostgreSQL only). */
   readonly forUpdate: string;
   /** Claim rows without waiting for another instance's claim (PostgreSQL only; SQLite has one writer). */
@@ -48,6 +53,7 @@ export const POSTGRES: SqlDialect = {
   jsonRows: (n, alias) => `jsonb_array_elements($${n}::jsonb) WITH ORDINALITY AS ${alias}(value, ord)`,
   fromHex: (expr) => `decode(${expr}, 'hex')`,
   insertsAsSets: true,
+  noIndex: (column) => column,
   forUpdate: 'FOR UPDATE',
   skipLocked: 'FOR UPDATE SKIP LOCKED',
 };
@@ -66,6 +72,7 @@ export const SQLITE: SqlDialect = {
   jsonRows: (n, alias) => `(SELECT value, key AS ord FROM jsonb_each($${n})) AS ${alias}`,
   fromHex: (expr) => `unhex(${expr})`,
   insertsAsSets: false,
+  noIndex: (column) => `+${column}`,
   forUpdate: '',
   skipLocked: '',
 };

@@ -85,7 +85,12 @@ export interface ClaimOptions {
   readonly externalIds?: readonly string[];
 }
 
-/** Leases the due items, highest priority first; rows come back unordered (the adapter sorts). */
+/**
+ * Leases the due items, highest priority first; rows come back unordered (the adapter sorts).
+ * `blocked_by IS NULL` holds for nearly every row, yet SQLite (no statistics) took its index for
+ * selective and read the whole outbox through it, even for a claim of named keys (the other slots of
+ * claimed records, 11.6 ms at 50,000 items, 0.05 ms through the unique key; issue #16): `noIndex`.
+ */
 export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
   const params: unknown[] = [o.owner, o.now + o.leaseMs, o.now, o.limit];
   let filter = '';
@@ -102,7 +107,7 @@ export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
      WHERE id IN (
        SELECT id FROM outbox
        WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
-         AND blocked_by IS NULL${filter}
+         AND ${d.noIndex('blocked_by')} IS NULL${filter}
        ORDER BY priority, id LIMIT $4
        ${d.skipLocked})
      RETURNING *`,
