@@ -9,9 +9,13 @@ import {
   SqliteStore,
   type AuditHead,
   type AuditRow,
+  type OutboxItem,
   type PayloadCipher,
   type Store,
 } from '../../sync-service/src/store/index.js';
+import { verifyAuditChain } from '../../sync-service/src/governance/audit.js';
+import { readAuditLog } from '../../sync-service/src/sync/common/audit-log.js';
+import { auditRowsFor } from '../../sync-service/src/sync/outbox/audit.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**
@@ -799,6 +803,175 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect((await store.outboxStats(T0 + 1_000)).blocked).toBe(0);
     const released = await store.claimOutbox({ owner: 'w2', limit: 10, leaseMs: 60_000, now: T0 + 1_000 });
     expect(released.map((i) => i.externalId).sort()).toEqual(['a1', 'a2']);
+  });
+
+  // ---- set statements (issue #16): a collection is a handful of statements, not four per row; the
+  // edges the per-row statements handled one by one must come out the same for a whole list.
+
+  const contacts = (ids: readonly string[], hash: (id: string) => string = (id) => `h${id}`) =>
+    ids.map((id) => ({
+      object: 'Contact',
+      externalId: id,
+      operation: 'upsert' as const,
+      payload: `p${id}`,
+      payloadHash: hash(id),
+      runId: 'r',
+    }));
+  const writesOf = (items: readonly OutboxItem[]) =>
+    items.map((i) => ({
+      outboxId: i.id,
+      object: i.object,
+      externalId: i.externalId,
+      payloadHash: i.payloadHash,
+      salesforceId: `003${i.externalId}`,
+    }));
+
+  it('completes a collection whose one payload was replaced in flight: that item released, the rest removed', async () => {
+    await store.commitBatch({ stream: 's', outbox: contacts(['1', '2', '3', '4', '5']), now: T0 });
+    const claimed = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    expect(claimed).toHaveLength(5);
+    await store.commitBatch({ stream: 's', outbox: contacts(['3'], () => 'h3-new'), now: T0 + 1 });
+    // Control: while the collection is in flight every item is leased, so nothing can be claimed.
+    expect(await store.claimOutbox({ owner: 'x', limit: 10, leaseMs: 60_000, now: T0 + 1 })).toEqual([]);
+
+    await store.completeWrites(writesOf(claimed), auditRows(claimed, T0 + 2), T0 + 2);
+    // Only the replaced item is left, and its lease is gone: the newer payload is written next.
+    const next = await store.claimOutbox({ owner: 'x', limit: 10, leaseMs: 60_000, now: T0 + 3 });
+    expect(next.map((i) => [i.externalId, i.payloadHash])).toEqual([['3', 'h3-new']]);
+    expect(next[0]!.id).toBe(claimed.find((i) => i.externalId === '3')!.id);
+    const states = await store.getRecordStates('Contact', ['1', '2', '3', '4', '5']);
+    expect([...states.values()].map((s) => [s.externalId, s.payloadHash, s.salesforceId]).sort()).toEqual(
+      ['1', '2', '3', '4', '5'].map((id) => [id, `h${id}`, `003${id}`]),
+    );
+    expect(await store.listAudit()).toHaveLength(5);
+  });
+
+  it('a collection releases the dependants of every parent it wrote, and only theirs', async () => {
+    const child = (id: string, parent: string) => ({
+      object: 'Cliniko_Appointment__c',
+      externalId: id,
+      operation: 'upsert' as const,
+      payload: '{}',
+      payloadHash: id,
+      runId: 'r',
+      blockedBy: `Contact:${parent}`,
+    });
+    await store.commitBatch({
+      stream: 'individual_appointments',
+      outbox: [child('a1', '20'), child('a2', '21'), child('a3', '20'), child('a4', '22')],
+      now: T0,
+    });
+    await store.commitBatch({ stream: 'patients', outbox: contacts(['20', '21']), now: T0 });
+    const parents = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    expect(parents.map((i) => i.externalId).sort()).toEqual(['20', '21']);
+    expect((await store.outboxStats(T0)).blocked).toBe(4);
+
+    await store.completeWrites(writesOf(parents), auditRows(parents, T0 + 1_000), T0 + 1_000);
+    const released = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 + 1_000 });
+    expect(released.map((i) => i.externalId).sort()).toEqual(['a1', 'a2', 'a3']);
+    expect(released.every((i) => i.nextAttemptAt === T0 + 1_000 && i.lastErrorCode === null)).toBe(true);
+    // Control: the dependant of a parent the collection did not write still waits.
+    expect(await store.listBlocked()).toEqual([
+      { object: 'Cliniko_Appointment__c', externalId: 'a4', blockedBy: 'Contact:22' },
+    ]);
+  });
+
+  it('a collection supersedes the open dead letters of the records it wrote, whatever the clocks say', async () => {
+    for (const id of ['31', '32', '33']) await failContact(id, `{"Email":"old${id}"}`, 6, T0 + 5_000);
+    const letters = new Map((await store.listDeadLetters()).map((d) => [d.externalId, d.id]));
+    // Newer payloads of 31 and 32 written by an instance whose clock is behind the letters' times.
+    await store.commitBatch({ stream: 'patients', outbox: contacts(['31', '32']), now: T0 });
+    const written = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    await store.completeWrites(writesOf(written), () => [], T0 + 1_000);
+
+    for (const id of ['31', '32']) {
+      expect(await store.replayDeadLetter(letters.get(id)!, T0 + 6_000, 'r-replay')).toBe(true);
+      expect((await store.getDeadLetter(letters.get(id)!))?.replayOutcome).toBe(
+        `dropped: a newer write of this record succeeded at ${new Date(T0 + 1_000).toISOString()}`,
+      );
+    }
+    // Control: the letter of a record the collection did not write is requeued.
+    expect(await store.replayDeadLetter(letters.get('33')!, T0 + 6_000, 'r-replay')).toBe(true);
+    expect((await store.getDeadLetter(letters.get('33')!))?.replayOutcome).toBe('requeued');
+  });
+
+  it("appends a large collection's audit rows as one chain, in order, past any parameter limit", async () => {
+    // 4,000 items: as per-row VALUES this batch would need 36,000 parameters (SQLite allows 32,766).
+    const ids = Array.from({ length: 4_000 }, (_, i) => String(100_000 + i));
+    await store.commitBatch({ stream: 's', outbox: contacts(ids), now: T0 });
+    for (const half of [ids.slice(0, 2_500), ids.slice(2_500)]) {
+      const items = await store.claimOutbox({
+        owner: 'w',
+        limit: 5_000,
+        leaseMs: 60_000,
+        now: T0,
+        externalIds: half,
+      });
+      expect(items.map((i) => i.externalId)).toEqual(half);
+      const done = items.map((item) => ({
+        item,
+        result: { key: item.externalId, success: true as const, id: null, created: true },
+        fields: { LastName: item.externalId },
+      }));
+      await store.completeWrites(writesOf(items), auditRowsFor(done, { actor: 't', now: () => T0 }), T0);
+    }
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+    const log = await readAuditLog(store);
+    expect(log.rowProblem).toBeUndefined();
+    expect(log.entries.map((e) => e.externalId)).toEqual(ids);
+    expect(verifyAuditChain(log.entries)).toMatchObject({ ok: true, count: 4_000 });
+    // Control: the same verification catches two rows out of order.
+    const swapped = [...log.entries];
+    [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
+    expect(verifyAuditChain(swapped)).toMatchObject({ ok: false, index: 10 });
+  });
+
+  it('folds a key named twice in one list as two statements in a row would', async () => {
+    await store.commitBatch({
+      stream: 's',
+      outbox: [...contacts(['1', '2']), ...contacts(['1'], () => 'h1-later')],
+      facts: [
+        { resource: 'individual_appointments', id: 'a', patientId: '1', data: 'first' },
+        { resource: 'individual_appointments', id: 'a', patientId: '2', data: 'later' },
+      ],
+      journeyStates: [
+        { patientId: '1', state: 'first' },
+        { patientId: '1', state: 'later' },
+      ],
+      announced: ['k', 'k'],
+      now: T0,
+    });
+    // The later payload, at the earlier one's place in the claim order (its id).
+    const items = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 60_000, now: T0 });
+    expect(items.map((i) => [i.externalId, i.payloadHash])).toEqual([
+      ['1', 'h1-later'],
+      ['2', 'h2'],
+    ]);
+    expect(await store.getFacts('individual_appointments', ['a'])).toEqual([
+      { resource: 'individual_appointments', id: 'a', patientId: '2', data: 'later' },
+    ]);
+    expect((await store.getJourneyState('1'))?.state).toBe('later');
+    expect(await store.announcedEvents(['k'])).toEqual(new Set(['k']));
+    // Two writes of one record: the later hash, and the Salesforce id the later one did not repeat.
+    const [one, two] = items;
+    await store.completeWrites(
+      [
+        {
+          outboxId: one!.id,
+          object: 'Contact',
+          externalId: '1',
+          payloadHash: 'h1-later',
+          salesforceId: '003A',
+        },
+        { outboxId: two!.id, object: 'Contact', externalId: '1', payloadHash: 'h1-last', salesforceId: null },
+      ],
+      () => [],
+      T0 + 1,
+    );
+    expect((await store.getRecordStates('Contact', ['1'])).get('1')).toMatchObject({
+      payloadHash: 'h1-last',
+      salesforceId: '003A',
+    });
   });
 
   it("holds a patient's Contact (issue #19): parks its items, audits once, resolves and releases", async () => {

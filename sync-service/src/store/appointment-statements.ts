@@ -1,4 +1,5 @@
 import type { SqlDialect } from './dialect.js';
+import { insertReminders } from './set-statements.js';
 import type { Query } from './statements.js';
 import type { BatchCommit } from './types.js';
 
@@ -10,13 +11,8 @@ import type { BatchCommit } from './types.js';
 
 const q = (sql: string, params: readonly unknown[] = []): Query => ({ sql, params });
 
-// ---- announced events and signposts (issue #19)
+// ---- announced events and signposts (issue #19); the batch's keys: set-statements.ts
 
-export const insertAnnouncedEvent = (key: string, now: number): Query =>
-  q(
-    'INSERT INTO announced_events (event_key, created_at) VALUES ($1, $2) ON CONFLICT (event_key) DO NOTHING',
-    [key, now],
-  );
 export const selectAnnouncedEvents = (d: SqlDialect, keys: readonly string[]): Query =>
   q(`SELECT event_key FROM announced_events WHERE ${d.inList('event_key', 1)}`, [d.listParam(keys)]);
 /** A signpost is set once: a later value never moves it. */
@@ -29,11 +25,6 @@ export const selectSignpost = (name: string): Query => q('SELECT at FROM signpos
 /** Forgets the indexed moments of these appointments (before their current moments are inserted). */
 export const deleteReminders = (d: SqlDialect, appointmentIds: readonly string[]): Query =>
   q(`DELETE FROM reminders_due WHERE ${d.inList('appointment_id', 1)}`, [d.listParam(appointmentIds)]);
-export const insertReminder = (appointmentId: string, dueAt: number): Query =>
-  q(
-    'INSERT INTO reminders_due (appointment_id, due_at) VALUES ($1, $2) ON CONFLICT (appointment_id, due_at) DO NOTHING',
-    [appointmentId, dueAt],
-  );
 /** A rebuild: the whole index and its fingerprint go, in the transaction that writes the new ones. */
 export const clearReminders = (): Query[] => [
   q('DELETE FROM reminders_due'),
@@ -61,7 +52,7 @@ export function reminderStatements(d: SqlDialect, batch: BatchCommit): Query[] {
         list.map((r) => r.appointmentId),
       ),
     );
-  for (const r of list) for (const at of r.dueAt) out.push(insertReminder(r.appointmentId, at));
+  out.push(...insertReminders(d, batch));
   if (batch.remindersRebuilt !== undefined) out.push(insertRemindersIndex(batch.remindersRebuilt, batch.now));
   return out;
 }

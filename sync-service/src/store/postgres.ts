@@ -182,27 +182,15 @@ export class PostgresStore implements Store {
   ): Promise<void> {
     await this.withTx(async (client) => {
       if (await this.allWrittenElsewhere(writes, client)) return;
-      for (const w of writes) {
-        // A newer payload replaced this one while it was in flight: release it so it is written next.
-        if ((await this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash), client)) === 0) {
-          await this.run(S.releaseOutbox(w.outboxId), client);
-        }
-        await this.run(S.upsertRecordState(w, now), client);
-        // Dependants waiting for this record (issue #15) are due now.
-        await this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now), client);
-        await this.run(S.supersedeDeadLetter(w, now), client);
-      }
+      for (const query of S.completeWriteStatements(POSTGRES, writes, now)) await this.run(query, client);
       await this.appendAudit(client, audit);
     });
   }
 
-  /** Checked write by write, stopping at the first that is not (the normal case costs one query). */
   private async allWrittenElsewhere(writes: readonly CompletedWrite[], client: Queryable): Promise<boolean> {
     if (writes.length === 0) return false;
-    for (const w of writes) {
-      if (Number((await this.first(S.writtenElsewhere(w), client))?.n ?? 0) === 0) return false;
-    }
-    return true;
+    const row = await this.first(S.countWrittenElsewhere(POSTGRES, writes), client);
+    return Number(row?.n) === writes.length;
   }
 
   private async appendAudit(
@@ -211,7 +199,8 @@ export class PostgresStore implements Store {
   ): Promise<void> {
     await this.lock(client, AUDIT_LOCK);
     const last = await this.first(S.selectAuditHead(), client);
-    for (const row of build(last ? toAuditHead(last) : null)) await this.run(S.insertAudit(row), client);
+    for (const query of S.insertAuditRows(POSTGRES, build(last ? toAuditHead(last) : null)))
+      await this.run(query, client);
   }
 
   async retryLater(

@@ -198,17 +198,9 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<void> {
     this.tx(() => {
-      if (writes.length > 0 && writes.every((w) => Number(this.get(S.writtenElsewhere(w))?.n ?? 0) > 0))
+      if (writes.length > 0 && Number(this.get(S.countWrittenElsewhere(SQLITE, writes))?.n) === writes.length)
         return;
-      for (const w of writes) {
-        // A newer payload replaced this one while it was in flight: release it so it is written next.
-        if (this.run(S.deleteWrittenOutbox(w.outboxId, w.payloadHash)) === 0)
-          this.run(S.releaseOutbox(w.outboxId));
-        this.run(S.upsertRecordState(w, now));
-        // Dependants waiting for this record (issue #15) are due now.
-        this.run(S.releaseBlockedOutbox(`${w.object}:${w.externalId}`, now));
-        this.run(S.supersedeDeadLetter(w, now));
-      }
+      for (const query of S.completeWriteStatements(SQLITE, writes, now)) this.run(query);
       this.appendAudit(audit);
     });
     return Promise.resolve();
@@ -216,7 +208,7 @@ export class SqliteStore implements Store {
 
   private appendAudit(build: (previous: AuditHead | null) => AuditRow[]): void {
     const last = this.get(S.selectAuditHead());
-    for (const row of build(last ? toAuditHead(last) : null)) this.run(S.insertAudit(row));
+    for (const query of S.insertAuditRows(SQLITE, build(last ? toAuditHead(last) : null))) this.run(query);
   }
 
   async retryLater(
