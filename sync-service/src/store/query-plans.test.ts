@@ -43,6 +43,16 @@ describe('SQLite plans of the hot paths', () => {
     expect(plan(unhinted)).toMatch(/USING INDEX outbox_blocked_by/);
   });
 
+  it('claims in (priority, id) order through outbox_claim, stopping at its limit instead of sorting every due item', () => {
+    const claim = S.claimOutbox(SQLITE, { owner: 'w', limit: 10_000, leaseMs: 1, now: 1 });
+    const detail = plan(claim);
+    expect(detail).toMatch(/USING INDEX outbox_claim/);
+    expect(detail).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+    // Control: without migration 10's index, SQLite reads every due item and sorts them.
+    db.exec('DROP INDEX outbox_claim');
+    expect(plan(claim)).toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+  });
+
   it('finds held and publishing items by their integer key', () => {
     for (const query of [S.holdOutboxItems(SQLITE, 'w', ['1', '2'], 5), S.markPublishing(SQLITE, ['1'], 1)]) {
       expect(plan(query)).toMatch(/SEARCH outbox USING INTEGER PRIMARY KEY/);

@@ -94,6 +94,11 @@ export interface ClaimOptions {
  * selective and read the whole outbox through it, even for a claim of named keys (the other slots of
  * claimed records, 11.6 ms at 50,000 items, 0.05 ms through the unique key; issue #16): `noIndex`.
  */
+/**
+ * Leases the first due items in (priority, id) order. On SQLite the due term is kept off its index
+ * (`noIndex`), so the claim walks outbox_claim in order and stops at its limit instead of sorting every
+ * due item (migration 10; query-plans.test.ts pins it).
+ */
 export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
   const params: unknown[] = [o.owner, o.now + o.leaseMs, o.now, o.limit];
   let filter = '';
@@ -109,7 +114,7 @@ export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
     `UPDATE outbox SET lease_owner = $1, lease_expires_at = $2
      WHERE id IN (
        SELECT id FROM outbox
-       WHERE next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+       WHERE ${d.noIndex('next_attempt_at')} <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
          AND ${d.noIndex('blocked_by')} IS NULL${filter}
        ORDER BY priority, id LIMIT $4
        ${d.skipLocked})
