@@ -2,7 +2,9 @@
 // API, console) over both emulators on 127.0.0.1 ephemeral ports: sign in, watch a backfill progress
 // to completion, replay a dead letter and see it written, pause and resume, sign in as a viewer, and
 // check the page with axe-core. Each screenshot is paired with the text the page showed when it was
-// taken, and that text is asserted. PNGs go to test/browser/screenshots/ (not committed).
+// taken, and that text is asserted. PNGs go to test/browser/screenshots/ (not committed), with the
+// service's own log (service.log, debug level: the level the zero-leak test proves free of PHI).
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,6 +36,7 @@ let context: BrowserContext;
 let userDataDir: string;
 let page: Page;
 let lockedPatient: string;
+let serviceLog: WriteStream | undefined;
 const pageErrors: string[] = [];
 
 /** Saves a screenshot and returns the page's visible text at that moment (what the image shows). */
@@ -42,6 +45,16 @@ async function shoot(name: string): Promise<string> {
   await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
   await writeFile(path.join(screenshots, `${name}.txt`), text);
   return text;
+}
+
+/** HH:MM in the clinic's zone twelve hours from now: a nightly reconciliation that never falls in a run. */
+function twelveHoursAway(timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(Date.now() + 12 * 3_600_000);
 }
 
 async function axeViolations(): Promise<Array<{ id: string; impact: string | null; nodes: number }>> {
@@ -91,16 +104,25 @@ beforeAll(async () => {
     delayMs: 250,
     count: 40,
   });
+  // No timed job runs during the test: only the runs it starts are shown, and its clicks are never
+  // refused because one is in progress. The adaptive poll plans the next poll one paced interval (about
+  // 13 s) after a cycle began, whatever SYNC_POLL_INTERVAL_SECONDS says, unless its floor is as long:
+  // without SYNC_POLL_MIN_SECONDS a backfill slowed past 13 s by a loaded machine was followed at once
+  // by a poll, whose "Last incremental run" replaced the backfill's outcome before the page showed it.
+  const env = emulatorEnv(cliniko, salesforce, dir);
   const config = loadConfig({
-    ...emulatorEnv(cliniko, salesforce, dir),
+    ...env,
     HOST: '127.0.0.1',
     PORT: '0',
     ADMIN_TOKENS: `operator:${OPERATOR},viewer:${VIEWER}`,
     SYNC_POLL_INTERVAL_SECONDS: '3600',
+    SYNC_POLL_MIN_SECONDS: '3600',
+    SYNC_RECONCILE_AT: twelveHoursAway(env.CLINIC_TIMEZONE!),
   });
-  running = await startService(config, createLogger({ level: 'silent' }), {
+  serviceLog = createWriteStream(path.join(screenshots, 'service.log'));
+  running = await startService(config, createLogger({ level: 'debug', destination: serviceLog }), {
     service: { worker: FAST_RETRIES, rootDir: ROOT, now: () => Date.parse(cliniko.controls.now()) },
-    scheduler: { runAtStart: false, journeyDailyAt: null },
+    scheduler: { runAtStart: false, journeyDailyAt: null, remindersIntervalSeconds: null },
     processMetrics: false,
     operations: { usageEveryMs: 1_000 },
   });
@@ -130,6 +152,7 @@ afterAll(async () => {
   await salesforce?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   if (dir) await rm(dir, { recursive: true, force: true });
+  await new Promise<void>((resolve) => (serviceLog ? serviceLog.end(resolve) : resolve()));
 });
 
 describe('the web console in headless Chromium', () => {
@@ -161,20 +184,31 @@ describe('the web console in headless Chromium', () => {
   it('watches a backfill progress to completion', async () => {
     await page.getByRole('button', { name: 'Run a backfill' }).click();
     const fractions: number[] = [];
+    const seen: string[] = [];
     let midRun = '';
     // Generous on a loaded machine (the backfill reads slowed pages, then writes about 2,300 records).
     const deadline = Date.now() + 120_000;
     for (;;) {
       const state = await page.locator('#run-state').innerText();
       const value = await page.locator('#run-progress').evaluate((p) => (p as HTMLProgressElement).value);
+      if (seen[seen.length - 1] !== state) seen.push(state);
+      const notice = await page.locator('#notice').innerText();
+      const history = `states seen: ${seen.slice(-12).join(' | ')}; notice: ${notice}`;
+      if (notice.startsWith('Refused')) throw new Error(`the backfill was refused; ${history}`);
       if (state.startsWith('A backfill run started')) {
         fractions.push(value);
         if (!midRun && value > 0 && value < 1) midRun = await shoot('console-backfill-running');
       }
       if (state.startsWith('Last backfill run')) break;
-      if (Date.now() > deadline) throw new Error(`backfill did not finish; last state: ${state}`);
+      // Any other run shown means the backfill's outcome can no longer appear: fail now, and say why.
+      if (/^(A|Last) /.test(state) && !/^(A|Last) backfill run/.test(state))
+        throw new Error(`another run replaced the backfill in the progress view; ${history}`);
+      if (Date.now() > deadline) throw new Error(`backfill did not finish in 120 s; ${history}`);
       await page.waitForTimeout(150);
     }
+    // No poll follows the backfill within the test (beforeAll): its outcome stays the one shown, and the
+    // manual runs of the next tests are not refused. The paced default would poll 13 s after it began.
+    expect(running.scheduler.nextRun()! - Date.now()).toBeGreaterThan(30 * 60_000);
     // Seen in flight, part-way, and rising.
     expect(fractions.some((f) => f > 0 && f < 1)).toBe(true);
     expect(fractions[fractions.length - 1]).toBeGreaterThanOrEqual(fractions[0]!);

@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // expect.poll waits for the page (a refresh, a rendered answer); its 1 s default failed the console's
+    // sign-in on a loaded machine. Bounded, and no assertion here is about speed.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
