@@ -14,6 +14,7 @@
  * The parent takes its counts at the emulators between lines.
  */
 import { createInterface } from 'node:readline';
+import { getHeapStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import type * as ConfigModule from '../../sync-service/src/config/index.js';
 import type * as LoggerModule from '../../sync-service/src/logger.js';
@@ -39,7 +40,13 @@ const send = (message: Record<string, unknown>): void => {
 /** The largest of each process.memoryUsage() figure, sampled every 100 ms: where the peak RSS lives. */
 const memoryPeaks: Record<string, number> = {};
 const sampler = setInterval(() => {
-  const usage: Record<string, number> = { ...process.memoryUsage() };
+  const heap = getHeapStatistics();
+  const usage: Record<string, number> = {
+    ...process.memoryUsage(),
+    // V8's own view: what its spaces have committed in RAM, and its malloc'd memory (compiler zones).
+    v8Physical: heap.total_physical_size,
+    v8Malloced: heap.malloced_memory,
+  };
   for (const [k, v] of Object.entries(usage)) memoryPeaks[k] = Math.max(memoryPeaks[k] ?? 0, v);
 }, 100);
 sampler.unref();
