@@ -132,6 +132,16 @@ function auditRows(items: Array<{ object: string; externalId: string }>, now: nu
   };
 }
 
+/** The completed writes of claimed items, as the worker reports them (Salesforce ids made up). */
+const writesOf = (items: readonly OutboxItem[]) =>
+  items.map((i) => ({
+    outboxId: i.id,
+    object: i.object,
+    externalId: i.externalId,
+    payloadHash: i.payloadHash,
+    salesforceId: `003${i.externalId}`,
+  }));
+
 describe.each(adapters)('Store conformance: %s', (_name, open) => {
   let h: Harness;
   let store: Store;
@@ -341,17 +351,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       now: T0,
     });
     const items = await store.claimOutbox({ owner: 'w', limit: 10, leaseMs: 1000, now: T0 });
-    await store.completeWrites(
-      items.map((i) => ({
-        outboxId: i.id,
-        object: i.object,
-        externalId: i.externalId,
-        payloadHash: i.payloadHash,
-        salesforceId: `003${i.externalId}`,
-      })),
-      auditRows(items, T0),
-      T0,
-    );
+    await store.completeWrites(writesOf(items), auditRows(items, T0), T0);
     expect((await store.outboxStats(T0)).pending).toBe(0);
     const states = await store.getRecordStates('Contact', ['1', '2', '3']);
     expect([...states.keys()].sort()).toEqual(['1', '2']);
@@ -816,14 +816,6 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       payload: `p${id}`,
       payloadHash: hash(id),
       runId: 'r',
-    }));
-  const writesOf = (items: readonly OutboxItem[]) =>
-    items.map((i) => ({
-      outboxId: i.id,
-      object: i.object,
-      externalId: i.externalId,
-      payloadHash: i.payloadHash,
-      salesforceId: `003${i.externalId}`,
     }));
 
   it('completes a collection whose one payload was replaced in flight: that item released, the rest removed', async () => {
