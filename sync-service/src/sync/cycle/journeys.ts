@@ -14,28 +14,32 @@ type Kinds = ReturnType<typeof factsByKind>;
 
 const CHUNK = 200;
 
-/** Patient ids in id order after `after`, at most `limit`: a keyset page of the store. */
-export type PatientPages = (after: string | null, limit: number) => Promise<string[]>;
+/**
+ * Which patients: those the streams queued (the store's `journey_due`, each chunk leaving the queue in
+ * the transaction that commits its journeys), or every patient with facts (the daily pass).
+ */
+export type JourneySource = 'queued' | 'all';
 
 /**
- * Journey, aggregates and care-plan progress for the patients `pages` lists, from their stored facts,
- * a page of CHUNK at a time (issue #16: memory bounded by the page, never by the practice). `dequeue`:
- * the pages come from the journey queue, and each chunk leaves it in the transaction that commits its
- * journeys.
+ * Journey, aggregates and care-plan progress for the source's patients, from their stored facts, in
+ * keyset pages of CHUNK (issue #16: memory bounded by the page, never by the practice).
  */
 export async function deriveJourneys(
   ctx: CycleContext,
-  pages: PatientPages,
+  source: JourneySource,
   refs: JourneyRefs,
   runId: string,
   counter: RunCounter,
-  options: { readonly dequeue: boolean },
 ): Promise<void> {
+  const { store } = ctx.deps;
+  const dequeue = source === 'queued';
   let after: string | null = null;
   for (;;) {
-    const chunk = await pages(after, CHUNK);
+    const chunk: string[] = dequeue
+      ? await store.listJourneyDue(after, CHUNK)
+      : await store.listFactPatientIds(after, CHUNK);
     if (chunk.length === 0) return;
-    await deriveChunk(ctx, chunk, refs, runId, counter, options.dequeue);
+    await deriveChunk(ctx, chunk, refs, runId, counter, dequeue);
     after = chunk[chunk.length - 1]!;
   }
 }

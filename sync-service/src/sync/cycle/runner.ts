@@ -86,16 +86,7 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
     await reparentMerged(ctx, run.merges.discovered, runId, counter);
     // The patients the streams queued (store: journey_due), page by page, each leaving the queue with
     // its journey: a crash before this point leaves them queued for the next cycle.
-    await deriveJourneys(
-      ctx,
-      (after, limit) => ctx.deps.store.listJourneyDue(after, limit),
-      run.refs,
-      runId,
-      counter,
-      {
-        dequeue: true,
-      },
-    );
+    await deriveJourneys(ctx, 'queued', run.refs, runId, counter);
   } catch (err) {
     error = describeRunError(err);
     ctx.log.error({ runId, err }, 'run failed');
@@ -110,16 +101,7 @@ async function journeyDaily(ctx: CycleContext): Promise<RunSummary> {
   let error: string | null = null;
   try {
     const refs = await references(ctx);
-    await deriveJourneys(
-      ctx,
-      (after, limit) => ctx.deps.store.listFactPatientIds(after, limit),
-      refs,
-      runId,
-      counter,
-      {
-        dequeue: false,
-      },
-    );
+    await deriveJourneys(ctx, 'all', refs, runId, counter);
   } catch (err) {
     error = err instanceof Error ? err.message : 'unknown error';
     ctx.log.error({ runId, err }, 'daily journey pass failed');
