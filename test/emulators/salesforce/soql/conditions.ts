@@ -23,6 +23,7 @@ import {
   parseDate,
   parseDateTime,
   sameValue,
+  sameValueKey,
   type Comparable,
 } from './values.js';
 
@@ -216,6 +217,31 @@ function multiSet(value: Comparable): Set<string> {
   );
 }
 
+/**
+ * `IN (...)` membership. Plain values are bucketed by `sameValueKey` and compared only within their
+ * bucket, so a query with hundreds of values (the matcher asks for 100 emails at a time) costs one map
+ * look-up per row, not one comparison per value; date ranges and multi-select picklists compare one by one.
+ */
+function inList(
+  type: SoqlFieldType,
+  literals: readonly Literal[],
+  equals: (v: Comparable, l: Literal) => boolean,
+): (v: Comparable) => boolean {
+  if (type === 'multipicklist' || literals.some((l) => l.kind === 'range'))
+    return (v) => literals.some((l) => equals(v, l));
+  const buckets = new Map<string, Literal[]>();
+  const nullMatches = literals.some((l) => equals(null, l));
+  for (const l of literals) {
+    if (l.kind !== 'value' || l.value === null) continue;
+    const key = sameValueKey(type, l.value);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(l);
+    else buckets.set(key, [l]);
+  }
+  return (v) =>
+    v === null ? nullMatches : (buckets.get(sameValueKey(type, v))?.some((l) => equals(v, l)) ?? false);
+}
+
 function compileCondition<R>(
   condition: ConditionWithValueQuery,
   compiler: ConditionCompiler<R>,
@@ -275,11 +301,8 @@ function compileCondition<R>(
   };
 
   if (op === 'IN' || op === 'NOT IN') {
-    return (r) => {
-      const v = operand.get(r);
-      const found = literals.some((l) => equals(v, l));
-      return op === 'IN' ? found : !found;
-    };
+    const found = inList(type, literals, equals);
+    return (r) => (op === 'IN' ? found(operand.get(r)) : !found(operand.get(r)));
   }
 
   const literal = literals[0]!;

@@ -148,6 +148,50 @@ describe('SOQL over generated records', () => {
     );
   });
 
+  it('IN over names, numbers and ids finds exactly the rows a reference comparison finds', () => {
+    const nameArb = fc.string({
+      unit: fc.constantFrom('a', 'A', 'b', 'B', 'c', 'C', 'D', 'É', 'é'),
+      minLength: 1,
+      maxLength: 3,
+    });
+    fc.assert(
+      fc.property(
+        rowsArb,
+        fc.array(nameArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 35 }), { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        (rows, names, scores, picks, negate) => {
+          const ctx = org(rows);
+          const op = negate ? 'NOT IN' : 'IN';
+          const ids = (where: string) =>
+            executeSoql(`SELECT Id FROM Item__c WHERE ${where}`, ctx).records.map((r) => r.Id);
+          // The reference: case-folded string equality, plain numbers, and an id in either length.
+          const folded = new Set(names.map((n) => n.toLowerCase()));
+          const nameHit = (r: (typeof rows)[number]) => r.Name !== null && folded.has(r.Name.toLowerCase());
+          const quoted = names.map((n) => `'${n}'`).join(', ');
+          expect(ids(`Name ${op} (${quoted})`)).toEqual(
+            rows.filter((r) => (negate ? !nameHit(r) : nameHit(r))).map((r) => r.Id),
+          );
+          const scoreHit = (r: (typeof rows)[number]) => r.Score__c !== null && scores.includes(r.Score__c);
+          expect(ids(`Score__c ${op} (${scores.join(', ')})`)).toEqual(
+            rows.filter((r) => (negate ? !scoreHit(r) : scoreHit(r))).map((r) => r.Id),
+          );
+          // Some ids in their 15-character form, the others in 18: a 15-character id names every record
+          // whose id starts with it (these generated ids differ only in their last characters).
+          const listed = rows
+            .filter((_, i) => picks.includes(i))
+            .map((r, i) => (i % 2 === 0 ? r.Id.slice(0, 15) : r.Id));
+          const idHit = (id: string) => listed.some((l) => (l.length === 15 ? id.startsWith(l) : id === l));
+          if (listed.length > 0)
+            expect(ids(`Id IN (${listed.map((l) => `'${l}'`).join(', ')})`)).toEqual(
+              rows.filter((r) => idHit(r.Id)).map((r) => r.Id),
+            );
+        },
+      ),
+    );
+  });
+
   it('COUNT() agrees with the number of matching records, and GROUP BY counts add up to it', () => {
     fc.assert(
       fc.property(rowsArb, fc.integer({ min: -5, max: 5 }), (rows, threshold) => {

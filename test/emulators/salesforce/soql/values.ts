@@ -100,6 +100,16 @@ export function sameValue(type: SoqlFieldType, a: Comparable, b: Comparable): bo
   return a === b;
 }
 
+/**
+ * A bucket for `sameValue`: two values it calls equal always share a key (ids by their 15-character
+ * form, strings folded to lower case), so `IN (...)` finds its candidates in a map instead of comparing
+ * every row with every value.
+ */
+export function sameValueKey(type: SoqlFieldType, v: Exclude<Comparable, null>): string {
+  if (typeof v === 'string') return ID_LIKE.has(type) ? `i${v.slice(0, 15)}` : `s${v.toLowerCase()}`;
+  return `${typeof v}:${String(v)}`;
+}
+
 /** Ordering used by <, >, ORDER BY and MIN/MAX; nulls are handled by the callers. */
 export function compareValues(a: Comparable, b: Comparable): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
