@@ -1,7 +1,7 @@
 import type { Store } from '../../store/index.js';
 import { MERGED_FACT } from '../payloads.js';
 
-/** Patient ids per `listFacts` call (a SQL `IN` list of this size is fine on both stores). */
+/** Patient ids per `getFacts` call (a SQL `IN` list of this size is fine on both stores). */
 const FACT_CHUNK = 500;
 
 /**
@@ -11,13 +11,14 @@ const FACT_CHUNK = 500;
  * the same way.
  */
 export async function storedSurvivors(
-  store: Pick<Store, 'listFacts'>,
+  store: Pick<Store, 'getFacts'>,
   patientIds: readonly string[],
 ): Promise<Map<string, string>> {
   const survivors = new Map<string, string>();
+  // A merge fact is keyed by the merged-away patient's id: looked up by key, never by reading (and
+  // decrypting) every fact of those patients, which grows with their history.
   for (let i = 0; i < patientIds.length; i += FACT_CHUNK) {
-    for (const fact of await store.listFacts(patientIds.slice(i, i + FACT_CHUNK))) {
-      if (fact.resource !== MERGED_FACT) continue;
+    for (const fact of await store.getFacts(MERGED_FACT, patientIds.slice(i, i + FACT_CHUNK))) {
       const survivor = (JSON.parse(fact.data) as { survivor?: unknown }).survivor;
       if (typeof survivor === 'string') survivors.set(fact.id, survivor);
     }

@@ -1,6 +1,7 @@
 import type { RunCounter } from '../../governance/sync-run.js';
 import { UPSERT_KEYS } from '../objects.js';
-import { MERGED_FACT, patientRefOf, type PayloadCandidate } from '../payloads.js';
+import { storedSurvivors } from '../common/merges.js';
+import { patientRefOf, type PayloadCandidate } from '../payloads.js';
 import { changedItems } from './changes.js';
 import type { CycleContext } from './context.js';
 
@@ -24,11 +25,8 @@ async function survivorsOf(
 ): Promise<void> {
   const unknown = [...new Set(patientIds)].filter((id) => !cache.has(id));
   if (unknown.length === 0) return;
-  for (const id of unknown) cache.set(id, null);
-  for (const fact of await ctx.deps.store.listFacts(unknown)) {
-    if (fact.resource === MERGED_FACT)
-      cache.set(fact.id, (JSON.parse(fact.data) as { survivor: string }).survivor);
-  }
+  const found = await storedSurvivors(ctx.deps.store, unknown);
+  for (const id of unknown) cache.set(id, found.get(id) ?? null);
 }
 
 /** Points every child payload whose patient was merged away at the survivor (in place). */

@@ -203,9 +203,10 @@ describe('runDryRun', () => {
           }),
         // No patient is held (matching existing records: test/e2e/contact-matching.test.ts).
         listContactHolds: () => Promise.resolve([]),
-        listFacts: (ids: readonly string[]) =>
+        getFacts: (resource: string, ids: readonly string[]) =>
           Promise.resolve(
             ids.flatMap((id) => {
+              if (resource !== 'merged-patient') return [];
               const survivor = storedMerges.get(id);
               return survivor
                 ? [{ resource: 'merged-patient', id, patientId: id, data: JSON.stringify({ survivor }) }]

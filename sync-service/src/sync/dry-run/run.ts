@@ -57,7 +57,7 @@ export const QUERY_CHUNK = 200;
 export interface DryRunDeps {
   readonly cliniko: Pick<ClinikoClient, 'streams' | 'stats'>;
   /** Read only: watermarks, the hashes of the last written payloads, known merges (facts). */
-  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates' | 'listFacts' | 'listContactHolds'>;
+  readonly store: Pick<Store, 'getWatermark' | 'getRecordStates' | 'getFacts' | 'listContactHolds'>;
   readonly dataMap: DataMap;
   readonly journeyConfig: JourneyConfig;
   readonly clinicTimezone: string;
