@@ -447,3 +447,52 @@ describe('pipelined completions (issue #16)', () => {
     expect(trace.filter((t) => t.startsWith('complete-end'))).toEqual([]);
   });
 });
+
+describe('claims with their calls out together (issue #16)', () => {
+  /** A writer whose calls take 20 ms of real time, tracing when each starts and is answered. */
+  function slow() {
+    const trace: string[] = [];
+    const sf = setup(accept, { claimLimit: 2 });
+    const upsert = sf.sf.writer.upsert.bind(sf.sf.writer);
+    sf.sf.writer.upsert = async (object, field, records, options) => {
+      const keys = records.map((r) => String(field ? r[field] : '')).join(',');
+      trace.push(`call ${object} ${keys}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      trace.push(`answered ${object} ${keys}`);
+      return upsert(object, field, records, options);
+    };
+    const complete = store.completeWrites.bind(store);
+    store.completeWrites = async (writes, audit, now) => {
+      trace.push(`complete ${writes.map((w) => w.externalId).join(',')}`);
+      await complete(writes, audit, now);
+    };
+    return { ...sf, trace };
+  }
+
+  it('two claims of one object overlap, and still complete in claim order with an intact chain', async () => {
+    await enqueue(carePlan('c1'), carePlan('c2'), carePlan('c3'), carePlan('c4'), carePlan('c5'));
+    const { worker, trace } = slow();
+    expect((await worker.drain()).written).toBe(5);
+    // The second claim's call went out before the first one's was answered...
+    expect(trace.indexOf('call Care_Plan__c c3,c4')).toBeLessThan(
+      trace.indexOf('answered Care_Plan__c c1,c2'),
+    );
+    // ...and completions ran in claim order.
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete c1,c2',
+      'complete c3,c4',
+      'complete c5',
+    ]);
+    const entries = await auditEntries();
+    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(verifyAuditChain(entries).ok).toBe(true);
+    expect((await store.outboxStats(T0)).pending).toBe(0);
+  });
+
+  it('a claim of children waits for the Contacts before it to be answered (the control: no overlap across objects)', async () => {
+    await enqueue(contact('1'), contact('2'), carePlan('c1'), carePlan('c2'));
+    const { worker, trace } = slow();
+    expect((await worker.drain()).written).toBe(4);
+    expect(trace.indexOf('call Care_Plan__c c1,c2')).toBeGreaterThan(trace.indexOf('answered Contact 1,2'));
+  });
+});

@@ -135,69 +135,143 @@ function overAllowance(ctx: DrainContext): boolean {
 async function drain(ctx: DrainContext): Promise<DrainResult> {
   const tally = emptyTally();
   const deadline = ctx.now() + ctx.maxWaitMs;
-  for (;;) {
-    if (ctx.stopping.value) break;
-    if (overAllowance(ctx)) {
-      tally.paused = 'api-limit';
-      break;
+  const line: Line = { completing: Promise.resolve(), failed: false };
+  let inFlight: InFlight | null = null;
+  try {
+    for (;;) {
+      if (ctx.stopping.value || line.failed) break;
+      if (overAllowance(ctx)) {
+        tally.paused = 'api-limit';
+        break;
+      }
+      const items = await withOtherSlots(
+        ctx,
+        await ctx.store.claimOutbox({
+          owner: ctx.owner,
+          limit: ctx.claimLimit,
+          leaseMs: ctx.leaseMs,
+          now: ctx.now(),
+        }),
+      );
+      if (items.length === 0) {
+        // Items written but not yet completed are still leased: settle them before asking what waits.
+        await inFlight?.answered;
+        inFlight = null;
+        await line.completing;
+        const stats = await ctx.store.outboxStats(ctx.now());
+        if (stats.pending === 0 || ctx.now() >= deadline) break;
+        // Something is waiting for its retry time (or leased by another instance): wait a little.
+        await ctx.sleep(Math.min(250, Math.max(10, deadline - ctx.now())));
+        continue;
+      }
+      const groups = groupForWrite(items);
+      const shape = shapeOf(groups);
+      if (inFlight && !mayOverlap(inFlight, shape)) {
+        await inFlight.answered;
+        inFlight = null;
+      }
+      const answered = writeClaim(ctx, groups, tally, line, inFlight?.answered ?? Promise.resolve());
+      // Observed now, awaited below or on the way out: never an unhandled rejection meanwhile.
+      answered.catch(() => undefined);
+      // At most two claims out at once: the one before this must be answered before the next claim.
+      await inFlight?.answered;
+      inFlight = { answered, ...shape };
+      if (tally.paused || ctx.stopping.value) break;
     }
-    const items = await withOtherSlots(
-      ctx,
-      await ctx.store.claimOutbox({
-        owner: ctx.owner,
-        limit: ctx.claimLimit,
-        leaseMs: ctx.leaseMs,
-        now: ctx.now(),
-      }),
-    );
-    if (items.length === 0) {
-      const stats = await ctx.store.outboxStats(ctx.now());
-      if (stats.pending === 0 || ctx.now() >= deadline) break;
-      // Something is waiting for its retry time (or leased by another instance): wait a little.
-      await ctx.sleep(Math.min(250, Math.max(10, deadline - ctx.now())));
-      continue;
+  } finally {
+    try {
+      await inFlight?.answered;
+    } finally {
+      await line.completing;
     }
-    await writeClaim(ctx, items, tally);
-    if (tally.paused || ctx.stopping.value) break;
   }
   return result(tally, (await ctx.store.outboxStats(ctx.now())).pending);
+}
+
+/** The drain's completions: chained in claim and group order (the audit chain keeps its order). */
+interface Line {
+  completing: Promise<void>;
+  /** A completion failed: nothing more is written, and the drain fails with it. */
+  failed: boolean;
+}
+
+/** A claim that may still have calls out, and what a next claim may overlap with. */
+interface InFlight {
+  /** Settles once every call of the claim is answered and its completions are chained. */
+  readonly answered: Promise<void>;
+  /** The one object the claim only upserts (never Contact), else null: then nothing overlaps it. */
+  readonly object: string | null;
+  /** The records it writes (slots counted as their record). */
+  readonly keys: ReadonlySet<string>;
+}
+
+/**
+ * Which claims may have their calls out together (issue #16): two claims that only upsert the same
+ * object, with no record in common, e.g. two claims of a backfill's appointments. Siblings never
+ * depend on each other, and the claim order already put their parents in earlier calls, answered by
+ * then (any other pair waits: a child is never sent before its parent's call is answered). Contacts
+ * never overlap: their matching reads the Salesforce ids that completions record, and platform events
+ * read the ledger of published keys.
+ */
+function shapeOf(groups: ReadonlyArray<{ object: string; operation: string; items: OutboxItem[] }>) {
+  const object = groups[0]?.object ?? null;
+  const single =
+    object !== null &&
+    object !== 'Contact' &&
+    groups.every((g) => g.object === object && g.operation === 'upsert');
+  return {
+    object: single ? object : null,
+    keys: new Set(groups.flatMap((g) => g.items.map(externalIdOf))),
+  };
+}
+
+function mayOverlap(previous: InFlight, next: ReturnType<typeof shapeOf>): boolean {
+  if (previous.object === null || previous.object !== next.object) return false;
+  for (const key of next.keys) if (previous.keys.has(key)) return false;
+  return true;
 }
 
 /**
  * Writes a claim group by group, in claim order (parents first). Pipelined (issue #16): once Salesforce
  * has answered a group, the next group's call goes out while the answered group's completion (outbox,
- * record state, chained audit) is committed, so the store's work overlaps Salesforce's. Completions run
- * one after another in group order (the audit chain keeps its order), and all have finished before this
- * returns, so the next claim never sees an item written but not completed. A failed completion fails
- * the drain as before: its items stay leased and are claimed again after the lease (idempotent upserts).
+ * record state, chained audit) is committed, and a claim that may overlap the one before it (shapeOf)
+ * has its call out while that one's Bulk job is still processing. Completions run one after another in
+ * claim and group order: a claim's first completion waits until the claim before it has chained all of
+ * its own (`after`). A failed completion fails the drain as before: its items stay leased and are
+ * claimed again after the lease (idempotent upserts). Returns once every call is answered and chained.
  */
-async function writeClaim(ctx: DrainContext, items: OutboxItem[], tally: Tally): Promise<void> {
-  let completing: Promise<void> = Promise.resolve();
-  let failed = false;
+async function writeClaim(
+  ctx: DrainContext,
+  groups: ReadonlyArray<{ object: string; operation: OutboxItem['operation']; items: OutboxItem[] }>,
+  tally: Tally,
+  line: Line,
+  after: Promise<void>,
+): Promise<void> {
   // Observed here so that a failure is not "unhandled" while the next group is being written.
   const watch = (p: Promise<void>): Promise<void> => {
     p.catch(() => {
-      failed = true;
+      line.failed = true;
     });
     return p;
   };
   const seen = new Set<string>();
-  try {
-    for (const group of groupForWrite(items)) {
-      if (ctx.stopping.value || failed) break;
-      // A group that reads what earlier completions record (the event ledger before publishing, a
-      // repeat of an object already written in this claim) waits for them first.
-      if (group.operation === 'publish' || seen.has(group.object)) await completing;
-      seen.add(group.object);
-      const held = await stillHeld(ctx, group.items);
-      if (held.length === 0) continue;
-      const completion = await writeGroup(ctx, group.object, group.operation, held, tally);
-      completing = watch(completing.then(completion));
-      if (tally.paused) break;
+  for (const group of groups) {
+    if (ctx.stopping.value || line.failed) break;
+    // A group that reads what earlier completions record (the event ledger before publishing, a
+    // repeat of an object already written in this claim) waits for them first.
+    if (group.operation === 'publish' || seen.has(group.object)) {
+      await after;
+      await line.completing;
     }
-  } finally {
-    await completing;
+    seen.add(group.object);
+    const held = await stillHeld(ctx, group.items);
+    if (held.length === 0) continue;
+    const completion = await writeGroup(ctx, group.object, group.operation, held, tally);
+    await after;
+    line.completing = watch(line.completing.then(completion));
+    if (tally.paused) break;
   }
+  await after;
 }
 
 /**
