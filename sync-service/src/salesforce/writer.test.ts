@@ -99,18 +99,26 @@ describe('a Bulk API 2.0 upsert', () => {
     let rows: Array<Record<string, string>> = [];
     const connection = {
       bulk2: {
-        loadAndWaitForResults: (options: { input: Array<Record<string, string>> }) => {
-          rows = options.input;
-          return Promise.resolve({
-            successfulResults: rows.map((r) => ({
-              Cliniko_Patient_Id__c: r.Cliniko_Patient_Id__c,
-              sf__Id: `003${r.Cliniko_Patient_Id__c}`,
-              sf__Created: 'true',
-            })),
-            failedResults: [],
-            unprocessedRecords: [],
-          });
-        },
+        createJob: () => ({
+          open: () => Promise.resolve(),
+          uploadData: (input: Array<Record<string, string>>) => {
+            rows = input;
+            return Promise.resolve();
+          },
+          close: () => Promise.resolve(),
+          check: () => Promise.resolve({ state: 'JobComplete' }),
+          getAllResults: () =>
+            Promise.resolve({
+              successfulResults: rows.map((r) => ({
+                Cliniko_Patient_Id__c: r.Cliniko_Patient_Id__c,
+                sf__Id: `003${r.Cliniko_Patient_Id__c}`,
+                sf__Created: 'true',
+              })),
+              failedResults: [],
+              unprocessedRecords: [],
+            }),
+          delete: () => Promise.resolve(),
+        }),
       },
       limitInfo: {},
     } as unknown as Connection;
@@ -142,5 +150,55 @@ describe('a Bulk API 2.0 upsert', () => {
         Phone: '',
       },
     ]);
+  });
+});
+
+describe('waiting for a Bulk API 2.0 job', () => {
+  /** A job that answers `states` to its checks, one after another. */
+  function jobAnswering(...states: Array<{ state: string; errorMessage?: string }>) {
+    const seen = { checks: 0, deleted: 0 };
+    const job = {
+      open: () => Promise.resolve(),
+      uploadData: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      check: () => Promise.resolve(states[Math.min(seen.checks++, states.length - 1)]!),
+      getAllResults: () =>
+        Promise.resolve({
+          successfulResults: [{ Cliniko_Patient_Id__c: '1', sf__Id: '0031', sf__Created: 'false' }],
+          failedResults: [],
+          unprocessedRecords: [],
+        }),
+      delete: () => {
+        seen.deleted += 1;
+        return Promise.resolve();
+      },
+    };
+    const connection = { bulk2: { createJob: () => job }, limitInfo: {} } as unknown as Connection;
+    const writer = createSalesforceWriter(connection, createLogger({ level: 'silent', pretty: false }));
+    const upsert = () =>
+      writer.upsert('Contact', 'Cliniko_Patient_Id__c', [{ Cliniko_Patient_Id__c: '1' }], { bulk: true });
+    return { seen, upsert };
+  }
+
+  it('checks until the job is complete, then reads its results', async () => {
+    const { seen, upsert } = jobAnswering(
+      { state: 'UploadComplete' },
+      { state: 'InProgress' },
+      { state: 'JobComplete' },
+    );
+    const results = await upsert();
+    expect(results).toMatchObject([{ key: '1', success: true, id: '0031', created: false }]);
+    expect(seen.checks).toBe(3);
+    expect(seen.deleted).toBe(0);
+  });
+
+  it('a failed job is a classified whole-call failure, and the job is deleted', async () => {
+    const { seen, upsert } = jobAnswering(
+      { state: 'InProgress' },
+      { state: 'Failed', errorMessage: 'InvalidBatch' },
+    );
+    await expect(upsert()).rejects.toMatchObject({ name: 'SyncError' });
+    expect(seen.checks).toBe(2);
+    expect(seen.deleted).toBe(1);
   });
 });

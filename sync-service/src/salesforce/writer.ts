@@ -175,7 +175,16 @@ async function publishEvents(
   return results;
 }
 
-/** Upserts through one Bulk API 2.0 job, polled for up to 10 minutes. */
+/**
+ * Waits between checks of a Bulk job's state: short at first, since a job of a few thousand rows is
+ * often done within a second, then every 500 ms (jsforce's fixed 500 ms made every job cost at least
+ * that; a few more checks per job cost a few API calls, against thousands of records each).
+ */
+const BULK_CHECK_DELAYS_MS = [50, 100, 200, 400];
+const BULK_CHECK_MAX_MS = 500;
+const BULK_TIMEOUT_MS = 10 * 60_000;
+
+/** Upserts through one Bulk API 2.0 job, checked until complete for up to 10 minutes. */
 async function upsertBulk(
   connection: Connection,
   countCall: () => void,
@@ -184,19 +193,40 @@ async function upsertBulk(
   records: readonly SalesforceRecord[],
 ): Promise<WriteResult[]> {
   countCall();
-  const rows = bulkRows(records);
+  const job = connection.bulk2.createJob({
+    object,
+    operation: 'upsert',
+    externalIdFieldName: externalIdField,
+  });
   try {
-    const outcome = await connection.bulk2.loadAndWaitForResults({
-      object,
-      operation: 'upsert',
-      externalIdFieldName: externalIdField,
-      input: rows,
-      pollInterval: 500,
-      pollTimeout: 10 * 60_000,
-    });
-    return bulkResults(outcome, externalIdField, records);
+    await job.open();
+    await job.uploadData(bulkRows(records));
+    await job.close();
+    await untilComplete(job);
+    return bulkResults(await job.getAllResults(), externalIdField, records);
   } catch (err) {
+    // As jsforce's own load: a job that failed (not one still running when the wait ran out) is deleted.
+    if (!(err instanceof Error && err.name === 'JobPollingTimeout')) job.delete().catch(() => undefined);
     throw callFailure(err, object);
+  }
+}
+
+async function untilComplete(job: { check(): Promise<{ state: string; errorMessage?: string }> }) {
+  const deadline = Date.now() + BULK_TIMEOUT_MS;
+  for (let i = 0; ; i++) {
+    const info = await job.check();
+    if (info.state === 'JobComplete') return;
+    if (info.state === 'Failed')
+      throw new Error(`Ingest job failed to complete due to: ${info.errorMessage}`);
+    if (info.state === 'Aborted') throw new Error('Job has been aborted');
+    if (info.state === 'Open') throw new Error('Job is still open after it was closed');
+    if (Date.now() >= deadline) {
+      // Named as jsforce names it, so that it is classified as a retryable time-out (classify.ts).
+      throw Object.assign(new Error(`Polling timed out after ${BULK_TIMEOUT_MS}ms`), {
+        name: 'JobPollingTimeout',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, BULK_CHECK_DELAYS_MS[i] ?? BULK_CHECK_MAX_MS));
   }
 }
 
@@ -225,7 +255,7 @@ function bulkRows(records: readonly SalesforceRecord[]): Array<Record<string, st
   return flat;
 }
 
-type BulkOutcome = Awaited<ReturnType<Connection['bulk2']['loadAndWaitForResults']>>;
+type BulkOutcome = Awaited<ReturnType<ReturnType<Connection['bulk2']['createJob']>['getAllResults']>>;
 
 /** One result per record sent, in order, from the job's successful, failed and unprocessed rows. */
 function bulkResults(
