@@ -1415,7 +1415,18 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       { resource: 'individual_appointments', id: 'a2', patientId: 'p2', data: '{"v":2}' },
     ]);
     expect(await store.getFacts('individual_appointments', [])).toEqual([]);
-    expect((await store.listResourceFacts('individual_appointments')).map((f) => f.id)).toEqual(['a1', 'a2']);
+    expect((await store.listResourceFacts('individual_appointments', null, 10)).map((f) => f.id)).toEqual([
+      'a1',
+      'a2',
+    ]);
+    // Keyset pages: after an id, at most `limit`.
+    expect((await store.listResourceFacts('individual_appointments', null, 1)).map((f) => f.id)).toEqual([
+      'a1',
+    ]);
+    expect((await store.listResourceFacts('individual_appointments', 'a1', 1)).map((f) => f.id)).toEqual([
+      'a2',
+    ]);
+    expect(await store.listResourceFacts('individual_appointments', 'a2', 1)).toEqual([]);
   });
 
   it('records announced event keys with the batch, once, and rolls them back with it', async () => {
@@ -1493,24 +1504,40 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.dueReminders(T0 + 10_000, 10)).toEqual(['a1', 'a3']);
   });
 
-  it('rebuilds the reminder index in one transaction with its fingerprint', async () => {
+  it('rebuilds the reminder index in pages: the first clears it and its fingerprint, the last records one', async () => {
     expect(await store.remindersFingerprint()).toBeUndefined();
     await store.commitBatch({
       stream: 'individual_appointments',
       reminders: [{ appointmentId: 'old', dueAt: [T0] }],
       now: T0,
     });
+    // A rebuild of one page.
     await store.commitBatch({
       stream: 'reminders-index',
       reminders: [{ appointmentId: 'new', dueAt: [T0 + 1] }],
+      remindersCleared: true,
       remindersRebuilt: 'f1',
       now: T0,
     });
     expect(await store.remindersFingerprint()).toBe('f1');
     expect(await store.dueReminders(T0 + 10, 10)).toEqual(['new']);
-    await store.commitBatch({ stream: 'reminders-index', remindersRebuilt: 'f2', now: T0 + 1 });
+    // A rebuild of two pages: between them the index counts as never built.
+    await store.commitBatch({
+      stream: 'reminders-index',
+      reminders: [{ appointmentId: 'p1', dueAt: [T0 + 2] }],
+      remindersCleared: true,
+      now: T0 + 1,
+    });
+    expect(await store.remindersFingerprint()).toBeUndefined();
+    expect(await store.dueReminders(T0 + 10, 10)).toEqual(['p1']);
+    await store.commitBatch({
+      stream: 'reminders-index',
+      reminders: [{ appointmentId: 'p2', dueAt: [T0 + 3] }],
+      remindersRebuilt: 'f2',
+      now: T0 + 1,
+    });
     expect(await store.remindersFingerprint()).toBe('f2');
-    expect(await store.dueReminders(T0 + 10, 10)).toEqual([]);
+    expect(await store.dueReminders(T0 + 10, 10)).toEqual(['p1', 'p2']);
     // A failing batch rebuilds nothing (control: the same call shape without the failure succeeds).
     const failing = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
       cipher: {
@@ -1525,6 +1552,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
         stream: 'reminders-index',
         facts: [{ resource: 'individual_appointments', id: 'x', patientId: 'p', data: '{}' }],
         reminders: [{ appointmentId: 'x', dueAt: [T0 + 2] }],
+        remindersCleared: true,
         remindersRebuilt: 'f3',
         now: T0 + 2,
       });

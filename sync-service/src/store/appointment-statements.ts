@@ -25,7 +25,7 @@ export const selectSignpost = (name: string): Query => q('SELECT at FROM signpos
 /** Forgets the indexed moments of these appointments (before their current moments are inserted). */
 export const deleteReminders = (d: SqlDialect, appointmentIds: readonly string[]): Query =>
   q(`DELETE FROM reminders_due WHERE ${d.inList('appointment_id', 1)}`, [d.listParam(appointmentIds)]);
-/** A rebuild: the whole index and its fingerprint go, in the transaction that writes the new ones. */
+/** A rebuild begins: the whole index and its fingerprint go, in the transaction that writes its first page. */
 export const clearReminders = (): Query[] => [
   q('DELETE FROM reminders_due'),
   q('DELETE FROM reminders_index'),
@@ -41,10 +41,13 @@ export const selectDueReminders = (now: number, limit: number): Query =>
     [now, limit],
   );
 
-/** The reminder index's part of a batch: a rebuild clears it first; each listed appointment's moments are replaced. */
+/**
+ * The reminder index's part of a batch: a rebuild's first page clears it; each listed appointment's
+ * moments are replaced; a rebuild's last page records the fingerprint.
+ */
 export function reminderStatements(d: SqlDialect, batch: BatchCommit): Query[] {
   const list = batch.reminders ?? [];
-  const out: Query[] = batch.remindersRebuilt !== undefined ? clearReminders() : [];
+  const out: Query[] = batch.remindersCleared === true ? clearReminders() : [];
   if (list.length > 0)
     out.push(
       deleteReminders(
@@ -53,6 +56,7 @@ export function reminderStatements(d: SqlDialect, batch: BatchCommit): Query[] {
       ),
     );
   out.push(...insertReminders(d, batch));
-  if (batch.remindersRebuilt !== undefined) out.push(insertRemindersIndex(batch.remindersRebuilt, batch.now));
+  if (batch.remindersRebuilt !== undefined)
+    out.push(q('DELETE FROM reminders_index'), insertRemindersIndex(batch.remindersRebuilt, batch.now));
   return out;
 }

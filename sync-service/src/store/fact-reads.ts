@@ -41,7 +41,7 @@ export function factReads(
       (await rows(S.selectJourneyDue(after, limit))).map((r) => toText(r.patient_id)),
     getFacts: async (resource, ids) =>
       ids.length === 0 ? [] : facts(S.selectFactsById(dialect, resource, ids)),
-    listResourceFacts: async (resource) => facts(S.selectResourceFacts(resource)),
+    listResourceFacts: async (resource, after, limit) => facts(S.selectResourceFacts(resource, after, limit)),
     announcedEvents: async (keys) =>
       keys.length === 0
         ? new Set<string>()

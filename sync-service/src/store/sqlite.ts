@@ -358,8 +358,8 @@ export class SqliteStore implements Store {
   readonly listJourneyDue: FactReads['listJourneyDue'] = (after, limit) =>
     this.reads.listJourneyDue(after, limit);
   readonly getFacts: FactReads['getFacts'] = (resource, ids) => this.reads.getFacts(resource, ids);
-  readonly listResourceFacts: FactReads['listResourceFacts'] = (resource) =>
-    this.reads.listResourceFacts(resource);
+  readonly listResourceFacts: FactReads['listResourceFacts'] = (resource, after, limit) =>
+    this.reads.listResourceFacts(resource, after, limit);
   readonly announcedEvents: FactReads['announcedEvents'] = (keys) => this.reads.announcedEvents(keys);
   readonly getSignpost: FactReads['getSignpost'] = (name) => this.reads.getSignpost(name);
   readonly dueReminders: FactReads['dueReminders'] = (now, limit) => this.reads.dueReminders(now, limit);

@@ -292,8 +292,12 @@ export const selectFactsById = (d: SqlDialect, resource: string, ids: readonly s
     `SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 AND ${d.inList('id', 2)} ORDER BY id`,
     [resource, d.listParam(ids)],
   );
-export const selectResourceFacts = (resource: string): Query =>
-  q('SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 ORDER BY id', [resource]);
+export const selectResourceFacts = (resource: string, after: string | null, limit: number): Query =>
+  q('SELECT resource, id, patient_id, data FROM facts WHERE resource = $1 AND id > $2 ORDER BY id LIMIT $3', [
+    resource,
+    after ?? '',
+    limit,
+  ]);
 export const selectFactPatientIds = (after: string | null, limit: number): Query =>
   q('SELECT DISTINCT patient_id FROM facts WHERE patient_id > $1 ORDER BY patient_id LIMIT $2', [
     after ?? '',

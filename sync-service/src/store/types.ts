@@ -196,8 +196,14 @@ export interface BatchCommit {
    */
   readonly reminders?: readonly { appointmentId: string; dueAt: readonly number[] }[];
   /**
-   * A rebuild of the reminder index: every indexed moment is forgotten before `reminders` are written,
-   * and this fingerprint (of the offsets the moments were computed with) is recorded.
+   * The start of a rebuild of the reminder index: every indexed moment, and the fingerprint, are
+   * forgotten before `reminders` are written.
+   */
+  readonly remindersCleared?: boolean;
+  /**
+   * The end of a rebuild of the reminder index: this fingerprint (of the offsets the moments were
+   * computed with) is recorded. Until then the index counts as never built, so a rebuild cut short
+   * starts again.
    */
   readonly remindersRebuilt?: string;
   readonly now: number;
@@ -411,8 +417,11 @@ export interface Store {
   listJourneyDue(after: string | null, limit: number): Promise<string[]>;
   /** The facts of these records of one resource (by record id), whichever patient they belong to. */
   getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]>;
-  /** Every fact of one resource (the upcoming-appointment pass reads all appointment facts). */
-  listResourceFacts(resource: string): Promise<FactInput[]>;
+  /**
+   * The facts of one resource in record id order, after `after`, at most `limit`: keyset pages (the
+   * reminder index is rebuilt from every appointment's facts a page at a time, never all at once).
+   */
+  listResourceFacts(resource: string, after: string | null, limit: number): Promise<FactInput[]>;
 
   /** Of these appointment event keys, those already announced (committed with `announced`). */
   announcedEvents(keys: readonly string[]): Promise<Set<string>>;

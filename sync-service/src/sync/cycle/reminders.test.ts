@@ -7,7 +7,7 @@ import { SqliteStore, type FactInput } from '../../store/index.js';
 import { createOutboxWorker } from '../outbox/worker.js';
 import { fakeCliniko, fakeWriter, manualClock } from '../test-fakes.js';
 import { APPOINTMENTS, GO_LIVE } from './appointment-events.js';
-import { indexRows } from './reminders.js';
+import { indexRows, REBUILD_PAGE } from './reminders.js';
 import { createSyncRunner } from './runner.js';
 
 /**
@@ -146,6 +146,39 @@ describe('the reminder job reads only what is due', () => {
     expect(factReads).toBe(0);
     expect(published()).toHaveLength(2);
     expect(cliniko.reads).toEqual([]);
+  });
+
+  it('rebuilds in keyset pages, and a rebuild cut short leaves no fingerprint, so the next job starts it again', async () => {
+    await seed();
+    const pages: number[] = [];
+    const list = store.listResourceFacts.bind(store);
+    store.listResourceFacts = async (resource, after, limit) => {
+      const got = await list(resource, after, limit);
+      pages.push(got.length);
+      return got;
+    };
+    // A power cut after the rebuild's first page: its second commit fails.
+    const commit = store.commitBatch.bind(store);
+    let rebuildCommits = 0;
+    store.commitBatch = (batch) =>
+      batch.stream === 'reminders-index' && ++rebuildCommits === 2
+        ? Promise.reject(new Error('power cut'))
+        : commit(batch);
+    await setup()
+      .runner.runReminders()
+      .catch(() => undefined);
+    expect(await store.remindersFingerprint()).toBeUndefined();
+    store.commitBatch = commit;
+    pages.length = 0;
+    const { runner, clock, published } = setup();
+    await runner.runReminders();
+    expect(await store.remindersFingerprint()).toBeDefined();
+    expect(Math.max(...pages)).toBeLessThanOrEqual(REBUILD_PAGE);
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(STORED);
+    // The index is whole again: a50, on the page the power cut lost, is owed its 48 h event at T0 + 2 h.
+    await clock.sleep(2 * HOUR + 30_000);
+    await runner.runReminders();
+    expect(published()).toContain(`a50:upcoming:48:${sec(T0 + 50 * HOUR)}`);
   });
 
   it('control: other offsets rebuild the index from every stored appointment (the counter sees it)', async () => {

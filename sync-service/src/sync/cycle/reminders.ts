@@ -120,13 +120,37 @@ async function announceDue(
   return announced.length;
 }
 
-/** Rebuilds the index from every stored appointment when it was computed with other offsets (or never). */
-async function rebuildIfStale(ctx: CycleContext, now: number): Promise<void> {
+/** Appointments per page of a rebuild: what the job holds at once, whatever the practice's size. */
+export const REBUILD_PAGE = 1_000;
+
+/**
+ * Rebuilds the index from every stored appointment when it was computed with other offsets (or never),
+ * in keyset pages of REBUILD_PAGE (issue #16: at 100,000 patients, reading all appointment facts at once
+ * ran the production server out of its heap). The first page's commit clears the index, the last one
+ * records the fingerprint: a rebuild cut short leaves no fingerprint, so the next job starts it again.
+ */
+async function rebuildIfStale(ctx: CycleContext, now: number, pageSize = REBUILD_PAGE): Promise<void> {
   const { store, journeyConfig } = ctx.deps;
   const fingerprint = offsetsFingerprint(journeyConfig);
   if ((await store.remindersFingerprint()) === fingerprint) return;
-  const facts = await store.listResourceFacts(APPOINTMENTS);
-  const reminders = indexRows(journeyConfig, facts, now).filter((r) => r.dueAt.length > 0);
-  await store.commitBatch({ stream: 'reminders-index', reminders, remindersRebuilt: fingerprint, now });
-  ctx.log.info({ appointments: facts.length, indexed: reminders.length }, 'reminder index rebuilt');
+  let after: string | null = null;
+  let appointments = 0;
+  let indexed = 0;
+  for (let first = true; ; first = false) {
+    const facts = await store.listResourceFacts(APPOINTMENTS, after, pageSize);
+    const last = facts.length < pageSize;
+    const reminders = indexRows(journeyConfig, facts, now).filter((r) => r.dueAt.length > 0);
+    await store.commitBatch({
+      stream: 'reminders-index',
+      reminders,
+      ...(first ? { remindersCleared: true } : {}),
+      ...(last ? { remindersRebuilt: fingerprint } : {}),
+      now,
+    });
+    appointments += facts.length;
+    indexed += reminders.length;
+    if (last) break;
+    after = facts[facts.length - 1]!.id;
+  }
+  ctx.log.info({ appointments, indexed }, 'reminder index rebuilt');
 }
