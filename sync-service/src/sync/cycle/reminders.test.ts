@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadDataMap } from '../../governance/data-map.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
 import { DEFAULT_JOURNEY_CONFIG, parseJourneyConfig, type Appointment } from '../../journey/index.js';
@@ -152,11 +152,13 @@ describe('the reminder job reads only what is due', () => {
     await seed();
     const pages: number[] = [];
     const list = store.listResourceFacts.bind(store);
-    store.listResourceFacts = async (resource, after, limit) => {
-      const got = await list(resource, after, limit);
-      pages.push(got.length);
-      return got;
-    };
+    vi.spyOn(store, 'listResourceFacts').mockImplementation(
+      async (resource: string, after: string | null, limit: number) => {
+        const got = await list(resource, after, limit);
+        pages.push(got.length);
+        return got;
+      },
+    );
     // A power cut after the rebuild's first page: its second commit fails.
     const commit = store.commitBatch.bind(store);
     let rebuildCommits = 0;
