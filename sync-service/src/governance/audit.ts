@@ -103,7 +103,7 @@ export interface ChainHead {
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.]*$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
   return sha256Hex(canonicalJson(entry));
 }
 
@@ -162,63 +162,100 @@ export function verifyAuditChain(
   entries: readonly AuditEntry[],
   options: { expectedHead?: ChainHead } = {},
 ): AuditVerification {
-  const fail = (index: number, reason: string): AuditVerification => ({
-    ok: false,
-    index,
-    seq: entries[index]?.seq,
-    reason,
-  });
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    if (entry === undefined) return fail(i, 'missing entry');
+  const walk = createChainWalk(options);
+  for (const entry of entries) walk.push(entry);
+  return walk.finish();
+}
+
+/**
+ * The same walk one entry at a time (issue #16): a log of millions of entries is verified page by page,
+ * holding the previous entry and what a later entry may still settle (the prune entry a log that starts
+ * after seq 1 needs; whether a missing seq turns up later, which only changes the reason given), never
+ * the log. `verifyAuditChain` is this walk over a list.
+ */
+export function createChainWalk(options: { expectedHead?: ChainHead } = {}) {
+  let index = 0;
+  let prev: AuditEntry | undefined;
+  /** The first entry, while no prune entry has been seen that accounts for the entries before it. */
+  let unpruned: { seq: number; previousHash: string } | undefined;
+  let failure: Extract<AuditVerification, { ok: false }> | undefined;
+  /** A gap found: whether the missing seq appears later decides the reason. */
+  let gap: { index: number; seq: number; expected: number; prevSeq: number; later: boolean } | undefined;
+  const fail = (at: number, seq: number | undefined, reason: string) =>
+    void (failure ??= { ok: false, index: at, seq, reason });
+
+  function push(entry: AuditEntry): void {
+    const i = index++;
+    if (unpruned !== undefined && entry.operation === 'prune') {
+      const p = entry.prune;
+      if (p?.throughSeq === unpruned.seq - 1 && p.throughHash === unpruned.previousHash) unpruned = undefined;
+    }
+    if (gap !== undefined && entry.seq === gap.expected) gap.later = true;
+    if (failure !== undefined || gap !== undefined) return;
     const { hash, ...body } = entry;
     if (entryHash(body) !== hash) {
-      return fail(i, `entry seq ${entry.seq} was altered: its content no longer matches its hash`);
-    }
-    const prev = entries[i - 1];
-    if (prev === undefined) {
+      fail(i, entry.seq, `entry seq ${entry.seq} was altered: its content no longer matches its hash`);
+    } else if (prev === undefined) {
       if (entry.seq === 1) {
-        if (entry.previousHash !== GENESIS_HASH) return fail(i, 'the first entry does not start the chain');
-      } else {
-        const pruned = entries.find(
-          (e) =>
-            e.operation === 'prune' &&
-            e.prune?.throughSeq === entry.seq - 1 &&
-            e.prune.throughHash === entry.previousHash,
-        );
-        if (pruned === undefined) {
-          return fail(
-            i,
-            `the log starts at seq ${entry.seq} but no prune entry records the removal of the earlier entries`,
-          );
-        }
+        if (entry.previousHash !== GENESIS_HASH)
+          fail(i, entry.seq, 'the first entry does not start the chain');
+      } else if (!(
+        entry.operation === 'prune' &&
+        entry.prune?.throughSeq === entry.seq - 1 &&
+        entry.prune.throughHash === entry.previousHash
+      )) {
+        unpruned = { seq: entry.seq, previousHash: entry.previousHash };
       }
-      continue;
-    }
-    if (entry.seq !== prev.seq + 1) {
-      const expected = prev.seq + 1;
-      const later = entries.slice(i + 1).some((e) => e.seq === expected);
-      return fail(
+    } else if (entry.seq !== prev.seq + 1) {
+      if (entry.seq <= prev.seq) {
+        fail(
+          i,
+          entry.seq,
+          `entry seq ${entry.seq} is out of order (seq ${prev.seq + 1} should follow seq ${prev.seq})`,
+        );
+      } else gap = { index: i, seq: entry.seq, expected: prev.seq + 1, prevSeq: prev.seq, later: false };
+    } else if (entry.previousHash !== prev.hash) {
+      fail(
         i,
-        entry.seq <= prev.seq || later
-          ? `entry seq ${entry.seq} is out of order (seq ${expected} should follow seq ${prev.seq})`
-          : `entries seq ${expected}..${entry.seq - 1} are missing`,
+        entry.seq,
+        `entry seq ${entry.seq} does not link to entry seq ${prev.seq} (previousHash differs)`,
       );
     }
-    if (entry.previousHash !== prev.hash) {
-      return fail(i, `entry seq ${entry.seq} does not link to entry seq ${prev.seq} (previousHash differs)`);
+    prev = entry;
+  }
+
+  function finish(): AuditVerification {
+    if (unpruned !== undefined) {
+      return {
+        ok: false,
+        index: 0,
+        seq: unpruned.seq,
+        reason: `the log starts at seq ${unpruned.seq} but no prune entry records the removal of the earlier entries`,
+      };
     }
+    if (gap !== undefined) fail(gap.index, gap.seq, gapReason(gap));
+    if (failure !== undefined) return failure;
+    const head = prev === undefined ? undefined : { seq: prev.seq, hash: prev.hash };
+    const expected = options.expectedHead;
+    if (expected !== undefined && (head?.seq !== expected.seq || head.hash !== expected.hash)) {
+      return {
+        ok: false,
+        index: index - 1,
+        seq: head?.seq,
+        reason: `the log ends at seq ${head?.seq ?? 0} but the recorded head is seq ${expected.seq}: entries were removed from the end`,
+      };
+    }
+    return { ok: true, count: index, head };
   }
-  const last = entries[entries.length - 1];
-  const head = last === undefined ? undefined : { seq: last.seq, hash: last.hash };
-  const expected = options.expectedHead;
-  if (expected !== undefined && (head?.seq !== expected.seq || head.hash !== expected.hash)) {
-    return fail(
-      entries.length - 1,
-      `the log ends at seq ${head?.seq ?? 0} but the recorded head is seq ${expected.seq}: entries were removed from the end`,
-    );
-  }
-  return { ok: true, count: entries.length, head };
+
+  return { push, finish };
+}
+
+function gapReason(gap: { seq: number; expected: number; prevSeq: number; later: boolean }): string {
+  const { expected, prevSeq, seq } = gap;
+  return gap.later
+    ? `entry seq ${seq} is out of order (seq ${expected} should follow seq ${prevSeq})`
+    : `entries seq ${expected}..${seq - 1} are missing`;
 }
 
 /** A patient's trail: entries for the patient's own record and every record linked to them. */

@@ -1,5 +1,5 @@
-import { readAuditLog } from '../sync/common/audit-log.js';
-import { verifyAuditChain } from '../governance/audit.js';
+import { walkAuditLog } from '../sync/common/audit-log.js';
+import { createChainWalk } from '../governance/audit.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 
@@ -29,20 +29,16 @@ export function createAuditCheck(
 
   async function verifyOnce(): Promise<AuditVerificationResult> {
     const at = new Date(deps.now()).toISOString();
-    const { entries, rowProblem } = await readAuditLog(deps.store);
+    // Entry by entry, a page at a time: the log is never held whole (it grows with every write).
+    const walk = createChainWalk();
+    const { count, rowProblem } = await walkAuditLog(deps.store, (entry) => walk.push(entry));
     if (rowProblem !== undefined) {
-      return {
-        at,
-        ok: false,
-        entries: entries.length,
-        brokenAtSeq: rowProblem.seq,
-        reason: rowProblem.reason,
-      };
+      return { at, ok: false, entries: count, brokenAtSeq: rowProblem.seq, reason: rowProblem.reason };
     }
-    const result = verifyAuditChain(entries);
+    const result = walk.finish();
     return result.ok
       ? { at, ok: true, entries: result.count, brokenAtSeq: null, reason: null }
-      : { at, ok: false, entries: entries.length, brokenAtSeq: result.seq ?? null, reason: result.reason };
+      : { at, ok: false, entries: count, brokenAtSeq: result.seq ?? null, reason: result.reason };
   }
 
   function verify(): Promise<AuditVerificationResult> {

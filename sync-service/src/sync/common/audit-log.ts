@@ -14,6 +14,20 @@ export async function readAuditLog(
   store: Store,
 ): Promise<{ entries: AuditEntry[]; rowProblem: { seq: number; reason: string } | undefined }> {
   const entries: AuditEntry[] = [];
+  const { rowProblem } = await walkAuditLog(store, (entry) => entries.push(entry));
+  return { entries, rowProblem };
+}
+
+/**
+ * Each audit row in append order, parsed, handed to `visit` a page at a time and not kept (issue #16: the
+ * service's own verification held the whole log, and ran out of its heap at 20,000 patients). Stops at
+ * the first row whose JSON does not parse or whose hash columns disagree with its entry.
+ */
+export async function walkAuditLog(
+  store: Store,
+  visit: (entry: AuditEntry) => void,
+): Promise<{ count: number; rowProblem: { seq: number; reason: string } | undefined }> {
+  let count = 0;
   let afterSeq = 0;
   for (;;) {
     const rows = await store.listAudit({ afterSeq, limit: PAGE });
@@ -22,25 +36,25 @@ export async function readAuditLog(
       try {
         entry = JSON.parse(row.entry) as AuditEntry;
       } catch {
-        return { entries, rowProblem: { seq: row.seq, reason: `row ${row.seq} does not hold valid JSON` } };
+        return { count, rowProblem: { seq: row.seq, reason: `row ${row.seq} does not hold valid JSON` } };
       }
       // The row's own columns are indexes over the entry; a mismatch means one of them was edited.
       if (row.hash !== entry.hash || (row.prevHash ?? null) !== (entry.previousHash ?? null)) {
         return {
-          entries,
+          count,
           rowProblem: {
             seq: row.seq,
             reason: `row ${row.seq}: its hash columns do not match the entry it holds`,
           },
         };
       }
-      entries.push(entry);
+      visit(entry);
+      count += 1;
     }
     const last = rows[rows.length - 1];
-    if (rows.length < PAGE || last === undefined) break;
+    if (rows.length < PAGE || last === undefined) return { count, rowProblem: undefined };
     afterSeq = last.seq;
   }
-  return { entries, rowProblem: undefined };
 }
 
 /** The chain head an entry appended after `previous` links to (none for the first entry). */
