@@ -92,22 +92,39 @@ export interface QuarterInputs {
 }
 
 export function summariseQuarter(inputs: QuarterInputs, quarter: Quarter): QuarterSummary {
+  const tally = createQuarterTally(quarter);
+  for (const e of inputs.entries) tally.push(e);
+  return tally.finish(inputs);
+}
+
+type TalliedEntry = QuarterInputs['entries'][number];
+
+/**
+ * The same count one audit entry at a time (issue #16: the nightly pass walks the log, never holding
+ * it). One Salesforce write of a record can carry several outbox slots (`123`, `123#journey`), each with
+ * its own audit entry at the same instant: it is one record created or updated, counted once. Such
+ * entries share their timestamp, so only the writes seen at the current timestamp are remembered.
+ */
+export function createQuarterTally(quarter: Quarter) {
   const inQuarter = (ms: number) => ms >= quarter.startMs && ms < quarter.endMs;
   const byKey = new Map<string, { object: string; source: WriteSource; created: number; updated: number }>();
   let writeBacks = 0;
   let signOffs = 0;
   let auditEntries = 0;
-  // One Salesforce write of a record can carry several outbox slots (`123`, `123#journey`), each with its
-  // own audit entry at the same instant: it is one record created or updated, counted once.
+  let instant: string | undefined;
   const writes = new Set<string>();
-  for (const e of inputs.entries) {
-    if (!inQuarter(Date.parse(e.timestamp))) continue;
+  function push(e: TalliedEntry): void {
+    if (!inQuarter(Date.parse(e.timestamp))) return;
     auditEntries += 1;
     if (e.operation === 'write-back') writeBacks += 1;
     if (SIGN_OFFS.has(e.operation)) signOffs += 1;
-    if (e.operation !== 'create' && e.operation !== 'update') continue;
-    const write = [e.runId, e.object, e.externalId.split('#')[0], e.operation, e.timestamp].join('\u0000');
-    if (writes.has(write)) continue;
+    if (e.operation !== 'create' && e.operation !== 'update') return;
+    if (e.timestamp !== instant) {
+      instant = e.timestamp;
+      writes.clear();
+    }
+    const write = [e.runId, e.object, e.externalId.split('#')[0], e.operation].join('\u0000');
+    if (writes.has(write)) return;
     writes.add(write);
     const source = sourceOfRun(e.runId);
     const key = `${e.object}\u0000${source}`;
@@ -116,19 +133,22 @@ export function summariseQuarter(inputs: QuarterInputs, quarter: Quarter): Quart
     else row.updated += 1;
     byKey.set(key, row);
   }
-  const counts = [...byKey.values()].sort(
-    (a, b) => a.object.localeCompare(b.object, 'en') || a.source.localeCompare(b.source, 'en'),
-  );
-  return {
-    ...quarter,
-    counts,
-    writeBacks,
-    signOffs,
-    deadLetters: inputs.deadLetters.filter((d) => inQuarter(d.firstFailedAt)).length,
-    quarantines: inputs.quarantines.filter((q) => inQuarter(Date.parse(q.firstSeen))).length,
-    quarantinesComplete: inputs.quarantinesComplete,
-    auditEntries,
-  };
+  function finish(rest: Omit<QuarterInputs, 'entries'>): QuarterSummary {
+    const counts = [...byKey.values()].sort(
+      (a, b) => a.object.localeCompare(b.object, 'en') || a.source.localeCompare(b.source, 'en'),
+    );
+    return {
+      ...quarter,
+      counts,
+      writeBacks,
+      signOffs,
+      deadLetters: rest.deadLetters.filter((d) => inQuarter(d.firstFailedAt)).length,
+      quarantines: rest.quarantines.filter((q) => inQuarter(Date.parse(q.firstSeen))).length,
+      quarantinesComplete: rest.quarantinesComplete,
+      auditEntries,
+    };
+  }
+  return { push, finish };
 }
 
 /** The Quarter_Summary__c fields of a summary (upserted on Quarter__c). */

@@ -15,7 +15,14 @@ import {
 import { verifyAuditTrail } from '../../sync/common/audit-verify.js';
 import type { Command, CliContext } from '../types.js';
 import { readAnchors, writeVerification } from './audit-anchors.js';
-import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, readAuditLog } from './audit-store.js';
+import {
+  auditRowOf,
+  chainHeadOf,
+  localConfigOf,
+  openStoreOnly,
+  readAuditLog,
+  walkAuditLog,
+} from './audit-store.js';
 
 /**
  * `audit verify | show --patient ID | prune [--years N]`: the compliance officer's view of the
@@ -60,9 +67,8 @@ async function verify(ctx: CliContext): Promise<number> {
 async function verifyOutcome(ctx: CliContext): Promise<VerificationOutcome> {
   const store = await openStoreOnly(ctx);
   try {
-    const log = await readAuditLog(store);
     return await verifyAuditTrail(
-      log,
+      (visit) => walkAuditLog(store, visit),
       () => readAnchors(ctx),
       (line) => ctx.print(line),
     );

@@ -1,5 +1,5 @@
 import type { Connection } from 'jsforce';
-import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
+import { createChainWalk, type AuditEntry } from '../../governance/audit.js';
 import { ANCHOR_OBJECT, verifyAgainstAnchors, type AuditAnchor } from '../../governance/audit-anchor.js';
 import type { VerificationOutcome } from '../../governance/audit-verification.js';
 import { describeError } from './run-record.js';
@@ -17,11 +17,16 @@ export type AnchorRead =
   /** `unavailable`: no credentials or no connection; `invalid`: an anchor record that is not one. */
   | { readonly ok: false; readonly kind: 'unavailable' | 'invalid'; readonly reason: string };
 
-/** The audit log as read from the store (common/audit-log.ts readAuditLog). */
-export interface ReadLog {
-  readonly entries: readonly AuditEntry[];
+/**
+ * The audit log as walked from the store, entry by entry (common/audit-log.ts walkAuditLog): never held
+ * whole (issue #16). It may be walked more than once.
+ */
+export type ReadLog = (
+  visit: (entry: AuditEntry) => void,
+) => Promise<{
+  readonly count: number;
   readonly rowProblem: { readonly seq: number; readonly reason: string } | undefined;
-}
+}>;
 
 const SOQL = `SELECT Sequence__c, Head_Hash__c FROM ${ANCHOR_OBJECT} ORDER BY Sequence__c`;
 
@@ -69,26 +74,49 @@ export async function verifyAuditTrail(
   readAnchors: () => Promise<AnchorRead>,
   report: (line: string) => void,
 ): Promise<VerificationOutcome> {
-  const { entries, rowProblem } = log;
-  const counts = { entriesChecked: entries.length, anchorsChecked: 0, headSeq: entries.at(-1)?.seq ?? null };
+  const walk = createChainWalk();
+  let first: AuditEntry | undefined;
+  let last: AuditEntry | undefined;
+  const { count, rowProblem } = await log((entry) => {
+    walk.push(entry);
+    first ??= entry;
+    last = entry;
+  });
+  const counts = { entriesChecked: count, anchorsChecked: 0, headSeq: last?.seq ?? null };
   if (rowProblem !== undefined) {
     const detail = `audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`;
     report(detail);
     return { result: 'Broken', firstFailingSeq: rowProblem.seq, ...counts, detail };
   }
-  const result = verifyAuditChain(entries);
+  const result = walk.finish();
   if (!result.ok) {
-    const detail = `audit log BROKEN at entry ${result.index + 1} of ${entries.length} (seq ${result.seq ?? '?'}): ${result.reason}`;
+    const detail = `audit log BROKEN at entry ${result.index + 1} of ${count} (seq ${result.seq ?? '?'}): ${result.reason}`;
     report(detail);
     return { result: 'Broken', firstFailingSeq: result.seq ?? null, ...counts, detail };
   }
-  const first = entries[0];
   report(
     result.head === undefined || first === undefined
       ? 'audit log is empty'
       : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
   );
-  return checkAnchors(entries, await readAnchors(), counts, report);
+  const anchors = await readAnchors();
+  return checkAnchors(anchors.ok ? await anchorWitnesses(log, anchors.anchors) : [], anchors, counts, report);
+}
+
+/**
+ * What the anchor check reads of the log, gathered by a second walk: the first and last entries, those
+ * at the anchors' seqs and the prune entries, in log order (verifyAgainstAnchors needs no other).
+ */
+async function anchorWitnesses(log: ReadLog, anchors: readonly AuditAnchor[]): Promise<AuditEntry[]> {
+  const seqs = new Set(anchors.map((a) => a.seq));
+  const kept: AuditEntry[] = [];
+  let last: AuditEntry | undefined;
+  await log((entry) => {
+    if (kept.length === 0 || seqs.has(entry.seq) || entry.prune !== null) kept.push(entry);
+    last = entry;
+  });
+  if (last !== undefined && kept.at(-1) !== last) kept.push(last);
+  return kept;
 }
 
 /** The local chain (already intact) against every anchor read from Salesforce. */

@@ -10,10 +10,10 @@ import {
   QUARTER_OBJECT,
   quarterOf,
   quarterSummaryRecord,
-  summariseQuarter,
+  createQuarterTally,
   type QuarterSummary,
 } from '../../governance/quarter-summary.js';
-import { readAuditLog } from '../common/audit-log.js';
+import { walkAuditLog } from '../common/audit-log.js';
 import { readAnchorsFrom, verifyAuditTrail } from '../common/audit-verify.js';
 import { describeError } from '../common/run-record.js';
 import type { ReconcileContext } from './context.js';
@@ -54,7 +54,8 @@ export async function writeReviewRecords(
   // Anchors first, then the log: an anchor is written only after the entries it names are durable, so
   // a run appending (and anchoring) between the two reads cannot look like a truncated log.
   const anchors = await readAnchorsFrom(connection);
-  const log = await readAuditLog(store);
+  // Walked, never held whole: the log grows with every write (issue #16).
+  const log = (visit: Parameters<typeof walkAuditLog>[1]) => walkAuditLog(store, visit);
   const verification = await recordVerification(
     ctx,
     runId,
@@ -70,15 +71,13 @@ export async function writeReviewRecords(
       store.listDeadLetters({ limit: DEAD_LETTER_LIMIT, includeReplayed: true }),
       store.listQuarantine({ limit: QUARANTINE_LIMIT }),
     ]);
-    const summary = summariseQuarter(
-      {
-        entries: log.entries,
-        deadLetters,
-        quarantines: quarantine.items,
-        quarantinesComplete: quarantine.items.length >= quarantine.total,
-      },
-      quarterOf(new Date(ctx.deps.now())),
-    );
+    const tally = createQuarterTally(quarterOf(new Date(ctx.deps.now())));
+    await log((entry) => tally.push(entry));
+    const summary = tally.finish({
+      deadLetters,
+      quarantines: quarantine.items,
+      quarantinesComplete: quarantine.items.length >= quarantine.total,
+    });
     quarter = await upsertQuarter(ctx, summary);
   } catch (err) {
     quarter = { summary: null, recordId: null, error: `${QUARTER_OBJECT}: ${describeError(err)}` };
