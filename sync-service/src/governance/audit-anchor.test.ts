@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { anchorKey, anchorPayload, verifyAgainstAnchors } from './audit-anchor.js';
-import { buildAuditEntry, buildPruneEntry, type AuditEntry } from './audit.js';
+import { buildPruneEntry, type AuditEntry } from './audit.js';
+import { auditChain } from './test-fixtures.js';
 
-function chain(length: number, field = 'Email'): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  for (let i = 0; i < length; i++) {
-    entries.push(
-      buildAuditEntry(
-        {
-          timestamp: new Date(Date.UTC(2020, 0, 1 + i)).toISOString(),
-          actor: 'integration-user',
-          sourceSystem: 'cliniko',
-          object: 'Contact',
-          externalId: String(1000 + i),
-          operation: 'update',
-          changedFields: [i === 3 ? field : 'Email'],
-          payload: { n: i },
-          runId: 'run-1',
-        },
-        entries[i - 1],
-      ),
-    );
-  }
-  return entries;
-}
+const chain = auditChain;
 
 const anchorAt = (entries: AuditEntry[], seq: number) => ({ seq, hash: entries[seq - 1]!.hash });
 

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   GENESIS_HASH,
-  buildAuditEntry,
   buildPruneEntry,
   createChainWalk,
   entryHash,
@@ -11,6 +10,7 @@ import {
   type AuditVerification,
   type ChainHead,
 } from './audit.js';
+import { auditChain } from './test-fixtures.js';
 
 /**
  * The chain walk entry by entry (issue #16) against the list-based walk it replaced, kept here verbatim
@@ -77,30 +77,7 @@ function listWalk(
   return { ok: true, count: entries.length, head };
 }
 
-function chain(length: number): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  for (let i = 0; i < length; i++) {
-    entries.push(
-      buildAuditEntry(
-        {
-          timestamp: new Date(Date.UTC(2020, 0, 1 + i)).toISOString(),
-          actor: 'integration-user',
-          sourceSystem: 'cliniko',
-          object: 'Contact',
-          externalId: String(1000 + i),
-          salesforceId: null,
-          patientId: String(1000 + i),
-          operation: 'update',
-          changedFields: ['Email'],
-          payload: { n: i },
-          runId: 'run-1',
-        },
-        entries[i - 1],
-      ),
-    );
-  }
-  return entries;
-}
+const chain = (length: number): AuditEntry[] => auditChain(length);
 
 type Mutation =
   | { kind: 'drop'; at: number }

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { buildAuditEntry, type AuditEntry } from './audit.js';
 import type { DataMapLookups, PackageField } from './data-map.js';
 import { STANDARD_FIELDS } from './spec-fields.js';
 import {
@@ -222,4 +223,28 @@ export function testApprovers(mode: SignatureMode = 'test') {
     jane: registry.approvers.get(janeName)!,
     omar: registry.approvers.get('Omar Owner')!,
   };
+}
+
+/** A valid audit chain of `length` Contact updates (seq 1..length); entry 4 names `field`. */
+export function auditChain(length: number, field = 'Email'): AuditEntry[] {
+  const entries: AuditEntry[] = [];
+  for (let i = 0; i < length; i++) {
+    entries.push(
+      buildAuditEntry(
+        {
+          timestamp: new Date(Date.UTC(2020, 0, 1 + i)).toISOString(),
+          actor: 'integration-user',
+          sourceSystem: 'cliniko',
+          object: 'Contact',
+          externalId: String(1000 + i),
+          operation: 'update',
+          changedFields: [i === 3 ? field : 'Email'],
+          payload: { n: i },
+          runId: 'run-1',
+        },
+        entries[i - 1],
+      ),
+    );
+  }
+  return entries;
 }
