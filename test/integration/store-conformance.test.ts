@@ -408,18 +408,10 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     const other = h.other();
     const taken = await other.claimOutbox({ owner: 'b/1', limit: 10, leaseMs: 30_000, now: T0 + 30_000 });
     expect(taken).toHaveLength(2);
-    const writes = (items: typeof frozen) =>
-      items.map((i) => ({
-        outboxId: i.id,
-        object: i.object,
-        externalId: i.externalId,
-        payloadHash: i.payloadHash,
-        salesforceId: `003${i.externalId}`,
-      }));
-    await other.completeWrites(writes(taken), auditRows(taken, T0 + 31_000), T0 + 31_000);
+    await other.completeWrites(writesOf(taken), auditRows(taken, T0 + 31_000), T0 + 31_000);
     expect(await store.listAudit()).toHaveLength(2);
     // The frozen holder resumes and completes the same writes: nothing changes.
-    await store.completeWrites(writes(frozen), auditRows(frozen, T0 + 32_000), T0 + 32_000);
+    await store.completeWrites(writesOf(frozen), auditRows(frozen, T0 + 32_000), T0 + 32_000);
     expect(await store.listAudit()).toHaveLength(2);
     // Control: a batch that is not entirely someone else's is completed and audited as before.
     await store.commitBatch({
@@ -438,7 +430,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     });
     const [third] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 33_000 });
     await store.completeWrites(
-      writes([...frozen, third!]),
+      writesOf([...frozen, third!]),
       auditRows([...frozen, third!], T0 + 34_000),
       T0 + 34_000,
     );
