@@ -42,5 +42,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 # Node is PID 1's child-free main process: it handles SIGTERM itself (finishes the run in progress).
-# The heap flags are npm start's (package.json; docs/benchmarks.md says why): a test keeps them equal.
+# The heap flags and the allocator's settings are npm start's (package.json; docs/benchmarks.md says
+# why): a test keeps them equal. GLIBC_TUNABLES: two malloc arenas, and buffers of 128 KB and more
+# mapped and unmapped on their own, so that freed memory goes back to the system.
+ENV GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072
 CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=4", "sync-service/dist/server.js"]

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClinikoEmulator, type ClinikoEmulator } from '../emulators/cliniko/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce/server.js';
+import { parseStartCommand } from '../../scripts/lib/start-command.js';
 import { emulatorEnv } from '../support/harness.js';
 
 /**
@@ -48,19 +49,21 @@ afterAll(async () => {
 describe('the production build', () => {
   it('npm start is plain node on the compiled JavaScript', () => {
     // Plain node with the production heap bounds (issue #16; docs/benchmarks.md), never tsx.
-    expect(pkg.scripts.start).toMatch(
+    const start = parseStartCommand(pkg.scripts.start!);
+    expect(`${start.command} ${start.args.join(' ')}`).toMatch(
       /^node --max-old-space-size=\d+ --max-semi-space-size=\d+ sync-service\/dist\/server\.js$/,
     );
     expect(pkg.scripts.build).toContain('tsc -p tsconfig.build.json');
   });
 
   it('serves /health and the console, and exits 0 on SIGTERM', async () => {
-    const [command, ...args] = pkg.scripts.start!.split(' ');
-    expect(command).toBe('node');
-    child = spawn(process.execPath, args, {
+    const start = parseStartCommand(pkg.scripts.start!);
+    expect(start.command).toBe('node');
+    child = spawn(process.execPath, start.args, {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
+        ...start.env,
         ...emulatorEnv(cliniko, salesforce, dir),
         PORT: '0',
         LOG_LEVEL: 'info',

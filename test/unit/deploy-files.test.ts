@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { parseStartCommand } from '../../scripts/lib/start-command.js';
 
 /**
  * The deployment definitions, checked with what runs on this machine: the Dockerfile with
@@ -18,6 +19,9 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 const bin = (name: string) => path.join(ROOT, 'node_modules/.bin', name);
 const tmp = mkdtempSync(path.join(tmpdir(), 'deploy-files-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+/** A Dockerfile `ENV name=value` line (the value as npm start sets it). */
+const envLine = (name: string, value: string): RegExp =>
+  new RegExp(`^ENV ${name}=${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm');
 
 function run(command: string, args: string[]) {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8' });
@@ -43,17 +47,18 @@ describe('Dockerfile', () => {
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).toMatch(/^USER node$/m);
     expect(final).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
-    // The same command as npm start, heap flags included.
-    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
-    expect(final).toContain(
-      `CMD [${start
-        .split(' ')
-        .map((part) => JSON.stringify(part))
-        .join(', ')}]`,
+    // The same command as npm start, heap flags included, and the same allocator settings.
+    const start = parseStartCommand(
+      (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start,
     );
-    expect(start).toMatch(
+    expect(final).toContain(
+      `CMD [${[start.command, ...start.args].map((part) => JSON.stringify(part)).join(', ')}]`,
+    );
+    expect(`${start.command} ${start.args.join(' ')}`).toMatch(
       /^node --max-old-space-size=\d+ --max-semi-space-size=\d+ sync-service\/dist\/server\.js$/,
     );
+    expect(Object.keys(start.env)).toEqual(['GLIBC_TUNABLES']);
+    for (const [name, value] of Object.entries(start.env)) expect(final).toMatch(envLine(name, value));
     expect(final).not.toMatch(/tsx/);
     // Dev dependencies stay in the build stage: the final stage copies node_modules from `deps`,
     // which installs with --omit=dev.
