@@ -182,6 +182,39 @@ describe('audit show', () => {
 });
 
 describe('audit prune', () => {
+  const count = (e: Record<string, string>): number => {
+    const db = new DatabaseSync(e.SYNC_DB_PATH!);
+    const { n } = db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number };
+    db.close();
+    return n;
+  };
+
+  it('refuses a log that does not verify, and deletes nothing', async () => {
+    const e = tamperedCopy('prune-gap', (db) => db.prepare('DELETE FROM audit_log WHERE seq = 2').run());
+    const { code, out } = await cli(['prune'], e);
+    expect(code).toBe(1);
+    expect(out).toContain('does not verify');
+    expect(count(e)).toBe(9);
+  });
+
+  it('refuses an old entry after a newer one (a clock step), and deletes nothing', async () => {
+    const e = { ...env, SYNC_DB_PATH: join(root, 'prune-stepped.db') };
+    const store = openStore(e);
+    await store.migrate();
+    const now = Date.now();
+    await seed(store, now - 8 * YEAR, ['201'], 'run-old');
+    await seed(store, now - 24 * 3600 * 1000, ['202'], 'run-recent');
+    await seed(store, now - 7 * YEAR, ['203'], 'run-stepped');
+    await store.close();
+    expect((await cli(['verify'], e)).code).toBe(0);
+    const { code, out } = await cli(['prune'], e);
+    expect(code).toBe(1);
+    expect(out).toContain('a clock step');
+    expect(count(e)).toBe(6);
+    // Control: with a retention that reaches back past the stepped entry, nothing is old, nothing refused.
+    expect((await cli(['prune', '--years', '9'], e)).out).toContain('nothing to prune');
+  });
+
   it('dry-run says what would go and changes nothing', async () => {
     const { code, out } = await cli(['prune', '--dry-run']);
     expect(code).toBe(0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anchorKey, anchorPayload, verifyAgainstAnchors } from './audit-anchor.js';
-import { buildPruneEntry, type AuditEntry } from './audit.js';
+import type { AuditEntry } from './audit.js';
+import { buildPruneEntry } from './audit-retention.js';
 import { auditChain } from './test-fixtures.js';
 
 const chain = auditChain;

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   GENESIS_HASH,
-  buildPruneEntry,
   createChainWalk,
   entryHash,
   verifyAuditChain,
@@ -10,6 +9,7 @@ import {
   type AuditVerification,
   type ChainHead,
 } from './audit.js';
+import { buildPruneEntry } from './audit-retention.js';
 import { auditChain } from './test-fixtures.js';
 
 /**

@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   GENESIS_HASH,
   buildAuditEntry,
-  buildPruneEntry,
   patientTrail,
-  prunableEntries,
-  retentionCutoff,
   verifyAuditChain,
   type AuditEntry,
   type AuditInput,
 } from './audit.js';
+import { buildPruneEntry, prunableEntries, retentionCutoff } from './audit-retention.js';
 import { payloadSha256 } from './canonical.js';
 
 function input(n: number, overrides: Partial<AuditInput> = {}): AuditInput {

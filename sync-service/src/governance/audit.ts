@@ -64,7 +64,7 @@ export interface AuditInput {
   /** The payload as written; only its sha256 is kept. */
   readonly payload: unknown;
   readonly runId: string;
-  /** Only for `prune`: what was removed (see buildPruneEntry). */
+  /** Only for `prune`: what was removed (see audit-retention.ts). */
   readonly prune?: PruneRecord;
 }
 
@@ -112,6 +112,18 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
  * Throws on input that would weaken the log (a value where a field name belongs, a bad timestamp).
  */
 export function buildAuditEntry(input: AuditInput, previous: ChainHead | undefined): AuditEntry {
+  return chainEntry(input, payloadSha256(input.payload), previous);
+}
+
+/**
+ * buildAuditEntry for an input whose payload is given by its sha256 alone: a payload too large to hold
+ * (a prune's, which names every pruned entry; audit-retention.ts hashes it as the log is walked).
+ */
+export function chainEntry(
+  input: Omit<AuditInput, 'payload'>,
+  payloadHash: string,
+  previous: ChainHead | undefined,
+): AuditEntry {
   for (const name of input.changedFields) {
     // Refuse rather than record: a caller passing values here would put patient data in the log.
     if (!FIELD_NAME.test(name) || name.length > 80) {
@@ -135,7 +147,7 @@ export function buildAuditEntry(input: AuditInput, previous: ChainHead | undefin
     patientId: input.patientId ?? null,
     operation: input.operation,
     changedFields: [...new Set(input.changedFields)].sort(),
-    payloadSha256: payloadSha256(input.payload),
+    payloadSha256: payloadHash,
     runId: input.runId,
     prune: input.prune ?? null,
     previousHash: previous === undefined ? GENESIS_HASH : previous.hash,
@@ -260,76 +272,14 @@ function gapReason(gap: { seq: number; expected: number; prevSeq: number; later:
 
 /** A patient's trail: entries for the patient's own record and every record linked to them. */
 export function patientTrail(entries: readonly AuditEntry[], clinikoPatientId: string): AuditEntry[] {
-  return entries.filter(
-    (e) =>
-      e.patientId === clinikoPatientId ||
-      (e.object === 'Contact' && e.externalId === clinikoPatientId) ||
-      (e.object === 'patients' && e.externalId === clinikoPatientId),
-  );
+  return entries.filter((e) => inPatientTrail(e, clinikoPatientId));
 }
 
-// ---------------------------------------------------------------------------------------------------
-// retention
-
-export const DEFAULT_RETENTION_YEARS = 6;
-
-/** `now` minus whole calendar years, in UTC (29 February falls back to 28 February). */
-export function retentionCutoff(now: Date, retentionYears = DEFAULT_RETENTION_YEARS): Date {
-  if (!Number.isInteger(retentionYears) || retentionYears < 1) {
-    throw new RangeError('retention must be a whole number of years, at least 1');
-  }
-  const cutoff = new Date(now.getTime());
-  cutoff.setUTCFullYear(now.getUTCFullYear() - retentionYears);
-  if (cutoff.getUTCMonth() !== now.getUTCMonth()) cutoff.setUTCDate(0);
-  return cutoff;
-}
-
-/**
- * The entries that may be pruned: the leading run of entries older than the cutoff. Only a prefix is
- * ever pruned, so what remains is still one verifiable chain; an old entry after a newer one (a clock
- * step) is kept rather than punching a hole in the chain.
- */
-export function prunableEntries(
-  entries: readonly AuditEntry[],
-  now: Date,
-  retentionYears = DEFAULT_RETENTION_YEARS,
-): { readonly prunable: readonly AuditEntry[]; readonly cutoff: string } {
-  const cutoff = retentionCutoff(now, retentionYears);
-  let n = 0;
-  while (n < entries.length && Date.parse(entries[n]?.timestamp ?? '') < cutoff.getTime()) n++;
-  return { prunable: entries.slice(0, n), cutoff: cutoff.toISOString() };
-}
-
-/**
- * The audit entry that records a prune. Append it (to the current head) in the same transaction that
- * deletes `pruned`; verifyAuditChain then accepts the chain starting after them.
- */
-export function buildPruneEntry(
-  pruned: readonly AuditEntry[],
-  head: ChainHead,
-  details: { timestamp: string; actor: string; runId: string; cutoff: string },
-): AuditEntry {
-  const last = pruned[pruned.length - 1];
-  if (last === undefined) throw new RangeError('nothing to prune');
-  const prune: PruneRecord = {
-    count: pruned.length,
-    throughSeq: last.seq,
-    throughHash: last.hash,
-    cutoff: details.cutoff,
-  };
-  return buildAuditEntry(
-    {
-      timestamp: details.timestamp,
-      actor: details.actor,
-      sourceSystem: 'sync-service',
-      object: 'audit-log',
-      externalId: '-',
-      operation: 'prune',
-      changedFields: [],
-      payload: { prunedSeqs: pruned.map((e) => e.seq), prunedHashes: pruned.map((e) => e.hash) },
-      runId: details.runId,
-      prune,
-    },
-    head,
+/** Whether one entry belongs to the patient's trail (for a walk of the log that keeps only those). */
+export function inPatientTrail(e: AuditEntry, clinikoPatientId: string): boolean {
+  return (
+    e.patientId === clinikoPatientId ||
+    (e.object === 'Contact' && e.externalId === clinikoPatientId) ||
+    (e.object === 'patients' && e.externalId === clinikoPatientId)
   );
 }

@@ -21,4 +21,4 @@ export function openStoreOnly(ctx: CliContext): Promise<Store> {
   return openStore(localConfigOf(ctx));
 }
 
-export { auditRowOf, chainHeadOf, readAuditLog, walkAuditLog } from '../../sync/common/audit-log.js';
+export { auditRowOf, chainHeadOf, walkAuditLog } from '../../sync/common/audit-log.js';

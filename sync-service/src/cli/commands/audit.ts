@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  buildPruneEntry,
-  patientTrail,
-  prunableEntries,
-  verifyAuditChain,
-  type AuditEntry,
-} from '../../governance/audit.js';
+import { createChainWalk, inPatientTrail, type AuditEntry } from '../../governance/audit.js';
+import { createPruneScan, pruneEntryOf } from '../../governance/audit-retention.js';
 import {
   VERIFICATION_OBJECT,
   verificationRecord,
@@ -15,14 +10,7 @@ import {
 import { verifyAuditTrail } from '../../sync/common/audit-verify.js';
 import type { Command, CliContext } from '../types.js';
 import { readAnchors, writeVerification } from './audit-anchors.js';
-import {
-  auditRowOf,
-  chainHeadOf,
-  localConfigOf,
-  openStoreOnly,
-  readAuditLog,
-  walkAuditLog,
-} from './audit-store.js';
+import { auditRowOf, chainHeadOf, localConfigOf, openStoreOnly, walkAuditLog } from './audit-store.js';
 
 /**
  * `audit verify | show --patient ID | prune [--years N]`: the compliance officer's view of the
@@ -99,8 +87,11 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
   }
   const store = await openStoreOnly(ctx);
   try {
-    const { entries } = await readAuditLog(store);
-    const trail = patientTrail(entries, patient);
+    // Walked a page at a time; only the patient's own entries are kept.
+    const trail: AuditEntry[] = [];
+    await walkAuditLog(store, (e) => {
+      if (inPatientTrail(e, patient)) trail.push(e);
+    });
     if (values.json) {
       for (const e of trail) ctx.print(JSON.stringify(e));
       return 0;
@@ -127,57 +118,57 @@ async function prune(args: string[], ctx: CliContext): Promise<number> {
   }
   const store = await openStoreOnly(ctx);
   try {
-    const { entries, rowProblem } = await readAuditLog(store);
+    // One walk of the log, a page at a time: the chain is verified and the prunable prefix found
+    // together, and nothing but counts and hashes is kept (issue #16).
+    const now = new Date();
+    const chain = createChainWalk();
+    const scan = createPruneScan(now, years);
+    const { rowProblem } = await walkAuditLog(store, (e) => {
+      chain.push(e);
+      scan.push(e);
+    });
     // Pruning a broken chain would destroy the evidence of the break.
-    const check = rowProblem === undefined ? verifyAuditChain(entries) : undefined;
-    if (rowProblem !== undefined || (check !== undefined && !check.ok)) {
+    if (rowProblem !== undefined || !chain.finish().ok) {
       ctx.print('the audit log does not verify; run `npm run sync -- audit verify` - nothing pruned');
       return 1;
     }
-    const now = new Date();
-    const { prunable, cutoff } = prunableEntries(entries, now, years);
-    const last = prunable[prunable.length - 1];
-    if (last === undefined) {
+    const { cutoff, cutoffMs } = scan;
+    const pruned = scan.result();
+    if (pruned.last === undefined) {
       ctx.print(`nothing to prune: no entry is older than ${cutoff} (${years} years)`);
       return 0;
     }
-    const cutoffMs = Date.parse(cutoff);
-    const kept = entries.slice(prunable.length);
-    if (kept.some((e) => Date.parse(e.timestamp) < cutoffMs)) {
+    if (pruned.oldAfterNew) {
       // The store deletes by time; an old entry after a newer one (a clock step) would leave a hole.
       ctx.print(
         'an entry older than the cutoff follows a newer one (a clock step); prune with a longer --years, nothing pruned',
       );
       return 1;
     }
+    const range = `seq ${pruned.firstSeq}..${pruned.last.seq}`;
     if (values['dry-run']) {
-      ctx.print(
-        `would prune ${prunable.length} entries (seq ${prunable[0]?.seq}..${last.seq}) older than ${cutoff}`,
-      );
+      ctx.print(`would prune ${pruned.count} entries (${range}) older than ${cutoff}`);
       return 0;
     }
     const runId = randomUUID();
-    const nowMs = now.getTime();
-    const count = await store.pruneAudit(cutoffMs, (previous, pruned) => {
-      if (pruned !== prunable.length) {
+    const count = await store.pruneAudit(cutoffMs, (previous, deleted) => {
+      if (deleted !== pruned.count) {
         // Throwing rolls the transaction back: the rows deleted are not the ones the prune entry records.
         throw new Error(
-          `the store would delete ${pruned} entries but ${prunable.length} were found older than the cutoff; nothing pruned`,
+          `the store would delete ${deleted} entries but ${pruned.count} were found older than the cutoff; nothing pruned`,
         );
       }
       const head = chainHeadOf(previous);
       if (head === undefined) throw new Error('the audit log has no head to attach the prune entry to');
-      const entry = buildPruneEntry(prunable, head, {
+      const entry = pruneEntryOf(pruned, head, {
         timestamp: now.toISOString(),
         actor: `cli:${ctx.env.USER ?? 'operator'}`,
         runId,
         cutoff,
       });
-      return auditRowOf(entry, nowMs);
+      return auditRowOf(entry, now.getTime());
     });
-    ctx.print(
-      `pruned ${count} entries (seq ${prunable[0]?.seq}..${last.seq}) older than ${cutoff}; the prune is recorded in the log`,
-    );
+    ctx.print(`pruned ${count} entries (${range}) older than ${cutoff}; the prune is recorded in the log`);
     return 0;
   } finally {
     await store.close();
