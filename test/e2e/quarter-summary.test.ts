@@ -131,6 +131,38 @@ describe('the nightly audit verification', () => {
     }
   });
 
+  it('records an entry edited out of shape as Broken, and writes no quarter from that walk', async () => {
+    // Arrange: the newest Contact create loses its external id (its hash columns left as they were).
+    const db = new DatabaseSync(join(h.dir, 'sync.db'));
+    const row = db
+      .prepare(
+        'SELECT seq, entry FROM audit_log WHERE object = \'Contact\' AND entry LIKE \'%"operation":"create"%\' ORDER BY seq DESC LIMIT 1',
+      )
+      .get() as { seq: number; entry: string };
+    const original = row.entry;
+    db.prepare('UPDATE audit_log SET entry = ? WHERE seq = ?').run(
+      JSON.stringify({ ...(JSON.parse(original) as object), externalId: null }),
+      row.seq,
+    );
+    const before = nightly().length;
+    try {
+      // Act
+      const report = await reconciler.reconcile();
+      // Assert: the verification still ran to its end and is recorded; the quarter says why it is missing.
+      expect(report.verification?.result).toBe('Broken');
+      expect(nightly().slice(before)[0]?.First_Failing_Sequence__c).toBe(row.seq);
+      expect(report.quarter?.recordId ?? null).toBeNull();
+      expect(report.quarter?.error).toContain('could not be tallied');
+    } finally {
+      db.prepare('UPDATE audit_log SET entry = ? WHERE seq = ?').run(original, row.seq);
+      db.close();
+    }
+    // Control: restored, the same walk writes the quarter again.
+    const again = await reconciler.reconcile();
+    expect(again.verification?.result).toBe('Intact');
+    expect(again.quarter?.error ?? null).toBeNull();
+  });
+
   it('records a log truncated behind its back as Broken, naming the first failing sequence', async () => {
     // Arrange: the newest entries deleted from the live store (what an insider with database access can do).
     const anchors = activeRecords(h.salesforce, 'Audit_Anchor__c').map((a) => Number(a.Sequence__c));

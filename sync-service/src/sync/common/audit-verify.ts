@@ -19,11 +19,9 @@ export type AnchorRead =
 
 /**
  * The audit log as walked from the store, entry by entry (common/audit-log.ts walkAuditLog): never held
- * whole (issue #16). It may be walked more than once.
+ * whole (issue #16).
  */
-export type ReadLog = (
-  visit: (entry: AuditEntry) => void,
-) => Promise<{
+export type ReadLog = (visit: (entry: AuditEntry) => void) => Promise<{
   readonly count: number;
   readonly rowProblem: { readonly seq: number; readonly reason: string } | undefined;
 }>;
@@ -66,23 +64,27 @@ function anchorOf(record: Record<string, unknown>, index: number): AuditAnchor {
 }
 
 /**
- * Walks the chain, then (only when it holds) checks it against the anchors `readAnchors` returns.
- * `report` receives each finding as a line; the outcome is what Audit_Verification__c records.
+ * One walk of the log: the chain is verified and, when it holds, checked against `anchors` (read from
+ * Salesforce before the walk: an anchor is written only after the entries it names are durable, so a
+ * run appending and anchoring meanwhile cannot look like a truncation). `alsoVisit` sees every entry of
+ * the same walk (the nightly pass tallies the quarter with it). `report` receives each finding as a
+ * line; the outcome is what Audit_Verification__c records.
  */
 export async function verifyAuditTrail(
   log: ReadLog,
-  readAnchors: () => Promise<AnchorRead>,
+  anchors: AnchorRead,
   report: (line: string) => void,
+  alsoVisit?: (entry: AuditEntry) => void,
 ): Promise<VerificationOutcome> {
   const walk = createChainWalk();
-  let first: AuditEntry | undefined;
-  let last: AuditEntry | undefined;
+  const witnesses = createWitnesses(anchors.ok ? anchors.anchors : []);
   const { count, rowProblem } = await log((entry) => {
     walk.push(entry);
-    first ??= entry;
-    last = entry;
+    witnesses.push(entry);
+    alsoVisit?.(entry);
   });
-  const counts = { entriesChecked: count, anchorsChecked: 0, headSeq: last?.seq ?? null };
+  const first = witnesses.first();
+  const counts = { entriesChecked: count, anchorsChecked: 0, headSeq: witnesses.last()?.seq ?? null };
   if (rowProblem !== undefined) {
     const detail = `audit log BROKEN at seq ${rowProblem.seq}: ${rowProblem.reason}`;
     report(detail);
@@ -99,24 +101,28 @@ export async function verifyAuditTrail(
       ? 'audit log is empty'
       : `audit log intact: ${result.count} entries, seq ${first.seq}..${result.head.seq}, head ${result.head.hash}`,
   );
-  const anchors = await readAnchors();
-  return checkAnchors(anchors.ok ? await anchorWitnesses(log, anchors.anchors) : [], anchors, counts, report);
+  return checkAnchors(witnesses.kept(), anchors, counts, report);
 }
 
 /**
- * What the anchor check reads of the log, gathered by a second walk: the first and last entries, those
+ * What the anchor check reads of the log, gathered as it is walked: the first and last entries, those
  * at the anchors' seqs and the prune entries, in log order (verifyAgainstAnchors needs no other).
  */
-async function anchorWitnesses(log: ReadLog, anchors: readonly AuditAnchor[]): Promise<AuditEntry[]> {
+function createWitnesses(anchors: readonly AuditAnchor[]) {
   const seqs = new Set(anchors.map((a) => a.seq));
   const kept: AuditEntry[] = [];
   let last: AuditEntry | undefined;
-  await log((entry) => {
-    if (kept.length === 0 || seqs.has(entry.seq) || entry.prune !== null) kept.push(entry);
-    last = entry;
-  });
-  if (last !== undefined && kept.at(-1) !== last) kept.push(last);
-  return kept;
+  return {
+    push(entry: AuditEntry): void {
+      if (kept.length === 0 || seqs.has(entry.seq) || entry.prune !== null) kept.push(entry);
+      last = entry;
+    },
+    first: (): AuditEntry | undefined => kept[0],
+    last: (): AuditEntry | undefined => last,
+    kept(): AuditEntry[] {
+      return last !== undefined && kept.at(-1) !== last ? [...kept, last] : kept;
+    },
+  };
 }
 
 /** The local chain (already intact) against every anchor read from Salesforce. */

@@ -54,25 +54,32 @@ export async function writeReviewRecords(
   // Anchors first, then the log: an anchor is written only after the entries it names are durable, so
   // a run appending (and anchoring) between the two reads cannot look like a truncated log.
   const anchors = await readAnchorsFrom(connection);
-  // Walked, never held whole: the log grows with every write (issue #16).
-  const log = (visit: Parameters<typeof walkAuditLog>[1]) => walkAuditLog(store, visit);
-  const verification = await recordVerification(
-    ctx,
-    runId,
-    await verifyAuditTrail(
-      log,
-      () => Promise.resolve(anchors),
-      () => undefined,
-    ),
+  // Walked once, never held whole (the log grows with every write, issue #16): the chain, the anchors
+  // and the quarter's tally all come from that one walk.
+  const tally = createQuarterTally(quarterOf(new Date(ctx.deps.now())));
+  let tallied = true;
+  const outcome = await verifyAuditTrail(
+    (visit) => walkAuditLog(store, visit),
+    anchors,
+    () => undefined,
+    (entry) => {
+      // An entry the tally cannot read (a row edited out of shape) must not stop the verification,
+      // which reports it; the quarter is then not written.
+      try {
+        tally.push(entry);
+      } catch {
+        tallied = false;
+      }
+    },
   );
+  const verification = await recordVerification(ctx, runId, outcome);
   let quarter: NightlyQuarter;
   try {
+    if (!tallied) throw new Error('an audit entry could not be tallied for the quarter');
     const [deadLetters, quarantine] = await Promise.all([
       store.listDeadLetters({ limit: DEAD_LETTER_LIMIT, includeReplayed: true }),
       store.listQuarantine({ limit: QUARANTINE_LIMIT }),
     ]);
-    const tally = createQuarterTally(quarterOf(new Date(ctx.deps.now())));
-    await log((entry) => tally.push(entry));
     const summary = tally.finish({
       deadLetters,
       quarantines: quarantine.items,
