@@ -7,7 +7,8 @@ import type { AuditHead, AuditRow, Store } from '../../store/index.js';
  * pause control, the governance commands) and readers (audit verify, the periodic self-check).
  */
 
-const PAGE = 5_000;
+/** Entries read per page of a walk. */
+export const AUDIT_PAGE = 5_000;
 
 /** Every audit row in append order, with its entry parsed; a row whose JSON does not parse is reported. */
 export async function readAuditLog(
@@ -20,8 +21,9 @@ export async function readAuditLog(
 
 /**
  * Each audit row in append order, parsed, handed to `visit` a page at a time and not kept (issue #16: the
- * service's own verification held the whole log, and ran out of its heap at 20,000 patients). Stops at
- * the first row whose JSON does not parse or whose hash columns disagree with its entry.
+ * service's own verification held the whole log, and ran out of its heap at 20,000 patients), the event
+ * loop let through between pages. Stops at the first row whose JSON does not parse or whose hash
+ * columns disagree with its entry.
  */
 export async function walkAuditLog(
   store: Store,
@@ -30,7 +32,7 @@ export async function walkAuditLog(
   let count = 0;
   let afterSeq = 0;
   for (;;) {
-    const rows = await store.listAudit({ afterSeq, limit: PAGE });
+    const rows = await store.listAudit({ afterSeq, limit: AUDIT_PAGE });
     for (const row of rows) {
       let entry: AuditEntry;
       try {
@@ -52,8 +54,12 @@ export async function walkAuditLog(
       count += 1;
     }
     const last = rows[rows.length - 1];
-    if (rows.length < PAGE || last === undefined) return { count, rowProblem: undefined };
+    if (rows.length < AUDIT_PAGE || last === undefined) return { count, rowProblem: undefined };
     afterSeq = last.seq;
+    // The SQLite store answers synchronously: without this the whole walk (millions of entries after a
+    // large backfill, about 10 µs each) would hold the event loop, and the polls, the lease heartbeat
+    // and the HTTP server with it, for the hourly self-check's whole length.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
