@@ -1,5 +1,6 @@
 import { buildAuditEntry, type AuditEntry, type AuditInput, type ChainHead } from '../../governance/audit.js';
 import type { AuditHead, AuditRow, Store } from '../../store/index.js';
+import { letLoopThrough } from './loop.js';
 
 /**
  * The audit log as rows of the store: reading it back whole (verification), the head a new entry chains
@@ -56,10 +57,9 @@ export async function walkAuditLog(
     const last = rows[rows.length - 1];
     if (rows.length < AUDIT_PAGE || last === undefined) return { count, rowProblem: undefined };
     afterSeq = last.seq;
-    // The SQLite store answers synchronously: without this the whole walk (millions of entries after a
-    // large backfill, about 10 µs each) would hold the event loop, and the polls, the lease heartbeat
-    // and the HTTP server with it, for the hourly self-check's whole length.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Millions of entries after a large backfill, about 10 µs each: the hourly self-check would
+    // otherwise hold the event loop, the polls and the HTTP server for its whole length.
+    await letLoopThrough();
   }
 }
 

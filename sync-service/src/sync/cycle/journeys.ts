@@ -1,6 +1,7 @@
 import type { RunCounter } from '../../governance/sync-run.js';
 import { evaluateJourney, type JourneyState } from '../../journey/index.js';
 import type { FactInput } from '../../store/index.js';
+import { letLoopThrough } from '../common/loop.js';
 import { JOURNEY_EVENT } from '../objects.js';
 import type { PayloadCandidate } from '../payloads.js';
 import { changedItems } from './changes.js';
@@ -41,6 +42,7 @@ export async function deriveJourneys(
     if (chunk.length === 0) return;
     await deriveChunk(ctx, chunk, refs, runId, counter, dequeue);
     after = chunk[chunk.length - 1]!;
+    await letLoopThrough();
   }
 }
 

@@ -183,6 +183,24 @@ describe('the reminder job reads only what is due', () => {
     expect(published()).toContain(`a50:upcoming:48:${sec(T0 + 50 * HOUR)}`);
   });
 
+  it('lets the event loop through between its pages (the SQLite store answers synchronously)', async () => {
+    await seed();
+    let pagesRead = 0;
+    const list = store.listResourceFacts.bind(store);
+    vi.spyOn(store, 'listResourceFacts').mockImplementation(
+      async (resource: string, after: string | null, limit: number) => {
+        pagesRead += 1;
+        return list(resource, after, limit);
+      },
+    );
+    let ranAfter: number | undefined;
+    setImmediate(() => (ranAfter = pagesRead));
+    await setup().runner.runReminders();
+    expect(pagesRead).toBe(STORED / REBUILD_PAGE + 1);
+    // Fails if the pages run back to back: the callback would run after the last one, or after none.
+    expect(ranAfter).toBe(1);
+  });
+
   it('control: other offsets rebuild the index from every stored appointment (the counter sees it)', async () => {
     await seed();
     await setup().runner.runReminders();

@@ -8,6 +8,7 @@ import {
   type JourneyConfig,
 } from '../../journey/index.js';
 import type { BatchCommit, FactInput } from '../../store/index.js';
+import { letLoopThrough } from '../common/loop.js';
 import { newRunId } from '../common/run-record.js';
 import { announce, APPOINTMENTS, GO_LIVE, type Announcement } from './appointment-events.js';
 import type { CycleContext, RunSummary } from './context.js';
@@ -151,6 +152,7 @@ async function rebuildIfStale(ctx: CycleContext, now: number, pageSize = REBUILD
     indexed += reminders.length;
     if (last) break;
     after = facts[facts.length - 1]!.id;
+    await letLoopThrough();
   }
   ctx.log.info({ appointments, indexed }, 'reminder index rebuilt');
 }

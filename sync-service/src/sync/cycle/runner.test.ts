@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadDataMap } from '../../governance/data-map.js';
 import { FIXTURE_LOOKUPS, FIXTURE_MAP } from '../../governance/test-fixtures.js';
 import { DEFAULT_JOURNEY_CONFIG } from '../../journey/index.js';
@@ -154,6 +154,26 @@ describe('bookmark discipline', () => {
     expect(await watermark()).toBe('2026-11-22T00:01:00Z');
     // Patient 1 was durable with its watermark (and is written by the run record's drain); 2 never was.
     expect(contactsWritten()).toEqual(['1']);
+  });
+
+  it('lets the event loop through between pages of queued journeys (the SQLite store answers synchronously)', async () => {
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    const queued = Array.from({ length: 450 }, (_, i) => String(i + 1));
+    await store.commitBatch({ stream: 'patients', journeyDue: queued, now: 1 });
+    let pages = 0;
+    const list = store.listJourneyDue.bind(store);
+    vi.spyOn(store, 'listJourneyDue').mockImplementation((after: string | null, limit: number) => {
+      pages += 1;
+      return list(after, limit);
+    });
+    const { runner } = setup(() => [ev.end('patients', true, '2026-11-22T00:11:00Z')]);
+    let ranAfter: number | undefined;
+    setImmediate(() => (ranAfter = pages));
+    await runner.runCycle('incremental');
+    expect(await store.listJourneyDue(null, 10)).toEqual([]);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Fails if the pages run back to back: the callback would run after the last one, or before any.
+    expect(ranAfter).toBe(1);
   });
 
   it('derives the journey of a patient whose page was durable when the run failed, in the next cycle (control: dequeued)', async () => {
