@@ -25,6 +25,12 @@ export interface FreshnessResult {
   clinikoRequestsByPath: Record<string, number>;
   /** Cliniko requests per minute over the window divided by Cliniko's 200 per minute. */
   budgetShare: number;
+  /**
+   * The same for the data streams' requests alone: the polls (and any recheck pages), without the
+   * reference lists the server reads once at its start (and every ten minutes), which a window of a
+   * few minutes cannot spread the way a day of polling does.
+   */
+  pollShare: number;
   serviceRssPeakMb: number;
 }
 
@@ -111,6 +117,8 @@ export async function measureFreshness(options: {
     (a, b) => a - b,
   );
   const round = (n: number): number => Math.round(n * 100) / 100;
+  const share = (count: number): number =>
+    Math.round((count / minutes / CLINIKO_LIMIT_PER_MINUTE) * 1000) / 1000;
   return {
     windowSeconds: options.windowSeconds,
     changes,
@@ -121,10 +129,23 @@ export async function measureFreshness(options: {
     maxSeconds: round(sorted.at(-1) ?? Number.NaN),
     clinikoRequests: requests,
     clinikoRequestsByPath: byPath,
-    budgetShare: Math.round((requests / minutes / CLINIKO_LIMIT_PER_MINUTE) * 1000) / 1000,
+    budgetShare: share(requests),
+    pollShare: share(
+      Object.entries(byPath)
+        .filter(([path]) => !REFERENCE_PATHS.has(path))
+        .reduce((n, [, count]) => n + count, 0),
+    ),
     serviceRssPeakMb: peakMb,
   };
 }
+
+/** Cliniko's reference lists (sync/cycle/references.ts): cached, read at start and every ten minutes. */
+const REFERENCE_PATHS = new Set([
+  'businesses',
+  'practitioners',
+  'practitioners/inactive',
+  'appointment_types',
+]);
 
 /** An exponential variate: the gaps of a Poisson process, so changes land at random times. */
 function exponential(random: () => number, mean: number): number {

@@ -26,6 +26,7 @@ const KEYS = [
   'freshness.p50Seconds',
   'freshness.p95Seconds',
   'freshness.budgetShare',
+  'freshness.pollShare',
 ] as const;
 
 /** The keys whose value is missing or not a finite number. */
@@ -98,5 +99,11 @@ describe('npm run bench', () => {
     const backfill = result.backfill as Record<string, number>;
     expect(backfill.clinikoRequestsRatio).toBeGreaterThanOrEqual(1);
     expect(backfill.salesforceCallsRatio).toBeGreaterThanOrEqual(1);
+    // The idle cycle right after the backfill: one request per data stream, nothing written (issue #16).
+    const idle = result.idle as Record<string, number>;
+    expect(idle.clinikoRequests).toBe(4);
+    expect(idle.salesforceWrites).toBe(0);
+    const freshness = result.freshness as Record<string, number>;
+    expect(freshness.pollShare).toBeLessThanOrEqual(freshness.budgetShare);
   }, 600_000);
 });

@@ -29,9 +29,10 @@ export interface OutboxWorkerOptions {
   /**
    * Items one claim takes (plus the other slots of the records it holds). Default 5,000: large enough
    * that a backfill's groups pass the default Bulk threshold, so Bulk API 2.0 actually runs (a claim
-   * capped at the threshold never could). The claim in flight (its payloads, CSV and results) is the
-   * service's peak memory: at 10,000 the process peaked at 356-370 MB from 10,000 patients up, at 5,000
-   * at 287 MB (10,000 patients) and 326 MB (100,000) (docs/benchmarks.md).
+   * capped at the threshold never could). The claims in flight (payloads, CSV and results) are the
+   * service's peak memory: with claims of 10,000 the process peaked at 356-370 MB from 10,000 patients
+   * up; with 5,000 and npm start's allocator settings at 253-281 MB (20,000 patients) and 304 MB
+   * (100,000) (docs/benchmarks.md).
    */
   readonly claimLimit?: number;
   /**
