@@ -3,22 +3,14 @@ import type { AuditHead, AuditRow, Store } from '../../store/index.js';
 import { letLoopThrough } from './loop.js';
 
 /**
- * The audit log as rows of the store: reading it back whole (verification), the head a new entry chains
- * onto, and the row an entry is stored as. One home for the service's writers (the outbox worker, the
- * pause control, the governance commands) and readers (audit verify, the periodic self-check).
+ * The audit log as rows of the store: walking it a page at a time (verification, the quarter, the
+ * CLI), the head a new entry chains onto, and the row an entry is stored as. One home for the service's
+ * writers (the outbox worker, the pause control, the governance commands) and readers (audit verify,
+ * the periodic self-check, the nightly pass).
  */
 
 /** Entries read per page of a walk. */
 export const AUDIT_PAGE = 5_000;
-
-/** Every audit row in append order, with its entry parsed; a row whose JSON does not parse is reported. */
-export async function readAuditLog(
-  store: Store,
-): Promise<{ entries: AuditEntry[]; rowProblem: { seq: number; reason: string } | undefined }> {
-  const entries: AuditEntry[] = [];
-  const { rowProblem } = await walkAuditLog(store, (entry) => entries.push(entry));
-  return { entries, rowProblem };
-}
 
 /**
  * Each audit row in append order, parsed, handed to `visit` a page at a time and not kept (issue #16: the
