@@ -1320,6 +1320,18 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       mine.map((i) => i.id).sort(),
     );
 
+    // A trimmed claim releases the items it names that its owner still holds, and nothing else.
+    expect(await store.releaseLeases({ owner: 'host-a/1', ids: [mine[2]!.id, taken[0]!.id] })).toEqual({
+      outbox: 1,
+      named: 0,
+    });
+    const next = await other.claimOutbox({ owner: 'host-e/1', limit: 10, leaseMs: 30_000, now: T0 + 40_000 });
+    expect(next.map((i) => i.id)).toEqual([mine[2]!.id]);
+    expect(await other.releaseLeases({ owner: 'host-e/1', ids: [] })).toEqual({ outbox: 0, named: 0 });
+    expect(await other.releaseLeases({ owner: 'host-e/1' })).toEqual({ outbox: 1, named: 0 });
+    expect(await store.holdOutboxItems('host-a/1', [mine[2]!.id], T0 + 90_000)).toEqual(new Set());
+    await store.claimOutbox({ owner: 'host-a/1', limit: 1, leaseMs: 30_000, now: T0 + 40_000 });
+
     // A closing process releases exactly its own; a restarted instance reclaims by its prefix.
     expect(await other.releaseLeases({ owner: 'host-c/1' })).toEqual({ outbox: 3, named: 1 });
     await other.claimOutbox({ owner: 'host-c/2', limit: 10, leaseMs: 30_000, now: T0 + 40_001 });

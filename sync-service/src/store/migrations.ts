@@ -264,6 +264,17 @@ CREATE TABLE journey_due (
 CREATE INDEX outbox_claim ON outbox (priority, id);
 `,
   },
+  {
+    version: 11,
+    name: 'outbox-lease-owner',
+    // Issue #16: the lease heartbeat (every LEASE_MS / 3) extends the leases of the items a worker holds,
+    // by owner. Without an index it read the whole outbox each time: ~0.3 s at 20,000 patients, ~1.5 s
+    // (on the event loop) with the 2.7 million items a 100,000-patient backfill queues. Partial: only
+    // the claimed items (a few claims' worth) are in it, so claims and completions keep it small.
+    sql: `
+CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

@@ -429,8 +429,14 @@ export class PostgresStore implements Store {
   }
 
   async releaseLeases(
-    which: { owner: string } | { ownerPrefix: string },
+    which: { owner: string; ids?: readonly string[] } | { ownerPrefix: string },
   ): Promise<{ outbox: number; named: number }> {
+    if ('ids' in which && which.ids !== undefined) {
+      const ids = which.ids;
+      const outbox =
+        ids.length === 0 ? 0 : await this.run(S.releaseOutboxItemsOfOwner(POSTGRES, which.owner, ids));
+      return { outbox, named: 0 };
+    }
     return this.withTx(async (client) =>
       'owner' in which
         ? {

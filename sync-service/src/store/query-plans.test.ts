@@ -59,10 +59,19 @@ describe('SQLite plans of the hot paths', () => {
     }
     // Control: the ids compared as text (the earlier spelling) scan the outbox.
     const asText = {
-      sql: `UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1 AND ${SQLITE.inList('CAST(id AS TEXT)', 3)}`,
+      sql: `UPDATE outbox SET lease_expires_at = $2 WHERE +lease_owner = $1 AND ${SQLITE.inList('CAST(id AS TEXT)', 3)}`,
       params: ['w', 5, SQLITE.listParam(['1', '2'])],
     };
     expect(plan(asText)).toMatch(/SCAN outbox/);
+  });
+
+  it("renews a worker's leases through the partial lease-owner index, not by reading every queued item", () => {
+    for (const query of [S.renewOutboxLeases('w', 5), S.releaseOutboxOfOwner('w')]) {
+      expect(plan(query)).toMatch(/SEARCH outbox USING INDEX outbox_lease_owner \(lease_owner=\?\)/);
+    }
+    // Control: without migration 11's index, each heartbeat scans the whole outbox.
+    db.exec('DROP INDEX outbox_lease_owner');
+    expect(plan(S.renewOutboxLeases('w', 5))).toMatch(/^SCAN outbox$/);
   });
 
   it("completes a collection by key: items, record states and only the written records' dead letters", () => {

@@ -439,8 +439,14 @@ export class SqliteStore implements Store {
   }
 
   async releaseLeases(
-    which: { owner: string } | { ownerPrefix: string },
+    which: { owner: string; ids?: readonly string[] } | { ownerPrefix: string },
   ): Promise<{ outbox: number; named: number }> {
+    if ('ids' in which && which.ids !== undefined) {
+      const ids = which.ids;
+      const outbox =
+        ids.length === 0 ? 0 : this.tx(() => this.run(S.releaseOutboxItemsOfOwner(SQLITE, which.owner, ids)));
+      return Promise.resolve({ outbox, named: 0 });
+    }
     const released = this.tx(() =>
       'owner' in which
         ? {

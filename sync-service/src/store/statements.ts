@@ -387,10 +387,13 @@ export const renewNamedLeases = (owner: string, until: number): Query =>
 /** Extends the lease of every outbox item `owner` holds. */
 export const renewOutboxLeases = (owner: string, until: number): Query =>
   q('UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1', [owner, until]);
-/** Extends the lease of these items, returning the ids `owner` still holds (the others were taken over). */
+/**
+ * Extends the lease of these items, returning the ids `owner` still holds (the others were taken over).
+ * By id (`noIndex`): through the lease-owner index it would read every item the owner holds.
+ */
 export const holdOutboxItems = (d: SqlDialect, owner: string, ids: readonly string[], until: number): Query =>
   q(
-    `UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1 AND ${d.inIds('id', 3)}
+    `UPDATE outbox SET lease_expires_at = $2 WHERE ${d.noIndex('lease_owner')} = $1 AND ${d.inIds('id', 3)}
      RETURNING id`,
     [owner, until, d.idsParam(ids)],
   );
@@ -405,6 +408,13 @@ export const releaseLeasesByOwnerPrefix = (prefix: string): Query =>
 /** Every outbox item and named lease held by exactly `owner`. */
 export const releaseOutboxOfOwner = (owner: string): Query =>
   q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1', [owner]);
+/** These items, if `owner` still holds them (by id, as holdOutboxItems). */
+export const releaseOutboxItemsOfOwner = (d: SqlDialect, owner: string, ids: readonly string[]): Query =>
+  q(
+    `UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL
+     WHERE ${d.noIndex('lease_owner')} = $1 AND ${d.inIds('id', 2)}`,
+    [owner, d.idsParam(ids)],
+  );
 export const releaseLeasesOfOwner = (owner: string): Query =>
   q('DELETE FROM leases WHERE owner = $1', [owner]);
 

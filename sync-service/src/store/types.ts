@@ -476,10 +476,12 @@ export interface Store {
   /**
    * Releases leases at once. `{ owner }`: exactly that owner's (a process closing). `{ ownerPrefix }`:
    * every owner starting with it, '' for all (a restarted instance reclaiming its dead predecessor's,
-   * or any process on SQLite, where no other process can hold them). Returns how many of each.
+   * or any process on SQLite, where no other process can hold them). `{ owner, ids }`: only these
+   * outbox items, if that owner still holds them (a claim trimmed to its limit; no named lease).
+   * Returns how many of each.
    */
   releaseLeases(
-    which: { owner: string } | { ownerPrefix: string },
+    which: { owner: string; ids?: readonly string[] } | { ownerPrefix: string },
   ): Promise<{ outbox: number; named: number }>;
 
   outboxStats(now: number): Promise<OutboxStats>;

@@ -178,6 +178,39 @@ describe('slots', () => {
     expect(sf.calls.map((c) => c.records.map((r) => Object.keys(r).length))).toEqual([[3], [2]]);
   });
 
+  it('keeps a claim whose slots doubled it within the limit: whole records, the rest released and written next', async () => {
+    // A backfill's Contacts, each with its journey slot queued at the end: a claim of four Contacts
+    // brings four slots. It keeps two records (four items, the limit), releases the others at once, and
+    // the next claim asks for half as many. Control: with room for all eight, one write of four.
+    const ids = ['1', '2', '3', '4'];
+    const queue = async () => {
+      await enqueue(...ids.map((id) => contact(id, { LastName: `L${id}` })));
+      await enqueue(...ids.map((id) => contact(`${id}#journey`, { Journey_Stage__c: 'Active' })));
+    };
+    await queue();
+    const claims: number[] = [];
+    const claim = store.claimOutbox.bind(store);
+    vi.spyOn(store, 'claimOutbox').mockImplementation(async (options) => {
+      const items = await claim(options);
+      if (options.externalIds === undefined) claims.push(options.limit);
+      return items;
+    });
+    const { worker, sf } = setup(accept, { claimLimit: 4 });
+    const drained = await worker.drain();
+    expect([drained.written, drained.pending]).toEqual([8, 0]);
+    expect(sf.calls.map((c) => c.records.map((r) => r.Cliniko_Patient_Id__c))).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+    expect(sf.calls.flatMap((c) => c.records).every((r) => r.Journey_Stage__c === 'Active')).toBe(true);
+    expect(claims.slice(0, 2)).toEqual([4, 2]);
+
+    const control = setup(accept, { claimLimit: 8 });
+    await queue();
+    expect((await control.worker.drain()).written).toBe(8);
+    expect(control.sf.calls.map((c) => c.records.length)).toEqual([4]);
+  });
+
   it('a slot alone (its base unchanged) is written alone, and a rejected merged write fails every slot in it', async () => {
     await enqueue(contact('7#journey', { Journey_Stage__c: 'Active' }));
     const alone = setup();

@@ -90,6 +90,11 @@ interface DrainContext extends WriteContext {
   readonly owner: string;
   /** Set by stop(): the drain ends after the group being written, leaving the rest for later. */
   readonly stopping: { value: boolean };
+  /**
+   * The share of the last claim its own items were (the rest: other slots of its records): the next
+   * claim asks for that share of the limit, so that with their slots its items fill it (withOtherSlots).
+   */
+  readonly claimShare: { value: number };
 }
 
 export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorkerOptions = {}) {
@@ -112,6 +117,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     ...(deps.matcher ? { matcher: deps.matcher } : {}),
     owner: options.owner ?? `worker-${randomUUID()}`,
     stopping: { value: false },
+    claimShare: { value: 1 },
   };
   /** Writes everything due now, then waits (up to maxWaitMs) for retries that come due, until empty. */
   const drainNow = (): Promise<DrainResult> => drain(ctx);
@@ -149,7 +155,7 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         ctx,
         await ctx.store.claimOutbox({
           owner: ctx.owner,
-          limit: ctx.claimLimit,
+          limit: Math.max(1, Math.round(ctx.claimLimit * ctx.claimShare.value)),
           leaseMs: ctx.leaseMs,
           now: ctx.now(),
         }),
@@ -305,7 +311,41 @@ async function withOtherSlots(ctx: DrainContext, items: OutboxItem[]): Promise<O
       })),
     );
   }
-  return more.length === 0 ? items : [...items, ...more];
+  ctx.claimShare.value = items.length === 0 ? 1 : items.length / (items.length + more.length);
+  if (more.length === 0) return items;
+  const all = [...items, ...more];
+  return all.length > ctx.claimLimit ? withinLimit(ctx, items, all) : all;
+}
+
+/**
+ * A claim its records' other slots took past the claim limit (a backfill's first claim of Contacts,
+ * each with its journey slot: twice the items) keeps its first records in claim order, each with every
+ * slot it claimed, up to the limit, and releases the rest at once for the next claim (which asks for
+ * less: claimShare). The limit bounds what a drain holds, whatever the objects (issue #16). At least
+ * one record is kept.
+ */
+async function withinLimit(
+  ctx: DrainContext,
+  claimed: OutboxItem[],
+  all: OutboxItem[],
+): Promise<OutboxItem[]> {
+  const recordOf = (item: OutboxItem): string => `${item.object}\u0000${externalIdOf(item)}`;
+  const slots = new Map<string, number>();
+  for (const item of all) slots.set(recordOf(item), (slots.get(recordOf(item)) ?? 0) + 1);
+  const kept = new Set<string>();
+  let count = 0;
+  for (const item of claimed) {
+    const record = recordOf(item);
+    if (kept.has(record)) continue;
+    const size = slots.get(record) ?? 1;
+    if (kept.size > 0 && count + size > ctx.claimLimit) break;
+    kept.add(record);
+    count += size;
+  }
+  const keep = all.filter((item) => kept.has(recordOf(item)));
+  const release = all.filter((item) => !kept.has(recordOf(item))).map((item) => item.id);
+  await ctx.store.releaseLeases({ owner: ctx.owner, ids: release });
+  return keep;
 }
 
 /**
