@@ -6,6 +6,8 @@
  * every 250 ms. Also the Cliniko requests the service made over the window, against what Cliniko allows.
  */
 import type { ClinikoProcess, SalesforceProcess } from './emulators.js';
+import { RESOURCES } from '../../sync-service/src/cliniko/resources.js';
+import { DATA_STREAMS } from '../../sync-service/src/sync/cycle/context.js';
 import { memoryOf, startChild } from './processes.js';
 
 export interface FreshnessResult {
@@ -132,20 +134,15 @@ export async function measureFreshness(options: {
     budgetShare: share(requests),
     pollShare: share(
       Object.entries(byPath)
-        .filter(([path]) => !REFERENCE_PATHS.has(path))
+        .filter(([path]) => DATA_STREAM_PATHS.has(path))
         .reduce((n, [, count]) => n + count, 0),
     ),
     serviceRssPeakMb: peakMb,
   };
 }
 
-/** Cliniko's reference lists (sync/cycle/references.ts): cached, read at start and every ten minutes. */
-const REFERENCE_PATHS = new Set([
-  'businesses',
-  'practitioners',
-  'practitioners/inactive',
-  'appointment_types',
-]);
+/** The list paths the cycle's data streams read (the rest are the cached reference lists). */
+const DATA_STREAM_PATHS = new Set<string>(DATA_STREAMS.flatMap((stream) => RESOURCES[stream.key].paths));
 
 /** An exponential variate: the gaps of a Poisson process, so changes land at random times. */
 function exponential(random: () => number, mean: number): number {

@@ -31,8 +31,8 @@ export interface OutboxWorkerOptions {
    * that a backfill's groups pass the default Bulk threshold, so Bulk API 2.0 actually runs (a claim
    * capped at the threshold never could). The claims in flight (payloads, CSV and results) are the
    * service's peak memory: with claims of 10,000 the process peaked at 356-370 MB from 10,000 patients
-   * up; with 5,000 and npm start's allocator settings at 253-281 MB (20,000 patients) and 304 MB
-   * (100,000) (docs/benchmarks.md).
+   * up; with 5,000, npm start's allocator settings and other slots counted within the limit, at
+   * 245-251 MB (20,000 patients) and 262-275 MB (100,000) (docs/benchmarks.md).
    */
   readonly claimLimit?: number;
   /**
@@ -90,11 +90,6 @@ interface DrainContext extends WriteContext {
   readonly owner: string;
   /** Set by stop(): the drain ends after the group being written, leaving the rest for later. */
   readonly stopping: { value: boolean };
-  /**
-   * The share of the last claim its own items were (the rest: other slots of its records): the next
-   * claim asks for that share of the limit, so that with their slots its items fill it (withOtherSlots).
-   */
-  readonly claimShare: { value: number };
 }
 
 export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorkerOptions = {}) {
@@ -117,7 +112,6 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxWorker
     ...(deps.matcher ? { matcher: deps.matcher } : {}),
     owner: options.owner ?? `worker-${randomUUID()}`,
     stopping: { value: false },
-    claimShare: { value: 1 },
   };
   /** Writes everything due now, then waits (up to maxWaitMs) for retries that come due, until empty. */
   const drainNow = (): Promise<DrainResult> => drain(ctx);
@@ -144,6 +138,9 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
   const deadline = ctx.now() + ctx.maxWaitMs;
   const line: Line = { completing: Promise.resolve(), failed: false };
   let inFlight: InFlight | null = null;
+  // The share of the last claim its own items were (withOtherSlots): the next claim asks for that
+  // share of the limit, so that with their other slots its items fill it.
+  let share = 1;
   try {
     for (;;) {
       if (ctx.stopping.value || line.failed) break;
@@ -151,15 +148,17 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         tally.paused = 'api-limit';
         break;
       }
-      const items = await withOtherSlots(
+      const claim = await withOtherSlots(
         ctx,
         await ctx.store.claimOutbox({
           owner: ctx.owner,
-          limit: Math.max(1, Math.round(ctx.claimLimit * ctx.claimShare.value)),
+          limit: Math.max(1, Math.round(ctx.claimLimit * share)),
           leaseMs: ctx.leaseMs,
           now: ctx.now(),
         }),
       );
+      const items = claim.items;
+      share = claim.share;
       if (items.length === 0) {
         // Items written but not yet completed are still leased: settle them before asking what waits.
         await inFlight?.answered;
@@ -286,7 +285,10 @@ async function writeClaim(
  * claimed `123`, and the other way round): a backfill queues a patient's Contact while reading and its
  * journey slot at the end, far apart in claim order, and both go to Salesforce as one write.
  */
-async function withOtherSlots(ctx: DrainContext, items: OutboxItem[]): Promise<OutboxItem[]> {
+async function withOtherSlots(
+  ctx: DrainContext,
+  items: OutboxItem[],
+): Promise<{ items: OutboxItem[]; share: number }> {
   const claimed = new Set(items.map((i) => `${i.object}\u0000${i.externalId}`));
   const wanted = new Map<string, string[]>();
   for (const item of items) {
@@ -311,39 +313,34 @@ async function withOtherSlots(ctx: DrainContext, items: OutboxItem[]): Promise<O
       })),
     );
   }
-  ctx.claimShare.value = items.length === 0 ? 1 : items.length / (items.length + more.length);
-  if (more.length === 0) return items;
-  const all = [...items, ...more];
-  return all.length > ctx.claimLimit ? withinLimit(ctx, items, all) : all;
+  const share = items.length === 0 ? 1 : items.length / (items.length + more.length);
+  const all = more.length === 0 ? items : [...items, ...more];
+  return { items: all.length > ctx.claimLimit ? await withinLimit(ctx, items.length, all) : all, share };
 }
 
 /**
  * A claim its records' other slots took past the claim limit (a backfill's first claim of Contacts,
- * each with its journey slot: twice the items) keeps its first records in claim order, each with every
- * slot it claimed, up to the limit, and releases the rest at once for the next claim (which asks for
- * less: claimShare). The limit bounds what a drain holds, whatever the objects (issue #16). At least
- * one record is kept.
+ * each with its journey slot: twice the items) keeps its first records in claim order (the first
+ * `claimed` of `all` are the claim itself), each with every slot it claimed, up to the limit, and
+ * releases the rest at once for the next claim (which asks for less: `share` in drain). The limit
+ * bounds what a drain holds, whatever the objects (issue #16). At least one record is kept.
  */
-async function withinLimit(
-  ctx: DrainContext,
-  claimed: OutboxItem[],
-  all: OutboxItem[],
-): Promise<OutboxItem[]> {
-  const recordOf = (item: OutboxItem): string => `${item.object}\u0000${externalIdOf(item)}`;
-  const slots = new Map<string, number>();
-  for (const item of all) slots.set(recordOf(item), (slots.get(recordOf(item)) ?? 0) + 1);
+async function withinLimit(ctx: DrainContext, claimed: number, all: OutboxItem[]): Promise<OutboxItem[]> {
+  const records = all.map((item) => `${item.object}\u0000${externalIdOf(item)}`);
+  const size = new Map<string, number>();
+  for (const record of records) size.set(record, (size.get(record) ?? 0) + 1);
   const kept = new Set<string>();
   let count = 0;
-  for (const item of claimed) {
-    const record = recordOf(item);
+  for (const record of records.slice(0, claimed)) {
     if (kept.has(record)) continue;
-    const size = slots.get(record) ?? 1;
-    if (kept.size > 0 && count + size > ctx.claimLimit) break;
+    const n = size.get(record) ?? 1;
+    if (kept.size > 0 && count + n > ctx.claimLimit) break;
     kept.add(record);
-    count += size;
+    count += n;
   }
-  const keep = all.filter((item) => kept.has(recordOf(item)));
-  const release = all.filter((item) => !kept.has(recordOf(item))).map((item) => item.id);
+  const keep: OutboxItem[] = [];
+  const release: string[] = [];
+  all.forEach((item, i) => (kept.has(records[i]!) ? keep.push(item) : release.push(item.id)));
   await ctx.store.releaseLeases({ owner: ctx.owner, ids: release });
   return keep;
 }
