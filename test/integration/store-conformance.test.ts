@@ -37,7 +37,7 @@ interface Harness {
   store: Store;
   /** A second store on the same database (another instance). */
   other: () => Store;
-  /** Raw payload bytes of every outbox, dead-letter and quarantine row, as text. */
+  /** Raw payload bytes of every outbox, dead-letter, quarantine and reference-list row, as text. */
   rawPayloads: () => Promise<string>;
   cleanup: () => Promise<void>;
 }
@@ -61,6 +61,7 @@ const adapters: Array<[string, () => Promise<Harness>]> = [
               ...db.prepare('SELECT payload FROM outbox').all(),
               ...db.prepare('SELECT payload FROM dead_letters').all(),
               ...db.prepare('SELECT payload FROM quarantine').all(),
+              ...db.prepare('SELECT lists AS payload FROM reference_lists').all(),
             ] as Array<{ payload: Uint8Array }>;
             return Promise.resolve(rows.map((r) => Buffer.from(r.payload).toString('latin1')).join('\n'));
           } finally {
@@ -93,7 +94,8 @@ const adapters: Array<[string, () => Promise<Harness>]> = [
           await client.connect();
           try {
             const result = await client.query<{ payload: Buffer }>(
-              'SELECT payload FROM outbox UNION ALL SELECT payload FROM dead_letters UNION ALL SELECT payload FROM quarantine',
+              `SELECT payload FROM outbox UNION ALL SELECT payload FROM dead_letters UNION ALL SELECT payload FROM quarantine
+               UNION ALL SELECT lists FROM reference_lists`,
             );
             return result.rows.map((r) => r.payload.toString('latin1')).join('\n');
           } finally {
@@ -1117,10 +1119,25 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       ],
       now: T0,
     });
+    const withoutLists = (await h.rawPayloads()).length;
+    await store.saveReferenceLists('cliniko', T0, JSON.stringify({ practitioners: [['1', secret]] }));
     const raw = await h.rawPayloads();
-    expect(raw.length).toBeGreaterThan(0);
+    expect(withoutLists).toBeGreaterThan(0);
+    expect(raw.length).toBeGreaterThan(withoutLists);
     expect(raw).not.toContain('zoe@example.com');
     expect(raw).not.toContain('enc:');
+  });
+
+  it('keeps the reference lists read last, for every instance; lists read earlier never replace them', async () => {
+    expect(await store.getReferenceLists('cliniko')).toBeUndefined();
+    await store.saveReferenceLists('cliniko', T0 + 10, '{"v":2}');
+    await store.saveReferenceLists('cliniko', T0, '{"v":1}');
+    const other = h.other();
+    expect(await other.getReferenceLists('cliniko')).toEqual({ loadedAt: T0 + 10, lists: '{"v":2}' });
+    await other.saveReferenceLists('cliniko', T0 + 10, '{"v":3}');
+    await other.saveReferenceLists('cliniko', T0 + 20, '{"v":4}');
+    expect(await store.getReferenceLists('cliniko')).toEqual({ loadedAt: T0 + 20, lists: '{"v":4}' });
+    expect(await store.getReferenceLists('other')).toBeUndefined();
   });
 
   it('de-duplicates quarantine by record and field', async () => {

@@ -1,12 +1,22 @@
 /**
- * The reads of stored facts, journey states, announced appointment events, signposts and the reminder
- * index, written
- * once for both adapters: each passes the one function that runs a statement and returns its rows
- * (SQLite synchronously inside a resolved promise, PostgreSQL on its pool). None of them writes, so
- * none needs the adapter's transaction discipline.
+ * The reads of stored facts, journey states, announced appointment events, signposts, the reminder
+ * index, the outbox's statistics and the reference lists, and the reference lists' save, written once
+ * for both adapters: each
+ * passes the one function that runs a statement and returns its rows (SQLite synchronously inside a
+ * resolved promise, PostgreSQL on its pool). The save is one upsert that no other write depends on, so
+ * none of them needs the adapter's transaction discipline.
  */
 import type { SqlDialect } from './dialect.js';
-import { toFact, toJourneyState, toText, type Row } from './rows.js';
+import {
+  OPEN_DEAD_LETTERS_SQL,
+  OUTBOX_STATS_SQL,
+  QUARANTINE_COUNT_SQL,
+  toFact,
+  toJourneyState,
+  toOutboxStats,
+  toText,
+  type Row,
+} from './rows.js';
 import * as S from './statements.js';
 import type { PayloadCipher, Store } from './types.js';
 
@@ -23,6 +33,9 @@ export type FactReads = Pick<
   | 'remindersFingerprint'
   | 'getJourneyState'
   | 'listJourneyStates'
+  | 'getReferenceLists'
+  | 'saveReferenceLists'
+  | 'outboxStats'
 >;
 
 export function factReads(
@@ -61,5 +74,20 @@ export function factReads(
       return row ? toJourneyState(row) : undefined;
     },
     listJourneyStates: async () => (await rows(S.selectJourneyStates())).map(toJourneyState),
+    getReferenceLists: async (name) => {
+      const row = await first(S.selectReferenceLists(name));
+      return row
+        ? { loadedAt: Number(row.loaded_at), lists: cipher.decrypt(row.lists as Uint8Array) }
+        : undefined;
+    },
+    outboxStats: async () =>
+      toOutboxStats(
+        await first({ sql: OUTBOX_STATS_SQL, params: [] }),
+        await first({ sql: OPEN_DEAD_LETTERS_SQL, params: [] }),
+        await first({ sql: QUARANTINE_COUNT_SQL, params: [] }),
+      ),
+    saveReferenceLists: async (name, loadedAt, lists) => {
+      await rows(S.upsertReferenceLists(name, loadedAt, cipher.encrypt(lists)));
+    },
   };
 }

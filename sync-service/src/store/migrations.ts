@@ -275,6 +275,21 @@ CREATE INDEX outbox_claim ON outbox (priority, id);
 CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
 `,
   },
+  {
+    version: 12,
+    name: 'reference-lists',
+    // Issue #16: the reference lists a projection needs (business, practitioner and appointment-type
+    // names, business time zones), as last read from Cliniko, encrypted, with the instant they were
+    // read. A service that restarts while they are fresh serves them instead of reading them again.
+    // One row per list set (`name`); no patient data.
+    sql: `
+CREATE TABLE reference_lists (
+  name TEXT PRIMARY KEY,
+  loaded_at BIGINT NOT NULL,
+  lists {{BLOB}} NOT NULL
+);
+`,
+  },
 ];
 
 export function migrationSql(dialect: Dialect, sql: string): string {

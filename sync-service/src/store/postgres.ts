@@ -3,14 +3,10 @@ import { POSTGRES } from './dialect.js';
 import { quarantineLimit, toQuarantineItem } from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
-  OPEN_DEAD_LETTERS_SQL,
-  OUTBOX_STATS_SQL,
-  QUARANTINE_COUNT_SQL,
   toAudit,
   toAuditHead,
   toDeadLetter,
   toOutboxItem,
-  toOutboxStats,
   replayVerdict,
   toQuarantine,
   toRecordState,
@@ -35,7 +31,6 @@ import type {
   BlockedItem,
   DeadLetter,
   OutboxItem,
-  OutboxStats,
   PayloadCipher,
   QuarantineItem,
   QuarantineRecord,
@@ -346,7 +341,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  // Facts, journey states, announced events, signposts, the reminder index (fact-reads.ts, shared).
+  // Facts, journey states, announced events, signposts, the reminder index, the outbox's statistics,
+  // the reference lists (fact-reads.ts, shared).
   readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
   readonly listFactPatientIds: FactReads['listFactPatientIds'] = (after, limit) =>
     this.reads.listFactPatientIds(after, limit);
@@ -357,6 +353,10 @@ export class PostgresStore implements Store {
     this.reads.listResourceFacts(resource, after, limit);
   readonly announcedEvents: FactReads['announcedEvents'] = (keys) => this.reads.announcedEvents(keys);
   readonly getSignpost: FactReads['getSignpost'] = (name) => this.reads.getSignpost(name);
+  readonly outboxStats: FactReads['outboxStats'] = (now) => this.reads.outboxStats(now);
+  readonly getReferenceLists: FactReads['getReferenceLists'] = (name) => this.reads.getReferenceLists(name);
+  readonly saveReferenceLists: FactReads['saveReferenceLists'] = (...a) =>
+    this.reads.saveReferenceLists(...a);
   readonly dueReminders: FactReads['dueReminders'] = (now, limit) => this.reads.dueReminders(now, limit);
   readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
   readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
@@ -448,12 +448,5 @@ export class PostgresStore implements Store {
             named: await this.run(S.releaseLeasesByOwnerPrefix(which.ownerPrefix), client),
           },
     );
-  }
-
-  async outboxStats(_now: number): Promise<OutboxStats> {
-    const o = await this.first({ sql: OUTBOX_STATS_SQL, params: [] });
-    const d = await this.first({ sql: OPEN_DEAD_LETTERS_SQL, params: [] });
-    const q = await this.first({ sql: QUARANTINE_COUNT_SQL, params: [] });
-    return toOutboxStats(o, d, q);
   }
 }

@@ -5,14 +5,10 @@ import { SQLITE, sqlitePlaceholders } from './dialect.js';
 import { quarantineLimit, toQuarantineItem } from './quarantine.js';
 import { MIGRATIONS_TABLE_SQL, migrationSql, pendingMigrations } from './migrations.js';
 import {
-  OPEN_DEAD_LETTERS_SQL,
-  OUTBOX_STATS_SQL,
-  QUARANTINE_COUNT_SQL,
   toAudit,
   toAuditHead,
   toDeadLetter,
   toOutboxItem,
-  toOutboxStats,
   replayVerdict,
   toQuarantine,
   toRecordState,
@@ -37,7 +33,6 @@ import type {
   BlockedItem,
   DeadLetter,
   OutboxItem,
-  OutboxStats,
   PayloadCipher,
   QuarantineItem,
   QuarantineRecord,
@@ -351,7 +346,8 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map((r) => toQuarantine(r, this.cipher)));
   }
 
-  // Facts, journey states, announced events, signposts, the reminder index (fact-reads.ts, shared).
+  // Facts, journey states, announced events, signposts, the reminder index, the outbox's statistics,
+  // the reference lists (fact-reads.ts, shared).
   readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
   readonly listFactPatientIds: FactReads['listFactPatientIds'] = (after, limit) =>
     this.reads.listFactPatientIds(after, limit);
@@ -362,6 +358,10 @@ export class SqliteStore implements Store {
     this.reads.listResourceFacts(resource, after, limit);
   readonly announcedEvents: FactReads['announcedEvents'] = (keys) => this.reads.announcedEvents(keys);
   readonly getSignpost: FactReads['getSignpost'] = (name) => this.reads.getSignpost(name);
+  readonly outboxStats: FactReads['outboxStats'] = (now) => this.reads.outboxStats(now);
+  readonly getReferenceLists: FactReads['getReferenceLists'] = (name) => this.reads.getReferenceLists(name);
+  readonly saveReferenceLists: FactReads['saveReferenceLists'] = (...a) =>
+    this.reads.saveReferenceLists(...a);
   readonly dueReminders: FactReads['dueReminders'] = (now, limit) => this.reads.dueReminders(now, limit);
   readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
   readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
@@ -459,13 +459,5 @@ export class SqliteStore implements Store {
           },
     );
     return Promise.resolve(released);
-  }
-
-  async outboxStats(now: number): Promise<OutboxStats> {
-    const o = this.get({ sql: OUTBOX_STATS_SQL, params: [] });
-    const d = this.get({ sql: OPEN_DEAD_LETTERS_SQL, params: [] });
-    const q = this.get({ sql: QUARANTINE_COUNT_SQL, params: [] });
-    void now;
-    return Promise.resolve(toOutboxStats(o, d, q));
   }
 }

@@ -377,6 +377,19 @@ export const acquireLease = (name: string, owner: string, ttlMs: number, now: nu
 export const releaseLease = (name: string, owner: string): Query =>
   q('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
 
+// ---- reference lists (issue #16)
+
+/** The lists as last read; a set read earlier than the stored one never replaces it. */
+export const upsertReferenceLists = (name: string, loadedAt: number, lists: Uint8Array): Query =>
+  q(
+    `INSERT INTO reference_lists (name, loaded_at, lists) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET loaded_at = EXCLUDED.loaded_at, lists = EXCLUDED.lists
+     WHERE reference_lists.loaded_at <= EXCLUDED.loaded_at`,
+    [name, loadedAt, lists],
+  );
+export const selectReferenceLists = (name: string): Query =>
+  q('SELECT loaded_at, lists FROM reference_lists WHERE name = $1', [name]);
+
 // Leases by owner. An owner is `<instance>/<incarnation>` (runtime/wiring.ts, leaseOwner): a process
 // renews everything it holds while it lives, releases it when it closes, and a restarted instance
 // reclaims what its dead predecessor held by the instance prefix.

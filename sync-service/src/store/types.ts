@@ -435,6 +435,14 @@ export interface Store {
   /** The fingerprint the reminder index was last rebuilt with; undefined before the first rebuild. */
   remindersFingerprint(): Promise<string | undefined>;
 
+  /**
+   * Reference lists as last saved under `name` (JSON, decrypted) and when they were read from Cliniko
+   * (issue #16: a restarted service serves fresh ones instead of reading them again).
+   */
+  getReferenceLists(name: string): Promise<{ loadedAt: number; lists: string } | undefined>;
+  /** Saves reference lists read at `loadedAt` (encrypted); lists read earlier than the saved ones never replace them. */
+  saveReferenceLists(name: string, loadedAt: number, lists: string): Promise<void>;
+
   getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
   listJourneyStates(): Promise<JourneyStateRow[]>;
 

@@ -39,7 +39,12 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
     log: deps.logger.child({ module: 'runner' }),
     rules: createPayloadRules(deps),
     overlapSeconds: deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
-    references: createReferenceCache(deps.cliniko, deps.clinicTimezone, deps.referenceMaxAgeMs),
+    references: createReferenceCache({
+      cliniko: deps.cliniko,
+      clinicTimezone: deps.clinicTimezone,
+      maxAgeMs: deps.referenceMaxAgeMs,
+      store: deps.store,
+    }),
   };
   return {
     /** One full cycle: streams, derivations, outbox drain, run record. Skipped while another instance runs one. */
