@@ -262,8 +262,14 @@ async function run() {
     console.log('(a) backfill ...');
     const seq0 = await cliniko.seq();
     const sf0 = await salesforce.stats();
+    const emulatorCpu = () => ({
+      cliniko: cpuSecondsOf(cliniko.child.pid),
+      salesforce: cpuSecondsOf(salesforce.child.pid),
+    });
+    const emulatorCpu0 = emulatorCpu();
     const backfill = await cycle(worker, 'backfill');
     const backfillMemory = memoryOf(worker.pid);
+    const emulatorCpu1 = emulatorCpu();
     const seq1 = await cliniko.seq();
     const sf1 = await salesforce.stats();
     const clinikoBackfill = await clinikoCounts(cliniko, seq0, seq1);
@@ -345,6 +351,9 @@ async function run() {
       freshness,
       emulators: {
         clinikoRssPeakMb: memoryOf(cliniko.child.pid).peakMb,
+        // CPU the emulators used during the backfill: on a 2-core machine, what is left for the service.
+        clinikoBackfillCpuSeconds: round(emulatorCpu1.cliniko - emulatorCpu0.cliniko),
+        salesforceBackfillCpuSeconds: round(emulatorCpu1.salesforce - emulatorCpu0.salesforce),
         salesforceRssPeakMb: memoryOf(salesforce.child.pid).peakMb,
         salesforceHistoryRows: sf2.historyRows,
       },

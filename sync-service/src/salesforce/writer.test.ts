@@ -1,4 +1,5 @@
 import type { Connection } from 'jsforce';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { withoutValues } from './classify.js';
@@ -97,12 +98,15 @@ describe('a whole-call failure', () => {
 describe('a Bulk API 2.0 upsert', () => {
   it('leaves a field a record does not carry unchanged (empty cell) and clears a null one (#N/A, the control)', async () => {
     let rows: Array<Record<string, string>> = [];
+    let csv = '';
     const connection = {
       bulk2: {
         createJob: () => ({
           open: () => Promise.resolve(),
-          uploadData: (input: Array<Record<string, string>>) => {
-            rows = input;
+          uploadData: (input: string) => {
+            csv = input;
+            // The oracle: csv-parse reads the upload back into one object per row, by header.
+            rows = parse<Record<string, string>>(input, { columns: true });
             return Promise.resolve();
           },
           close: () => Promise.resolve(),
@@ -129,11 +133,19 @@ describe('a Bulk API 2.0 upsert', () => {
       'Cliniko_Patient_Id__c',
       [
         { Cliniko_Patient_Id__c: '1', LastName: 'A', Journey_Stage__c: 'Active', Phone: null },
-        { Cliniko_Patient_Id__c: '2', LastName: 'B', Account__r: { Cliniko_Business_Id__c: '9' } },
+        { Cliniko_Patient_Id__c: '2', LastName: 'O"Brien, B', Account__r: { Cliniko_Business_Id__c: '9' } },
       ],
       { bulk: true },
     );
     expect(results.map((r) => r.success)).toEqual([true, true]);
+    expect(csv).toBe(
+      [
+        'Cliniko_Patient_Id__c,LastName,Journey_Stage__c,Phone,Account__r.Cliniko_Business_Id__c',
+        '1,A,Active,#N/A,',
+        '2,"O""Brien, B",,,9',
+        '',
+      ].join('\n'),
+    );
     expect(rows).toEqual([
       {
         Cliniko_Patient_Id__c: '1',
@@ -144,7 +156,7 @@ describe('a Bulk API 2.0 upsert', () => {
       },
       {
         Cliniko_Patient_Id__c: '2',
-        LastName: 'B',
+        LastName: 'O"Brien, B',
         'Account__r.Cliniko_Business_Id__c': '9',
         Journey_Stage__c: '',
         Phone: '',
