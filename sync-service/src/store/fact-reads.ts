@@ -1,10 +1,9 @@
 /**
  * The reads of stored facts, journey states, announced appointment events, signposts, the reminder
  * index, the outbox's statistics and the reference lists, and the reference lists' save, written once
- * for both adapters: each
- * passes the one function that runs a statement and returns its rows (SQLite synchronously inside a
- * resolved promise, PostgreSQL on its pool). The save is one upsert that no other write depends on, so
- * none of them needs the adapter's transaction discipline.
+ * for both adapters: each passes the one function that runs a statement and returns its rows (SQLite
+ * synchronously inside a resolved promise, PostgreSQL on its pool). The save is one upsert that no
+ * other write depends on, so none of them needs the adapter's transaction discipline.
  */
 import type { SqlDialect } from './dialect.js';
 import {
