@@ -54,14 +54,16 @@ export interface ReferenceCacheOptions {
 export function createReferenceCache(options: ReferenceCacheOptions) {
   const { cliniko, clinicTimezone, store } = options;
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_REFERENCE_MAX_AGE_MS;
-  let cached: { lists: Lists; loadedAt: number } | undefined;
+  // The References built from the lists, once per read: a cycle only gets its own clinic date.
+  let cached: { refs: References; loadedAt: number } | undefined;
   let restored = store === undefined;
   let refreshedThisCycle = false;
   const stale = (loadedAt: number, now: number) => now < loadedAt || now - loadedAt >= maxAgeMs;
   const load = async (now: number): Promise<References> => {
-    cached = { lists: await readLists(cliniko), loadedAt: now };
-    await store?.saveReferenceLists(SAVED_AS, now, JSON.stringify(cached.lists));
-    return referencesFrom(cached.lists, clinicTimezone, now);
+    const lists = await readLists(cliniko);
+    await store?.saveReferenceLists(SAVED_AS, now, JSON.stringify(lists));
+    cached = { refs: referencesFrom(lists, clinicTimezone, now), loadedAt: now };
+    return cached.refs;
   };
   return {
     /** The lists for a new cycle: cached (or saved) unless stale, with today's date. */
@@ -69,13 +71,15 @@ export function createReferenceCache(options: ReferenceCacheOptions) {
       refreshedThisCycle = false;
       if (!restored) {
         restored = true;
-        cached = await restore(store, (loadedAt) => !stale(loadedAt, now));
+        const saved = await restore(store, (loadedAt) => !stale(loadedAt, now));
+        if (saved)
+          cached = { refs: referencesFrom(saved.lists, clinicTimezone, now), loadedAt: saved.loadedAt };
       }
       if (cached === undefined || stale(cached.loadedAt, now)) {
         refreshedThisCycle = true;
         return load(now);
       }
-      return referencesFrom(cached.lists, clinicTimezone, now);
+      return { ...cached.refs, context: { ...cached.refs.context, today: clinicDate(clinicTimezone, now) } };
     },
     /** Fresh lists when `raw` links an id the cached ones lack (once per cycle); otherwise undefined. */
     async forRecord(raw: Readonly<Record<string, unknown>>, refs: References, now: number) {

@@ -289,11 +289,11 @@ async function withOtherSlots(
   ctx: DrainContext,
   items: OutboxItem[],
 ): Promise<{ items: OutboxItem[]; share: number }> {
-  const claimed = new Set(items.map((i) => `${i.object}\u0000${i.externalId}`));
+  const claimed = new Set(items.map((i) => objectKey(i.object, i.externalId)));
   const wanted = new Map<string, string[]>();
   for (const item of items) {
     if (item.operation !== 'upsert') continue;
-    const keys = slotKeysOf(externalIdOf(item)).filter((k) => !claimed.has(`${item.object}\u0000${k}`));
+    const keys = slotKeysOf(externalIdOf(item)).filter((k) => !claimed.has(objectKey(item.object, k)));
     if (keys.length === 0) continue;
     const list = wanted.get(item.object);
     if (list) list.push(...keys);
@@ -318,6 +318,9 @@ async function withOtherSlots(
   return { items: all.length > ctx.claimLimit ? await withinLimit(ctx, items.length, all) : all, share };
 }
 
+/** One key for an outbox key (or a record's external id) of one object. */
+const objectKey = (object: string, key: string): string => `${object}\u0000${key}`;
+
 /**
  * A claim its records' other slots took past the claim limit (a backfill's first claim of Contacts,
  * each with its journey slot: twice the items) keeps its first records in claim order (the first
@@ -326,7 +329,7 @@ async function withOtherSlots(
  * bounds what a drain holds, whatever the objects (issue #16). At least one record is kept.
  */
 async function withinLimit(ctx: DrainContext, claimed: number, all: OutboxItem[]): Promise<OutboxItem[]> {
-  const records = all.map((item) => `${item.object}\u0000${externalIdOf(item)}`);
+  const records = all.map((item) => objectKey(item.object, externalIdOf(item)));
   const size = new Map<string, number>();
   for (const record of records) size.set(record, (size.get(record) ?? 0) + 1);
   const kept = new Set<string>();
