@@ -142,16 +142,28 @@ describe('audit verify', () => {
         prev_hash: string;
         entry: string;
       }[];
-      // hash is UNIQUE: park one row's hash while swapping.
       const [a, b] = rows as [(typeof rows)[number], (typeof rows)[number]];
       const swap = db.prepare('UPDATE audit_log SET hash = ?, prev_hash = ?, entry = ? WHERE seq = ?');
-      swap.run('parked', b.prev_hash, b.entry, a.seq);
+      swap.run(b.hash, b.prev_hash, b.entry, a.seq);
       swap.run(a.hash, a.prev_hash, a.entry, b.seq);
-      db.prepare('UPDATE audit_log SET hash = ? WHERE seq = ?').run(b.hash, a.seq);
     });
     const { code, out } = await cli(['verify'], e);
     expect(code).toBe(1);
     expect(out).toMatch(/out of order/);
+  });
+
+  it('detects an entry recorded twice (the schema does not refuse a repeated hash: the chain does)', async () => {
+    const e = tamperedCopy('repeated', (db) =>
+      db
+        .prepare(
+          `INSERT INTO audit_log (hash, prev_hash, object, external_id, created_at, entry)
+           SELECT hash, prev_hash, object, external_id, created_at, entry FROM audit_log WHERE seq = 7`,
+        )
+        .run(),
+    );
+    const { code, out } = await cli(['verify'], e);
+    expect(code).toBe(1);
+    expect(out).toContain('seq 11');
   });
 
   it('detects a hash column edited to match a forged entry', async () => {

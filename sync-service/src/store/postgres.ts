@@ -320,7 +320,7 @@ export class PostgresStore implements Store {
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {
-    return (await this.rows(S.selectBlockedOutbox(options.limit ?? 1000))).map(toBlockedItem);
+    return (await this.rows(S.selectBlockedOutbox(POSTGRES, options.limit ?? 1000))).map(toBlockedItem);
   }
 
   async listQuarantine(

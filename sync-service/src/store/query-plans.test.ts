@@ -37,10 +37,13 @@ describe('SQLite plans of the hot paths', () => {
       externalIds: ['1#journey', '2'],
     });
     expect(plan(claim)).toMatch(/USING INDEX sqlite_autoindex_outbox_1 \(object=\? AND external_id=\?\)/);
-    // Control: with the blocked_by term free to use its index, SQLite reads every unblocked item.
+    // Control: with the blocked_by term free to use an index holding every item (outbox_blocked_by as
+    // it was before migration 13), SQLite reads every unblocked item through it.
     const unhinted = { ...claim, sql: claim.sql.replace('+blocked_by IS NULL', 'blocked_by IS NULL') };
     expect(unhinted.sql).not.toBe(claim.sql);
+    db.exec('DROP INDEX outbox_blocked_by; CREATE INDEX outbox_blocked_by ON outbox (blocked_by)');
     expect(plan(unhinted)).toMatch(/USING INDEX outbox_blocked_by/);
+    expect(plan(claim)).toMatch(/USING INDEX sqlite_autoindex_outbox_1 \(object=\? AND external_id=\?\)/);
   });
 
   it('claims in (priority, id) order through outbox_claim, stopping at its limit instead of sorting every due item', () => {
@@ -51,6 +54,18 @@ describe('SQLite plans of the hot paths', () => {
     // Control: without migration 10's index, SQLite reads every due item and sorts them.
     db.exec('DROP INDEX outbox_claim');
     expect(plan(claim)).toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+  });
+
+  it('releases blocked items through the partial index of blocked items only', () => {
+    const release = S.completeWriteStatements(SQLITE, [write], 1)[3]!;
+    expect(release.sql).toContain('blocked_by');
+    expect(plan(release)).toMatch(/USING COVERING INDEX outbox_blocked_by \(blocked_by=\?\)/);
+    expect(plan(S.selectBlockedOutbox(SQLITE, 10))).toMatch(/SEARCH outbox USING INDEX outbox_blocked_by/);
+    // Controls: the listing in id order walks every item; without the index, so does a release.
+    const inIdOrder = S.selectBlockedOutbox(SQLITE, 10);
+    expect(plan({ ...inIdOrder, sql: inIdOrder.sql.replace('+id', 'id') })).toMatch(/^SCAN outbox$/);
+    db.exec('DROP INDEX outbox_blocked_by');
+    expect(plan(release)).toMatch(/^SCAN outbox/m);
   });
 
   it('finds held and publishing items by their integer key', () => {

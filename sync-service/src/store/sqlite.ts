@@ -325,7 +325,7 @@ export class SqliteStore implements Store {
   }
 
   async listBlocked(options: { limit?: number } = {}): Promise<BlockedItem[]> {
-    return Promise.resolve(this.all(S.selectBlockedOutbox(options.limit ?? 1000)).map(toBlockedItem));
+    return Promise.resolve(this.all(S.selectBlockedOutbox(SQLITE, options.limit ?? 1000)).map(toBlockedItem));
   }
 
   async listQuarantine(

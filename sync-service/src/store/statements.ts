@@ -168,10 +168,12 @@ export const releaseBlockedOutbox = (parentKey: string, now: number): Query =>
   );
 export const countBlockedOutbox = (): Query =>
   q('SELECT COUNT(*) AS n FROM outbox WHERE blocked_by IS NOT NULL');
-export const selectBlockedOutbox = (limit: number): Query =>
-  q('SELECT object, external_id, blocked_by FROM outbox WHERE blocked_by IS NOT NULL ORDER BY id LIMIT $1', [
-    limit,
-  ]);
+/** Through the partial index of blocked items, then sorted (in id order SQLite would walk every item). */
+export const selectBlockedOutbox = (d: SqlDialect, limit: number): Query =>
+  q(
+    `SELECT object, external_id, blocked_by FROM outbox WHERE blocked_by IS NOT NULL ORDER BY ${d.noIndex('id')} LIMIT $1`,
+    [limit],
+  );
 /** Of these patients, the ones Salesforce has no Contact for (never written). */
 export const selectWrittenContacts = (d: SqlDialect, patientIds: readonly string[]): Query =>
   q(`SELECT external_id FROM record_state WHERE object = 'Contact' AND ${d.inList('external_id', 1)}`, [
