@@ -89,15 +89,14 @@ export interface ClaimOptions {
 }
 
 /**
- * Leases the due items, highest priority first; rows come back unordered (the adapter sorts).
- * `blocked_by IS NULL` holds for nearly every row, yet SQLite (no statistics) took its index for
- * selective and read the whole outbox through it, even for a claim of named keys (the other slots of
- * claimed records, 11.6 ms at 50,000 items, 0.05 ms through the unique key; issue #16): `noIndex`.
- */
-/**
- * Leases the first due items in (priority, id) order. On SQLite the due term is kept off its index
- * (`noIndex`), so the claim walks outbox_claim in order and stops at its limit instead of sorting every
- * due item (migration 10; query-plans.test.ts pins it).
+ * Leases the first due items in (priority, id) order; rows come back unordered (the adapter sorts). On
+ * SQLite the claim walks outbox_claim in order and stops at its limit instead of sorting every due item
+ * (migration 10), and a claim of named keys (the other slots of claimed records) goes through the unique
+ * key. `noIndex` keeps the due and blocked terms off any index of theirs: SQLite (no statistics) took
+ * `blocked_by`'s for selective and read the whole outbox through it when it held every item (11.6 ms at
+ * 50,000 items against 0.05 ms through the unique key; issue #16). Since migration 13 that index holds
+ * only blocked items and could not serve `IS NULL`; the hint keeps the plan from depending on it
+ * (query-plans.test.ts pins both plans).
  */
 export const claimOutbox = (d: SqlDialect, o: ClaimOptions): Query => {
   const params: unknown[] = [o.owner, o.now + o.leaseMs, o.now, o.limit];
