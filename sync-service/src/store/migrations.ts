@@ -302,9 +302,9 @@ CREATE TABLE reference_lists (
     version: 13,
     name: 'lean-write-indexes',
     // Issue #16: indexes every outbox item and audit entry paid for on the way in and out, and no
-    // statement used. audit_log's UNIQUE (hash) put each append in a random place of an index as large
-    // as the log (at 20,000 patients, 17 % of a backfill's CPU); no statement looks an entry up by hash,
-    // and the chain itself is what proves each entry appears once (a repeated entry breaks its
+    // statement used. audit_log's UNIQUE (hash) put each append at a random place of an index as large
+    // as the log (a page of it dirtied per entry; docs/benchmarks.md). No statement looks an entry up
+    // by hash, and the chain itself is what proves each entry appears once (a repeated entry breaks its
     // successor's prev_hash: `audit verify`). outbox_due (next_attempt_at first) has served no claim
     // since migration 10 (claims walk outbox_claim); outbox_blocked_by held every item, blocked or not,
     // and now holds only the blocked ones (the statements that use it all name a blocking key).
