@@ -327,6 +327,71 @@ describe('Bulk API 2.0 ingest: job lifecycle', () => {
   });
 });
 
+describe('Bulk API 2.0 ingest: processing beside the API (issue #16)', () => {
+  /** An org whose every row costs `msPerRow` of this thread's time, as the emulator's real org does. */
+  function busyOrg(msPerRow: number) {
+    const applied: string[] = [];
+    const applyDml: BulkIngestOptions['applyDml'] = (_u, _o, _op, _x, rows) => {
+      const until = performance.now() + msPerRow * rows.length;
+      while (performance.now() < until) {
+        // the work of applying the rows
+      }
+      applied.push(...rows.map((r) => r.Cliniko_Patient_Id__c ?? ''));
+      return Promise.resolve(rows.map(() => ({ success: true, created: true, id: '003000000000001AAA' })));
+    };
+    return { applied, applyDml };
+  }
+
+  const rowsCsv = (prefix: string, n: number) =>
+    `Cliniko_Patient_Id__c,LastName\n${Array.from({ length: n }, (_, i) => `${prefix}${i},L`).join('\n')}\n`;
+
+  /** Over real HTTP: while job A (400 rows, about 400 ms) processes, what does a check of A say? */
+  async function stateSeenWhileProcessing(sliceRows: number): Promise<string> {
+    const org = busyOrg(1);
+    const { app } = await build({ applyDml: org.applyDml, sliceRows });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const call = (method: string, path: string, body?: string, type = 'application/json') =>
+      fetch(`${address}${BASE}${path}`, {
+        method,
+        headers: { ...auth, 'content-type': type },
+        ...(body === undefined ? {} : { body }),
+      });
+    const a = ((await (await call('POST', '', JSON.stringify(UPSERT))).json()) as { id: string }).id;
+    await call('PUT', `/${a}/batches`, rowsCsv('a', 400), 'text/csv');
+    await call('PATCH', `/${a}`, JSON.stringify({ state: 'UploadComplete' }));
+    while (org.applied.length === 0) await new Promise((r) => setTimeout(r, 1));
+    // Processing has begun: another job is created and uploaded, then A is checked.
+    const b = ((await (await call('POST', '', JSON.stringify(UPSERT))).json()) as { id: string }).id;
+    expect((await call('PUT', `/${b}/batches`, rowsCsv('b', 1), 'text/csv')).status).toBe(201);
+    const seen = ((await (await call('GET', `/${a}`)).json()) as JobInfo).state;
+    expect((await waitForJob(app, a)).state).toBe('JobComplete');
+    return seen;
+  }
+
+  it('answers other requests while a large job is processing (control: applied whole, the check waits for the end)', async () => {
+    expect(await stateSeenWhileProcessing(50)).toBe('InProgress');
+    expect(await stateSeenWhileProcessing(1_000)).toBe('JobComplete');
+  });
+
+  it('processes jobs one at a time in the order they were closed; a queued job shows UploadComplete', async () => {
+    const org = busyOrg(0.5);
+    const { app } = await build({ applyDml: org.applyDml, sliceRows: 20 });
+    const a = await createJob(app, UPSERT);
+    const b = await createJob(app, UPSERT);
+    await upload(app, a, rowsCsv('a', 200));
+    await upload(app, b, rowsCsv('b', 200));
+    await setState(app, a, 'UploadComplete');
+    await setState(app, b, 'UploadComplete');
+    while (org.applied.length === 0) await new Promise((r) => setTimeout(r, 1));
+    expect((await info(app, a)).state).toBe('InProgress');
+    expect((await info(app, b)).state).toBe('UploadComplete');
+    expect((await waitForJob(app, b)).state).toBe('JobComplete');
+    // Every row of A was applied before the first of B (taking turns, they would interleave).
+    expect(org.applied.findIndex((k) => k.startsWith('b'))).toBe(200);
+    expect(org.applied).toHaveLength(400);
+  });
+});
+
 describe('Bulk API 2.0 ingest: errors', () => {
   it('answers 401 INVALID_SESSION_ID without a valid session, on every route', async () => {
     const { app, org } = await build();

@@ -16,8 +16,13 @@ import { listUnprocessed, processJob } from './processing.js';
 export interface BulkIngestOptions extends BulkDeps {
   /** Delay before `InProgress` and again before processing, in ms (default 25). */
   processingDelayMs?: number;
-  /** Rows per `applyDml` call; Salesforce processes ingest data in internal batches of 10,000. */
+  /** Rows per internal batch (default 10,000, as Salesforce): an abort is seen between batches. */
   chunkSize?: number;
+  /**
+   * Rows per `applyDml` call (default 200), with a turn of the event loop between calls, so that the
+   * API answers other requests while a job is processing, as Salesforce's does.
+   */
+  sliceRows?: number;
 }
 
 const MAX_UPLOAD_BYTES = 150 * 1024 * 1024;
@@ -28,6 +33,8 @@ interface Ingest {
   jobs: Map<string, Job>;
   /** Processing runs still in flight (awaited on close). */
   pending: Set<Promise<void>>;
+  /** The last job queued for processing: the next one starts when it ends. */
+  queue: Promise<void>;
   env: ProcessEnv;
   sequence: number;
 }
@@ -36,9 +43,11 @@ export const bulkIngestPlugin: FastifyPluginAsync<BulkIngestOptions> = (app, opt
   const ctx: Ingest = {
     jobs: new Map(),
     pending: new Set(),
+    queue: Promise.resolve(),
     env: {
       stepDelay: options.processingDelayMs ?? 25,
       chunkSize: options.chunkSize ?? 10_000,
+      sliceRows: options.sliceRows ?? 200,
       deps: options,
     },
     sequence: 0,
@@ -150,7 +159,10 @@ function registerJobRoutes(app: FastifyInstance, ctx: Ingest, now: () => Date): 
       const target = request.body?.state;
       if (target === 'UploadComplete' && job.state === 'Open') {
         touch(job, now(), 'UploadComplete');
-        const run = processJob(job, ctx.env).finally(() => ctx.pending.delete(run));
+        // One job processed at a time, in the order they were closed: a job closed while another is
+        // processing waits its turn in UploadComplete ("queued for processing"), as in Salesforce.
+        const run = ctx.queue.then(() => processJob(job, ctx.env)).finally(() => ctx.pending.delete(run));
+        ctx.queue = run.catch(() => undefined);
         ctx.pending.add(run);
         return jobInfo(job, false);
       }

@@ -2,8 +2,12 @@
  * Processing a job after `UploadComplete`, on a timer as Salesforce does: `InProgress`, then the
  * uploads are parsed and checked (same header everywhere, the key column present), then the rows are
  * applied in chunks through `applyDml`; rows of the wrong length fail alone. An abort between chunks
- * stops processing and leaves the remaining rows unprocessed.
+ * stops processing and leaves the remaining rows unprocessed. Salesforce processes a job apart from the
+ * API that answers its clients, so a chunk is applied a slice at a time with a turn of the event loop
+ * between slices: while a large job is processing, the emulator still takes another job's upload and
+ * answers checks (applied whole, a 5,000-row job held every request for the length of its processing).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BulkDeps, DmlRowResult } from '../model.js';
 import { InvalidUploadError, NULL_MARKER, parseUpload, type DataLine, type ParsedUpload } from './csv.js';
 import type { Job, JobState, Operation } from './jobs.js';
@@ -15,8 +19,10 @@ const ROW_LENGTH_ERROR = 'INVALID_ROW';
 export interface ProcessEnv {
   /** Delay before `InProgress` and again before processing, in ms. */
   stepDelay: number;
-  /** Rows per `applyDml` call. */
+  /** Rows per internal batch: an abort is seen between batches. */
   chunkSize: number;
+  /** Rows per `applyDml` call, with a turn of the event loop between calls. */
+  sliceRows: number;
   deps: BulkDeps;
 }
 
@@ -133,9 +139,7 @@ async function applyLines(
         return false;
       });
       const rows = valid.map((l) => toRow(header, l.cells, job.operation));
-      const results = rows.length
-        ? await env.deps.applyDml(job.createdById, job.object, job.operation, job.externalIdFieldName, rows)
-        : [];
+      const results = await applySlices(job, env, rows);
       if (results.length !== rows.length) {
         throw new Error(`applyDml returned ${results.length} results for ${rows.length} rows`);
       }
@@ -147,6 +151,29 @@ async function applyLines(
     touch(job, env.deps.now(), 'Failed');
   }
   return index;
+}
+
+/** One chunk's rows through `applyDml`, a slice at a time, letting other requests through in between. */
+async function applySlices(
+  job: Job,
+  env: ProcessEnv,
+  rows: Array<Record<string, string | null>>,
+): Promise<DmlRowResult[]> {
+  const results: DmlRowResult[] = [];
+  for (let at = 0; at < rows.length; at += env.sliceRows) {
+    if (at > 0) await nextTurn();
+    const slice = rows.slice(at, at + env.sliceRows);
+    results.push(
+      ...(await env.deps.applyDml(
+        job.createdById,
+        job.object,
+        job.operation,
+        job.externalIdFieldName,
+        slice,
+      )),
+    );
+  }
+  return results;
 }
 
 /** Each result goes to the successful or failed results, with the row's original cells. */
