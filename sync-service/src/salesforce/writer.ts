@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Connection } from 'jsforce';
 import type { Logger } from '../logger.js';
+import { BulkPace, systemClock, untilComplete, type BulkClock } from './bulk-checks.js';
 import { callFailure, classifySalesforceCode, withoutValues, type SalesforceErrorKind } from './classify.js';
 
 /**
@@ -36,12 +37,30 @@ export interface ApiUsage {
   readonly max: number;
 }
 
+export interface UpsertOptions {
+  /** One Bulk API 2.0 job instead of collections of 200. */
+  readonly bulk?: boolean;
+  /**
+   * Told once the records are out: a Bulk job closed (Salesforce processes it while the caller does
+   * other work), or the first collection call sent. Not told when the call fails before that.
+   */
+  readonly onSent?: () => void;
+}
+
+/** A writer's Bulk API 2.0 state: the connection, the call counter and the pace its jobs taught it. */
+interface BulkContext {
+  readonly connection: Connection;
+  readonly countCall: () => void;
+  readonly pace: BulkPace;
+  readonly clock: BulkClock;
+}
+
 export interface SalesforceWriter {
   upsert(
     object: string,
     externalIdField: string,
     records: readonly SalesforceRecord[],
-    options?: { bulk?: boolean },
+    options?: UpsertOptions,
   ): Promise<WriteResult[]>;
   publish(eventObject: string, events: readonly SalesforceRecord[]): Promise<WriteResult[]>;
   /** From the Sforce-Limit-Info header of the last response, if any. */
@@ -93,19 +112,24 @@ function csvText(value: unknown): string {
   return '';
 }
 
-export function createSalesforceWriter(connection: Connection, logger: Logger): SalesforceWriter {
+export function createSalesforceWriter(
+  connection: Connection,
+  logger: Logger,
+  clock: BulkClock = systemClock,
+): SalesforceWriter {
   const log = logger.child({ module: 'salesforce-writer' });
   let calls = 0;
   const countCall = (): void => {
     calls += 1;
   };
+  const bulk: BulkContext = { connection, countCall, pace: new BulkPace(), clock };
 
   return {
     async upsert(object, externalIdField, records, options = {}) {
       if (records.length === 0) return [];
       const results = options.bulk
-        ? await upsertBulk(connection, countCall, object, externalIdField, records)
-        : await upsertCollection(connection, countCall, object, externalIdField, records);
+        ? await upsertBulk(bulk, object, externalIdField, records, options.onSent)
+        : await upsertCollection(connection, countCall, object, externalIdField, records, options.onSent);
       const failed = results.filter((r) => !r.success).length;
       log.debug({ object, records: records.length, failed, bulk: options.bulk === true }, 'upsert finished');
       return results;
@@ -126,11 +150,13 @@ async function upsertCollection(
   object: string,
   externalIdField: string,
   records: readonly SalesforceRecord[],
+  onSent: (() => void) | undefined,
 ): Promise<WriteResult[]> {
   const results: WriteResult[] = [];
   for (let i = 0; i < records.length; i += COLLECTION_LIMIT) {
     const chunk = records.slice(i, i + COLLECTION_LIMIT);
     countCall();
+    if (i === 0) onSent?.();
     let raw: RawSaveResult[];
     try {
       raw = await connection.upsert(
@@ -177,24 +203,19 @@ async function publishEvents(
 }
 
 /**
- * Waits between checks of a Bulk job's state: short at first, since a job of a few thousand rows is
- * often done within a second, then every 500 ms (jsforce's fixed 500 ms made every job cost at least
- * that; a few more checks per job cost a few API calls, against thousands of records each).
+ * Upserts through one Bulk API 2.0 job, checked until complete for up to 10 minutes, on a schedule the
+ * pace learned from earlier jobs sets (bulk-checks.ts). `onSent` is told once the job is closed: its
+ * records are Salesforce's to process, and the caller may do other work meanwhile.
  */
-const BULK_CHECK_DELAYS_MS = [50, 100, 200, 400];
-const BULK_CHECK_MAX_MS = 500;
-const BULK_TIMEOUT_MS = 10 * 60_000;
-
-/** Upserts through one Bulk API 2.0 job, checked until complete for up to 10 minutes. */
 async function upsertBulk(
-  connection: Connection,
-  countCall: () => void,
+  bulk: BulkContext,
   object: string,
   externalIdField: string,
   records: readonly SalesforceRecord[],
+  onSent: (() => void) | undefined,
 ): Promise<WriteResult[]> {
-  countCall();
-  const job = connection.bulk2.createJob({
+  bulk.countCall();
+  const job = bulk.connection.bulk2.createJob({
     object,
     operation: 'upsert',
     externalIdFieldName: externalIdField,
@@ -203,31 +224,13 @@ async function upsertBulk(
     await job.open();
     await job.uploadData(bulkCsv(records));
     await job.close();
-    await untilComplete(job);
+    onSent?.();
+    await untilComplete(job, { object, records: records.length, pace: bulk.pace, clock: bulk.clock });
     return bulkResults(await job.getAllResults(), externalIdField, records);
   } catch (err) {
     // As jsforce's own load: a job that failed (not one still running when the wait ran out) is deleted.
     if (!(err instanceof Error && err.name === 'JobPollingTimeout')) job.delete().catch(() => undefined);
     throw callFailure(err, object);
-  }
-}
-
-async function untilComplete(job: { check(): Promise<{ state: string; errorMessage?: string }> }) {
-  const deadline = Date.now() + BULK_TIMEOUT_MS;
-  for (let i = 0; ; i++) {
-    const info = await job.check();
-    if (info.state === 'JobComplete') return;
-    if (info.state === 'Failed')
-      throw new Error(`Ingest job failed to complete due to: ${info.errorMessage}`);
-    if (info.state === 'Aborted') throw new Error('Job has been aborted');
-    if (info.state === 'Open') throw new Error('Job is still open after it was closed');
-    if (Date.now() >= deadline) {
-      // Named as jsforce names it, so that it is classified as a retryable time-out (classify.ts).
-      throw Object.assign(new Error(`Polling timed out after ${BULK_TIMEOUT_MS}ms`), {
-        name: 'JobPollingTimeout',
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, BULK_CHECK_DELAYS_MS[i] ?? BULK_CHECK_MAX_MS));
   }
 }
 

@@ -522,6 +522,55 @@ describe('claims with their calls out together (issue #16)', () => {
     expect((await store.outboxStats(T0)).pending).toBe(0);
   });
 
+  /**
+   * A writer whose calls take real time in two parts, as a Bulk job does: the upload, after which it
+   * tells `onSent` (the job is closed), then the processing. Calls after the first upload slowly.
+   */
+  function uploading() {
+    const trace: string[] = [];
+    const sf = setup(accept, { claimLimit: 2 });
+    const upsert = sf.sf.writer.upsert.bind(sf.sf.writer);
+    let calls = 0;
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    sf.sf.writer.upsert = async (object, field, records, options) => {
+      const keys = records.map((r) => String(field ? r[field] : '')).join(',');
+      await pause(calls++ === 0 ? 1 : 30);
+      options?.onSent?.();
+      trace.push(`sent ${object} ${keys}`);
+      await pause(5);
+      return upsert(object, field, records, options);
+    };
+    const complete = store.completeWrites.bind(store);
+    store.completeWrites = async (writes, audit, now) => {
+      trace.push(`complete ${writes.map((w) => w.externalId).join(',')}`);
+      await complete(writes, audit, now);
+    };
+    return { ...sf, trace };
+  }
+
+  it('completes a claim only once the overlapping claim after it is sent, so the org processes that one meanwhile', async () => {
+    await enqueue(carePlan('c1'), carePlan('c2'), carePlan('c3'), carePlan('c4'), carePlan('c5'));
+    const { worker, trace } = uploading();
+    expect((await worker.drain()).written).toBe(5);
+    // c1,c2 was answered while c3,c4 was still uploading; its completion waited for that upload.
+    expect(trace.indexOf('complete c1,c2')).toBeGreaterThan(trace.indexOf('sent Care_Plan__c c3,c4'));
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete c1,c2',
+      'complete c3,c4',
+      'complete c5',
+    ]);
+    const entries = await auditEntries();
+    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(verifyAuditChain(entries).ok).toBe(true);
+  });
+
+  it('control: a claim that waits for the one before it (another object) does not hold that completion', async () => {
+    await enqueue(contact('1'), contact('2'), carePlan('c1'), carePlan('c2'));
+    const { worker, trace } = uploading();
+    expect((await worker.drain()).written).toBe(4);
+    expect(trace.indexOf('complete 1,2')).toBeLessThan(trace.indexOf('sent Care_Plan__c c1,c2'));
+  });
+
   it('a claim of children waits for the Contacts before it to be answered (the control: no overlap across objects)', async () => {
     await enqueue(contact('1'), contact('2'), carePlan('c1'), carePlan('c2'));
     const { worker, trace } = slow();

@@ -136,7 +136,7 @@ function overAllowance(ctx: DrainContext): boolean {
 async function drain(ctx: DrainContext): Promise<DrainResult> {
   const tally = emptyTally();
   const deadline = ctx.now() + ctx.maxWaitMs;
-  const line: Line = { completing: Promise.resolve(), failed: false };
+  const line: Line = { completing: Promise.resolve(), sending: Promise.resolve(), failed: false };
   let inFlight: InFlight | null = null;
   // The share of the last claim its own items were (withOtherSlots): the next claim asks for that
   // share of the limit, so that with their other slots its items fill it.
@@ -176,7 +176,17 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         await inFlight.answered;
         inFlight = null;
       }
-      const answered = writeClaim(ctx, groups, tally, line, inFlight?.answered ?? Promise.resolve());
+      // Beside a claim still in flight, this one's call goes out before the completion before it runs.
+      const gate = inFlight ? openingGate() : undefined;
+      line.sending = gate?.opened ?? Promise.resolve();
+      const answered = writeClaim(
+        ctx,
+        groups,
+        tally,
+        line,
+        inFlight?.answered ?? Promise.resolve(),
+        gate?.open,
+      );
       // Observed now, awaited below or on the way out: never an unhandled rejection meanwhile.
       answered.catch(() => undefined);
       // At most two claims out at once: the one before this must be answered before the next claim.
@@ -197,8 +207,22 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
 /** The drain's completions: chained in claim and group order (the audit chain keeps its order). */
 interface Line {
   completing: Promise<void>;
+  /**
+   * Opens once the newest claim's call is out (or it writes nothing more): a completion waits for it.
+   * A completion holds the one thread for hundreds of milliseconds (a Bulk job's five thousand record
+   * states and audit entries in one transaction); started before the next claim's job was uploaded
+   * and closed, it held that upload, and Salesforce had nothing to process while it ran (issue #16).
+   */
+  sending: Promise<void>;
   /** A completion failed: nothing more is written, and the drain fails with it. */
   failed: boolean;
+}
+
+/** A gate that opens once, by `open()` (a second call does nothing). */
+function openingGate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
 }
 
 /** A claim that may still have calls out, and what a next claim may overlap with. */
@@ -241,9 +265,10 @@ function mayOverlap(previous: InFlight, next: ReturnType<typeof shapeOf>): boole
  * Writes a claim group by group, in claim order (parents first). Pipelined (issue #16): once Salesforce
  * has answered a group, the next group's call goes out while the answered group's completion (outbox,
  * record state, chained audit) is committed, and a claim that may overlap the one before it (shapeOf)
- * has its call out while that one's Bulk job is still processing. Completions run one after another in
- * claim and group order: a claim's first completion waits until the claim before it has chained all of
- * its own (`after`). A failed completion fails the drain as before: its items stay leased and are
+ * has its call out while that one's Bulk job is still processing; the earlier claim's completion then
+ * waits until that call is out (`sent`, told by the writer once the job is closed), so Salesforce
+ * processes the job while the completion commits. Completions run one after another in claim and group
+ * order: a claim's first completion waits until the claim before it has chained all of its own (`after`). A failed completion fails the drain as before: its items stay leased and are
  * claimed again after the lease (idempotent upserts). Returns once every call is answered and chained.
  */
 async function writeClaim(
@@ -252,6 +277,7 @@ async function writeClaim(
   tally: Tally,
   line: Line,
   after: Promise<void>,
+  sent: () => void = () => undefined,
 ): Promise<void> {
   // Observed here so that a failure is not "unhandled" while the next group is being written.
   const watch = (p: Promise<void>): Promise<void> => {
@@ -261,23 +287,30 @@ async function writeClaim(
     return p;
   };
   const seen = new Set<string>();
-  for (const group of groups) {
-    if (ctx.stopping.value || line.failed) break;
-    // A group that reads what earlier completions record (the event ledger before publishing, a
-    // repeat of an object already written in this claim) waits for them first.
-    if (group.operation === 'publish' || seen.has(group.object)) {
+  try {
+    for (const group of groups) {
+      if (ctx.stopping.value || line.failed) break;
+      // A group that reads what earlier completions record (the event ledger before publishing, a
+      // repeat of an object already written in this claim) waits for them first.
+      if (group.operation === 'publish' || seen.has(group.object)) {
+        sent();
+        await after;
+        await line.completing;
+      }
+      seen.add(group.object);
+      const held = await stillHeld(ctx, group.items);
+      if (held.length === 0) continue;
+      const completion = await writeGroup(ctx, group.object, group.operation, held, tally, sent);
+      sent();
       await after;
-      await line.completing;
+      // Run once the newest claim's call is out (Line.sending), read when the completion comes due.
+      line.completing = watch(line.completing.then(() => line.sending).then(completion));
+      if (tally.paused) break;
     }
-    seen.add(group.object);
-    const held = await stillHeld(ctx, group.items);
-    if (held.length === 0) continue;
-    const completion = await writeGroup(ctx, group.object, group.operation, held, tally);
     await after;
-    line.completing = watch(line.completing.then(completion));
-    if (tally.paused) break;
+  } finally {
+    sent();
   }
-  await after;
 }
 
 /**

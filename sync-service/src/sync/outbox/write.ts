@@ -79,6 +79,7 @@ export async function writeGroup(
   operation: OutboxItem['operation'],
   claimed: OutboxItem[],
   tally: Tally,
+  onSent?: () => void,
 ): Promise<Completion> {
   let items = operation === 'publish' ? await settleEvents(ctx, object, claimed, tally) : claimed;
   if (object === 'Contact' && operation === 'upsert' && ctx.matcher) {
@@ -101,6 +102,7 @@ export async function writeGroup(
       object,
       operation,
       units.map((u) => u.fields),
+      onSent,
     );
   } catch (err) {
     await failWholeCall(ctx, object, items, err, tally);
@@ -197,11 +199,15 @@ function callWriter(
   object: string,
   operation: OutboxItem['operation'],
   payloads: Array<Record<string, unknown>>,
+  onSent: (() => void) | undefined,
 ): Promise<WriteResult[]> {
   if (operation === 'publish') return ctx.writer.publish(object, payloads);
   const externalIdField = UPSERT_KEYS[object];
   if (!externalIdField) throw new SyncError('INTERNAL', `${object}: outbox payload without an external id`);
-  return ctx.writer.upsert(object, externalIdField, payloads, { bulk: payloads.length > ctx.bulkThreshold });
+  return ctx.writer.upsert(object, externalIdField, payloads, {
+    bulk: payloads.length > ctx.bulkThreshold,
+    ...(onSent ? { onSent } : {}),
+  });
 }
 
 /** The whole call failed (transport, session, limit): every item fails with the call's code and retryability. */
