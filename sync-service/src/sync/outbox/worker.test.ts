@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SyncError } from '../../errors.js';
 import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
 import { createLogger } from '../../logger.js';
+import type { UpsertOptions } from '../../salesforce/writer.js';
 import type { OutboxInput, SqliteStore } from '../../store/index.js';
 import { accept, fakeWriter, manualClock, memoryStore, rejectWith, type Answer } from '../test-fakes.js';
 import { createOutboxWorker, type OutboxWorkerOptions } from './worker.js';
@@ -482,16 +483,21 @@ describe('pipelined completions (issue #16)', () => {
 });
 
 describe('claims with their calls out together (issue #16)', () => {
-  /** A writer whose calls take 20 ms of real time, tracing when each starts and is answered. */
-  function slow() {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * A drain with claims of two items whose writer call runs `timing` (real time) before the fake
+   * writer answers, and a trace of the calls (`timing` adds its own lines) and of the completions.
+   */
+  function traced(
+    timing: (trace: string[], label: string, options: UpsertOptions | undefined) => Promise<void>,
+  ) {
     const trace: string[] = [];
     const sf = setup(accept, { claimLimit: 2 });
     const upsert = sf.sf.writer.upsert.bind(sf.sf.writer);
     sf.sf.writer.upsert = async (object, field, records, options) => {
       const keys = records.map((r) => String(field ? r[field] : '')).join(',');
-      trace.push(`call ${object} ${keys}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      trace.push(`answered ${object} ${keys}`);
+      await timing(trace, `${object} ${keys}`, options);
       return upsert(object, field, records, options);
     };
     const complete = store.completeWrites.bind(store);
@@ -500,6 +506,41 @@ describe('claims with their calls out together (issue #16)', () => {
       await complete(writes, audit, now);
     };
     return { ...sf, trace };
+  }
+
+  /** Calls that take 20 ms, tracing when each starts and is answered. */
+  const slow = () =>
+    traced(async (trace, label) => {
+      trace.push(`call ${label}`);
+      await pause(20);
+      trace.push(`answered ${label}`);
+    });
+
+  /**
+   * Calls in two parts, as a Bulk job's: the upload, after which `onSent` is told (the job is closed),
+   * then the processing. Calls after the first upload slowly.
+   */
+  function uploading() {
+    let calls = 0;
+    return traced(async (trace, label, options) => {
+      await pause(calls++ === 0 ? 1 : 30);
+      options?.onSent?.();
+      trace.push(`sent ${label}`);
+      await pause(5);
+    });
+  }
+
+  /** Five care plans written in claims of two: completed in claim order, with an intact chain. */
+  async function expectCompletedInClaimOrder(trace: string[]): Promise<void> {
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete c1,c2',
+      'complete c3,c4',
+      'complete c5',
+    ]);
+    const entries = await auditEntries();
+    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(verifyAuditChain(entries).ok).toBe(true);
+    expect((await store.outboxStats(T0)).pending).toBe(0);
   }
 
   it('two claims of one object overlap, and still complete in claim order with an intact chain', async () => {
@@ -511,42 +552,8 @@ describe('claims with their calls out together (issue #16)', () => {
       trace.indexOf('answered Care_Plan__c c1,c2'),
     );
     // ...and completions ran in claim order.
-    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
-      'complete c1,c2',
-      'complete c3,c4',
-      'complete c5',
-    ]);
-    const entries = await auditEntries();
-    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
-    expect(verifyAuditChain(entries).ok).toBe(true);
-    expect((await store.outboxStats(T0)).pending).toBe(0);
+    await expectCompletedInClaimOrder(trace);
   });
-
-  /**
-   * A writer whose calls take real time in two parts, as a Bulk job does: the upload, after which it
-   * tells `onSent` (the job is closed), then the processing. Calls after the first upload slowly.
-   */
-  function uploading() {
-    const trace: string[] = [];
-    const sf = setup(accept, { claimLimit: 2 });
-    const upsert = sf.sf.writer.upsert.bind(sf.sf.writer);
-    let calls = 0;
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    sf.sf.writer.upsert = async (object, field, records, options) => {
-      const keys = records.map((r) => String(field ? r[field] : '')).join(',');
-      await pause(calls++ === 0 ? 1 : 30);
-      options?.onSent?.();
-      trace.push(`sent ${object} ${keys}`);
-      await pause(5);
-      return upsert(object, field, records, options);
-    };
-    const complete = store.completeWrites.bind(store);
-    store.completeWrites = async (writes, audit, now) => {
-      trace.push(`complete ${writes.map((w) => w.externalId).join(',')}`);
-      await complete(writes, audit, now);
-    };
-    return { ...sf, trace };
-  }
 
   it('completes a claim only once the overlapping claim after it is sent, so the org processes that one meanwhile', async () => {
     await enqueue(carePlan('c1'), carePlan('c2'), carePlan('c3'), carePlan('c4'), carePlan('c5'));
@@ -554,14 +561,7 @@ describe('claims with their calls out together (issue #16)', () => {
     expect((await worker.drain()).written).toBe(5);
     // c1,c2 was answered while c3,c4 was still uploading; its completion waited for that upload.
     expect(trace.indexOf('complete c1,c2')).toBeGreaterThan(trace.indexOf('sent Care_Plan__c c3,c4'));
-    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
-      'complete c1,c2',
-      'complete c3,c4',
-      'complete c5',
-    ]);
-    const entries = await auditEntries();
-    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
-    expect(verifyAuditChain(entries).ok).toBe(true);
+    await expectCompletedInClaimOrder(trace);
   });
 
   it('control: a claim that waits for the one before it (another object) does not hold that completion', async () => {
