@@ -112,17 +112,13 @@ function csvText(value: unknown): string {
   return '';
 }
 
-export function createSalesforceWriter(
-  connection: Connection,
-  logger: Logger,
-  clock: BulkClock = systemClock,
-): SalesforceWriter {
+export function createSalesforceWriter(connection: Connection, logger: Logger): SalesforceWriter {
   const log = logger.child({ module: 'salesforce-writer' });
   let calls = 0;
   const countCall = (): void => {
     calls += 1;
   };
-  const bulk: BulkContext = { connection, countCall, pace: new BulkPace(), clock };
+  const bulk: BulkContext = { connection, countCall, pace: new BulkPace(), clock: systemClock };
 
   return {
     async upsert(object, externalIdField, records, options = {}) {
