@@ -489,7 +489,7 @@ describe('claims with their calls out together (issue #16)', () => {
    * A drain with claims of two items whose writer call runs `timing` (real time) before the fake
    * writer answers, and a trace of the calls (`timing` adds its own lines) and of the completions.
    */
-  function traced(
+  function tracedDrain(
     timing: (trace: string[], label: string, options: UpsertOptions | undefined) => Promise<void>,
   ) {
     const trace: string[] = [];
@@ -510,7 +510,7 @@ describe('claims with their calls out together (issue #16)', () => {
 
   /** Calls that take 20 ms, tracing when each starts and is answered. */
   const slow = () =>
-    traced(async (trace, label) => {
+    tracedDrain(async (trace, label) => {
       trace.push(`call ${label}`);
       await pause(20);
       trace.push(`answered ${label}`);
@@ -522,7 +522,7 @@ describe('claims with their calls out together (issue #16)', () => {
    */
   function uploading() {
     let calls = 0;
-    return traced(async (trace, label, options) => {
+    return tracedDrain(async (trace, label, options) => {
       await pause(calls++ === 0 ? 1 : 30);
       options?.onSent?.();
       trace.push(`sent ${label}`);

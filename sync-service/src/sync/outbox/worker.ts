@@ -268,7 +268,8 @@ function mayOverlap(previous: InFlight, next: ReturnType<typeof shapeOf>): boole
  * has its call out while that one's Bulk job is still processing; the earlier claim's completion then
  * waits until that call is out (`sent`, told by the writer once the job is closed), so Salesforce
  * processes the job while the completion commits. Completions run one after another in claim and group
- * order: a claim's first completion waits until the claim before it has chained all of its own (`after`). A failed completion fails the drain as before: its items stay leased and are
+ * order: a claim's first completion waits until the claim before it has chained all of its own
+ * (`after`). A failed completion fails the drain as before: its items stay leased and are
  * claimed again after the lease (idempotent upserts). Returns once every call is answered and chained.
  */
 async function writeClaim(

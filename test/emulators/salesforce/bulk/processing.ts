@@ -153,7 +153,7 @@ async function applyLines(
   return index;
 }
 
-/** One chunk's rows through `applyDml`, a slice at a time, letting other requests through in between. */
+/** One chunk's rows through `applyDml`, a slice at a time, each after a turn of the event loop. */
 async function applySlices(
   job: Job,
   env: ProcessEnv,
@@ -161,7 +161,7 @@ async function applySlices(
 ): Promise<DmlRowResult[]> {
   const results: DmlRowResult[] = [];
   for (let at = 0; at < rows.length; at += env.sliceRows) {
-    if (at > 0) await nextTurn();
+    await nextTurn();
     const slice = rows.slice(at, at + env.sliceRows);
     results.push(
       ...(await env.deps.applyDml(
