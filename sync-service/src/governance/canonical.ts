@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The one canonical JSON of the service (issue #14: there used to be two, and they encoded dates
@@ -19,6 +19,15 @@ import { createHash } from 'node:crypto';
  * document; the normalisation is the map's own business (see `canonicalDataMapJson`). Pure: no I/O.
  */
 export function canonicalJson(value: unknown, where = 'value'): string {
+  return encode(value, [where]);
+}
+
+/**
+ * `path` is where `value` sits, as steps from the root (a key, or a list position), pushed and popped
+ * around each member: the text of a path is built only for an error (issue #16: building it for every
+ * member was a sizeable share of hashing a backfill's audit entries).
+ */
+function encode(value: unknown, path: Array<string | number>): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -26,27 +35,52 @@ export function canonicalJson(value: unknown, where = 'value'): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value))
-        throw new TypeError(`${where}: non-finite number ${String(value)} has no JSON form`);
+        throw new TypeError(`${pathText(path)}: non-finite number ${String(value)} has no JSON form`);
       return JSON.stringify(value);
     case 'object':
-      if (Array.isArray(value)) {
-        const items = value.map((v: unknown, i) =>
-          v === undefined ? 'null' : canonicalJson(v, `${where}[${i}]`),
-        );
-        return `[${items.join(',')}]`;
-      }
+      if (Array.isArray(value)) return encodeList(value, path);
       if (value instanceof Date) return JSON.stringify(value.toISOString());
-      return canonicalObject(value as Record<string, unknown>, where);
+      return encodeObject(value as Record<string, unknown>, path);
     default:
-      throw new TypeError(`${where}: a ${typeof value} has no JSON form`);
+      throw new TypeError(`${pathText(path)}: a ${typeof value} has no JSON form`);
   }
 }
 
-function canonicalObject(obj: Record<string, unknown>, where: string): string {
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort(compareCodeUnits);
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k], `${where}.${k}`)}`).join(',')}}`;
+function encodeList(list: readonly unknown[], path: Array<string | number>): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) out += ',';
+    const item = list[i];
+    if (item === undefined) {
+      out += 'null';
+      continue;
+    }
+    path.push(i);
+    out += encode(item, path);
+    path.pop();
+  }
+  return `${out}]`;
+}
+
+function encodeObject(obj: Record<string, unknown>, path: Array<string | number>): string {
+  // The default sort compares UTF-16 code units, never locale order.
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  for (const key of keys) {
+    const member = obj[key];
+    if (member === undefined) continue;
+    if (out.length > 1) out += ',';
+    path.push(key);
+    out += `${JSON.stringify(key)}:${encode(member, path)}`;
+    path.pop();
+  }
+  return `${out}}`;
+}
+
+function pathText(path: ReadonlyArray<string | number>): string {
+  return path
+    .map((step, i) => (i === 0 ? String(step) : typeof step === 'number' ? `[${step}]` : `.${step}`))
+    .join('');
 }
 
 /** Plain code-unit order (what `Array.prototype.sort` does by default), independent of locale. */
@@ -56,7 +90,7 @@ function compareCodeUnits(a: string, b: string): number {
 
 /** sha256 of UTF-8 text, as 64 lower-case hex digits. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** sha256 of the canonical JSON of a value: the payload fingerprint used by audit and change detection. */

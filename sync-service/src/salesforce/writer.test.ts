@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { withoutValues } from './classify.js';
@@ -111,16 +112,16 @@ describe('a Bulk API 2.0 upsert', () => {
           },
           close: () => Promise.resolve(),
           check: () => Promise.resolve({ state: 'JobComplete' }),
-          getAllResults: () =>
-            Promise.resolve({
-              successfulResults: rows.map((r) => ({
-                Cliniko_Patient_Id__c: r.Cliniko_Patient_Id__c,
-                sf__Id: `003${r.Cliniko_Patient_Id__c}`,
-                sf__Created: 'true',
-              })),
-              failedResults: [],
-              unprocessedRecords: [],
-            }),
+          // The results as Salesforce sends them: CSV files, each row with the columns it was sent.
+          getSuccessfulResults: () =>
+            Promise.resolve(
+              stringify(
+                rows.map((r) => ({ sf__Id: `003${r.Cliniko_Patient_Id__c}`, sf__Created: 'true', ...r })),
+                { header: true },
+              ),
+            ),
+          getFailedResults: () => Promise.resolve('sf__Id,sf__Error,Cliniko_Patient_Id__c\n'),
+          getUnprocessedRecords: () => Promise.resolve(''),
           delete: () => Promise.resolve(),
         }),
       },
@@ -174,12 +175,9 @@ describe('waiting for a Bulk API 2.0 job', () => {
       uploadData: () => Promise.resolve(),
       close: () => Promise.resolve(),
       check: () => Promise.resolve(states[Math.min(seen.checks++, states.length - 1)]!),
-      getAllResults: () =>
-        Promise.resolve({
-          successfulResults: [{ Cliniko_Patient_Id__c: '1', sf__Id: '0031', sf__Created: 'false' }],
-          failedResults: [],
-          unprocessedRecords: [],
-        }),
+      getSuccessfulResults: () => Promise.resolve('sf__Id,sf__Created,Cliniko_Patient_Id__c\n0031,false,1\n'),
+      getFailedResults: () => Promise.resolve(''),
+      getUnprocessedRecords: () => Promise.resolve(''),
       delete: () => {
         seen.deleted += 1;
         return Promise.resolve();

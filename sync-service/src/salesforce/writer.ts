@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Connection } from 'jsforce';
 import type { Logger } from '../logger.js';
 import { BulkPace, systemClock, untilComplete, type BulkClock } from './bulk-checks.js';
+import { readResultTables, type BulkResultTables } from './bulk-results.js';
 import { callFailure, classifySalesforceCode, withoutValues, type SalesforceErrorKind } from './classify.js';
 
 /**
@@ -222,7 +223,7 @@ async function upsertBulk(
     await job.close();
     onSent?.();
     await untilComplete(job, { object, records: records.length, pace: bulk.pace, clock: bulk.clock });
-    return bulkResults(await job.getAllResults(), externalIdField, records);
+    return bulkResults(await readResultTables(job), externalIdField, records);
   } catch (err) {
     // As jsforce's own load: a job that failed (not one still running when the wait ran out) is deleted.
     if (!(err instanceof Error && err.name === 'JobPollingTimeout')) job.delete().catch(() => undefined);
@@ -263,23 +264,27 @@ export function bulkCsv(records: readonly SalesforceRecord[]): string {
   return stringify(rows, { header: true, columns: [...columns.keys()] });
 }
 
-type BulkOutcome = Awaited<ReturnType<ReturnType<Connection['bulk2']['createJob']>['getAllResults']>>;
-
 /** One result per record sent, in order, from the job's successful, failed and unprocessed rows. */
 function bulkResults(
-  outcome: BulkOutcome,
+  tables: BulkResultTables,
   externalIdField: string,
   records: readonly SalesforceRecord[],
 ): WriteResult[] {
   const byKey = new Map<string, WriteResult>();
   const sent = new Map(records.map((r) => [csvText(r[externalIdField]), r]));
-  for (const ok of outcome.successfulResults as Array<Record<string, unknown>>) {
-    const key = csvText(ok[externalIdField]);
-    byKey.set(key, { key, success: true, id: csvText(ok.sf__Id), created: ok.sf__Created === 'true' });
+  const { successful, failed, unprocessed } = tables;
+  for (const row of successful.rows) {
+    const key = successful.cell(row, externalIdField);
+    byKey.set(key, {
+      key,
+      success: true,
+      id: successful.cell(row, 'sf__Id'),
+      created: successful.cell(row, 'sf__Created') === 'true',
+    });
   }
-  for (const failed of outcome.failedResults as Array<Record<string, unknown>>) {
-    const key = csvText(failed[externalIdField]);
-    const [code = 'UNKNOWN_EXCEPTION', ...rest] = csvText(failed.sf__Error).split(':');
+  for (const row of failed.rows) {
+    const key = failed.cell(row, externalIdField);
+    const [code = 'UNKNOWN_EXCEPTION', ...rest] = failed.cell(row, 'sf__Error').split(':');
     byKey.set(key, {
       key,
       success: false,
@@ -293,8 +298,8 @@ function bulkResults(
       },
     });
   }
-  for (const unprocessed of outcome.unprocessedRecords as Array<Record<string, unknown>>) {
-    const key = String(unprocessed[externalIdField]);
+  for (const row of unprocessed.rows) {
+    const key = unprocessed.cell(row, externalIdField);
     byKey.set(key, {
       key,
       success: false,

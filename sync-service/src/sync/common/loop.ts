@@ -7,3 +7,15 @@
 export function letLoopThrough(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Lets the HTTP requests already asked for reach their sockets before synchronous work holds the thread
+ * (issue #16). undici writes a request on an idle keep-alive socket from a setImmediate (it first lets
+ * the socket report anything the server sent unasked), and Node runs pending microtasks between
+ * immediates, so a caller resumed by one turn could start its synchronous work before that write:
+ * the second turn comes after it.
+ */
+export async function letRequestsOut(): Promise<void> {
+  await letLoopThrough();
+  await letLoopThrough();
+}

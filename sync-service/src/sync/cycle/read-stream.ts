@@ -15,6 +15,7 @@ import {
   recheckDue,
   type Bookmarks,
 } from './bookmarks.js';
+import { letRequestsOut } from '../common/loop.js';
 import { changedItems } from './changes.js';
 import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
 import { pointChildrenAtSurvivors } from './merges.js';
@@ -149,8 +150,8 @@ async function readOnce(
 
 /**
  * Pipelining (issue #16): asks the stream for its next event before the current one is handled, so
- * the request for the next Cliniko page is on the wire while this page is committed (the stream asks for
- * it once this page's rows are handled; asking as soon as the page arrives measured no faster:
+ * the request for the next Cliniko page is made before this page is committed (the stream asks for it
+ * once this page's rows are handled, and `onPage` lets it out onto the wire before the commit:
  * docs/benchmarks.md).
  * Order is unchanged (events are handled one by one, as read) and so is the bookmark discipline: a page
  * fetched ahead is only read, never committed, before its own turn.
@@ -215,6 +216,11 @@ async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Prom
   const at = s.signpostMs;
   const next =
     s.mark && !s.backfilling ? afterPage(s.mark, s.recheck, ev.maxUpdatedAt, at, overlapMs(s)) : undefined;
+  // The read-ahead has asked for the next page, but the request is not on the wire until the event loop
+  // turns, and this page's commit holds the thread (the SQLite store is synchronous): without the turn,
+  // Cliniko began on the next page only after the commit, and the service waited for it, about 5 ms a
+  // page (docs/benchmarks.md).
+  await letRequestsOut();
   await flush(s, next);
 }
 
