@@ -17,11 +17,14 @@ export function relationshipOf(
 ): { field: FieldDef; extFieldName?: string } | undefined {
   const [relName, extFieldName] = key.split('.');
   if (!relName) return undefined;
-  const f = [...object.fields.values()].find(
-    (x) => x.type === 'reference' && x.relationshipName?.toLowerCase() === relName.toLowerCase(),
-  );
-  if (!f) return undefined;
-  return extFieldName === undefined ? { field: f } : { field: f, extFieldName };
+  // Asked for every column of every row a save carries: a walk of the fields, no copy of them (a Bulk
+  // job's Contacts spent a third of their DML time copying the field list once per column).
+  const wanted = relName.toLowerCase();
+  for (const f of object.fields.values()) {
+    if (f.type === 'reference' && f.relationshipName?.toLowerCase() === wanted)
+      return extFieldName === undefined ? { field: f } : { field: f, extFieldName };
+  }
+  return undefined;
 }
 
 /** REST's relationship object: `{ attributes?: { type }, <one external id field>: value }`. */
