@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
  */
 
 /** The job methods used here (jsforce's `IngestJobV2`, raw forms). */
-export interface BulkResultSource {
+interface BulkResultSource {
   getSuccessfulResults(raw: true): Promise<string>;
   getFailedResults(raw: true): Promise<string>;
   getUnprocessedRecords(raw: true): Promise<string>;
@@ -46,7 +46,7 @@ export async function readResultTables(job: BulkResultSource): Promise<BulkResul
  * A result file as a table. Jobs are created with the default COMMA delimiter, the one their results
  * come back in; RFC 4180 quoting (a quoted cell may hold commas, quotes and line breaks).
  */
-export function resultTable(text: unknown): ResultTable {
+function resultTable(text: unknown): ResultTable {
   const all = typeof text === 'string' && text.length > 0 ? parse(text, { bom: true, delimiter: ',' }) : [];
   const header = all[0] ?? [];
   const index = new Map(header.map((name, at) => [name, at]));

@@ -1,6 +1,7 @@
 import type { QuarantineItem as ClinikoQuarantine, StreamEvent } from '../../cliniko/index.js';
 import { toClinikoTime } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
+import { letRequestsOut } from '../common/loop.js';
 import type { FactInput, QuarantineInput } from '../../store/index.js';
 import { MERGED_FACT, survivorOf, type PayloadCandidate } from '../payloads.js';
 import { APPOINTMENTS, GO_LIVE, pageAnnouncements } from './appointment-events.js';
@@ -15,7 +16,6 @@ import {
   recheckDue,
   type Bookmarks,
 } from './bookmarks.js';
-import { letRequestsOut } from '../common/loop.js';
 import { changedItems } from './changes.js';
 import { LEASE_MS, type CycleContext, type CycleMode, type CycleRun, type DataStream } from './context.js';
 import { pointChildrenAtSurvivors } from './merges.js';
