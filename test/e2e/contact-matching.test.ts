@@ -2,7 +2,12 @@ import { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../sync-service/src/logger.js';
 import { createOutboxWorker } from '../../sync-service/src/sync/outbox/worker.js';
-import { resolveHold } from '../../sync-service/src/sync/match/index.js';
+import {
+  createContactMatcher,
+  matchSalesforceOf,
+  resolveHold,
+} from '../../sync-service/src/sync/match/index.js';
+import type { SalesforceWriter } from '../../sync-service/src/salesforce/writer.js';
 import { reconcilerForService, type Reconciler } from '../../sync-service/src/sync/reconcile/index.js';
 import {
   runDryRun,
@@ -204,6 +209,79 @@ describe('matching existing records before creating a Contact', () => {
     );
     expect((await bare.drain()).created).toBe(1);
     expect(await contactsWithEmail('dee@match.example')).toHaveLength(2);
+  });
+
+  it("two patients with one existing Contact's email, in two claims out together: the first links it, the second is created", async () => {
+    // Issue #16: claims of Contacts overlap (one Bulk job processing while the next is screened and
+    // sent). The second claim is screened only once the first one's link is made, so it sees the
+    // Contact carrying the first patient's id (never a candidate) and creates its own.
+    const existing = createByHand('Contact', {
+      FirstName: 'Kim',
+      LastName: 'Shared',
+      Email: 'kim@match.example',
+    });
+    const s = h.service;
+    const item = (id: string) => ({
+      object: 'Contact',
+      externalId: id,
+      operation: 'upsert' as const,
+      payload: JSON.stringify({
+        Cliniko_Patient_Id__c: id,
+        FirstName: 'Kim',
+        LastName: 'Shared',
+        Email: 'kim@match.example',
+      }),
+      payloadHash: id,
+      runId: 'overlap',
+      priority: 10,
+    });
+    await s.store.commitBatch({
+      stream: 'overlap',
+      outbox: [item('overlap-1'), item('overlap-2')],
+      now: now(),
+    });
+    const trace: string[] = [];
+    const writer: SalesforceWriter = {
+      ...s.writer,
+      async upsert(object, field, records, options) {
+        const key = String(records[0]?.[field]);
+        trace.push(`call ${key}`);
+        const results = await s.writer.upsert(object, field, records, options);
+        trace.push(`answered ${key}`);
+        return results;
+      },
+    };
+    const logger = createLogger({ level: 'silent' });
+    const salesforce = matchSalesforceOf(s.salesforce.connection);
+    const worker = createOutboxWorker(
+      {
+        store: s.store,
+        writer,
+        logger,
+        now,
+        sleep: () => Promise.resolve(),
+        matcher: createContactMatcher({ salesforce, store: s.store, logger, now }),
+      },
+      {
+        owner: 'overlap-worker',
+        claimLimit: 1,
+        bulkThreshold: 0,
+        retryDelaysMs: [10],
+        jitterMs: 1,
+        maxWaitMs: 2_000,
+      },
+    );
+    expect((await worker.drain()).written).toBe(2);
+    // The two Bulk jobs were out together...
+    expect(trace.indexOf('call overlap-2')).toBeLessThan(trace.indexOf('answered overlap-1'));
+    // ...and the existing Contact went to the first patient only.
+    const contacts = await contactsWithEmail('kim@match.example');
+    expect(contacts.map((c) => c.Cliniko_Patient_Id__c).sort()).toEqual(['overlap-1', 'overlap-2']);
+    expect(contacts.find((c) => c.Id.slice(0, 15) === existing.slice(0, 15))?.Cliniko_Patient_Id__c).toBe(
+      'overlap-1',
+    );
+    expect(await auditOps('overlap-1')).toEqual(['contact-link', 'update']);
+    expect(await auditOps('overlap-2')).toEqual(['create']);
   });
 
   it('links an existing Lead: the Contact is created once pointing at it, the Lead carries the patient id', async () => {

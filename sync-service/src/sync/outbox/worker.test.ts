@@ -3,6 +3,7 @@ import { SyncError } from '../../errors.js';
 import { verifyAuditChain, type AuditEntry } from '../../governance/audit.js';
 import { createLogger } from '../../logger.js';
 import type { UpsertOptions } from '../../salesforce/writer.js';
+import type { ContactMatcher } from '../match/matcher.js';
 import type { OutboxInput, SqliteStore } from '../../store/index.js';
 import { accept, fakeWriter, manualClock, memoryStore, rejectWith, type Answer } from '../test-fakes.js';
 import { createOutboxWorker, type OutboxWorkerOptions } from './worker.js';
@@ -52,11 +53,19 @@ async function enqueue(...items: OutboxInput[]): Promise<void> {
   await store.commitBatch({ stream: 'test', outbox: items, now: T0 });
 }
 
-function setup(answer: Answer = accept, options: OutboxWorkerOptions = {}) {
+function setup(answer: Answer = accept, options: OutboxWorkerOptions = {}, matcher?: ContactMatcher) {
   const clock = manualClock(T0);
   const sf = fakeWriter(answer);
   const worker = createOutboxWorker(
-    { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep, random: () => 0 },
+    {
+      store,
+      writer: sf.writer,
+      logger,
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0,
+      ...(matcher ? { matcher } : {}),
+    },
     { retryDelaysMs: [1_000, 2_000], jitterMs: 0, maxWaitMs: 60_000, ...options },
   );
   return { worker, sf, clock };
@@ -491,9 +500,10 @@ describe('claims with their calls out together (issue #16)', () => {
    */
   function tracedDrain(
     timing: (trace: string[], label: string, options: UpsertOptions | undefined) => Promise<void>,
+    matcher?: (trace: string[]) => ContactMatcher,
   ) {
     const trace: string[] = [];
-    const sf = setup(accept, { claimLimit: 2 });
+    const sf = setup(accept, { claimLimit: 2 }, matcher?.(trace));
     const upsert = sf.sf.writer.upsert.bind(sf.sf.writer);
     sf.sf.writer.upsert = async (object, field, records, options) => {
       const keys = records.map((r) => String(field ? r[field] : '')).join(',');
@@ -569,6 +579,41 @@ describe('claims with their calls out together (issue #16)', () => {
     const { worker, trace } = uploading();
     expect((await worker.drain()).written).toBe(4);
     expect(trace.indexOf('complete 1,2')).toBeLessThan(trace.indexOf('sent Care_Plan__c c1,c2'));
+  });
+
+  it('two claims of Contacts overlap, and the second is screened only once the first one is out', async () => {
+    await enqueue(contact('1'), contact('2'), contact('3'), contact('4'), contact('5'));
+    // A screen that takes a while (its queries and link writes), and calls that are out at once, as a
+    // closed Bulk job is, then answered later.
+    const screening = (trace: string[]): ContactMatcher => ({
+      async screen(items) {
+        const keys = items.map((i) => i.externalId).join(',');
+        trace.push(`screen ${keys}`);
+        await pause(10);
+        trace.push(`screened ${keys}`);
+        return { write: [...items], held: 0, failed: [] };
+      },
+    });
+    const { worker, trace } = tracedDrain(async (trace, label, options) => {
+      trace.push(`call ${label}`);
+      options?.onSent?.();
+      await pause(20);
+      trace.push(`answered ${label}`);
+    }, screening);
+    expect((await worker.drain()).written).toBe(5);
+    // The second claim's call went out while the first one's was still processing...
+    expect(trace.indexOf('call Contact 3,4')).toBeLessThan(trace.indexOf('answered Contact 1,2'));
+    // ...but its screen began only once the first claim was screened and its call out.
+    expect(trace.indexOf('screen 3,4')).toBeGreaterThan(trace.indexOf('call Contact 1,2'));
+    expect(trace.indexOf('screen 5')).toBeGreaterThan(trace.indexOf('call Contact 3,4'));
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete 1,2',
+      'complete 3,4',
+      'complete 5',
+    ]);
+    const entries = await auditEntries();
+    expect(entries.map((e) => e.externalId)).toEqual(['1', '2', '3', '4', '5']);
+    expect(verifyAuditChain(entries).ok).toBe(true);
   });
 
   it('a claim of children waits for the Contacts before it to be answered (the control: no overlap across objects)', async () => {

@@ -176,22 +176,21 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         await inFlight.answered;
         inFlight = null;
       }
-      // Beside a claim still in flight, this one's call goes out before the completion before it runs.
-      const gate = inFlight ? openingGate() : undefined;
-      line.sending = gate?.opened ?? Promise.resolve();
-      const answered = writeClaim(
-        ctx,
-        groups,
-        tally,
-        line,
-        inFlight?.answered ?? Promise.resolve(),
-        gate?.open,
-      );
+      // The gate opens once this claim's calls are out. Beside a claim still in flight, that one's
+      // completion waits for it (Line.sending); a claim of Contacts waits for the one before it to
+      // be out before it screens (its links are made by then).
+      const gate = openingGate();
+      line.sending = inFlight ? gate.opened : Promise.resolve();
+      const answered = writeClaim(ctx, groups, tally, line, {
+        after: inFlight?.answered ?? Promise.resolve(),
+        before: shape.object === 'Contact' ? inFlight?.out : undefined,
+        sent: gate.open,
+      });
       // Observed now, awaited below or on the way out: never an unhandled rejection meanwhile.
       answered.catch(() => undefined);
       // At most two claims out at once: the one before this must be answered before the next claim.
       await inFlight?.answered;
-      inFlight = { answered, ...shape };
+      inFlight = { answered, out: gate.opened, ...shape };
       if (tally.paused || ctx.stopping.value) break;
     }
   } finally {
@@ -229,7 +228,9 @@ function openingGate(): { opened: Promise<void>; open: () => void } {
 interface InFlight {
   /** Settles once every call of the claim is answered and its completions are chained. */
   readonly answered: Promise<void>;
-  /** The one object the claim only upserts (never Contact), else null: then nothing overlaps it. */
+  /** Opens once the claim's calls are out (or it writes nothing more). */
+  readonly out: Promise<void>;
+  /** The one object the claim only upserts, else null: then nothing overlaps it. */
   readonly object: string | null;
   /** The records it writes (slots counted as their record). */
   readonly keys: ReadonlySet<string>;
@@ -239,16 +240,17 @@ interface InFlight {
  * Which claims may have their calls out together (issue #16): two claims that only upsert the same
  * object, with no record in common, e.g. two claims of a backfill's appointments. Siblings never
  * depend on each other, and the claim order already put their parents in earlier calls, answered by
- * then (any other pair waits: a child is never sent before its parent's call is answered). Contacts
- * never overlap: their matching reads the Salesforce ids that completions record, and platform events
- * read the ledger of published keys.
+ * then (any other pair waits: a child is never sent before its parent's call is answered). Platform
+ * events never overlap: they read the ledger of published keys. Contacts do, as a backfill's thousands
+ * of them would otherwise leave both sides idle in turn: the screen (sync/match) decides a first write
+ * by the patient's own record state, which no other claim writes (no record in common), and by the
+ * Contacts and Leads Salesforce holds with the patient's email, of which one carrying another patient's
+ * id is never a candidate; so a claim of Contacts screens only once the claim before it has its calls
+ * out, when that one's links (ids set on existing Contacts and Leads) are made (`ClaimOrder.before`).
  */
 function shapeOf(groups: ReadonlyArray<{ object: string; operation: string; items: OutboxItem[] }>) {
   const object = groups[0]?.object ?? null;
-  const single =
-    object !== null &&
-    object !== 'Contact' &&
-    groups.every((g) => g.object === object && g.operation === 'upsert');
+  const single = object !== null && groups.every((g) => g.object === object && g.operation === 'upsert');
   return {
     object: single ? object : null,
     keys: new Set(groups.flatMap((g) => g.items.map(externalIdOf))),
@@ -259,6 +261,16 @@ function mayOverlap(previous: InFlight, next: ReturnType<typeof shapeOf>): boole
   if (previous.object === null || previous.object !== next.object) return false;
   for (const key of next.keys) if (previous.keys.has(key)) return false;
   return true;
+}
+
+/** Where a claim's writes stand against the claim before it (writeClaim). */
+interface ClaimOrder {
+  /** Settles once the claim before has chained its completions. */
+  readonly after: Promise<void>;
+  /** Awaited before the first group: the calls of the claim before are out (Contacts, see shapeOf). */
+  readonly before: Promise<void> | undefined;
+  /** Tells that this claim's calls are out (or that it writes nothing more). */
+  readonly sent: () => void;
 }
 
 /**
@@ -277,9 +289,9 @@ async function writeClaim(
   groups: ReadonlyArray<{ object: string; operation: OutboxItem['operation']; items: OutboxItem[] }>,
   tally: Tally,
   line: Line,
-  after: Promise<void>,
-  sent: () => void = () => undefined,
+  order: ClaimOrder,
 ): Promise<void> {
+  const { after, before, sent } = order;
   // Observed here so that a failure is not "unhandled" while the next group is being written.
   const watch = (p: Promise<void>): Promise<void> => {
     p.catch(() => {
@@ -289,6 +301,7 @@ async function writeClaim(
   };
   const seen = new Set<string>();
   try {
+    await before;
     for (const group of groups) {
       if (ctx.stopping.value || line.failed) break;
       // A group that reads what earlier completions record (the event ledger before publishing, a
