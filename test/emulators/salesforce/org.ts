@@ -150,7 +150,11 @@ export class Org implements OrgCore {
     return this.security.objectAccess(userId, object);
   }
 
-  fieldAccess(userId: string, object: ObjectDef, field: FieldDef): { read: boolean; edit: boolean } {
+  fieldAccess(
+    userId: string,
+    object: ObjectDef,
+    field: FieldDef,
+  ): Readonly<{ read: boolean; edit: boolean }> {
     return this.security.fieldAccess(userId, object, field);
   }
 
