@@ -540,15 +540,16 @@ describe('claims with their calls out together (issue #16)', () => {
     });
   }
 
-  /** Five care plans written in claims of two: completed in claim order, with an intact chain. */
-  async function expectCompletedInClaimOrder(trace: string[]): Promise<void> {
+  /** Five records (`c1`..`c5` by default) written in claims of two: completed in claim order, with an intact chain. */
+  async function expectCompletedInClaimOrder(trace: string[], prefix = 'c'): Promise<void> {
+    const [a, b, c, d, e] = [1, 2, 3, 4, 5].map((n) => `${prefix}${n}`);
     expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
-      'complete c1,c2',
-      'complete c3,c4',
-      'complete c5',
+      `complete ${a},${b}`,
+      `complete ${c},${d}`,
+      `complete ${e}`,
     ]);
     const entries = await auditEntries();
-    expect(entries.map((e) => e.externalId)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(entries.map((entry) => entry.externalId)).toEqual([a, b, c, d, e]);
     expect(verifyAuditChain(entries).ok).toBe(true);
     expect((await store.outboxStats(T0)).pending).toBe(0);
   }
@@ -606,14 +607,7 @@ describe('claims with their calls out together (issue #16)', () => {
     // ...but its screen began only once the first claim was screened and its call out.
     expect(trace.indexOf('screen 3,4')).toBeGreaterThan(trace.indexOf('call Contact 1,2'));
     expect(trace.indexOf('screen 5')).toBeGreaterThan(trace.indexOf('call Contact 3,4'));
-    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
-      'complete 1,2',
-      'complete 3,4',
-      'complete 5',
-    ]);
-    const entries = await auditEntries();
-    expect(entries.map((e) => e.externalId)).toEqual(['1', '2', '3', '4', '5']);
-    expect(verifyAuditChain(entries).ok).toBe(true);
+    await expectCompletedInClaimOrder(trace, '');
   });
 
   it('a claim of children waits for the Contacts before it to be answered (the control: no overlap across objects)', async () => {
