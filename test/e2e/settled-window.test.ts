@@ -94,9 +94,11 @@ describe('a backfill that outlasts the overlap', () => {
   it('rechecks the window before it itself, so the idle cycle after it costs one request per stream', async () => {
     let moved = false;
     const long = await startSyncHarness({
-      cliniko: { patients: 150, seed: 11 },
+      cliniko: { patients: 250, seed: 11 },
       service: {
         // Cliniko's clock jumps 2δ during the backfill's first stream: a backfill of a large practice.
+        // The jump comes as the first page is handled; the second is asked for as soon as the first
+        // arrives, so the third is the first page served after it.
         onProgress: () => {
           if (moved) return;
           moved = true;
@@ -113,8 +115,8 @@ describe('a backfill that outlasts the overlap', () => {
       const patientReads = (): number =>
         long.cliniko.requestLog().filter((r) => r.url.startsWith('/v1/patients?')).length;
       expect((await long.service.runner.runCycle('backfill')).status).toBe('succeeded');
-      // Two keyset pages by id, then the recheck of the 150 patients stamped before it: two more.
-      expect(patientReads()).toBe(4);
+      // Three keyset pages by id, then the recheck of the 250 patients stamped before it: three more.
+      expect(patientReads()).toBe(6);
       const from = long.cliniko.requestLog().at(-1)?.seq ?? 0;
       expect((await long.service.runner.runCycle('incremental')).status).toBe('succeeded');
       const after = long.cliniko.requestLog().filter((e) => e.seq > from);

@@ -16,6 +16,7 @@ import {
 import { verifyAuditChain, type AuditEntry } from '../../sync-service/src/governance/audit.js';
 import { walkAuditLog } from '../../sync-service/src/sync/common/audit-log.js';
 import { auditRowsFor } from '../../sync-service/src/sync/outbox/audit.js';
+import { openThreadedSqlite } from '../../sync-service/src/runtime/threaded-store.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**
@@ -40,9 +41,54 @@ interface Harness {
   /** Raw payload bytes of every outbox, dead-letter, quarantine and reference-list row, as text. */
   rawPayloads: () => Promise<string>;
   cleanup: () => Promise<void>;
+  /**
+   * Makes the database refuse, inside the store's own transaction, any insert into `table` whose
+   * `column` equals `value` (a trigger): a batch that fails part-way. Returns the undo.
+   */
+  refuse: (table: 'outbox' | 'facts', column: string, value: string) => Promise<() => Promise<void>>;
 }
 
 let pgServer: TestPostgres | undefined;
+
+const REFUSAL = 'refused by the test trigger';
+
+function sqliteRefusal(path: string): Harness['refuse'] {
+  return (table, column, value) => {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(
+        `CREATE TRIGGER refuse_${table} BEFORE INSERT ON ${table} WHEN NEW.${column} = '${value}' ` +
+          `BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`,
+      );
+    } finally {
+      db.close();
+    }
+    return Promise.resolve(() => {
+      const undo = new DatabaseSync(path);
+      try {
+        undo.exec(`DROP TRIGGER refuse_${table}`);
+      } finally {
+        undo.close();
+      }
+      return Promise.resolve();
+    });
+  };
+}
+
+function rawSqlitePayloads(path: string): string {
+  const db = new DatabaseSync(path);
+  try {
+    const rows = [
+      ...db.prepare('SELECT payload FROM outbox').all(),
+      ...db.prepare('SELECT payload FROM dead_letters').all(),
+      ...db.prepare('SELECT payload FROM quarantine').all(),
+      ...db.prepare('SELECT lists AS payload FROM reference_lists').all(),
+    ] as Array<{ payload: Uint8Array }>;
+    return rows.map((r) => Buffer.from(r.payload).toString('latin1')).join('\n');
+  } finally {
+    db.close();
+  }
+}
 
 const adapters: Array<[string, () => Promise<Harness>]> = [
   [
@@ -54,20 +100,29 @@ const adapters: Array<[string, () => Promise<Harness>]> = [
       return Promise.resolve({
         store,
         other: () => new SqliteStore(path, testCipher),
-        rawPayloads: () => {
-          const db = new DatabaseSync(path);
-          try {
-            const rows = [
-              ...db.prepare('SELECT payload FROM outbox').all(),
-              ...db.prepare('SELECT payload FROM dead_letters').all(),
-              ...db.prepare('SELECT payload FROM quarantine').all(),
-              ...db.prepare('SELECT lists AS payload FROM reference_lists').all(),
-            ] as Array<{ payload: Uint8Array }>;
-            return Promise.resolve(rows.map((r) => Buffer.from(r.payload).toString('latin1')).join('\n'));
-          } finally {
-            db.close();
-          }
+        rawPayloads: () => Promise.resolve(rawSqlitePayloads(path)),
+        refuse: sqliteRefusal(path),
+        cleanup: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
         },
+      });
+    },
+  ],
+  [
+    // The running service's SQLite store: the same file on a thread of its own, with the keyring's
+    // AES-GCM cipher (runtime/threaded-store.ts).
+    'sqlite on its own thread',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'store-thread-test-'));
+      const path = join(dir, 'sync.db');
+      const keys = { active: Buffer.alloc(32, 7), retired: [] };
+      const store = openThreadedSqlite(path, keys);
+      return Promise.resolve({
+        store,
+        other: () => openThreadedSqlite(path, keys),
+        rawPayloads: () => Promise.resolve(rawSqlitePayloads(path)),
+        refuse: sqliteRefusal(path),
         cleanup: async () => {
           await store.close();
           rmSync(dir, { recursive: true, force: true });
@@ -101,6 +156,23 @@ const adapters: Array<[string, () => Promise<Harness>]> = [
           } finally {
             await client.end();
           }
+        },
+        refuse: async (table, column, value) => {
+          const sql = async (text: string): Promise<void> => {
+            const client = new pg.Client(poolConfig);
+            await client.connect();
+            try {
+              await client.query(text);
+            } finally {
+              await client.end();
+            }
+          };
+          await sql(
+            `CREATE FUNCTION refuse_${table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ` +
+              `IF NEW.${column} = '${value}' THEN RAISE EXCEPTION '${REFUSAL}'; END IF; RETURN NEW; END $$;` +
+              `CREATE TRIGGER refuse_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_${table}()`,
+          );
+          return () => sql(`DROP TRIGGER refuse_${table} ON ${table}; DROP FUNCTION refuse_${table}()`);
         },
         cleanup: async () => {
           for (const o of others) await o.close();
@@ -218,48 +290,39 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
 
   it('rolls the whole batch back when any part fails, leaving the watermark where it was', async () => {
     await store.commitBatch({ stream: 'patients', watermark: 'W1', now: T0 });
-    const failing: PayloadCipher = {
-      ...testCipher,
-      encrypt: (p) => {
-        if (p.includes('boom')) throw new Error('cipher failure');
-        return testCipher.encrypt(p);
-      },
+    // The database refuses the second item inside the batch's transaction.
+    const undo = await h.refuse('outbox', 'payload_hash', 'y');
+    const batch = {
+      stream: 'patients',
+      watermark: 'W2',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '1',
+          operation: 'upsert' as const,
+          payload: '{}',
+          payloadHash: 'x',
+          runId: 'r',
+        },
+        {
+          object: 'Contact',
+          externalId: '2',
+          operation: 'upsert' as const,
+          payload: '{}',
+          payloadHash: 'y',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 1,
     };
-    // The failure is injected through the payload: the second item cannot be encrypted.
-    const storeWithFailingCipher = Object.assign(
-      Object.create(Object.getPrototypeOf(store) as object) as Store,
-      store,
-      {
-        cipher: failing,
-      },
-    );
-    await expect(
-      storeWithFailingCipher.commitBatch({
-        stream: 'patients',
-        watermark: 'W2',
-        outbox: [
-          {
-            object: 'Contact',
-            externalId: '1',
-            operation: 'upsert',
-            payload: '{}',
-            payloadHash: 'x',
-            runId: 'r',
-          },
-          {
-            object: 'Contact',
-            externalId: '2',
-            operation: 'upsert',
-            payload: 'boom',
-            payloadHash: 'y',
-            runId: 'r',
-          },
-        ],
-        now: T0 + 1,
-      }),
-    ).rejects.toThrow('cipher failure');
+    await expect(store.commitBatch(batch)).rejects.toThrow(REFUSAL);
     expect((await store.getWatermark('patients'))?.cursor).toBe('W1');
     expect((await store.outboxStats(T0)).pending).toBe(0);
+    // Control: the same batch, not refused, lands whole.
+    await undo();
+    await store.commitBatch(batch);
+    expect((await store.getWatermark('patients'))?.cursor).toBe('W2');
+    expect((await store.outboxStats(T0 + 1)).pending).toBe(2);
   });
 
   it('keeps one pending item per record, the newest payload winning', async () => {
@@ -1470,24 +1533,18 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.announcedEvents(['a1:booked', 'a1:cancelled'])).toEqual(new Set(['a1:booked']));
     expect(await store.announcedEvents([])).toEqual(new Set());
     // A batch that fails keeps neither its outbox item nor its announced key (control: same call shape).
-    const failing = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
-      cipher: {
-        ...testCipher,
-        encrypt: (p: string) => {
-          if (p.includes('boom')) throw new Error('cipher failure');
-          return testCipher.encrypt(p);
-        },
-      },
-    });
-    await expect(
-      failing.commitBatch({
-        stream: 'appointment-events',
-        outbox: [item('a1:cancelled', 'boom')],
-        announced: ['a1:cancelled'],
-        now: T0 + 2,
-      }),
-    ).rejects.toThrow('cipher failure');
+    const undo = await h.refuse('outbox', 'external_id', 'a1:cancelled');
+    const cancelled = {
+      stream: 'appointment-events',
+      outbox: [item('a1:cancelled')],
+      announced: ['a1:cancelled'],
+      now: T0 + 2,
+    };
+    await expect(store.commitBatch(cancelled)).rejects.toThrow(REFUSAL);
     expect(await store.announcedEvents(['a1:cancelled'])).toEqual(new Set());
+    await undo();
+    await store.commitBatch(cancelled);
+    expect(await store.announcedEvents(['a1:cancelled'])).toEqual(new Set(['a1:cancelled']));
   });
 
   it('sets a signpost once; a later value never moves it', async () => {
@@ -1561,14 +1618,7 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.remindersFingerprint()).toBe('f2');
     expect(await store.dueReminders(T0 + 10, 10)).toEqual(['p1', 'p2']);
     // A failing batch rebuilds nothing (control: the same call shape without the failure succeeds).
-    const failing = Object.assign(Object.create(Object.getPrototypeOf(store) as object) as Store, store, {
-      cipher: {
-        ...testCipher,
-        encrypt: () => {
-          throw new Error('cipher failure');
-        },
-      },
-    });
+    const undo = await h.refuse('facts', 'id', 'x');
     const rebuild = (on: Store) =>
       on.commitBatch({
         stream: 'reminders-index',
@@ -1578,8 +1628,9 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
         remindersRebuilt: 'f3',
         now: T0 + 2,
       });
-    await expect(rebuild(failing)).rejects.toThrow('cipher failure');
+    await expect(rebuild(store)).rejects.toThrow(REFUSAL);
     expect(await store.remindersFingerprint()).toBe('f2');
+    await undo();
     await rebuild(store);
     expect(await store.remindersFingerprint()).toBe('f3');
     expect(await store.dueReminders(T0 + 10, 10)).toEqual(['x']);

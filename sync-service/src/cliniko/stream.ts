@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { ResourceDefinition } from './resources.js';
+import { letRequestsOut } from '../loop.js';
 import { SyncError } from '../errors.js';
 import type { ClinikoPage, ClinikoTransport } from './transport.js';
 
@@ -201,26 +202,55 @@ async function* backfillPass<S extends z.ZodType>(
 ): AsyncGenerator<EventOf<S>, void, undefined> {
   const { definition, filters } = state;
   for (const path of definition.paths) {
-    let after: bigint | undefined;
-    for (let pageNumber = 1; ; pageNumber += 1) {
+    const fetchPage = (after: bigint | undefined, pageNumber: number): Promise<ClinikoPage> => {
       const url = transport.url(path, {
         per_page: PER_PAGE,
         sort: 'id',
         'q[]': after === undefined ? filters : [...filters, `id:>${after}`],
       });
-      const page = await transport.page(url, definition.collectionKey, pageNumber);
+      return transport.page(url, definition.collectionKey, pageNumber);
+    };
+    let after: bigint | undefined;
+    let ahead: Promise<ClinikoPage> | undefined = fetchPage(undefined, 1);
+    for (let pageNumber = 1; ahead !== undefined; pageNumber += 1) {
+      const page: ClinikoPage = await ahead;
       state.tally.pages += 1;
       state.startedAt ??= page.serverDate;
-      const ids = yield* rowsOf(state, page.items);
+      // The next page's key is known from this page's ids: it is asked for now, so Cliniko serves it
+      // while this page's rows are validated and handled (issue #16). A key that does not advance
+      // fails the read once this page is handled, as before.
+      ahead = undefined;
+      let failure: Error | undefined;
+      if (isFull(page)) {
+        try {
+          after = nextKey(
+            definition.name,
+            page.items.flatMap((raw) => idOf(raw) ?? []),
+            after,
+          );
+          ahead = fetchPage(after, pageNumber + 1);
+          // Observed now, awaited on the next turn: a read abandoned meanwhile leaves no unhandled rejection.
+          ahead.catch(() => undefined);
+          // On the wire before the rows are handled, which holds the thread (loop.ts).
+          await letRequestsOut();
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error('the next page could not be asked for');
+        }
+      }
+      yield* rowsOf(state, page.items);
       if (state.pageSeen) state.seen.clear();
       yield pageEvent(state, path, page);
-      const full =
-        page.items.length >= PER_PAGE &&
-        (page.totalEntries === undefined || page.totalEntries > page.items.length);
-      if (!full) break;
-      after = nextKey(definition.name, ids, after);
+      if (failure !== undefined) throw failure;
     }
   }
+}
+
+/** A page as long as asked for, with more entries in the list: there may be a page after it. */
+function isFull(page: ClinikoPage): boolean {
+  return (
+    page.items.length >= PER_PAGE &&
+    (page.totalEntries === undefined || page.totalEntries > page.items.length)
+  );
 }
 
 /** The greatest id of a full page, which must move past the previous one. */

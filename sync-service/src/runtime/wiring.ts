@@ -21,6 +21,7 @@ import {
 } from '../salesforce/connection.js';
 import { createSalesforceWriter, type SalesforceWriter } from '../salesforce/writer.js';
 import { createStore, type Store } from '../store/index.js';
+import { openThreadedSqlite } from './threaded-store.js';
 import { keyringCipher } from './cipher.js';
 import { createContactMatcher } from '../sync/match/matcher.js';
 import { matchSalesforceOf } from '../sync/match/salesforce.js';
@@ -191,8 +192,17 @@ export async function loadJourneyConfig(
 /** What opening the store needs: the full config or the store-only one (`LocalConfig`). */
 type StoreSettings = Pick<Config, 'database' | 'encryptionKey' | 'retiredEncryptionKeys'>;
 
-async function openKeyedStore(config: StoreSettings, key: Buffer): Promise<Store> {
-  const store = createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
+async function openKeyedStore(
+  config: StoreSettings,
+  key: Buffer,
+  options: { readonly threaded?: boolean } = {},
+): Promise<Store> {
+  // The running service's SQLite store works on a thread of its own (threaded-store.ts); a command
+  // that only reads or appends a little (audit, data-map sign) opens the file on its own thread.
+  const store =
+    options.threaded === true && config.database.kind === 'sqlite'
+      ? openThreadedSqlite(config.database.path, { active: key, retired: config.retiredEncryptionKeys })
+      : createStore(config.database, keyringCipher(createKeyring(key, config.retiredEncryptionKeys)));
   try {
     await store.migrate();
   } catch (err) {
@@ -237,7 +247,7 @@ export async function createSyncService(
     loadSignedDataMap(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
     loadJourneyConfig(config, rootDir, { allowUnsigned: options.allowUnsignedMap === true }),
   ]);
-  const store = await openKeyedStore(config, key);
+  const store = await openKeyedStore(config, key, { threaded: true });
   const identity = leaseOwner(config);
   if (options.reclaimLeases === true) await reclaimLeases(store, identity, logger);
   const cliniko = openCliniko(config, logger, options.cliniko);

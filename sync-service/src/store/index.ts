@@ -14,3 +14,12 @@ export function createStore(database: DatabaseConfig, cipher: PayloadCipher): St
     : new SqliteStore(database.path, cipher);
 }
 export { holdBlockKey } from './contact-holds.js';
+
+/**
+ * Whether the store applies calls in the order they are made, so that a read sent after a write sees
+ * it even before the write's promise settles: SQLite (one connection, used by one thread at a time),
+ * not PostgreSQL (a pool may answer a later call from another connection first).
+ */
+export function appliesCallsInOrder(store: Pick<Store, 'kind'>): boolean {
+  return store.kind === 'sqlite';
+}

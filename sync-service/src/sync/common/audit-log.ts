@@ -1,6 +1,6 @@
 import { buildAuditEntry, type AuditEntry, type AuditInput, type ChainHead } from '../../governance/audit.js';
 import type { AuditHead, AuditRow, Store } from '../../store/index.js';
-import { letLoopThrough } from './loop.js';
+import { letLoopThrough } from '../../loop.js';
 
 /**
  * The audit log as rows of the store: walking it a page at a time (verification, the quarter, the

@@ -1,7 +1,12 @@
 import type { RunCounter } from '../../governance/sync-run.js';
 import { evaluateJourney, type JourneyState } from '../../journey/index.js';
-import type { FactInput } from '../../store/index.js';
-import { letLoopThrough } from '../common/loop.js';
+import {
+  appliesCallsInOrder,
+  type BatchCommit,
+  type FactInput,
+  type JourneyStateRow,
+} from '../../store/index.js';
+import { letLoopThrough } from '../../loop.js';
 import { JOURNEY_EVENT } from '../objects.js';
 import type { PayloadCandidate } from '../payloads.js';
 import { changedItems } from './changes.js';
@@ -34,66 +39,98 @@ export async function deriveJourneys(
 ): Promise<void> {
   const { store } = ctx.deps;
   const dequeue = source === 'queued';
-  let after: string | null = null;
-  for (;;) {
-    const chunk: string[] = dequeue
-      ? await store.listJourneyDue(after, CHUNK)
-      : await store.listFactPatientIds(after, CHUNK);
-    if (chunk.length === 0) return;
-    await deriveChunk(ctx, chunk, refs, runId, counter, dequeue);
-    after = chunk[chunk.length - 1]!;
-    await letLoopThrough();
+  const list = (after: string | null): Promise<string[]> =>
+    dequeue ? store.listJourneyDue(after, CHUNK) : store.listFactPatientIds(after, CHUNK);
+  const withInputs = async (chunk: string[]): Promise<ChunkInputs> => ({
+    chunk,
+    ...(await readInputs(ctx, chunk)),
+  });
+  let committing: Promise<void> = Promise.resolve();
+  let next: Promise<ChunkInputs> = list(null).then(withInputs);
+  try {
+    for (;;) {
+      const inputs = await next;
+      if (inputs.chunk.length === 0) break;
+      // The next chunk is read while this one is derived and committed (issue #16): its patients,
+      // facts and states are not touched by this chunk's commit (it dequeues and writes this chunk's).
+      next = list(inputs.chunk[inputs.chunk.length - 1]!).then(withInputs);
+      next.catch(() => undefined);
+      const batch = await deriveChunk(ctx, inputs, refs, runId, counter);
+      // A chunk is sent only once the one before it is durable: a failed commit ends the pass.
+      await committing;
+      committing = store.commitBatch({
+        ...batch,
+        // A patient the engine rejected leaves the queue too: its input is logged, and it is derived
+        // again when its facts next change or by the daily pass.
+        ...(dequeue ? { journeyDone: inputs.chunk } : {}),
+      });
+      committing.catch(() => undefined);
+      // PostgreSQL: the commit before the next chunk's change checks (store/index.ts).
+      if (!appliesCallsInOrder(store)) await committing;
+      await letLoopThrough();
+    }
+  } finally {
+    await next.catch(() => undefined);
   }
+  await committing;
+}
+
+interface ChunkInputs {
+  readonly chunk: readonly string[];
+  readonly facts: ReadonlyMap<string, FactInput[]>;
+  readonly states: ReadonlyArray<JourneyStateRow | undefined>;
+}
+
+/** A chunk's stored facts, by patient, and each patient's journey state, asked for together. */
+async function readInputs(ctx: CycleContext, chunk: readonly string[]): Promise<Omit<ChunkInputs, 'chunk'>> {
+  const { store } = ctx.deps;
+  if (chunk.length === 0) return { facts: new Map(), states: [] };
+  const [facts, states] = await Promise.all([
+    store.listFacts([...chunk]),
+    Promise.all(chunk.map((patientId) => store.getJourneyState(patientId))),
+  ]);
+  const byPatient = new Map<string, FactInput[]>();
+  for (const f of facts) {
+    const list = byPatient.get(f.patientId);
+    if (list) list.push(f);
+    else byPatient.set(f.patientId, [f]);
+  }
+  return { facts: byPatient, states };
 }
 
 async function deriveChunk(
   ctx: CycleContext,
-  chunk: readonly string[],
+  inputs: ChunkInputs,
   refs: JourneyRefs,
   runId: string,
   counter: RunCounter,
-  dequeue: boolean,
-): Promise<void> {
-  const byPatient = new Map<string, FactInput[]>();
-  for (const f of await ctx.deps.store.listFacts([...chunk])) {
-    const facts = byPatient.get(f.patientId);
-    if (facts) facts.push(f);
-    else byPatient.set(f.patientId, [f]);
-  }
+): Promise<BatchCommit> {
   const candidates: PayloadCandidate[] = [];
   const states: Array<{ patientId: string; state: string }> = [];
-  for (const patientId of chunk) {
-    const kinds = factsByKind(byPatient.get(patientId) ?? []);
-    const result = await evaluatePatient(ctx, patientId, kinds, refs);
+  inputs.chunk.forEach((patientId, i) => {
+    const kinds = factsByKind(inputs.facts.get(patientId) ?? []);
+    const result = evaluatePatient(ctx, patientId, kinds, refs, inputs.states[i]);
     if (!result) {
       counter.add('journey', 'quarantined');
-      continue;
+      return;
     }
     candidates.push(...journeyCandidates(ctx, patientId, result, kinds, refs));
     states.push({ patientId, state: JSON.stringify(result.state) });
-  }
+  });
   const outbox = await changedItems(ctx, candidates, runId, counter);
   // The fired transitions and the state that remembers them commit together: never twice, never lost.
-  await ctx.deps.store.commitBatch({
-    stream: 'journey',
-    outbox,
-    journeyStates: states,
-    // A patient the engine rejected leaves the queue too: its input is logged, and it is derived again
-    // when its facts next change or by the daily pass.
-    ...(dequeue ? { journeyDone: chunk } : {}),
-    now: ctx.deps.now(),
-  });
+  return { stream: 'journey', outbox, journeyStates: states, now: ctx.deps.now() };
 }
 
 /** The journey engine's verdict for one patient; undefined (logged, no value) when it rejects the input. */
-async function evaluatePatient(
+function evaluatePatient(
   ctx: CycleContext,
   patientId: string,
   kinds: Kinds,
   refs: JourneyRefs,
-): Promise<JourneyResult | undefined> {
+  previous: JourneyStateRow | undefined,
+): JourneyResult | undefined {
   const { deps } = ctx;
-  const previous = await deps.store.getJourneyState(patientId);
   try {
     return evaluateJourney(
       {

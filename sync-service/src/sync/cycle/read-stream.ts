@@ -1,8 +1,8 @@
 import type { QuarantineItem as ClinikoQuarantine, StreamEvent } from '../../cliniko/index.js';
 import { toClinikoTime } from '../../cliniko/index.js';
 import { SyncError } from '../../errors.js';
-import { letRequestsOut } from '../common/loop.js';
-import type { FactInput, QuarantineInput } from '../../store/index.js';
+import { letRequestsOut } from '../../loop.js';
+import { appliesCallsInOrder, type FactInput, type QuarantineInput } from '../../store/index.js';
 import { MERGED_FACT, survivorOf, type PayloadCandidate } from '../payloads.js';
 import { APPOINTMENTS, GO_LIVE, pageAnnouncements } from './appointment-events.js';
 import {
@@ -77,6 +77,11 @@ interface StreamRead {
   moved: boolean;
   /** The stream's end was reached (its last flush). */
   ended: boolean;
+  /**
+   * The last page's commit, still being applied by a store that applies calls in order (the next page
+   * is read and projected meanwhile); awaited before the next commit is sent and at the read's end.
+   */
+  committing: Promise<void>;
 }
 
 export async function readStream(
@@ -135,6 +140,7 @@ async function readOnce(
     lastServerMs: undefined,
     moved: false,
     ended: false,
+    committing: Promise.resolve(),
   };
   const events = ctx.deps.cliniko.streams[stream.key].read({
     // The bookmarks carry the overlap (a recheck starts δ or more before the cursor): none is added.
@@ -142,7 +148,13 @@ async function readOnce(
     overlapSeconds: 0,
   }) as AsyncGenerator<Event>;
   if (recheck) ctx.log.debug({ stream: stream.resource }, 'rechecking the settled window for late commits');
-  for await (const ev of readAhead(events)) await onEvent(s, ev);
+  try {
+    for await (const ev of readAhead(events)) await onEvent(s, ev);
+  } catch (err) {
+    await s.committing.catch(() => undefined);
+    throw err;
+  }
+  await s.committing;
   if (!s.complete)
     ctx.log.warn({ stream: stream.resource }, 'list kept moving; watermark held back for the next cycle');
   return s.complete ? s.lastServerMs : undefined;
@@ -304,7 +316,10 @@ async function flush(s: StreamRead, next: Bookmarks | undefined, restore = false
   const advance = next !== undefined && s.complete && advances(next, s.mark);
   const target = advance ? next : restore && s.moved && s.start ? s.start : undefined;
   if (advance) s.moved = true;
-  await deps.store.commitBatch({
+  // A page is sent only once the page before it is durable: a failed commit fails the read, and no
+  // later page (nor bookmark) lands after it.
+  await s.committing;
+  const commit = deps.store.commitBatch({
     stream: s.stream.resource,
     ...(target !== undefined ? { watermark: target.cursor, settled: target.settled } : {}),
     outbox,
@@ -317,13 +332,23 @@ async function flush(s: StreamRead, next: Bookmarks | undefined, restore = false
     reminders: indexRows(deps.journeyConfig, s.facts, deps.now()),
     now: deps.now(),
   });
+  const clean = s.clean;
+  const resource = s.stream.resource;
+  s.committing = commit.then(async () => {
+    if (clean.length > 0) await deps.store.releaseQuarantine(resource, clean);
+  });
+  // Observed now; awaited by the next flush or at the read's end.
+  s.committing.catch(() => undefined);
   if (target !== undefined) s.mark = target;
   s.pending = [];
   s.quarantine = [];
   s.facts = [];
-  s.due.clear();
-  if (s.clean.length > 0) await deps.store.releaseQuarantine(s.stream.resource, s.clean);
+  s.due = new Set<string>();
   s.clean = [];
+  // The SQLite store applies calls in the order they are made (one connection on one thread), so the
+  // next page's reads see this commit and it may be applied while the next page is read (issue #16);
+  // PostgreSQL's pool could answer them from another connection first.
+  if (!appliesCallsInOrder(deps.store)) await s.committing;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type JourneyConfig,
 } from '../../journey/index.js';
 import type { BatchCommit, FactInput } from '../../store/index.js';
-import { letLoopThrough } from '../common/loop.js';
+import { letLoopThrough } from '../../loop.js';
 import { newRunId } from '../common/run-record.js';
 import { announce, APPOINTMENTS, GO_LIVE, type Announcement } from './appointment-events.js';
 import type { CycleContext, RunSummary } from './context.js';

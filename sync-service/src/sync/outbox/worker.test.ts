@@ -431,6 +431,34 @@ describe('leases', () => {
     expect((await worker.drain()).written).toBe(0);
     expect(sf.calls).toHaveLength(1);
   });
+
+  it('asks for the next claim while one is written, and lets it go when the drain ends first (control: a lease kept blocks)', async () => {
+    await enqueue(carePlan('1'), carePlan('2'), carePlan('3'));
+    const claims = vi.spyOn(store, 'claimOutbox');
+    const mainClaims = () =>
+      claims.mock.calls.filter(([options]) => options.externalIds === undefined).length;
+    const { worker, sf } = setup(accept, { claimLimit: 1 });
+    // Salesforce holds every call until the test lets it answer.
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const upsert = sf.writer.upsert.bind(sf.writer);
+    sf.writer.upsert = async (...args) => {
+      await held;
+      return upsert(...args);
+    };
+    const drained = worker.drain();
+    // '1' and '2' have their calls out together (one object, no record in common), and '3' is claimed
+    // ahead while they are: three claims before any answer.
+    await vi.waitFor(() => expect(mainClaims()).toBe(3));
+    worker.stop();
+    answer();
+    expect(await drained).toMatchObject({ written: 2 });
+    // '3', asked for ahead and never reached, was let go: another instance takes it at once.
+    const other = await store.claimOutbox({ owner: 'other', limit: 10, leaseMs: 30_000, now: T0 });
+    expect(other.map((i) => i.externalId)).toEqual(['3']);
+    // Control: a lease kept ('3', now the other instance's) is not claimable by anyone else.
+    expect(await store.claimOutbox({ owner: 'third', limit: 10, leaseMs: 30_000, now: T0 })).toEqual([]);
+  });
 });
 
 describe('pipelined completions (issue #16)', () => {

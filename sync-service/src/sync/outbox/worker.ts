@@ -27,12 +27,15 @@ export interface OutboxWorkerOptions {
   /** Stop writing once this share of the daily API allowance is used. Default 0.9. */
   readonly apiShare?: number;
   /**
-   * Items one claim takes (plus the other slots of the records it holds). Default 5,000: large enough
-   * that a backfill's groups pass the default Bulk threshold, so Bulk API 2.0 actually runs (a claim
-   * capped at the threshold never could). The claims in flight (payloads, CSV and results) are the
-   * service's peak memory: with claims of 10,000 the process peaked at 356-370 MB from 10,000 patients
-   * up; with 5,000, npm start's allocator settings and other slots counted within the limit, at
-   * 245-251 MB (20,000 patients) and 262-275 MB (100,000) (docs/benchmarks.md).
+   * Items one claim takes (plus the other slots of the records it holds). Default 2,500: above the
+   * default Bulk threshold, so a backfill's groups of one slot (appointments, invoices, care plans,
+   * journey transitions) go through Bulk API 2.0 (a claim capped at the threshold never could; a
+   * backfill's Contacts, two slots a record, are claimed 1,250 records at a time and go in collections
+   * unless the threshold is lowered). The claims in flight (payloads, CSV and results) are the service's
+   * peak memory, and a drain has three: two with their calls out and the next one asked for ahead. With
+   * claims of 10,000 and one claim ahead of none the process peaked at 356-370 MB from 10,000 patients
+   * up; with the claim asked for ahead, at 20,000 patients, 313 MB with claims of 5,000, 287 MB with
+   * 3,500 and 273 MB with 2,500 (docs/benchmarks.md).
    */
   readonly claimLimit?: number;
   /**
@@ -79,7 +82,7 @@ export interface OutboxWorkerDeps {
 }
 
 const DEFAULT_DELAYS = [1_000, 2_000, 4_000, 8_000, 16_000];
-const DEFAULT_CLAIM_LIMIT = 5_000;
+const DEFAULT_CLAIM_LIMIT = 2_500;
 
 interface DrainContext extends WriteContext {
   readonly sleep: (ms: number) => Promise<void>;
@@ -141,6 +144,20 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
   // The share of the last claim its own items were (withOtherSlots): the next claim asks for that
   // share of the limit, so that with their other slots its items fill it.
   let share = 1;
+  const claimNext = async (): Promise<{ items: OutboxItem[]; share: number }> =>
+    withOtherSlots(
+      ctx,
+      await ctx.store.claimOutbox({
+        owner: ctx.owner,
+        limit: Math.max(1, Math.round(ctx.claimLimit * share)),
+        leaseMs: ctx.leaseMs,
+        now: ctx.now(),
+      }),
+    );
+  // The next claim, asked for while the claims before it are written (issue #16): the store reads and
+  // leases it meanwhile (on its own thread with SQLite). Its items are only leased, never sent before
+  // their turn; a drain that ends before its turn lets them go (below).
+  let claiming: Promise<{ items: OutboxItem[]; share: number }> | undefined;
   try {
     for (;;) {
       if (ctx.stopping.value || line.failed) break;
@@ -148,15 +165,8 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         tally.paused = 'api-limit';
         break;
       }
-      const claim = await withOtherSlots(
-        ctx,
-        await ctx.store.claimOutbox({
-          owner: ctx.owner,
-          limit: Math.max(1, Math.round(ctx.claimLimit * share)),
-          leaseMs: ctx.leaseMs,
-          now: ctx.now(),
-        }),
-      );
+      const claim = await (claiming ?? claimNext());
+      claiming = undefined;
       const items = claim.items;
       share = claim.share;
       if (items.length === 0) {
@@ -188,7 +198,11 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       });
       // Observed now, awaited below or on the way out: never an unhandled rejection meanwhile.
       answered.catch(() => undefined);
-      // At most two claims out at once: the one before this must be answered before the next claim.
+      if (!ctx.stopping.value && !overAllowance(ctx)) {
+        claiming = claimNext();
+        claiming.catch(() => undefined);
+      }
+      // At most two claims out at once: the one before this must be answered before the next is written.
       await inFlight?.answered;
       inFlight = { answered, out: gate.opened, ...shape };
       if (tally.paused || ctx.stopping.value) break;
@@ -198,9 +212,20 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       await inFlight?.answered;
     } finally {
       await line.completing;
+      await letGo(ctx, claiming);
     }
   }
   return result(tally, (await ctx.store.outboxStats(ctx.now())).pending);
+}
+
+/** A claim asked for ahead that the drain did not reach: its items are released for the next drain. */
+async function letGo(
+  ctx: DrainContext,
+  claiming: Promise<{ items: OutboxItem[] }> | undefined,
+): Promise<void> {
+  const claim = await claiming?.catch(() => undefined);
+  if (claim === undefined || claim.items.length === 0) return;
+  await ctx.store.releaseLeases({ owner: ctx.owner, ids: claim.items.map((item) => item.id) });
 }
 
 /** The drain's completions: chained in claim and group order (the audit chain keeps its order). */
