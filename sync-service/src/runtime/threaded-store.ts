@@ -15,9 +15,12 @@ import {
  * Salesforce; here they run on a second core while that thread goes on. Every method of `Store` is
  * forwarded as a message and answered in the order the calls were made (one thread runs them one at a
  * time, each in its own transaction, exactly as the one-thread store did); what the service awaits it
- * gets as with PostgreSQL, later. A function argument (an audit builder, which chains onto the head read
- * inside the transaction) runs here, on the service's thread, while the store's thread waits for it.
- * One process owns the file, as before: this thread is its one connection.
+ * gets as with PostgreSQL, later. The audit rows of completeWrites, holdContact and resolveContactHold,
+ * which chain onto the head read inside the transaction, are built here ahead of the call
+ * (`prebuiltAudit`); any other function argument (a prune's, which needs the count the transaction
+ * deletes) runs here while the store's thread waits for it. If the thread fails, every call fails with
+ * STORE_UNAVAILABLE (the health check reports it) until the process is restarted. One process owns the
+ * file, as before: this thread is its one connection.
  */
 export function openThreadedSqlite(
   path: string,
@@ -149,8 +152,9 @@ function prebuiltAudit(call: Call) {
         if (id === lastSent) head = answer.head;
         return answer.value;
       } catch (err) {
-        if (!(err instanceof Error && err.name === 'AuditHeadMoved') || attempt >= MAX_REBUILDS) throw err;
+        // The rows were not stored: the head is asked for again before the next build.
         head = undefined;
+        if (!(err instanceof Error && err.name === 'AuditHeadMoved') || attempt >= MAX_REBUILDS) throw err;
       }
     }
   };
