@@ -61,6 +61,8 @@ describe('the next page’s request while a page is handled', () => {
     vi.resetModules();
     const control = await sentAtEachPage();
     expect(control.sent).toBe(3);
-    expect(control.atPage.slice(0, 2)).toEqual([1, 2]);
+    // The first page is handled as soon as it arrives, before the loop turns: its next page's request is
+    // not out. (A later page may arrive while the one before it commits, when the loop turns anyway.)
+    expect(control.atPage[0]).toBe(1);
   }, 60_000);
 });

@@ -75,6 +75,29 @@ function sqliteRefusal(path: string): Harness['refuse'] {
   };
 }
 
+/** A store on a new SQLite file, and others on the same file (closed with it). */
+function sqliteHarness(open: (path: string) => Store): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
+  const path = join(dir, 'sync.db');
+  const store = open(path);
+  const others: Store[] = [];
+  return Promise.resolve({
+    store,
+    other: () => {
+      const another = open(path);
+      others.push(another);
+      return another;
+    },
+    rawPayloads: () => Promise.resolve(rawSqlitePayloads(path)),
+    refuse: sqliteRefusal(path),
+    cleanup: async () => {
+      for (const another of others) await another.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
 function rawSqlitePayloads(path: string): string {
   const db = new DatabaseSync(path);
   try {
@@ -91,44 +114,12 @@ function rawSqlitePayloads(path: string): string {
 }
 
 const adapters: Array<[string, () => Promise<Harness>]> = [
-  [
-    'sqlite',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-      const path = join(dir, 'sync.db');
-      const store = new SqliteStore(path, testCipher);
-      return Promise.resolve({
-        store,
-        other: () => new SqliteStore(path, testCipher),
-        rawPayloads: () => Promise.resolve(rawSqlitePayloads(path)),
-        refuse: sqliteRefusal(path),
-        cleanup: async () => {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      });
-    },
-  ],
+  ['sqlite', () => sqliteHarness((path) => new SqliteStore(path, testCipher))],
   [
     // The running service's SQLite store: the same file on a thread of its own, with the keyring's
     // AES-GCM cipher (runtime/threaded-store.ts).
     'sqlite on its own thread',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'store-thread-test-'));
-      const path = join(dir, 'sync.db');
-      const keys = { active: Buffer.alloc(32, 7), retired: [] };
-      const store = openThreadedSqlite(path, keys);
-      return Promise.resolve({
-        store,
-        other: () => openThreadedSqlite(path, keys),
-        rawPayloads: () => Promise.resolve(rawSqlitePayloads(path)),
-        refuse: sqliteRefusal(path),
-        cleanup: async () => {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      });
-    },
+    () => sqliteHarness((path) => openThreadedSqlite(path, { active: Buffer.alloc(32, 7), retired: [] })),
   ],
   [
     'postgres',
