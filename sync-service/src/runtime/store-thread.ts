@@ -23,7 +23,7 @@ interface ThreadData {
   readonly path: string;
   readonly activeKey: Uint8Array;
   readonly retiredKeys: readonly Uint8Array[];
-  /** Where the service answers a callback (an audit builder) while this thread waits in the transaction. */
+  /** Where the service answers a callback (a prune's entry) while this thread waits in the transaction. */
   readonly answers: MessagePort;
   /** Set to 1 by the service once an answer is on `answers`. */
   readonly signal: SharedArrayBuffer;
@@ -47,9 +47,9 @@ const store = new SqliteStore(
 const signal = new Int32Array(data.signal);
 
 /**
- * A callback of the call (the audit builders of completeWrites, holdContact, resolveContactHold and
- * pruneAudit: they chain onto the head read inside the transaction) runs on the service's thread; this
- * thread waits for its answer, the transaction open, as the one-thread store did.
+ * A function argument of the call (pruneAudit's entry builder, which needs the count the transaction
+ * deletes; the other audit builders arrive as rows built ahead, `prebuilt`) runs on the service's
+ * thread; this thread waits for its answer, the transaction open, as the one-thread store did.
  */
 function remote(call: number, index: number) {
   return (...args: unknown[]): unknown => {

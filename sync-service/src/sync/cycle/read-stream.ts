@@ -162,9 +162,9 @@ async function readOnce(
 
 /**
  * Pipelining (issue #16): asks the stream for its next event before the current one is handled, so
- * the request for the next Cliniko page is made before this page is committed (the stream asks for it
- * once this page's rows are handled, and `onPage` lets it out onto the wire before the commit:
- * docs/benchmarks.md).
+ * the request for the next Cliniko page is made before this page is committed (a backfill's stream asks
+ * for it as soon as the page arrives; an incremental read's once this page's rows are handled, and
+ * `onPage` lets it out onto the wire before the commit: docs/benchmarks.md).
  * Order is unchanged (events are handled one by one, as read) and so is the bookmark discipline: a page
  * fetched ahead is only read, never committed, before its own turn.
  */
@@ -228,10 +228,11 @@ async function onPage(s: StreamRead, ev: Extract<Event, { kind: 'page' }>): Prom
   const at = s.signpostMs;
   const next =
     s.mark && !s.backfilling ? afterPage(s.mark, s.recheck, ev.maxUpdatedAt, at, overlapMs(s)) : undefined;
-  // The read-ahead has asked for the next page, but the request is not on the wire until the event loop
-  // turns, and this page's commit holds the thread (the SQLite store is synchronous): without the turn,
-  // Cliniko began on the next page only after the commit, and the service waited for it, about 5 ms a
-  // page (docs/benchmarks.md).
+  // An incremental read's stream asks for its next page once this page's rows are handled (a backfill's
+  // asked as the page arrived), but the request is not on the wire until the event loop turns, and a
+  // store that answers synchronously (SQLite opened on this thread) holds the thread through the commit:
+  // without the turn, Cliniko began on the next page only after the commit, about 5 ms a page
+  // (docs/benchmarks.md).
   await letRequestsOut();
   await flush(s, next);
 }
