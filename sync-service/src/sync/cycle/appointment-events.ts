@@ -9,6 +9,7 @@ import type { FactInput, OutboxInput } from '../../store/index.js';
 import { APPOINTMENT_EVENT } from '../objects.js';
 import type { PayloadCandidate } from '../payloads.js';
 import type { CycleContext } from './context.js';
+import { slotKey } from '../outbox/keys.js';
 
 /**
  * Appointment lifecycle events (issue #19; docs/marketing.md "Appointment events"): which events a
@@ -120,7 +121,7 @@ export async function announce(
     if (Object.keys(fields).length < 2) continue;
     candidates.push({
       object: 'Cliniko_Appointment__c',
-      key: `${id}#event`,
+      key: slotKey('Cliniko_Appointment__c', id, 'event'),
       fields: { ...fields, Contact__r: { Cliniko_Patient_Id__c: a.patientId } },
       operation: 'upsert',
     });

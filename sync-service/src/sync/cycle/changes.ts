@@ -21,18 +21,35 @@ export async function changedItems(
   runId: string,
   counter: RunCounter,
 ): Promise<OutboxInput[]> {
+  const { store } = ctx.deps;
   const byObject = new Map<string, PayloadCandidate[]>();
   for (const c of candidates) {
     const list = byObject.get(c.object);
     if (list) list.push(c);
     else byObject.set(c.object, [c]);
   }
-  const out: OutboxInput[] = [];
-  for (const [object, list] of byObject) {
+  // Every look-up is asked for at once (issue #16): none depends on another's answer, and each one
+  // asked after the last was answered was a round trip to the store's thread, waiting behind the
+  // commit before it, for every page. The failed patients are looked up for every candidate's parent:
+  // those of unchanged candidates are asked about too, and never used.
+  const lookups = [...byObject].map(([object, list]) => {
     const keys = list.map((c) => c.key);
-    const states = await ctx.deps.store.getRecordStates(object, keys);
-    const queued = await ctx.deps.store.pendingPayloadHashes(object, keys);
-    const dead = await ctx.deps.store.openDeadLetterHashes(object, keys);
+    return Promise.all([
+      store.getRecordStates(object, keys),
+      store.pendingPayloadHashes(object, keys),
+      store.openDeadLetterHashes(object, keys),
+    ]);
+  });
+  const parents = dependants(candidates);
+  const failing = failedParents(ctx, candidates, parents);
+  // Observed now: awaited below, after the look-ups before it (a rejection is never left unhandled).
+  failing.catch(() => undefined);
+  const answers = await Promise.all(lookups);
+  const out: OutboxInput[] = [];
+  const parentOf = new Map<OutboxInput, string>();
+  let index = 0;
+  for (const [object, list] of byObject) {
+    const [states, queued, dead] = answers[index++]!;
     for (const c of list) {
       const item = ctx.rules.outboxItem(c, runId);
       const waiting = queued.get(c.key);
@@ -45,35 +62,46 @@ export async function changedItems(
         counter.add(object, 'skipped');
         continue;
       }
+      const parent = parents.get(c);
+      if (parent !== undefined) parentOf.set(item, parent);
       out.push(item);
     }
   }
-  return blockDependants(ctx, candidates, out);
+  return blockDependants(out, parentOf, await failing);
 }
 
-async function blockDependants(
+/** The parent key of each candidate that has one (the payload's own fields, before it is stamped). */
+function dependants(candidates: readonly PayloadCandidate[]): Map<PayloadCandidate, string> {
+  const parents = new Map<PayloadCandidate, string>();
+  for (const c of candidates) {
+    const parent = parentKeyOf(c.object, c.key, c.fields);
+    if (parent !== null) parents.set(c, parent);
+  }
+  return parents;
+}
+
+/** Of the patients these parents name, those whose Contact is unwritten (quarantined or dead-lettered). */
+async function failedParents(
   ctx: CycleContext,
   candidates: readonly PayloadCandidate[],
-  items: OutboxInput[],
-): Promise<OutboxInput[]> {
-  const parentOf = new Map<OutboxInput, string>();
-  for (const item of items) {
-    const parent = parentKeyOf(
-      item.object,
-      item.externalId,
-      JSON.parse(item.payload) as Record<string, unknown>,
-    );
-    if (parent !== null) parentOf.set(item, parent);
-  }
-  if (parentOf.size === 0) return items;
+  parents: ReadonlyMap<PayloadCandidate, string>,
+): Promise<ReadonlySet<string>> {
   // A patient whose own Contact is being queued now is not blocking anything.
-  const queuedNow = new Set(
-    candidates.filter((c) => c.object === 'Contact' && !c.key.includes('#')).map((c) => c.key),
-  );
-  const patients = [...new Set([...parentOf.values()].map(patientOfParentKey))].filter(
-    (p): p is string => p !== null && !queuedNow.has(p),
-  );
-  const failed = await ctx.deps.store.unwrittenFailedPatients(patients);
+  const queuedNow = new Set<string>();
+  for (const c of candidates) if (c.object === 'Contact' && !c.key.includes('#')) queuedNow.add(c.key);
+  const patients = new Set<string>();
+  for (const parent of parents.values()) {
+    const patient = patientOfParentKey(parent);
+    if (patient !== null && !queuedNow.has(patient)) patients.add(patient);
+  }
+  return patients.size === 0 ? new Set() : ctx.deps.store.unwrittenFailedPatients([...patients]);
+}
+
+function blockDependants(
+  items: OutboxInput[],
+  parentOf: ReadonlyMap<OutboxInput, string>,
+  failed: ReadonlySet<string>,
+): OutboxInput[] {
   if (failed.size === 0) return items;
   return items.map((item) => {
     const parent = parentOf.get(item);

@@ -13,6 +13,7 @@ import { changedItems } from './changes.js';
 import type { CycleContext } from './context.js';
 import { factsByKind } from './facts.js';
 import type { References } from './references.js';
+import { slotKey } from '../outbox/keys.js';
 
 type JourneyRefs = Pick<References, 'businessTimeZones' | 'names'>;
 type JourneyResult = ReturnType<typeof evaluateJourney>;
@@ -168,7 +169,7 @@ function journeyCandidates(
   const out: PayloadCandidate[] = [
     {
       object: 'Contact',
-      key: `${patientId}#journey`,
+      key: slotKey('Contact', patientId, 'journey'),
       fields: allow('Contact', 'Cliniko_Patient_Id__c', {
         ...result.contact,
         Home_Clinic__c: homeClinicOf(kinds.appointments, refs.names),
@@ -179,7 +180,7 @@ function journeyCandidates(
   for (const plan of result.carePlans) {
     out.push({
       object: 'Care_Plan__c',
-      key: `${plan.Cliniko_Case_Id__c}#progress`,
+      key: slotKey('Care_Plan__c', plan.Cliniko_Case_Id__c, 'progress'),
       fields: allow('Care_Plan__c', 'Cliniko_Case_Id__c', { ...plan }),
       operation: 'upsert',
     });

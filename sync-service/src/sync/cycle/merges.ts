@@ -4,6 +4,7 @@ import { storedSurvivors } from '../common/merges.js';
 import { patientRefOf, type PayloadCandidate } from '../payloads.js';
 import { changedItems } from './changes.js';
 import type { CycleContext } from './context.js';
+import { slotKey } from '../outbox/keys.js';
 
 /**
  * Merged patients: Cliniko archives the merged-away patient and links it to the survivor. Children that
@@ -66,7 +67,7 @@ export async function reparentMerged(
     if (!object || !survivor || !keyField) continue;
     candidates.push({
       object,
-      key: `${fact.id}#parent`,
+      key: slotKey(object, fact.id, 'parent'),
       fields: { [keyField]: fact.id, Contact__r: { Cliniko_Patient_Id__c: survivor } },
       operation: 'upsert',
     });

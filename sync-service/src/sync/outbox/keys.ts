@@ -13,10 +13,38 @@ export function externalIdOf(item: Pick<OutboxItem, 'externalId'>): string {
  * sync/cycle/journeys.ts, merges.ts and appointment-events.ts name them.
  */
 export const SLOTS = ['journey', 'progress', 'parent', 'event'] as const;
+export type Slot = (typeof SLOTS)[number];
 
-/** Every outbox key one Salesforce record can be written under: its own and each slot's. */
-export function slotKeysOf(externalId: string): string[] {
-  return [externalId, ...SLOTS.map((slot) => `${externalId}#${slot}`)];
+/**
+ * The objects each slot is written on, as its producers write it (`slotKey`). A drain claims a
+ * record's other slots with it (worker.ts), and asks only for the slots its object can have: asking
+ * for all four, for every item of a backfill's claims, was four look-ups a record that found nothing
+ * (issue #16).
+ */
+export const SLOT_OBJECTS: Readonly<Record<Slot, readonly string[]>> = {
+  journey: ['Contact'],
+  progress: ['Care_Plan__c'],
+  parent: ['Cliniko_Appointment__c', 'Care_Plan__c', 'Cliniko_Invoice__c'],
+  event: ['Cliniko_Appointment__c'],
+};
+
+const slotsByObject = new Map<string, Slot[]>();
+for (const slot of SLOTS)
+  for (const object of SLOT_OBJECTS[slot])
+    slotsByObject.set(object, [...(slotsByObject.get(object) ?? []), slot]);
+
+/**
+ * The outbox key of a slot of a record (`123#journey`). Refuses a slot its object is not listed for
+ * in SLOT_OBJECTS: the drain would not claim it with its record, and the record would be written twice.
+ */
+export function slotKey(object: string, externalId: string, slot: Slot): string {
+  if (!SLOT_OBJECTS[slot].includes(object)) throw new Error(`${object} has no #${slot} slot (SLOT_OBJECTS)`);
+  return `${externalId}#${slot}`;
+}
+
+/** Every outbox key one Salesforce record of `object` can be written under: its own and each slot's. */
+export function slotKeysOf(object: string, externalId: string): string[] {
+  return [externalId, ...(slotsByObject.get(object) ?? []).map((slot) => `${externalId}#${slot}`)];
 }
 
 /** Where the payload says its record belongs to a patient (for `audit show --patient`). */

@@ -365,7 +365,9 @@ async function withOtherSlots(
   const wanted = new Map<string, string[]>();
   for (const item of items) {
     if (item.operation !== 'upsert') continue;
-    const keys = slotKeysOf(externalIdOf(item)).filter((k) => !claimed.has(objectKey(item.object, k)));
+    const keys = slotKeysOf(item.object, externalIdOf(item)).filter(
+      (k) => !claimed.has(objectKey(item.object, k)),
+    );
     if (keys.length === 0) continue;
     const list = wanted.get(item.object);
     if (list) list.push(...keys);
