@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalDataMapJson, canonicalJson, dataMapSha256, payloadSha256 } from './canonical.js';
+import {
+  canonicalDataMapJson,
+  canonicalJson,
+  canonicalJsonByParts,
+  dataMapSha256,
+  payloadSha256,
+} from './canonical.js';
 
 const entries = [
   {
@@ -256,5 +262,67 @@ describe('canonicalDataMapJson own keys', () => {
     ) as unknown[];
     expect(canonicalDataMapJson(withProto)).toContain('"__proto__":{"x":1}');
     expect(dataMapSha256(withProto)).not.toBe(dataMapSha256(plain));
+  });
+});
+
+describe('canonicalJson through JSON.stringify (issue #16)', () => {
+  // Keys that JSON.stringify would reorder (array indices) or that assigning would not copy.
+  const key = fc.oneof(
+    fc.string(),
+    fc.constantFrom(
+      '0',
+      '7',
+      '10',
+      '4294967294',
+      '4294967295',
+      '01',
+      '-1',
+      '1e3',
+      '__proto__',
+      'constructor',
+    ),
+  );
+  const scalar = fc.oneof(
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.date({ noInvalidDate: true }),
+  );
+  const value = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, scalar, tie('list'), tie('object')),
+    list: fc.array(tie('tree'), { maxLength: 5 }),
+    object: fc.array(fc.tuple(key, tie('tree')), { maxLength: 6 }).map((members) => {
+      const obj: Record<string, unknown> = {};
+      for (const [k, v] of members)
+        Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+      return obj;
+    }),
+  }));
+
+  it('writes exactly what the member-by-member encoder writes, for any JSON-able value', () => {
+    fc.assert(
+      fc.property(value.tree, (v) => {
+        if (v === undefined) return;
+        expect(canonicalJson(v)).toBe(canonicalJsonByParts(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps integer-like keys in code-unit order and an own __proto__ key (the cases it hands back)', () => {
+    const obj = JSON.parse('{"b":1,"10":2,"9":3,"__proto__":{"x":1},"a":[{"2":0,"1":0}]}') as unknown;
+    expect(canonicalJson(obj)).toBe('{"10":2,"9":3,"__proto__":{"x":1},"a":[{"1":0,"2":0}],"b":1}');
+    // Control: JSON.stringify alone puts integer keys first in numeric order.
+    expect(JSON.stringify({ b: 1, 10: 2, 9: 3 })).toBe('{"9":3,"10":2,"b":1}');
+  });
+
+  it('names where a value with no JSON form is, as before', () => {
+    expect(() => canonicalJson({ a: [1, { b: Number.NaN }] }, 'payload')).toThrow(
+      'payload.a[1].b: non-finite number NaN has no JSON form',
+    );
+    expect(() => canonicalJson({ a: () => 1 })).toThrow('value.a: a function has no JSON form');
   });
 });

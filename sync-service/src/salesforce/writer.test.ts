@@ -1,10 +1,11 @@
 import type { Connection } from 'jsforce';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { withoutValues } from './classify.js';
-import { createSalesforceWriter } from './writer.js';
+import { bulkCsv, createSalesforceWriter } from './writer.js';
 
 describe('Salesforce error messages never carry the rejected value', () => {
   it.each([
@@ -210,5 +211,62 @@ describe('waiting for a Bulk API 2.0 job', () => {
     await expect(upsert()).rejects.toMatchObject({ name: 'SyncError' });
     expect(seen.checks).toBe(2);
     expect(seen.deleted).toBe(1);
+  });
+});
+
+describe('bulkCsv', () => {
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: fc.constantFrom('"', ',', '\r', '\n', 'a', ' ', 'é', '名', '#', "'", '=') }),
+  );
+  const scalar = fc.oneof(
+    text,
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
+  const field = fc.constantFrom('A__c', 'B__c', 'LastName', 'Email', 'Has "quote"', 'Comma,Name');
+  const record = fc
+    .tuple(
+      fc.dictionary(field, scalar),
+      fc.option(fc.record({ Cliniko_Patient_Id__c: text }), { nil: undefined }),
+    )
+    .map(([fields, parent]) => (parent ? { ...fields, Contact__r: parent } : fields));
+
+  /** What csv-stringify writes for the same header and rows (its defaults). */
+  function byStringify(records: ReadonlyArray<Record<string, unknown>>): string {
+    const columns: string[] = [];
+    const rows = records.map((r) => {
+      const row: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r)) {
+        const cells: Array<[string, unknown]> =
+          v && typeof v === 'object'
+            ? Object.entries(v as Record<string, unknown>).map(([f, x]): [string, unknown] => [
+                `${k}.${f}`,
+                x,
+              ])
+            : [[k, v]];
+        for (const [name, value] of cells) {
+          if (!columns.includes(name)) columns.push(name);
+          row[name] = value === null ? '#N/A' : typeof value === 'string' ? value : JSON.stringify(value);
+        }
+      }
+      return row;
+    });
+    return stringify(
+      rows.map((row) => columns.map((c) => row[c] ?? '')),
+      { header: true, columns },
+    );
+  }
+
+  it("writes exactly csv-stringify's RFC 4180 text for the same rows", () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), (records) => {
+        const csv = bulkCsv(records);
+        expect(csv).toBe(byStringify(records));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

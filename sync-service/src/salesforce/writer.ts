@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Connection } from 'jsforce';
 import type { Logger } from '../logger.js';
 import { BulkPace, systemClock, untilComplete, type BulkClock } from './bulk-checks.js';
@@ -236,9 +235,12 @@ async function upsertBulk(
  * `Contact__r.Cliniko_Patient_Id__c`, and a null must be sent as #N/A to clear a field. One job's rows
  * share the columns of all its records; a field a record does not carry is an empty cell, which Bulk 2.0
  * leaves unchanged (as a collection upsert leaves a field it is not sent), never #N/A, which would clear
- * it. Written here, rows as arrays through csv-stringify's synchronous API (RFC 4180 quoting, a header
- * line), and handed to jsforce as text: given objects, jsforce clones them all and streams them through
- * csv-stringify one record at a time, a socket write per row (issue #16: the same bytes, less CPU; README).
+ * it. RFC 4180 as csv-stringify writes it with its defaults (a header line, comma, LF after every line,
+ * a cell quoted only when it holds a quote, a comma, CR or LF, its quotes doubled), written here: its
+ * general path allocated about 9 KB a record of a backfill, an eighth of all the service allocated
+ * (issue #16). `writer.test.ts` checks every cell against csv-stringify's output for the same rows.
+ * Handed to jsforce as text: given objects, jsforce clones them all and streams them through
+ * csv-stringify one record at a time, a socket write per row (README).
  */
 export function bulkCsv(records: readonly SalesforceRecord[]): string {
   const columns = new Map<string, number>();
@@ -260,9 +262,23 @@ export function bulkCsv(records: readonly SalesforceRecord[]): string {
     }
     return row;
   });
-  for (const row of rows) for (let i = 0; i < columns.size; i++) row[i] ??= '';
-  return stringify(rows, { header: true, columns: [...columns.keys()] });
+  let csv = csvLine([...columns.keys()], columns.size);
+  for (const row of rows) csv += csvLine(row, columns.size);
+  return csv;
 }
+
+/** One CSV line of `width` cells (a cell not set is empty), LF-terminated. */
+function csvLine(cells: readonly (string | undefined)[], width: number): string {
+  let line = '';
+  for (let i = 0; i < width; i++) {
+    if (i > 0) line += ',';
+    const cell = cells[i];
+    if (cell !== undefined) line += NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+  }
+  return `${line}\n`;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One result per record sent, in order, from the job's successful, failed and unprocessed rows. */
 function bulkResults(
