@@ -603,6 +603,37 @@ describe('claims with their calls out together (issue #16)', () => {
     await expectCompletedInClaimOrder(trace);
   });
 
+  it('lets completions fall at most one claim behind the claims in flight when the store commits slowly', async () => {
+    const ids = Array.from({ length: 14 }, (_, i) => `c${i + 1}`);
+    await enqueue(...ids.map((id) => carePlan(id)));
+    const { worker, sf } = setup(accept, { claimLimit: 2 });
+    let written = 0;
+    let completed = 0;
+    let behind = 0;
+    const complete = store.completeWrites.bind(store);
+    store.completeWrites = async (writes, audit, now) => {
+      // A store that commits more slowly than the org answers.
+      await pause(15);
+      await complete(writes, audit, now);
+      completed += 1;
+    };
+    const call = sf.writer.upsert.bind(sf.writer);
+    sf.writer.upsert = async (object, field, records, options) => {
+      written += 1;
+      behind = Math.max(behind, written - completed);
+      return call(object, field, records, options);
+    };
+    expect((await worker.drain()).written).toBe(14);
+    // The claim being written, the one before it (answered, completing) and one more; without the
+    // bound every claim is written before the first few complete (7 of 7 claims: the control, by
+    // removing the wait in drain, fails here).
+    expect(behind).toBeLessThanOrEqual(3);
+    expect(completed).toBe(7);
+    const entries = await auditEntries();
+    expect(entries.map((entry) => entry.externalId)).toEqual(ids);
+    expect(verifyAuditChain(entries).ok).toBe(true);
+  });
+
   it('control: a claim that waits for the one before it (another object) does not hold that completion', async () => {
     await enqueue(contact('1'), contact('2'), carePlan('c1'), carePlan('c2'));
     const { worker, trace } = uploading();
