@@ -52,9 +52,7 @@ function inCanonicalOrder(value: unknown, path: Array<string | number>): unknown
             list[i] = null;
             continue;
           }
-          path.push(i);
-          const ordered = inCanonicalOrder(item, path);
-          path.pop();
+          const ordered = orderedMember(item, i, path);
           if (ordered === INTEGER_KEYS) return INTEGER_KEYS;
           list[i] = ordered;
         }
@@ -67,9 +65,7 @@ function inCanonicalOrder(value: unknown, path: Array<string | number>): unknown
         if (key === '__proto__' || INTEGER_LIKE.test(key)) return INTEGER_KEYS;
         const member = obj[key];
         if (member === undefined) continue;
-        path.push(key);
-        const ordered = inCanonicalOrder(member, path);
-        path.pop();
+        const ordered = orderedMember(member, key, path);
         if (ordered === INTEGER_KEYS) return INTEGER_KEYS;
         out[key] = ordered;
       }
@@ -78,6 +74,14 @@ function inCanonicalOrder(value: unknown, path: Array<string | number>): unknown
     default:
       throw new TypeError(`${pathText(path)}: a ${typeof value} has no JSON form`);
   }
+}
+
+/** A member in canonical order, its step on the path while it is ordered (for an error's text). */
+function orderedMember(member: unknown, step: string | number, path: Array<string | number>): unknown {
+  path.push(step);
+  const ordered = inCanonicalOrder(member, path);
+  path.pop();
+  return ordered;
 }
 
 /** A key `JSON.stringify` would move to the front (an array index: 0 to 2^32 - 2, no leading zero). */
