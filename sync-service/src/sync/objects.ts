@@ -25,6 +25,16 @@ export const PRIORITY: Readonly<Record<string, number>> = {
   Audit_Anchor__c: 95,
 };
 
+/**
+ * The objects a patient's child records are written as, by the Cliniko resource they are read from: a
+ * merge re-points them at the surviving patient (sync/cycle/merges.ts, their `#parent` slot).
+ */
+export const CHILD_OBJECTS: Readonly<Record<string, string>> = {
+  individual_appointments: 'Cliniko_Appointment__c',
+  patient_cases: 'Care_Plan__c',
+  invoices: 'Cliniko_Invoice__c',
+};
+
 export const JOURNEY_EVENT = 'Patient_Journey_Event__e';
 /** Appointment lifecycle events (issue #19; docs/marketing.md "Appointment events"). */
 export const APPOINTMENT_EVENT = 'Appointment_Event__e';

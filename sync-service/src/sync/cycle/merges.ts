@@ -1,22 +1,18 @@
 import type { RunCounter } from '../../governance/sync-run.js';
-import { UPSERT_KEYS } from '../objects.js';
+import { CHILD_OBJECTS, UPSERT_KEYS } from '../objects.js';
 import { storedSurvivors } from '../common/merges.js';
 import { patientRefOf, type PayloadCandidate } from '../payloads.js';
 import { changedItems } from './changes.js';
 import type { CycleContext } from './context.js';
 import { slotKey } from '../outbox/keys.js';
 
-/**
+/*
  * Merged patients: Cliniko archives the merged-away patient and links it to the survivor. Children that
  * still point at the merged patient (Cliniko moves appointments and cases, but a child it leaves behind
- * would otherwise stay on a Contact that is out of every campaign) are written against the survivor.
- * Known merges are kept as facts (`merged-patient`), so they survive restarts.
+ * would otherwise stay on a Contact that is out of every campaign) are written against the survivor
+ * (CHILD_OBJECTS, sync/objects.ts). Known merges are kept as facts (`merged-patient`), so they survive
+ * restarts.
  */
-const CHILD_OBJECTS: Readonly<Record<string, string>> = {
-  individual_appointments: 'Cliniko_Appointment__c',
-  patient_cases: 'Care_Plan__c',
-  invoices: 'Cliniko_Invoice__c',
-};
 
 /** Fills `cache` with the survivor (or null) of every patient id not looked up yet. */
 async function survivorsOf(

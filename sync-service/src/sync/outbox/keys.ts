@@ -1,5 +1,6 @@
 import { patientIdOf } from '../common/parents.js';
 import type { OutboxItem } from '../../store/index.js';
+import { CHILD_OBJECTS } from '../objects.js';
 
 /** The outbox key may carry a slot (`123#journey`); Salesforce only knows the external id. */
 export function externalIdOf(item: Pick<OutboxItem, 'externalId'>): string {
@@ -24,7 +25,7 @@ export type Slot = (typeof SLOTS)[number];
 export const SLOT_OBJECTS: Readonly<Record<Slot, readonly string[]>> = {
   journey: ['Contact'],
   progress: ['Care_Plan__c'],
-  parent: ['Cliniko_Appointment__c', 'Care_Plan__c', 'Cliniko_Invoice__c'],
+  parent: Object.values(CHILD_OBJECTS),
   event: ['Cliniko_Appointment__c'],
 };
 
