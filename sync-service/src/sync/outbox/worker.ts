@@ -209,7 +209,7 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       // And their completions at most one claim behind: the completions of the claims before that one
       // are made durable before the next claim is written. Chained but not awaited, they queued without
       // bound whenever the store committed more slowly than Salesforce answered, each holding its
-      // claim's payloads, results and audit rows (issue #16: 130 MB more over the last two minutes of
+      // claim's payloads, results and audit rows (issue #16: 130 MB more over the last 80 s of
       // a 100,000-patient backfill's drain, its journey transitions). A failed one is seen by
       // `line.failed` (the loop stops) and thrown on the way out, as before.
       await completedBefore.catch(() => undefined);
