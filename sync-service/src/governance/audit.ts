@@ -136,21 +136,22 @@ export function chainEntry(
   if ((input.operation === 'prune') !== (input.prune !== undefined)) {
     throw new TypeError('a prune record goes with the prune operation, and only with it');
   }
+  // The members in canonical (code-unit) order, so that hashing the body needs no sorted copy of it.
   const body: Omit<AuditEntry, 'hash'> = {
-    seq: previous === undefined ? 1 : previous.seq + 1,
-    timestamp: new Date(input.timestamp).toISOString(),
     actor: input.actor,
-    sourceSystem: input.sourceSystem,
-    object: input.object,
-    externalId: input.externalId,
-    salesforceId: input.salesforceId ?? null,
-    patientId: input.patientId ?? null,
-    operation: input.operation,
     changedFields: [...new Set(input.changedFields)].sort(),
+    externalId: input.externalId,
+    object: input.object,
+    operation: input.operation,
+    patientId: input.patientId ?? null,
     payloadSha256: payloadHash,
-    runId: input.runId,
-    prune: input.prune ?? null,
     previousHash: previous === undefined ? GENESIS_HASH : previous.hash,
+    prune: input.prune ?? null,
+    runId: input.runId,
+    salesforceId: input.salesforceId ?? null,
+    seq: previous === undefined ? 1 : previous.seq + 1,
+    sourceSystem: input.sourceSystem,
+    timestamp: new Date(input.timestamp).toISOString(),
   };
   return { ...body, hash: entryHash(body) };
 }

@@ -5,6 +5,7 @@ import {
   canonicalDataMapJson,
   canonicalJson,
   canonicalJsonByParts,
+  isInCanonicalOrder,
   dataMapSha256,
   payloadSha256,
 } from './canonical.js';
@@ -310,6 +311,58 @@ describe('canonicalJson through JSON.stringify (issue #16)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  /** `v` with every object's keys inserted in code-unit order (own `__proto__` kept as an own key). */
+  const sortedCopy = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortedCopy);
+    if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort())
+      Object.defineProperty(out, k, {
+        value: sortedCopy((v as Record<string, unknown>)[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    return out;
+  };
+
+  it('writes a value already in canonical order as JSON.stringify does, and only such a value', () => {
+    let ordered = 0;
+    fc.assert(
+      fc.property(value.tree, (v) => {
+        if (v === undefined) return;
+        for (const candidate of [v, sortedCopy(v), JSON.parse(canonicalJsonByParts(v)) as unknown]) {
+          // The claim the shortcut rests on: where it applies, JSON.stringify is the canonical text.
+          if (isInCanonicalOrder(candidate)) {
+            ordered += 1;
+            expect(JSON.stringify(candidate)).toBe(canonicalJsonByParts(candidate));
+          }
+          expect(canonicalJson(candidate)).toBe(canonicalJsonByParts(v));
+        }
+        // A payload read back from its canonical text takes the shortcut unless it has integer-like
+        // or __proto__ keys (which JSON.parse cannot give back in code-unit order / as plain members).
+        const text = canonicalJsonByParts(v);
+        if (!/"(?:0|[1-9]\d{0,9}|__proto__)":/.test(text))
+          expect(isInCanonicalOrder(JSON.parse(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(ordered).toBeGreaterThan(1000);
+  });
+
+  it('takes no shortcut for a key out of order, an integer-like key, a Date or a class instance', () => {
+    expect(isInCanonicalOrder({ a: 1, b: { c: [1, 'x', null, true] } })).toBe(true);
+    expect(isInCanonicalOrder({ b: 1, a: 2 })).toBe(false);
+    expect(isInCanonicalOrder({ a: { d: 1, c: 2 } })).toBe(false);
+    expect(isInCanonicalOrder({ '10': 1, a: 2 })).toBe(false);
+    expect(isInCanonicalOrder({ a: new Date(0) })).toBe(false);
+    expect(isInCanonicalOrder({ a: new (class Point {})() })).toBe(false);
+    expect(isInCanonicalOrder({ a: Number.POSITIVE_INFINITY })).toBe(false);
+    expect(isInCanonicalOrder(JSON.parse('{"__proto__":1}'))).toBe(false);
+    // Control: the cases above are ones where JSON.stringify is not the canonical text.
+    expect(JSON.stringify({ b: 1, a: 2 })).not.toBe(canonicalJson({ b: 1, a: 2 }));
   });
 
   it('keeps integer-like keys in code-unit order and an own __proto__ key (the cases it hands back)', () => {

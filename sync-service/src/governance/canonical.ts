@@ -19,6 +19,7 @@ import { hash } from 'node:crypto';
  * document; the normalisation is the map's own business (see `canonicalDataMapJson`). Pure: no I/O.
  */
 export function canonicalJson(value: unknown, where = 'value'): string {
+  if (isInCanonicalOrder(value)) return JSON.stringify(value);
   const path: Array<string | number> = [where];
   const ordered = inCanonicalOrder(value, path);
   return ordered === INTEGER_KEYS ? encode(value, [where]) : JSON.stringify(ordered);
@@ -73,6 +74,47 @@ function inCanonicalOrder(value: unknown, path: Array<string | number>): unknown
     }
     default:
       throw new TypeError(`${pathText(path)}: a ${typeof value} has no JSON form`);
+  }
+}
+
+/**
+ * True when `JSON.stringify(value)` is already the canonical text (issue #16: a payload read back from
+ * its canonical text, or an audit entry built in key order, is then written without a sorted copy):
+ * plain objects (no prototype but Object's or none) whose keys are in strictly ascending code-unit
+ * order, none integer-like or `__proto__`, and plain lists, down to strings, booleans, `null` and
+ * finite numbers (`undefined` members and list items are written as `encode` writes them). Anything
+ * else (a Date, a class instance, a boxed value, a key out of order, a value with no JSON form) is
+ * false, and goes the general way with its checks and errors. Stops at the first such thing.
+ */
+export function isInCanonicalOrder(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (prototype !== Array.prototype || Object.hasOwn(value, 'toJSON')) return false;
+        for (const item of value as unknown[])
+          if (item !== undefined && !isInCanonicalOrder(item)) return false;
+        return true;
+      }
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      let previous: string | undefined;
+      for (const key of Object.keys(value)) {
+        if (previous !== undefined && !(previous < key)) return false;
+        if (key === '__proto__' || INTEGER_LIKE.test(key)) return false;
+        const member = (value as Record<string, unknown>)[key];
+        if (member !== undefined && !isInCanonicalOrder(member)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }
 

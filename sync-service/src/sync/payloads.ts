@@ -2,7 +2,7 @@ import { idFromLink } from '../cliniko/index.js';
 import type { ClinikoIndividualAppointment, ClinikoInvoice, ClinikoPatientCase } from '../cliniko/index.js';
 import type { DataMap } from '../governance/data-map.js';
 import { projectRecord, type ProjectionProblem } from '../governance/project.js';
-import { payloadSha256 } from '../governance/canonical.js';
+import { canonicalJson, sha256Hex } from '../governance/canonical.js';
 import { suppressInactiveMarketing } from '../governance/suppression.js';
 import { outstandingCents } from '../journey/aggregates.js';
 import { isInitialConsultType, type JourneyConfig } from '../journey/index.js';
@@ -101,18 +101,21 @@ export function createPayloadRules(rules: {
      * the Contact (after hashing, so the stamp never causes a write by itself).
      */
     outboxItem(candidate: PayloadCandidate, runId: string): OutboxInput {
-      const payloadHash = payloadSha256(candidate.fields);
+      // The canonical text is the payload itself unless stamped (issue #16: one encoding instead of
+      // two, and the drain's audit hashes a payload read back from it without sorting it again).
+      const text = canonicalJson(candidate.fields);
+      const payloadHash = sha256Hex(text);
       const stamped =
         candidate.object === 'Contact' &&
         !candidate.key.includes('#') &&
         isDerived('Contact', 'Last_Synced_At__c')
           ? { ...candidate.fields, Last_Synced_At__c: new Date(rules.now()).toISOString() }
-          : candidate.fields;
+          : undefined;
       return {
         object: candidate.object,
         externalId: candidate.key,
         operation: candidate.operation,
-        payload: JSON.stringify(stamped),
+        payload: stamped === undefined ? text : JSON.stringify(stamped),
         payloadHash,
         runId,
         priority: PRIORITY[candidate.object] ?? 100,
