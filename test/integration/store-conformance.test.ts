@@ -492,6 +492,30 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     );
     expect(await store.listAudit()).toHaveLength(5);
     expect((await store.outboxStats(T0 + 35_000)).pending).toBe(0);
+    // The same with the batch's first item still queued (the check that answers without reading
+    // every write): completed and audited too.
+    await store.commitBatch({
+      stream: 's',
+      outbox: [
+        {
+          object: 'Contact',
+          externalId: '4',
+          operation: 'upsert',
+          payload: '4',
+          payloadHash: 'h4',
+          runId: 'r',
+        },
+      ],
+      now: T0 + 36_000,
+    });
+    const [fourth] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 36_000 });
+    await store.completeWrites(
+      writesOf([fourth!, ...frozen]),
+      auditRows([fourth!, ...frozen], T0 + 37_000),
+      T0 + 37_000,
+    );
+    expect(await store.listAudit()).toHaveLength(8);
+    expect((await store.outboxStats(T0 + 38_000)).pending).toBe(0);
   });
 
   it('never loses a change that arrives while the previous payload is in flight', async () => {

@@ -184,6 +184,7 @@ export class PostgresStore implements Store {
 
   private async allWrittenElsewhere(writes: readonly CompletedWrite[], client: Queryable): Promise<boolean> {
     if (writes.length === 0) return false;
+    if ((await this.first(S.selectQueuedItem(writes[0]!.outboxId), client)) !== undefined) return false;
     const row = await this.first(S.countWrittenElsewhere(POSTGRES, writes), client);
     return Number(row?.n) === writes.length;
   }

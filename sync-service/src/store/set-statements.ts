@@ -266,6 +266,15 @@ function writeRows(writes: readonly CompletedWrite[]): string {
 }
 
 /**
+ * The item of a write, if it is still in the outbox. Asked for the first write of a completion before
+ * `countWrittenElsewhere`: an item still queued means the batch was not all written elsewhere (each
+ * write counts at most once there), which is the common case, answered without reading every write
+ * (issue #16: the full check was 6 % of the store's thread in a backfill's drain).
+ */
+export const selectQueuedItem = (outboxId: string): Query =>
+  q('SELECT id FROM outbox WHERE id = $1', [Number(outboxId)]);
+
+/**
  * How many of these writes were already completed by another owner: the item is gone and the record's
  * state holds this very payload (a lease holder frozen mid-write whose items were taken over and
  * written). All of them: the batch is someone else's, done.

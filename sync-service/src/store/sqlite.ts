@@ -198,7 +198,11 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<void> {
     this.tx(() => {
-      if (writes.length > 0 && Number(this.get(S.countWrittenElsewhere(SQLITE, writes))?.n) === writes.length)
+      if (
+        writes.length > 0 &&
+        this.get(S.selectQueuedItem(writes[0]!.outboxId)) === undefined &&
+        Number(this.get(S.countWrittenElsewhere(SQLITE, writes))?.n) === writes.length
+      )
         return;
       for (const query of S.completeWriteStatements(SQLITE, writes, now)) this.run(query);
       this.appendAudit(audit);
