@@ -469,49 +469,39 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     // The frozen holder resumes and completes the same writes: nothing changes.
     await store.completeWrites(writesOf(frozen), auditRows(frozen, T0 + 32_000), T0 + 32_000);
     expect(await store.listAudit()).toHaveLength(2);
+    // One more item of this store's own, queued and claimed.
+    const queueOwn = async (id: string, at: number) => {
+      await store.commitBatch({
+        stream: 's',
+        outbox: [
+          {
+            object: 'Contact',
+            externalId: id,
+            operation: 'upsert',
+            payload: id,
+            payloadHash: `h${id}`,
+            runId: 'r',
+          },
+        ],
+        now: at,
+      });
+      return (await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: at }))[0]!;
+    };
     // Control: a batch that is not entirely someone else's is completed and audited as before.
-    await store.commitBatch({
-      stream: 's',
-      outbox: [
-        {
-          object: 'Contact',
-          externalId: '3',
-          operation: 'upsert',
-          payload: '3',
-          payloadHash: 'h3',
-          runId: 'r',
-        },
-      ],
-      now: T0 + 33_000,
-    });
-    const [third] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 33_000 });
+    const third = await queueOwn('3', T0 + 33_000);
     await store.completeWrites(
-      writesOf([...frozen, third!]),
-      auditRows([...frozen, third!], T0 + 34_000),
+      writesOf([...frozen, third]),
+      auditRows([...frozen, third], T0 + 34_000),
       T0 + 34_000,
     );
     expect(await store.listAudit()).toHaveLength(5);
     expect((await store.outboxStats(T0 + 35_000)).pending).toBe(0);
     // The same with the batch's first item still queued (the check that answers without reading
     // every write): completed and audited too.
-    await store.commitBatch({
-      stream: 's',
-      outbox: [
-        {
-          object: 'Contact',
-          externalId: '4',
-          operation: 'upsert',
-          payload: '4',
-          payloadHash: 'h4',
-          runId: 'r',
-        },
-      ],
-      now: T0 + 36_000,
-    });
-    const [fourth] = await store.claimOutbox({ owner: 'a/1', limit: 10, leaseMs: 30_000, now: T0 + 36_000 });
+    const fourth = await queueOwn('4', T0 + 36_000);
     await store.completeWrites(
-      writesOf([fourth!, ...frozen]),
-      auditRows([fourth!, ...frozen], T0 + 37_000),
+      writesOf([fourth, ...frozen]),
+      auditRows([fourth, ...frozen], T0 + 37_000),
       T0 + 37_000,
     );
     expect(await store.listAudit()).toHaveLength(8);
