@@ -241,35 +241,22 @@ const WRITES: Columns = {
   payload_hash: 'text',
   salesforce_id: 'text',
 };
-/**
- * The writes as the JSON the statements read them from, encoded once per list (a completion's check
- * and its statements read the same list in one transaction; issue #16: encoding it twice was 4 % of
- * the store's thread in a backfill's drain).
- */
-const encodedWrites = new WeakMap<readonly CompletedWrite[], string>();
-
-function writeRows(writes: readonly CompletedWrite[]): string {
-  let text = encodedWrites.get(writes);
-  if (text === undefined) {
-    text = JSON.stringify(
-      writes.map((w) => ({
-        outbox_id: Number(w.outboxId),
-        object: w.object,
-        external_id: w.externalId,
-        payload_hash: w.payloadHash,
-        salesforce_id: w.salesforceId,
-      })),
-    );
-    encodedWrites.set(writes, text);
-  }
-  return text;
-}
+const writeRows = (writes: readonly CompletedWrite[]): string =>
+  JSON.stringify(
+    writes.map((w) => ({
+      outbox_id: Number(w.outboxId),
+      object: w.object,
+      external_id: w.externalId,
+      payload_hash: w.payloadHash,
+      salesforce_id: w.salesforceId,
+    })),
+  );
 
 /**
  * The item of a write, if it is still in the outbox. Asked for the first write of a completion before
  * `countWrittenElsewhere`: an item still queued means the batch was not all written elsewhere (each
- * write counts at most once there), which is the common case, answered without reading every write
- * (issue #16: the full check was 6 % of the store's thread in a backfill's drain).
+ * write counts at most once there), which is the common case, answered without encoding and reading
+ * every write (issue #16: the full check was 6 % of the store's thread in a backfill's drain).
  */
 export const selectQueuedItem = (outboxId: string): Query =>
   q('SELECT id FROM outbox WHERE id = $1', [Number(outboxId)]);
