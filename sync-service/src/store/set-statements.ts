@@ -256,7 +256,7 @@ const writeRows = (writes: readonly CompletedWrite[]): string =>
  * The item of a write, if it is still in the outbox. Asked for the first write of a completion before
  * `countWrittenElsewhere`: an item still queued means the batch was not all written elsewhere (each
  * write counts at most once there), which is the common case, answered without encoding and reading
- * every write (issue #16: the full check was 6 % of the store's thread in a backfill's drain).
+ * every write (issue #16: the full check was 4-6 % of the store's thread in a backfill's drain).
  */
 export const selectQueuedItem = (outboxId: string): Query =>
   q('SELECT id FROM outbox WHERE id = $1', [Number(outboxId)]);
