@@ -38,8 +38,11 @@ export function manualClock(start: number) {
 
 type Raw = Record<string, unknown> & { readonly id: string; readonly updated_at?: string };
 type Event = StreamEvent<Record<string, unknown>>;
-/** One scripted read: the events it yields, in order; an Error is thrown where it stands. */
-export type ScriptedRead = ReadonlyArray<Event | Error>;
+/**
+ * One scripted read: the events it yields, in order; an Error is thrown where it stands, and a promise
+ * is waited for there (the read paused, as while Cliniko answers its next page).
+ */
+export type ScriptedRead = ReadonlyArray<Event | Error | Promise<unknown>>;
 
 export const ev = {
   record(resource: string, raw: Raw): Event {
@@ -114,7 +117,8 @@ export function fakeCliniko(
       await Promise.resolve();
       for (const e of script[key]?.(options) ?? [ev.end(key, true)]) {
         if (e instanceof Error) throw e;
-        yield e;
+        if (e instanceof Promise) await e;
+        else yield e;
       }
     },
   });

@@ -63,8 +63,28 @@ describe('reference lists cached across cycles', () => {
     expect(fresh?.names.businesses.get('2')).toBe('Clinic 2');
     expect(readsOf(reads)).toBe(2);
     // Still unknown after the read (Cliniko does not list it): not read again in this cycle.
-    expect(await cache.forRecord(businessLink('3'), fresh!, T0 + MINUTE)).toBeUndefined();
+    expect(await cache.forRecord(businessLink('3'), fresh!, T0 + MINUTE)).toBe(fresh);
     expect(readsOf(reads)).toBe(2);
+  });
+
+  it('give a record met while the read is under way the lists it brings, read once (streams read at once)', async () => {
+    let ids = ['1'];
+    const { client, reads } = clinikoWith(() => ids);
+    const cache = cacheOf(client, 10 * MINUTE);
+    await cache.forCycle(T0);
+    // The next cycle serves the cached lists; a clinic opened since they were read.
+    const refs = await cache.forCycle(T0 + MINUTE);
+    ids = ['1', '2'];
+    // Two streams meet the new clinic before the read started by the first has answered.
+    const [first, second] = await Promise.all([
+      cache.forRecord(businessLink('2'), refs, T0 + MINUTE),
+      cache.forRecord(businessLink('2'), refs, T0 + MINUTE),
+    ]);
+    expect(first?.names.businesses.get('2')).toBe('Clinic 2');
+    expect(second?.names.businesses.get('2')).toBe('Clinic 2');
+    expect(readsOf(reads)).toBe(2);
+    // A known id asks for nothing, during the cycle or after it.
+    expect(await cache.forRecord(businessLink('1'), refs, T0 + MINUTE)).toBeUndefined();
   });
 
   it('give each cycle the clinic date of its own clock', async () => {

@@ -57,7 +57,9 @@ export function createReferenceCache(options: ReferenceCacheOptions) {
   // The References built from the lists, once per read: a cycle only gets its own clinic date.
   let cached: { refs: References; loadedAt: number } | undefined;
   let restored = store === undefined;
-  let refreshedThisCycle = false;
+  // This cycle's read of the lists, if it made one: streams read at once (runner.ts) that meet an
+  // unknown id while it is under way wait for it rather than project with the lists it replaces.
+  let readThisCycle: Promise<References> | undefined;
   const stale = (loadedAt: number, now: number) => now < loadedAt || now - loadedAt >= maxAgeMs;
   const load = async (now: number): Promise<References> => {
     const lists = await readLists(cliniko);
@@ -68,7 +70,7 @@ export function createReferenceCache(options: ReferenceCacheOptions) {
   return {
     /** The lists for a new cycle: cached (or saved) unless stale, with today's date. */
     async forCycle(now: number): Promise<References> {
-      refreshedThisCycle = false;
+      readThisCycle = undefined;
       if (!restored) {
         restored = true;
         const saved = await restore(store, (loadedAt) => !stale(loadedAt, now));
@@ -76,16 +78,19 @@ export function createReferenceCache(options: ReferenceCacheOptions) {
           cached = { refs: referencesFrom(saved.lists, clinicTimezone, now), loadedAt: saved.loadedAt };
       }
       if (cached === undefined || stale(cached.loadedAt, now)) {
-        refreshedThisCycle = true;
-        return load(now);
+        readThisCycle = load(now);
+        return readThisCycle;
       }
       return { ...cached.refs, context: { ...cached.refs.context, today: clinicDate(clinicTimezone, now) } };
     },
-    /** Fresh lists when `raw` links an id the cached ones lack (once per cycle); otherwise undefined. */
+    /**
+     * Fresh lists when `raw` links an id the cached ones lack: read at most once per cycle (a record
+     * met during or after that read gets its lists); otherwise undefined.
+     */
     async forRecord(raw: Readonly<Record<string, unknown>>, refs: References, now: number) {
-      if (refreshedThisCycle || !linksUnknown(raw, refs)) return undefined;
-      refreshedThisCycle = true;
-      return load(now);
+      if (!linksUnknown(raw, refs)) return undefined;
+      readThisCycle ??= load(now);
+      return readThisCycle;
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type CycleContext,
   type CycleMode,
   type CycleRun,
+  type DataStream,
   type RunSummary,
   type SyncRunnerDeps,
 } from './context.js';
@@ -87,7 +88,7 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
       lease,
       merges: { survivors: new Map<string, string | null>(), discovered: new Map<string, string>() },
     };
-    for (const stream of DATA_STREAMS) await readStream(ctx, run, stream, mode);
+    await readStreams(ctx, run, mode);
     await reparentMerged(ctx, run.merges.discovered, runId, counter);
     // The patients the streams queued (store: journey_due), page by page, each leaving the queue with
     // its journey: a crash before this point leaves them queued for the next cycle.
@@ -97,6 +98,38 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
     ctx.log.error({ runId, err }, 'run failed');
   }
   return finish(ctx, start, error);
+}
+
+/**
+ * Streams read at once (issue #16). One stream's pages follow one another (each asks for the rows after
+ * the last id of the page before), so while one page is projected and committed the service only waits
+ * for the next; a second stream's page fills that wait. Two, because the service's one thread that
+ * projects is then busy: more streams would only queue their pages there.
+ */
+export const STREAMS_AT_ONCE = 2;
+
+/**
+ * Reads every stream, STREAMS_AT_ONCE at a time, in DATA_STREAMS order. Their reads share nothing but
+ * the run (its counter, reference lists and merges; see merges.ts for children read before their
+ * patient's merge) and each commits its own pages and watermark, so the order in which their pages
+ * interleave changes nothing that is written; the drain starts only after every read (finish.ts). A
+ * stream that fails lets the reads already under way end and starts no other, as when streams were
+ * read one by one; the run fails with the first failure.
+ */
+async function readStreams(ctx: CycleContext, run: CycleRun, mode: CycleMode): Promise<void> {
+  const waiting: DataStream[] = [...DATA_STREAMS];
+  const failures: unknown[] = [];
+  const lane = async (): Promise<void> => {
+    for (let stream = waiting.shift(); stream && failures.length === 0; stream = waiting.shift()) {
+      try {
+        await readStream(ctx, run, stream, mode);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: STREAMS_AT_ONCE }, lane));
+  if (failures.length > 0) throw failures[0];
 }
 
 async function journeyDaily(ctx: CycleContext): Promise<RunSummary> {
