@@ -15,7 +15,7 @@ import {
   accept,
   type ScriptedRead,
 } from '../test-fakes.js';
-import { createSyncRunner } from './runner.js';
+import { createSyncRunner, STREAMS_AT_ONCE } from './runner.js';
 
 /**
  * The poll cycle over fakes at its edges: a scripted Cliniko stream source and a recording Salesforce
@@ -61,9 +61,13 @@ afterEach(async () => {
   await store.close();
 });
 
-function setup(patients: (since: string | undefined) => ScriptedRead, writerAnswer = accept) {
+function setup(
+  patients: (since: string | undefined) => ScriptedRead,
+  writerAnswer = accept,
+  others: Omit<Parameters<typeof fakeCliniko>[0], 'patients'> = {},
+) {
   const clock = manualClock(T0);
-  const cliniko = fakeCliniko({ patients: (o) => patients(o.since) });
+  const cliniko = fakeCliniko({ patients: (o) => patients(o.since), ...others });
   const sf = fakeWriter(writerAnswer);
   const worker = createOutboxWorker(
     { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep },
@@ -425,5 +429,75 @@ describe('dead letters and change detection (issue #15)', () => {
     await runner.runCycle('incremental');
     await runner.runCycle('backfill');
     expect(contactPayloads('2')).toHaveLength(1);
+  });
+});
+
+/** Resolves with 'met' once `signal` is given, or with 'timed out' after `ms` (a lone read never hangs). */
+function meeting(ms: number) {
+  let give!: () => void;
+  const met = new Promise<'met'>((resolve) => (give = () => resolve('met')));
+  const outcome = Promise.race([
+    met,
+    new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms).unref()),
+  ]);
+  return { outcome, signal: () => give() };
+}
+
+/** The data streams read, in the order their reads began (the reference lists aside). */
+const DATA_KEYS = new Set(['patients', 'patientCases', 'individualAppointments', 'invoices']);
+const dataReads = (reads: ReadonlyArray<{ stream: string }>) =>
+  reads.map((r) => r.stream).filter((stream) => DATA_KEYS.has(stream));
+
+describe('streams read two at a time (issue #16)', () => {
+  const SIGNPOST = '2026-11-22T00:10:00Z';
+
+  it('reads the second stream while the first waits for its next page (a lone read would time out)', async () => {
+    expect(STREAMS_AT_ONCE).toBe(2);
+    const casesRead = meeting(2_000);
+    const { runner, cliniko } = setup(
+      () => [
+        ev.record('patients', patient('1', '2026-11-22T00:01:00Z')),
+        ev.page('patients', { maxUpdatedAt: '2026-11-22T00:01:00Z', serverDate: SIGNPOST }),
+        // The next page is "on its way" until patient_cases has been read.
+        casesRead.outcome,
+        ev.end('patients', true, SIGNPOST),
+      ],
+      accept,
+      {
+        patientCases: () => {
+          casesRead.signal();
+          return [ev.end('patient_cases', true, SIGNPOST)];
+        },
+      },
+    );
+    const summary = await runner.runCycle('incremental');
+    expect(summary.status).toBe('succeeded');
+    expect(await casesRead.outcome).toBe('met');
+    // Every stream was read, once, in the order they are listed.
+    expect(dataReads(cliniko.reads)).toEqual([
+      'patients',
+      'patientCases',
+      'individualAppointments',
+      'invoices',
+    ]);
+    expect(await watermark()).toBe(SIGNPOST);
+  });
+
+  it('after a failure starts no other stream; the read under way ends and keeps its watermark', async () => {
+    const { runner, cliniko } = setup(() => [new Error('connection reset')], accept, {
+      // Still reading when patients fails.
+      patientCases: () => [
+        new Promise((resolve) => setTimeout(resolve, 50)),
+        ev.end('patient_cases', true, SIGNPOST),
+      ],
+    });
+    const summary = await runner.runCycle('incremental');
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toBe('connection reset');
+    expect(dataReads(cliniko.reads)).toEqual(['patients', 'patientCases']);
+    expect(await watermark()).toBeUndefined();
+    expect((await store.getWatermark('patient_cases'))?.cursor).toBe(SIGNPOST);
+    // The streams after them were never read: their first read comes with the next cycle.
+    expect(await store.getWatermark('individual_appointments')).toBeUndefined();
   });
 });
