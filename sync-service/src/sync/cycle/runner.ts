@@ -120,7 +120,9 @@ async function readStreams(ctx: CycleContext, run: CycleRun, mode: CycleMode): P
   const waiting: DataStream[] = [...DATA_STREAMS];
   const failures: unknown[] = [];
   const lane = async (): Promise<void> => {
-    for (let stream = waiting.shift(); stream && failures.length === 0; stream = waiting.shift()) {
+    while (failures.length === 0) {
+      const stream = waiting.shift();
+      if (stream === undefined) return;
       try {
         await readStream(ctx, run, stream, mode);
       } catch (err) {
