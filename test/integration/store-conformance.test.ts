@@ -264,6 +264,10 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
       ['200', 'email', '{"id":"200"}'],
     ]);
     expect((await store.getJourneyState('100'))?.state).toBe('{"stage":"Lead"}');
+    expect((await store.getJourneyStates(['9', '100', '200'])).map((row) => row.state)).toEqual([
+      '{"stage":"Lead"}',
+    ]);
+    expect(await store.getJourneyStates([])).toEqual([]);
     expect(await store.listWatermarks()).toHaveLength(1);
   });
 

@@ -245,6 +245,7 @@ const FORWARDED = [
   'getReferenceLists',
   'saveReferenceLists',
   'getJourneyState',
+  'getJourneyStates',
   'listJourneyStates',
   'startRun',
   'finishRun',

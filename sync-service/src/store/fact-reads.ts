@@ -31,6 +31,7 @@ export type FactReads = Pick<
   | 'dueReminders'
   | 'remindersFingerprint'
   | 'getJourneyState'
+  | 'getJourneyStates'
   | 'listJourneyStates'
   | 'getReferenceLists'
   | 'saveReferenceLists'
@@ -72,6 +73,10 @@ export function factReads(
       const row = await first(S.selectJourneyState(patientId));
       return row ? toJourneyState(row) : undefined;
     },
+    getJourneyStates: async (patientIds) =>
+      patientIds.length === 0
+        ? []
+        : (await rows(S.selectJourneyStatesOf(dialect, patientIds))).map(toJourneyState),
     listJourneyStates: async () => (await rows(S.selectJourneyStates())).map(toJourneyState),
     getReferenceLists: async (name) => {
       const row = await first(S.selectReferenceLists(name));

@@ -362,6 +362,8 @@ export class PostgresStore implements Store {
   readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
   readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
     this.reads.getJourneyState(patientId);
+  readonly getJourneyStates: FactReads['getJourneyStates'] = (patientIds) =>
+    this.reads.getJourneyStates(patientIds);
   readonly listJourneyStates: FactReads['listJourneyStates'] = () => this.reads.listJourneyStates();
 
   async startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void> {

@@ -313,6 +313,10 @@ const dequeueJourneys = (d: SqlDialect, patientIds: readonly string[]): Query =>
   q(`DELETE FROM journey_due WHERE ${d.inList('patient_id', 1)}`, [d.listParam(patientIds)]);
 export const selectJourneyState = (patientId: string): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state WHERE patient_id = $1', [patientId]);
+export const selectJourneyStatesOf = (d: SqlDialect, patientIds: readonly string[]): Query =>
+  q(`SELECT patient_id, state, updated_at FROM journey_state WHERE ${d.inList('patient_id', 1)}`, [
+    d.listParam(patientIds),
+  ]);
 export const selectJourneyStates = (): Query =>
   q('SELECT patient_id, state, updated_at FROM journey_state ORDER BY patient_id');
 

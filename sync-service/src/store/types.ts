@@ -444,6 +444,8 @@ export interface Store {
   saveReferenceLists(name: string, loadedAt: number, lists: string): Promise<void>;
 
   getJourneyState(patientId: string): Promise<JourneyStateRow | undefined>;
+  /** The journey states of these patients that exist, in no particular order (one statement). */
+  getJourneyStates(patientIds: readonly string[]): Promise<JourneyStateRow[]>;
   listJourneyStates(): Promise<JourneyStateRow[]>;
 
   startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void>;

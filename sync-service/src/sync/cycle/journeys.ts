@@ -86,10 +86,9 @@ interface ChunkInputs {
 async function readInputs(ctx: CycleContext, chunk: readonly string[]): Promise<Omit<ChunkInputs, 'chunk'>> {
   const { store } = ctx.deps;
   if (chunk.length === 0) return { facts: new Map(), states: [] };
-  const [facts, states] = await Promise.all([
-    store.listFacts([...chunk]),
-    Promise.all(chunk.map((patientId) => store.getJourneyState(patientId))),
-  ]);
+  const [facts, stored] = await Promise.all([store.listFacts([...chunk]), store.getJourneyStates(chunk)]);
+  const byId = new Map(stored.map((row) => [row.patientId, row]));
+  const states = chunk.map((patientId) => byId.get(patientId));
   const byPatient = new Map<string, FactInput[]>();
   for (const f of facts) {
     const list = byPatient.get(f.patientId);

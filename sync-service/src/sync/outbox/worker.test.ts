@@ -433,7 +433,7 @@ describe('leases', () => {
   });
 
   it('asks for the next claim while one is written, and lets it go when the drain ends first (control: a lease kept blocks)', async () => {
-    await enqueue(carePlan('1'), carePlan('2'), carePlan('3'));
+    await enqueue(carePlan('1'), carePlan('2'), carePlan('3'), carePlan('4'));
     const claims = vi.spyOn(store, 'claimOutbox');
     const mainClaims = () =>
       claims.mock.calls.filter(([options]) => options.externalIds === undefined).length;
@@ -447,16 +447,16 @@ describe('leases', () => {
       return upsert(...args);
     };
     const drained = worker.drain();
-    // '1' and '2' have their calls out together (one object, no record in common), and '3' is claimed
-    // ahead while they are: three claims before any answer.
-    await vi.waitFor(() => expect(mainClaims()).toBe(3));
+    // '1', '2' and '3' have their calls out together (one object, no record in common), and '4' is
+    // claimed ahead while they are: four claims before any answer.
+    await vi.waitFor(() => expect(mainClaims()).toBe(4));
     worker.stop();
     answer();
-    expect(await drained).toMatchObject({ written: 2 });
-    // '3', asked for ahead and never reached, was let go: another instance takes it at once.
+    expect(await drained).toMatchObject({ written: 3 });
+    // '4', asked for ahead and never reached, was let go: another instance takes it at once.
     const other = await store.claimOutbox({ owner: 'other', limit: 10, leaseMs: 30_000, now: T0 });
-    expect(other.map((i) => i.externalId)).toEqual(['3']);
-    // Control: a lease kept ('3', now the other instance's) is not claimable by anyone else.
+    expect(other.map((i) => i.externalId)).toEqual(['4']);
+    // Control: a lease kept ('4', now the other instance's) is not claimable by anyone else.
     expect(await store.claimOutbox({ owner: 'third', limit: 10, leaseMs: 30_000, now: T0 })).toEqual([]);
   });
 });
@@ -592,6 +592,31 @@ describe('claims with their calls out together (issue #16)', () => {
     );
     // ...and completions ran in claim order.
     await expectCompletedInClaimOrder(trace);
+  });
+
+  it('three claims of one object have their calls out at once, and a fourth waits for the first to be answered', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `c${i + 1}`);
+    await enqueue(...ids.map((id) => carePlan(id)));
+    const { worker, trace } = slow();
+    expect((await worker.drain()).written).toBe(7);
+    // The third claim's call went out before the first one's was answered (with two out at most, it
+    // waits for that answer)...
+    expect(trace.indexOf('call Care_Plan__c c5,c6')).toBeLessThan(
+      trace.indexOf('answered Care_Plan__c c1,c2'),
+    );
+    // ...and the fourth's only after it (without the bound, every claim is out at once).
+    expect(trace.indexOf('call Care_Plan__c c7')).toBeGreaterThan(
+      trace.indexOf('answered Care_Plan__c c1,c2'),
+    );
+    expect(trace.filter((t) => t.startsWith('complete'))).toEqual([
+      'complete c1,c2',
+      'complete c3,c4',
+      'complete c5,c6',
+      'complete c7',
+    ]);
+    const entries = await auditEntries();
+    expect(entries.map((entry) => entry.externalId)).toEqual(ids);
+    expect(verifyAuditChain(entries).ok).toBe(true);
   });
 
   it('completes a claim only once the overlapping claim after it is sent, so the org processes that one meanwhile', async () => {

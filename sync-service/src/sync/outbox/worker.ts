@@ -32,7 +32,8 @@ export interface OutboxWorkerOptions {
    * journey transitions) go through Bulk API 2.0 (a claim capped at the threshold never could; a
    * backfill's Contacts, two slots a record, are claimed 1,250 records at a time and go in collections
    * unless the threshold is lowered). The claims in flight (payloads, CSV and results) are the service's
-   * peak memory, and a drain has three: two with their calls out and the next one asked for ahead. With
+   * peak memory, and a drain has four: three with their calls out (CLAIMS_OUT) and the next one asked
+   * for ahead (with two out, 245 MB at 20,000 patients; with three, 246-257 MB). With
    * claims of 10,000 and one claim ahead of none the process peaked at 356-370 MB from 10,000 patients
    * up; with the claim asked for ahead, at 20,000 patients, 313 MB with claims of 5,000, 287 MB with
    * 3,500 and 273 MB with 2,500 (docs/benchmarks.md).
@@ -83,6 +84,13 @@ export interface OutboxWorkerDeps {
 
 const DEFAULT_DELAYS = [1_000, 2_000, 4_000, 8_000, 16_000];
 const DEFAULT_CLAIM_LIMIT = 2_500;
+/**
+ * Claims with their calls out at once (issue #16). With two, the next claim's Bulk job was created
+ * only once the job before the one processing was answered, and Salesforce sat idle between jobs
+ * while the store completed one claim and leased the next; with three, a job is closed and waiting
+ * when the one before it ends.
+ */
+const CLAIMS_OUT = 3;
 
 interface DrainContext extends WriteContext {
   readonly sleep: (ms: number) => Promise<void>;
@@ -140,8 +148,10 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
   const tally = emptyTally();
   const deadline = ctx.now() + ctx.maxWaitMs;
   const line: Line = { completing: Promise.resolve(), sending: Promise.resolve(), failed: false };
-  let inFlight: InFlight | null = null;
-  // The completions chained up to the claim before the one in flight (see the end of the loop).
+  // The claims with calls out, oldest first, each answered only after the one before it (writeClaim
+  // awaits `after`): the newest one answered, all are.
+  let out: InFlight[] = [];
+  // The completions chained up to the claim before the oldest one out (see the end of the loop).
   let completedBefore: Promise<void> = Promise.resolve();
   // The share of the last claim its own items were (withOtherSlots): the next claim asks for that
   // share of the limit, so that with their other slots its items fill it.
@@ -173,8 +183,8 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       share = claim.share;
       if (items.length === 0) {
         // Items written but not yet completed are still leased: settle them before asking what waits.
-        await inFlight?.answered;
-        inFlight = null;
+        await out.at(-1)?.answered;
+        out = [];
         await line.completing;
         const stats = await ctx.store.outboxStats(ctx.now());
         if (stats.pending === 0 || ctx.now() >= deadline) break;
@@ -184,18 +194,19 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       }
       const groups = groupForWrite(items);
       const shape = shapeOf(groups);
-      if (inFlight && !mayOverlap(inFlight, shape)) {
-        await inFlight.answered;
-        inFlight = null;
+      if (!out.every((claimOut) => mayOverlap(claimOut, shape))) {
+        await out.at(-1)?.answered;
+        out = [];
       }
+      const previous = out.at(-1);
       // The gate opens once this claim's calls are out. Beside a claim still in flight, that one's
       // completion waits for it (Line.sending); a claim of Contacts waits for the one before it to
       // be out before it screens (its links are made by then).
       const gate = openingGate();
-      line.sending = inFlight ? gate.opened : Promise.resolve();
+      line.sending = previous ? gate.opened : Promise.resolve();
       const answered = writeClaim(ctx, groups, tally, line, {
-        after: inFlight?.answered ?? Promise.resolve(),
-        before: shape.object === 'Contact' ? inFlight?.out : undefined,
+        after: previous?.answered ?? Promise.resolve(),
+        before: shape.object === 'Contact' ? previous?.out : undefined,
         sent: gate.open,
       });
       // Observed now, awaited below or on the way out: never an unhandled rejection meanwhile.
@@ -204,22 +215,23 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
         claiming = claimNext();
         claiming.catch(() => undefined);
       }
-      // At most two claims out at once: the one before this must be answered before the next is written.
-      await inFlight?.answered;
-      // And their completions at most one claim behind: the completions of the claims before that one
-      // are made durable before the next claim is written. Chained but not awaited, they queued without
-      // bound whenever the store committed more slowly than Salesforce answered, each holding its
-      // claim's payloads, results and audit rows (issue #16: 130 MB more over the last 80 s of
-      // a 100,000-patient backfill's drain, its journey transitions). A failed one is seen by
-      // `line.failed` (the loop stops) and thrown on the way out, as before.
+      // At most CLAIMS_OUT claims out at once: with this one, the oldest must be answered before the
+      // next is written.
+      if (out.length + 1 >= CLAIMS_OUT) await out.shift()?.answered;
+      // And their completions at most one claim behind: the completions of the claims before the
+      // one just answered are made durable before the next claim is written. Chained but not
+      // awaited, they queued without bound whenever the store committed more slowly than Salesforce
+      // answered, each holding its claim's payloads, results and audit rows (issue #16: 130 MB more
+      // over the last 80 s of a 100,000-patient backfill's drain, its journey transitions). A failed
+      // one is seen by `line.failed` (the loop stops) and thrown on the way out, as before.
       await completedBefore.catch(() => undefined);
       completedBefore = line.completing;
-      inFlight = { answered, out: gate.opened, ...shape };
+      out.push({ answered, out: gate.opened, ...shape });
       if (tally.paused || ctx.stopping.value) break;
     }
   } finally {
     try {
-      await inFlight?.answered;
+      await out.at(-1)?.answered;
     } finally {
       await line.completing;
       await letGo(ctx, claiming);
@@ -272,8 +284,9 @@ interface InFlight {
 }
 
 /**
- * Which claims may have their calls out together (issue #16): two claims that only upsert the same
- * object, with no record in common, e.g. two claims of a backfill's appointments. Siblings never
+ * Which claims may have their calls out together (issue #16): claims that only upsert the same object,
+ * with no record in common, e.g. claims of a backfill's appointments (a claim overlaps the claims out
+ * only if it may overlap each of them). Siblings never
  * depend on each other, and the claim order already put their parents in earlier calls, answered by
  * then (any other pair waits: a child is never sent before its parent's call is answered). Platform
  * events never overlap: they read the ledger of published keys. Contacts do, as a backfill's thousands
