@@ -150,7 +150,7 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
   const line: Line = { completing: Promise.resolve(), sending: Promise.resolve(), failed: false };
   // The claims with calls out, oldest first, each answered only after the one before it (writeClaim
   // awaits `after`): the newest one answered, all are.
-  let out: InFlight[] = [];
+  let claimsOut: InFlight[] = [];
   // The completions chained up to the claim before the oldest one out (see the end of the loop).
   let completedBefore: Promise<void> = Promise.resolve();
   // The share of the last claim its own items were (withOtherSlots): the next claim asks for that
@@ -183,8 +183,8 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       share = claim.share;
       if (items.length === 0) {
         // Items written but not yet completed are still leased: settle them before asking what waits.
-        await out.at(-1)?.answered;
-        out = [];
+        await claimsOut.at(-1)?.answered;
+        claimsOut = [];
         await line.completing;
         const stats = await ctx.store.outboxStats(ctx.now());
         if (stats.pending === 0 || ctx.now() >= deadline) break;
@@ -194,11 +194,11 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       }
       const groups = groupForWrite(items);
       const shape = shapeOf(groups);
-      if (!out.every((claimOut) => mayOverlap(claimOut, shape))) {
-        await out.at(-1)?.answered;
-        out = [];
+      if (!claimsOut.every((claim) => mayOverlap(claim, shape))) {
+        await claimsOut.at(-1)?.answered;
+        claimsOut = [];
       }
-      const previous = out.at(-1);
+      const previous = claimsOut.at(-1);
       // The gate opens once this claim's calls are out. Beside a claim still in flight, that one's
       // completion waits for it (Line.sending); a claim of Contacts waits for the one before it to
       // be out before it screens (its links are made by then).
@@ -217,7 +217,7 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       }
       // At most CLAIMS_OUT claims out at once: with this one, the oldest must be answered before the
       // next is written.
-      if (out.length + 1 >= CLAIMS_OUT) await out.shift()?.answered;
+      if (claimsOut.length + 1 >= CLAIMS_OUT) await claimsOut.shift()?.answered;
       // And their completions at most one claim behind: the completions of the claims before the
       // one just answered are made durable before the next claim is written. Chained but not
       // awaited, they queued without bound whenever the store committed more slowly than Salesforce
@@ -226,12 +226,12 @@ async function drain(ctx: DrainContext): Promise<DrainResult> {
       // one is seen by `line.failed` (the loop stops) and thrown on the way out, as before.
       await completedBefore.catch(() => undefined);
       completedBefore = line.completing;
-      out.push({ answered, out: gate.opened, ...shape });
+      claimsOut.push({ answered, out: gate.opened, ...shape });
       if (tally.paused || ctx.stopping.value) break;
     }
   } finally {
     try {
-      await out.at(-1)?.answered;
+      await claimsOut.at(-1)?.answered;
     } finally {
       await line.completing;
       await letGo(ctx, claiming);
@@ -286,10 +286,10 @@ interface InFlight {
 /**
  * Which claims may have their calls out together (issue #16): claims that only upsert the same object,
  * with no record in common, e.g. claims of a backfill's appointments (a claim overlaps the claims out
- * only if it may overlap each of them). Siblings never
- * depend on each other, and the claim order already put their parents in earlier calls, answered by
- * then (any other pair waits: a child is never sent before its parent's call is answered). Platform
- * events never overlap: they read the ledger of published keys. Contacts do, as a backfill's thousands
+ * only if it may overlap each of them). Siblings never depend on each other, and the claim order
+ * already put their parents in earlier calls, answered by then (any other pair waits: a child is never
+ * sent before its parent's call is answered). Platform events never overlap: they read the ledger of
+ * published keys. Contacts do, as a backfill's thousands
  * of them would otherwise leave both sides idle in turn: the screen (sync/match) decides a first write
  * by the patient's own record state, which no other claim writes (no record in common), and by the
  * Contacts and Leads Salesforce holds with the patient's email, of which one carrying another patient's
