@@ -269,4 +269,27 @@ describe('the SOAP endpoint through jsforce', () => {
       /ModifyAllData|INSUFFICIENT_ACCESS/,
     );
   });
+
+  it('a redeploy that adds an external id and a required field to an object already written is enforced', async () => {
+    const admin = await connectionAs(sf.adminUsername);
+    const first = await zip(widget([field('Code__c', TEXT)]));
+    await admin.metadata.deploy(first, { rollbackOnError: true }).complete(true);
+    // Written before the redeploy: the store has worked out the object's fields for its saves.
+    expect(await admin.sobject('Widget__c').create({ Code__c: 'before' })).toMatchObject({ success: true });
+
+    const ext = field('Ext__c', `${TEXT}<externalId>true</externalId><unique>true</unique>`);
+    const second = await zip(
+      widget([field('Code__c', TEXT), ext, field('Size__c', `${TEXT}<required>true</required>`)]),
+    );
+    const result = await admin.metadata.deploy(second, { rollbackOnError: true }).complete(true);
+    expect(result).toMatchObject({ success: true });
+
+    const widgets = admin.sobject('Widget__c');
+    const created = await widgets.upsert({ Ext__c: 'W-1', Code__c: 'a', Size__c: 'S' }, 'Ext__c');
+    expect(created).toMatchObject({ success: true, created: true });
+    // The new external id is indexed: the same key updates the record instead of adding another.
+    const again = await widgets.upsert({ Ext__c: 'w-1', Code__c: 'b' }, 'Ext__c');
+    expect(again).toMatchObject({ success: true, created: false, id: created.id });
+    await expect(widgets.create({ Code__c: 'no size' })).rejects.toThrow(/REQUIRED_FIELD_MISSING|Size__c/);
+  });
 });

@@ -17,6 +17,7 @@
  * field's pool is dropped, so that unique values (e-mail addresses, auto numbers) never cost an entry.
  */
 import type { FieldDef, ObjectDef } from '../schema.js';
+import type { ObjectLayout } from './store.js';
 import type { Rec } from './types.js';
 
 export const TEXT_POOL_LIMIT = 256;
@@ -44,12 +45,17 @@ export class ValuePool {
 }
 
 /** The record as stored: its non-null fields only, as a fast object, repeated text shared. */
-export function compactRecord(object: ObjectDef, record: Rec, pool: ValuePool): Rec {
+export function compactRecord(
+  layout: Pick<ObjectLayout, 'object' | 'byName'>,
+  record: Rec,
+  pool: ValuePool,
+): Rec {
   const entries: Array<[string, unknown]> = [];
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (value === null || value === undefined) continue;
-    entries.push([key, pool.intern(object.fields.get(key.toLowerCase()), value)]);
+    const field = layout.byName.get(key) ?? layout.object.fields.get(key.toLowerCase());
+    entries.push([key, pool.intern(field, value)]);
   }
   return Object.fromEntries<unknown>(entries);
 }

@@ -166,7 +166,7 @@ function collectChanges(core: OrgCore, userId: string, item: SaveItem, values: R
   };
   for (const [key, raw] of Object.entries(values)) {
     if (item.operation === 'update' && key.toLowerCase() === 'id') continue;
-    const relationship = relationshipOf(object, key);
+    const relationship = relationshipOf(core.store.layoutOf(object), key);
     if (relationship) {
       const { field } = relationship;
       collect(() => {
@@ -220,19 +220,13 @@ function buildRecord(
   const { existing, changes, now } = write;
   let next: Rec;
   if (existing === undefined) {
-    next = {};
-    for (const f of object.fields.values()) {
-      next[f.name] =
-        f.type === 'boolean' ? (typeof f.defaultValue === 'boolean' ? f.defaultValue : false) : null;
-    }
-    Object.assign(next, changes);
+    const layout = core.store.layoutOf(object);
+    next = { ...layout.blank, ...changes };
     next.Id = core.store.nextId(object.name);
     if ('IsDeleted' in next) next.IsDeleted = false;
     if (object.fields.has('ownerid') && (next.OwnerId === null || next.OwnerId === undefined))
       next.OwnerId = userId;
-    for (const f of object.fields.values()) {
-      if (f.autoNumberFormat) next[f.name] = core.store.autoNumber(object, f);
-    }
+    for (const f of layout.autoNumbered) next[f.name] = core.store.autoNumber(object, f);
     Object.assign(next, { CreatedDate: now, CreatedById: userId });
   } else {
     next = { ...existing, ...changes };
@@ -246,10 +240,10 @@ function buildRecord(
 
 /** Required fields (on create, or when the write touches them) and unique values. */
 function validateRecord(core: OrgCore, object: ObjectDef, next: Rec, changes: Rec, creating: boolean): void {
-  const missing = [...object.fields.values()]
+  const layout = core.store.layoutOf(object);
+  const missing = layout.required
     .filter(
       (f) =>
-        f.required &&
         (creating || f.name in changes) &&
         (next[f.name] === null || next[f.name] === undefined || next[f.name] === ''),
     )
@@ -261,8 +255,8 @@ function validateRecord(core: OrgCore, object: ObjectDef, next: Rec, changes: Re
       missing,
     );
   }
-  for (const f of object.fields.values()) {
-    if (!f.unique || next[f.name] === null || next[f.name] === undefined) continue;
+  for (const f of layout.unique) {
+    if (next[f.name] === null || next[f.name] === undefined) continue;
     const clash = core.store.matchByField(object, f, next[f.name]).find((r) => r.Id !== next.Id);
     if (clash) {
       throw new RecordError(

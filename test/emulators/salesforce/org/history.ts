@@ -41,8 +41,7 @@ export function writeHistory(
     row('created', 'Text', null, null);
     return;
   }
-  for (const f of object.fields.values()) {
-    if (!f.trackHistory) continue;
+  for (const f of core.store.layoutOf(object).tracked) {
     const oldValue = before[f.name] ?? null;
     const newValue = after[f.name] ?? null;
     if (oldValue !== newValue) row(f.name, historyDataType(f), oldValue, newValue);
