@@ -46,4 +46,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # why): a test keeps them equal. GLIBC_TUNABLES: two malloc arenas, and buffers of 128 KB and more
 # mapped and unmapped on their own, so that freed memory goes back to the system.
 ENV GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "sync-service/dist/server.js"]
+CMD ["node", "--max-old-space-size=1024", "--max-semi-space-size=8", "sync-service/dist/server.js"]
