@@ -5,7 +5,7 @@ import { DEFAULT_JOURNEY_CONFIG, parseJourneyConfig, type Appointment } from '..
 import { createLogger } from '../../logger.js';
 import { SqliteStore, type FactInput } from '../../store/index.js';
 import { createOutboxWorker } from '../outbox/worker.js';
-import { fakeCliniko, fakeWriter, manualClock } from '../test-fakes.js';
+import { ev, fakeCliniko, fakeWriter, manualClock, type ScriptedRead } from '../test-fakes.js';
 import { APPOINTMENTS, GO_LIVE } from './appointment-events.js';
 import { indexRows, REBUILD_PAGE } from './reminders.js';
 import { createSyncRunner } from './runner.js';
@@ -83,9 +83,20 @@ async function seed(): Promise<void> {
   });
 }
 
-function setup(journeyConfig = DEFAULT_JOURNEY_CONFIG) {
+const clinic = (): ScriptedRead => [
+  ev.record('businesses', {
+    id: '1',
+    display_name: 'Example Clinic',
+    time_zone_identifier: 'Australia/Sydney',
+  }),
+  ev.end('businesses', true),
+];
+
+function setup(journeyConfig = DEFAULT_JOURNEY_CONFIG, appointmentsRead?: () => ScriptedRead) {
   const clock = manualClock(T0);
-  const cliniko = fakeCliniko({});
+  const cliniko = fakeCliniko(
+    appointmentsRead ? { individualAppointments: appointmentsRead, businesses: clinic } : {},
+  );
   const sf = fakeWriter();
   const worker = createOutboxWorker(
     { store, writer: sf.writer, logger, now: clock.now, sleep: clock.sleep },
@@ -199,6 +210,47 @@ describe('the reminder job reads only what is due', () => {
     expect(pagesRead).toBe(STORED / REBUILD_PAGE + 1);
     // Fails if the pages run back to back: the callback would run after the last one, or after none.
     expect(ranAfter).toBe(1);
+  });
+
+  it('after a first backfill into an empty store, the job has no index to rebuild: the pages made it whole', async () => {
+    const link = (path: string) => ({ links: { self: `https://api.au1.cliniko.com/v1/${path}` } });
+    const raw = (id: string, startMs: number) => ({
+      id,
+      patient: link(`patients/${Number(id) + 100_000}`),
+      starts_at: new Date(startMs).toISOString(),
+      ends_at: new Date(startMs + HOUR / 2).toISOString(),
+      created_at: new Date(T0 - 30 * 24 * HOUR).toISOString(),
+      updated_at: new Date(T0 - HOUR).toISOString(),
+      appointment_type: link('appointment_types/1'),
+      business: link('businesses/1'),
+      practitioner: link('practitioners/1'),
+    });
+    const records = Array.from({ length: 300 }, (_, i) => raw(`${i + 1}`, T0 - (i + 1) * HOUR));
+    records.push(raw('9001', T0 + 10 * HOUR));
+    const read = (): ScriptedRead => [
+      ...records.map((r) => ev.record('individual_appointments', r)),
+      ev.page('individual_appointments', { serverDate: new Date(T0).toISOString() }, records.length),
+      ev.end('individual_appointments', true, new Date(T0).toISOString()),
+    ];
+    const { runner, clock } = setup(DEFAULT_JOURNEY_CONFIG, read);
+    expect((await runner.runCycle('backfill')).status).toBe('succeeded');
+    expect((await store.listResourceFacts(APPOINTMENTS, null, 1_000)).length).toBe(records.length);
+    factReads = 0;
+    await clock.sleep(60_000);
+    await runner.runReminders();
+    // No full read: fails if the cycle does not record the empty index as current (the job then
+    // rebuilds from all 301 stored appointments, as the control below shows the counter would see).
+    // 9001 alone is read: its 48 h moment (T0 - 38 h) had passed when its page was indexed, so it is
+    // due now, owed nothing (before go-live), and consumed.
+    expect(factReads).toBe(1);
+    expect(await store.remindersFingerprint()).toBeDefined();
+    factReads = 0;
+    await runner.runReminders();
+    expect(factReads).toBe(0);
+    // The pages' rows are the index: 9001's 2 h moment (T0 + 8 h) comes due and is read alone.
+    await clock.sleep(T0 + 8 * HOUR + 30_000 - clock.now());
+    await runner.runReminders();
+    expect(factReads).toBe(1);
   });
 
   it('control: other offsets rebuild the index from every stored appointment (the counter sees it)', async () => {

@@ -28,8 +28,11 @@ import { describeRunError, finish, noRun, startRun } from './finish.js';
  * queues the events, records their keys and leaves each of those appointments only its future moments.
  *
  * The index is computed with the configured offsets; its fingerprint is stored beside it, and a job
- * that finds another one (the first job after installation, or after the offsets changed) rebuilds it
- * from every stored appointment once (the one full read).
+ * that finds another one (after the offsets changed, or over appointments stored before the index had
+ * a fingerprint) rebuilds it from every stored appointment once (the one full read). A store that holds
+ * no appointment yet has an index current with any offsets: a cycle records the fingerprint before it
+ * reads (`markEmptyIndexCurrent`), so the rows each page then commits make the index whole and the job
+ * after a first backfill has nothing to rebuild.
  */
 type ReminderRow = NonNullable<BatchCommit['reminders']>[number];
 
@@ -119,6 +122,28 @@ async function announceDue(
   const { outbox, announced } = await announce(ctx, list, runId);
   await store.commitBatch({ stream: 'appointment-events', outbox, announced, reminders, now });
   return announced.length;
+}
+
+/**
+ * Before a cycle reads: on a store with no appointment facts and an index of no or other offsets,
+ * records the empty index as current with these offsets (as a rebuild over no appointment would), so
+ * that the page commits' rows (`indexRows`, these offsets) keep it whole. Issue #16: after a first
+ * backfill of 100,000 patients the reminder job otherwise rebuilt the index from ~945,000 appointments,
+ * holding the scheduler (and the polls behind it) for seconds, and indexed only moments after its own
+ * start, where the pages' rows keep the moments that fell due since (owed an event once past go-live).
+ */
+export async function markEmptyIndexCurrent(ctx: CycleContext, now: number): Promise<void> {
+  const { store, journeyConfig } = ctx.deps;
+  const fingerprint = offsetsFingerprint(journeyConfig);
+  if ((await store.remindersFingerprint()) === fingerprint) return;
+  if ((await store.listResourceFacts(APPOINTMENTS, null, 1)).length > 0) return;
+  await store.commitBatch({
+    stream: 'reminders-index',
+    reminders: [],
+    remindersCleared: true,
+    remindersRebuilt: fingerprint,
+    now,
+  });
 }
 
 /** Appointments per page of a rebuild: what the job holds at once, whatever the practice's size. */

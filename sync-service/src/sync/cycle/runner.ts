@@ -19,7 +19,7 @@ import { deriveJourneys } from './journeys.js';
 import { reparentMerged } from './merges.js';
 import { readStream } from './read-stream.js';
 import { createReferenceCache } from './references.js';
-import { remindersJob } from './reminders.js';
+import { markEmptyIndexCurrent, remindersJob } from './reminders.js';
 
 export type { CycleMode, RunSummary, SyncRunnerDeps } from './context.js';
 
@@ -88,6 +88,7 @@ async function cycle(ctx: CycleContext, mode: CycleMode, lease: string | undefin
       lease,
       merges: { survivors: new Map<string, string | null>(), discovered: new Map<string, string>() },
     };
+    await markEmptyIndexCurrent(ctx, ctx.deps.now());
     await readStreams(ctx, run, mode);
     await reparentMerged(ctx, run.merges.discovered, runId, counter);
     // The patients the streams queued (store: journey_due), page by page, each leaving the queue with
