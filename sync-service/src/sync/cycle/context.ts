@@ -65,6 +65,11 @@ export interface CycleContext {
   readonly overlapSeconds: number;
   /** Reference lists cached across cycles (re-read when stale or when a record links an unknown id). */
   readonly references: ReferenceCache;
+  /**
+   * Whether this process has looked at the reminder index's fingerprint before a cycle
+   * (reminders.ts `markEmptyIndexCurrent`): once is enough, the answer cannot turn.
+   */
+  readonly reminderIndex: { checked: boolean };
 }
 
 /** Merged patients known to this run: the cache of survivors looked up, and merges read this run. */

@@ -133,17 +133,22 @@ async function announceDue(
  * start, where the pages' rows keep the moments that fell due since (owed an event once past go-live).
  */
 export async function markEmptyIndexCurrent(ctx: CycleContext, now: number): Promise<void> {
+  // Once per process: a store that held appointments still does, and a fingerprint found or recorded
+  // is this process's offsets' (only a rebuild with them replaces it), so idle polls pay nothing.
+  if (ctx.reminderIndex.checked) return;
   const { store, journeyConfig } = ctx.deps;
   const fingerprint = offsetsFingerprint(journeyConfig);
-  if ((await store.remindersFingerprint()) === fingerprint) return;
-  if ((await store.listResourceFacts(APPOINTMENTS, null, 1)).length > 0) return;
-  await store.commitBatch({
-    stream: 'reminders-index',
-    reminders: [],
-    remindersCleared: true,
-    remindersRebuilt: fingerprint,
-    now,
-  });
+  const current = (await store.remindersFingerprint()) === fingerprint;
+  if (!current && (await store.listResourceFacts(APPOINTMENTS, null, 1)).length === 0) {
+    await store.commitBatch({
+      stream: 'reminders-index',
+      reminders: [],
+      remindersCleared: true,
+      remindersRebuilt: fingerprint,
+      now,
+    });
+  }
+  ctx.reminderIndex.checked = true;
 }
 
 /** Appointments per page of a rebuild: what the job holds at once, whatever the practice's size. */

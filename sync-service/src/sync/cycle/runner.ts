@@ -46,6 +46,7 @@ export function createSyncRunner(deps: SyncRunnerDeps) {
       maxAgeMs: deps.referenceMaxAgeMs,
       store: deps.store,
     }),
+    reminderIndex: { checked: false },
   };
   return {
     /** One full cycle: streams, derivations, outbox drain, run record. Skipped while another instance runs one. */
