@@ -18,13 +18,10 @@ export function relationshipOf(
 ): { field: FieldDef; extFieldName?: string } | undefined {
   // Asked for every column of every row a save carries: one look-up in the object's lookups by
   // relationship name (store.ts, ObjectLayout), never a walk of its fields.
-  const dot = key.indexOf('.');
-  const relName = dot < 0 ? key : key.slice(0, dot);
+  const [relName, extFieldName] = key.split('.');
   if (!relName) return undefined;
   const field = layout.relationships.get(relName.toLowerCase());
   if (field === undefined) return undefined;
-  if (dot < 0) return { field };
-  const extFieldName = key.slice(dot + 1).split('.')[0];
   return extFieldName === undefined ? { field } : { field, extFieldName };
 }
 
