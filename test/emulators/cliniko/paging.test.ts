@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinikoEmulator } from './index.js';
 import { startClinikoEmulator } from './index.js';
 import type { ListBody } from './helpers.js';
-import { enc, getJson, walk } from './helpers.js';
+import { call, enc, getJson, walk } from './helpers.js';
 
 let emu: ClinikoEmulator;
 
@@ -114,5 +114,23 @@ describe('keyset and incremental pages', () => {
     const row = (next.individual_appointments as Rec[]).find((r) => r.id === target.id);
     expect(row?.updated_at).toBe(emu.controls.now());
     expect(row?.updated_at).not.toBe(target.updated_at);
+  });
+
+  it('a page is written as JSON.stringify writes its object, names outside Latin-1 included', async () => {
+    // listing.ts encodes a page a record at a time; what arrives must be the one serialisation a
+    // client could tell from Fastify's: no space, the keys in order, UTF-8.
+    for (const path of ['/patients?per_page=50', `/individual_appointments?per_page=100&sort=id&${REVEAL}`]) {
+      const res = await call(emu, path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(res.text).toBe(JSON.stringify(res.json));
+      expect(Object.keys(res.json as Rec)).toEqual([path.slice(1).split('?')[0], 'total_entries', 'links']);
+      // The practice's names include some outside Latin-1 (two-byte strings in V8): the case at stake.
+      expect([...res.text].some((ch) => ch.charCodeAt(0) > 0xff)).toBe(true);
+    }
+    const empty = await call(emu, `/patients?per_page=50&${enc('id:<0')}`);
+    expect(empty.status).toBe(200);
+    expect((empty.json as Rec).patients).toEqual([]);
+    expect(empty.text).toBe(JSON.stringify(empty.json));
   });
 });
