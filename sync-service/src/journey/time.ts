@@ -69,24 +69,50 @@ function offsetAt(epochMs: number, zone: string): number {
 }
 
 /**
- * Offsets by zone and quarter hour of UTC (issue #16: formatting every instant through Intl was a
- * visible share of a backfill's CPU). Zones change offset on quarter-hour UTC boundaries; a quarter
- * whose two ends disagree (a transition inside it, as in some historical zones) is not cached and
- * every instant in it is formatted. A memo of a pure function, cleared wholesale when large.
+ * Offsets by zone and UTC day, and by quarter hour on the days a zone changes its offset (issue #16:
+ * formatting every instant through Intl was a visible share of a backfill's CPU, and a cache by quarter
+ * hour alone formatted two instants for nearly every appointment: a practice's appointments fall in
+ * different quarter hours, tens of thousands a year). A day whose first and last seconds share an
+ * offset is taken to keep it throughout; a zone that changed twice within one UTC day, and back, would
+ * be misread: of the 418 zones Node 24 knows, none does from 1900 to 2100 (each such day checked every
+ * three hours). Zones change offset on quarter-hour UTC boundaries; a quarter whose two ends disagree (a
+ * transition inside it, as in some historical zones) is not cached and every instant in it is
+ * formatted. A memo of a pure function, cleared wholesale when large.
  */
+const DAY_MS = 86_400_000;
 const QUARTER_MS = 900_000;
-const offsetCache = new Map<string, number>();
+/** Per zone: offsets by UTC day number and by quarter-hour number (no key string built per instant). */
+const offsetCache = new Map<string, { days: Map<number, number>; quarters: Map<number, number> }>();
+let cachedOffsets = 0;
+
+/** The offset over the span `n` (of `spanMs`) if its first and last seconds agree, else NaN; memoised. */
+function steadyOffset(memo: Map<number, number>, n: number, spanMs: number, zone: string): number {
+  const cached = memo.get(n);
+  if (cached !== undefined) return cached;
+  const start = offsetAt(n * spanMs, zone);
+  const end = offsetAt((n + 1) * spanMs - 1000, zone);
+  const offset = start === end ? start : NaN;
+  if (++cachedOffsets > 100_000) {
+    for (const zoneMemo of offsetCache.values()) {
+      zoneMemo.days.clear();
+      zoneMemo.quarters.clear();
+    }
+    cachedOffsets = 1;
+  }
+  memo.set(n, offset);
+  return offset;
+}
 
 function cachedOffset(epochMs: number, zone: string): number | undefined {
-  const quarter = Math.floor(epochMs / QUARTER_MS);
-  const key = `${zone}|${quarter}`;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return Number.isNaN(cached) ? undefined : cached;
-  const start = offsetAt(quarter * QUARTER_MS, zone);
-  const end = offsetAt((quarter + 1) * QUARTER_MS - 1000, zone);
-  if (offsetCache.size >= 50_000) offsetCache.clear();
-  offsetCache.set(key, start === end ? start : NaN);
-  return start === end ? start : undefined;
+  let memo = offsetCache.get(zone);
+  if (memo === undefined) {
+    memo = { days: new Map(), quarters: new Map() };
+    offsetCache.set(zone, memo);
+  }
+  const daily = steadyOffset(memo.days, Math.floor(epochMs / DAY_MS), DAY_MS, zone);
+  if (!Number.isNaN(daily)) return daily;
+  const offset = steadyOffset(memo.quarters, Math.floor(epochMs / QUARTER_MS), QUARTER_MS, zone);
+  return Number.isNaN(offset) ? undefined : offset;
 }
 
 function localParts(epochMs: number, zone: string): LocalParts {
