@@ -44,14 +44,20 @@ export async function changedItems(
   const failing = failedParents(ctx, candidates, parents);
   // Observed now: awaited below, after the look-ups before it (a rejection is never left unhandled).
   failing.catch(() => undefined);
-  const answers = await Promise.all(lookups);
+  const answering = Promise.all(lookups);
+  answering.catch(() => undefined);
+  // Each payload is stamped and hashed while the store's thread answers (issue #16): the hashing held
+  // the service's thread after the answers came, and the store's thread waited for the next call.
+  const stamped = [...byObject.values()].map((list) => list.map((c) => ctx.rules.outboxItem(c, runId)));
+  const answers = await answering;
   const out: OutboxInput[] = [];
   const parentOf = new Map<OutboxInput, string>();
   let index = 0;
   for (const [object, list] of byObject) {
+    const items = stamped[index]!;
     const [states, queued, dead] = answers[index++]!;
-    for (const c of list) {
-      const item = ctx.rules.outboxItem(c, runId);
+    for (const [i, c] of list.entries()) {
+      const item = items[i]!;
       const waiting = queued.get(c.key);
       const failed = dead.get(c.key);
       if (
