@@ -46,34 +46,62 @@ export async function deriveJourneys(
     chunk,
     ...(await readInputs(ctx, chunk)),
   });
+  const inOrder = appliesCallsInOrder(store);
   let committing: Promise<void> = Promise.resolve();
+  // A chunk is sent only once the one before it is durable: a failed commit ends the pass.
+  const commit = async (derived: Derived): Promise<void> => {
+    const batch = await derived.batch;
+    await committing;
+    committing = store.commitBatch({
+      ...batch,
+      // A patient the engine rejected leaves the queue too: its input is logged, and it is derived
+      // again when its facts next change or by the daily pass.
+      ...(dequeue ? { journeyDone: derived.chunk } : {}),
+    });
+    committing.catch(() => undefined);
+    // PostgreSQL: the commit before the next chunk's change checks (store/index.ts).
+    if (!inOrder) await committing;
+  };
   let next: Promise<ChunkInputs> = list(null).then(withInputs);
+  // The chunk derived last, whose change checks may still be with the store: on SQLite it is committed
+  // once the next chunk is derived (issue #16), so that the service's thread evaluates that chunk while
+  // the store's thread answers this one's checks, instead of each waiting for the other in turn. No
+  // chunk's checks read what another writes: each holds other patients, and every key it checks
+  // (Contact, care plans, transitions, events) is one of its own patients'.
+  let derived: Derived | undefined;
   try {
     for (;;) {
       const inputs = await next;
-      if (inputs.chunk.length === 0) break;
-      // The next chunk is read while this one is derived and committed (issue #16): its patients,
-      // facts and states are not touched by this chunk's commit (it dequeues and writes this chunk's).
-      next = list(inputs.chunk[inputs.chunk.length - 1]!).then(withInputs);
-      next.catch(() => undefined);
-      const batch = await deriveChunk(ctx, inputs, refs, runId, counter);
-      // A chunk is sent only once the one before it is durable: a failed commit ends the pass.
-      await committing;
-      committing = store.commitBatch({
-        ...batch,
-        // A patient the engine rejected leaves the queue too: its input is logged, and it is derived
-        // again when its facts next change or by the daily pass.
-        ...(dequeue ? { journeyDone: inputs.chunk } : {}),
-      });
-      committing.catch(() => undefined);
-      // PostgreSQL: the commit before the next chunk's change checks (store/index.ts).
-      if (!appliesCallsInOrder(store)) await committing;
+      const ended = inputs.chunk.length === 0;
+      let current: Derived | undefined;
+      if (!ended) {
+        // The next chunk is read while this one is derived and committed (issue #16): its patients,
+        // facts and states are not touched by this chunk's commit (it dequeues and writes this chunk's).
+        next = list(inputs.chunk[inputs.chunk.length - 1]!).then(withInputs);
+        next.catch(() => undefined);
+        current = { chunk: inputs.chunk, batch: deriveChunk(ctx, inputs, refs, runId, counter) };
+        current.batch.catch(() => undefined);
+      }
+      if (derived) await commit(derived);
+      derived = current;
+      if (derived && !inOrder) {
+        await commit(derived);
+        derived = undefined;
+      }
+      if (ended) break;
       await letLoopThrough();
     }
   } finally {
     await next.catch(() => undefined);
+    await derived?.batch.catch(() => undefined);
   }
   await committing;
+}
+
+/** A chunk's patients and the batch its journeys make (its change checks asked for). */
+interface Derived {
+  readonly chunk: readonly string[];
+  readonly batch: Promise<BatchCommit>;
 }
 
 interface ChunkInputs {

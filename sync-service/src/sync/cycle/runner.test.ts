@@ -209,6 +209,41 @@ describe('bookmark discipline', () => {
     expect(await store.getJourneyState('9')).toBeUndefined();
   });
 
+  it('ends the journey pass at a failed commit: the chunks before it durable, the rest still queued (control: none fails)', async () => {
+    // Three chunks of queued patients (200, 200, 50). Each chunk is committed once the next one is
+    // derived (journeys.ts); the second commit fails in the first run.
+    await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
+    const commit = store.commitBatch.bind(store);
+    for (const [failing, first] of [
+      [false, 2000],
+      [true, 3000],
+    ] as const) {
+      const queued = Array.from({ length: 450 }, (_, i) => String(first + i));
+      await store.commitBatch({ stream: 'patients', journeyDue: queued, now: 1 });
+      let journeyCommits = 0;
+      store.commitBatch = (batch) =>
+        batch.stream === 'journey' && ++journeyCommits === 2 && failing
+          ? Promise.reject(new Error('disk full'))
+          : commit(batch);
+      const { runner } = setup(() => [ev.end('patients', true, '2026-11-22T00:11:00Z')]);
+      const summary = await runner.runCycle('incremental');
+      store.commitBatch = commit;
+      const derived = await Promise.all(
+        queued.map(async (id) => (await store.getJourneyState(id)) !== undefined),
+      );
+      const left = await store.listJourneyDue(null, 1_000);
+      if (failing) {
+        expect(summary.status).toBe('failed');
+        expect(derived).toEqual(queued.map((_, i) => i < 200));
+        expect(left).toEqual(queued.slice(200));
+      } else {
+        expect(summary.status).toBe('succeeded');
+        expect(derived.every(Boolean)).toBe(true);
+        expect(left).toEqual([]);
+      }
+    }
+  });
+
   it('leaves the watermark alone when the commit itself fails (nothing durable, nothing moved)', async () => {
     await store.commitBatch({ stream: 'patients', watermark: W0, now: 0 });
     const commit = store.commitBatch.bind(store);
