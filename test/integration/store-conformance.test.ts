@@ -1495,6 +1495,37 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.listJourneyDue(null, 10)).toEqual(['p3', 'p4']);
   });
 
+  it('reads a journey chunk in one call: the listed patients, their facts and their states', async () => {
+    await store.commitBatch({
+      stream: 'patients',
+      facts: [
+        { resource: 'invoices', id: 'i1', patientId: 'p1', data: '{"total":"1.00"}' },
+        { resource: 'invoices', id: 'i2', patientId: 'p2', data: '{"total":"2.00"}' },
+        { resource: 'invoices', id: 'i3', patientId: 'p3', data: '{"total":"3.00"}' },
+        { resource: 'individual_appointments', id: 'a2', patientId: 'p2', data: '{"v":2}' },
+      ],
+      journeyStates: [{ patientId: 'p2', state: '{"s":2}' }],
+      journeyDue: ['p3', 'p2'],
+      now: T0,
+    });
+    const queued = await store.readJourneyChunk('queued', null, 10);
+    expect(queued.patientIds).toEqual(['p2', 'p3']);
+    expect(queued.facts.map((f) => [f.patientId, f.id, f.data]).sort()).toEqual([
+      ['p2', 'a2', '{"v":2}'],
+      ['p2', 'i2', '{"total":"2.00"}'],
+      ['p3', 'i3', '{"total":"3.00"}'],
+    ]);
+    expect(queued.states.map((r) => [r.patientId, r.state])).toEqual([['p2', '{"s":2}']]);
+    // The same pages as the separate reads.
+    expect((await store.readJourneyChunk('queued', 'p2', 10)).patientIds).toEqual(
+      await store.listJourneyDue('p2', 10),
+    );
+    const all = await store.readJourneyChunk('all', 'p1', 1);
+    expect(all.patientIds).toEqual(['p2']);
+    expect(all.facts.map((f) => f.id).sort()).toEqual(['a2', 'i2']);
+    expect(await store.readJourneyChunk('all', 'p3', 10)).toEqual({ patientIds: [], facts: [], states: [] });
+  });
+
   it('reads facts by record id and by resource', async () => {
     await store.commitBatch({
       stream: 'individual_appointments',

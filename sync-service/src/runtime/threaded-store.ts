@@ -236,6 +236,7 @@ const FORWARDED = [
   'listFacts',
   'listFactPatientIds',
   'listJourneyDue',
+  'readJourneyChunk',
   'getFacts',
   'listResourceFacts',
   'announcedEvents',

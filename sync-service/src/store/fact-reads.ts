@@ -24,6 +24,7 @@ export type FactReads = Pick<
   | 'listFacts'
   | 'listFactPatientIds'
   | 'listJourneyDue'
+  | 'readJourneyChunk'
   | 'getFacts'
   | 'listResourceFacts'
   | 'announcedEvents'
@@ -45,13 +46,25 @@ export function factReads(
 ): FactReads {
   const facts = async (query: S.Query) => (await rows(query)).map((row) => toFact(row, cipher));
   const first = async (query: S.Query) => (await rows(query))[0];
+  const listFacts: FactReads['listFacts'] = async (patientIds) =>
+    patientIds.length === 0 ? [] : facts(S.selectFacts(dialect, patientIds));
+  const listFactPatientIds: FactReads['listFactPatientIds'] = async (after, limit) =>
+    (await rows(S.selectFactPatientIds(after, limit))).map((r) => toText(r.patient_id));
+  const listJourneyDue: FactReads['listJourneyDue'] = async (after, limit) =>
+    (await rows(S.selectJourneyDue(after, limit))).map((r) => toText(r.patient_id));
+  const getJourneyStates: FactReads['getJourneyStates'] = async (patientIds) =>
+    patientIds.length === 0
+      ? []
+      : (await rows(S.selectJourneyStatesOf(dialect, patientIds))).map(toJourneyState);
   return {
-    listFacts: async (patientIds) =>
-      patientIds.length === 0 ? [] : facts(S.selectFacts(dialect, patientIds)),
-    listFactPatientIds: async (after, limit) =>
-      (await rows(S.selectFactPatientIds(after, limit))).map((r) => toText(r.patient_id)),
-    listJourneyDue: async (after, limit) =>
-      (await rows(S.selectJourneyDue(after, limit))).map((r) => toText(r.patient_id)),
+    listFacts,
+    listFactPatientIds,
+    listJourneyDue,
+    readJourneyChunk: async (source, after, limit) => {
+      const patientIds = await (source === 'queued' ? listJourneyDue : listFactPatientIds)(after, limit);
+      const [chunkFacts, states] = await Promise.all([listFacts(patientIds), getJourneyStates(patientIds)]);
+      return { patientIds, facts: chunkFacts, states };
+    },
     getFacts: async (resource, ids) =>
       ids.length === 0 ? [] : facts(S.selectFactsById(dialect, resource, ids)),
     listResourceFacts: async (resource, after, limit) => facts(S.selectResourceFacts(resource, after, limit)),
@@ -73,10 +86,7 @@ export function factReads(
       const row = await first(S.selectJourneyState(patientId));
       return row ? toJourneyState(row) : undefined;
     },
-    getJourneyStates: async (patientIds) =>
-      patientIds.length === 0
-        ? []
-        : (await rows(S.selectJourneyStatesOf(dialect, patientIds))).map(toJourneyState),
+    getJourneyStates,
     listJourneyStates: async () => (await rows(S.selectJourneyStates())).map(toJourneyState),
     getReferenceLists: async (name) => {
       const row = await first(S.selectReferenceLists(name));

@@ -345,10 +345,10 @@ export class PostgresStore implements Store {
   // Facts, journey states, announced events, signposts, the reminder index, the outbox's statistics,
   // the reference lists (fact-reads.ts, shared).
   readonly listFacts: FactReads['listFacts'] = (ids) => this.reads.listFacts(ids);
-  readonly listFactPatientIds: FactReads['listFactPatientIds'] = (after, limit) =>
-    this.reads.listFactPatientIds(after, limit);
-  readonly listJourneyDue: FactReads['listJourneyDue'] = (after, limit) =>
-    this.reads.listJourneyDue(after, limit);
+  readonly listFactPatientIds: FactReads['listFactPatientIds'] = (...a) =>
+    this.reads.listFactPatientIds(...a);
+  readonly listJourneyDue: FactReads['listJourneyDue'] = (...a) => this.reads.listJourneyDue(...a);
+  readonly readJourneyChunk: FactReads['readJourneyChunk'] = (...a) => this.reads.readJourneyChunk(...a);
   readonly getFacts: FactReads['getFacts'] = (resource, ids) => this.reads.getFacts(resource, ids);
   readonly listResourceFacts: FactReads['listResourceFacts'] = (resource, after, limit) =>
     this.reads.listResourceFacts(resource, after, limit);
@@ -362,8 +362,7 @@ export class PostgresStore implements Store {
   readonly remindersFingerprint: FactReads['remindersFingerprint'] = () => this.reads.remindersFingerprint();
   readonly getJourneyState: FactReads['getJourneyState'] = (patientId) =>
     this.reads.getJourneyState(patientId);
-  readonly getJourneyStates: FactReads['getJourneyStates'] = (patientIds) =>
-    this.reads.getJourneyStates(patientIds);
+  readonly getJourneyStates: FactReads['getJourneyStates'] = (...a) => this.reads.getJourneyStates(...a);
   readonly listJourneyStates: FactReads['listJourneyStates'] = () => this.reads.listJourneyStates();
 
   async startRun(run: { id: string; mode: RunMode; startedAt: number; dataMapHash: string }): Promise<void> {

@@ -153,6 +153,14 @@ export interface Watermark {
   readonly updatedAt: number;
 }
 
+/** A journey pass's chunk (`readJourneyChunk`): its patients in id order, their facts and states. */
+export interface JourneyChunk {
+  readonly patientIds: string[];
+  readonly facts: FactInput[];
+  /** The journey states of these patients that exist, in no particular order. */
+  readonly states: JourneyStateRow[];
+}
+
 export interface JourneyStateRow {
   readonly patientId: string;
   /** JSON of the journey engine's state (no PHI: stages, dates, fired occurrences). */
@@ -415,6 +423,13 @@ export interface Store {
   listFactPatientIds(after: string | null, limit: number): Promise<string[]>;
   /** Patients queued by `journeyDue`, in id order, after `after`, at most `limit` (keyset pages). */
   listJourneyDue(after: string | null, limit: number): Promise<string[]>;
+  /**
+   * A journey pass's next chunk in one call: the patients `listJourneyDue` ('queued') or
+   * `listFactPatientIds` ('all') lists after `after`, every fact of theirs and their journey states
+   * (issue #16: asked for as separate calls, the facts waited until the service's thread had read the
+   * list, and it read it only once it had evaluated the chunk before; the store's thread sat idle meanwhile).
+   */
+  readJourneyChunk(source: 'queued' | 'all', after: string | null, limit: number): Promise<JourneyChunk>;
   /** The facts of these records of one resource (by record id), whichever patient they belong to. */
   getFacts(resource: string, ids: readonly string[]): Promise<FactInput[]>;
   /**

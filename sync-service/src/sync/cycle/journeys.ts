@@ -4,6 +4,7 @@ import {
   appliesCallsInOrder,
   type BatchCommit,
   type FactInput,
+  type JourneyChunk,
   type JourneyStateRow,
 } from '../../store/index.js';
 import { letLoopThrough } from '../../loop.js';
@@ -40,12 +41,9 @@ export async function deriveJourneys(
 ): Promise<void> {
   const { store } = ctx.deps;
   const dequeue = source === 'queued';
-  const list = (after: string | null): Promise<string[]> =>
-    dequeue ? store.listJourneyDue(after, CHUNK) : store.listFactPatientIds(after, CHUNK);
-  const withInputs = async (chunk: string[]): Promise<ChunkInputs> => ({
-    chunk,
-    ...(await readInputs(ctx, chunk)),
-  });
+  // One call a chunk: its patients, their facts and states (Store.readJourneyChunk).
+  const read = async (after: string | null): Promise<ChunkInputs> =>
+    byPatient(await store.readJourneyChunk(source, after, CHUNK));
   const inOrder = appliesCallsInOrder(store);
   let committing: Promise<void> = Promise.resolve();
   // A chunk is sent only once the one before it is durable: a failed commit ends the pass.
@@ -62,7 +60,7 @@ export async function deriveJourneys(
     // PostgreSQL: the commit before the next chunk's change checks (store/index.ts).
     if (!inOrder) await committing;
   };
-  let next: Promise<ChunkInputs> = list(null).then(withInputs);
+  let next: Promise<ChunkInputs> = read(null);
   // The chunk derived last, whose change checks may still be with the store: on SQLite it is committed
   // once the next chunk is derived (issue #16), so that the service's thread evaluates that chunk while
   // the store's thread answers this one's checks, instead of each waiting for the other in turn. No
@@ -77,7 +75,7 @@ export async function deriveJourneys(
       if (!ended) {
         // The next chunk is read while this one is derived and committed (issue #16): its patients,
         // facts and states are not touched by this chunk's commit (it dequeues and writes this chunk's).
-        next = list(inputs.chunk[inputs.chunk.length - 1]!).then(withInputs);
+        next = read(inputs.chunk[inputs.chunk.length - 1]!);
         next.catch(() => undefined);
         current = { chunk: inputs.chunk, batch: deriveChunk(ctx, inputs, refs, runId, counter) };
         current.batch.catch(() => undefined);
@@ -110,20 +108,18 @@ interface ChunkInputs {
   readonly states: ReadonlyArray<JourneyStateRow | undefined>;
 }
 
-/** A chunk's stored facts, by patient, and each patient's journey state, asked for together. */
-async function readInputs(ctx: CycleContext, chunk: readonly string[]): Promise<Omit<ChunkInputs, 'chunk'>> {
-  const { store } = ctx.deps;
-  if (chunk.length === 0) return { facts: new Map(), states: [] };
-  const [facts, stored] = await Promise.all([store.listFacts([...chunk]), store.getJourneyStates(chunk)]);
-  const byId = new Map(stored.map((row) => [row.patientId, row]));
+/** A chunk's stored facts, by patient, and each patient's journey state, in the chunk's order. */
+function byPatient(read: JourneyChunk): ChunkInputs {
+  const chunk = read.patientIds;
+  const byId = new Map(read.states.map((row) => [row.patientId, row]));
   const states = chunk.map((patientId) => byId.get(patientId));
-  const byPatient = new Map<string, FactInput[]>();
-  for (const f of facts) {
-    const list = byPatient.get(f.patientId);
+  const facts = new Map<string, FactInput[]>();
+  for (const f of read.facts) {
+    const list = facts.get(f.patientId);
     if (list) list.push(f);
-    else byPatient.set(f.patientId, [f]);
+    else facts.set(f.patientId, [f]);
   }
-  return { facts: byPatient, states };
+  return { chunk, facts, states };
 }
 
 async function deriveChunk(

@@ -165,10 +165,10 @@ describe('bookmark discipline', () => {
     const queued = Array.from({ length: 450 }, (_, i) => String(i + 1));
     await store.commitBatch({ stream: 'patients', journeyDue: queued, now: 1 });
     let pages = 0;
-    const list = store.listJourneyDue.bind(store);
-    vi.spyOn(store, 'listJourneyDue').mockImplementation((after: string | null, limit: number) => {
+    const read = store.readJourneyChunk.bind(store);
+    vi.spyOn(store, 'readJourneyChunk').mockImplementation((source, after, limit) => {
       pages += 1;
-      return list(after, limit);
+      return read(source, after, limit);
     });
     const { runner } = setup(() => [ev.end('patients', true, '2026-11-22T00:11:00Z')]);
     let ranAfter: number | undefined;
