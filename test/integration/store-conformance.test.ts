@@ -1372,6 +1372,32 @@ describe.each(adapters)('Store conformance: %s', (_name, open) => {
     expect(await store.acquireLease('stream:patients', 'a', 30_000, T0 + 40_002)).toBe(true);
   });
 
+  it('holds a lease that runs long enough without moving it, and extends one that ends sooner', async () => {
+    const outbox = ['0', '1', '2'].map((id) => ({
+      object: 'Contact',
+      externalId: id,
+      operation: 'upsert' as const,
+      payload: `p${id}`,
+      payloadHash: `h${id}`,
+      runId: 'r',
+    }));
+    await store.commitBatch({ stream: 's', outbox, now: T0 });
+    const [a, b, c] = await store.claimOutbox({ owner: 'w/1', limit: 3, leaseMs: 30_000, now: T0 });
+    // Leases to T0 + 30 s. `a` and `b` need to be held past T0 + 20 s: held as they are; `c` past T0 + 40 s: moved.
+    const ids = [a!.id, b!.id];
+    expect([...(await store.holdOutboxItems('w/1', ids, T0 + 60_000, T0 + 20_000))].sort()).toEqual(
+      ids.sort(),
+    );
+    expect(await store.holdOutboxItems('w/1', [c!.id], T0 + 60_000, T0 + 40_000)).toEqual(new Set([c!.id]));
+    // At T0 + 35 s the leases left as they were have lapsed and are taken over; the one moved is not.
+    const taken = await store.claimOutbox({ owner: 'w/2', limit: 10, leaseMs: 30_000, now: T0 + 35_000 });
+    expect(taken.map((i) => i.id).sort()).toEqual(ids.sort());
+    // Neither kind is held for an owner that does not hold it.
+    expect(await store.holdOutboxItems('w/1', [a!.id, c!.id], T0 + 90_000, T0 + 20_000)).toEqual(
+      new Set([c!.id]),
+    );
+  });
+
   it('renews, holds and releases leases by owner; reclaims by instance prefix', async () => {
     const outbox = Array.from({ length: 6 }, (_, i) => ({
       object: 'Contact',

@@ -424,10 +424,12 @@ export class PostgresStore implements Store {
     };
   }
 
-  async holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.rows(S.holdOutboxItems(POSTGRES, owner, ids, until));
-    return new Set(rows.map((r) => String(r.id)));
+  async holdOutboxItems(owner: string, ids: readonly string[], until: number, keepIfPast = until) {
+    const held = new Set<string>();
+    if (ids.length === 0) return held;
+    for (const query of S.holdOutboxItems(POSTGRES, owner, ids, { until, keepIfPast }))
+      for (const row of await this.rows(query)) held.add(String(row.id));
+    return held;
   }
 
   async releaseLeases(

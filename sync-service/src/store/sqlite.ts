@@ -444,10 +444,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(renewed);
   }
 
-  async holdOutboxItems(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
-    if (ids.length === 0) return Promise.resolve(new Set());
-    const rows = this.tx(() => this.all(S.holdOutboxItems(SQLITE, owner, ids, until)));
-    return Promise.resolve(new Set(rows.map((r) => toText(r.id))));
+  async holdOutboxItems(owner: string, ids: readonly string[], until: number, keepIfPast = until) {
+    const queries = ids.length === 0 ? [] : S.holdOutboxItems(SQLITE, owner, ids, { until, keepIfPast });
+    const held = this.tx(() => queries.flatMap((query) => this.all(query)));
+    return Promise.resolve(new Set(held.map((r) => toText(r.id))));
   }
 
   async releaseLeases(

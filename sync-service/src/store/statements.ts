@@ -406,15 +406,29 @@ export const renewNamedLeases = (owner: string, until: number): Query =>
 export const renewOutboxLeases = (owner: string, until: number): Query =>
   q('UPDATE outbox SET lease_expires_at = $2 WHERE lease_owner = $1', [owner, until]);
 /**
- * Extends the lease of these items, returning the ids `owner` still holds (the others were taken over).
- * By id (`noIndex`): through the lease-owner index it would read every item the owner holds.
+ * Holding claimed items before their write (Store.holdOutboxItems), in order: those `owner` holds with
+ * a lease that runs to `keepIfPast` or later (read, not written: such a lease cannot be taken over
+ * meanwhile), then the others it holds, their leases extended to `until`. No id is in both answers.
+ * By id (`noIndex`): through the lease-owner index each would read every item the owner holds.
  */
-export const holdOutboxItems = (d: SqlDialect, owner: string, ids: readonly string[], until: number): Query =>
+export const holdOutboxItems = (
+  d: SqlDialect,
+  owner: string,
+  ids: readonly string[],
+  lease: { until: number; keepIfPast: number },
+): Query[] => [
   q(
-    `UPDATE outbox SET lease_expires_at = $2 WHERE ${d.noIndex('lease_owner')} = $1 AND ${d.inIds('id', 3)}
+    `SELECT id FROM outbox WHERE ${d.noIndex('lease_owner')} = $1 AND ${d.inIds('id', 2)} AND lease_expires_at >= $3`,
+    [owner, d.idsParam(ids), lease.keepIfPast],
+  ),
+  q(
+    `UPDATE outbox SET lease_expires_at = $2
+     WHERE ${d.noIndex('lease_owner')} = $1 AND ${d.inIds('id', 3)}
+       AND (lease_expires_at IS NULL OR lease_expires_at < $4)
      RETURNING id`,
-    [owner, until, d.idsParam(ids)],
-  );
+    [owner, lease.until, d.idsParam(ids), lease.keepIfPast],
+  ),
+];
 /** Releases every outbox item and named lease whose owner starts with `prefix` ('' matches every owner). */
 export const releaseOutboxByOwnerPrefix = (prefix: string): Query =>
   q('UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE substr(lease_owner, 1, $2) = $1', [

@@ -454,10 +454,14 @@ async function stillHeld<T extends { readonly id: string }>(
   ctx: DrainContext,
   items: readonly T[],
 ): Promise<T[]> {
+  // Held for at least half a lease from now: the heartbeat renews every lease each third of one, so a
+  // lease it renewed is left as it is, and only one about to lapse is moved (a row rewritten).
+  const now = ctx.now();
   const held = await ctx.store.holdOutboxItems(
     ctx.owner,
     items.map((i) => i.id),
-    ctx.now() + ctx.leaseMs,
+    now + ctx.leaseMs,
+    now + ctx.leaseMs / 2,
   );
   if (held.size < items.length) {
     ctx.log.warn(
