@@ -445,8 +445,9 @@ export class SqliteStore implements Store {
   }
 
   async holdOutboxItems(owner: string, ids: readonly string[], until: number, keepIfPast = until) {
-    const queries = ids.length === 0 ? [] : S.holdOutboxItems(SQLITE, owner, ids, { until, keepIfPast });
-    const held = this.tx(() => queries.flatMap((query) => this.all(query)));
+    const hold = () =>
+      S.holdOutboxItems(SQLITE, owner, ids, { until, keepIfPast }).flatMap((q) => this.all(q));
+    const held = ids.length === 0 ? [] : this.tx(hold);
     return Promise.resolve(new Set(held.map((r) => toText(r.id))));
   }
 

@@ -80,8 +80,11 @@ export async function deriveJourneys(
         current = { chunk: inputs.chunk, batch: deriveChunk(ctx, inputs, refs, runId, counter) };
         current.batch.catch(() => undefined);
       }
-      if (derived) await commit(derived);
+      // `derived` names the chunk in hand before the commit before it, so a failed commit leaves it
+      // awaited on the way out (finally) like the chunk read ahead.
+      const previous = derived;
       derived = current;
+      if (previous) await commit(previous);
       if (derived && !inOrder) {
         await commit(derived);
         derived = undefined;
