@@ -188,7 +188,7 @@ function listResponse<R>(
   const total = sorted.length - from;
 
   const start = (paging.page - 1) * paging.perPage;
-  const page = sorted.slice(from + start, from + start + paging.perPage);
+  const page = sorted.slice(from + start, from + start + paging.perPage).map((row) => def.render(row, c));
   const linkFor = (n: number): string => {
     const params = new URLSearchParams();
     for (const [k, v] of sp) if (k !== 'page') params.append(k, v);
@@ -198,12 +198,7 @@ function listResponse<R>(
   const links: Record<string, string> = { self: linkFor(paging.page) };
   if (start + paging.perPage < total) links.next = linkFor(paging.page + 1);
   if (paging.page > 1) links.previous = linkFor(paging.page - 1);
-  return pageBody(
-    def.plural,
-    page.map((row) => def.render(row, c)),
-    total,
-    links,
-  );
+  return pageBody(def.plural, page, total, links);
 }
 
 /**
